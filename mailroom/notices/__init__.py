@@ -1,0 +1,45 @@
+"""Reading IRS notices: ``extract_notice`` (file -> Notice) and the document naming convention."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from mailroom.notices.extract import extract_in_process
+from mailroom.notices.model import (
+    ExtractionError,
+    ExtractionFailure,
+    ExtractionLimits,
+    FieldProvenance,
+    FieldSource,
+    LetterType,
+    Notice,
+)
+from mailroom.notices.naming import document_name
+
+
+def extract_notice(path: Path, *, file_name: str | None = None, limits: ExtractionLimits | None = None) -> Notice:
+    """Read one notice. Raises ExtractionError (with ``.failure``) for a file that cannot be read.
+
+    ``file_name`` is the name the file had in Drive (the local path may be a temp file); its hints fill fields the
+    document does not give.
+    """
+    limits = limits or ExtractionLimits()
+    path = Path(path)
+    if limits.isolate:
+        from mailroom.notices.isolation import extract_isolated
+
+        return extract_isolated(path, file_name=file_name or path.name, limits=limits)
+    return extract_in_process(path, file_name=file_name or path.name, limits=limits)
+
+
+__all__ = [
+    "ExtractionError",
+    "ExtractionFailure",
+    "ExtractionLimits",
+    "FieldProvenance",
+    "FieldSource",
+    "LetterType",
+    "Notice",
+    "document_name",
+    "extract_notice",
+]

@@ -1,0 +1,205 @@
+"""Field parsers over the text of a notice (text layer or OCR).
+
+Each parser returns a ``Found`` (value + confidence) or None. Labels are searched first (the IRS prints "Notice date",
+"Tax year", "Amount due" next to their values); unlabelled patterns are a lower-confidence fallback. Parsers never
+return or raise anything that contains a full SSN: ``find_ssn_last4`` reads the number and keeps only the last four.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import Generic, TypeVar
+
+from mailroom.notices.model import LetterType
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Found(Generic[T]):
+    value: T
+    confidence: float
+
+
+MONTHS = {
+    "jan": 1, "feb": 2, "mar": 3, "apr": 4, "may": 5, "jun": 6,
+    "jul": 7, "aug": 8, "sep": 9, "oct": 10, "nov": 11, "dec": 12,
+}  # fmt: skip
+
+_MONTH_WORD = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
+# "October 14, 2025", "Oct. 14, 2025", "Oct 14 2025", "14 October 2025" (rare, foreign-address notices)
+_DATE_WORDS = re.compile(rf"\b({_MONTH_WORD})\s*(\d{{1,2}})\s*[,.]?\s*((?:19|20)\d\d)\b", re.I)
+_DATE_WORDS_DMY = re.compile(rf"\b(\d{{1,2}})\s+({_MONTH_WORD})\s*,?\s*((?:19|20)\d\d)\b", re.I)
+# "10/14/2025", "10-14-2025", "10.14.2025"; 2-digit years are not used on notices and would be ambiguous.
+_DATE_NUMERIC = re.compile(r"(?<![\d/.-])(\d{1,2})\s?[/.-]\s?(\d{1,2})\s?[/.-]\s?((?:19|20)\d\d)(?![\d/])")
+
+
+def normalize_text(text: str) -> str:
+    """Unify whitespace and the characters OCR and PDF generators vary on, keeping line breaks."""
+    text = text.replace("\u00a0", " ").replace("\u2013", "-").replace("\u2014", "-").replace("\u2011", "-")
+    text = text.replace("\u2019", "'").replace("\u2018", "'").replace("\ufb01", "fi").replace("\ufb02", "fl")
+    text = re.sub(r"[ \t\f\v]+", " ", text)
+    return "\n".join(line.strip() for line in text.splitlines())
+
+
+def _make_date(year: int, month: int, day: int) -> date | None:
+    try:
+        return date(year, month, day)
+    except ValueError:
+        return None
+
+
+def _month_number(word: str) -> int | None:
+    return MONTHS.get(word.lower().rstrip(".")[:3])
+
+
+def parse_date(text: str) -> date | None:
+    """The first date in ``text`` in any of the forms notices use."""
+    found = _dates_in(text)
+    return found[0][1] if found else None
+
+
+def _dates_in(text: str) -> list[tuple[int, date]]:
+    """Every date in ``text`` as (offset, date), in reading order."""
+    hits: list[tuple[int, date]] = []
+    for match in _DATE_WORDS.finditer(text):
+        month = _month_number(match.group(1))
+        parsed = month and _make_date(int(match.group(3)), month, int(match.group(2)))
+        if parsed:
+            hits.append((match.start(), parsed))
+    for match in _DATE_WORDS_DMY.finditer(text):
+        month = _month_number(match.group(2))
+        parsed = month and _make_date(int(match.group(3)), month, int(match.group(1)))
+        if parsed:
+            hits.append((match.start(), parsed))
+    for match in _DATE_NUMERIC.finditer(text):
+        parsed = _make_date(int(match.group(3)), int(match.group(1)), int(match.group(2)))
+        if parsed:
+            hits.append((match.start(), parsed))
+    return sorted(hits, key=lambda hit: hit[0])
+
+
+def _label_pattern(labels: tuple[str, ...]) -> re.Pattern[str]:
+    # Labels are matched with flexible whitespace (OCR and text layers break lines and double spaces differently).
+    alternatives = "|".join(r"\s+".join(map(re.escape, label.split())) for label in labels)
+    return re.compile(rf"(?:{alternatives})", re.I)
+
+
+def _after_labels(text: str, labels: tuple[str, ...], window: int) -> list[str]:
+    """The text right after each occurrence of any label, up to ``window`` characters."""
+    return [text[m.end() : m.end() + window] for m in _label_pattern(labels).finditer(text)]
+
+
+NOTICE_DATE_LABELS = ("notice date", "date of this notice", "date of this letter", "letter date")
+DUE_DATE_LABELS = (
+    "response due date", "respond by", "reply by", "response date", "pay by", "payment due date",
+    "last day to file a petition with the united states tax court", "last day to petition the tax court",
+    "last day to petition", "due date",
+)  # fmt: skip
+
+
+def find_labelled_date(text: str, labels: tuple[str, ...], *, window: int = 60) -> Found[date] | None:
+    for snippet in _after_labels(text, labels, window):
+        dates = _dates_in(snippet)
+        if dates and dates[0][0] <= 25:  # the value sits next to its label, not a sentence later
+            return Found(dates[0][1], 0.97)
+    return None
+
+
+def find_notice_date(text: str) -> Found[date] | None:
+    labelled = find_labelled_date(text, NOTICE_DATE_LABELS)
+    if labelled:
+        return labelled
+    dates = _dates_in(text[:1500])  # the first date in the header is the notice date on letters without labels
+    return Found(dates[0][1], 0.6) if dates else None
+
+
+def find_response_due_date(text: str) -> Found[date] | None:
+    return find_labelled_date(text, DUE_DATE_LABELS, window=80)
+
+
+_LETTER_CODES = {
+    "CP2000": LetterType.CP2000, "CP2501": LetterType.CP2501, "CP3219A": LetterType.CP3219A,
+    "CP504": LetterType.CP504, "LT11": LetterType.LT11, "L11": LetterType.LT11,
+}  # fmt: skip
+# "CP2000", "CP 2000", "CP-2000", "LT11", "Letter 11"; OCR sometimes reads the 0s of CP2000 as O.
+_LETTER_CODE = re.compile(r"\b(CP|LT|L)\s?-?\s?([0-9O]{2,4}[A-Z]?)\b", re.I)
+_LETTER_LABEL = re.compile(r"\b(?:notice|letter|notice number|form)\s*:?\s*$", re.I)
+
+
+def find_letter_type(text: str) -> Found[LetterType] | None:
+    """The notice's code: labelled ("Notice CP2000") beats the most frequent code, which beats nothing."""
+    counts: dict[LetterType, int] = {}
+    for match in _LETTER_CODE.finditer(text):
+        code = (match.group(1) + match.group(2).replace("O", "0").replace("o", "0")).upper()
+        letter = _LETTER_CODES.get(code)
+        if letter is None:
+            continue
+        if _LETTER_LABEL.search(text[max(0, match.start() - 20) : match.start()]):
+            return Found(letter, 0.98)
+        counts[letter] = counts.get(letter, 0) + 1
+    if not counts:
+        return None
+    best = max(counts, key=lambda letter: counts[letter])
+    return Found(best, 0.8 if len(counts) == 1 else 0.6)
+
+
+_YEAR = re.compile(r"\b((?:19|20)\d\d)\b")
+TAX_YEAR_LABELS = ("tax year", "tax period", "tax years", "for tax year", "tax form")
+
+
+def find_tax_year(text: str) -> Found[int] | None:
+    for snippet in _after_labels(text, TAX_YEAR_LABELS, 40):
+        # "Tax period: December 31, 2023" and "Tax year 2023" both name the year last in the snippet's first date/number
+        dates = _dates_in(snippet[:30])
+        if dates and dates[0][0] <= 6:
+            return Found(dates[0][1].year, 0.95)
+        year = _YEAR.search(snippet[:12])
+        if year:
+            return Found(int(year.group(1)), 0.97)
+    return None
+
+
+_AMOUNT = re.compile(r"-?\$?\s?(\d{1,3}(?:,\d{3})+|\d+)(\.\d{2})?\b")
+AMOUNT_LABELS = (
+    "amount due", "amount you owe", "total amount due", "proposed amount due", "amount you now owe",
+    "balance due", "total balance due", "proposed balance due", "pay this amount",
+)  # fmt: skip
+
+
+def parse_amount(text: str) -> Decimal | None:
+    match = _AMOUNT.search(text)
+    if not match:
+        return None
+    try:
+        return Decimal(match.group(1).replace(",", "") + (match.group(2) or ""))
+    except InvalidOperation:
+        return None
+
+
+def find_amount_due(text: str) -> Found[Decimal] | None:
+    for snippet in _after_labels(text, AMOUNT_LABELS, 40):
+        money = re.search(r"^[\s:.]*(?:is\s+)?\$\s?(\d{1,3}(?:,\d{3})+|\d+)(\.\d{2})?", snippet)
+        if money:
+            return Found(Decimal(money.group(1).replace(",", "") + (money.group(2) or ".00")), 0.97)
+    return None
+
+
+# AUR (Automated Underreporter) control numbers look like 87139-0114: 5 digits, hyphen, 4 digits.
+_AUR = re.compile(r"(?<![\d-])(\d{5})\s?-\s?(\d{4})(?![\d-])")
+AUR_LABELS = ("aur control number", "control number", "aur control no", "control no")
+
+
+def find_aur_control_number(text: str) -> Found[str] | None:
+    for snippet in _after_labels(text, AUR_LABELS, 40):
+        match = _AUR.search(snippet)
+        if match and match.start() <= 8:
+            return Found(f"{match.group(1)}-{match.group(2)}", 0.98)
+    return None
+
+
+def aur_spans(text: str) -> list[tuple[int, int]]:
+    return [m.span() for m in _AUR.finditer(text)]

@@ -1,0 +1,75 @@
+"""Taxpayer identification numbers: read the number, keep only its last four digits.
+
+The full number exists only inside ``find_ssn_last4``'s local variables. The old extractor's two bugs are the reason
+for the rules here: it rejected valid ITINs (9xx numbers) and read AUR control numbers (87139-0114) as SSNs. An
+SSN-shaped match must use the same separator in both places ("123-45-6789", "123 45 6789", or, next to a label,
+"123456789"), so "87139-0114" (5-4) can never be re-split as 871-39-0114, and spans of AUR numbers are excluded.
+"""
+
+from __future__ import annotations
+
+import re
+
+from mailroom.notices.parse import Found, aur_spans
+
+_MASK3 = r"[X*x×#]{3}"
+_MASK2 = r"[X*x×#]{2}"
+# Masked forms: XXX-XX-1234, ***-**-1234, and OCR's spaced variants.
+_MASKED = re.compile(rf"(?<![\w-]){_MASK3}\s?-\s?{_MASK2}\s?-\s?(\d{{4}})(?![\d-])")
+_FULL = re.compile(r"(?<![\d-])(\d{3})([- ]?)(\d{2})([- ]?)(\d{4})(?![\d-])")
+
+TIN_LABELS = re.compile(
+    r"(?<!spouse's )(?<!spouse )(?<!spouse: )\b(?:social\s+security\s+number|ssn|"
+    r"taxpayer\s+identification\s+number|taxpayer\s+id(?:entification)?\s+number|itin|tin|"
+    r"identification\s+number|your\s+ssn)\b",
+    re.I,
+)
+_LABEL_WINDOW = 45
+
+
+def is_valid_tin(area: str, group: str, serial: str) -> bool:
+    """SSA rules for SSNs plus the IRS ranges for ITINs (9xx-[50-65|70-88|90-92|94-99]-xxxx)."""
+    if area in ("000", "666") or serial == "0000":
+        return False
+    if area.startswith("9"):
+        group_number = int(group)
+        return 50 <= group_number <= 65 or 70 <= group_number <= 88 or 90 <= group_number <= 92 or group_number >= 94
+    return group != "00"
+
+
+def _full_tin_last4(candidate: re.Match[str], *, labelled: bool) -> str | None:
+    area, sep1, group, sep2, serial = candidate.groups()
+    if sep1 != sep2 or (sep1 == "" and not labelled):
+        return None
+    return serial if is_valid_tin(area, group, serial) else None
+
+
+def _overlaps(span: tuple[int, int], others: list[tuple[int, int]]) -> bool:
+    return any(span[0] < end and start < span[1] for start, end in others)
+
+
+def find_ssn_last4(text: str) -> Found[str] | None:
+    """The primary taxpayer's SSN/ITIN last four, labelled first, then any masked number, then any full one."""
+    excluded = aur_spans(text)
+    for label in TIN_LABELS.finditer(text):
+        window_start = label.end()
+        snippet = text[window_start : window_start + _LABEL_WINDOW]
+        masked = _MASKED.search(snippet)
+        if masked and masked.start() <= 12:
+            return Found(masked.group(1), 0.98)
+        full = _FULL.search(snippet)
+        if full and full.start() <= 12:
+            span = (window_start + full.start(), window_start + full.end())
+            last4 = None if _overlaps(span, excluded) else _full_tin_last4(full, labelled=True)
+            if last4:
+                return Found(last4, 0.97)
+    masked = _MASKED.search(text)
+    if masked:
+        return Found(masked.group(1), 0.85)
+    for full in _FULL.finditer(text):
+        if _overlaps(full.span(), excluded):
+            continue
+        last4 = _full_tin_last4(full, labelled=False)
+        if last4:
+            return Found(last4, 0.75)
+    return None
