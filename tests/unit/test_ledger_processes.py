@@ -1,0 +1,107 @@
+"""The ledger across real OS processes: racing claims, and transactions cut short by SIGKILL."""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+import random
+import signal
+import sqlite3
+import time
+from pathlib import Path
+
+from mailroom.ledger import Ledger, NoticeKey, Outcome
+
+NOTICES = 600
+
+
+def _keys() -> list[NoticeKey]:
+    return [NoticeKey(file_id=f"file-{i:04d}", md5=f"{i:032x}") for i in range(NOTICES)]
+
+
+def _race_for_claims(path: str, owner: str, start: mp.Barrier, out: mp.Queue) -> None:  # type: ignore[type-arg]
+    ledger = Ledger(path)
+    keys = _keys()
+    random.Random(owner).shuffle(keys)  # different orders so the workers really collide
+    start.wait(timeout=60)  # all workers imported and connected: release them together
+    won = []
+    for key in keys:
+        if ledger.claim(key, owner, lease_seconds=600):
+            won.append(key.file_id)
+        # A real run works between claims. Without this pause the busy-waiting losers (SQLite's busy handler
+        # sleeps) never get the lock back from a tight loop and the test would not be a race at all.
+        time.sleep(0.001)
+    out.put((owner, won))
+
+
+def test_concurrent_processes_never_claim_the_same_notice(tmp_path: Path) -> None:
+    path = str(tmp_path / "ledger.sqlite")
+    Ledger(path)  # create the schema once, as the first run would
+    ctx = mp.get_context("spawn")
+    start, out = ctx.Barrier(3), ctx.Queue()
+    workers = [ctx.Process(target=_race_for_claims, args=(path, f"run-{n}", start, out)) for n in range(3)]
+    for worker in workers:
+        worker.start()
+    results = dict(out.get(timeout=60) for _ in workers)
+    for worker in workers:
+        worker.join(timeout=30)
+        assert worker.exitcode == 0
+    claimed = [file_id for won in results.values() for file_id in won]
+    assert sorted(claimed) == sorted(key.file_id for key in _keys())  # every notice once, none twice
+    owners = {record.key.file_id: record.owner for record in Ledger(path).records()}
+    for owner, won in results.items():
+        assert all(owners[file_id] == owner for file_id in won)
+    assert sum(1 for won in results.values() if won) >= 2, "the race never happened: one worker took everything"
+
+
+def _churn(path: str, ready: mp.Event) -> None:  # type: ignore[type-arg]
+    """Push notices through the full effect sequence as fast as possible until killed."""
+    ledger = Ledger(path)
+    ready.set()
+    n = 0
+    while True:
+        key = NoticeKey(file_id=f"churn-{os.getpid()}-{n}", md5=f"{n:032x}")
+        ledger.claim(key, "churner", 600)
+        ledger.begin_document(key, "churner", case_id=n)
+        ledger.record_document(key, "churner", 10_000 + n)
+        ledger.begin_task(key, "churner", case_id=n)
+        ledger.record_task(key, "churner", 20_000 + n)
+        ledger.record_target(key, "churner", "matched")
+        ledger.finish(key, "churner", Outcome.MATCHED)
+        n += 1
+
+
+def test_sigkill_mid_transaction_leaves_every_row_consistent(tmp_path: Path) -> None:
+    path = str(tmp_path / "ledger.sqlite")
+    Ledger(path)
+    ctx = mp.get_context("spawn")
+    rng = random.Random(6)
+    for _ in range(4):
+        ready = ctx.Event()
+        proc = ctx.Process(target=_churn, args=(path, ready))
+        proc.start()
+        assert ready.wait(timeout=60)
+        time.sleep(rng.uniform(0.05, 0.25))
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.join(timeout=30)
+        assert proc.exitcode == -signal.SIGKILL
+
+    db = sqlite3.connect(path)
+    assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    rows = Ledger(path).records()
+    assert len(rows) > 20, "the churner barely ran: the kill test proved nothing"
+    history = {}
+    for file_id, event in db.execute("SELECT file_id, event FROM transitions ORDER BY id"):
+        history.setdefault(file_id, []).append(event)
+    for record in rows:
+        events = history[record.key.file_id]
+        # Each write and its audit line commit together or not at all: counters and history always agree.
+        assert record.document_attempts == sum(e.startswith("document attempt") for e in events)
+        assert record.task_attempts == sum(e.startswith("task attempt") for e in events)
+        assert (record.document_id is not None) == any(e.startswith("document 1") for e in events)
+        assert (record.task_id is not None) == any(e.startswith("task 2") for e in events)
+        if record.outcome is Outcome.MATCHED:
+            assert record.document_id and record.task_id and record.moved and record.owner is None
+        else:
+            assert record.owner == "churner"  # the killed run still holds it: its lease must expire first
+    assert sum(r.outcome is None for r in rows) <= 4  # at most one half-done notice per kill
