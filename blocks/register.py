@@ -1,0 +1,94 @@
+"""Register mailroom's block types with the Prefect API, and optionally save blocks for a sandbox.
+
+    python -m blocks.register                                  # block types only (then fill them in the UI)
+    python -m blocks.register --sandbox-profile profile.json   # also save blocks named "sandbox" from a profile
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, SecretStr
+
+from blocks import BLOCK_TYPES, DriveCredentials, LogiqsCredentials, MailroomSettings
+from mailroom.pipeline_settings import PipelineSettings
+
+SANDBOX_BLOCK_NAME = "sandbox"
+
+
+class SandboxProfile(BaseModel):
+    """What a running sandbox tells us (``Sandbox.write_profile`` writes these keys)."""
+
+    drive_url: str
+    logiqs_url: str
+    service_account_info: dict[str, Any]
+    logiqs_api_key: SecretStr
+    logiqs_secret: SecretStr
+    folders: dict[str, str]
+
+    @classmethod
+    def of(cls, sandbox: Any) -> "SandboxProfile":
+        """From a live ``mailroom.sandbox.stack.Sandbox`` (or anything with the same attributes)."""
+        folders = sandbox.folders
+        if isinstance(folders, BaseModel):
+            folders = folders.model_dump()
+        return cls(
+            drive_url=sandbox.drive_url,
+            logiqs_url=sandbox.logiqs_url,
+            service_account_info=sandbox.service_account_info,
+            logiqs_api_key=sandbox.logiqs_api_key,
+            logiqs_secret=sandbox.logiqs_secret,
+            folders=dict(folders),
+        )
+
+
+def register_block_types() -> None:
+    for block_type in BLOCK_TYPES:
+        block_type.register_type_and_schema()
+
+
+def save_sandbox_blocks(
+    profile: SandboxProfile, *, name: str = SANDBOX_BLOCK_NAME, **setting_overrides: Any
+) -> PipelineSettings:
+    """Save the three blocks pointing at a sandbox; returns the settings saved (overrides applied)."""
+    register_block_types()
+    LogiqsCredentials(
+        base_url=profile.logiqs_url, api_key=profile.logiqs_api_key, secret=profile.logiqs_secret
+    ).save(name, overwrite=True)
+    DriveCredentials(service_account_info=profile.service_account_info, api_endpoint=profile.drive_url).save(
+        name, overwrite=True
+    )
+    folders = profile.folders
+    values: dict[str, Any] = dict(
+        input_root_id=folders["input_root"],
+        matched_folder_id=folders["matched"],
+        unmatched_folder_id=folders["unmatched"],
+        reports_folder_id=folders["reports"],
+        assignee_user_id=1,
+        report_dir=str(Path("reports").resolve()),
+    )
+    values.update(setting_overrides)
+    settings = MailroomSettings(**values)
+    settings.save(name, overwrite=True)
+    return settings.to_settings()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m blocks.register", description=__doc__.splitlines()[0])
+    parser.add_argument("--sandbox-profile", type=Path, help="profile JSON written by `python -m mailroom.sandbox up`")
+    parser.add_argument("--name", default=SANDBOX_BLOCK_NAME, help="block document name for the sandbox blocks")
+    args = parser.parse_args(argv)
+    register_block_types()
+    print("Registered block types: " + ", ".join(t.get_block_type_slug() for t in BLOCK_TYPES))
+    if args.sandbox_profile:
+        profile = SandboxProfile.model_validate(json.loads(args.sandbox_profile.read_text()))
+        save_sandbox_blocks(profile, name=args.name)
+        print(f"Saved sandbox blocks named {args.name!r}; run with: python flows/daily.py --blocks {args.name}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,65 @@
+"""Operator settings of the daily pipeline, as a plain pydantic model.
+
+The Prefect block ``blocks.settings.MailroomSettings`` inherits these fields so that a person edits them in the UI,
+while the core (which never imports Prefect) and the tests use this model directly.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta, timezone
+
+from pydantic import BaseModel, Field
+
+from mailroom.crm import Priority
+
+
+class PipelineSettings(BaseModel):
+    # Drive layout: the input root is searched recursively for folders whose names contain one of the patterns.
+    input_root_id: str = Field("", description="Drive folder id searched (recursively) for notice folders")
+    matched_folder_id: str = Field("", description="Drive folder that receives filed (MATCHED) notices")
+    unmatched_folder_id: str = Field("", description="Drive folder that receives UNMATCHED notices")
+    reports_folder_id: str = Field("", description="Drive folder that receives the run reports")
+    folder_name_patterns: list[str] = Field(
+        default_factory=lambda: ["CP2000", "CP 2000"],
+        description="A folder is an input folder when its name contains one of these (empty: every folder)",
+    )
+    recursive: bool = True
+
+    # The Logiqs follow-up task created for every MATCHED notice.
+    task_subject_template: str = "Review CP2000 Notice - {notice_date}"
+    task_date_format: str = "%m/%d/%Y"
+    assignee_user_id: int | None = Field(None, description="Logiqs UserID the follow-up task is assigned to")
+    reminder_days_before_due: int = Field(7, ge=0, description="The reminder fires this many days before the due date")
+    task_priority: Priority = Priority.HIGH
+    due_hour_utc: int = Field(17, ge=0, le=23, description="Due dates are stored in UTC at this hour")
+
+    # Matching thresholds (None keeps mailroom.matching's defaults).
+    match_threshold: float | None = None
+    match_margin: float | None = None
+
+    # Throughput and resilience.
+    concurrency: int = Field(4, ge=1, le=64, description="Notices processed at the same time")
+    drive_calls_per_second: float = Field(8.0, gt=0)
+    call_max_retries: int = Field(3, ge=0, description="Call-level retries inside one task attempt")
+    call_initial_delay: float = Field(1.0, ge=0)
+    call_max_delay: float = Field(30.0, gt=0)
+    task_retries: int = Field(2, ge=0, description="Prefect-level retries of a Drive/Logiqs task")
+    task_retry_delay_seconds: float = Field(10.0, ge=0, description="First Prefect retry delay; doubles, jittered")
+    task_timeout_seconds: float = Field(300.0, gt=0)
+
+    report_dir: str = Field("reports", description="Local directory that keeps a copy of every report")
+
+    def follow_up_subject(self, notice_date: date | None) -> str:
+        shown = notice_date.strftime(self.task_date_format) if notice_date else "date unknown"
+        return self.task_subject_template.format(notice_date=shown)
+
+    def due_and_reminder(self, due: date) -> tuple[datetime, datetime]:
+        """Due date and reminder as UTC datetimes (Logiqs stores UTC)."""
+        due_at = datetime.combine(due, time(self.due_hour_utc), tzinfo=timezone.utc)
+        reminder = due_at - timedelta(days=self.reminder_days_before_due)
+        return due_at, reminder
+
+    def missing_folders(self) -> list[str]:
+        """Names of the folder settings a real run cannot do without."""
+        required = ("input_root_id", "matched_folder_id", "unmatched_folder_id", "reports_folder_id")
+        return [name for name in required if not getattr(self, name)]

@@ -1,0 +1,210 @@
+"""The run report: one row per notice, written as xlsx (sheets Matched / Unmatched / Failed) and csv.
+
+The same rows feed the Prefect UI artifacts (``notice_table``), so the report and the UI cannot disagree.
+Rows carry identifiers and masked values only: a full SSN cannot be stored in a row (the validator masks any).
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from collections import Counter
+from datetime import date, datetime
+from enum import Enum
+from pathlib import Path
+from typing import Any, Iterable
+
+from openpyxl import Workbook
+from openpyxl.styles import Font
+from pydantic import BaseModel, Field, field_validator
+
+# SSN/ITIN shapes (123-45-6789, 123 45 6789, 123456789): masked defensively in every free-text field.
+_SSN_SHAPES = re.compile(r"(?<![\d-])(\d{3})([- ]?)(\d{2})\2(\d{4})(?![\d-])")
+
+
+def mask_ssn_shapes(text: str) -> str:
+    return _SSN_SHAPES.sub(lambda m: f"***-**-{m.group(4)}", text)
+
+
+class Outcome(str, Enum):
+    MATCHED = "MATCHED"
+    UNMATCHED = "UNMATCHED"
+    FAILED = "FAILED"
+
+
+class ReportRow(BaseModel):
+    file_id: str
+    file_name: str
+    outcome: Outcome
+    reason: str = ""
+    case_id: int | None = None
+    document_name: str | None = None
+    document_id: int | None = None
+    task_id: int | None = None
+    letter_type: str | None = None
+    tax_year: int | None = None
+    notice_date: date | None = None
+    response_due_date: date | None = None
+    ssn: str | None = Field(None, description="masked, e.g. ***-**-1234")
+    match_score: float | None = None
+    task_retries: int = Field(0, description="Prefect-level retries of this notice's tasks")
+    call_retries: int = Field(0, description="Call-level retries absorbed inside those tasks")
+    failed_step: str | None = None
+    dry_run: bool = False
+
+    @field_validator("reason", "file_name", "document_name", mode="after")
+    @classmethod
+    def _no_full_ssn(cls, value: str | None) -> str | None:
+        return mask_ssn_shapes(value) if value else value
+
+    @field_validator("ssn", mode="after")
+    @classmethod
+    def _masked(cls, value: str | None) -> str | None:
+        if value and not re.fullmatch(r"\*\*\*-\*\*-\d{4}", value):
+            raise ValueError("ssn must be masked as ***-**-NNNN")
+        return value
+
+    @property
+    def retries(self) -> int:
+        return self.task_retries + self.call_retries
+
+
+COLUMNS: tuple[str, ...] = tuple(ReportRow.model_fields)
+SHEETS: dict[Outcome, str] = {Outcome.MATCHED: "Matched", Outcome.UNMATCHED: "Unmatched", Outcome.FAILED: "Failed"}
+
+
+def _cell(value: Any) -> Any:
+    if isinstance(value, Enum):
+        return value.value
+    return value
+
+
+def write_xlsx(rows: Iterable[ReportRow], path: Path) -> Path:
+    rows = list(rows)
+    workbook = Workbook()
+    workbook.remove(workbook.active)
+    for outcome, title in SHEETS.items():
+        sheet = workbook.create_sheet(title)
+        sheet.append(list(COLUMNS))
+        for cell in sheet[1]:
+            cell.font = Font(bold=True)
+        sheet.freeze_panes = "A2"
+        for row in rows:
+            if row.outcome is outcome:
+                sheet.append([_cell(getattr(row, column)) for column in COLUMNS])
+        for index, column in enumerate(COLUMNS, start=1):
+            sheet.column_dimensions[sheet.cell(1, index).column_letter].width = max(12, min(48, len(column) + 4))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    workbook.save(path)
+    return path
+
+
+def write_csv(rows: Iterable[ReportRow], path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(COLUMNS)
+        for row in rows:
+            writer.writerow(["" if getattr(row, c) is None else _cell(getattr(row, c)) for c in COLUMNS])
+    return path
+
+
+def read_csv(path: Path) -> list[ReportRow]:
+    with path.open(newline="", encoding="utf-8") as handle:
+        return [
+            ReportRow.model_validate({key: (value if value != "" else None) for key, value in record.items()})
+            for record in csv.DictReader(handle)
+        ]
+
+
+class ReportFiles(BaseModel):
+    xlsx: Path
+    csv: Path
+    drive_file_id: str | None = None
+    drive_link: str | None = None
+
+
+def write_report(rows: Iterable[ReportRow], directory: Path, stem: str) -> ReportFiles:
+    rows = list(rows)
+    return ReportFiles(
+        xlsx=write_xlsx(rows, directory / f"{stem}.xlsx"), csv=write_csv(rows, directory / f"{stem}.csv")
+    )
+
+
+def report_stem(started: datetime, run_name: str) -> str:
+    safe_name = re.sub(r"[^A-Za-z0-9_-]+", "-", run_name).strip("-") or "run"
+    return f"mailroom-{started:%Y-%m-%d-%H%M%S}-{safe_name}"
+
+
+class RunSummary(BaseModel):
+    """What a run did, in numbers: shown in the UI, printed by the CLI, returned by the flow."""
+
+    total: int = 0
+    matched: int = 0
+    unmatched: int = 0
+    failed: int = 0
+    task_retries: int = 0
+    call_retries: int = 0
+    dry_run: bool = False
+    report: ReportFiles | None = None
+
+    @classmethod
+    def of(cls, rows: Iterable[ReportRow], *, dry_run: bool = False, report: ReportFiles | None = None) -> "RunSummary":
+        rows = list(rows)
+        counts = Counter(row.outcome for row in rows)
+        return cls(
+            total=len(rows),
+            matched=counts[Outcome.MATCHED],
+            unmatched=counts[Outcome.UNMATCHED],
+            failed=counts[Outcome.FAILED],
+            task_retries=sum(row.task_retries for row in rows),
+            call_retries=sum(row.call_retries for row in rows),
+            dry_run=dry_run,
+            report=report,
+        )
+
+    def one_line(self) -> str:
+        return (
+            f"{self.total} notices: {self.matched} MATCHED, {self.unmatched} UNMATCHED, {self.failed} FAILED; "
+            f"retries: {self.task_retries} task-level, {self.call_retries} call-level"
+        )
+
+
+def notice_table(rows: Iterable[ReportRow]) -> list[dict[str, Any]]:
+    """Rows of the per-notice UI table: file, outcome, case id, retries, reason."""
+    return [
+        {
+            "file": row.file_name,
+            "file_id": row.file_id,
+            "outcome": row.outcome.value,
+            "case_id": row.case_id if row.case_id is not None else "",
+            "retries": row.retries,
+            "reason": row.reason,
+        }
+        for row in sorted(rows, key=lambda r: (r.outcome.value, r.file_name))
+    ]
+
+
+def summary_markdown(summary: RunSummary, *, title: str = "mailroom run") -> str:
+    lines = [f"# {title}{' (dry run: nothing written)' if summary.dry_run else ''}", ""]
+    lines += [
+        "| outcome | notices |",
+        "|---|---:|",
+        f"| MATCHED | {summary.matched} |",
+        f"| UNMATCHED | {summary.unmatched} |",
+        f"| FAILED | {summary.failed} |",
+        f"| **total** | **{summary.total}** |",
+        "",
+        f"Retries: {summary.task_retries} task-level (Prefect), {summary.call_retries} call-level (resilience core).",
+        "",
+    ]
+    if summary.report:
+        if summary.report.drive_link:
+            lines.append(f"Report in Drive: [{summary.report.xlsx.name}]({summary.report.drive_link})")
+        elif summary.report.drive_file_id:
+            lines.append(f"Report in Drive: file id `{summary.report.drive_file_id}`")
+        lines.append(f"Local copy: `{summary.report.xlsx}` and `{summary.report.csv}`")
+    if summary.failed:
+        lines += ["", f"**{summary.failed} notice(s) FAILED** after all retries; they stay in their input folder "
+                  "and the next run picks them up again. See the Failed sheet."]
+    return "\n".join(lines)

@@ -1,0 +1,68 @@
+"""Prefect-level retry rules shared by every Drive/Logiqs task.
+
+Two layers retry: the resilience core absorbs short blips inside one task attempt (call-level), and Prefect retries
+the whole task for longer incidents (an open circuit, an exhausted call-level retry). Both read the classification
+carried on ``mailroom.errors.MailroomError`` so they never disagree about what is worth retrying.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from prefect.tasks import exponential_backoff
+
+from mailroom.errors import CircuitOpenError, ErrorClass, MailroomError
+
+RETRY_JITTER_FACTOR = 0.5  # each Prefect retry delay is drawn from delay x [0.5, 1.5] so workers do not stampede
+
+
+def exception_of(state: Any) -> BaseException | None:
+    """The exception a Failed state carries (in-process states keep it as their data)."""
+    data = getattr(state, "data", None)
+    if isinstance(data, BaseException):
+        return data
+    try:
+        result = state.result(raise_on_failure=False)
+    except Exception as exc:  # a result that cannot be read is itself the best evidence we have
+        return exc
+    return result if isinstance(result, BaseException) else None
+
+
+def _error_class(exc: BaseException) -> ErrorClass | None:
+    if isinstance(exc, CircuitOpenError):
+        return ErrorClass.TRANSIENT  # the breaker will let a probe through after its cooldown
+    if isinstance(exc, MailroomError):
+        return exc.error_class
+    if isinstance(exc, TimeoutError):
+        # Prefect's own task timeout: the attempt was cut off, so treat it like a lost response.
+        return ErrorClass.AMBIGUOUS
+    return None  # a bug or an unclassified foreign error: retrying it only hides it
+
+
+def retry_transient(task: Any, task_run: Any, state: Any) -> bool:
+    """For idempotent tasks (reads, moves to a fixed folder): retry TRANSIENT, THROTTLED and CircuitOpen.
+
+    A Prefect timeout is retried too: repeating an idempotent step is safe. PERMANENT never is.
+    """
+    exc = exception_of(state)
+    if exc is None:
+        return False
+    if isinstance(exc, TimeoutError):
+        return True
+    error_class = _error_class(exc)
+    return error_class is not None and error_class.retryable
+
+
+def retry_transient_or_checked_ambiguous(task: Any, task_run: Any, state: Any) -> bool:
+    """For effect tasks whose body looks for its marker in Logiqs before acting again (a dedup check).
+
+    AMBIGUOUS is retried only because the retried attempt checks first; PERMANENT never is.
+    """
+    exc = exception_of(state)
+    error_class = _error_class(exc) if exc is not None else None
+    return error_class is not None and (error_class.retryable or error_class is ErrorClass.AMBIGUOUS)
+
+
+def jittered_backoff(first_delay: float) -> Callable[[int], list[float]]:
+    """Exponential delays first, 2x first, 4x first ...; Prefect applies ``RETRY_JITTER_FACTOR`` on top."""
+    return exponential_backoff(backoff_factor=first_delay)
