@@ -131,6 +131,8 @@ def _address_block_names(lines: list[str]) -> Names | None:
             street_index -= 1  # a second street line ("APT 4B") may sit between
         if not _STREET.match(lines[street_index]):
             continue
+        while street_index > 0 and _STREET.match(lines[street_index - 1]):
+            street_index -= 1  # "123 MAIN ST" above "APT 4B": the name is above the first street line
         name_lines: list[str] = []
         cursor = street_index - 1
         while cursor >= 0 and len(name_lines) < 2 and _looks_like_name(lines[cursor]):

@@ -1,0 +1,201 @@
+"""Which CRM case a notice belongs to, with a score and a reason fit for the run report.
+
+The replaced extractor took the first case the CRM returned. Here every candidate sharing the notice's SSN last 4 is
+scored on names (rapidfuzz, nicknames, hyphenated and suffixed last names, typos) and status, and only one active
+candidate clearly ahead of every other plausible one is MATCHED. Only MATCHED ever leads to an upload.
+
+Reasons carry case ids, scores and the masked SSN, never a name or a full SSN.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from enum import Enum
+
+from pydantic import BaseModel, Field
+from rapidfuzz import fuzz
+
+from mailroom.crm import CaseCandidate, CaseDirectory
+from mailroom.nicknames import are_nicknames
+from mailroom.notices.model import Notice
+
+DEFAULT_THRESHOLD = 85.0  # 0-100: a candidate below this is not the taxpayer
+DEFAULT_MARGIN = 8.0  # the best candidate must lead the next plausible one by this much
+NICKNAME_SCORE = 95.0
+PREFIX_SCORE = 90.0  # "Chris" on the notice, "Christopher" in the CRM, and the reverse
+UNKNOWN_FIRST_SCORE = 80.0  # no first name on the notice: an exact last name + last 4 still reaches the threshold
+# (score 90) when it is the only candidate; two such candidates tie and come out AMBIGUOUS
+HYPHEN_PART_SCORE = 90.0  # "SMITH-JONES" on the notice, "Smith" in the CRM
+INACTIVE_PENALTY = 30.0
+NARROW_WITH_FIRST_NAME_ABOVE = 25  # candidates; beyond this the search is repeated with the first name
+_SUFFIXES = {"JR", "SR", "II", "III", "IV", "V"}
+
+
+class MatchOutcome(str, Enum):
+    MATCHED = "MATCHED"
+    AMBIGUOUS = "AMBIGUOUS"
+    NO_MATCH = "NO_MATCH"
+    INSUFFICIENT_DATA = "INSUFFICIENT_DATA"
+
+
+class ScoredCandidate(BaseModel):
+    case_id: int
+    score: float
+    last_name_score: float
+    first_name_score: float
+    active: bool
+    matched_as: str  # "taxpayer" or "spouse": which person on the notice the case's primary/spouse matched
+    basis: str  # "exact", "nickname", "prefix", "fuzzy", "unknown first name", "different first name"
+
+
+class MatchResult(BaseModel):
+    outcome: MatchOutcome
+    case_id: int | None = None
+    score: float = 0.0
+    reason: str
+    candidates: list[ScoredCandidate] = Field(default_factory=list)
+
+
+def normalize_name(name: str | None) -> str:
+    """Upper-case ASCII, apostrophes and periods dropped, other punctuation to spaces, suffixes removed."""
+    if not name:
+        return ""
+    text = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii").upper()
+    text = re.sub(r"['.`]", "", text)
+    tokens = re.sub(r"[^A-Z\- ]+", " ", text).split()
+    while len(tokens) > 1 and tokens[-1] in _SUFFIXES:
+        tokens.pop()
+    return " ".join(tokens)
+
+
+def last_name_score(notice_last: str, case_last: str) -> float:
+    a, b = normalize_name(notice_last), normalize_name(case_last)
+    if not a or not b:
+        return 0.0
+    if a.replace(" ", "") == b.replace(" ", ""):
+        return 100.0
+    score = fuzz.ratio(a, b)
+    parts_a, parts_b = set(re.split(r"[- ]", a)), set(re.split(r"[- ]", b))
+    if (len(parts_a) > 1 or len(parts_b) > 1) and (a in parts_b or b in parts_a):
+        score = max(score, HYPHEN_PART_SCORE)
+    return float(score)
+
+
+def first_name_score(notice_first: str | None, case_first: str | None) -> tuple[float, str]:
+    a, b = normalize_name(notice_first), normalize_name(case_first)
+    if not a:
+        return UNKNOWN_FIRST_SCORE, "unknown first name"
+    if not b:
+        return 0.0, "case has no first name"
+    a, b = a.split()[0], b.split()[0]  # middle names/initials are printed inconsistently
+    if a == b:
+        return 100.0, "exact"
+    if are_nicknames(a, b):
+        return NICKNAME_SCORE, "nickname"
+    if len(a) >= 3 and len(b) >= 3 and (a.startswith(b) or b.startswith(a)):
+        return PREFIX_SCORE, "prefix"
+    score = float(fuzz.ratio(a, b))
+    return score, "fuzzy" if score >= 70 else "different first name"
+
+
+def _people(notice: Notice) -> list[tuple[str, str | None, str]]:
+    people = [("taxpayer", notice.taxpayer_first_name, notice.taxpayer_last_name or "")]
+    if notice.spouse_last_name:
+        people.append(("spouse", notice.spouse_first_name, notice.spouse_last_name))
+    return people
+
+
+def score_candidate(notice: Notice, case: CaseCandidate) -> ScoredCandidate:
+    """The best pairing of a person on the notice with the case's primary or spouse (joint filers either way)."""
+    case_people = [(case.first_name, case.last_name)]
+    if case.spouse_last_name:
+        case_people.append((case.spouse_first_name or "", case.spouse_last_name))
+    best: ScoredCandidate | None = None
+    for role, notice_first, notice_last in _people(notice):
+        for case_first, case_last in case_people:
+            last = last_name_score(notice_last, case_last)
+            first, basis = first_name_score(notice_first, case_first)
+            score = 0.5 * last + 0.5 * first - (0.0 if case.active else INACTIVE_PENALTY)
+            if best is None or score > best.score:
+                best = ScoredCandidate(
+                    case_id=case.case_id, score=round(score, 1), last_name_score=last, first_name_score=first,
+                    active=case.active, matched_as=role, basis=basis,
+                )  # fmt: skip
+    assert best is not None  # _people always yields the taxpayer
+    return best
+
+
+def _search_names(notice: Notice) -> list[str]:
+    """Last names to search under: as printed, hyphen parts, without apostrophes, and the spouse's."""
+    names: list[str] = []
+    for last in (notice.taxpayer_last_name, notice.spouse_last_name):
+        if not last:
+            continue
+        names.append(last)
+        names.extend(part for part in re.split(r"[- ]", last) if len(part) > 1)
+        names.append(re.sub(r"['`\u2019]", "", last))
+    return list(dict.fromkeys(name.strip() for name in names if name.strip()))
+
+
+def find_candidates(notice: Notice, directory: CaseDirectory) -> list[CaseCandidate]:
+    assert notice.ssn_last4 is not None
+    found: dict[int, CaseCandidate] = {}
+    for last in _search_names(notice):
+        cases = directory.find_cases(last, notice.ssn_last4)
+        if len(cases) > NARROW_WITH_FIRST_NAME_ABOVE and notice.taxpayer_first_name:
+            cases = directory.find_cases(last, notice.ssn_last4, first_name=notice.taxpayer_first_name)
+        for case in cases:
+            if case.ssn_last4 in (None, notice.ssn_last4):  # the last 4 must be exact; a CRM may not echo it
+                found.setdefault(case.case_id, case)
+    return list(found.values())
+
+
+def match_notice(
+    notice: Notice,
+    directory: CaseDirectory,
+    *,
+    threshold: float = DEFAULT_THRESHOLD,
+    margin: float = DEFAULT_MARGIN,
+) -> MatchResult:
+    if not notice.ssn_last4 or not notice.taxpayer_last_name:
+        missing = " and ".join(
+            label for label, value in (("SSN last 4", notice.ssn_last4), ("last name", notice.taxpayer_last_name)) if not value
+        )
+        return MatchResult(outcome=MatchOutcome.INSUFFICIENT_DATA, reason=f"notice gives no {missing} to search by")
+    ssn = notice.masked_ssn
+    scored = sorted(
+        (score_candidate(notice, case) for case in find_candidates(notice, directory)),
+        key=lambda candidate: candidate.score,
+        reverse=True,
+    )
+    if not scored:
+        return MatchResult(outcome=MatchOutcome.NO_MATCH, reason=f"no case with this last name and SSN {ssn}")
+    plausible = [c for c in scored if c.score >= threshold]
+    if not plausible:
+        closed = [c for c in scored if not c.active and c.score + INACTIVE_PENALTY >= threshold]
+        if closed:
+            ids = ", ".join(str(c.case_id) for c in closed)
+            return MatchResult(outcome=MatchOutcome.NO_MATCH, score=scored[0].score, candidates=scored,
+                               reason=f"only closed case(s) {ids} match SSN {ssn}; not filed to a closed case")  # fmt: skip
+        return MatchResult(
+            outcome=MatchOutcome.NO_MATCH, score=scored[0].score, candidates=scored,
+            reason=f"{len(scored)} case(s) share SSN {ssn} but none scores {threshold:.0f} on names "
+            f"(best {scored[0].score:.1f}, case {scored[0].case_id}: {scored[0].basis})",
+        )  # fmt: skip
+    best = plausible[0]
+    runner_up = plausible[1] if len(plausible) > 1 else None
+    if runner_up is not None and best.score - runner_up.score < margin:
+        close = [c for c in plausible if best.score - c.score < margin]
+        ids = ", ".join(str(c.case_id) for c in close)
+        return MatchResult(
+            outcome=MatchOutcome.AMBIGUOUS, score=best.score, candidates=scored,
+            reason=f"{len(close)} cases ({ids}) match SSN {ssn} within {margin:.0f} points "
+            f"(scores {', '.join(f'{c.score:.1f}' for c in close)}); needs a person to choose",
+        )  # fmt: skip
+    lead = f"{best.score - runner_up.score:.1f} ahead of case {runner_up.case_id}" if runner_up else "only candidate"
+    return MatchResult(
+        outcome=MatchOutcome.MATCHED, case_id=best.case_id, score=best.score, candidates=scored,
+        reason=f"case {best.case_id} matched on last name + SSN {ssn}, first name {best.basis} "
+        f"(score {best.score:.1f}, {lead})",
+    )  # fmt: skip

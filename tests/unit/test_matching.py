@@ -1,0 +1,109 @@
+"""Matching against a real in-memory CaseDirectory (a list of cases searched like Logiqs FindCase)."""
+
+from __future__ import annotations
+
+from mailroom.crm import CaseCandidate
+from mailroom.matching import MatchOutcome, match_notice
+from mailroom.notices.model import Notice
+
+
+class ListDirectory:
+    """CaseDirectory over a list: FindCase semantics = case-insensitive exact last name (primary or spouse) + last 4."""
+
+    def __init__(self, cases: list[CaseCandidate]) -> None:
+        self.cases = cases
+        self.queries: list[tuple[str, str, str | None]] = []
+
+    def find_cases(self, last_name, ssn_last4, *, first_name=None, active_only=False):
+        self.queries.append((last_name, ssn_last4, first_name))
+        wanted = last_name.strip().lower()
+        hits = []
+        for case in self.cases:
+            lasts = {case.last_name.lower(), (case.spouse_last_name or "").lower()}
+            if wanted in lasts and case.ssn_last4 == ssn_last4 and (case.active or not active_only):
+                if first_name is None or case.first_name.lower() == first_name.lower():
+                    hits.append(case)
+        return hits
+
+    def get_case(self, case_id):
+        return next(case for case in self.cases if case.case_id == case_id)
+
+
+def case(case_id, first, last, last4="1234", *, active=True, spouse=None):
+    spouse_first, spouse_last = spouse or (None, None)
+    return CaseCandidate(case_id=case_id, first_name=first, last_name=last, ssn_last4=last4, active=active,
+                         status="Active" if active else "Closed", spouse_first_name=spouse_first,
+                         spouse_last_name=spouse_last)  # fmt: skip
+
+
+def notice(first="WILLIAM", last="SMITH", last4="1234", spouse=None):
+    spouse_first, spouse_last = spouse or (None, None)
+    return Notice(taxpayer_first_name=first, taxpayer_last_name=last, ssn_last4=last4,
+                  spouse_first_name=spouse_first, spouse_last_name=spouse_last)  # fmt: skip
+
+
+def test_exact_single_case_is_matched_with_a_report_safe_reason():
+    result = match_notice(notice(), ListDirectory([case(1, "William", "Smith"), case(2, "William", "Smith", "9999")]))
+    assert (result.outcome, result.case_id, result.score) == (MatchOutcome.MATCHED, 1, 100.0)
+    assert "***-**-1234" in result.reason and "William" not in result.reason and "SMITH" not in result.reason
+
+
+def test_nickname_typo_suffix_and_hyphen_variants_match():
+    assert match_notice(notice(), ListDirectory([case(7, "Bill", "Smith")])).case_id == 7
+    assert match_notice(notice("JENNIFER"), ListDirectory([case(8, "Jenifer", "Smith")])).case_id == 8
+    assert match_notice(notice(last="SMITH JR"), ListDirectory([case(9, "William", "Smith")])).case_id == 9
+    hyphenated = ListDirectory([case(10, "William", "Smith")])
+    assert match_notice(notice(last="SMITH-JONES"), hyphenated).case_id == 10  # searched under the part "SMITH"
+    assert match_notice(notice(last="O'BRIEN"), ListDirectory([case(11, "William", "OBrien")])).case_id == 11
+
+
+def test_same_person_entered_twice_is_ambiguous():
+    result = match_notice(notice(), ListDirectory([case(1, "William", "Smith"), case(2, "Bill", "Smith")]))
+    assert result.outcome is MatchOutcome.AMBIGUOUS and result.case_id is None
+    assert "1" in result.reason and "2" in result.reason
+
+
+def test_other_person_with_same_last_name_and_last4_does_not_block_or_steal_the_match():
+    result = match_notice(notice(), ListDirectory([case(1, "Margaret", "Smith"), case(2, "William", "Smith")]))
+    assert (result.outcome, result.case_id) == (MatchOutcome.MATCHED, 2)
+    only_other = match_notice(notice(), ListDirectory([case(1, "Margaret", "Smith")]))
+    assert only_other.outcome is MatchOutcome.NO_MATCH
+
+
+def test_closed_case_is_never_matched_and_does_not_make_an_open_one_ambiguous():
+    closed_only = match_notice(notice(), ListDirectory([case(1, "William", "Smith", active=False)]))
+    assert closed_only.outcome is MatchOutcome.NO_MATCH and "closed" in closed_only.reason
+    both = match_notice(notice(), ListDirectory([case(1, "William", "Smith", active=False), case(2, "William", "Smith")]))
+    assert (both.outcome, both.case_id) == (MatchOutcome.MATCHED, 2)
+
+
+def test_joint_filers_are_searched_under_both_names():
+    directory = ListDirectory([case(5, "Mary", "Jones", spouse=("William", "Smith"))])
+    result = match_notice(notice(spouse=("MARY", "JONES")), directory)
+    assert (result.outcome, result.case_id) == (MatchOutcome.MATCHED, 5)
+    assert {q[0] for q in directory.queries} >= {"SMITH", "JONES"}
+
+
+def test_missing_last4_or_name_is_insufficient_data_without_querying():
+    directory = ListDirectory([case(1, "William", "Smith")])
+    assert match_notice(notice(last4=None), directory).outcome is MatchOutcome.INSUFFICIENT_DATA
+    assert match_notice(notice(last=None), directory).outcome is MatchOutcome.INSUFFICIENT_DATA
+    assert directory.queries == []
+
+
+def test_no_candidates_is_no_match():
+    assert match_notice(notice(), ListDirectory([])).outcome is MatchOutcome.NO_MATCH
+
+
+def test_unknown_first_name_matches_a_single_case_but_two_are_ambiguous():
+    assert match_notice(notice(first=None), ListDirectory([case(1, "William", "Smith")])).case_id == 1
+    two = ListDirectory([case(1, "William", "Smith"), case(2, "Margaret", "Smith")])
+    assert match_notice(notice(first=None), two).outcome is MatchOutcome.AMBIGUOUS
+
+
+def test_broad_searches_are_narrowed_by_first_name():
+    crowd = [case(100 + i, "Margaret", "Smith") for i in range(30)] + [case(1, "William", "Smith")]
+    directory = ListDirectory(crowd)
+    result = match_notice(notice(), directory)
+    assert (result.outcome, result.case_id) == (MatchOutcome.MATCHED, 1)
+    assert ("SMITH", "1234", "WILLIAM") in directory.queries
