@@ -1,0 +1,381 @@
+"""Google Drive v3 emulator on the sandbox HTTP core (``httpcore.EmulatorServer``).
+
+Serves what mailroom touches, for the real google-api-python-client and google-auth service-account credentials:
+``POST /token`` (JWT-bearer grant), files.list/get/create/update under ``/drive/v3/``, ``alt=media`` downloads with
+``Range``, and multipart / resumable uploads under ``/upload/drive/v3/files``. Errors use Google's JSON shape.
+Where it differs from the real service: docs/sandbox-drive.md.
+
+Seeding API (no HTTP, for tests and the sandbox stack)::
+
+    with DriveEmulator(faults=FaultConfig.uniform(0.1, seed=7)) as drive:
+        inbox = drive.create_folder("Inbox")
+        drive.add_file("CP2000 DTD 10.14.2025_SMITH - 0012.pdf", inbox, pdf_bytes)
+        service = build_drive_service(drive.service_account_info(), api_endpoint=drive.url)
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import tempfile
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Callable
+
+from mailroom.sandbox.drive_query import (
+    QueryError,
+    apply_fields,
+    check_fields,
+    compile_query,
+    parse_fields,
+)
+from mailroom.sandbox.drive_store import (
+    FILE_RESOURCE_FIELDS,
+    FOLDER_MIME,
+    DriveApiError,
+    DriveStore,
+    StoredFile,
+    invalid,
+)
+from mailroom.sandbox.faults import FaultConfig, RateLimitConfig
+from mailroom.sandbox.httpcore import EmulatorServer, Request, Response, parse_multipart
+from mailroom.sandbox.oauth import AuthFailure, SandboxServiceAccount, TokenAuthority
+
+FILES_PATH = "/drive/v3/files"
+UPLOAD_PATH = "/upload/drive/v3/files"
+_DEFAULT_FILE_FIELDS = "kind,id,name,mimeType"
+_LIST_FIELDS: dict[str, set[str] | None] = {
+    "kind": None, "nextPageToken": None, "incompleteSearch": None, "files": FILE_RESOURCE_FIELDS,
+}
+_RANGE = re.compile(r"bytes=(\d*)-(\d*)$")
+_CONTENT_RANGE = re.compile(r"bytes (?:(\d+)-(\d+)|\*)/(\d+|\*)$")
+
+# How the core's error kinds look in Drive's words: (status, reason, message).
+_CORE_ERRORS: dict[str, tuple[int, str, str]] = {
+    "http_429": (429, "rateLimitExceeded", "Rate Limit Exceeded"),
+    "throttle": (403, "userRateLimitExceeded", "User Rate Limit Exceeded"),
+    "http_500": (500, "backendError", "Backend Error"),
+    "http_502": (502, "badGateway", "Bad Gateway"),
+    "http_503": (503, "backendError", "Service Unavailable"),
+    "http_504": (504, "backendError", "Gateway Timeout"),
+    "outage": (503, "backendError", "Service Unavailable"),
+    "ambiguous_503": (503, "backendError", "Service Unavailable"),
+    "internal": (500, "internalError", "Internal Error"),
+    "bad_request": (400, "badRequest", "Bad Request"),
+    "not_found": (404, "notFound", "Not Found"),
+    "method_not_allowed": (405, "httpMethodNotAllowed", "Method Not Allowed"),
+    "too_large": (413, "uploadTooLarge", "The request is too large."),
+}
+
+
+class DriveEmulator:
+    """A Google Drive v3 look-alike on a free 127.0.0.1 port.
+
+    ``rate_limit`` is Drive's per-user quota (real Drive: about 12,000 requests/minute); requests over it are
+    answered 403 ``userRateLimitExceeded`` (or 429 ``rateLimitExceeded`` with ``throttle_status=429``).
+    """
+
+    def __init__(
+        self,
+        faults: FaultConfig | None = None,
+        rate_limit: RateLimitConfig | None = None,
+        *,
+        quota_bytes: int | None = None,
+        token_lifetime: float = 3600.0,
+        throttle_status: int = 403,
+        content_dir: Path | None = None,
+        seed: int = 0,
+        port: int = 0,
+    ) -> None:
+        if throttle_status not in (403, 429):
+            raise ValueError("throttle_status must be 403 (userRateLimitExceeded) or 429 (rateLimitExceeded)")
+        self._throttle_status = throttle_status
+        self._tempdir = None if content_dir else tempfile.TemporaryDirectory(prefix="mailroom-drive-")
+        self.store = DriveStore(Path(content_dir or self._tempdir.name), quota_bytes=quota_bytes, seed=seed)
+        self.account = SandboxServiceAccount.generate()
+        self.auth: TokenAuthority | None = None
+        self._token_lifetime = token_lifetime
+        self._auth_failures = 0
+        self._upload_fields: dict[str, str | None] = {}
+        self.server = EmulatorServer(
+            "drive",
+            faults=faults,
+            rate_limit=rate_limit or RateLimitConfig(requests_per_second=200, burst=200),
+            error_renderer=self._render_core_error,
+            port=port,
+        )
+        self._install_routes()
+        self.server.add_stats_provider(self._drive_stats)
+
+    # --- lifecycle and seeding -------------------------------------------------------------------------------
+    def start(self) -> "DriveEmulator":
+        self.server.start()
+        if self.auth is None:
+            self.auth = TokenAuthority(self.token_uri, token_lifetime=self._token_lifetime)
+            self.auth.register(self.account)
+        return self
+
+    def stop(self) -> None:
+        self.server.stop()
+        if self._tempdir is not None:
+            self._tempdir.cleanup()
+
+    def __enter__(self) -> "DriveEmulator":
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def url(self) -> str:
+        return self.server.url
+
+    @property
+    def token_uri(self) -> str:
+        return self.url + "/token"
+
+    def service_account_info(self) -> dict[str, str]:
+        return self.account.info(self.token_uri)
+
+    def create_folder(self, name: str, parent_id: str | None = None) -> str:
+        return self.store.create_folder(name, [parent_id] if parent_id else None).id
+
+    def add_file(
+        self,
+        name: str,
+        parent_id: str | None,
+        content: bytes,
+        mime_type: str = "application/pdf",
+        created_time: datetime | None = None,
+    ) -> str:
+        return self.store.create_file(name, [parent_id] if parent_id else None, content, mime_type, created_time).id
+
+    def files_in(self, folder_id: str) -> list[StoredFile]:
+        return self.store.files_in(folder_id)
+
+    def content(self, file_id: str) -> bytes:
+        stored = self.store.get(file_id)
+        return self.store.read(file_id, 0, (stored.size or 0) - 1) if stored.size else b""
+
+    def set_read_only(self, file_id: str, read_only: bool = True) -> None:
+        self.store.set_read_only(file_id, read_only)
+
+    def set_faults(self, config: FaultConfig) -> None:
+        self.server.set_faults(config)
+
+    def set_rate_limit(self, config: RateLimitConfig) -> None:
+        self.server.set_rate_limit(config)
+
+    def stats(self) -> dict[str, Any]:
+        return self.server.stats()
+
+    def _drive_stats(self) -> dict[str, Any]:
+        files = [f for f in self.store._files.values() if f.id != self.store.root_id]
+        return {
+            "drive": {
+                **self.store.counters,
+                "files": sum(1 for f in files if not f.is_folder),
+                "folders": sum(1 for f in files if f.is_folder),
+                "bytes_stored": self.store.usage_bytes,
+                "auth_failures": self._auth_failures,
+                "tokens_issued": self.auth.tokens_issued if self.auth else 0,
+            }
+        }
+
+    # --- HTTP plumbing ---------------------------------------------------------------------------------------
+    def _render_core_error(self, kind: str, status: int, retry_after: float | None) -> Response:
+        if kind == "rate_limit":
+            status, reason, message = (
+                (403, "userRateLimitExceeded", "User Rate Limit Exceeded")
+                if self._throttle_status == 403
+                else (429, "rateLimitExceeded", "Rate Limit Exceeded")
+            )
+        else:
+            status, reason, message = _CORE_ERRORS.get(kind, (status, "backendError", "Backend Error"))
+        return _error(DriveApiError(status, reason, message))
+
+    def _install_routes(self) -> None:
+        route = self.server.add_route
+        route("POST", "/token", self._token, name="oauth.token")
+        route("GET", FILES_PATH, self._api(self._list), name="files.list")
+        route("POST", FILES_PATH, self._api(self._create), name="files.create")
+        route("GET", FILES_PATH + "/{fileId}", self._api(self._get), name="files.get")
+        route("PATCH", FILES_PATH + "/{fileId}", self._api(self._update), name="files.update")
+        route("POST", UPLOAD_PATH, self._api(self._upload_start), name="files.upload")
+        route("PUT", UPLOAD_PATH, self._api(self._upload_chunk), name="files.upload_chunk")
+
+    def _api(self, handler: Callable[[Request], Response]) -> Callable[[Request], Response]:
+        """Bearer-token check, then the handler; Drive's and q/fields errors become Google JSON errors."""
+
+        def guarded(request: Request) -> Response:
+            try:
+                assert self.auth is not None, "emulator not started"
+                self.auth.authenticate(request.header("Authorization"))
+            except AuthFailure as failure:
+                self._auth_failures += 1
+                return Response.json(failure.body, status=401, headers=failure.headers)
+            try:
+                return handler(request)
+            except DriveApiError as exc:
+                return _error(exc)
+            except QueryError as exc:
+                reason = "invalidParameter" if exc.location == "fields" else "invalid"
+                return _error(DriveApiError(400, reason, str(exc), location=exc.location))
+
+        return guarded
+
+    def _token(self, request: Request) -> Response:
+        assert self.auth is not None, "emulator not started"
+        result = self.auth.exchange(request.body)
+        return Response.json(result.body, status=result.status, headers={"Cache-Control": "no-store"})
+
+    # --- files.list / get / create / update ------------------------------------------------------------------
+    def _list(self, request: Request) -> Response:
+        q = request.query_value("q")
+        page_size = _int_param(request, "pageSize", 100)
+        if not 1 <= page_size <= 1000:
+            raise invalid("pageSize")
+        fields = parse_fields(request.query_value("fields") or f"kind,incompleteSearch,nextPageToken,files({_DEFAULT_FILE_FIELDS})")
+        check_fields(fields, _LIST_FIELDS)
+        files, next_token = self.store.list(
+            compile_query(q),
+            order_by=request.query_value("orderBy"),
+            page_size=page_size,
+            page_token=request.query_value("pageToken"),
+            query_fingerprint=q or "",
+        )
+        body: dict[str, Any] = {"kind": "drive#fileList", "incompleteSearch": False,
+                                "files": [f.resource() for f in files]}
+        if next_token:
+            body["nextPageToken"] = next_token
+        return Response.json(apply_fields(body, fields))
+
+    def _get(self, request: Request) -> Response:
+        stored = self.store.get(request.path_params["fileId"])
+        if request.query_value("alt") == "media":
+            return self._media(stored, request.header("Range"))
+        return self._file_response(stored, request.query_value("fields"))
+
+    def _file_response(self, stored: StoredFile, fields_param: str | None) -> Response:
+        fields = parse_fields(fields_param or _DEFAULT_FILE_FIELDS)
+        check_fields(fields, {name: None for name in FILE_RESOURCE_FIELDS})
+        return Response.json(apply_fields(stored.resource(), fields))
+
+    def _media(self, stored: StoredFile, range_header: str | None) -> Response:
+        if stored.is_folder or stored.mime_type.startswith("application/vnd.google-apps."):
+            raise DriveApiError(403, "fileNotDownloadable",
+                                "Only files with binary content can be downloaded. Use Export with Docs Editors files.",
+                                location="alt")
+        size = stored.size or 0
+        headers = {"Content-Type": stored.mime_type, "Accept-Ranges": "bytes"}
+        match = _RANGE.match((range_header or "").strip())
+        if not match or match.groups() == ("", ""):
+            body = self.store.read(stored.id, 0, size - 1) if size else b""
+            return Response(200, body, headers)
+        first, last = match.groups()
+        start, end = (size - int(last), size - 1) if first == "" else (int(first), int(last) if last else size - 1)
+        start, end = max(start, 0), min(end, size - 1)
+        if start >= size or start > end:
+            return Response(416, b"", {**headers, "Content-Range": f"bytes */{size}"})
+        headers["Content-Range"] = f"bytes {start}-{end}/{size}"
+        return Response(206, self.store.read(stored.id, start, end), headers)
+
+    def _create(self, request: Request) -> Response:
+        meta = _metadata(request.body)
+        if meta.get("mimeType") == FOLDER_MIME:
+            stored = self.store.create_folder(str(meta.get("name") or "Untitled"), meta.get("parents"))
+        else:
+            stored = self.store.create_file(str(meta.get("name") or "Untitled"), meta.get("parents"), b"",
+                                            str(meta.get("mimeType") or "application/octet-stream"))
+        return self._file_response(stored, request.query_value("fields"))
+
+    def _update(self, request: Request) -> Response:
+        meta = _metadata(request.body)
+        if "parents" in meta:
+            raise DriveApiError(403, "fieldNotWritable", "The resource body includes fields which are not directly "
+                                "writable. Use the addParents and removeParents parameters instead.")
+        stored = self.store.update(
+            request.path_params["fileId"],
+            name=meta.get("name"),
+            add_parents=_id_list(request.query_value("addParents")),
+            remove_parents=_id_list(request.query_value("removeParents")),
+            trashed=meta.get("trashed"),
+        )
+        return self._file_response(stored, request.query_value("fields"))
+
+    # --- uploads ---------------------------------------------------------------------------------------------
+    def _upload_start(self, request: Request) -> Response:
+        upload_type = request.query_value("uploadType")
+        if upload_type == "multipart":
+            parts = parse_multipart(request)
+            if len(parts) != 2:
+                raise invalid("body", "Multipart upload needs a metadata part and a media part.")
+            meta = _metadata(parts[0].data)
+            mime = str(meta.get("mimeType") or parts[1].content_type)
+            stored = self.store.create_file(str(meta.get("name") or "Untitled"), meta.get("parents"),
+                                            parts[1].data, mime)
+            return self._file_response(stored, request.query_value("fields"))
+        if upload_type == "media":
+            mime = request.header("Content-Type") or "application/octet-stream"
+            stored = self.store.create_file("Untitled", None, request.body, mime)
+            return self._file_response(stored, request.query_value("fields"))
+        if upload_type == "resumable":
+            meta = _metadata(request.body)
+            length = request.header("X-Upload-Content-Length")
+            mime = request.header("X-Upload-Content-Type") or "application/octet-stream"
+            session_id = self.store.start_upload(meta, mime, int(length) if length else None)
+            self._upload_fields[session_id] = request.query_value("fields")
+            location = f"{self.url}{UPLOAD_PATH}?uploadType=resumable&upload_id={session_id}"
+            return Response(200, b"", {"Location": location, "X-GUploader-UploadID": session_id})
+        raise invalid("uploadType")
+
+    def _upload_chunk(self, request: Request) -> Response:
+        session_id = request.query_value("upload_id") or ""
+        upload = self.store.session(session_id)
+        content_range = request.header("Content-Range")
+        match = _CONTENT_RANGE.match(content_range.strip()) if content_range else None
+        if content_range is None:  # the whole content in one PUT (googleapiclient does this for an empty file)
+            upload = self.store.put_chunk(session_id, 0, request.body, len(request.body))
+        elif match is None:
+            raise invalid("Content-Range")
+        else:
+            total = int(match.group(3)) if match.group(3) != "*" else None
+            if match.group(1) is not None:
+                upload = self.store.put_chunk(session_id, int(match.group(1)), request.body, total)
+            elif total == 0 and upload.file_id is None:  # "bytes */0": an empty file is complete with no bytes
+                upload = self.store.put_chunk(session_id, 0, b"", 0)
+        if upload.file_id is not None:
+            return self._file_response(self.store.get(upload.file_id), self._upload_fields.get(session_id))
+        received = len(upload.received)
+        headers = {"Range": f"bytes=0-{received - 1}"} if received else {}
+        return Response(308, b"", {**headers, "X-GUploader-UploadID": session_id})
+
+
+def _error(exc: DriveApiError) -> Response:
+    return Response.json(exc.body(), status=exc.status)
+
+
+def _metadata(body: bytes) -> dict[str, Any]:
+    if not body.strip():
+        return {}
+    try:
+        meta = json.loads(body)
+    except ValueError as exc:
+        raise invalid("body", "Invalid JSON payload received.") from exc
+    if not isinstance(meta, dict):
+        raise invalid("body", "Invalid JSON payload received.")
+    return meta
+
+
+def _id_list(value: str | None) -> list[str]:
+    return [part.strip() for part in (value or "").split(",") if part.strip()]
+
+
+def _int_param(request: Request, name: str, default: int) -> int:
+    raw = request.query_value(name)
+    if raw is None:
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise invalid(name) from exc
