@@ -1,0 +1,147 @@
+"""The API the resilience guide documents, on top of ResiliencePolicy.
+
+Reserved keyword-only options (consumed here, never passed to ``func``): ``service_name``, ``operation``,
+``idempotent``, ``deadline``, ``jitter``, ``on_retry``. ``rate_limit_delay`` (the guide's per-call delay) becomes a
+limiter of 1/rate_limit_delay calls per second for the service: the same spacing, but shared correctly between
+threads and without delaying an idle caller.
+
+The default service name is the function's module: calls made from one client module share a breaker, budget and
+metrics row, which matches how the guide's callers were organised (one module per API).
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+from typing import Any, Callable, Iterable, TypeVar
+
+from mailroom.resilience.metrics import RetryEvent
+from mailroom.resilience.policy import ResiliencePolicy
+from mailroom.resilience.registry import registry
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+_policies: dict[tuple, ResiliencePolicy] = {}
+_policies_lock = threading.Lock()
+
+
+def run_resiliently(
+    func: Callable[..., Any],
+    *args: Any,
+    max_retries: int = 3,
+    initial_delay: float = 1.0,
+    backoff_factor: float = 2.0,
+    max_delay: float = 60.0,
+    retryable_exceptions: Iterable[type[BaseException]] | None = None,
+    retryable_status_codes: Iterable[int] | None = None,
+    rate_limit_delay: float = 0.0,
+    service_name: str | None = None,
+    operation: str | None = None,
+    idempotent: bool = True,
+    deadline: float | None = None,
+    jitter: float = 0.5,
+    on_retry: Callable[[RetryEvent], None] | None = None,
+    **kwargs: Any,
+) -> Any:
+    """Call ``func(*args, **kwargs)`` with classification-driven retries, backoff with jitter, Retry-After,
+    per-service limiter, circuit breaker and retry budget. Raises ``mailroom.errors`` subclasses (original as
+    ``__cause__``) for failures it recognises; unrecognised exceptions (bugs) propagate unchanged."""
+    policy = _policy(
+        service_name or _default_service(func),
+        max_retries=max_retries,
+        initial_delay=initial_delay,
+        backoff_factor=backoff_factor,
+        max_delay=max_delay,
+        retryable_exceptions=tuple(retryable_exceptions) if retryable_exceptions is not None else None,
+        retryable_status_codes=frozenset(retryable_status_codes) if retryable_status_codes is not None else None,
+        calls_per_second=(1.0 / rate_limit_delay) if rate_limit_delay and rate_limit_delay > 0 else None,
+        deadline=deadline,
+        jitter=jitter,
+        on_retry=on_retry,
+    )
+    return policy.call(func, *args, operation=operation or _operation_name(func), idempotent=idempotent, **kwargs)
+
+
+def api_call_with_retry(func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """The guide's ``_api_call_with_retry``: ``run_resiliently`` with the guide's defaults."""
+    return run_resiliently(func, *args, **kwargs)
+
+
+def resilient_api_call(
+    max_retries: int = 3,
+    initial_delay: float = 1.0,
+    backoff_factor: float = 2.0,
+    max_delay: float = 60.0,
+    rate_limit_delay: float = 0.0,
+    **options: Any,
+) -> Callable[[F], F]:
+    """Decorator form of ``run_resiliently`` (extra keyword options as there)."""
+
+    def decorate(func: F) -> F:
+        @functools.wraps(func)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            return run_resiliently(
+                func, *args, max_retries=max_retries, initial_delay=initial_delay, backoff_factor=backoff_factor,
+                max_delay=max_delay, rate_limit_delay=rate_limit_delay, **options, **kwargs,
+            )
+
+        return wrapper  # type: ignore[return-value]
+
+    return decorate
+
+
+def rate_limited(calls_per_second: float = 10.0, *, burst: int = 1, service_name: str | None = None) -> Callable[[F], F]:
+    """Hold ``func`` to ``calls_per_second`` across all threads (token bucket; ``burst`` calls may go at once).
+
+    Without ``service_name`` each decorated function has its own bucket; with it, functions share the service's.
+    """
+    if calls_per_second <= 0:
+        raise ValueError("calls_per_second must be positive")
+
+    def decorate(func: F) -> F:
+        name = service_name or f"rate_limited:{_default_service(func)}.{_operation_name(func)}"
+
+        @functools.wraps(func)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            limiter = registry.get(name).limiter
+            limiter.configure(calls_per_second, burst)
+            wait = limiter.reserve()
+            if wait > 0:
+                registry.clock.sleep(wait)
+            return func(*args, **kwargs)
+
+        return wrapper  # type: ignore[return-value]
+
+    return decorate
+
+
+def with_retries_and_rate_limit(
+    max_retries: int = 3, calls_per_second: float = 10.0, initial_delay: float = 1.0, **options: Any
+) -> Callable[[F], F]:
+    """Retries and rate limiting together; every attempt (retries included) takes a limiter slot."""
+    if calls_per_second <= 0:
+        raise ValueError("calls_per_second must be positive")
+    return resilient_api_call(max_retries=max_retries, initial_delay=initial_delay, rate_limit_delay=1.0 / calls_per_second, **options)
+
+
+def _policy(service: str, **settings: Any) -> ResiliencePolicy:
+    """Policies are cached per (service, settings): building tenacity's Retrying per call would cost more than the
+    call's whole success-path overhead."""
+    key = (service, *sorted((k, v if not callable(v) or isinstance(v, type) else id(v)) for k, v in settings.items()))
+    policy = _policies.get(key)
+    if policy is None:
+        with _policies_lock:
+            policy = _policies.get(key)
+            if policy is None:
+                if len(_policies) > 1024:  # unbounded distinct settings (e.g. per-call on_retry closures)
+                    _policies.clear()
+                policy = _policies[key] = ResiliencePolicy(service, **settings)
+    return policy
+
+
+def _default_service(func: Callable[..., Any]) -> str:
+    return getattr(func, "__module__", None) or "default"
+
+
+def _operation_name(func: Callable[..., Any]) -> str:
+    return getattr(func, "__qualname__", None) or getattr(func, "__name__", None) or type(func).__name__
