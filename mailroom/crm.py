@@ -45,6 +45,7 @@ class TaskRequest(BaseModel):
     user_ids: list[int] = Field(default_factory=list)
     status_id: int = 0
     comments: str = ""
+    end_date: datetime | None = None  # UTC; required by Logiqs when task_type == 2 (event)
 
 
 class Activity(BaseModel):
