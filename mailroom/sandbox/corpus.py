@@ -1,0 +1,245 @@
+"""Seeded synthetic IRS notice corpus: a Drive folder tree, notice PDFs (typed and scanned), bad files, the Logiqs
+case book, and a ground-truth manifest (``out_dir/manifest.json``) of every field and the expected outcome.
+
+    corpus = generate_corpus(Path("/tmp/corpus"), notices=300, seed=7)
+    for f in corpus.of_kind(FileKind.TYPED):
+        notice = extract_notice(corpus.path(f), file_name=f.drive_name)
+        assert notice.ssn_last4 == f.notice.ssn_last4
+
+The same seed and arguments give the same manifest and byte-identical files (except the encrypted bad file,
+whose AES salt pypdf draws from the OS). All people, SSNs and addresses are synthetic (Faker + ITIN-shaped numbers).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+import time
+from datetime import date, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+from faker import Faker
+
+from mailroom.sandbox.corpus_badfiles import BAD_FILE_NAMES, OVERSIZE_PAGES, write_bad_file
+from mailroom.sandbox.corpus_cases import CaseBookBuilder, Subject
+from mailroom.sandbox.corpus_models import (
+    AUR_LETTERS,
+    RESPONSE_WINDOW_DAYS,
+    Corpus,
+    CorpusFile,
+    ExpectedNotice,
+    FileKind,
+    Folder,
+    Outcome,
+)
+from mailroom.sandbox.corpus_pdf import IRS_CENTERS, PHONES, NoticeLayout, render_notice
+from mailroom.sandbox.corpus_scan import scan_params, scan_pdf
+
+__all__ = ["generate_corpus", "Corpus", "CorpusFile", "FileKind", "Outcome"]
+
+LETTER_MIX = {"CP2000": 0.6, "CP2501": 0.1, "CP3219A": 0.1, "CP504": 0.1, "LT11": 0.1}
+INPUT_ROOT_NAME = "IRS Notices"
+# (key, name, parent key, share of notices); root and "2025" hold no notices directly
+FOLDER_TREE: tuple[tuple[str, str, str | None, float], ...] = (
+    ("root", INPUT_ROOT_NAME, None, 0.0),
+    ("y2025", "2025", "root", 0.0),
+    ("batch3", "CP2000 Batch 3", "y2025", 0.35),
+    ("october", "CP 2000 - October", "y2025", 0.2),
+    ("cp2000", "CP2000", "root", 0.2),
+    ("rescans", "CP2000 Rescans", "cp2000", 0.13),
+    ("misc", "Misc scans", "root", 0.06),
+    ("y2024", "2024", "root", 0.0),
+    ("other", "Other letters", "y2024", 0.06),
+)
+NASTY_NAMES = (
+    '{last} "urgent" {lt}.pdf',
+    "{lt} DTD {mdy}_{last}'s letter.pdf",
+    "{lt} \u2013 \u00dcn\u00efc\u00f8d\u00e9 \u6771\u4eac {last} \u2713.pdf",
+    "../../{lt}_{last}.pdf",
+    "..\\{lt}\\{last}.pdf",
+)
+REAL_WORLD_NAMES = (
+    "{lt} DTD {mdy}_{last} - {seq:04d}.pdf",
+    "{last}, {first} - {lt} {year}.pdf",
+    "scan_{ymd}_{seq:04d}.pdf",
+    "Scan {iso} {hour:02d}.{minute:02d}.{second:02d}.pdf",
+    "IRS {lt} {Last}.pdf",
+    "{lt}_{last}_{year}.PDF",
+    "doc{seq:05d}.pdf",
+    "scan.pdf",  # scanners reuse names: Drive happily holds several files called scan.pdf in one folder
+)
+
+
+def _folders() -> list[Folder]:
+    folders: list[Folder] = []
+    paths: dict[str, str] = {}
+    for key, name, parent, _ in FOLDER_TREE:
+        path = "" if parent is None else "/".join(p for p in (paths[parent], name) if p)
+        paths[key] = path
+        folders.append(Folder(key=key, name=name, parent_key=parent, path=path))
+    return folders
+
+
+def _date_fields(rng: random.Random, letter_type: str) -> tuple[int, date, date, bool]:
+    notice_date = date(2025, 1, 6) + timedelta(days=rng.randrange(0, 340))
+    if notice_date.weekday() >= 5:  # the IRS dates notices on business days
+        notice_date -= timedelta(days=notice_date.weekday() - 4)
+    tax_year = notice_date.year - rng.choice((1, 2, 2, 3))
+    derived = rng.random() < 0.06
+    window = RESPONSE_WINDOW_DAYS[letter_type]
+    due = notice_date + timedelta(days=window + (0 if derived else rng.choice((0, 0, 1, 2, 3, 5))))
+    return tax_year, notice_date, due, derived
+
+
+def _name_line(rng: random.Random, subject: Subject) -> str:
+    """How the IRS (or an agent re-keying it) printed the names: ALL CAPS, LAST, FIRST, or joint."""
+    tp, sp = subject.taxpayer, subject.spouse
+    first = f"{tp.first} {tp.middle_initial}" if tp.middle_initial else tp.first
+    single = f"{first} {tp.last}" + (f" {tp.suffix}" if tp.suffix else "")
+    if sp is None:
+        form = "last_first" if (rng.random() < 0.25 and not tp.suffix) else "caps"
+        line = f"{tp.last}, {first}" if form == "last_first" else single
+    elif sp.last == tp.last and not tp.suffix:
+        line = f"{tp.last}, {tp.first} & {sp.first}" if rng.random() < 0.25 else f"{tp.first} & {sp.first} {tp.last}"
+    else:
+        line = f"{single} & {sp.first} {sp.last}"
+    if rng.random() < 0.08:  # a re-keyed letter in mixed case
+        return line
+    return line.upper()
+
+
+def _address(fake: Faker, rng: random.Random) -> list[str]:
+    street = fake.street_address().upper().replace(".", "")
+    city = f"{fake.city().upper()} {fake.state_abbr()} {fake.zipcode()}-{rng.randrange(10_000):04d}"
+    return [street, city]
+
+
+def _expected(rng: random.Random, subject: Subject) -> tuple[ExpectedNotice, str | None]:
+    letter_type = rng.choices(list(LETTER_MIX), list(LETTER_MIX.values()))[0]
+    tax_year, notice_date, due, derived = _date_fields(rng, letter_type)
+    tp, sp = subject.taxpayer, subject.spouse
+    display = "absent" if not subject.prints_ssn else ("full" if rng.random() < 0.3 else "masked")
+    tin_shown = {"absent": None, "full": tp.ssn, "masked": f"XXX-XX-{tp.last4}"}[display]
+    aur = f"{rng.randrange(10_000, 100_000)}-{rng.randrange(10_000):04d}" if letter_type in AUR_LETTERS else None
+    amount = None if letter_type == "CP2501" else Decimal(rng.randrange(5_000, 4_500_000)) / 100
+    expected = ExpectedNotice(
+        letter_type=letter_type, tax_year=tax_year, notice_date=notice_date, response_due_date=due,
+        response_due_derived=derived, taxpayer_first_name=tp.first, taxpayer_last_name=tp.last,
+        spouse_first_name=sp.first if sp else None, spouse_last_name=sp.last if sp else None,
+        ssn_last4=tp.last4 if subject.prints_ssn else None, aur_control_number=aur, amount_due=amount,
+        page_count=rng.randint(2, 6), date_style=rng.choice(("long", "long", "abbrev", "numeric")),
+        ssn_display=display, name_line=_name_line(rng, subject), taxpayer_suffix=tp.suffix,
+    )  # fmt: skip
+    return expected, tin_shown
+
+
+def _name_values(notice: ExpectedNotice, seq: int) -> dict[str, object]:
+    d = notice.notice_date
+    return {"lt": notice.letter_type, "last": notice.taxpayer_last_name.upper(), "Last": notice.taxpayer_last_name,
+            "first": notice.taxpayer_first_name.upper(), "year": notice.tax_year, "mdy": f"{d:%m.%d.%Y}",
+            "ymd": f"{d:%Y%m%d}", "iso": d.isoformat(), "seq": seq, "hour": 8 + seq % 10, "minute": seq % 60,
+            "second": seq * 7 % 60}  # fmt: skip
+
+
+def _layout(fake: Faker, rng: random.Random, expected: ExpectedNotice, tin_shown: str | None) -> NoticeLayout:
+    return NoticeLayout(expected=expected, tin_shown=tin_shown, address_lines=_address(fake, rng),
+                        caller_id=rng.randrange(100_000, 999_999), phone=rng.choice(PHONES),
+                        center=rng.choice(IRS_CENTERS), rng=random.Random(rng.random()))  # fmt: skip
+
+
+def _file_entry(corpus_root: Path, local: str, **fields: object) -> CorpusFile:
+    data = (corpus_root / local).read_bytes()
+    return CorpusFile(local_path=local, size=len(data), md5=hashlib.md5(data).hexdigest(), **fields)
+
+
+def generate_corpus(
+    out_dir: Path,
+    *,
+    notices: int = 50,
+    seed: int = 7,
+    scanned_fraction: float = 0.2,
+    include_bad_files: bool = True,
+    ambiguous_rate: float | None = None,
+    filler_cases: int | None = None,
+) -> Corpus:
+    """Generate ``notices`` notice files (+ the bad files), the case book and ``out_dir/manifest.json``.
+
+    ``ambiguous_rate``: share of notices whose taxpayer has two open cases with the same last name and last 4
+    (None keeps the default mix, about 4 %). ``filler_cases``: extra cases no notice is about (default
+    ``notices // 2``). Nasty Drive names (quotes, unicode, ``../``) come with ``include_bad_files``.
+    """
+    started = time.perf_counter()
+    out_dir = Path(out_dir)
+    (out_dir / "files").mkdir(parents=True, exist_ok=True)
+    rng = random.Random(seed)
+    fake = Faker("en_US")
+    fake.seed_instance(seed)
+    book = CaseBookBuilder(rng, fake, ambiguous_rate=ambiguous_rate)
+    folders = _folders()
+    notice_folders = [(key, share) for key, _, _, share in FOLDER_TREE if share > 0]
+    in_scope_keys = [f.key for f in folders if f.matches() and dict(notice_folders).get(f.key)]
+    nasty = set(rng.sample(range(notices), min(len(NASTY_NAMES), notices))) if include_bad_files else set()
+    files: list[CorpusFile] = []
+    scan_seconds = 0.0
+    for i in range(notices):
+        subject = book.subject()
+        expected, tin_shown = _expected(rng, subject)
+        local = f"files/n{i:04d}.pdf"
+        render_notice(out_dir / local, _layout(fake, rng, expected, tin_shown))
+        scanned = rng.random() < scanned_fraction
+        params = scan_params(rng) if scanned else None
+        if params is not None:
+            scan_started = time.perf_counter()
+            typed_copy = out_dir / f"files/n{i:04d}.typed.tmp"
+            (out_dir / local).replace(typed_copy)
+            scan_pdf(typed_copy, out_dir / local, params, seed=rng.randrange(2**32))
+            typed_copy.unlink()
+            scan_seconds += time.perf_counter() - scan_started
+        values = _name_values(expected, rng.randrange(1, 9999))
+        trouble = subject.scenario if subject.scenario != "plain" else None
+        if i in nasty:
+            drive_name = NASTY_NAMES[sorted(nasty).index(i)].format(**values)
+            trouble = "nasty_name" if trouble is None else f"{trouble},nasty_name"
+        else:
+            drive_name = rng.choice(REAL_WORLD_NAMES).format(**values)
+        if expected.spouse_first_name:
+            trouble = "joint" if trouble is None else f"{trouble},joint"
+        folder_key = rng.choices([k for k, _ in notice_folders], [s for _, s in notice_folders])[0]
+        files.append(_file_entry(
+            out_dir, local, key=f"n{i:04d}", folder_key=folder_key, drive_name=drive_name,
+            kind=FileKind.SCANNED if scanned else FileKind.TYPED, notice=expected,
+            expected_outcome=subject.outcome, expected_case_id=subject.case_id,
+            expected_reason=subject.reason.value, trouble=trouble, scan=params,
+        ))  # fmt: skip
+    if include_bad_files:
+        files += _bad_files(out_dir, book, fake, rng, in_scope_keys)
+    book.add_filler(notices // 2 if filler_cases is None else filler_cases)
+    corpus = Corpus(seed=seed, input_root_key="root", folders=folders, files=files, cases=book.cases)
+    corpus.root = out_dir
+    corpus.generation_seconds = {"total": round(time.perf_counter() - started, 3), "scans": round(scan_seconds, 3)}
+    corpus.write()
+    return corpus
+
+
+def _bad_files(out_dir: Path, book: CaseBookBuilder, fake: Faker, rng: random.Random, folder_keys: list[str]
+               ) -> list[CorpusFile]:  # fmt: skip
+    """One file per bad-file reason; their content starts as a real notice, so names and sizes look ordinary."""
+    entries = []
+    for index, (reason, name_template) in enumerate(BAD_FILE_NAMES):
+        subject = book.subject()
+        expected, tin_shown = _expected(rng, subject)
+        layout = _layout(fake, rng, expected, tin_shown)
+        local = f"files/bad{index:02d}.pdf"
+        target = out_dir / local
+        if reason.value == "too_many_pages":
+            layout.extra_blank_pages = OVERSIZE_PAGES - expected.page_count
+        render_notice(target, layout)
+        write_bad_file(reason, target, valid_pdf=target.read_bytes(), rng=rng)
+        entries.append(_file_entry(
+            out_dir, local, key=f"bad{index:02d}", folder_key=rng.choice(folder_keys),
+            drive_name=name_template.format(**_name_values(expected, rng.randrange(1, 9999))), kind=FileKind.BAD,
+            notice=None, expected_outcome=Outcome.UNMATCHED, expected_case_id=None,
+            expected_reason=f"bad_file:{reason.value}", trouble=f"bad_file:{reason.value}",
+        ))  # fmt: skip
+    return entries

@@ -1,0 +1,224 @@
+"""Who each synthetic notice is about, and the Logiqs case book with the trouble real CRMs have.
+
+Every notice gets a *scenario* that decides what the CRM holds for its taxpayer and therefore the expected outcome:
+an exact case, a case under a nickname / with a typo, a closed case next to the open one, two open cases for the
+same last name and last 4 (ambiguous), only a closed case, no case at all, or a notice without a taxpayer id.
+Accidental collisions are prevented: a (last name token, last 4) pair is used by one taxpayer unless a scenario
+collides on purpose, so an expected outcome cannot be spoiled by chance.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+
+from faker import Faker
+
+from mailroom.sandbox.corpus_models import CaseRecord, Outcome, Reason
+
+NICKNAMES: dict[str, str] = {
+    "William": "Bill", "Robert": "Bob", "James": "Jim", "Richard": "Rick", "Michael": "Mike", "Joseph": "Joe",
+    "Thomas": "Tom", "Charles": "Chuck", "Christopher": "Chris", "Daniel": "Dan", "Anthony": "Tony",
+    "Steven": "Steve", "Edward": "Ed", "Jonathan": "Jon", "Alexander": "Alex", "Elizabeth": "Liz",
+    "Katherine": "Kate", "Margaret": "Peggy", "Jennifer": "Jen", "Patricia": "Pat", "Susan": "Sue",
+    "Deborah": "Debbie", "Rebecca": "Becky", "Kimberly": "Kim", "Samantha": "Sam",
+}  # fmt: skip
+SUFFIXES = ("JR", "SR", "II", "III", "IV")
+APOSTROPHE_LAST_NAMES = ("O'Brien", "O'Connor", "D'Angelo", "O'Neil", "D'Souza")
+ACTIVE_STATUSES = ("Active", "Open", "In Resolution")
+INACTIVE_STATUSES = ("Closed", "Resolved", "Withdrawn")
+
+# scenario -> (weight, expected outcome, reason)
+SCENARIOS: dict[str, tuple[float, Outcome, Reason]] = {
+    "plain": (0.47, Outcome.MATCHED, Reason.MATCHED),
+    "nickname": (0.07, Outcome.MATCHED, Reason.MATCHED),
+    "typo": (0.05, Outcome.MATCHED, Reason.MATCHED),
+    "suffix": (0.05, Outcome.MATCHED, Reason.MATCHED),
+    "hyphenated": (0.04, Outcome.MATCHED, Reason.MATCHED),
+    "apostrophe": (0.03, Outcome.MATCHED, Reason.MATCHED),
+    "closed_and_open": (0.04, Outcome.MATCHED, Reason.MATCHED),
+    "same_last4_other_person": (0.03, Outcome.MATCHED, Reason.MATCHED),
+    "ambiguous": (0.04, Outcome.UNMATCHED, Reason.AMBIGUOUS),
+    "inactive_only": (0.05, Outcome.UNMATCHED, Reason.INACTIVE_ONLY),
+    "no_case": (0.09, Outcome.UNMATCHED, Reason.NO_CASE),
+    "insufficient_data": (0.04, Outcome.UNMATCHED, Reason.INSUFFICIENT_DATA),
+}
+
+
+@dataclass
+class Person:
+    first: str
+    last: str
+    ssn: str = field(repr=False)
+    middle_initial: str | None = None
+    suffix: str | None = None
+
+    @property
+    def last4(self) -> str:
+        return self.ssn[-4:]
+
+
+@dataclass
+class Subject:
+    """The people a notice is about and what the case book holds for them."""
+
+    scenario: str
+    taxpayer: Person
+    spouse: Person | None
+    outcome: Outcome
+    reason: Reason
+    case_id: int | None  # the expected case for MATCHED
+    prints_ssn: bool = True
+
+
+def _last_tokens(last: str) -> list[str]:
+    """A matcher may search a hyphenated name by its parts too, so every part counts as taken."""
+    tokens = [last.lower()] + [t.lower() for t in last.replace("-", " ").split()]
+    return list(dict.fromkeys(tokens))
+
+
+class CaseBookBuilder:
+    def __init__(self, rng: random.Random, fake: Faker, *, ambiguous_rate: float | None = None) -> None:
+        self.rng = rng
+        self.fake = fake
+        self.cases: list[CaseRecord] = []
+        self._taken: set[tuple[str, str]] = set()  # (last-name token, last4)
+        self._ssns: set[str] = set()
+        self._next_id = 40_000 + rng.randrange(1000)
+        weights = {name: spec[0] for name, spec in SCENARIOS.items()}
+        if ambiguous_rate is not None:
+            weights["ambiguous"] = 0.0
+            scale = (1.0 - ambiguous_rate) / sum(weights.values())
+            weights = {k: v * scale for k, v in weights.items()}
+            weights["ambiguous"] = ambiguous_rate
+        self._scenario_names = list(weights)
+        self._scenario_weights = list(weights.values())
+
+    # ---- identities -------------------------------------------------------------------------------------------
+    def _ssn(self) -> str:
+        """A synthetic taxpayer id: mostly ITIN-shaped (9xx-7x-xxxx), some SSN-shaped. Never a real person's."""
+        while True:
+            if self.rng.random() < 0.6:
+                value = f"9{self.rng.randrange(100):02d}-{self.rng.choice([70, 71, 72, 73, 78, 80, 88, 90, 94, 99])}"
+            else:
+                area = self.rng.choice([self.rng.randrange(1, 666), self.rng.randrange(667, 900)])
+                value = f"{area:03d}-{self.rng.randrange(1, 100):02d}"
+            value += f"-{self.rng.randrange(1, 10_000):04d}"
+            if value not in self._ssns:
+                self._ssns.add(value)
+                return value
+
+    def _free_ssn(self, last: str, *also_last: str) -> str:
+        """An SSN whose last 4 collides with no other taxpayer sharing any of these last names."""
+        while True:
+            ssn = self._ssn()
+            keys = {(t, ssn[-4:]) for name in (last, *also_last) for t in _last_tokens(name)}
+            if not keys & self._taken:
+                self._taken |= keys
+                return ssn
+
+    def _first(self, female: bool | None = None) -> str:
+        female = self.rng.random() < 0.5 if female is None else female
+        return self.fake.first_name_female() if female else self.fake.first_name_male()
+
+    def _person(self, *, first: str | None = None, last: str | None = None, spouse_last: str | None = None) -> Person:
+        last = last or self.fake.last_name()
+        middle = self.rng.choice("ABCDEFGHJKLMNPRSTW") if self.rng.random() < 0.35 else None
+        ssn = self._free_ssn(last, *([spouse_last] if spouse_last else []))
+        return Person(first=first or self._first(), last=last, ssn=ssn, middle_initial=middle)
+
+    def _case(self, person: Person, *, first: str | None = None, last: str | None = None, ssn: str | None = None,
+              spouse: Person | None = None, active: bool = True, trouble: str | None = None) -> CaseRecord:
+        self._next_id += self.rng.randrange(1, 9)
+        case = CaseRecord(
+            case_id=self._next_id, first_name=first or person.first, last_name=last or person.last,
+            spouse_first_name=spouse.first if spouse else None, spouse_last_name=spouse.last if spouse else None,
+            ssn=ssn or person.ssn, status=self.rng.choice(ACTIVE_STATUSES if active else INACTIVE_STATUSES),
+            active=active, trouble=trouble,
+        )  # fmt: skip
+        self.cases.append(case)
+        return case
+
+    def _typo(self, name: str) -> str:
+        while True:
+            i = self.rng.randrange(1, len(name) - 1)
+            edit = self.rng.choice(("swap", "drop", "double"))
+            if edit == "swap":
+                typo = name[:i] + name[i + 1] + name[i] + name[i + 2 :]
+            elif edit == "drop":
+                typo = name[:i] + name[i + 1 :]
+            else:
+                typo = name[:i] + name[i] + name[i:]
+            if typo.lower() != name.lower():
+                return typo
+
+    # ---- scenarios --------------------------------------------------------------------------------------------
+    def subject(self) -> Subject:
+        scenario = self.rng.choices(self._scenario_names, self._scenario_weights)[0]
+        _, outcome, reason = SCENARIOS[scenario]
+        first = last = None
+        if scenario in ("nickname", "ambiguous") and self.rng.random() < 0.8:
+            first = self.rng.choice(list(NICKNAMES))
+        elif scenario == "typo":
+            first = self._first()
+            while len(first) < 4:
+                first = self._first()
+        if scenario == "hyphenated":
+            last = f"{self.fake.last_name()}-{self.fake.last_name()}"
+        elif scenario == "apostrophe":
+            last = self.rng.choice(APOSTROPHE_LAST_NAMES)
+        spouse = None
+        joint = scenario not in ("same_last4_other_person", "insufficient_data") and self.rng.random() < 0.3
+        spouse_last = None
+        if joint:
+            spouse_last = last if self.rng.random() < 0.8 else self.fake.last_name()
+        taxpayer = self._person(first=first, last=last, spouse_last=spouse_last)
+        if scenario == "suffix":
+            taxpayer.suffix = self.rng.choice(SUFFIXES)
+        if joint:
+            spouse = Person(first=self._first(), last=spouse_last or taxpayer.last, ssn=self._ssn())
+        case_id = self._seed_cases(scenario, taxpayer, spouse)
+        return Subject(scenario=scenario, taxpayer=taxpayer, spouse=spouse, outcome=outcome, reason=reason,
+                       case_id=case_id, prints_ssn=scenario != "insufficient_data")  # fmt: skip
+
+    def _seed_cases(self, scenario: str, taxpayer: Person, spouse: Person | None) -> int | None:
+        """Put into the case book what this scenario needs; return the expected case id when MATCHED."""
+        if scenario in ("no_case", "insufficient_data"):
+            if scenario == "insufficient_data" and self.rng.random() < 0.5:
+                self._case(taxpayer, spouse=spouse)  # the case exists, but the notice gives no id to find it by
+            return None
+        if scenario == "inactive_only":
+            self._case(taxpayer, spouse=spouse, active=False, trouble="inactive_only")
+            return None
+        if scenario == "ambiguous":
+            # the same person entered twice (often once under a nickname): both open, nothing to tell them apart
+            twin_first = NICKNAMES.get(taxpayer.first, taxpayer.first)
+            self._case(taxpayer, spouse=spouse, trouble="ambiguous_pair")
+            self._case(taxpayer, first=twin_first, spouse=spouse, trouble="ambiguous_pair")
+            return None
+        if scenario == "closed_and_open":
+            old_ssn = taxpayer.ssn  # the closed case is an older engagement of the same taxpayer
+            self._case(taxpayer, ssn=old_ssn, spouse=spouse, active=False, trouble="closed_sibling")
+        if scenario == "same_last4_other_person":
+            other_first = self._first()
+            while other_first[:3].lower() == taxpayer.first[:3].lower() or other_first in NICKNAMES.values():
+                other_first = self._first()
+            other_ssn = f"{self._ssn()[:7]}{taxpayer.last4}"
+            self._case(taxpayer, first=other_first, ssn=other_ssn, trouble="same_last4_other_person")
+        first = taxpayer.first
+        trouble = scenario if scenario != "plain" else None
+        if scenario == "nickname":
+            first = NICKNAMES.get(taxpayer.first, taxpayer.first[:3])
+        elif scenario == "typo":
+            first = self._typo(taxpayer.first)
+        case = self._case(taxpayer, first=first, spouse=spouse if self.rng.random() < 0.85 else None, trouble=trouble)
+        if self.rng.random() < 0.2:  # an unrelated family member with the same last name
+            relative = self._person(last=taxpayer.last)
+            self._case(relative, trouble="same_last_name")
+        return case.case_id
+
+    def add_filler(self, count: int) -> None:
+        """Cases no notice is about: a CRM always holds far more taxpayers than one day's mail."""
+        for _ in range(count):
+            person = self._person()
+            self._case(person, active=self.rng.random() < 0.8)
