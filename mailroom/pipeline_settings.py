@@ -48,6 +48,11 @@ class PipelineSettings(BaseModel):
     task_timeout_seconds: float = Field(300.0, gt=0)
 
     report_dir: str = Field("reports", description="Local directory that keeps a copy of every report")
+    state_dir: str | None = Field(
+        None, description="Directory of the exactly-once ledger (default $MAILROOM_STATE_DIR or ~/.mailroom); "
+        "every worker that may process the same folders must share it"
+    )
+    lease_seconds: float = Field(900.0, gt=0, description="How long a run holds a notice before another may take over")
 
     def follow_up_subject(self, notice_date: date | None) -> str:
         shown = notice_date.strftime(self.task_date_format) if notice_date else "date unknown"

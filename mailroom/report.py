@@ -122,6 +122,7 @@ class ReportFiles(BaseModel):
     csv: Path
     drive_file_id: str | None = None
     drive_link: str | None = None
+    upload_error: str | None = None
 
 
 def write_report(rows: Iterable[ReportRow], directory: Path, stem: str) -> ReportFiles:
@@ -203,6 +204,8 @@ def summary_markdown(summary: RunSummary, *, title: str = "mailroom run") -> str
             lines.append(f"Report in Drive: [{summary.report.xlsx.name}]({summary.report.drive_link})")
         elif summary.report.drive_file_id:
             lines.append(f"Report in Drive: file id `{summary.report.drive_file_id}`")
+        if summary.report.upload_error:
+            lines.append(f"**The report could not be uploaded to Drive**: {summary.report.upload_error}")
         lines.append(f"Local copy: `{summary.report.xlsx}` and `{summary.report.csv}`")
     if summary.failed:
         lines += ["", f"**{summary.failed} notice(s) FAILED** after all retries; they stay in their input folder "

@@ -7,11 +7,20 @@ carried on ``mailroom.errors.MailroomError`` so they never disagree about what i
 
 from __future__ import annotations
 
-from typing import Any, Callable
+import functools
+import logging
+from typing import Any, Callable, TypeVar
 
+from prefect import Task, task
+from prefect.cache_policies import NO_CACHE
+from prefect.runtime import task_run as prefect_task_run
 from prefect.tasks import exponential_backoff
 
 from mailroom.errors import CircuitOpenError, ErrorClass, MailroomError
+from mailroom.pipeline_settings import PipelineSettings
+from tasks.context import note_task_attempt
+
+R = TypeVar("R")
 
 RETRY_JITTER_FACTOR = 0.5  # each Prefect retry delay is drawn from delay x [0.5, 1.5] so workers do not stampede
 
@@ -66,3 +75,58 @@ def retry_transient_or_checked_ambiguous(task: Any, task_run: Any, state: Any) -
 def jittered_backoff(first_delay: float) -> Callable[[int], list[float]]:
     """Exponential delays first, 2x first, 4x first ...; Prefect applies ``RETRY_JITTER_FACTOR`` on top."""
     return exponential_backoff(backoff_factor=first_delay)
+
+
+class _WorkerThreadTimeoutNotice(logging.Filter):
+    """Drops Prefect's per-run warning that a worker-thread timeout cannot interrupt a blocking call.
+
+    We know, and rely on it only as an outer bound: every HTTP call has its own (connect, read) timeout in the
+    clients, so the task timeout takes effect at the next call boundary (docs/operations.md). Repeated on every task
+    run, the warning would bury the lines that matter (retries) in the UI.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith("Timeout of %s seconds configured for this task, but the task is")
+
+
+logging.getLogger("prefect.task_runs").addFilter(_WorkerThreadTimeoutNotice())
+
+
+def service_task(
+    *, name: str, service: str, retry_condition: Callable[[Any, Any, Any], bool] = retry_transient
+) -> Callable[[Callable[..., R]], Task[..., R]]:
+    """The decorator every Drive/Logiqs task uses; ``configured`` later applies the operator's settings.
+
+    No cache: a skipped effect would be a lost notice (exactly-once is the ledger's job, not a cache's). No result
+    persistence: results carry taxpayer names and must not be written to Prefect's storage.
+    """
+
+    def decorate(fn: Callable[..., R]) -> Task[..., R]:
+        @functools.wraps(fn)
+        def attempt(*args: Any, **kwargs: Any) -> R:
+            note_task_attempt(prefect_task_run.run_count)
+            return fn(*args, **kwargs)
+
+        return task(
+            attempt,
+            name=name,
+            tags=[service],
+            retries=2,
+            retry_delay_seconds=jittered_backoff(10.0),
+            retry_jitter_factor=RETRY_JITTER_FACTOR,
+            retry_condition_fn=retry_condition,
+            timeout_seconds=300,
+            cache_policy=NO_CACHE,
+            persist_result=False,
+        )
+
+    return decorate
+
+
+def configured(task_obj: Task[..., R], settings: PipelineSettings) -> Task[..., R]:
+    """The task with the operator's retry count, first delay and timeout from the settings block."""
+    return task_obj.with_options(
+        retries=settings.task_retries,
+        retry_delay_seconds=jittered_backoff(settings.task_retry_delay_seconds),
+        timeout_seconds=settings.task_timeout_seconds,
+    )

@@ -1,0 +1,167 @@
+"""The daily mailroom flow: IRS notices in Google Drive -> filed documents and follow-up tasks in Logiqs.
+
+    python flows/daily.py --sandbox [--notices N --fault-rate F]   # the demo, on the built-in sandbox
+    python flows/daily.py [--blocks NAME] [--limit N] [--dry-run]  # a real run with the configured blocks
+
+Every notice ends MATCHED, UNMATCHED or FAILED; the run ends Failed (after all others are processed) when any
+notice is FAILED. See docs/operations.md.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+
+if __package__ in (None, ""):  # run as a script: make the project root importable
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from prefect import flow
+from prefect.futures import as_completed
+from prefect.logging import get_run_logger
+from prefect.runtime import flow_run
+from prefect.states import Completed, Failed, State
+from prefect.task_runners import ThreadPoolTaskRunner
+
+from blocks.config import RunConfig, load_run_config
+from flows.artifacts import Progress, metrics_delta, publish_artifacts
+from flows.notice import process_notice
+from mailroom.errors import MailroomError
+from mailroom.ledger import Ledger, default_ledger_path
+from mailroom.report import Outcome, ReportRow, RunSummary
+from mailroom.resilience import ResiliencePolicy, metrics_snapshot
+from tasks.context import Services, install_call_retry_logging, use_services
+from tasks.drive import discover_folders, list_new_notices
+from tasks.logiqs import check_logiqs_access
+from tasks.report import publish_report
+from tasks.retry import configured
+
+DEPLOYMENT_NAME = "daily-mailroom"
+
+
+@contextmanager
+def private_workdir() -> Iterator[Path]:
+    """Downloads live here: mode 0700 (mkdtemp), removed at the end of the run whatever happens."""
+    path = Path(tempfile.mkdtemp(prefix="mailroom-"))
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def _services(config: RunConfig, workdir: Path, owner: str) -> Services:
+    s = config.settings
+    call_level = dict(max_retries=s.call_max_retries, initial_delay=s.call_initial_delay, max_delay=s.call_max_delay)
+    drive_policy = ResiliencePolicy("drive", calls_per_second=s.drive_calls_per_second, burst=2, **call_level)
+    logiqs_policy = ResiliencePolicy(
+        "logiqs", calls_per_second=config.logiqs.calls_per_second, burst=config.logiqs.burst, **call_level
+    )
+    return Services(
+        drive=config.drive.client(drive_policy),
+        logiqs=config.logiqs.client(logiqs_policy),
+        settings=s,
+        workdir=workdir,
+        ledger=Ledger(default_ledger_path(s.state_dir)),
+        owner=owner,
+    )
+
+
+def _notices_to_process(services: Services, input_folder_id: str | None, limit: int | None) -> list:
+    s = services.settings
+    root = input_folder_id or s.input_root_id
+    outputs = [s.matched_folder_id, s.unmatched_folder_id, s.reports_folder_id]
+    folders = configured(discover_folders, s)(root, s.folder_name_patterns, s.recursive, outputs)
+    folder_ids = [f.id for f in folders]
+    if input_folder_id and input_folder_id not in folder_ids:  # an explicit override is read even if not matching
+        folder_ids.insert(0, input_folder_id)
+    get_run_logger().info("%d input folder(s) under %s", len(folder_ids), root)
+    return configured(list_new_notices, s)(folder_ids, limit)
+
+
+def _process_all(files: list, concurrency: int, dry_run: bool) -> tuple[list[ReportRow], int]:
+    """Every notice through ``process_notice`` with at most ``concurrency`` at once; returns rows and skipped."""
+    rows: list[ReportRow] = []
+    skipped = 0
+    progress = Progress(len(files))
+    with ThreadPoolTaskRunner(max_workers=concurrency) as runner:
+        futures = {runner.submit(process_notice, {"file": f, "dry_run": dry_run}): f for f in files}
+        for future in as_completed(list(futures)):
+            file = futures[future]
+            try:
+                row = future.result()
+            except Exception as exc:  # process_notice catches notice errors; this is a crash of the task itself
+                row = ReportRow(file_id=file.id, file_name=file.name, outcome=Outcome.FAILED,
+                                reason=f"crashed: {type(exc).__name__}", dry_run=dry_run)
+            if row is None:
+                skipped += 1
+            else:
+                rows.append(row)
+            progress.advance()
+    return rows, skipped
+
+
+@flow(name="daily-mailroom", persist_result=False, log_prints=False)
+def daily_mailroom(
+    limit: int | None = None,
+    dry_run: bool = False,
+    input_folder_id: str | None = None,
+    concurrency: int | None = None,
+    blocks: str = "default",
+) -> RunSummary | State:
+    """File today's IRS notices.
+
+    Args:
+        limit: process at most this many notices (oldest first).
+        dry_run: read and match only; nothing is uploaded, created or moved (a local report is still written).
+        input_folder_id: read this Drive folder (and its matching subfolders) instead of the configured root.
+        concurrency: notices processed at once (default: the settings block's value).
+        blocks: name of the block documents to use (LogiqsCredentials, DriveCredentials, MailroomSettings).
+    """
+    logger = get_run_logger()
+    started = datetime.now(timezone.utc)
+    try:
+        config = load_run_config(blocks)
+    except MailroomError as exc:
+        logger.error("%s", exc)
+        return Failed(message=str(exc))
+    install_call_retry_logging()
+    metrics_before = metrics_snapshot()
+    run_id = str(flow_run.id or "local")
+    with private_workdir() as workdir:
+        services = _services(config, workdir, owner=run_id)
+        with use_services(services):
+            try:
+                configured(check_logiqs_access, config.settings)()
+                files = _notices_to_process(services, input_folder_id, limit)
+            except MailroomError as exc:  # bad key, missing scope, missing folder: nothing to retry, say why
+                message = f"Cannot start: {exc}"
+                logger.error("%s", message)
+                return Failed(message=message)
+            logger.info("%d notice(s) to process%s", len(files), " (dry run)" if dry_run else "")
+            rows, skipped = _process_all(files, concurrency or config.settings.concurrency, dry_run)
+            report = publish_report(rows, started, flow_run.name or "local", dry_run)
+    summary = RunSummary.of(rows, dry_run=dry_run, report=report)
+    if skipped:
+        logger.info("%d notice(s) skipped: held by another run or already filed", skipped)
+    publish_artifacts(rows, summary, metrics_delta(metrics_before, metrics_snapshot()))
+    logger.info("%s; report: %s", summary.one_line(), report.xlsx)
+    if summary.failed:
+        return Failed(
+            message=f"{summary.failed} of {summary.total} notice(s) FAILED after all retries "
+            f"(left in their input folders); see the Failed sheet of {report.xlsx}",
+            data=summary,
+        )
+    if report.upload_error:
+        return Failed(message=f"Report not uploaded to Drive ({report.upload_error}); local copy {report.xlsx}",
+                      data=summary)
+    return Completed(message=summary.one_line(), data=summary)
+
+
+if __name__ == "__main__":
+    from flows.cli import main
+
+    raise SystemExit(main())

@@ -1,0 +1,34 @@
+"""Publishing the run report: always kept locally, uploaded to the Drive reports folder unless dry-run."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+from prefect import task
+from prefect.cache_policies import NO_CACHE
+
+from mailroom.errors import MailroomError
+from mailroom.report import ReportFiles, ReportRow, report_stem, write_report
+from tasks.context import services
+from tasks.drive import upload_report
+from tasks.retry import configured
+
+XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@task(name="publish-report", tags=["report"], retries=0, cache_policy=NO_CACHE, persist_result=False)
+def publish_report(rows: list[ReportRow], started: datetime, run_name: str, dry_run: bool) -> ReportFiles:
+    current = services()
+    files = write_report(rows, Path(current.settings.report_dir), report_stem(started, run_name))
+    if dry_run:
+        return files
+    upload = configured(upload_report, current.settings)
+    try:
+        uploaded = upload(files.xlsx, current.settings.reports_folder_id, XLSX_MIME)
+        upload(files.csv, current.settings.reports_folder_id, "text/csv")
+    except MailroomError as exc:  # the local copy stands; the flow reports the upload failure in its final state
+        files.upload_error = str(exc)
+        return files
+    files.drive_file_id = uploaded.id
+    return files
