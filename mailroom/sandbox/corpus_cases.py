@@ -10,6 +10,7 @@ collides on purpose, so an expected outcome cannot be spoiled by chance.
 from __future__ import annotations
 
 import random
+import re
 from dataclasses import dataclass, field
 
 from faker import Faker
@@ -71,10 +72,11 @@ class Subject:
     prints_ssn: bool = True
 
 
-def _last_tokens(last: str) -> list[str]:
-    """A matcher may search a hyphenated name by its parts too, so every part counts as taken."""
-    tokens = [last.lower()] + [t.lower() for t in last.replace("-", " ").split()]
-    return list(dict.fromkeys(tokens))
+def last_name_tokens(last: str) -> set[str]:
+    """The forms a CRM search may match a last name by: the whole name and each part, letters only, lower case
+    ("Garcia-Lopez" -> garcialopez, garcia, lopez; "Smith Jr." -> smithjr, smith, jr). Every form counts as taken."""
+    parts = [last, *re.split(r"[\s\-]+", last)]
+    return {t for t in (re.sub(r"[^a-z]", "", p.casefold()) for p in parts) if t}
 
 
 class CaseBookBuilder:
@@ -112,7 +114,7 @@ class CaseBookBuilder:
         """An SSN whose last 4 collides with no other taxpayer sharing any of these last names."""
         while True:
             ssn = self._ssn()
-            keys = {(t, ssn[-4:]) for name in (last, *also_last) for t in _last_tokens(name)}
+            keys = {(t, ssn[-4:]) for name in (last, *also_last) for t in last_name_tokens(name)}
             if not keys & self._taken:
                 self._taken |= keys
                 return ssn
@@ -133,7 +135,8 @@ class CaseBookBuilder:
         case = CaseRecord(
             case_id=self._next_id, first_name=first or person.first, last_name=last or person.last,
             spouse_first_name=spouse.first if spouse else None, spouse_last_name=spouse.last if spouse else None,
-            ssn=ssn or person.ssn, status=self.rng.choice(ACTIVE_STATUSES if active else INACTIVE_STATUSES),
+            ssn=ssn or person.ssn, spouse_ssn=spouse.ssn if spouse else None,
+            status=self.rng.choice(ACTIVE_STATUSES if active else INACTIVE_STATUSES),
             active=active, trouble=trouble,
         )  # fmt: skip
         self.cases.append(case)
@@ -176,7 +179,8 @@ class CaseBookBuilder:
         if scenario == "suffix":
             taxpayer.suffix = self.rng.choice(SUFFIXES)
         if joint:
-            spouse = Person(first=self._first(), last=spouse_last or taxpayer.last, ssn=self._ssn())
+            spouse_last = spouse_last or taxpayer.last
+            spouse = Person(first=self._first(), last=spouse_last, ssn=self._free_ssn(spouse_last, taxpayer.last))
         case_id = self._seed_cases(scenario, taxpayer, spouse)
         return Subject(scenario=scenario, taxpayer=taxpayer, spouse=spouse, outcome=outcome, reason=reason,
                        case_id=case_id, prints_ssn=scenario != "insufficient_data")  # fmt: skip
@@ -205,13 +209,18 @@ class CaseBookBuilder:
                 other_first = self._first()
             other_ssn = f"{self._ssn()[:7]}{taxpayer.last4}"
             self._case(taxpayer, first=other_first, ssn=other_ssn, trouble="same_last4_other_person")
-        first = taxpayer.first
+        first, last = taxpayer.first, taxpayer.last
         trouble = scenario if scenario != "plain" else None
         if scenario == "nickname":
             first = NICKNAMES.get(taxpayer.first, taxpayer.first[:3])
         elif scenario == "typo":
             first = self._typo(taxpayer.first)
-        case = self._case(taxpayer, first=first, spouse=spouse if self.rng.random() < 0.85 else None, trouble=trouble)
+        elif scenario == "suffix" and self.rng.random() < 0.5:  # the CRM keeps the suffix in the last name
+            last = f"{last} {taxpayer.suffix.title()}." if taxpayer.suffix in ("JR", "SR") else f"{last} {taxpayer.suffix}"
+        elif scenario == "hyphenated" and self.rng.random() < 0.4:  # keyed with a space instead of the hyphen
+            last = last.replace("-", " ")
+        spouse_on_case = spouse if self.rng.random() < 0.85 else None
+        case = self._case(taxpayer, first=first, last=last, spouse=spouse_on_case, trouble=trouble)
         if self.rng.random() < 0.2:  # an unrelated family member with the same last name
             relative = self._person(last=taxpayer.last)
             self._case(relative, trouble="same_last_name")

@@ -134,6 +134,7 @@ class CaseRecord(BaseModel):
     spouse_first_name: str | None = None
     spouse_last_name: str | None = None
     ssn: str = Field(repr=False, pattern=r"^\d{3}-\d{2}-\d{4}$")  # synthetic; sandbox seed data only
+    spouse_ssn: str | None = Field(default=None, repr=False, pattern=r"^\d{3}-\d{2}-\d{4}$")
     status: str
     active: bool
     trouble: str | None = None
@@ -141,6 +142,10 @@ class CaseRecord(BaseModel):
     @property
     def ssn_last4(self) -> str:
         return self.ssn[-4:]
+
+    @property
+    def spouse_ssn_last4(self) -> str | None:
+        return self.spouse_ssn[-4:] if self.spouse_ssn else None
 
 
 class Corpus(BaseModel):
