@@ -1,0 +1,295 @@
+"""ResiliencePolicy and the guide API, driven by a fake clock: nothing here sleeps for real."""
+
+from __future__ import annotations
+
+import json
+import logging
+from email.utils import format_datetime
+from datetime import datetime, timezone
+
+import httplib2
+import pytest
+import requests
+from googleapiclient.errors import HttpError
+
+from mailroom.errors import (
+    AmbiguousOutcomeError,
+    AuthError,
+    ErrorClass,
+    NotFoundError,
+    PermanentError,
+    RateLimitedError,
+    ThrottledError,
+    TransientError,
+)
+from mailroom.resilience import (
+    FakeClock,
+    ResiliencePolicy,
+    add_metrics_hook,
+    add_retry_hook,
+    api_call_with_retry,
+    metrics_snapshot,
+    reset_registry,
+    resilient_api_call,
+    run_resiliently,
+    with_retries_and_rate_limit,
+)
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    fake = FakeClock()
+    reset_registry(clock=fake)
+    yield fake
+    reset_registry()
+
+
+def http_error(status: int, *, retry_after: str | None = None, body: bytes = b"") -> requests.HTTPError:
+    response = requests.Response()
+    response.status_code = status
+    response.reason = "x"
+    response._content = body
+    response.url = "https://api.example.test/v4/case?apikey=SECRET123"
+    if retry_after is not None:
+        response.headers["Retry-After"] = retry_after
+    return requests.HTTPError(f"{status} error for url: {response.url}", response=response)
+
+
+def google_error(status: int, reason: str | None, *, retry_after: str | None = None) -> HttpError:
+    headers = {"status": str(status)}
+    if retry_after is not None:
+        headers["retry-after"] = retry_after
+    body = {"error": {"code": status, "message": "m", "errors": [{"reason": reason, "domain": "usageLimits"}] if reason else []}}
+    return HttpError(httplib2.Response(headers), json.dumps(body).encode(), uri="https://www.googleapis.com/drive/v3/files")
+
+
+class Script:
+    """A callable that raises the scripted exceptions in order, then returns 'ok'. Counts its calls."""
+
+    def __init__(self, *failures: BaseException) -> None:
+        self.failures = list(failures)
+        self.calls = 0
+
+    def __call__(self, *args, **kwargs):
+        self.calls += 1
+        if self.failures:
+            raise self.failures.pop(0)
+        return "ok"
+
+
+def always(exc: BaseException) -> Script:
+    return Script(*([exc] * 50))
+
+
+@pytest.mark.parametrize(
+    "exc, expected",
+    [
+        (http_error(404), NotFoundError),
+        (http_error(400), PermanentError),
+        (http_error(401), AuthError),
+        (google_error(403, "insufficientFilePermissions"), AuthError),
+        (google_error(403, "dailyLimitExceeded"), PermanentError),
+        (google_error(404, "notFound"), NotFoundError),
+    ],
+)
+def test_permanent_http_errors_are_raised_after_exactly_one_call(clock, exc, expected):
+    func = always(exc)
+    with pytest.raises(expected) as raised:
+        run_resiliently(func, max_retries=3)
+    assert func.calls == 1
+    assert raised.value.__cause__ is exc
+    assert clock.sleeps == []
+
+
+def test_keyerror_propagates_unchanged_after_one_call_and_logs_the_guide_line(clock, caplog):
+    func = always(KeyError("invalid_field"))
+    with caplog.at_level(logging.ERROR, logger="mailroom.resilience"), pytest.raises(KeyError):
+        run_resiliently(func)
+    assert func.calls == 1
+    assert "❌ Non-retryable error: KeyError: 'invalid_field'" in caplog.messages
+
+
+def test_guide_quota_exception_is_retried_with_the_guide_timeline_and_log_lines(clock, caplog):
+    func = always(Exception("Quota exceeded"))
+    with caplog.at_level(logging.INFO, logger="mailroom.resilience"), pytest.raises(ThrottledError) as raised:
+        run_resiliently(func, max_retries=3, initial_delay=2.0, jitter=0.0)
+    assert func.calls == 4
+    assert clock.sleeps == [2.0, 4.0, 8.0]
+    assert str(raised.value.__cause__) == "Quota exceeded"
+    assert "⚠️  quota/rate limit - Attempt 2/4 failed. Retrying in 4.0s... Error: Quota exceeded" in caplog.messages
+    assert caplog.messages[-1] == "❌ Max retries (3) exhausted for quota/rate limit"
+
+
+def test_success_after_retries_is_logged(clock, caplog):
+    func = Script(http_error(503), http_error(502))
+    with caplog.at_level(logging.INFO, logger="mailroom.resilience"):
+        assert run_resiliently(func, initial_delay=1.0, jitter=0.0) == "ok"
+    assert "✅ Success after 2 retries" in caplog.messages
+
+
+def test_retry_after_replaces_the_backoff_instead_of_adding_to_it(clock):
+    func = Script(http_error(429, retry_after="3"))
+    assert run_resiliently(func, initial_delay=10.0, max_delay=60.0, jitter=0.0) == "ok"
+    assert clock.sleeps == [3.0]
+
+
+def test_http_date_retry_after_is_converted_with_the_injected_clock(clock):
+    when = datetime.fromtimestamp(clock.time() + 7, tz=timezone.utc)
+    func = Script(google_error(503, "backendError", retry_after=format_datetime(when, usegmt=True)))
+    assert ResiliencePolicy("drive", jitter=0.0).call(func, operation="files.get") == "ok"
+    assert clock.sleeps == [pytest.approx(7.0, abs=1.0)]
+
+
+def test_retry_after_above_max_delay_fails_fast_as_rate_limited(clock):
+    func = always(http_error(429, retry_after="120"))
+    with pytest.raises(RateLimitedError) as raised:
+        run_resiliently(func, max_delay=60.0)
+    assert func.calls == 1 and clock.sleeps == []
+    assert raised.value.retry_after == 120 and raised.value.error_class is ErrorClass.THROTTLED
+
+
+@pytest.mark.parametrize("jitter", [0.0, 0.5, 1.0])
+def test_jitter_stays_within_documented_bounds(clock, jitter):
+    """wait_n ∈ [base_n·(1−jitter), base_n] with base_n = min(max_delay, initial·factor^(n−1))."""
+    for extreme in (0.0, 0.999999):
+        clock.sleeps.clear()
+        policy = ResiliencePolicy("svc", max_retries=6, initial_delay=1.0, max_delay=10.0, jitter=jitter,
+                                  use_budget=False, use_breaker=False, random=lambda: extreme)
+        with pytest.raises(TransientError):
+            policy.call(always(http_error(503)), operation="op")
+        bases = [1.0, 2.0, 4.0, 8.0, 10.0, 10.0]
+        for wait, base in zip(clock.sleeps, bases, strict=True):
+            assert base * (1 - jitter) - 1e-9 <= wait <= base + 1e-9
+        assert clock.sleeps[-1] == pytest.approx(10.0 * (1 - jitter * extreme))
+
+
+def test_non_idempotent_read_timeout_is_ambiguous_and_never_retried(clock):
+    func = always(requests.exceptions.ReadTimeout("read timed out"))
+    with pytest.raises(AmbiguousOutcomeError) as raised:
+        ResiliencePolicy("logiqs").call(func, operation="create_task", idempotent=False)
+    assert func.calls == 1
+    assert "may have taken effect" in str(raised.value)
+    assert isinstance(raised.value.__cause__, requests.exceptions.ReadTimeout)
+
+
+def test_non_idempotent_connect_failure_is_safe_to_retry(clock):
+    func = Script(requests.exceptions.ConnectTimeout("connect timed out"))
+    assert ResiliencePolicy("logiqs", jitter=0).call(func, operation="create_task", idempotent=False) == "ok"
+    assert func.calls == 2
+
+
+def test_retryable_exceptions_cannot_make_permanent_http_errors_retryable(clock):
+    for exc in (http_error(400), http_error(401), http_error(404), google_error(403, "insufficientFilePermissions")):
+        func = always(exc)
+        with pytest.raises(PermanentError):
+            run_resiliently(func, retryable_exceptions=(Exception,), retryable_status_codes={400, 401, 403, 404})
+        assert func.calls == 1
+
+
+def test_retryable_exceptions_extend_and_narrow(clock):
+    class FlakyThing(Exception):
+        pass
+
+    extended = Script(FlakyThing("odd"))
+    assert run_resiliently(extended, retryable_exceptions=(FlakyThing,)) == "ok"
+    assert extended.calls == 2
+    narrowed = always(http_error(503))
+    with pytest.raises(PermanentError):
+        run_resiliently(narrowed, retryable_exceptions=(requests.ConnectionError,))
+    assert narrowed.calls == 1
+    by_status = always(http_error(503))
+    with pytest.raises(PermanentError):
+        run_resiliently(by_status, retryable_status_codes={429})
+    assert by_status.calls == 1
+    conflict = Script(http_error(409))
+    assert run_resiliently(conflict, retryable_status_codes={409}) == "ok"
+
+
+def test_catch_all_exception_does_not_retry_programming_errors(clock):
+    func = always(KeyError("x"))
+    with pytest.raises(KeyError):
+        run_resiliently(func, retryable_exceptions=[Exception])
+    assert func.calls == 1
+
+
+def test_deadline_stops_before_a_wait_that_would_cross_it(clock):
+    func = always(http_error(503))
+    with pytest.raises(TransientError):
+        ResiliencePolicy("svc", max_retries=10, initial_delay=1.0, jitter=0.0, deadline=5.0).call(func, operation="op")
+    assert clock.sleeps == [1.0, 2.0]  # the next wait (4 s) would end at 7 s > 5 s
+    assert func.calls == 3
+
+
+def test_retry_hook_gets_a_log_safe_event_per_retry(clock):
+    events = []
+    add_retry_hook(events.append)
+    run_resiliently(Script(http_error(429, retry_after="2"), http_error(503)), service_name="logiqs",
+                    operation="find_cases", initial_delay=1.0, jitter=0.0)
+    assert [(e.service, e.operation, e.attempt, e.max_attempts, e.wait, e.error_class, e.reason) for e in events] == [
+        ("logiqs", "find_cases", 1, 4, 2.0, ErrorClass.THROTTLED, "http_429"),
+        ("logiqs", "find_cases", 2, 4, 2.0, ErrorClass.TRANSIENT, "http_503"),
+    ]
+    assert events[0].retry_after == 2.0 and events[1].retry_after is None
+    assert "SECRET123" not in repr(events)
+
+
+def test_a_failing_hook_never_changes_the_outcome(clock):
+    def broken(_event):
+        raise RuntimeError("observer bug")
+
+    add_retry_hook(broken)
+    add_metrics_hook(broken)
+    assert run_resiliently(Script(http_error(503))) == "ok"
+
+
+def test_metrics_snapshot_counts_per_service_and_operation(clock):
+    records = []
+    add_metrics_hook(records.append)
+    policy = ResiliencePolicy("drive", initial_delay=1.0, jitter=0.0)
+    policy.call(Script(google_error(403, "userRateLimitExceeded", retry_after="2"), google_error(500, "backendError")), operation="files.list")
+    with pytest.raises(NotFoundError):
+        policy.call(always(google_error(404, "notFound")), operation="files.get")
+    snap = metrics_snapshot()["drive"]
+    listing, getting = snap["files.list"], snap["files.get"]
+    assert (listing.calls, listing.successes, listing.retries) == (1, 1, 2)
+    assert listing.retries_by_class == {"throttled": 1, "transient": 1}
+    assert (listing.throttles, listing.retry_after_waits, listing.retry_after_seconds) == (1, 1, 2.0)
+    assert listing.wait_seconds >= 4.0  # 2 s Retry-After + 2 s backoff (+ any adaptive limiter wait, counted apart)
+    assert listing.latency_p50_ms is not None and listing.latency_p95_ms >= listing.latency_p50_ms
+    assert (getting.failures, getting.failures_by_class) == (1, {"permanent": 1})
+    assert [(r.operation, r.succeeded, r.attempts) for r in records] == [("files.list", True, 3), ("files.get", False, 1)]
+
+
+def test_guide_decorators_keep_working(clock):
+    flaky = Script(Exception("Backend Error"))
+
+    @resilient_api_call(max_retries=3, initial_delay=2.0)
+    def upload_document(case_id, file_path):
+        return flaky()
+
+    assert upload_document(1, "a.pdf") == "ok" and flaky.calls == 2
+
+    combined = Script(http_error(502))
+
+    @with_retries_and_rate_limit(max_retries=3, calls_per_second=10.0)
+    def api_call():
+        return combined()
+
+    assert api_call() == "ok" and combined.calls == 2
+    assert api_call_with_retry(Script(), max_retries=1) == "ok"
+
+
+def test_guide_keyword_arguments_reach_the_function(clock):
+    def download_file(file_id):
+        return f"got {file_id}"
+
+    assert run_resiliently(download_file, file_id="abc123", max_retries=3, initial_delay=2.0) == "got abc123"
+
+
+def test_error_messages_and_log_lines_are_scrubbed(clock, caplog):
+    func = always(Exception("timeout talking to https://x.test/?access_token=abc.def for SSN 123-45-6789"))
+    with caplog.at_level(logging.WARNING, logger="mailroom.resilience"), pytest.raises(TransientError) as raised:
+        run_resiliently(func, max_retries=1)
+    text = " ".join(caplog.messages) + str(raised.value)
+    assert "123-45-6789" not in text and "abc.def" not in text
+    assert "***-**-6789" in text
