@@ -32,7 +32,7 @@ from googleapiclient.discovery import build_from_document
 from googleapiclient.http import HttpRequest, MediaFileUpload, MediaIoBaseDownload, build_http
 from pydantic import BaseModel, ConfigDict, Field
 
-from mailroom.errors import AmbiguousOutcomeError, PermanentError, TransientError
+from mailroom.errors import PermanentError, TransientError
 
 if TYPE_CHECKING:
     from mailroom.resilience import ResiliencePolicy
@@ -291,24 +291,26 @@ class DriveClient:
     def ensure_folder(self, parent_id: str, name: str) -> str:
         """The id of the folder ``name`` under ``parent_id``, creating it once.
 
-        A create whose outcome is unknown is followed by a look-up, never by a blind second create.
+        The create carries an id reserved with files.generateIds, which makes it idempotent: if a lost response
+        makes the policy send it again, Drive answers 409 instead of making a second folder.
         """
-        for attempt in range(2):
-            existing = self._child_folders(parent_id, name)
-            if existing:
-                return existing[0].id
-            request = self._service.files().create(
-                body={"name": name, "mimeType": FOLDER_MIME, "parents": [parent_id]},
-                fields="id",
-                supportsAllDrives=True,
-            )
-            try:
-                return str(self._execute(request, operation="drive.create_folder", idempotent=False)["id"])
-            except AmbiguousOutcomeError:
-                if attempt == 1:
-                    raise
-                logger.warning("creating a folder under %s had an unknown outcome; looking it up", parent_id)
-        raise AssertionError("unreachable")
+        existing = self._child_folders(parent_id, name)
+        if existing:
+            return existing[0].id
+        reserve = self._service.files().generateIds(count=1, space="drive", type="files")
+        folder_id = str(self._execute(reserve, operation="drive.generate_ids")["ids"][0])
+        request = self._service.files().create(
+            body={"id": folder_id, "name": name, "mimeType": FOLDER_MIME, "parents": [parent_id]},
+            fields="id",
+            supportsAllDrives=True,
+        )
+        try:
+            self._execute(request, operation="drive.create_folder", idempotent=True)
+        except PermanentError as exc:
+            if exc.status != 409:
+                raise
+            logger.info("folder %s already existed: an earlier attempt's response was lost", folder_id)
+        return folder_id
 
     def upload(
         self,

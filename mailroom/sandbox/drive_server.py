@@ -199,6 +199,7 @@ class DriveEmulator:
         route("POST", "/token", self._token, name="oauth.token")
         route("GET", FILES_PATH, self._api(self._list), name="files.list")
         route("POST", FILES_PATH, self._api(self._create), name="files.create")
+        route("GET", FILES_PATH + "/generateIds", self._api(self._generate_ids), name="files.generateIds")
         route("GET", FILES_PATH + "/{fileId}", self._api(self._get), name="files.get")
         route("PATCH", FILES_PATH + "/{fileId}", self._api(self._update), name="files.update")
         route("POST", UPLOAD_PATH, self._api(self._upload_start), name="files.upload")
@@ -280,13 +281,21 @@ class DriveEmulator:
         headers["Content-Range"] = f"bytes {start}-{end}/{size}"
         return Response(206, self.store.read(stored.id, start, end), headers)
 
+    def _generate_ids(self, request: Request) -> Response:
+        count = _int_param(request, "count", 10)
+        if not 1 <= count <= 1000:
+            raise invalid("count")
+        return Response.json({"kind": "drive#generatedIds", "space": "drive", "ids": self.store.generate_ids(count)})
+
     def _create(self, request: Request) -> Response:
         meta = _metadata(request.body)
         if meta.get("mimeType") == FOLDER_MIME:
-            stored = self.store.create_folder(str(meta.get("name") or "Untitled"), meta.get("parents"))
+            stored = self.store.create_folder(str(meta.get("name") or "Untitled"), meta.get("parents"),
+                                              file_id=meta.get("id"))
         else:
             stored = self.store.create_file(str(meta.get("name") or "Untitled"), meta.get("parents"), b"",
-                                            str(meta.get("mimeType") or "application/octet-stream"))
+                                            str(meta.get("mimeType") or "application/octet-stream"),
+                                            file_id=meta.get("id"))
         return self._file_response(stored, request.query_value("fields"))
 
     def _update(self, request: Request) -> Response:
@@ -313,7 +322,7 @@ class DriveEmulator:
             meta = _metadata(parts[0].data)
             mime = str(meta.get("mimeType") or parts[1].content_type)
             stored = self.store.create_file(str(meta.get("name") or "Untitled"), meta.get("parents"),
-                                            parts[1].data, mime)
+                                            parts[1].data, mime, file_id=meta.get("id"))
             return self._file_response(stored, request.query_value("fields"))
         if upload_type == "media":
             mime = request.header("Content-Type") or "application/octet-stream"

@@ -127,6 +127,7 @@ class DriveStore:
         self._lock = threading.RLock()
         self._files: dict[str, StoredFile] = {}
         self._sessions: dict[str, UploadSession] = {}
+        self._reserved_ids: set[str] = set()  # handed out by files.generateIds, usable once in a create
         self.usage_bytes = 0
         self.counters = {"files_created": 0, "folders_created": 0, "updates": 0, "uploads_completed": 0}
         self.root_id = self._insert("My Drive", FOLDER_MIME, [], self._clock()).id
@@ -161,8 +162,27 @@ class DriveStore:
             )
 
     # --- writes -------------------------------------------------------------------------------------------
-    def _insert(self, name: str, mime_type: str, parents: list[str], created: datetime) -> StoredFile:
-        stored = StoredFile(self._new_id(), name, mime_type, parents, created, created)
+    def generate_ids(self, count: int) -> list[str]:
+        with self._lock:
+            ids = [self._new_id() for _ in range(count)]
+            self._reserved_ids.update(ids)
+            return ids
+
+    def _claim_id(self, file_id: str | None) -> str:
+        """A client-chosen id makes a create idempotent: the second create with it gets 409 instead of a copy."""
+        if file_id is None:
+            return self._new_id()
+        if file_id in self._files:
+            raise DriveApiError(409, "duplicate", "A file already exists with the provided ID.", location="id")
+        if file_id not in self._reserved_ids:
+            raise DriveApiError(400, "invalid", "The provided file ID is not usable.", location="id")
+        self._reserved_ids.discard(file_id)
+        return file_id
+
+    def _insert(
+        self, name: str, mime_type: str, parents: list[str], created: datetime, file_id: str | None = None
+    ) -> StoredFile:
+        stored = StoredFile(self._claim_id(file_id), name, mime_type, parents, created, created)
         self._files[stored.id] = stored
         return stored
 
@@ -178,11 +198,14 @@ class DriveStore:
                 raise _insufficient_permissions()
         return parents
 
-    def create_folder(self, name: str, parent_ids: Iterable[str] | None = None) -> StoredFile:
+    def create_folder(
+        self, name: str, parent_ids: Iterable[str] | None = None, *, file_id: str | None = None
+    ) -> StoredFile:
         with self._lock:
             parents = self._writable_parents(parent_ids)
+            stored = self._insert(name, FOLDER_MIME, parents, self._clock(), file_id)
             self.counters["folders_created"] += 1
-            return self._insert(name, FOLDER_MIME, parents, self._clock())
+            return stored
 
     def create_file(
         self,
@@ -191,12 +214,14 @@ class DriveStore:
         content: bytes,
         mime_type: str = "application/pdf",
         created_time: datetime | None = None,
+        *,
+        file_id: str | None = None,
     ) -> StoredFile:
         with self._lock:
             parents = self._writable_parents(parent_ids)
             if self.quota_bytes is not None and self.usage_bytes + len(content) > self.quota_bytes:
                 raise DriveApiError(403, "storageQuotaExceeded", "The user's Drive storage quota has been exceeded.")
-            stored = self._insert(name, mime_type, parents, created_time or self._clock())
+            stored = self._insert(name, mime_type, parents, created_time or self._clock(), file_id)
             (self.content_dir / stored.id).write_bytes(content)
             stored.size = len(content)
             stored.md5 = hashlib.md5(content, usedforsecurity=False).hexdigest()
@@ -304,6 +329,7 @@ class DriveStore:
                     meta.get("parents"),
                     bytes(upload.received[: upload.total]),
                     str(meta.get("mimeType") or upload.mime_type or "application/octet-stream"),
+                    file_id=meta.get("id"),
                 )
                 upload.file_id = stored.id
                 upload.received = bytearray()  # the bytes now live in the store
