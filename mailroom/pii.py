@@ -42,7 +42,7 @@ _PATTERNS: list[tuple[re.Pattern[str], object]] = [
     (re.compile(r"(?i)\b[A-Z0-9._%+\-]+@((?:[A-Z0-9\-]+\.)+[A-Z]{2,})\b"), rf"{_MASK}@\1"),
     # Labelled 9 digits: "SSN 123456789", "TIN: 123-45-6789", "Social Security No. 123 45 6789".
     (re.compile(r"(?i)\b(ssn|ssn/itin|itin|tin|social security(?: number| no\.?| #)?|taxpayer id(?:entification)?(?: number)?)"
-                r"(\s*(?:#|no\.?|number)?\s*[:#]?\s*)\d{3}[-. ]?\d{2}[-. ]?(\d{4})(?!\d)"),
+                r"\b([^\d\n]{0,20}?)\d{3}[-. ]?\d{2}[-. ]?(\d{4})(?!\d)"),
      rf"\1\2{_MASK}-**-\3"),
     # Formatted SSN / ITIN anywhere.
     (re.compile(r"(?<![\d\-./])\d{3}[-. ]\d{2}[-. ](\d{4})(?![\d]|[-./]\d)"), rf"{_MASK}-**-\1"),
