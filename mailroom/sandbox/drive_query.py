@@ -11,6 +11,8 @@ so that a client bug surfaces here instead of in production.
 
 from __future__ import annotations
 
+import base64
+import json
 import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -26,6 +28,7 @@ class QueryError(ValueError):
 
 
 class Searchable(Protocol):
+    id: str
     name: str
     mime_type: str
     parents: list[str]
@@ -200,9 +203,57 @@ def compile_query(q: str | None) -> Predicate:
     return _Parser(_tokenize(q)).parse()
 
 
-def escape_literal(value: str) -> str:
-    """Quote ``value`` for use inside a ``q`` string literal (what a client must do with user-supplied names)."""
-    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+# --- orderBy and pageToken: keyset paging ----------------------------------------------------------------------
+
+_ORDER_FIELDS = {"name", "name_natural", "createdTime", "modifiedTime", "folder"}
+
+
+def parse_order_by(order_by: str | None) -> list[tuple[str, bool]]:
+    if not order_by:
+        return [("createdTime", False)]
+    order: list[tuple[str, bool]] = []
+    for part in order_by.split(","):
+        words = part.split()
+        if not words or words[0] not in _ORDER_FIELDS or len(words) > 2 or (len(words) == 2 and words[1] != "desc"):
+            raise QueryError("Invalid Value", location="orderBy")
+        order.append((words[0], len(words) == 2))
+    return order
+
+
+def sort_key(stored: Searchable, order: list[tuple[str, bool]]) -> list[Any]:
+    values: list[Any] = []
+    for name, _desc in order:
+        if name in ("name", "name_natural"):
+            values.append([stored.name.casefold(), stored.name])
+        elif name == "folder":
+            values.append(0 if stored.mime_type == "application/vnd.google-apps.folder" else 1)
+        else:
+            moment = stored.created_time if name == "createdTime" else stored.modified_time
+            values.append(moment.astimezone(timezone.utc).isoformat(timespec="microseconds"))
+    return values + [stored.id]
+
+
+def compare_keys(order: list[tuple[str, bool]], left: list[Any], right: list[Any]) -> int:
+    for index, (_name, desc) in enumerate(order):
+        if left[index] != right[index]:
+            result = -1 if left[index] < right[index] else 1
+            return -result if desc else result
+    return (left[-1] > right[-1]) - (left[-1] < right[-1])
+
+
+def encode_page_token(key: list[Any], fingerprint: str) -> str:
+    raw = json.dumps({"k": key, "f": fingerprint}, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_page_token(token: str, fingerprint: str) -> list[Any]:
+    try:
+        data = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
+        if data["f"] != fingerprint:
+            raise ValueError("token belongs to another query")
+        return list(data["k"])
+    except (ValueError, KeyError, TypeError) as exc:
+        raise QueryError("Invalid Value", location="pageToken") from exc
 
 
 # --- fields= partial responses -------------------------------------------------------------------------------

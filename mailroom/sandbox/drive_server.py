@@ -170,13 +170,9 @@ class DriveEmulator:
         return self.server.stats()
 
     def _drive_stats(self) -> dict[str, Any]:
-        files = [f for f in self.store._files.values() if f.id != self.store.root_id]
         return {
             "drive": {
-                **self.store.counters,
-                "files": sum(1 for f in files if not f.is_folder),
-                "folders": sum(1 for f in files if f.is_folder),
-                "bytes_stored": self.store.usage_bytes,
+                **self.store.summary(),
                 "auth_failures": self._auth_failures,
                 "tokens_issued": self.auth.tokens_issued if self.auth else 0,
             }

@@ -8,10 +8,8 @@ Failures are raised as :class:`DriveApiError`, which carries Google's JSON error
 
 from __future__ import annotations
 
-import base64
 import functools
 import hashlib
-import json
 import random
 import string
 import threading
@@ -20,9 +18,10 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
+from mailroom.sandbox.drive_query import compare_keys, decode_page_token, encode_page_token, parse_order_by, sort_key
+
 FOLDER_MIME = "application/vnd.google-apps.folder"
 _ID_ALPHABET = string.ascii_letters + string.digits + "-_"
-_ORDER_FIELDS = {"name", "name_natural", "createdTime", "modifiedTime", "folder"}
 # Fields a v3 File resource can be asked for through `fields=` (Drive rejects unknown ones with 400).
 FILE_RESOURCE_FIELDS = {
     "kind", "id", "name", "mimeType", "parents", "createdTime", "modifiedTime", "trashed", "md5Checksum", "size",
@@ -161,6 +160,17 @@ class DriveStore:
                 key=lambda f: (f.created_time, f.id),
             )
 
+    def summary(self) -> dict[str, int]:
+        with self._lock:
+            items = [f for f in self._files.values() if f.id != self.root_id]
+            return {
+                **self.counters,
+                "files": sum(1 for f in items if not f.is_folder),
+                "folders": sum(1 for f in items if f.is_folder),
+                "bytes_stored": self.usage_bytes,
+                "open_upload_sessions": sum(1 for u in self._sessions.values() if u.file_id is None),
+            }
+
     # --- writes -------------------------------------------------------------------------------------------
     def generate_ids(self, count: int) -> list[str]:
         with self._lock:
@@ -277,21 +287,21 @@ class DriveStore:
         The token remembers the last sort key rather than an offset, so files moved out of a folder between pages
         (the pipeline files notices while it lists) never make the listing skip a file that is still there.
         """
-        order = _parse_order_by(order_by)
-        compare = functools.partial(_compare_keys, order)
+        order = parse_order_by(order_by)
+        compare = functools.partial(compare_keys, order)
         fingerprint = hashlib.sha1(f"{query_fingerprint}|{order_by}".encode()).hexdigest()[:12]
         with self._lock:
             matches = [f for f in self._files.values() if f.id != self.root_id and predicate(f)]
-            keyed = sorted(((_sort_key(f, order), f) for f in matches), key=functools.cmp_to_key(
+            keyed = sorted(((sort_key(f, order), f) for f in matches), key=functools.cmp_to_key(
                 lambda a, b: compare(a[0], b[0])
             ))
         if page_token:
-            last_key = _decode_token(page_token, fingerprint)
+            last_key = decode_page_token(page_token, fingerprint)
             keyed = [(key, f) for key, f in keyed if compare(key, last_key) > 0]
         page = keyed[:page_size]
         next_token = None
         if len(keyed) > page_size:
-            next_token = _encode_token(page[-1][0], fingerprint)
+            next_token = encode_page_token(page[-1][0], fingerprint)
         return [f for _, f in page], next_token
 
     # --- resumable uploads ------------------------------------------------------------------------------------
@@ -339,51 +349,3 @@ class DriveStore:
 
 def _insufficient_permissions() -> DriveApiError:
     return DriveApiError(403, "insufficientFilePermissions", "The user does not have sufficient permissions for this file.")
-
-
-def _parse_order_by(order_by: str | None) -> list[tuple[str, bool]]:
-    if not order_by:
-        return [("createdTime", False)]
-    order: list[tuple[str, bool]] = []
-    for part in order_by.split(","):
-        words = part.split()
-        if not words or words[0] not in _ORDER_FIELDS or len(words) > 2 or (len(words) == 2 and words[1] != "desc"):
-            raise invalid("orderBy", f"Invalid Value: {part.strip()[:40]}")
-        order.append((words[0], len(words) == 2))
-    return order
-
-
-def _sort_key(stored: StoredFile, order: list[tuple[str, bool]]) -> list[Any]:
-    values: list[Any] = []
-    for name, _desc in order:
-        if name in ("name", "name_natural"):
-            values.append([stored.name.casefold(), stored.name])
-        elif name == "folder":
-            values.append(0 if stored.is_folder else 1)
-        else:
-            moment = stored.created_time if name == "createdTime" else stored.modified_time
-            values.append(_rfc3339(moment) + f"{moment.microsecond:06d}")
-    return values + [stored.id]
-
-
-def _compare_keys(order: list[tuple[str, bool]], left: list[Any], right: list[Any]) -> int:
-    for index, (_name, desc) in enumerate(order):
-        if left[index] != right[index]:
-            result = -1 if left[index] < right[index] else 1
-            return -result if desc else result
-    return (left[-1] > right[-1]) - (left[-1] < right[-1])
-
-
-def _encode_token(key: list[Any], fingerprint: str) -> str:
-    raw = json.dumps({"k": key, "f": fingerprint}, separators=(",", ":")).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def _decode_token(token: str, fingerprint: str) -> list[Any]:
-    try:
-        data = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
-        if data["f"] != fingerprint:
-            raise ValueError("token belongs to another query")
-        return list(data["k"])
-    except (ValueError, KeyError, TypeError) as exc:
-        raise invalid("pageToken") from exc
