@@ -11,7 +11,6 @@ import io
 import random
 from pathlib import Path
 
-import pymupdf
 from PIL import Image, ImageChops, ImageFilter
 
 from mailroom.sandbox.corpus_models import ScanParams
@@ -50,6 +49,8 @@ def _damage_page(image: Image.Image, params: ScanParams, rng: random.Random) -> 
 
 def scan_pdf(source: Path, target: Path, params: ScanParams, *, seed: int) -> int:
     """Write an image-only copy of ``source`` to ``target``; return its page count."""
+    import pymupdf  # imported here: it costs ~2 s at import, and most users of the corpus never scan
+
     rng = random.Random(seed)
     with pymupdf.open(source) as original, pymupdf.open() as scanned:
         for page in original:

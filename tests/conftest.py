@@ -1,0 +1,85 @@
+"""Shared fixtures: running sandboxes (Drive + Logiqs emulators seeded from a synthetic corpus).
+
+    def test_something(sandbox):                      # small default sandbox, fresh emulator state per test
+        ...
+    def test_chaos(sandbox_factory):                  # any size / fault rate; stopped when the test ends
+        sb = sandbox_factory(notices=40, fault_rate=0.2)
+    def test_many(session_sandbox_factory): ...       # same, but lives until the session ends (share it read-only)
+
+Corpora are generated once per session per (notices, seed, corpus options) and shared read-only between
+sandboxes: generation (scans especially) is the slow part; starting and seeding emulators takes well under a second.
+Every sandbox a factory started is stopped, whatever the test did.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+from mailroom.sandbox.corpus import generate_corpus
+from mailroom.sandbox.corpus_models import Corpus
+from mailroom.sandbox.stack import Sandbox
+
+SandboxFactory = Callable[..., Sandbox]
+DEFAULT_NOTICES = 12
+
+
+@pytest.fixture(scope="session")
+def corpus_cache(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., Corpus]:
+    """``corpus_cache(notices=..., seed=..., **generate_corpus options)`` -> a session-wide shared Corpus."""
+    cache: dict[tuple[Any, ...], Corpus] = {}
+
+    def get(notices: int = DEFAULT_NOTICES, seed: int = 7, **options: Any) -> Corpus:
+        key = (notices, seed, tuple(sorted(options.items())))
+        if key not in cache:
+            out_dir = tmp_path_factory.mktemp(f"corpus-{notices}-{seed}")
+            cache[key] = generate_corpus(out_dir, notices=notices, seed=seed, **options)
+        return cache[key]
+
+    return get
+
+
+def _factory(corpus_cache: Callable[..., Corpus], started: list[Sandbox]) -> SandboxFactory:
+    corpus_keys = ("scanned_fraction", "include_bad_files", "ambiguous_rate", "filler_cases")
+
+    def make(notices: int = DEFAULT_NOTICES, fault_rate: float = 0.0, seed: int = 7, **kwargs: Any) -> Sandbox:
+        options = {k: kwargs.pop(k) for k in corpus_keys if k in kwargs}
+        corpus = kwargs.pop("corpus", None) or corpus_cache(notices, seed, **options)
+        sandbox = Sandbox(notices, fault_rate, seed, corpus=corpus, **kwargs)
+        started.append(sandbox)  # before start(): a half-started sandbox is stopped too
+        return sandbox.start()
+
+    return make
+
+
+def _stop_all(started: list[Sandbox]) -> None:
+    for sandbox in reversed(started):
+        sandbox.stop()
+
+
+@pytest.fixture
+def sandbox_factory(corpus_cache: Callable[..., Corpus]) -> Iterator[SandboxFactory]:
+    """Start sandboxes inside one test; all of them stop when the test ends."""
+    started: list[Sandbox] = []
+    try:
+        yield _factory(corpus_cache, started)
+    finally:
+        _stop_all(started)
+
+
+@pytest.fixture(scope="session")
+def session_sandbox_factory(corpus_cache: Callable[..., Corpus]) -> Iterator[SandboxFactory]:
+    """Like ``sandbox_factory`` but the sandboxes live for the whole session (for read-only use across tests)."""
+    started: list[Sandbox] = []
+    try:
+        yield _factory(corpus_cache, started)
+    finally:
+        _stop_all(started)
+
+
+@pytest.fixture
+def sandbox(sandbox_factory: SandboxFactory) -> Sandbox:
+    """A small sandbox without faults: 12 notices + the bad files, fresh emulator state for this test."""
+    return sandbox_factory()
