@@ -13,7 +13,7 @@ import hashlib
 import random
 import string
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Iterable
@@ -155,8 +155,9 @@ class DriveStore:
     def files_in(self, folder_id: str) -> list[StoredFile]:
         folder_id = self.resolve(folder_id)
         with self._lock:
-            return sorted(
-                (f for f in self._files.values() if folder_id in f.parents and not f.trashed),
+            return sorted(  # copies: callers on other threads must not see (or make) half-done changes
+                (replace(f, parents=list(f.parents)) for f in self._files.values()
+                 if folder_id in f.parents and not f.trashed),
                 key=lambda f: (f.created_time, f.id),
             )
 

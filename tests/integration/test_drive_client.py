@@ -222,3 +222,18 @@ def test_server_quota_is_classified_throttled(throttle_status):
         throttled = limited.stats()["throttled"]
     assert caught.value.error_class is ErrorClass.THROTTLED and caught.value.status == throttle_status
     assert caught.value.reason in ("userRateLimitExceeded", "rateLimitExceeded") and throttled >= 1
+
+
+def test_one_client_shared_by_eight_threads_downloads_every_file_intact(drive, service, tmp_path):
+    from concurrent.futures import ThreadPoolExecutor
+
+    folder = drive.create_folder("threads")
+    contents = {drive.add_file(f"t{i}.pdf", folder, os.urandom(300 * 1024 + i)): i for i in range(16)}
+    client = make_client(service, max_retries=0)  # no retry may hide a garbled shared connection (httplib2)
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        metas = list(pool.map(lambda fid: client.download(fid, tmp_path / f"{fid}.pdf"), contents))
+
+    assert [m.id for m in metas] == list(contents)
+    for file_id in contents:
+        assert (tmp_path / f"{file_id}.pdf").read_bytes() == drive.content(file_id)
