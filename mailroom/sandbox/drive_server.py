@@ -106,6 +106,10 @@ class DriveEmulator:
         )
         self._install_routes()
         self.server.add_stats_provider(self._drive_stats)
+        # runtime chaos knobs next to the core's faults/outage/rate-limit ones (never faulted or counted)
+        self.server.add_admin_route("POST", "drive/expire-tokens", lambda r: self._admin_ok(self.expire_tokens))
+        self.server.add_admin_route("PUT", "drive/quota", lambda r: self._admin_ok(
+            lambda: self.set_quota((r.json() or {}).get("bytes"))))
 
     # --- lifecycle and seeding -------------------------------------------------------------------------------
     def start(self) -> "DriveEmulator":
@@ -159,6 +163,19 @@ class DriveEmulator:
 
     def set_read_only(self, file_id: str, read_only: bool = True) -> None:
         self.store.set_read_only(file_id, read_only)
+
+    def expire_tokens(self) -> None:
+        """Every issued access token stops working now; clients must refresh (google-auth does so on a 401)."""
+        assert self.auth is not None, "emulator not started"
+        self.auth.expire_all_tokens()
+
+    def set_quota(self, quota_bytes: int | None) -> None:
+        self.store.quota_bytes = None if quota_bytes is None else int(quota_bytes)
+
+    @staticmethod
+    def _admin_ok(action: Callable[[], None]) -> Response:
+        action()
+        return Response.json({"ok": True})
 
     def set_faults(self, config: FaultConfig) -> None:
         self.server.set_faults(config)

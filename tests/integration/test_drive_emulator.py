@@ -280,7 +280,8 @@ def test_state_errors_not_found_permissions_and_storage_quota(drive, svc):
     inside = drive.add_file("kept.pdf", locked, b"x")
     open_folder = drive.create_folder("open")
     drive.set_read_only(locked)
-    small = DriveEmulator(quota_bytes=10).start()
+    small = DriveEmulator().start()
+    requests.put(f"{small.url}/_sandbox/drive/quota", json={"bytes": 10}, timeout=5).raise_for_status()
     try:
         small_svc = build_drive_service(small.service_account_info(), api_endpoint=small.url, timeout=10)
         errors = []
@@ -313,7 +314,8 @@ def test_401_without_token_with_expired_token_and_transparent_refresh(drive, svc
         assert 'error="invalid_token"' in response.headers["WWW-Authenticate"]
 
     issued = drive.stats()["drive"]["tokens_issued"]
-    drive.auth.expire_all_tokens()  # server-side expiry: google-auth gets a 401, refreshes, retries once
+    # server-side expiry through the admin API: google-auth gets a 401, refreshes, retries once
+    assert requests.post(f"{drive.url}/_sandbox/drive/expire-tokens", timeout=5).json() == {"ok": True}
     svc.files().list(pageSize=1, fields="files(id)").execute(num_retries=0)
     assert drive.stats()["drive"]["tokens_issued"] == issued + 1
 
