@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -11,18 +10,10 @@ import pytest
 import requests
 
 from mailroom.crm import TaskRequest
-from mailroom.errors import (
-    AmbiguousOutcomeError,
-    AuthError,
-    ErrorClass,
-    NotFoundError,
-    PermanentError,
-    ThrottledError,
-    TransientError,
-)
+from mailroom.errors import AuthError, NotFoundError, PermanentError
 from mailroom.logiqs import LogiqsClient, api_base
 from mailroom.resilience import ResiliencePolicy, reset_registry
-from mailroom.sandbox.faults import EndpointFaults, FaultConfig, RateLimitConfig
+from mailroom.sandbox.faults import FaultConfig, RateLimitConfig
 from mailroom.sandbox.logiqs_server import LogiqsEmulator
 
 CASES = [
