@@ -28,6 +28,7 @@ class CircuitBreaker:
         self._failures = 0
         self._opened_at = 0.0
         self._probe_in_flight = False
+        self._probe_started = 0.0
         self.opens = 0
 
     @property
@@ -49,8 +50,11 @@ class CircuitBreaker:
             if self._state is BreakerState.OPEN and self._clock.monotonic() - self._opened_at >= self.cooldown:
                 self._state = BreakerState.HALF_OPEN
                 self._probe_in_flight = False
-            if self._state is BreakerState.HALF_OPEN and not self._probe_in_flight:
+            now = self._clock.monotonic()
+            # A probe that never reported back (its thread died) must not keep the circuit shut forever.
+            if self._state is BreakerState.HALF_OPEN and (not self._probe_in_flight or now - self._probe_started >= self.cooldown):
                 self._probe_in_flight = True
+                self._probe_started = now
                 return True
             return False
 

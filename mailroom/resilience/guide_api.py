@@ -46,19 +46,31 @@ def run_resiliently(
     """Call ``func(*args, **kwargs)`` with classification-driven retries, backoff with jitter, Retry-After,
     per-service limiter, circuit breaker and retry budget. Raises ``mailroom.errors`` subclasses (original as
     ``__cause__``) for failures it recognises; unrecognised exceptions (bugs) propagate unchanged."""
-    policy = _policy(
-        service_name or _default_service(func),
-        max_retries=max_retries,
-        initial_delay=initial_delay,
-        backoff_factor=backoff_factor,
-        max_delay=max_delay,
-        retryable_exceptions=tuple(retryable_exceptions) if retryable_exceptions is not None else None,
-        retryable_status_codes=frozenset(retryable_status_codes) if retryable_status_codes is not None else None,
-        calls_per_second=(1.0 / rate_limit_delay) if rate_limit_delay and rate_limit_delay > 0 else None,
-        deadline=deadline,
-        jitter=jitter,
-        on_retry=on_retry,
-    )
+    service = service_name or _default_service(func)
+    if retryable_exceptions is not None:
+        retryable_exceptions = tuple(retryable_exceptions)
+    if retryable_status_codes is not None:
+        retryable_status_codes = frozenset(retryable_status_codes)
+    # A flat tuple: building tenacity's Retrying (or even sorting a settings dict) per call costs more than the
+    # rest of the success path.
+    key = (service, max_retries, initial_delay, backoff_factor, max_delay, retryable_exceptions, retryable_status_codes,
+           rate_limit_delay, deadline, jitter, on_retry)
+    policy = _policies.get(key)
+    if policy is None:
+        policy = _new_policy(
+            key,
+            service,
+            max_retries=max_retries,
+            initial_delay=initial_delay,
+            backoff_factor=backoff_factor,
+            max_delay=max_delay,
+            retryable_exceptions=retryable_exceptions,
+            retryable_status_codes=retryable_status_codes,
+            calls_per_second=(1.0 / rate_limit_delay) if rate_limit_delay and rate_limit_delay > 0 else None,
+            deadline=deadline,
+            jitter=jitter,
+            on_retry=on_retry,
+        )
     return policy.call(func, *args, operation=operation or _operation_name(func), idempotent=idempotent, **kwargs)
 
 
@@ -124,18 +136,13 @@ def with_retries_and_rate_limit(
     return resilient_api_call(max_retries=max_retries, initial_delay=initial_delay, rate_limit_delay=1.0 / calls_per_second, **options)
 
 
-def _policy(service: str, **settings: Any) -> ResiliencePolicy:
-    """Policies are cached per (service, settings): building tenacity's Retrying per call would cost more than the
-    call's whole success-path overhead."""
-    key = (service, *sorted((k, v if not callable(v) or isinstance(v, type) else id(v)) for k, v in settings.items()))
-    policy = _policies.get(key)
-    if policy is None:
-        with _policies_lock:
-            policy = _policies.get(key)
-            if policy is None:
-                if len(_policies) > 1024:  # unbounded distinct settings (e.g. per-call on_retry closures)
-                    _policies.clear()
-                policy = _policies[key] = ResiliencePolicy(service, **settings)
+def _new_policy(key: tuple, service: str, **settings: Any) -> ResiliencePolicy:
+    with _policies_lock:
+        policy = _policies.get(key)
+        if policy is None:
+            if len(_policies) > 1024:  # unbounded distinct settings (e.g. a new on_retry closure per call)
+                _policies.clear()
+            policy = _policies[key] = ResiliencePolicy(service, **settings)
     return policy
 
 

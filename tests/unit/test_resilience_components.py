@@ -235,3 +235,43 @@ def test_policy_raises_budget_exhausted_keeping_the_underlying_class(clock):
         policy.call(second, operation="files.get")
     assert second.calls == 1  # budget spent: no retries at all
     assert metrics_snapshot()["drive"]["files.get"].budget_exhausted == 2
+
+
+def test_a_probe_that_never_reports_back_does_not_keep_the_circuit_shut(clock):
+    breaker = CircuitBreaker(failure_threshold=1, cooldown=10.0, clock=clock)
+    breaker.record_failure()
+    clock.advance(10.0)
+    assert breaker.allow() is True  # the probe's thread then dies without reporting
+    assert breaker.allow() is False
+    clock.advance(10.0)
+    assert breaker.allow() is True
+
+
+def test_one_policy_shared_by_8_threads_keeps_per_call_state_apart(clock):
+    policy = ResiliencePolicy("drive", max_retries=3, initial_delay=0.5, jitter=0.0, use_budget=False, use_breaker=False)
+    results: list[str] = []
+    lock = threading.Lock()
+
+    def worker(n: int) -> None:
+        failures = [unavailable()] * (n % 3)
+
+        def call():
+            if failures:
+                raise failures.pop()
+            return f"ok{n}"
+
+        for _ in range(20):
+            failures[:] = [unavailable()] * (n % 3)
+            value = policy.call(call, operation="files.get")
+            with lock:
+                results.append(value)
+
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(set(results)) == [f"ok{n}" for n in range(8)] and len(results) == 160
+    snap = metrics_snapshot()["drive"]["files.get"]
+    # threads n%3==1 retry once per call, n%3==2 twice: n ∈ {1,4,7} → 1, {2,5} → 2
+    assert (snap.calls, snap.successes, snap.retries) == (160, 160, 20 * (3 * 1 + 2 * 2))
