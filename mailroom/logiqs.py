@@ -20,10 +20,8 @@ from __future__ import annotations
 
 import logging
 import re
-import time
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
-from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin
@@ -41,6 +39,7 @@ from mailroom.errors import (
     ThrottledError,
     TransientError,
 )
+from mailroom.resilience import ResiliencePolicy, parse_retry_after
 
 logger = logging.getLogger(__name__)
 
@@ -55,6 +54,7 @@ class _Operation:
     path: str
     scope: str
     idempotent: bool
+    probe: bool = False  # check_access: a 400 (validation after the permission check) is the expected answer
 
 
 FIND_CASE = _Operation("find_case", "POST", "Case/FindCase", "case.read", True)
@@ -132,18 +132,6 @@ def header_safe(text: str) -> str:
     return re.sub(r"[\r\n\t]+", " ", text).encode("ascii", "replace").decode("ascii")
 
 
-def parse_retry_after(value: str | None) -> float | None:
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
-    except (TypeError, ValueError, IndexError):
-        return None
-
-
 class LogiqsClient:
     """Implements mailroom.crm.CaseDirectory plus the effects mailroom needs (upload, task, activity feed)."""
 
@@ -154,18 +142,25 @@ class LogiqsClient:
         secret: str,
         *,
         session: requests.Session | None = None,
-        policy: Any | None = None,  # mailroom.resilience.ResiliencePolicy
+        policy: ResiliencePolicy | None = None,
         timeout: tuple[float, float] = (5, 30),
     ) -> None:
-        if policy is None:
-            from mailroom.resilience import ResiliencePolicy
-
-            policy = ResiliencePolicy(SERVICE)
         self.base_url = api_base(base_url)
         self._auth = requests.auth.HTTPBasicAuth(api_key, secret)
+        self._owns_session = session is None
         self._session = session or requests.Session()
-        self._policy = policy
+        self._policy = policy or ResiliencePolicy(SERVICE)
         self._timeout = timeout
+
+    def close(self) -> None:
+        if self._owns_session:
+            self._session.close()
+
+    def __enter__(self) -> LogiqsClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     def __repr__(self) -> str:  # the key and the secret never appear
         return f"LogiqsClient({self.base_url!r})"
@@ -233,14 +228,8 @@ class LogiqsClient:
         self.find_cases("mailroom-access-check", "0000")
         for effect in (UPLOAD_DOCUMENT, CREATE_TASK):
             # the probe cannot take effect, so it may be retried like a read
-            probe = replace(effect, name=f"check_{effect.scope}", idempotent=True)
-            try:
-                self._call(probe, json={} if effect is CREATE_TASK else None)
-            except AuthError:
-                raise
-            except PermanentError as exc:
-                if exc.status != 400:
-                    raise
+            probe = replace(effect, name=f"check_{effect.scope}", idempotent=True, probe=True)
+            self._call(probe, json={} if effect is CREATE_TASK else None)
 
     # -------------------------------------------------------------------------------------------------- plumbing
     def _call(self, operation: _Operation, *, headers: dict[str, str] | None = None, json: Any = None,
@@ -252,6 +241,8 @@ class LogiqsClient:
               upload: tuple[Path, str] | None, case_id: int | None) -> Any:
         url = urljoin(self.base_url, operation.path)
         kwargs: dict[str, Any] = {"headers": headers, "auth": self._auth, "timeout": self._timeout}
+        if headers and "CaseID" in headers:  # header per the V4 docs; integrators report the query is needed too
+            kwargs["params"] = {"CaseID": headers["CaseID"]}
         if json is not None:
             kwargs["json"] = json
         if upload is None:
@@ -280,6 +271,8 @@ class LogiqsClient:
             kind = TransientError if operation.idempotent else AmbiguousOutcomeError
             raise kind(f"{where}: HTTP {status}", reason=f"http_{status}",
                        retry_after=parse_retry_after(response.headers.get("Retry-After")), **common)
+        if status == 400 and operation.probe:
+            return None
         if status == 404:
             raise NotFoundError(f"{where}: not found (HTTP 404)", reason="not_found", **common)
         if status >= 400:

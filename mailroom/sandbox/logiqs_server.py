@@ -222,7 +222,10 @@ class LogiqsEmulator:
     # ------------------------------------------------------------------------------------------------ handlers
     @staticmethod
     def _case_id(request: Request) -> int:
-        raw = request.header("CaseID") or request.query_value("CaseID")
+        header, query = request.header("CaseID"), request.query_value("CaseID")
+        if header and query and header.strip() != query.strip():
+            raise ValueError("CaseID header and query parameter disagree")
+        raw = header or query
         if not raw or not raw.strip().isdigit():
             raise ValueError("CaseID is required (header) and must be a number")
         return int(raw)

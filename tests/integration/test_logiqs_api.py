@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import logging
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -103,10 +104,13 @@ def test_missing_scope_is_an_auth_error_naming_the_scope_and_nothing_is_stored(e
     assert emulator.stats()["documents_total"] == before
 
 
-def test_check_access_passes_for_a_full_key_without_any_effect(emulator, logiqs):
+def test_check_access_passes_for_a_full_key_quietly_and_without_any_effect(emulator, logiqs, caplog):
     before = (emulator.stats()["documents_total"], emulator.stats()["tasks_total"])
-    logiqs.check_access()
+    with caplog.at_level(logging.INFO):
+        logiqs.check_access()
     assert (emulator.stats()["documents_total"], emulator.stats()["tasks_total"]) == before
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING]  # a healthy check logs no error
+    assert emulator.stats()["calls"]["Task/Task"] == {"400": 1}  # the probe was answered after the scope check
 
 
 def test_unauthenticated_request_gets_401_envelope(emulator, logiqs):
@@ -148,6 +152,10 @@ def test_get_case_details_and_not_found(emulator, logiqs):
     with pytest.raises(NotFoundError):
         logiqs.get_case(999)
     assert calls(emulator, "Case/Case") == 2
+    key, secret = emulator.create_api_key()
+    mismatch = requests.get(emulator.api_url + "Case/Case", params={"CaseID": "102"}, headers={"CaseID": "101"},
+                            auth=(key, secret), timeout=5)
+    assert mismatch.status_code == 400
 
 
 # ----------------------------------------------------------------------------------------------------- effects
