@@ -11,8 +11,7 @@ from typing import Any
 from prefect.settings import PREFECT_API_URL, temporary_settings
 
 from flows.local_server import ensure_server, flush_run_records
-from flows.records import wait_until_recorded
-from mailroom.report import RunSummary
+from flows.records import summary_of, wait_until_recorded
 
 SANDBOX_SETTINGS: dict[str, Any] = dict(
     # Short waits so the demo shows retries without stalling; production defaults live in PipelineSettings.
@@ -55,7 +54,7 @@ def _start_sandbox(stack: ExitStack, args: argparse.Namespace) -> str:
 
 def _print_summary(state: Any, ui_url: str) -> None:
     flow_run_id = state.state_details.flow_run_id
-    summary = state.data if isinstance(state.data, RunSummary) else None
+    summary = summary_of(state)
     print()
     print(f"Run {state.name}: {state.message or ''}".rstrip())
     if summary is not None:

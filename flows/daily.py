@@ -56,7 +56,7 @@ def private_workdir() -> Iterator[Path]:
 def _services(config: RunConfig, workdir: Path, owner: str) -> Services:
     s = config.settings
     call_level = dict(max_retries=s.call_max_retries, initial_delay=s.call_initial_delay, max_delay=s.call_max_delay)
-    drive_policy = ResiliencePolicy("drive", calls_per_second=s.drive_calls_per_second, burst=2, **call_level)
+    drive_policy = ResiliencePolicy("drive", calls_per_second=s.drive_calls_per_second, burst=10, **call_level)
     logiqs_policy = ResiliencePolicy(
         "logiqs", calls_per_second=config.logiqs.calls_per_second, burst=config.logiqs.burst, **call_level
     )

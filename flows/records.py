@@ -3,13 +3,25 @@
 from __future__ import annotations
 
 import time
+from typing import Any
 from uuid import UUID
 
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
 from prefect.client.schemas.objects import TaskRun
 
+from mailroom.report import RunSummary
+
 FINAL_STATES = {"COMPLETED", "FAILED", "CRASHED", "CANCELLED"}
+
+
+def summary_of(state: Any) -> RunSummary | None:
+    """The RunSummary a daily_mailroom state carries (Completed and Failed both carry one once notices ran)."""
+    try:
+        value = state.result(raise_on_failure=False)
+    except Exception:  # a state without an in-memory result (e.g. read back from the API)
+        return None
+    return value if isinstance(value, RunSummary) else None
 
 
 def task_runs_of(flow_run_id: UUID) -> list[TaskRun]:

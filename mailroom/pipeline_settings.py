@@ -39,7 +39,7 @@ class PipelineSettings(BaseModel):
 
     # Throughput and resilience.
     concurrency: int = Field(4, ge=1, le=64, description="Notices processed at the same time")
-    drive_calls_per_second: float = Field(8.0, gt=0)
+    drive_calls_per_second: float = Field(20.0, gt=0, description="Drive allows about 200 requests/s per user")
     call_max_retries: int = Field(3, ge=0, description="Call-level retries inside one task attempt")
     call_initial_delay: float = Field(1.0, ge=0)
     call_max_delay: float = Field(30.0, gt=0)
