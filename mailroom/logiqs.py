@@ -27,7 +27,7 @@ from typing import Any
 from urllib.parse import urljoin
 
 import requests
-from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from mailroom.crm import Activity, CaseCandidate, TaskRequest
 from mailroom.errors import (
@@ -65,11 +65,13 @@ ACTIVITIES = _Operation("activities", "GET", "CaseActivity/Activity", "case.read
 
 
 class _Envelope(BaseModel):
-    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+    """{Success, data, message, StatusCode}; integrators report "Data"/"Message" casing on some tenants."""
 
-    Success: bool
-    data: Any = None
-    StatusCode: int | None = None
+    model_config = ConfigDict(extra="ignore")
+
+    Success: bool = Field(validation_alias=AliasChoices("Success", "success"))
+    data: Any = Field(None, validation_alias=AliasChoices("data", "Data"))
+    StatusCode: int | None = Field(None, validation_alias=AliasChoices("StatusCode", "statusCode"))
 
 
 class _CaseRow(BaseModel):
