@@ -102,11 +102,13 @@ class ExpectedNotice(BaseModel):
 
 
 class ScanParams(BaseModel):
+    mode: Literal["gray", "bw"] = "gray"  # grey-level JPEG, or black-and-white (1 bit, lossless) like most office scans
     dpi: int
     skew_degrees: float
     blur_radius: float
-    noise: float  # standard deviation of the added grey-level noise
-    jpeg_quality: int
+    noise: float  # standard deviation of the added grey-level noise (before blur and threshold)
+    jpeg_quality: int  # gray mode only
+    threshold: int = 160  # bw mode: grey levels above this become white
 
 
 class CorpusFile(BaseModel):
