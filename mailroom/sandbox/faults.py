@@ -124,7 +124,6 @@ class Outage(BaseModel):
     start_after: float = Field(0.0, ge=0)  # seconds after the config was applied
     duration: float = Field(..., gt=0)
     endpoints: list[str] | None = None  # None: the whole service
-    retry_after: float | None = Field(None, ge=0)
 
 
 class FaultConfig(BaseModel):

@@ -244,8 +244,8 @@ class EmulatorServer:
         decision = self.injector.decide(self.name, request.endpoint, request.method)
         if decision.kind is None:
             return None
-        label = decision.kind.value if decision.loss is None else f"{decision.kind.value}_{decision.loss}"
-        self.stats_collector.record_fault(request.endpoint, label)
+        if decision.kind is not FaultKind.AMBIGUOUS:  # recorded by the handler once the effect is committed
+            self.stats_collector.record_fault(request.endpoint, decision.kind.value)
         if decision.status is not None and decision.kind is not FaultKind.AMBIGUOUS:
             return self.error_response(
                 decision.kind.value, decision.status, decision.retry_after, http_date=decision.retry_after_http_date

@@ -148,7 +148,9 @@ class ConnectionHandler(BaseHTTPRequestHandler):
             core.stopping.wait(decision.delay_seconds)
         response = core.run_handler(route.handler, request)
         if decision is not None and decision.kind is FaultKind.AMBIGUOUS and response.status < 400:
-            # the effect is committed; now the client loses the answer
+            # the effect is committed; now the client loses the answer (counted only now: a rejected request
+            # committed nothing, so it is answered normally and no fault is recorded)
+            core.stats_collector.record_fault(route.name, f"ambiguous_{decision.loss}")
             core.stats_collector.record_call(route.name, decision.loss if decision.loss != "503" else 503)
             if decision.loss == "reset":
                 return self._reset()

@@ -46,6 +46,11 @@ def make_server(**kwargs) -> EmulatorServer:
         return Response.json({"n": len(writes)}, status=201)
 
     server.add_route("POST", "/items", create, name="create")
+
+    def reject(request: Request) -> Response:
+        raise ValueError("invalid input")  # the core answers 400: nothing committed
+
+    server.add_route("POST", "/reject", reject, name="reject")
     server.add_route("POST", "/upload/{name:path}",
                      lambda r: Response.json([p.filename for p in parse_multipart(r)]), name="upload")
     return server
@@ -157,6 +162,12 @@ def test_commit_then_lose_the_response_commits(server, mode, observed):
     assert outcome(s, "POST", f"{server.url}/items", data=b"effect-1", timeout=(1, 0.3)) == observed
     assert server.writes == [b"effect-1"]  # the effect happened although the client saw a failure
     assert server.stats()["faults"] == {f"ambiguous_{mode}": 1}
+
+
+def test_a_rejected_write_is_answered_normally_under_an_ambiguous_fault(server):
+    server.set_faults(FaultConfig(default=EndpointFaults(ambiguous=1.0, ambiguous_modes=["reset"])))
+    assert requests.post(f"{server.url}/reject", data=b"x", timeout=2).status_code == 400
+    assert server.stats()["faults"] == {} and server.writes == []
 
 
 def test_slow_responses_are_delayed_but_complete(server):
