@@ -7,9 +7,12 @@ mode. That is ~80 lines; wrapping a library that does none of the three would be
 Reservation scheme: tokens may go negative; each caller takes its own future slot under the lock and sleeps outside
 it. With N threads the slots are exactly 1/rate apart, so the rate holds however many threads call at once.
 
-Adaptive mode (after the AWS SDK's adaptive retry idea, simplified): a THROTTLED answer cuts the allowed rate to
-``throttle_factor`` x the current rate (or x the measured rate when the bucket is unlimited); it then climbs back
-linearly to the configured rate over ``recovery_seconds``. Another throttle during recovery cuts again.
+Adaptive mode (after the AWS SDK's adaptive retry mode, simplified): a THROTTLED answer cuts the allowed rate to
+``throttle_factor`` (0.7) x the current rate, at most once per ``decrease_interval`` (1 s: throttles from requests
+that were already in flight are one signal, not many), never below ``floor_fraction`` (25 %) of the target rate
+(the configured rate, or for an unlimited bucket the rate measured over the last 2 s when the episode began). It
+then climbs back linearly to the target over ``recovery_seconds`` (10 s). The floor keeps random, load-independent
+429s (chaos runs) from collapsing throughput; slower real limits are still honoured through Retry-After and backoff.
 """
 
 from __future__ import annotations
@@ -28,8 +31,10 @@ class RateLimiter:
         burst: int = 1,
         clock: Clock = SYSTEM_CLOCK,
         adaptive: bool = True,
-        throttle_factor: float = 0.5,
-        recovery_seconds: float = 30.0,
+        throttle_factor: float = 0.7,
+        recovery_seconds: float = 10.0,
+        decrease_interval: float = 1.0,
+        floor_fraction: float = 0.25,
         min_rate: float = 1.0,
     ) -> None:
         if calls_per_second is not None and calls_per_second <= 0:
@@ -44,6 +49,8 @@ class RateLimiter:
         self._throttle_factor = throttle_factor
         self._recovery_seconds = recovery_seconds
         self._min_rate = min_rate
+        self._decrease_interval = decrease_interval
+        self._floor_fraction = floor_fraction
         self._throttled_rate: float | None = None  # rate right after the last throttle
         self._recovery_target: float | None = None
         self._throttled_at = 0.0
@@ -86,10 +93,15 @@ class RateLimiter:
         with self._lock:
             now = self._clock.monotonic()
             current = self._rate_locked(now)
+            episode_running = self._throttled_rate is not None
+            if episode_running and now - self._throttled_at < self._decrease_interval:
+                return
             if current is None:
                 current = self._measured_rate_locked(now)
-            self._recovery_target = self._configured if self._configured is not None else current
-            self._throttled_rate = max(self._min_rate, current * self._throttle_factor)
+            if not episode_running:
+                self._recovery_target = self._configured if self._configured is not None else current
+            floor = max(self._min_rate, self._floor_fraction * (self._recovery_target or current))
+            self._throttled_rate = max(floor, current * self._throttle_factor)
             self._throttled_at = now
 
     def _rate_locked(self, now: float) -> float | None:

@@ -88,6 +88,7 @@ class ResiliencePolicy:
         retryable_status_codes: Iterable[int] | None = None,
         use_breaker: bool = True,
         use_budget: bool = True,
+        adaptive: bool = True,
         clock: Clock | None = None,
         sleep: Callable[[float], None] | None = None,
         random: Callable[[], float] | None = None,
@@ -108,6 +109,7 @@ class ResiliencePolicy:
         self.retryable_status_codes = frozenset(retryable_status_codes) if retryable_status_codes is not None else None
         self.use_breaker = use_breaker
         self.use_budget = use_budget
+        self.adaptive = adaptive  # False: this policy's throttles do not slow the shared limiter (e.g. chaos runs)
         self._clock = clock  # None: the registry's clock at call time (reset_registry(clock=...) reaches us)
         self._sleep = sleep
         self._random = random or _random.random
@@ -180,7 +182,8 @@ class ResiliencePolicy:
         ctx.last, ctx.last_original = c, exc
         state = ctx.state
         if c.error_class is ErrorClass.THROTTLED:
-            state.limiter.on_throttled()
+            if self.adaptive:
+                state.limiter.on_throttled()
             state.metrics.count(ctx.operation, "throttles")
         if self.use_breaker and not isinstance(exc, CircuitOpenError):
             if c.error_class is not ErrorClass.PERMANENT:

@@ -138,9 +138,20 @@ def test_unlimited_limiter_learns_a_ceiling_from_the_measured_rate_when_throttle
         clock.advance(0.05)
     assert limiter.current_rate() is None
     limiter.on_throttled()
-    assert limiter.current_rate() == pytest.approx(10.0)
-    clock.advance(31.0)
+    assert limiter.current_rate() == pytest.approx(14.0)  # default factor 0.7
+    clock.advance(10.0)
     assert limiter.current_rate() is None
+
+
+def test_adaptive_cuts_once_per_interval_and_never_below_the_floor(clock):
+    limiter = RateLimiter(20.0, clock=clock, throttle_factor=0.5, decrease_interval=1.0, floor_fraction=0.25, recovery_seconds=1000.0)
+    limiter.on_throttled()
+    limiter.on_throttled()  # in-flight requests throttled in the same moment: one signal
+    assert limiter.current_rate() == pytest.approx(10.0)
+    for _ in range(10):
+        clock.advance(1.0)
+        limiter.on_throttled()
+    assert limiter.current_rate() == pytest.approx(5.0, abs=0.1)  # 25 % of 20/s, not a collapse to 1/s
 
 
 def test_throttled_calls_slow_the_service_limiter_down(clock):
@@ -275,3 +286,17 @@ def test_one_policy_shared_by_8_threads_keeps_per_call_state_apart(clock):
     snap = metrics_snapshot()["drive"]["files.get"]
     # threads n%3==1 retry once per call, n%3==2 twice: n ∈ {1,4,7} → 1, {2,5} → 2
     assert (snap.calls, snap.successes, snap.retries) == (160, 160, 20 * (3 * 1 + 2 * 2))
+
+
+def test_policy_with_adaptive_off_leaves_the_shared_limiter_alone(clock):
+    response = requests.Response()
+    response.status_code = 429
+    script = [requests.HTTPError(response=response)]
+
+    def call():
+        if script:
+            raise script.pop()
+        return "ok"
+
+    ResiliencePolicy("drive", calls_per_second=8.0, adaptive=False, jitter=0.0).call(call, operation="files.list")
+    assert get_service("drive").limiter.current_rate() == 8.0
