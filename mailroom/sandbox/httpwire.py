@@ -122,7 +122,11 @@ class ConnectionHandler(BaseHTTPRequestHandler):
         core, method = self.core, self.command
         parts = urlsplit(self.path)
         path, query = parts.path, parse_qs(parts.query, keep_blank_values=True)
-        body = self._read_body()
+        try:
+            body = self._read_body()
+        except ValueError:  # a malformed Content-Length or chunk size: the stream cannot be trusted any more
+            self.close_connection = True
+            return self._send(core.render_error("bad_request", 400, None))
         if body is None:
             return self._send(core.render_error("too_large", 413, None))
         if path.startswith(ADMIN_PREFIX):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import socket
 import threading
 import time
 from collections import Counter
@@ -82,6 +83,22 @@ def test_routing_path_params_query_and_unknown_paths(server):
     assert s.post(f"{server.url}/upload/deep/path", files=files).json() == ["n.pdf"]
     stats = s.get(f"{server.url}/_sandbox/stats").json()
     assert stats["calls"]["get"] == {"200": 1} and stats["calls"]["<unrouted>"] == {"404": 1, "405": 1}
+
+
+def test_chunked_bodies_are_read_and_malformed_framing_is_a_400(server):
+    port = int(server.url.rsplit(":", 1)[1])
+
+    def exchange(raw: bytes) -> bytes:
+        with socket.create_connection(("127.0.0.1", port), timeout=2) as conn:
+            conn.sendall(raw)
+            conn.shutdown(socket.SHUT_WR)
+            return b"".join(iter(lambda: conn.recv(4096), b""))
+
+    answer = exchange(b"POST /items HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+                      b"5\r\nhello\r\n3\r\nabc\r\n0\r\n\r\n")
+    assert answer.startswith(b"HTTP/1.1 201") and server.writes == [b"helloabc"]
+    answer = exchange(b"POST /items HTTP/1.1\r\nHost: x\r\nContent-Length: many\r\n\r\n")
+    assert answer.startswith(b"HTTP/1.1 400")
 
 
 def test_fault_sequences_are_identical_for_a_seed_whatever_the_interleaving():
