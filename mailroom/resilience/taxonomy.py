@@ -260,8 +260,13 @@ def _from_transport_or_message(exc: BaseException, idempotent: bool) -> Classifi
         return _maybe_sent("timeout", LABEL_TIMEOUT, idempotent)
     if isinstance(exc, (ConnectionError, http.client.IncompleteRead, http.client.HTTPException, ssl.SSLError, httplib2.HttpLib2Error)):
         return _maybe_sent(type(exc).__name__, LABEL_NETWORK, idempotent)
-    if _is_google_auth_transport(exc):
+    auth_kind = _google_auth_kind(exc)
+    if auth_kind == "transport":  # the token endpoint was unreachable; the API request itself was not sent yet
         return Classification(ErrorClass.TRANSIENT, "auth_transport", label=LABEL_NETWORK)
+    if auth_kind == "refresh":  # google-auth marks token-endpoint 5xx/429 as retryable; a bad key/grant is not
+        if getattr(exc, "retryable", False):
+            return Classification(ErrorClass.TRANSIENT, "auth_refresh_retryable", label=LABEL_BACKEND)
+        return Classification(ErrorClass.PERMANENT, "authError", label=LABEL_PERMANENT)
     if isinstance(exc, PROGRAMMING_ERRORS):
         return Classification(ErrorClass.PERMANENT, type(exc).__name__, label=LABEL_PERMANENT, recognized=False, programming_error=True)
     if isinstance(exc, Exception):
@@ -316,12 +321,16 @@ def _chain(exc: BaseException) -> Iterable[BaseException]:
         stack.append(link.__context__)
 
 
-def _is_google_auth_transport(exc: BaseException) -> bool:
+def _google_auth_kind(exc: BaseException) -> str | None:
     try:
-        from google.auth.exceptions import TransportError
+        from google.auth.exceptions import RefreshError, TransportError
     except ImportError:  # pragma: no cover - google-auth is a dependency
-        return False
-    return isinstance(exc, TransportError)
+        return None
+    if isinstance(exc, TransportError):
+        return "transport"
+    if isinstance(exc, RefreshError):
+        return "refresh"
+    return None
 
 
 def _header(headers: dict, name: str) -> Any:

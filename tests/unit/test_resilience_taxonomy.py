@@ -134,6 +134,15 @@ def test_foreign_exceptions_use_keywords_only_as_last_resort(exc, expected, reco
     assert (c.error_class, c.recognized) == (expected, recognized)
 
 
+def test_google_auth_errors():
+    from google.auth.exceptions import RefreshError, TransportError
+
+    assert classify(TransportError("token endpoint unreachable"), idempotent=False).error_class is R
+    assert classify(RefreshError("invalid_grant: bad signature")).error_class is P
+    assert classify(RefreshError("invalid_grant: bad signature")).reason == "authError"
+    assert classify(RefreshError("internal_failure", retryable=True)).error_class is R
+
+
 def test_mailroom_errors_keep_their_own_class():
     assert classify(ThrottledError("x", retry_after=4.0)).error_class is T
     assert classify(ThrottledError("x", retry_after=4.0)).retry_after == 4.0
