@@ -68,11 +68,12 @@ class ServiceRegistry:
             services = list(self._services.values())
         return {s.name: s.metrics.snapshot() for s in services}
 
-    def reset(self, clock: Clock | None = None) -> None:
+    def reset(self, clock: Clock | None = None, *, clear_hooks: bool = False) -> None:
         with self._lock:
             self._services.clear()
-            self.retry_hooks.clear()
-            self.metrics_hooks.clear()
+            if clear_hooks:
+                self.retry_hooks.clear()
+                self.metrics_hooks.clear()
             self.clock = clock or SYSTEM_CLOCK
 
 
@@ -99,9 +100,14 @@ def add_metrics_hook(hook: Callable[[CallRecord], None]) -> Callable[[], None]:
     return lambda: _remove(registry.metrics_hooks, hook)
 
 
-def reset_registry(clock: Clock | None = None) -> None:
-    """Forget every service, hook and counter (tests). ``clock`` is used by services created afterwards."""
-    registry.reset(clock)
+def reset_registry(clock: Clock | None = None, *, clear_hooks: bool = False) -> None:
+    """Forget every service and counter (tests). ``clock`` is used by services created afterwards.
+
+    Hooks survive unless ``clear_hooks=True``: a process-wide hook (the Prefect task log line) installed once must
+    not silently disappear because some earlier test reset the registry. Tests remove their own hooks with the
+    remover that ``add_*_hook`` returns.
+    """
+    registry.reset(clock, clear_hooks=clear_hooks)
 
 
 def _remove(hooks: list, hook: Callable) -> None:

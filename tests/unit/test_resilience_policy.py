@@ -29,6 +29,7 @@ from mailroom.resilience import (
     add_retry_hook,
     api_call_with_retry,
     metrics_snapshot,
+    registry,
     reset_registry,
     resilient_api_call,
     run_resiliently,
@@ -40,8 +41,20 @@ from mailroom.resilience import (
 def clock() -> FakeClock:
     fake = FakeClock()
     reset_registry(clock=fake)
+    hooks_before = (list(registry.retry_hooks), list(registry.metrics_hooks))
     yield fake
+    registry.retry_hooks[:], registry.metrics_hooks[:] = hooks_before  # hooks other modules installed stay
     reset_registry()
+
+
+def test_reset_registry_keeps_hooks_unless_asked(clock):
+    remove = add_retry_hook(print)
+    try:
+        reset_registry(clock=clock)
+        assert print in registry.retry_hooks
+    finally:
+        remove()
+    assert print not in registry.retry_hooks
 
 
 def http_error(status: int, *, retry_after: str | None = None, body: bytes = b"") -> requests.HTTPError:
