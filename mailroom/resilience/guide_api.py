@@ -5,8 +5,9 @@ Reserved keyword-only options (consumed here, never passed to ``func``): ``servi
 limiter of 1/rate_limit_delay calls per second for the service: the same spacing, but shared correctly between
 threads and without delaying an idle caller.
 
-The default service name is the function's module: calls made from one client module share a breaker, budget and
-metrics row, which matches how the guide's callers were organised (one module per API).
+The default service name of ``run_resiliently`` is the function's module: calls made from one client module share a
+breaker, budget and metrics, which matches how the guide's callers were organised (one module per API). The
+decorators default to one service per decorated function, so ``calls_per_second`` means that function's rate.
 """
 
 from __future__ import annotations
@@ -90,11 +91,14 @@ def resilient_api_call(
     """Decorator form of ``run_resiliently`` (extra keyword options as there)."""
 
     def decorate(func: F) -> F:
+        # One service per decorated function: two decorated functions in one module keep their own rates.
+        settings = {"service_name": f"{_default_service(func)}.{_operation_name(func)}", **options}
+
         @functools.wraps(func)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             return run_resiliently(
                 func, *args, max_retries=max_retries, initial_delay=initial_delay, backoff_factor=backoff_factor,
-                max_delay=max_delay, rate_limit_delay=rate_limit_delay, **options, **kwargs,
+                max_delay=max_delay, rate_limit_delay=rate_limit_delay, **settings, **kwargs,
             )
 
         return wrapper  # type: ignore[return-value]

@@ -306,3 +306,32 @@ def test_error_messages_and_log_lines_are_scrubbed(clock, caplog):
     text = " ".join(caplog.messages) + str(raised.value)
     assert "123-45-6789" not in text and "abc.def" not in text
     assert "***-**-6789" in text
+
+
+def test_guide_signatures_and_defaults_are_kept():
+    import inspect
+
+    def defaults(fn):
+        return {k: p.default for k, p in inspect.signature(fn).parameters.items() if p.default is not inspect.Parameter.empty}
+
+    assert {"max_retries": 3, "initial_delay": 1.0, "backoff_factor": 2.0, "max_delay": 60.0, "retryable_exceptions": None,
+            "retryable_status_codes": None, "rate_limit_delay": 0.0}.items() <= defaults(run_resiliently).items()
+    assert defaults(resilient_api_call) == {"max_retries": 3, "initial_delay": 1.0, "backoff_factor": 2.0, "max_delay": 60.0, "rate_limit_delay": 0.0}
+    assert defaults(with_retries_and_rate_limit) == {"max_retries": 3, "calls_per_second": 10.0, "initial_delay": 1.0}
+    from mailroom.resilience import rate_limited
+
+    assert defaults(rate_limited)["calls_per_second"] == 10.0
+
+
+def test_two_decorated_functions_in_one_module_keep_their_own_rates(clock):
+    @with_retries_and_rate_limit(calls_per_second=10.0)
+    def fast():
+        return "f"
+
+    @with_retries_and_rate_limit(calls_per_second=2.0)
+    def slow():
+        return "s"
+
+    fast(), slow(), fast(), slow()
+    # each first call goes at once; fast waits 1/10 s, slow 1/2 s minus the 0.1 s that fast's wait already advanced
+    assert [round(w, 3) for w in clock.sleeps] == [0.1, 0.4]
