@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import re
 import socket
 import ssl
 import time
@@ -60,6 +61,7 @@ LABEL_AMBIGUOUS = "ambiguous outcome"
 LABEL_PERMANENT = "permanent error"
 
 # Bugs, not outages: never keyword-matched, never promoted by a catch-all `Exception` override.
+_REASON_TOKEN = re.compile(r"[A-Za-z][A-Za-z0-9_.\-]{0,63}")
 PROGRAMMING_ERRORS = (LookupError, TypeError, AttributeError, NameError, AssertionError, ValueError, ImportError)
 
 _THROTTLE_KEYWORDS = ("quota", "rate limit", "ratelimit", "rate-limit", "too many requests")
@@ -154,7 +156,15 @@ def apply_overrides(
 
 
 def google_reason(content: bytes | str | None) -> str | None:
-    """Google's `error.errors[0].reason` (or `error.status`) from an error body; None when absent or not JSON."""
+    """Google's `error.errors[0].reason` (or `error.status`) from an error body; None when absent or not JSON.
+
+    Only a short token survives (it goes into logs, metrics and exception messages); anything else in the body is
+    never read out."""
+    token = _raw_google_reason(content)
+    return token if token is not None and _REASON_TOKEN.fullmatch(token) else None
+
+
+def _raw_google_reason(content: bytes | str | None) -> str | None:
     if not content:
         return None
     try:

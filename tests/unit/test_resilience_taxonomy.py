@@ -176,6 +176,8 @@ def test_google_reason_handles_odd_bodies():
     assert google_reason(b'{"error": "invalid_grant"}') is None
     assert google_reason(b'[{"error": {"errors": [{"reason": "backendError"}]}}]') == "backendError"
     assert google_reason(b'{"error": {"status": "RESOURCE_EXHAUSTED"}}') == "RESOURCE_EXHAUSTED"
+    # a "reason" that is really free text (it could carry a name or SSN) is not read out into logs
+    assert google_reason(b'{"error": {"errors": [{"reason": "Taxpayer John Doe 123-45-6789 not found"}]}}') is None
 
 
 _FOREIGN = st.sampled_from([Exception, RuntimeError, OSError, KeyError, ValueError, requests.RequestException, HttpError])
