@@ -117,11 +117,15 @@ def rate_limited(calls_per_second: float = 10.0, *, burst: int = 1, service_name
     def decorate(func: F) -> F:
         name = service_name or f"rate_limited:{_default_service(func)}.{_operation_name(func)}"
 
+        configured: list[object] = [None]  # the registry entry we configured (reset_registry makes a new one)
+
         @functools.wraps(func)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            limiter = registry.get(name).limiter
-            limiter.configure(calls_per_second, burst)
-            wait = limiter.reserve()
+            state = registry.get(name)
+            if configured[0] is not state:
+                state.limiter.configure(calls_per_second, burst)
+                configured[0] = state
+            wait = state.limiter.reserve()
             if wait > 0:
                 registry.clock.sleep(wait)
             return func(*args, **kwargs)

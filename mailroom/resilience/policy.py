@@ -238,7 +238,8 @@ class ResiliencePolicy:
             if isinstance(exc, (RateLimitedError, CircuitOpenError)):
                 logger.error(scrub(f"❌ {exc}"))
             else:
-                logger.error(scrub(f"❌ Non-retryable error: {_type_and_description(original)}"))
+                note = " (ambiguous outcome: the request may have taken effect; not retried)" if c.error_class is ErrorClass.AMBIGUOUS else ""
+                logger.error(scrub(f"❌ Non-retryable error: {_type_and_description(original)}{note}"))
             return False
         return True
 

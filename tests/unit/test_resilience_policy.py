@@ -176,10 +176,11 @@ def test_jitter_stays_within_documented_bounds(clock, jitter):
         assert clock.sleeps[-1] == pytest.approx(10.0 * (1 - jitter * extreme))
 
 
-def test_non_idempotent_read_timeout_is_ambiguous_and_never_retried(clock):
+def test_non_idempotent_read_timeout_is_ambiguous_and_never_retried(clock, caplog):
     func = always(requests.exceptions.ReadTimeout("read timed out"))
-    with pytest.raises(AmbiguousOutcomeError) as raised:
+    with caplog.at_level(logging.ERROR, logger="mailroom.resilience"), pytest.raises(AmbiguousOutcomeError) as raised:
         ResiliencePolicy("logiqs").call(func, operation="create_task", idempotent=False)
+    assert caplog.messages == ["❌ Non-retryable error: ReadTimeout (ambiguous outcome: the request may have taken effect; not retried)"]
     assert func.calls == 1
     assert "may have taken effect" in str(raised.value)
     assert isinstance(raised.value.__cause__, requests.exceptions.ReadTimeout)
