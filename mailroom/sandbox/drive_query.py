@@ -103,9 +103,10 @@ _COMPARE: dict[str, Callable[[Any, Any], bool]] = {
 class _Parser:
     """Recursive descent: or_expr := and_expr ('or' and_expr)*; and_expr := unary ('and' unary)*."""
 
-    def __init__(self, tokens: list[_Token]) -> None:
+    def __init__(self, tokens: list[_Token], resolve: Callable[[str], str]) -> None:
         self.tokens = tokens
         self.pos = 0
+        self.resolve = resolve
 
     def _peek(self) -> _Token | None:
         return self.tokens[self.pos] if self.pos < len(self.tokens) else None
@@ -159,7 +160,7 @@ class _Parser:
         if first.kind == "string":  # '<id>' in parents
             self._take("word", "in")
             self._take("word", "parents")
-            parent_id = first.text
+            parent_id = self.resolve(first.text)
             return lambda f: parent_id in f.parents
         if first.kind != "word":
             raise QueryError("Invalid Value", location="q")
@@ -196,11 +197,14 @@ class _Parser:
         raise QueryError("Invalid Value", location="q")  # fullText, properties, sharedWithMe...: not emulated
 
 
-def compile_query(q: str | None) -> Predicate:
-    """Turn a Drive ``q`` string into a predicate over stored files; an empty query matches everything."""
+def compile_query(q: str | None, *, resolve: Callable[[str], str] = lambda file_id: file_id) -> Predicate:
+    """Turn a Drive ``q`` string into a predicate over stored files; an empty query matches everything.
+
+    ``resolve`` maps aliases such as ``'root' in parents`` to the real id.
+    """
     if q is None or not q.strip():
         return lambda f: True
-    return _Parser(_tokenize(q)).parse()
+    return _Parser(_tokenize(q), resolve).parse()
 
 
 # --- orderBy and pageToken: keyset paging ----------------------------------------------------------------------

@@ -252,7 +252,7 @@ class DriveEmulator:
         fields = parse_fields(request.query_value("fields") or f"kind,incompleteSearch,nextPageToken,files({_DEFAULT_FILE_FIELDS})")
         check_fields(fields, _LIST_FIELDS)
         files, next_token = self.store.list(
-            compile_query(q),
+            compile_query(q, resolve=self.store.resolve),
             order_by=request.query_value("orderBy"),
             page_size=page_size,
             page_token=request.query_value("pageToken"),

@@ -237,3 +237,16 @@ def test_one_client_shared_by_eight_threads_downloads_every_file_intact(drive, s
     assert [m.id for m in metas] == list(contents)
     for file_id in contents:
         assert (tmp_path / f"{file_id}.pdf").read_bytes() == drive.content(file_id)
+
+
+def test_zero_byte_and_exact_multiple_downloads(drive, service, tmp_path):
+    folder = drive.create_folder("edges")
+    empty = drive.add_file("empty.pdf", folder, b"")  # the corpus has zero-byte "notices"; Drive answers 416
+    exact = drive.add_file("exact.pdf", folder, os.urandom(512 * 1024))
+    client = make_client(service)
+
+    empty_meta = client.download(empty, tmp_path / "empty.pdf")
+    exact_meta = client.download(exact, tmp_path / "exact.pdf")
+
+    assert (tmp_path / "empty.pdf").read_bytes() == b"" and empty_meta.size == 0
+    assert (tmp_path / "exact.pdf").read_bytes() == drive.content(exact) and exact_meta.size == 512 * 1024

@@ -124,7 +124,8 @@ def test_query_operators_and_quote_escaping(drive, svc):
     assert names("trashed = true") == {"old.pdf"}
     assert names("not name contains 'report' and trashed = false and mimeType = 'application/pdf'") == {
         "O'Brien \\ CP2000.pdf", "HelloWorld.pdf"}
-    assert tricky and sub
+    top_level = {f["id"] for f in _list_everything(svc, "'root' in parents")[0]}
+    assert tricky and sub and folder in top_level and sub not in top_level
     for bad in ("fullText contains 'x'", "name = 'unterminated", "name = bare", f"'{folder}' in parents and"):
         with pytest.raises(HttpError) as rejected:
             svc.files().list(q=bad).execute()
