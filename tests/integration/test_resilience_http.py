@@ -249,3 +249,20 @@ def test_google_backend_outage_exhausts_retries(server, clock):
         policy("drive").call(execute, url, operation="files.list")
     assert len(server.hits["/drive/v3/files"]) == 4
     assert raised.value.reason == "backendError" and "details" not in str(raised.value)  # no body text in messages
+
+
+def test_outage_opens_the_circuit_and_later_calls_do_not_reach_the_server(server, clock, session):
+    from mailroom.errors import CircuitOpenError
+    from mailroom.resilience import CircuitBreaker, registry
+
+    registry.configure("logiqs", breaker=CircuitBreaker(failure_threshold=4, cooldown=30.0, clock=clock))
+    url = server.script("/cases", *[("status", 503, {}, {})] * 4)
+    with pytest.raises(TransientError):
+        policy().call(get, session, url, operation="get_case")
+    for _ in range(5):
+        with pytest.raises(CircuitOpenError):
+            policy().call(get, session, url, operation="get_case")
+    assert len(server.hits["/cases"]) == 4  # the five calls during the outage never went out
+    clock.advance(30.0)
+    assert policy().call(get, session, url, operation="get_case")["ok"]  # the probe finds the service back
+    assert len(server.hits["/cases"]) == 5
