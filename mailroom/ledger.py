@@ -22,137 +22,29 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from enum import Enum
 from pathlib import Path
 
-from pydantic import BaseModel
-
 from mailroom.errors import ErrorClass, MailroomError
+from mailroom.ledger_records import (
+    COLUMNS as _COLUMNS,
+    HOST as _HOST,
+    SCHEMA as _SCHEMA,
+    ClaimResult,
+    LeaseLostError,
+    NoticeKey,
+    NoticeRecord,
+    Outcome,
+    Stage,
+    holder_dead as _holder_dead,
+    record_from_row as _record,
+)
+
+__all__ = [
+    "ClaimResult", "LeaseLostError", "Ledger", "NoticeKey", "NoticeRecord", "Outcome", "Stage", "default_ledger_path",
+]
 
 DEFAULT_STATE_DIR_ENV = "MAILROOM_STATE_DIR"
 LEDGER_FILE_NAME = "ledger.sqlite"
-
-
-class Stage(str, Enum):
-    """How far a notice got. Ordered: progress only moves forward (``record_stage`` never moves it back)."""
-
-    LISTED = "LISTED"
-    CLAIMED = "CLAIMED"
-    DOWNLOADED = "DOWNLOADED"
-    EXTRACTED = "EXTRACTED"
-    MATCHED_CASE = "MATCHED_CASE"
-    DOCUMENT_UPLOADED = "DOCUMENT_UPLOADED"
-    TASK_CREATED = "TASK_CREATED"
-    DONE = "DONE"  # moved to the MATCHED folder: nothing left to do
-
-    @property
-    def rank(self) -> int:
-        return _STAGE_ORDER.index(self)
-
-
-_STAGE_ORDER = list(Stage)
-
-
-class Outcome(str, Enum):
-    """The notice's final state as the report shows it. FAILED is final for a run, not forever: a later run retries."""
-
-    MATCHED = "MATCHED"
-    UNMATCHED = "UNMATCHED"
-    FAILED = "FAILED"
-
-
-class ClaimResult(str, Enum):
-    """Answer of :meth:`Ledger.claim`. Truthy only when the caller now holds the lease."""
-
-    ACQUIRED = "ACQUIRED"
-    BUSY = "BUSY"  # another live owner holds the lease: leave the notice alone
-    FINISHED = "FINISHED"  # MATCHED or UNMATCHED already: nothing to do
-
-    def __bool__(self) -> bool:
-        return self is ClaimResult.ACQUIRED
-
-
-class LeaseLostError(MailroomError):
-    """This owner no longer holds the notice's lease (it expired and another run claimed it). Never retried."""
-
-    error_class = ErrorClass.PERMANENT
-
-
-class NoticeKey(BaseModel, frozen=True):
-    file_id: str
-    md5: str
-
-    @property
-    def marker(self) -> str:
-        """Unique, log-safe token we put in Logiqs comments so an effect can be found again after a lost response."""
-        return f"mailroom:{self.file_id}:{self.md5[:12]}"
-
-    def __str__(self) -> str:  # identifiers only: safe to log
-        return f"{self.file_id}@{self.md5[:12]}"
-
-
-class NoticeRecord(BaseModel):
-    """One ledger row. Every field is report-safe (ids, stages, classified reasons); no taxpayer data."""
-
-    key: NoticeKey
-    file_name: str = ""
-    stage: Stage = Stage.LISTED
-    outcome: Outcome | None = None
-    reason: str = ""
-    case_id: int | None = None
-    document_id: int | None = None
-    task_id: int | None = None
-    document_attempts: int = 0  # POSTs started (written *before* sending): > 0 with no id = "look before retrying"
-    task_attempts: int = 0
-    target_folder_id: str | None = None
-    moved: bool = False
-    runs: int = 0  # how many times a run claimed this notice
-    owner: str | None = None
-    lease_expires: float | None = None
-    updated_at: float = 0.0
-
-    @property
-    def finished(self) -> bool:
-        return self.outcome in (Outcome.MATCHED, Outcome.UNMATCHED)
-
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS notices (
-    file_id TEXT NOT NULL,
-    md5 TEXT NOT NULL,
-    file_name TEXT NOT NULL DEFAULT '',
-    stage TEXT NOT NULL,
-    outcome TEXT,
-    reason TEXT NOT NULL DEFAULT '',
-    case_id INTEGER,
-    document_id INTEGER,
-    task_id INTEGER,
-    document_attempts INTEGER NOT NULL DEFAULT 0,
-    task_attempts INTEGER NOT NULL DEFAULT 0,
-    target_folder_id TEXT,
-    moved INTEGER NOT NULL DEFAULT 0,
-    runs INTEGER NOT NULL DEFAULT 0,
-    owner TEXT,
-    lease_expires REAL,
-    created_at REAL NOT NULL,
-    updated_at REAL NOT NULL,
-    PRIMARY KEY (file_id, md5)
-);
-CREATE TABLE IF NOT EXISTS transitions (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    file_id TEXT NOT NULL,
-    md5 TEXT NOT NULL,
-    at REAL NOT NULL,
-    owner TEXT,
-    event TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS transitions_by_key ON transitions (file_id, md5);
-"""
-
-_COLUMNS = (
-    "file_id, md5, file_name, stage, outcome, reason, case_id, document_id, task_id, document_attempts, "
-    "task_attempts, target_folder_id, moved, runs, owner, lease_expires, updated_at"
-)
 
 
 def default_ledger_path(state_dir: str | os.PathLike[str] | None = None) -> Path:
@@ -183,6 +75,10 @@ class Ledger:
         db = self._connection()
         db.execute("PRAGMA journal_mode=WAL")  # persistent in the file: set once, by whoever creates it
         db.executescript(_SCHEMA)  # idempotent (IF NOT EXISTS); executescript runs in its own transaction
+        columns = {row["name"] for row in db.execute("PRAGMA table_info(notices)")}
+        for column, kind in (("holder_host", "TEXT"), ("holder_pid", "INTEGER")):  # files from before these existed
+            if column not in columns:
+                db.execute(f"ALTER TABLE notices ADD COLUMN {column} {kind}")
 
     # -- connections and transactions -------------------------------------------------------------------------
 
@@ -243,32 +139,41 @@ class Ledger:
 
         Re-claiming by the same owner renews the lease. A FAILED notice can be claimed again (a later run retries
         it) and keeps every effect recorded so far, so the retry continues where the failure stopped.
+
+        A lease whose holder process is known to be dead (same host, its pid gone) is taken over at once instead of
+        after expiry: after a ``kill -9`` the rerun need not wait ``lease_seconds``.
         """
         now = self._clock()
+        host, pid = _HOST, os.getpid()
         with self._write() as db:
             row = db.execute(
-                "SELECT outcome, owner, lease_expires FROM notices WHERE file_id=? AND md5=?", (key.file_id, key.md5)
+                "SELECT outcome, owner, lease_expires, holder_host, holder_pid FROM notices WHERE file_id=? AND md5=?",
+                (key.file_id, key.md5),
             ).fetchone()
             if row is None:
                 db.execute(
-                    "INSERT INTO notices (file_id, md5, file_name, stage, owner, lease_expires, runs, created_at,"
-                    " updated_at) VALUES (?, ?, ?, ?, ?, ?, 1, ?, ?)",
-                    (key.file_id, key.md5, file_name, Stage.CLAIMED.value, owner, now + lease_seconds, now, now),
+                    "INSERT INTO notices (file_id, md5, file_name, stage, owner, lease_expires, holder_host,"
+                    " holder_pid, runs, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)",
+                    (key.file_id, key.md5, file_name, Stage.CLAIMED.value, owner, now + lease_seconds, host, pid,
+                     now, now),
                 )
                 _log(db, key, owner, now, "claimed (new)")
                 return ClaimResult.ACQUIRED
             if row["outcome"] in (Outcome.MATCHED.value, Outcome.UNMATCHED.value):
                 return ClaimResult.FINISHED
-            held_by_other = row["owner"] not in (None, owner) and (row["lease_expires"] or 0) > now
-            if held_by_other:
+            other = row["owner"] not in (None, owner)
+            live = (row["lease_expires"] or 0) > now
+            if other and live and not _holder_dead(row["holder_host"], row["holder_pid"]):
                 return ClaimResult.BUSY
-            takeover = row["owner"] not in (None, owner)
             db.execute(
-                "UPDATE notices SET owner=?, lease_expires=?, outcome=NULL, runs=runs+1, updated_at=?,"
-                " stage=CASE WHEN stage=? THEN ? ELSE stage END WHERE file_id=? AND md5=?",
-                (owner, now + lease_seconds, now, Stage.LISTED.value, Stage.CLAIMED.value, key.file_id, key.md5),
+                "UPDATE notices SET owner=?, lease_expires=?, holder_host=?, holder_pid=?, outcome=NULL,"
+                " runs=runs+1, updated_at=?, stage=CASE WHEN stage=? THEN ? ELSE stage END"
+                " WHERE file_id=? AND md5=?",
+                (owner, now + lease_seconds, host, pid, now, Stage.LISTED.value, Stage.CLAIMED.value,
+                 key.file_id, key.md5),
             )
-            _log(db, key, owner, now, "claimed (expired lease taken over)" if takeover else "claimed")
+            how = "" if not other else " (dead holder's lease taken over)" if live else " (expired lease taken over)"
+            _log(db, key, owner, now, f"claimed{how}")
             return ClaimResult.ACQUIRED
 
     def renew(self, key: NoticeKey, owner: str, lease_seconds: float) -> None:
@@ -426,30 +331,8 @@ class Ledger:
         else:
             db.execute("UPDATE notices SET updated_at=? WHERE file_id=? AND md5=?", (now, key.file_id, key.md5))
 
-
 def _log(db: sqlite3.Connection, key: NoticeKey, owner: str | None, now: float, event: str) -> None:
     db.execute(
         "INSERT INTO transitions (file_id, md5, at, owner, event) VALUES (?, ?, ?, ?, ?)",
         (key.file_id, key.md5, now, owner, event),
-    )
-
-
-def _record(row: sqlite3.Row) -> NoticeRecord:
-    return NoticeRecord(
-        key=NoticeKey(file_id=row["file_id"], md5=row["md5"]),
-        file_name=row["file_name"],
-        stage=Stage(row["stage"]),
-        outcome=Outcome(row["outcome"]) if row["outcome"] else None,
-        reason=row["reason"],
-        case_id=row["case_id"],
-        document_id=row["document_id"],
-        task_id=row["task_id"],
-        document_attempts=row["document_attempts"],
-        task_attempts=row["task_attempts"],
-        target_folder_id=row["target_folder_id"],
-        moved=bool(row["moved"]),
-        runs=row["runs"],
-        owner=row["owner"],
-        lease_expires=row["lease_expires"],
-        updated_at=row["updated_at"],
     )

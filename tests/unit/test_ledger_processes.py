@@ -19,7 +19,7 @@ def _keys() -> list[NoticeKey]:
     return [NoticeKey(file_id=f"file-{i:04d}", md5=f"{i:032x}") for i in range(NOTICES)]
 
 
-def _race_for_claims(path: str, owner: str, start: mp.Barrier, out: mp.Queue) -> None:  # type: ignore[type-arg]
+def _race_for_claims(path: str, owner: str, start: mp.Barrier, done: mp.Barrier, out: mp.Queue) -> None:  # type: ignore[type-arg]
     ledger = Ledger(path)
     keys = _keys()
     random.Random(owner).shuffle(keys)  # different orders so the workers really collide
@@ -32,14 +32,16 @@ def _race_for_claims(path: str, owner: str, start: mp.Barrier, out: mp.Queue) ->
         # sleeps) never get the lock back from a tight loop and the test would not be a race at all.
         time.sleep(0.001)
     out.put((owner, won))
+    # Stay alive until every worker is done: a finished process's leases count as a dead holder's (taken over at once).
+    done.wait(timeout=60)
 
 
 def test_concurrent_processes_never_claim_the_same_notice(tmp_path: Path) -> None:
     path = str(tmp_path / "ledger.sqlite")
     Ledger(path)  # create the schema once, as the first run would
     ctx = mp.get_context("spawn")
-    start, out = ctx.Barrier(3), ctx.Queue()
-    workers = [ctx.Process(target=_race_for_claims, args=(path, f"run-{n}", start, out)) for n in range(3)]
+    start, done, out = ctx.Barrier(3), ctx.Barrier(3), ctx.Queue()
+    workers = [ctx.Process(target=_race_for_claims, args=(path, f"run-{n}", start, done, out)) for n in range(3)]
     for worker in workers:
         worker.start()
     results = dict(out.get(timeout=60) for _ in workers)
@@ -81,7 +83,12 @@ def test_sigkill_mid_transaction_leaves_every_row_consistent(tmp_path: Path) -> 
         proc = ctx.Process(target=_churn, args=(path, ready))
         proc.start()
         assert ready.wait(timeout=60)
-        time.sleep(rng.uniform(0.05, 0.25))
+        # Kill at a random point once it has done some work (time-based kills proved nothing on a loaded machine).
+        target = len(Ledger(path).records()) + rng.randint(5, 15)
+        deadline = time.monotonic() + 60
+        while len(Ledger(path).records()) < target and time.monotonic() < deadline:
+            time.sleep(0.002)
+        time.sleep(rng.uniform(0, 0.004))
         os.kill(proc.pid, signal.SIGKILL)
         proc.join(timeout=30)
         assert proc.exitcode == -signal.SIGKILL
@@ -105,3 +112,25 @@ def test_sigkill_mid_transaction_leaves_every_row_consistent(tmp_path: Path) -> 
         else:
             assert record.owner == "churner"  # the killed run still holds it: its lease must expire first
     assert sum(r.outcome is None for r in rows) <= 4  # at most one half-done notice per kill
+
+
+def _claim_and_hold(path: str, release_me: mp.Event, claimed: mp.Event) -> None:  # type: ignore[type-arg]
+    Ledger(path).claim(NoticeKey(file_id="held", md5="0" * 32), "run-crashing", lease_seconds=600)
+    claimed.set()
+    release_me.wait(timeout=60)  # "working"; killed by the test instead
+
+
+def test_a_dead_holders_lease_is_taken_over_without_waiting_for_expiry(tmp_path: Path) -> None:
+    path = str(tmp_path / "ledger.sqlite")
+    ledger = Ledger(path)
+    key = NoticeKey(file_id="held", md5="0" * 32)
+    ctx = mp.get_context("spawn")
+    release_me, claimed = ctx.Event(), ctx.Event()
+    holder = ctx.Process(target=_claim_and_hold, args=(path, release_me, claimed))
+    holder.start()
+    assert claimed.wait(timeout=60)
+    assert not ledger.claim(key, "run-next", 600)  # alive, lease valid: BUSY
+    os.kill(holder.pid, signal.SIGKILL)
+    holder.join(timeout=30)
+    assert ledger.claim(key, "run-next", 600)  # 600 s lease left, but its holder is gone
+    assert ledger.history(key)[-1] == "claimed (dead holder's lease taken over)"

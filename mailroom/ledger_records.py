@@ -1,0 +1,174 @@
+"""The ledger's vocabulary: notice keys, stages, outcomes, claim answers, the row model and the SQLite schema.
+
+Split from mailroom.ledger (which re-exports every public name) to keep each module readable.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import sqlite3
+from enum import Enum
+
+import psutil
+from pydantic import BaseModel
+
+from mailroom.errors import ErrorClass, MailroomError
+
+
+class Stage(str, Enum):
+    """How far a notice got. Ordered: progress only moves forward (``record_stage`` never moves it back)."""
+
+    LISTED = "LISTED"
+    CLAIMED = "CLAIMED"
+    DOWNLOADED = "DOWNLOADED"
+    EXTRACTED = "EXTRACTED"
+    MATCHED_CASE = "MATCHED_CASE"
+    DOCUMENT_UPLOADED = "DOCUMENT_UPLOADED"
+    TASK_CREATED = "TASK_CREATED"
+    DONE = "DONE"  # moved to the MATCHED folder: nothing left to do
+
+    @property
+    def rank(self) -> int:
+        return _STAGE_ORDER.index(self)
+
+
+_STAGE_ORDER = list(Stage)
+
+
+class Outcome(str, Enum):
+    """The notice's final state as the report shows it. FAILED is final for a run, not forever: a later run retries."""
+
+    MATCHED = "MATCHED"
+    UNMATCHED = "UNMATCHED"
+    FAILED = "FAILED"
+
+
+class ClaimResult(str, Enum):
+    """Answer of :meth:`Ledger.claim`. Truthy only when the caller now holds the lease."""
+
+    ACQUIRED = "ACQUIRED"
+    BUSY = "BUSY"  # another live owner holds the lease: leave the notice alone
+    FINISHED = "FINISHED"  # MATCHED or UNMATCHED already: nothing to do
+
+    def __bool__(self) -> bool:
+        return self is ClaimResult.ACQUIRED
+
+
+class LeaseLostError(MailroomError):
+    """This owner no longer holds the notice's lease (it expired and another run claimed it). Never retried."""
+
+    error_class = ErrorClass.PERMANENT
+
+
+class NoticeKey(BaseModel, frozen=True):
+    file_id: str
+    md5: str
+
+    @property
+    def marker(self) -> str:
+        """Unique, log-safe token we put in Logiqs comments so an effect can be found again after a lost response."""
+        return f"mailroom:{self.file_id}:{self.md5[:12]}"
+
+    def __str__(self) -> str:  # identifiers only: safe to log
+        return f"{self.file_id}@{self.md5[:12]}"
+
+
+class NoticeRecord(BaseModel):
+    """One ledger row. Every field is report-safe (ids, stages, classified reasons); no taxpayer data."""
+
+    key: NoticeKey
+    file_name: str = ""
+    stage: Stage = Stage.LISTED
+    outcome: Outcome | None = None
+    reason: str = ""
+    case_id: int | None = None
+    document_id: int | None = None
+    task_id: int | None = None
+    document_attempts: int = 0  # POSTs started (written *before* sending): > 0 with no id = "look before retrying"
+    task_attempts: int = 0
+    target_folder_id: str | None = None
+    moved: bool = False
+    runs: int = 0  # how many times a run claimed this notice
+    owner: str | None = None
+    lease_expires: float | None = None
+    updated_at: float = 0.0
+
+    @property
+    def finished(self) -> bool:
+        return self.outcome in (Outcome.MATCHED, Outcome.UNMATCHED)
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS notices (
+    file_id TEXT NOT NULL,
+    md5 TEXT NOT NULL,
+    file_name TEXT NOT NULL DEFAULT '',
+    stage TEXT NOT NULL,
+    outcome TEXT,
+    reason TEXT NOT NULL DEFAULT '',
+    case_id INTEGER,
+    document_id INTEGER,
+    task_id INTEGER,
+    document_attempts INTEGER NOT NULL DEFAULT 0,
+    task_attempts INTEGER NOT NULL DEFAULT 0,
+    target_folder_id TEXT,
+    moved INTEGER NOT NULL DEFAULT 0,
+    runs INTEGER NOT NULL DEFAULT 0,
+    owner TEXT,
+    lease_expires REAL,
+    holder_host TEXT,
+    holder_pid INTEGER,
+    created_at REAL NOT NULL,
+    updated_at REAL NOT NULL,
+    PRIMARY KEY (file_id, md5)
+);
+CREATE TABLE IF NOT EXISTS transitions (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    file_id TEXT NOT NULL,
+    md5 TEXT NOT NULL,
+    at REAL NOT NULL,
+    owner TEXT,
+    event TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS transitions_by_key ON transitions (file_id, md5);
+"""
+
+COLUMNS = (
+    "file_id, md5, file_name, stage, outcome, reason, case_id, document_id, task_id, document_attempts, "
+    "task_attempts, target_folder_id, moved, runs, owner, lease_expires, updated_at"
+)
+
+HOST = socket.gethostname()
+
+
+def holder_dead(host: str | None, pid: int | None) -> bool:
+    """True only when we can be sure: the holder ran on this host and its process is gone (or a zombie)."""
+    if host != HOST or pid is None or pid == os.getpid():
+        return False
+    try:
+        return psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return True
+    except psutil.Error:  # access denied and the like: it exists, so it may be alive
+        return False
+
+
+def record_from_row(row: sqlite3.Row) -> NoticeRecord:
+    return NoticeRecord(
+        key=NoticeKey(file_id=row["file_id"], md5=row["md5"]),
+        file_name=row["file_name"],
+        stage=Stage(row["stage"]),
+        outcome=Outcome(row["outcome"]) if row["outcome"] else None,
+        reason=row["reason"],
+        case_id=row["case_id"],
+        document_id=row["document_id"],
+        task_id=row["task_id"],
+        document_attempts=row["document_attempts"],
+        task_attempts=row["task_attempts"],
+        target_folder_id=row["target_folder_id"],
+        moved=bool(row["moved"]),
+        runs=row["runs"],
+        owner=row["owner"],
+        lease_expires=row["lease_expires"],
+        updated_at=row["updated_at"],
+    )
