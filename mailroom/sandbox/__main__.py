@@ -13,7 +13,7 @@ import threading
 import time
 from pathlib import Path
 
-from mailroom.sandbox.corpus import generate_corpus
+from mailroom.sandbox.corpus import DEFAULT_CACHE_DIR, generate_corpus
 from mailroom.sandbox.corpus_models import FileKind
 from mailroom.sandbox.faults import add_fault_arguments, fault_config_from_args, rate_limit_from_args
 from mailroom.sandbox.stack import DEFAULT_DRIVE_RATE_LIMIT, Sandbox
@@ -26,7 +26,10 @@ def _parser() -> argparse.ArgumentParser:
     _corpus_arguments(up)
     up.add_argument("--profile", type=Path, default=Path("sandbox-profile.json"),
                     help="where to write URLs + sandbox credentials (mode 0600)")
-    up.add_argument("--workdir", type=Path, default=None, help="keep the corpus here (default: a temporary dir)")
+    up.add_argument("--workdir", type=Path, default=None, help="working directory (default: a temporary dir)")
+    up.add_argument("--corpus-cache", type=Path, default=DEFAULT_CACHE_DIR,
+                    help="reuse corpora generated with the same options from here (default: %(default)s)")
+    up.add_argument("--fresh-corpus", action="store_true", help="generate the corpus into the workdir, no cache")
     up.add_argument("--drive-rate-limit", type=float, default=DEFAULT_DRIVE_RATE_LIMIT.requests_per_second,
                     help="Drive requests/second before 403 userRateLimitExceeded (0 = off)")
     add_fault_arguments(up)  # --fault-rate, --ambiguous-rate, --outage, ... and --rate-limit/--burst for Logiqs
@@ -54,6 +57,7 @@ def _up(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     with Sandbox(notices=args.notices, seed=args.seed, workdir=args.workdir, faults=faults if has_faults else None,
                  drive_rate_limit=args.drive_rate_limit, logiqs_rate_limit=rate_limit_from_args(args),
+                 corpus_cache=None if args.fresh_corpus else args.corpus_cache,
                  **_corpus_options(args)) as sandbox:  # fmt: skip
         profile = sandbox.write_profile(args.profile).resolve()
         corpus = sandbox.corpus

@@ -13,7 +13,11 @@ whose AES salt pypdf draws from the OS). All people, SSNs and addresses are synt
 from __future__ import annotations
 
 import hashlib
+import json
+import os
 import random
+import shutil
+import tempfile
 import time
 from datetime import date, timedelta
 from decimal import Decimal
@@ -25,6 +29,7 @@ from mailroom.sandbox.corpus_badfiles import BAD_FILE_NAMES, OVERSIZE_PAGES, wri
 from mailroom.sandbox.corpus_cases import CaseBookBuilder, Subject
 from mailroom.sandbox.corpus_models import (
     AUR_LETTERS,
+    MANIFEST_NAME,
     RESPONSE_WINDOW_DAYS,
     Corpus,
     CorpusFile,
@@ -36,7 +41,9 @@ from mailroom.sandbox.corpus_models import (
 from mailroom.sandbox.corpus_pdf import IRS_CENTERS, PHONES, NoticeLayout, render_notice
 from mailroom.sandbox.corpus_scan import scan_params, scan_pdf
 
-__all__ = ["generate_corpus", "Corpus", "CorpusFile", "FileKind", "Outcome"]
+__all__ = ["generate_corpus", "cached_corpus", "Corpus", "CorpusFile", "FileKind", "Outcome"]
+
+DEFAULT_CACHE_DIR = Path(os.environ.get("MAILROOM_CORPUS_CACHE") or Path(tempfile.gettempdir()) / "mailroom-corpora")
 
 LETTER_MIX = {"CP2000": 0.6, "CP2501": 0.1, "CP3219A": 0.1, "CP504": 0.1, "LT11": 0.1}
 INPUT_ROOT_NAME = "IRS Notices"
@@ -243,3 +250,36 @@ def _bad_files(out_dir: Path, book: CaseBookBuilder, fake: Faker, rng: random.Ra
             expected_reason=f"bad_file:{reason.value}", trouble=f"bad_file:{reason.value}",
         ))  # fmt: skip
     return entries
+
+
+def _generator_fingerprint() -> str:
+    """Changes whenever any corpus_* module changes, so a cached corpus never outlives the code that made it."""
+    digest = hashlib.sha256()
+    for source in sorted(Path(__file__).parent.glob("corpus*.py")):
+        digest.update(source.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def cached_corpus(cache_dir: Path | None = None, **options: object) -> Corpus:
+    """``generate_corpus(**options)`` once per (options, generator code) under ``cache_dir``, then reuse it.
+
+    Scans make generation slow (tenths of a second per page); a sandbox that starts again with the same options
+    loads the manifest instead. A corpus is generated in a private directory and renamed into place, so two
+    processes starting at once never see a half-written one. Cached files are read-only inputs: never edit them.
+    """
+    cache_dir = Path(cache_dir or DEFAULT_CACHE_DIR)
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    key_source = json.dumps({"options": options, "code": _generator_fingerprint()}, sort_keys=True, default=str)
+    target = cache_dir / hashlib.sha256(key_source.encode()).hexdigest()[:20]
+    if (target / MANIFEST_NAME).is_file():
+        return Corpus.load(target)
+    partial = Path(tempfile.mkdtemp(dir=cache_dir, prefix=".partial-"))
+    try:
+        generate_corpus(partial, **options)  # type: ignore[arg-type]
+        partial.rename(target)
+    except OSError:
+        if not (target / MANIFEST_NAME).is_file():  # not "another process finished first": a real failure
+            raise
+    finally:
+        shutil.rmtree(partial, ignore_errors=True)
+    return Corpus.load(target)

@@ -24,7 +24,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
-from mailroom.sandbox.corpus import generate_corpus
+from mailroom.sandbox.corpus import DEFAULT_CACHE_DIR, cached_corpus, generate_corpus
 from mailroom.sandbox.corpus_models import Corpus, CorpusFile
 from mailroom.sandbox.drive_server import DriveEmulator
 from mailroom.sandbox.faults import FaultConfig, RateLimitConfig
@@ -64,8 +64,10 @@ class Sandbox:
 
     ``fault_rate``/``ambiguous_rate`` (commit-then-lose-the-response on POST/PUT) become a uniform
     ``FaultConfig`` seeded with ``seed``; pass ``faults`` for a full config. ``corpus`` reuses an already generated
-    corpus (tests generate once per session); otherwise one is generated under ``workdir`` (a temporary directory,
-    removed at stop, when ``workdir`` is None). ``corpus_options`` go to ``generate_corpus``.
+    corpus (tests generate once per session); otherwise one is loaded from ``corpus_cache`` (generated there on first
+    use, see ``cached_corpus``) or, with ``corpus_cache=None``, generated afresh under ``workdir``. ``workdir`` (a
+    temporary directory removed at stop when None) holds that fresh corpus. ``corpus_options`` go to
+    ``generate_corpus``.
     """
 
     def __init__(
@@ -80,6 +82,7 @@ class Sandbox:
         drive_rate_limit: RateLimit = DEFAULT_DRIVE_RATE_LIMIT,
         logiqs_rate_limit: RateLimit = DEFAULT_LOGIQS_RATE_LIMIT,
         corpus: Corpus | None = None,
+        corpus_cache: Path | None = DEFAULT_CACHE_DIR,
         **corpus_options: Any,
     ) -> None:
         self.notices, self.seed = notices, seed
@@ -91,6 +94,7 @@ class Sandbox:
         self._logiqs_rate_limit = _rate_limit(logiqs_rate_limit)
         self._given_workdir = Path(workdir) if workdir is not None else None
         self._corpus_options = corpus_options
+        self._corpus_cache = corpus_cache
         self._corpus = corpus
         self.workdir: Path | None = None
         self.drive: DriveEmulator | None = None
@@ -120,7 +124,10 @@ class Sandbox:
         self.workdir.mkdir(parents=True, exist_ok=True)
         if self._corpus is None:
             options = {"notices": self.notices, "seed": self.seed, **self._corpus_options}
-            self._corpus = generate_corpus(self.workdir / "corpus", **options)
+            if self._corpus_cache is not None:
+                self._corpus = cached_corpus(self._corpus_cache, **options)
+            else:
+                self._corpus = generate_corpus(self.workdir / "corpus", **options)
         self.drive = DriveEmulator(rate_limit=self._drive_rate_limit, seed=self.seed)
         self.logiqs = LogiqsEmulator(rate_limit=self._logiqs_rate_limit)
         self.drive.start()

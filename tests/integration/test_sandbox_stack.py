@@ -113,7 +113,8 @@ def test_stop_frees_both_ports_and_the_temporary_workdir(sandbox_factory) -> Non
 def test_cli_up_seeds_writes_the_profile_and_stops_on_ctrl_c(tmp_path: Path) -> None:
     profile = tmp_path / "profile.json"
     command = [sys.executable, "-m", "mailroom.sandbox", "up", "--notices", "4", "--scanned-fraction", "0",
-               "--fault-rate", "0.1", "--profile", str(profile), "--workdir", str(tmp_path / "work")]  # fmt: skip
+               "--fault-rate", "0.1", "--profile", str(profile), "--workdir", str(tmp_path / "work"),
+               "--corpus-cache", str(tmp_path / "cache")]  # fmt: skip
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         deadline = time.monotonic() + 60
