@@ -93,8 +93,8 @@ class DriveEmulator:
         self._tempdir = None if content_dir else tempfile.TemporaryDirectory(prefix="mailroom-drive-")
         self.store = DriveStore(Path(content_dir or self._tempdir.name), quota_bytes=quota_bytes, seed=seed)
         self.account = SandboxServiceAccount.generate()
-        self.auth: TokenAuthority | None = None
-        self._token_lifetime = token_lifetime
+        self.auth = TokenAuthority("", token_lifetime=token_lifetime)  # token_uri is known once the port is
+        self.auth.register(self.account)
         self._auth_failures = 0
         self._upload_fields: dict[str, str | None] = {}
         self.server = EmulatorServer(
@@ -114,9 +114,7 @@ class DriveEmulator:
     # --- lifecycle and seeding -------------------------------------------------------------------------------
     def start(self) -> "DriveEmulator":
         self.server.start()
-        if self.auth is None:
-            self.auth = TokenAuthority(self.token_uri, token_lifetime=self._token_lifetime)
-            self.auth.register(self.account)
+        self.auth.token_uri = self.token_uri
         return self
 
     def stop(self) -> None:
@@ -166,7 +164,6 @@ class DriveEmulator:
 
     def expire_tokens(self) -> None:
         """Every issued access token stops working now; clients must refresh (google-auth does so on a 401)."""
-        assert self.auth is not None, "emulator not started"
         self.auth.expire_all_tokens()
 
     def set_quota(self, quota_bytes: int | None) -> None:
@@ -191,7 +188,7 @@ class DriveEmulator:
             "drive": {
                 **self.store.summary(),
                 "auth_failures": self._auth_failures,
-                "tokens_issued": self.auth.tokens_issued if self.auth else 0,
+                "tokens_issued": self.auth.tokens_issued,
             }
         }
 
@@ -223,7 +220,6 @@ class DriveEmulator:
 
         def guarded(request: Request) -> Response:
             try:
-                assert self.auth is not None, "emulator not started"
                 self.auth.authenticate(request.header("Authorization"))
             except AuthFailure as failure:
                 self._auth_failures += 1
@@ -239,7 +235,6 @@ class DriveEmulator:
         return guarded
 
     def _token(self, request: Request) -> Response:
-        assert self.auth is not None, "emulator not started"
         result = self.auth.exchange(request.body)
         return Response.json(result.body, status=result.status, headers={"Cache-Control": "no-store"})
 
