@@ -199,3 +199,47 @@ def match_notice(
         reason=f"case {best.case_id} matched on last name + SSN {ssn}, first name {best.basis} "
         f"(score {best.score:.1f}, {lead})",
     )  # fmt: skip
+
+
+def _search_key(name: str | None) -> str:
+    return re.sub(r"[^a-z]", "", (name or "").casefold())
+
+
+class InMemoryCaseDirectory:
+    """A CaseDirectory over a list of cases, searched the way Logiqs FindCase is (see docs/logiqs-api.md): last
+    name equal to the taxpayer's or spouse's (ignoring case and punctuation, or one part of a compound name) and the
+    same SSN last 4. For offline runs, benchmarks and tests."""
+
+    def __init__(self, cases: list[CaseCandidate]) -> None:
+        self._cases = {case.case_id: case for case in cases}
+
+    @staticmethod
+    def _last_name_matches(wanted: str, candidate: str | None) -> bool:
+        if not candidate:
+            return False
+        parts = {_search_key(part) for part in re.split(r"[\s\-]+", candidate)} | {_search_key(candidate)}
+        return _search_key(wanted) in parts
+
+    def find_cases(
+        self, last_name: str, ssn_last4: str, *, first_name: str | None = None, active_only: bool = False
+    ) -> list[CaseCandidate]:
+        found = []
+        for case in self._cases.values():
+            if active_only and not case.active:
+                continue
+            if case.ssn_last4 != ssn_last4:
+                continue
+            if not (self._last_name_matches(last_name, case.last_name) or self._last_name_matches(last_name, case.spouse_last_name)):
+                continue
+            firsts = [_search_key(name) for name in (case.first_name, case.spouse_first_name) if name]
+            if first_name and not any(name.startswith(_search_key(first_name)) for name in firsts):
+                continue
+            found.append(case)
+        return sorted(found, key=lambda case: case.case_id)
+
+    def get_case(self, case_id: int) -> CaseCandidate:
+        from mailroom.errors import NotFoundError
+
+        if case_id not in self._cases:
+            raise NotFoundError(f"case {case_id} not found", service="crm", operation="get_case", status=404)
+        return self._cases[case_id]

@@ -97,7 +97,7 @@ class _Reader:
     def _check_time(self, stage: str) -> None:
         if self.remaining() <= 0:
             raise ExtractionError(
-                ExtractionFailure.TIMEOUT, f"time budget of {self.limits.time_budget_seconds:.0f} s spent during {stage}"
+                ExtractionFailure.TIMEOUT, f"time budget of {self.limits.time_budget_seconds:.1f} s spent during {stage}"
             )
 
     def read_text_layer(self) -> None:
@@ -142,7 +142,9 @@ def _apply_file_name_hints(values: dict[str, Any], fields: dict[str, FieldProven
         "tax_year": hints.tax_year,
     }
     for field_name, value in hinted.items():
-        if value is not None and field_name not in values:
+        if value is None:
+            continue
+        if field_name not in values or fields[field_name].confidence < FILE_NAME_CONFIDENCE:
             values[field_name] = value
             fields[field_name] = FieldProvenance(confidence=FILE_NAME_CONFIDENCE, source=FieldSource.FILE_NAME)
 

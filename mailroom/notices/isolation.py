@@ -1,69 +1,64 @@
-"""Run one extraction in a child process that is killed at the time budget and capped in memory.
+"""Run one extraction in a child interpreter that is killed at the time budget and capped in memory.
 
 In-process extraction bounds time cooperatively (checks between pages, Tesseract killed by its timeout), which
-cannot stop a hang inside MuPDF itself. ``ExtractionLimits(isolate=True)`` trades ~50-100 ms of process start for a
+cannot stop a hang inside MuPDF itself. ``ExtractionLimits(isolate=True)`` trades ~0.3 s of interpreter start for a
 hard bound: the child runs under RLIMIT_AS and is killed when the budget plus a grace period has passed.
+
+A fresh ``python -m`` child rather than multiprocessing: fork is unsafe in a process running Prefect's threads, and
+spawn/forkserver re-import the caller's ``__main__`` (a flow script importing Prefect) in every child.
 """
 
 from __future__ import annotations
 
-import multiprocessing
+import json
 import resource
-from multiprocessing.connection import Connection
+import subprocess
+import sys
 from pathlib import Path
 
 from mailroom.notices.model import ExtractionError, ExtractionFailure, ExtractionLimits, Notice
 
-_GRACE_SECONDS = 2.0
-# forkserver: children fork from a clean single-threaded server (forking a process that runs Prefect's threads is
-# unsafe), and the server has our modules preloaded so each child starts fast.
-_CONTEXT = multiprocessing.get_context("forkserver")
-_CONTEXT.set_forkserver_preload(["mailroom.notices.extract"])
-
-
-def _child(connection: Connection, path: str, file_name: str | None, limits_json: str) -> None:
-    from mailroom.notices.extract import extract_in_process
-
-    limits = ExtractionLimits.model_validate_json(limits_json)
-    memory_bytes = limits.memory_limit_mb * 1024 * 1024
-    resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
-    try:
-        notice = extract_in_process(Path(path), file_name=file_name, limits=limits)
-        connection.send(("ok", notice.model_dump_json()))
-    except ExtractionError as exc:
-        connection.send(("error", (exc.failure.value, str(exc))))
-    except MemoryError:
-        connection.send(("error", (ExtractionFailure.TOO_LARGE.value, f"extraction exceeded {limits.memory_limit_mb} MB")))
-    except Exception as exc:  # noqa: BLE001 - anything else from a parser library means the file is unreadable
-        connection.send(("error", (ExtractionFailure.CORRUPT.value, f"PDF cannot be processed ({type(exc).__name__})")))
-    finally:
-        connection.close()
-
 
 def extract_isolated(path: Path, *, file_name: str | None, limits: ExtractionLimits) -> Notice:
-    receiver, sender = _CONTEXT.Pipe(duplex=False)
-    process = _CONTEXT.Process(
-        target=_child, args=(sender, str(path), file_name, limits.model_dump_json()), daemon=True
-    )
-    process.start()
-    sender.close()
+    request = json.dumps({"path": str(path), "file_name": file_name, "limits": limits.model_dump(mode="json")})
     try:
-        if not receiver.poll(limits.time_budget_seconds + _GRACE_SECONDS):
-            raise ExtractionError(
-                ExtractionFailure.TIMEOUT, f"extraction exceeded the {limits.time_budget_seconds:.0f} s time budget"
-            )
-        try:
-            kind, payload = receiver.recv()
-        except EOFError:  # the child died without answering: killed by the memory limit or a native crash
-            raise ExtractionError(
-                ExtractionFailure.CORRUPT, "extraction process died while reading the PDF"
-            ) from None
-    finally:
-        if process.is_alive():
-            process.kill()
-        process.join(timeout=5)
-        receiver.close()
-    if kind == "ok":
-        return Notice.model_validate_json(payload)
-    failure, message = payload
-    raise ExtractionError(ExtractionFailure(failure), message)
+        completed = subprocess.run(
+            [sys.executable, "-m", "mailroom.notices.isolation"],
+            input=request, capture_output=True, text=True, timeout=limits.time_budget_seconds + limits.isolation_grace_seconds,
+        )  # fmt: skip
+    except subprocess.TimeoutExpired:  # subprocess.run kills the child before raising
+        raise ExtractionError(
+            ExtractionFailure.TIMEOUT, f"extraction exceeded the {limits.time_budget_seconds:.1f} s time budget"
+        ) from None
+    if completed.returncode != 0 or not completed.stdout.strip():
+        # killed by the memory limit or a native crash; stderr is not echoed (it could quote document content)
+        raise ExtractionError(
+            ExtractionFailure.CORRUPT, f"extraction process died while reading the PDF (exit {completed.returncode})"
+        )
+    answer = json.loads(completed.stdout)
+    if "notice" in answer:
+        return Notice.model_validate(answer["notice"])
+    raise ExtractionError(ExtractionFailure(answer["failure"]), answer["message"])
+
+
+def _serve_one() -> None:
+    request = json.loads(sys.stdin.read())
+    limits = ExtractionLimits.model_validate(request["limits"])
+    memory_bytes = limits.memory_limit_mb * 1024 * 1024
+    resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
+    from mailroom.notices.extract import extract_in_process
+
+    try:
+        notice = extract_in_process(Path(request["path"]), file_name=request["file_name"], limits=limits)
+        answer = {"notice": notice.model_dump(mode="json")}
+    except ExtractionError as exc:
+        answer = {"failure": exc.failure.value, "message": str(exc)}
+    except MemoryError:
+        answer = {"failure": ExtractionFailure.TOO_LARGE.value, "message": f"extraction exceeded {limits.memory_limit_mb} MB"}
+    except Exception as exc:  # noqa: BLE001 - anything else from a PDF library means the file is unreadable
+        answer = {"failure": ExtractionFailure.CORRUPT.value, "message": f"PDF cannot be processed ({type(exc).__name__})"}
+    sys.stdout.write(json.dumps(answer))
+
+
+if __name__ == "__main__":
+    _serve_one()

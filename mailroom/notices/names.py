@@ -21,8 +21,11 @@ NOT_A_NAME = re.compile(
     r"\bnotice\b|\btax\b|\bpage\b|\bphone\b|\bstop\b|\bpayment\b|\bunited states\b|\bcontrol\b",
     re.I,
 )
-_NAME_TOKEN = r"[A-Z\u00c0-\u024f][A-Z\u00c0-\u024f'.\-]*"
-_NAME_LINE = re.compile(rf"^{_NAME_TOKEN}(?:,?\s+{_NAME_TOKEN})*(?:\s*(?:&|AND)\s+{_NAME_TOKEN}(?:\s+{_NAME_TOKEN})*)?$")
+# Every token starts with a capital (ALL CAPS as the IRS prints, or Title Case on re-keyed letters).
+_NAME_TOKEN = r"(?:[A-Z\u00c0-\u00de][A-Za-z\u00c0-\u024f'.\-]*)"
+_NAME_LINE = re.compile(
+    rf"^{_NAME_TOKEN}(?:,?\s+{_NAME_TOKEN})*,?(?:\s*(?:&|and|AND)\s+{_NAME_TOKEN}(?:\s+{_NAME_TOKEN})*)?$"
+)
 _CITY_STATE_ZIP = re.compile(r"^[A-Za-z][A-Za-z .'-]+,?\s+[A-Z]{2}\s+\d{5}(?:-\d{4})?$")
 _STREET = re.compile(r"^(?:\d+[A-Z]?\s+\S|P\.?\s?O\.?\s+BOX|APT|UNIT|SUITE)", re.I)
 _NAME_LABELS = re.compile(r"^(?:taxpayer(?:'s)?\s+name|taxpayer|name|primary\s+taxpayer)\s*:\s*(.+)$", re.I)
@@ -106,7 +109,7 @@ def parse_name_line(line: str) -> Names | None:
 
 
 def _looks_like_name(line: str) -> bool:
-    return bool(line) and not NOT_A_NAME.search(line) and bool(_NAME_LINE.match(line.upper())) and line.upper() == line
+    return bool(line) and not NOT_A_NAME.search(line) and bool(_NAME_LINE.match(line))
 
 
 def _labelled_names(lines: list[str]) -> Names | None:

@@ -6,15 +6,21 @@ the remaining time budget. The English model ships with the Debian package: noth
 
 from __future__ import annotations
 
+import os
+
 import pymupdf
 import pytesseract
 from PIL import Image
 
 from mailroom.notices.model import ExtractionError, ExtractionFailure, ExtractionLimits
 
-# --psm 4 ("a single column of text of variable sizes") kept the label/value pairs of notice headers on one line in
-# our measurements; --psm 3 (automatic) split the right-hand header box into a separate block more often.
-TESSERACT_CONFIG = "--oem 1 --psm 4"
+# Tesseract uses OpenMP threads by default; on a shared 2-core runner that oversubscribes the CPU and was slower in
+# our measurements than one thread per page (parallelism belongs to the pipeline's task runner instead).
+os.environ.setdefault("OMP_THREAD_LIMIT", "1")
+
+
+def tesseract_config(limits: ExtractionLimits) -> str:
+    return f"--oem 1 --psm {limits.ocr_page_segmentation}"
 
 
 def render_page(page: pymupdf.Page, limits: ExtractionLimits) -> Image.Image:
@@ -29,15 +35,15 @@ def render_page(page: pymupdf.Page, limits: ExtractionLimits) -> Image.Image:
 
 def ocr_page(page: pymupdf.Page, limits: ExtractionLimits, *, timeout_seconds: float) -> str:
     if timeout_seconds <= 0:
-        raise ExtractionError(ExtractionFailure.TIMEOUT, f"time budget of {limits.time_budget_seconds:.0f} s spent before OCR")
+        raise ExtractionError(ExtractionFailure.TIMEOUT, f"time budget of {limits.time_budget_seconds:.1f} s spent before OCR")
     image = render_page(page, limits)
     try:
-        return pytesseract.image_to_string(image, lang="eng", config=TESSERACT_CONFIG, timeout=timeout_seconds)
+        return pytesseract.image_to_string(image, lang="eng", config=tesseract_config(limits), timeout=timeout_seconds)
     except RuntimeError as exc:
         # pytesseract signals its own timeout with RuntimeError("Tesseract process timeout")
         if "timeout" in str(exc).lower():
             raise ExtractionError(
                 ExtractionFailure.TIMEOUT,
-                f"OCR of page {page.number + 1} exceeded the {limits.time_budget_seconds:.0f} s time budget",
+                f"OCR of page {page.number + 1} exceeded the {limits.time_budget_seconds:.1f} s time budget",
             ) from None
         raise

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Generic, TypeVar
@@ -82,10 +83,24 @@ def _dates_in(text: str) -> list[tuple[int, date]]:
     return sorted(hits, key=lambda hit: hit[0])
 
 
+# Characters Tesseract confuses in label words ("AUR contro! number", "N0tice date"): a label letter also matches its
+# look-alikes, so one misread character does not hide a labelled value.
+_OCR_LOOKALIKES = {"l": "[l1I!|]", "i": "[il1!|]", "o": "[o0]", "s": "[s5]", "b": "[b8]"}
+
+
+def _fuzzy_word(word: str) -> str:
+    return "".join(_OCR_LOOKALIKES.get(char.lower(), re.escape(char)) for char in word)
+
+
+@lru_cache(maxsize=64)
 def _label_pattern(labels: tuple[str, ...]) -> re.Pattern[str]:
     # Labels are matched with flexible whitespace (OCR and text layers break lines and double spaces differently).
-    alternatives = "|".join(r"\s+".join(map(re.escape, label.split())) for label in labels)
+    alternatives = "|".join(r"\s+".join(map(_fuzzy_word, label.split())) for label in labels)
     return re.compile(rf"(?:{alternatives})", re.I)
+
+
+def label_pattern(labels: tuple[str, ...]) -> re.Pattern[str]:
+    return _label_pattern(labels)
 
 
 def _after_labels(text: str, labels: tuple[str, ...], window: int) -> list[str]:
@@ -113,8 +128,15 @@ def find_notice_date(text: str) -> Found[date] | None:
     labelled = find_labelled_date(text, NOTICE_DATE_LABELS)
     if labelled:
         return labelled
-    dates = _dates_in(text[:1500])  # the first date in the header is the notice date on letters without labels
-    return Found(dates[0][1], 0.6) if dates else None
+    # Letters without a "Notice date" label print their date first in the header; dates that carry another label
+    # (respond by, tax period) are not it. A guess: lower confidence than a dated file name.
+    header = text[:1500]
+    dates = _dates_in(header)
+    taken = set()
+    for label in _label_pattern(DUE_DATE_LABELS + TAX_YEAR_LABELS).finditer(header):
+        following = [offset for offset, _ in dates if 0 <= offset - label.end() <= 25]
+        taken.update(following[:1])
+    return next((Found(value, 0.55) for offset, value in dates if offset not in taken), None)
 
 
 def find_response_due_date(text: str) -> Found[date] | None:
@@ -180,11 +202,34 @@ def parse_amount(text: str) -> Decimal | None:
         return None
 
 
+_MONEY_AFTER_LABEL = re.compile(r"^[\s:.]*(?:is\s+)?[$S§]\s?([0-9][0-9, .]*[0-9])")
+_CENTS = re.compile(r"^(.*?)[ .,](\d{2})$")
+
+
+def _money(raw: str) -> tuple[Decimal, bool] | None:
+    """"1,234.56" -> 1234.56; OCR damage ("25,481 63", "1 9,708.97") repaired and reported as such."""
+    raw = raw.strip(" .,")
+    canonical_start = re.match(r"(?:\d{1,3}(?:,\d{3})+|\d+)\.\d{2}(?!\d)", raw)
+    if canonical_start:  # "1,234.56 10/10/2025": the amount is complete, what follows is something else
+        return Decimal(canonical_start.group(0).replace(",", "")), False
+    cents = _CENTS.match(raw)
+    whole, fraction = (cents.group(1), cents.group(2)) if cents else (raw, "00")
+    clean = whole.replace(",", "").replace(" ", "").replace(".", "")
+    if not clean.isdigit():
+        return None
+    canonical = re.fullmatch(r"\d{1,3}(?:,\d{3})*\.\d{2}|\d+\.\d{2}|\d{1,3}(?:,\d{3})*|\d+", raw) is not None
+    return Decimal(f"{int(clean)}.{fraction}"), not canonical
+
+
 def find_amount_due(text: str) -> Found[Decimal] | None:
     for snippet in _after_labels(text, AMOUNT_LABELS, 40):
-        money = re.search(r"^[\s:.]*(?:is\s+)?\$\s?(\d{1,3}(?:,\d{3})+|\d+)(\.\d{2})?", snippet)
-        if money:
-            return Found(Decimal(money.group(1).replace(",", "") + (money.group(2) or ".00")), 0.97)
+        money = _MONEY_AFTER_LABEL.match(snippet.split("\n", 1)[0] if snippet.strip() else snippet)
+        if not money:
+            money = _MONEY_AFTER_LABEL.match(snippet)  # the value on the next line ("Amount due\n$1,234.56")
+        parsed = _money(money.group(1)) if money else None
+        if parsed:
+            value, repaired = parsed
+            return Found(value, 0.85 if repaired else 0.97)
     return None
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from mailroom.notices.parse import Found, aur_spans
+from mailroom.notices.parse import Found, aur_spans, label_pattern
 
 _MASK3 = r"[X*x×#]{3}"
 _MASK2 = r"[X*x×#]{2}"
@@ -18,12 +18,11 @@ _MASK2 = r"[X*x×#]{2}"
 _MASKED = re.compile(rf"(?<![\w-]){_MASK3}\s?-\s?{_MASK2}\s?-\s?(\d{{4}})(?![\d-])")
 _FULL = re.compile(r"(?<![\d-])(\d{3})([- ]?)(\d{2})([- ]?)(\d{4})(?![\d-])")
 
-TIN_LABELS = re.compile(
-    r"(?<!spouse's )(?<!spouse )(?<!spouse: )\b(?:social\s+security\s+number|ssn|"
-    r"taxpayer\s+identification\s+number|taxpayer\s+id(?:entification)?\s+number|itin|tin|"
-    r"identification\s+number|your\s+ssn)\b",
-    re.I,
-)
+TIN_LABELS = (
+    "social security number", "ssn", "taxpayer identification number", "taxpayer id number", "your ssn",
+    "identification number", "itin", "tin",
+)  # fmt: skip
+_SPOUSE_BEFORE = re.compile(r"spouse'?s?\W*$", re.I)
 _LABEL_WINDOW = 45
 
 
@@ -44,6 +43,12 @@ def _full_tin_last4(candidate: re.Match[str], *, labelled: bool) -> str | None:
     return serial if is_valid_tin(area, group, serial) else None
 
 
+def _is_word(text: str, start: int, end: int) -> bool:
+    before = text[start - 1] if start > 0 else " "
+    after = text[end] if end < len(text) else " "
+    return not before.isalnum() and not after.isalnum()
+
+
 def _overlaps(span: tuple[int, int], others: list[tuple[int, int]]) -> bool:
     return any(span[0] < end and start < span[1] for start, end in others)
 
@@ -51,7 +56,9 @@ def _overlaps(span: tuple[int, int], others: list[tuple[int, int]]) -> bool:
 def find_ssn_last4(text: str) -> Found[str] | None:
     """The primary taxpayer's SSN/ITIN last four, labelled first, then any masked number, then any full one."""
     excluded = aur_spans(text)
-    for label in TIN_LABELS.finditer(text):
+    for label in label_pattern(TIN_LABELS).finditer(text):
+        if not _is_word(text, label.start(), label.end()) or _SPOUSE_BEFORE.search(text[max(0, label.start() - 12) : label.start()]):
+            continue  # "tin" inside "Austin", or the spouse's number on a joint notice
         window_start = label.end()
         snippet = text[window_start : window_start + _LABEL_WINDOW]
         masked = _MASKED.search(snippet)

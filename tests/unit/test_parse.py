@@ -4,6 +4,7 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from hypothesis import given, strategies as st
 
 from mailroom.notices.model import LetterType
 from mailroom.notices.names import parse_name_line, parse_person, find_names
@@ -175,3 +176,41 @@ def test_names_from_the_address_block_skip_the_irs_address():
 def test_names_from_labels():
     found = find_names("Taxpayer name: SMITH, JOHN\nSpouse: MARY JONES").value
     assert (found.taxpayer.first, found.taxpayer.last, found.spouse.last) == ("JOHN", "SMITH", "JONES")
+
+
+@pytest.mark.parametrize(
+    "text, amount, repaired",
+    [
+        ("Proposed amount due: $25,481 63", "25481.63", True),  # OCR dropped the decimal point
+        ("Proposed amount due: $1 9,708.97", "19708.97", True),  # OCR split a digit group
+        ("Amount due: S1,234.56", "1234.56", False),  # OCR read $ as S
+        ("Amount due: $1,234.56 10/10/2025", "1234.56", False),
+    ],
+)
+def test_amount_due_survives_ocr_damage_with_lower_confidence(text, amount, repaired):
+    found = find_amount_due(text)
+    assert found.value == Decimal(amount) and (found.confidence < 0.9) is repaired
+
+
+def test_ocr_misread_labels_still_match():
+    assert find_aur_control_number("AUR contro! number 55022-8237").value == "55022-8237"
+    assert find_tax_year("Tax vear 2023 Tax year 2023").value == 2023
+    assert find_notice_date("N0tice date 10/14/2025").value == date(2025, 10, 14)
+
+
+def test_unlabelled_notice_date_skips_due_and_tax_period_dates():
+    text = "Tax period: December 31, 2023\nRespond by: November 13, 2025\nOctober 14, 2025\nDear taxpayer"
+    found = find_notice_date(text)
+    assert found.value == date(2025, 10, 14) and found.confidence < 0.6
+
+
+_itin_groups = st.sampled_from([50, 65, 70, 78, 88, 90, 92, 94, 99])
+
+
+@given(area=st.integers(900, 999), group=_itin_groups, serial=st.integers(1, 9999), aur=st.integers(10000, 99999),
+       aur_tail=st.integers(0, 9999), masked=st.booleans())  # fmt: skip
+def test_property_itins_are_read_and_aur_numbers_never_are(area, group, serial, aur, aur_tail, masked):
+    tin = f"XXX-XX-{serial:04d}" if masked else f"{area}-{group}-{serial:04d}"
+    text = f"Notice CP2000\nAUR control number {aur}-{aur_tail:04d}\nSocial Security number {tin}\nPage 1 of 3"
+    assert find_ssn_last4(text).value == f"{serial:04d}"
+    assert find_ssn_last4(f"AUR control number {aur}-{aur_tail:04d}\nOgden, UT 84201-0045") is None

@@ -1,0 +1,272 @@
+"""Extraction accuracy and speed, matching quality and bad-file handling on the seeded synthetic corpus.
+
+    python benchmarks/extraction.py                       # >= 300 typed + >= 100 scanned notices, seed 7
+    python benchmarks/extraction.py --notices 60 --scanned-fraction 0.3 --compare-text-layers --compare-ocr 10
+
+Prints markdown tables (pasted into docs/extraction.md) and a final line of ratios. The corpus is generated into
+--workdir (reused when its manifest matches the arguments). Full run on a shared 2-core machine: ~10-15 min.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from mailroom.crm import CaseCandidate  # noqa: E402
+from mailroom.matching import InMemoryCaseDirectory, MatchOutcome, match_notice  # noqa: E402
+from mailroom.notices import ExtractionError, ExtractionLimits, Notice, extract_notice  # noqa: E402
+from mailroom.notices.accuracy import FIELDS, FieldTally  # noqa: E402
+from mailroom.notices.extract import _parse_fields  # noqa: E402
+from mailroom.notices.parse import normalize_text  # noqa: E402
+from mailroom.sandbox.corpus import generate_corpus  # noqa: E402
+from mailroom.sandbox.corpus_models import Corpus, CorpusFile, FileKind  # noqa: E402
+
+# manifest reason -> the matching outcome that is correct for it
+EXPECTED_MATCH_OUTCOME = {
+    "matched": MatchOutcome.MATCHED,
+    "ambiguous": MatchOutcome.AMBIGUOUS,
+    "no_case": MatchOutcome.NO_MATCH,
+    "inactive_only": MatchOutcome.NO_MATCH,
+    "insufficient_data": MatchOutcome.INSUFFICIENT_DATA,
+}
+# Fields a page-1 parse can be checked on when comparing text-layer libraries and OCR settings.
+PAGE_ONE_FIELDS = ("letter_type", "tax_year", "notice_date", "taxpayer_first_name", "taxpayer_last_name",
+                   "ssn_last4", "aur_control_number", "amount_due")  # fmt: skip
+
+
+def load_or_generate(workdir: Path, notices: int, seed: int, scanned_fraction: float) -> Corpus:
+    manifest = workdir / "manifest.json"
+    if manifest.exists():
+        corpus = Corpus.load(workdir)
+        if corpus.seed == seed and sum(f.kind is not FileKind.BAD for f in corpus.files) == notices:
+            return corpus
+    return generate_corpus(workdir, notices=notices, seed=seed, scanned_fraction=scanned_fraction)
+
+
+def case_directory(corpus: Corpus) -> InMemoryCaseDirectory:
+    return InMemoryCaseDirectory([
+        CaseCandidate(case_id=c.case_id, first_name=c.first_name, last_name=c.last_name,
+                      spouse_first_name=c.spouse_first_name, spouse_last_name=c.spouse_last_name,
+                      ssn_last4=c.ssn_last4, status=c.status, active=c.active)
+        for c in corpus.cases
+    ])  # fmt: skip
+
+
+def measure_extraction(corpus: Corpus, kind: FileKind, limits: ExtractionLimits) -> dict[str, object]:
+    tally, pages, ocr_pages, started = FieldTally(), 0, 0, time.perf_counter()
+    notices: dict[str, Notice] = {}
+    for file in corpus.of_kind(kind):
+        notice = extract_notice(corpus.path(file), file_name=file.drive_name, limits=limits)
+        notices[file.key] = notice
+        pages += notice.page_count
+        ocr_pages += notice.ocr_pages
+        tally.add(file.key, notice, file.notice)
+    seconds = time.perf_counter() - started
+    return {"tally": tally, "files": len(notices), "pages": pages, "ocr_pages": ocr_pages, "seconds": seconds,
+            "notices": notices}  # fmt: skip
+
+
+def print_accuracy(results: dict[FileKind, dict[str, object]]) -> None:
+    kinds = list(results)
+    print("\n| field | " + " | ".join(f"{k.value} (n={results[k]['files']})" for k in kinds) + " |")
+    print("|---|" + "---|" * len(kinds))
+    for name in FIELDS:
+        cells = []
+        for kind in kinds:
+            tally: FieldTally = results[kind]["tally"]  # type: ignore[assignment]
+            cells.append(f"{100 * tally.accuracy(name):.2f} % ({tally.correct[name]}/{tally.total[name]})")
+        print(f"| {name} | " + " | ".join(cells) + " |")
+    print("\n| kind | files | pages | OCR pages | s/page | s/file | s/OCR page |")
+    print("|---|---|---|---|---|---|---|")
+    for kind in kinds:
+        r = results[kind]
+        per_ocr = f"{r['seconds'] / r['ocr_pages']:.2f}" if r["ocr_pages"] else "-"
+        print(f"| {kind.value} | {r['files']} | {r['pages']} | {r['ocr_pages']} | {r['seconds'] / r['pages']:.4f} | "
+              f"{r['seconds'] / r['files']:.3f} | {per_ocr} |")  # fmt: skip
+    for kind in kinds:
+        tally = results[kind]["tally"]
+        for name, keys in sorted(tally.wrong.items()):  # type: ignore[union-attr]
+            print(f"  wrong {kind.value}.{name}: {', '.join(keys[:12])}{' ...' if len(keys) > 12 else ''}")
+
+
+def measure_matching(corpus: Corpus, notices: dict[str, Notice]) -> dict[str, int]:
+    directory = case_directory(corpus)
+    counts: Counter[str] = Counter()
+    for file in corpus.files:
+        if file.key not in notices:
+            continue
+        result = match_notice(notices[file.key], directory)
+        expected = EXPECTED_MATCH_OUTCOME[file.expected_reason]
+        counts[f"{file.expected_reason}->{result.outcome.value}"] += 1
+        if result.outcome is MatchOutcome.MATCHED and result.case_id != file.expected_case_id:
+            counts["wrong_case_matched"] += 1
+            print(f"  WRONG MATCH {file.key}: expected {file.expected_case_id} got {result.case_id} ({result.reason})")
+        if expected is MatchOutcome.MATCHED:
+            counts["true_matches"] += 1
+            counts["recalled"] += result.outcome is MatchOutcome.MATCHED and result.case_id == file.expected_case_id
+        if file.expected_reason == "ambiguous":
+            counts["ambiguous_pairs"] += 1
+            counts["ambiguous_flagged"] += result.outcome is MatchOutcome.AMBIGUOUS
+        if result.outcome is not expected:
+            print(f"  outcome {file.key} ({file.trouble}): expected {expected.value}, got {result.outcome.value}: "
+                  f"{result.reason}")  # fmt: skip
+    print("\n| matching | count |\n|---|---|")
+    for key in sorted(counts):
+        print(f"| {key} | {counts[key]} |")
+    return dict(counts)
+
+
+def measure_bad_files(corpus: Corpus, limits: ExtractionLimits) -> tuple[int, int, float]:
+    print("\n| bad file | expected | got | seconds |\n|---|---|---|---|")
+    right, worst = 0, 0.0
+    bad = corpus.of_kind(FileKind.BAD)
+    for file in bad:
+        started = time.perf_counter()
+        try:
+            extract_notice(corpus.path(file), file_name=file.drive_name, limits=limits)
+            got = "no error"
+        except ExtractionError as exc:
+            got = exc.failure.value
+        seconds = time.perf_counter() - started
+        worst = max(worst, seconds)
+        want = file.expected_reason.removeprefix("bad_file:").upper()
+        right += got == want
+        print(f"| {file.key} | {want} | {got} | {seconds:.3f} |")
+    return right, len(bad), worst
+
+
+def _page_one_accuracy(corpus: Corpus, files: list[CorpusFile], texts: list[str]) -> float:
+    ok = total = 0
+    for file, text in zip(files, texts):
+        found = _parse_fields(normalize_text(text))
+        for name in PAGE_ONE_FIELDS:
+            want, got = getattr(file.notice, name), found.get(name)
+            value = getattr(got.value, "value", got.value) if got else None
+            if isinstance(value, str) and isinstance(want, str):
+                value, want = value.casefold(), want.casefold()
+            ok, total = ok + (value == want), total + 1
+    return ok / total if total else 0.0
+
+
+def compare_text_layers(corpus: Corpus, count: int) -> None:
+    """Same parser on each library's text of the typed notices (all pages): field accuracy and s/page."""
+    import pdfplumber
+    import pymupdf
+    from pypdf import PdfReader
+
+    def with_pymupdf(path: Path) -> list[str]:
+        with pymupdf.open(path) as doc:
+            return [page.get_text("text", sort=True) for page in doc]
+
+    def with_pymupdf_stream_order(path: Path) -> list[str]:
+        with pymupdf.open(path) as doc:
+            return [page.get_text("text") for page in doc]
+
+    def with_pypdf(path: Path) -> list[str]:
+        return [page.extract_text() or "" for page in PdfReader(path).pages]
+
+    def with_pdfplumber(path: Path) -> list[str]:
+        with pdfplumber.open(path) as pdf:
+            return [page.extract_text() or "" for page in pdf.pages]
+
+    files = corpus.of_kind(FileKind.TYPED)[:count]
+    print(f"\n| text layer (n={len(files)} typed) | page-1 field accuracy | s/page |\n|---|---|---|")
+    readers = (("PyMuPDF (sort=True, used)", with_pymupdf), ("PyMuPDF (content-stream order)", with_pymupdf_stream_order),
+               ("pypdf", with_pypdf), ("pdfplumber", with_pdfplumber))
+    for name, reader in readers:
+        started, pages, texts = time.perf_counter(), 0, []
+        for file in files:
+            page_texts = reader(corpus.path(file))
+            pages += len(page_texts)
+            texts.append("\n".join(page_texts))
+        seconds = time.perf_counter() - started
+        print(f"| {name} | {100 * _page_one_accuracy(corpus, files, texts):.2f} % | {seconds / pages:.4f} |")
+
+
+def compare_ocr(corpus: Corpus, count: int) -> None:
+    """Page 1 of scanned notices through each OCR setting (and RapidOCR when importable): accuracy and s/page."""
+    import pymupdf
+    import pytesseract
+    from PIL import Image
+
+    files = corpus.of_kind(FileKind.SCANNED)[:count]
+
+    def render(file: CorpusFile, dpi: int) -> Image.Image:
+        with pymupdf.open(corpus.path(file)) as doc:
+            pixmap = doc[0].get_pixmap(dpi=dpi, colorspace=pymupdf.csGRAY)
+            return Image.frombytes("L", (pixmap.width, pixmap.height), pixmap.samples)
+
+    engines: list[tuple[str, int, object]] = []
+    for dpi in (200, 300):
+        for psm in (3, 4, 6):
+            engines.append((f"tesseract psm {psm}", dpi,
+                            lambda image, psm=psm: pytesseract.image_to_string(image, config=f"--oem 1 --psm {psm}")))
+    try:
+        from rapidocr_onnxruntime import RapidOCR
+
+        rapid = RapidOCR()
+
+        def rapid_text(image: Image.Image) -> str:
+            buffer = io.BytesIO()
+            image.save(buffer, "PNG")
+            result, _ = rapid(buffer.getvalue())
+            return "\n".join(line[1] for line in result or [])
+
+        engines.append(("rapidocr-onnxruntime", 200, rapid_text))
+    except ImportError:
+        print("  (rapidocr_onnxruntime not importable: skipped)")
+    print(f"\n| OCR engine (page 1, n={len(files)} scanned) | dpi | page-1 field accuracy | s/page |\n|---|---|---|---|")
+    for name, dpi, engine in engines:
+        started, texts = time.perf_counter(), []
+        for file in files:
+            texts.append(engine(render(file, dpi)))  # type: ignore[operator]
+        seconds = time.perf_counter() - started
+        print(f"| {name} | {dpi} | {100 * _page_one_accuracy(corpus, files, texts):.2f} % | {seconds / len(files):.2f} |")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--notices", type=int, default=430)
+    parser.add_argument("--scanned-fraction", type=float, default=0.26)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--workdir", type=Path, default=Path("/tmp/mailroom-extraction-bench"))
+    parser.add_argument("--compare-text-layers", type=int, default=0, metavar="N", help="typed files to compare on")
+    parser.add_argument("--compare-ocr", type=int, default=0, metavar="N", help="scanned first pages to compare on")
+    parser.add_argument("--skip-scanned", action="store_true")
+    args = parser.parse_args()
+    started = time.perf_counter()
+    corpus = load_or_generate(args.workdir, args.notices, args.seed, args.scanned_fraction)
+    print(f"corpus: {len(corpus.of_kind(FileKind.TYPED))} typed, {len(corpus.of_kind(FileKind.SCANNED))} scanned, "
+          f"{len(corpus.of_kind(FileKind.BAD))} bad, {len(corpus.cases)} cases (seed {corpus.seed}) "
+          f"in {time.perf_counter() - started:.1f} s")  # fmt: skip
+    limits = ExtractionLimits()
+    kinds = [FileKind.TYPED] + ([] if args.skip_scanned else [FileKind.SCANNED])
+    results = {kind: measure_extraction(corpus, kind, limits) for kind in kinds}
+    print_accuracy(results)
+    notices = {key: n for r in results.values() for key, n in r["notices"].items()}  # type: ignore[union-attr]
+    counts = measure_matching(corpus, notices)
+    right, bad_total, worst_bad = measure_bad_files(corpus, limits)
+    if args.compare_text_layers:
+        compare_text_layers(corpus, args.compare_text_layers)
+    if args.compare_ocr:
+        compare_ocr(corpus, args.compare_ocr)
+    worst = {kind.value: results[kind]["tally"].worst() for kind in kinds}  # type: ignore[union-attr]
+    recall = counts.get("recalled", 0) / max(1, counts.get("true_matches", 0))
+    print(
+        f"\nworst_field_typed={100 * worst['typed']:.2f}% "
+        + (f"worst_field_scanned={100 * worst['scanned']:.2f}% " if "scanned" in worst else "")
+        + f"wrong_case_matched={counts.get('wrong_case_matched', 0)} match_recall={100 * recall:.2f}% "
+        f"ambiguous_flagged={counts.get('ambiguous_flagged', 0)}/{counts.get('ambiguous_pairs', 0)} "
+        f"bad_files_right={right}/{bad_total} worst_bad_file_seconds={worst_bad:.2f} "
+        f"total_seconds={time.perf_counter() - started:.0f}"
+    )
+
+
+if __name__ == "__main__":
+    main()

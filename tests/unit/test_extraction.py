@@ -1,0 +1,215 @@
+"""extract_notice on small PDFs made here with reportlab: fields, sources, limits, bad files, and no SSN leaks.
+
+Budget: ~10 s (two one-page OCR runs; everything else is text layer or fails before parsing).
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import time
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import pymupdf
+import pytest
+from pypdf import PdfWriter
+from reportlab.lib.pagesizes import letter
+from reportlab.pdfgen.canvas import Canvas
+
+from mailroom.errors import ErrorClass, PermanentError
+from mailroom.notices import ExtractionError, ExtractionFailure, ExtractionLimits, FieldSource, LetterType, extract_notice
+
+FULL_SSN = "912-78-4321"  # ITIN-shaped: valid, and the old extractor rejected it
+SSN_DIGIT_FORMS = ("912-78-4321", "912784321", "912 78 4321", "91278")
+
+
+def page_one(*, ssn: str = FULL_SSN, due: str | None = "Respond by: November 13, 2025", name: str = "JOHN A & MARY B SMITH"):
+    lines = [
+        "Department of the Treasury", "Internal Revenue Service", "Ogden, UT 84201-0045",
+        "Notice CP2000", "Tax year 2023", "Notice date Oct. 14, 2025", f"Social Security number {ssn}",
+        "AUR control number 87139-0114", "To contact us Phone 1-800-829-0922", "Page 1 of 2", "",
+        name, "123 MAIN ST", "ANYTOWN OH 44101-1234", "", "Changes to your 2023 Form 1040",
+        "Proposed amount due: $1,234.56",
+    ]  # fmt: skip
+    return lines + ([due] if due else ["Respond within 30 days of the date of this notice."])
+
+
+def write_pdf(path: Path, pages: list[list[str]]) -> Path:
+    canvas = Canvas(str(path), pagesize=letter)
+    for lines in pages:
+        y = 740
+        for line in lines:
+            canvas.drawString(60, y, line)
+            y -= 15
+        canvas.showPage()
+    canvas.save()
+    return path
+
+
+def scanned_copy(source: Path, target: Path, dpi: int = 200) -> Path:
+    """An image-only copy of ``source``: what a mailroom scanner produces."""
+    with pymupdf.open(source) as original, pymupdf.open() as scanned:
+        for page in original:
+            pixmap = page.get_pixmap(dpi=dpi, colorspace=pymupdf.csGRAY)
+            new_page = scanned.new_page(width=page.rect.width, height=page.rect.height)
+            new_page.insert_image(new_page.rect, pixmap=pixmap)
+        scanned.save(target)
+    return target
+
+
+@pytest.fixture
+def typed(tmp_path) -> Path:
+    return write_pdf(tmp_path / "typed.pdf", [page_one(), ["Page 2 of 2", "Information reported to the IRS " * 3]])
+
+
+def test_text_layer_notice_gives_every_field_with_provenance(typed):
+    notice = extract_notice(typed)
+    assert notice.letter_type is LetterType.CP2000 and notice.tax_year == 2023
+    assert (notice.notice_date, notice.response_due_date) == (date(2025, 10, 14), date(2025, 11, 13))
+    assert not notice.response_due_derived
+    assert (notice.taxpayer_first_name, notice.taxpayer_last_name) == ("JOHN", "SMITH")
+    assert (notice.spouse_first_name, notice.spouse_last_name) == ("MARY", "SMITH")
+    assert (notice.ssn_last4, notice.aur_control_number) == ("4321", "87139-0114")
+    assert notice.amount_due == Decimal("1234.56") and notice.page_count == 2 and notice.ocr_pages == 0
+    assert {p.source for p in notice.fields.values()} == {FieldSource.TEXT_LAYER}
+    assert all(0.9 <= p.confidence <= 1.0 for p in notice.fields.values())
+
+
+def test_missing_due_date_is_derived_from_the_letter_window_and_flagged(tmp_path):
+    notice = extract_notice(write_pdf(tmp_path / "n.pdf", [page_one(due=None)]))
+    assert notice.response_due_date == date(2025, 11, 13) and notice.response_due_derived
+    assert notice.fields["response_due_date"].source is FieldSource.DERIVED
+    assert notice.confidence("response_due_date") < notice.confidence("notice_date")
+
+
+def test_file_name_hints_fill_only_what_the_document_lacks(tmp_path):
+    lines = [line for line in page_one() if not line.startswith(("Notice date", "JOHN"))]
+    path = write_pdf(tmp_path / "x.pdf", [lines])
+    notice = extract_notice(path, file_name="CP2000 DTD 10.14.2025_SMITH - 0012.pdf")
+    assert notice.notice_date == date(2025, 10, 14) and notice.taxpayer_last_name == "SMITH"
+    assert notice.fields["notice_date"].source is FieldSource.FILE_NAME
+    assert notice.confidence("notice_date") < 0.7 and notice.fields["tax_year"].source is FieldSource.TEXT_LAYER
+
+
+def test_scanned_page_is_read_by_ocr(typed, tmp_path):
+    notice = extract_notice(scanned_copy(typed, tmp_path / "scan.pdf"), limits=ExtractionLimits(ocr_max_pages=1))
+    assert notice.ocr_pages == 1 and notice.fields["ssn_last4"].source is FieldSource.OCR
+    assert (notice.letter_type, notice.tax_year, notice.ssn_last4) == (LetterType.CP2000, 2023, "4321")
+    assert (notice.taxpayer_last_name, notice.aur_control_number) == ("SMITH", "87139-0114")
+    assert notice.amount_due == Decimal("1234.56")
+
+
+# ---- bad files: the specific reason, fast, as a PermanentError ------------------------------------------------
+
+
+def _encrypted(typed: Path, target: Path) -> Path:
+    writer = PdfWriter(clone_from=typed)
+    writer.encrypt(user_password="unknown-to-us", algorithm="AES-256")
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    target.write_bytes(buffer.getvalue())
+    return target
+
+
+def _bad_file(kind: str, typed: Path, tmp_path: Path) -> Path:
+    target = tmp_path / f"{kind}.pdf"
+    if kind == "empty":
+        target.write_bytes(b"")
+    elif kind == "not_pdf":
+        target.write_bytes(b"\xff\xd8\xff\xe0 a JPEG photo of a letter" * 20)
+    elif kind == "truncated":
+        target.write_bytes(typed.read_bytes()[: typed.stat().st_size // 2])
+    elif kind == "garbage_after_header":
+        target.write_bytes(b"%PDF-1.7\n" + bytes(range(256)) * 40 + b"\n%%EOF\n")
+    elif kind == "encrypted":
+        _encrypted(typed, target)
+    elif kind == "image_without_text":
+        canvas = Canvas(str(target), pagesize=letter)
+        canvas.rect(100, 100, 50, 50, fill=1)
+        canvas.save()
+    return target
+
+
+@pytest.mark.parametrize(
+    "kind, failure",
+    [
+        ("empty", ExtractionFailure.EMPTY),
+        ("not_pdf", ExtractionFailure.NOT_PDF),
+        ("truncated", ExtractionFailure.CORRUPT),
+        ("garbage_after_header", ExtractionFailure.CORRUPT),
+        ("encrypted", ExtractionFailure.ENCRYPTED),
+        ("image_without_text", ExtractionFailure.NO_TEXT),
+    ],
+)
+def test_bad_files_get_their_specific_reason(kind, failure, typed, tmp_path):
+    started = time.monotonic()
+    with pytest.raises(ExtractionError) as caught:
+        extract_notice(_bad_file(kind, typed, tmp_path))
+    assert caught.value.failure is failure and caught.value.reason == failure.value
+    assert isinstance(caught.value, PermanentError) and caught.value.error_class is ErrorClass.PERMANENT
+    assert time.monotonic() - started < 5
+
+
+def test_page_and_size_limits(typed, tmp_path):
+    many = write_pdf(tmp_path / "many.pdf", [["case file page"]] * 12)
+    with pytest.raises(ExtractionError) as pages:
+        extract_notice(many, limits=ExtractionLimits(max_pages=10))
+    assert pages.value.failure is ExtractionFailure.TOO_MANY_PAGES and "12 pages" in str(pages.value)
+    with pytest.raises(ExtractionError) as size:
+        extract_notice(typed, limits=ExtractionLimits(max_bytes=1000))
+    assert size.value.failure is ExtractionFailure.TOO_LARGE
+
+
+def test_time_budget_bounds_ocr(typed, tmp_path):
+    scan = scanned_copy(typed, tmp_path / "scan.pdf")
+    started = time.monotonic()
+    with pytest.raises(ExtractionError) as caught:
+        extract_notice(scan, limits=ExtractionLimits(time_budget_seconds=0.2))
+    assert caught.value.failure is ExtractionFailure.TIMEOUT
+    assert time.monotonic() - started < 2.0
+
+
+def test_isolated_extraction_gives_the_same_answers(typed, tmp_path):
+    limits = ExtractionLimits(isolate=True)
+    assert extract_notice(typed, limits=limits) == extract_notice(typed)
+    with pytest.raises(ExtractionError) as caught:
+        extract_notice(_bad_file("encrypted", typed, tmp_path), limits=limits)
+    assert caught.value.failure is ExtractionFailure.ENCRYPTED
+
+
+def test_isolated_extraction_is_killed_at_the_hard_bound(typed, tmp_path):
+    # The child cannot even finish importing in 0.05 s + 0.2 s grace: it is killed, whatever it was doing.
+    limits = ExtractionLimits(isolate=True, time_budget_seconds=0.05, isolation_grace_seconds=0.2)
+    started = time.monotonic()
+    with pytest.raises(ExtractionError) as caught:
+        extract_notice(typed, limits=limits)
+    assert caught.value.failure is ExtractionFailure.TIMEOUT and time.monotonic() - started < 1.5
+
+
+# ---- the full SSN never leaves extraction -----------------------------------------------------------------------
+
+
+def _assert_no_ssn(text: str) -> None:
+    for form in SSN_DIGIT_FORMS:
+        assert form not in text
+
+
+def test_full_ssn_never_appears_in_notice_repr_logs_or_errors(typed, tmp_path, caplog):
+    caplog.set_level(logging.DEBUG)
+    notice = extract_notice(typed, file_name=f"CP2000 {FULL_SSN} SMITH.pdf")
+    for rendering in (repr(notice), str(notice), notice.model_dump_json(), repr(notice.model_dump())):
+        _assert_no_ssn(rendering)
+    errors = []
+    for limits, path in (
+        (ExtractionLimits(time_budget_seconds=0.2), scanned_copy(typed, tmp_path / "scan.pdf")),
+        (ExtractionLimits(max_pages=0), typed),
+        (ExtractionLimits(), _bad_file("truncated", typed, tmp_path)),
+    ):
+        with pytest.raises(ExtractionError) as caught:
+            extract_notice(path, file_name=f"{FULL_SSN}.pdf", limits=limits)
+        errors.append(caught.value)
+    for error in errors:
+        _assert_no_ssn(f"{error!s} {error!r} {error.args!r} {error.reason} {error.__cause__!r}")
+    _assert_no_ssn("\n".join(record.getMessage() for record in caplog.records))
