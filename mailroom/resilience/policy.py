@@ -72,6 +72,16 @@ class _Call:
 
 
 class ResiliencePolicy:
+    """How calls to one named service are retried, paced and guarded. Cheap to call, safe to share between threads.
+
+    ``service`` names the shared limiter/breaker/budget/metrics. ``calls_per_second``/``burst`` configure the
+    service's token bucket (slowest policy wins). ``jitter`` ∈ [0, 1]: waits fall in [base·(1−jitter), base].
+    ``deadline``: seconds for the whole call, retries included. ``retryable_exceptions``/``retryable_status_codes``:
+    see ``taxonomy.apply_overrides``. ``use_breaker``/``use_budget``/``adaptive``: opt out of the circuit breaker,
+    the retry budget, or slowing the shared limiter on throttles. ``clock``/``sleep``/``random``: injection for tests
+    (default: the registry's clock and its ``sleep``). ``on_retry``: a retry hook for this policy only.
+    """
+
     def __init__(
         self,
         service: str,
