@@ -27,7 +27,7 @@ def _all_forms(a: str, g: str, s: str) -> list[str]:
     return [f"{a}-{g}-{s}", f"{a} {g} {s}", f"{a}.{g}.{s}", f"{a}{g}{s}"]
 
 
-@settings(max_examples=300)
+@settings(max_examples=300, deadline=None)  # a loaded 2-core box must not turn slowness into failures
 @given(a=areas, g=groups, s=serials, form=ssn_forms, before=filler, after=filler)
 @example(a=123, g=45, s=6789, form="{a}-{g}-{s}", before="", after="")
 def test_no_generated_ssn_survives_in_any_form_and_the_last_4_stay(a, g, s, form, before, after):
@@ -39,6 +39,7 @@ def test_no_generated_ssn_survives_in_any_form_and_the_last_4_stay(a, g, s, form
     assert f"***-**-{s_}" in out
 
 
+@settings(deadline=None)
 @given(a=st.integers(900, 999), g=st.sampled_from([*range(50, 66), *range(70, 89), 90, 91, 92, *range(94, 100)]), s=serials)
 def test_bare_itins_are_masked_even_without_a_label(a, g, s):
     itin = f"{a}{g:02d}{s:04d}"
@@ -52,13 +53,14 @@ aur = st.builds(lambda a, b: f"{a:05d}-{b:04d}", st.integers(0, 99999), st.integ
 safe_token = st.one_of(date_text, money, aur, st.sampled_from(["CP2000", "Tax Year 2023", "IRS", "notice", "amount due", "page 3 of 7"]))
 
 
-@settings(max_examples=300)
+@settings(max_examples=300, deadline=None)  # a loaded 2-core box must not turn slowness into failures
 @given(tokens=st.lists(safe_token, min_size=1, max_size=8))
 def test_dates_money_and_aur_control_numbers_are_not_mangled(tokens):
     text = " | ".join(tokens)
     assert scrub(text) == text
 
 
+@settings(deadline=None)
 @given(st.text(max_size=200))
 def test_scrub_is_idempotent(text):
     once = scrub(text)

@@ -12,7 +12,7 @@ import pytest
 import requests
 import urllib3
 from googleapiclient.errors import HttpError
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mailroom.errors import AmbiguousOutcomeError, CircuitOpenError, ErrorClass, ThrottledError
@@ -183,6 +183,7 @@ def test_google_reason_handles_odd_bodies():
 _FOREIGN = st.sampled_from([Exception, RuntimeError, OSError, KeyError, ValueError, requests.RequestException, HttpError])
 
 
+@settings(deadline=None)  # a loaded 2-core box must not turn slowness into failures
 @given(
     status=st.sampled_from([400, 401, 404]) | st.just(403),
     reason=st.sampled_from([None, "badRequest", "authError", "notFound", "insufficientFilePermissions", "forbidden"]),
@@ -200,6 +201,7 @@ def test_no_override_makes_a_broken_request_retryable(status, reason, extra_type
         assert not overridden.retryable
 
 
+@settings(deadline=None)
 @given(
     exc=st.sampled_from([requests.exceptions.ReadTimeout(), ConnectionResetError(), requests_error(502), http.client.IncompleteRead(b"")]),
     extra_statuses=st.sets(st.integers(100, 599), max_size=8),
