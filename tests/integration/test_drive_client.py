@@ -212,7 +212,7 @@ def test_storage_quota_exceeded_is_permanent(tmp_path):
 
 @pytest.mark.parametrize("throttle_status", [403, 429])
 def test_server_quota_is_classified_throttled(throttle_status):
-    with DriveEmulator(rate_limit=RateLimitConfig(requests_per_second=2, burst=2), throttle_status=throttle_status) as limited:
+    with DriveEmulator(rate_limit=RateLimitConfig(requests_per_second=0.5, burst=2), throttle_status=throttle_status) as limited:
         client = make_client(build_drive_service(limited.service_account_info(), api_endpoint=limited.url, timeout=10),
                              max_retries=0)
         folder = limited.create_folder("q")

@@ -331,7 +331,7 @@ def test_assertion_signed_by_another_key_is_refused_by_the_token_endpoint(drive)
 
 @pytest.mark.parametrize(("throttle_status", "reason"), [(403, "userRateLimitExceeded"), (429, "rateLimitExceeded")])
 def test_server_side_quota_answers_throttle_errors(throttle_status, reason):
-    with DriveEmulator(rate_limit=RateLimitConfig(requests_per_second=5, burst=5),
+    with DriveEmulator(rate_limit=RateLimitConfig(requests_per_second=0.5, burst=5),
                        throttle_status=throttle_status) as limited:
         service = build_drive_service(limited.service_account_info(), api_endpoint=limited.url, timeout=10)
         outcomes = []
