@@ -266,3 +266,34 @@ def test_outage_opens_the_circuit_and_later_calls_do_not_reach_the_server(server
     clock.advance(30.0)
     assert policy().call(get, session, url, operation="get_case")["ok"]  # the probe finds the service back
     assert len(server.hits["/cases"]) == 5
+
+
+def discovery_document(root_url: str) -> dict:
+    """The smallest Drive-like discovery document: files.get and files.create, rooted at our fault server."""
+    return {
+        "kind": "discovery#restDescription", "discoveryVersion": "v1", "id": "drive:v3", "name": "drive", "version": "v3",
+        "rootUrl": root_url + "/", "servicePath": "drive/v3/", "batchPath": "batch/drive/v3", "protocol": "rest",
+        "resources": {"files": {"methods": {
+            "get": {"id": "drive.files.get", "path": "files/{fileId}", "httpMethod": "GET",
+                    "parameters": {"fileId": {"type": "string", "required": True, "location": "path"}},
+                    "parameterOrder": ["fileId"], "response": {"$ref": "File"}},
+            "create": {"id": "drive.files.create", "path": "files", "httpMethod": "POST", "request": {"$ref": "File"},
+                       "response": {"$ref": "File"}},
+        }}},
+        "schemas": {"File": {"id": "File", "type": "object", "properties": {"name": {"type": "string"}}}},
+    }
+
+
+def test_google_resource_built_from_a_static_discovery_document(server, clock):
+    from googleapiclient.discovery import build_from_document
+
+    drive = build_from_document(discovery_document(server.url), http=httplib2.Http(timeout=READ_TIMEOUT))
+    server.script("/drive/v3/files/abc", ("status", 403, {}, google_body(403, "userRateLimitExceeded")), ("reset",))
+    result = policy("drive").call(drive.files().get(fileId="abc").execute, num_retries=0, operation="files.get")
+    assert result["ok"] and len(server.hits["/drive/v3/files/abc"]) == 3
+
+    server.script("/drive/v3/files", ("hang",))
+    with pytest.raises(AmbiguousOutcomeError):
+        policy("drive").call(drive.files().create(body={"name": "x.pdf"}).execute, num_retries=0,
+                             operation="files.create", idempotent=False)
+    assert server.hits["/drive/v3/files"] == ["POST"]

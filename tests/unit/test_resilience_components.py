@@ -300,3 +300,25 @@ def test_policy_with_adaptive_off_leaves_the_shared_limiter_alone(clock):
 
     ResiliencePolicy("drive", calls_per_second=8.0, adaptive=False, jitter=0.0).call(call, operation="files.list")
     assert get_service("drive").limiter.current_rate() == 8.0
+
+
+def test_exactly_one_of_16_threads_gets_the_half_open_probe(clock):
+    breaker = CircuitBreaker(failure_threshold=1, cooldown=5.0, clock=clock)
+    breaker.record_failure()
+    clock.advance(5.0)
+    allowed: list[bool] = []
+    lock = threading.Lock()
+    start = threading.Barrier(16)
+
+    def worker():
+        start.wait()
+        verdict = breaker.allow()
+        with lock:
+            allowed.append(verdict)
+
+    threads = [threading.Thread(target=worker) for _ in range(16)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert allowed.count(True) == 1 and len(allowed) == 16
