@@ -31,7 +31,8 @@ INACTIVE_STATUSES = ("Closed", "Resolved", "Withdrawn")
 
 # scenario -> (weight, expected outcome, reason)
 SCENARIOS: dict[str, tuple[float, Outcome, Reason]] = {
-    "plain": (0.47, Outcome.MATCHED, Reason.MATCHED),
+    "plain": (0.45, Outcome.MATCHED, Reason.MATCHED),
+    "spouse_primary": (0.02, Outcome.MATCHED, Reason.MATCHED),  # joint notice; the CRM files it under the spouse
     "nickname": (0.07, Outcome.MATCHED, Reason.MATCHED),
     "typo": (0.05, Outcome.MATCHED, Reason.MATCHED),
     "suffix": (0.05, Outcome.MATCHED, Reason.MATCHED),
@@ -171,7 +172,8 @@ class CaseBookBuilder:
         elif scenario == "apostrophe":
             last = self.rng.choice(APOSTROPHE_LAST_NAMES)
         spouse = None
-        joint = scenario not in ("same_last4_other_person", "insufficient_data") and self.rng.random() < 0.3
+        joint = scenario == "spouse_primary" or (
+            scenario not in ("same_last4_other_person", "insufficient_data") and self.rng.random() < 0.3)
         spouse_last = None
         if joint:
             spouse_last = last if self.rng.random() < 0.8 else self.fake.last_name()
@@ -200,6 +202,9 @@ class CaseBookBuilder:
             self._case(taxpayer, spouse=spouse, trouble="ambiguous_pair")
             self._case(taxpayer, first=twin_first, spouse=spouse, trouble="ambiguous_pair")
             return None
+        if scenario == "spouse_primary":  # the notice's taxpayer is the case's spouse: found by the spouse's last 4
+            assert spouse is not None
+            return self._case(spouse, spouse=taxpayer, trouble="spouse_primary").case_id
         if scenario == "closed_and_open":
             old_ssn = taxpayer.ssn  # the closed case is an older engagement of the same taxpayer
             self._case(taxpayer, ssn=old_ssn, spouse=spouse, active=False, trouble="closed_sibling")

@@ -83,7 +83,8 @@ def test_the_mix_has_every_letter_type_date_form_and_trouble(typed_corpus: Corpu
     reasons = {f.expected_reason for f in typed_corpus.files}
     assert {r.value for r in Reason} <= reasons
     troubles = ",".join(f.trouble or "" for f in typed_corpus.files)
-    for trouble in ("nickname", "typo", "suffix", "hyphenated", "closed_and_open", "nasty_name", "joint"):
+    for trouble in ("nickname", "typo", "suffix", "hyphenated", "closed_and_open", "nasty_name", "joint",
+                    "spouse_primary", "same_last4_other_person", "apostrophe"):
         assert trouble in troubles
     names = [f.drive_name for f in typed_corpus.files]
     assert any(re.fullmatch(r"CP\w+ DTD \d\d\.\d\d\.\d{4}_.+ - \d{4}\.pdf", n) for n in names)
