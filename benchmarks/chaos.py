@@ -1,0 +1,256 @@
+"""Chaos benchmark: exactly-once filing under faults, lost responses, kill -9 and a Logiqs outage.
+
+    python benchmarks/chaos.py                      # full sizes: 1,000 notices x 10/20/30 % faults + 5 % ambiguous,
+                                                    # 500-notice crash-resume with 5 kills, 500 notices + 2-min outage
+    python benchmarks/chaos.py --scenario chaos --notices 200 --rates 0.1
+
+The sandbox (Drive + Logiqs emulators) always lives in *this* process; the flow runs either here (chaos, outage) or
+in a child process that is killed with SIGKILL (crash-resume), pointed at the sandbox through Prefect blocks on a
+real `prefect server`. The evidence is read from the sandbox, never from the flow: Logiqs documents/tasks counted by
+the notice marker in their comments, Drive folder contents, the emulators' request counters.
+
+Last line of each scenario: ratios, e.g. ``ratio_to_floor=1.31 amplification=1.22 duplicates=0 lost=0``. The floor
+is the fault-free baseline's Logiqs requests divided by the Logiqs rate limit (10 req/s): no run can be faster.
+The tests in tests/flow/test_chaos_small.py, test_crash_resume.py and test_outage.py call the same functions at
+small N.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+MARKER = re.compile(r"mailroom:([A-Za-z0-9_-]+):([0-9a-f]{12})")
+LOGIQS_RATE = 10.0  # the sandbox default (docs/logiqs-api.md)
+# Short waits: the benchmark measures filing under faults, not how long we are willing to sleep.
+FAST_SETTINGS: dict[str, Any] = dict(
+    call_max_retries=3, call_initial_delay=0.1, call_max_delay=2.0, task_retries=6, task_retry_delay_seconds=0.5,
+    concurrency=4,
+)
+
+
+class Verdict(BaseModel):
+    """What the sandbox says happened, whatever the flow believes."""
+
+    in_scope: int
+    matched: int  # files in the MATCHED folder
+    unmatched: int
+    lost: int  # in-scope files in neither output folder
+    wrong_folder: int  # in an output folder other than the manifest expects
+    duplicate_documents: int  # extra documents carrying one notice's marker
+    duplicate_tasks: int
+    missing_effects: int  # MATCHED files without exactly one marked document and task
+    effects_outside_matched: int  # marked documents/tasks of notices not in MATCHED
+    emulator_duplicates: int  # the emulator's own counter (same case + file name / subject + due)
+
+    @property
+    def duplicates(self) -> int:
+        return self.duplicate_documents + self.duplicate_tasks
+
+    @property
+    def exactly_once(self) -> bool:
+        return (self.duplicates == 0 and self.lost == 0 and self.missing_effects == 0
+                and self.effects_outside_matched == 0 and self.emulator_duplicates == 0)
+
+
+def verify(sandbox: Any) -> Verdict:
+    """Compare the sandbox's final state with the corpus manifest (Drive folders) and count effects by marker."""
+    ids = dict(sandbox.file_ids)
+    in_scope = sandbox.corpus.in_scope()
+    folders = sandbox.folders
+    matched = {f.id for f in sandbox.drive.files_in(folders.matched)}
+    unmatched = {f.id for f in sandbox.drive.files_in(folders.unmatched)}
+    store = sandbox.logiqs.store
+    documents = Counter(m.group(1) for d in store.documents if (m := MARKER.search(d.comment or "")))
+    tasks = Counter(m.group(1) for t in store.tasks if (m := MARKER.search(t.comments or "")))
+    lost = wrong = missing = 0
+    for file in in_scope:
+        drive_id = ids[file.key]
+        where = "MATCHED" if drive_id in matched else "UNMATCHED" if drive_id in unmatched else None
+        lost += where is None
+        wrong += where is not None and where != file.expected_outcome.value
+        missing += drive_id in matched and (documents[drive_id] != 1 or tasks[drive_id] != 1)
+    outside = sum(1 for drive_id in set(documents) | set(tasks) if drive_id not in matched)
+    return Verdict(
+        in_scope=len(in_scope), matched=len(matched), unmatched=len(unmatched), lost=lost, wrong_folder=wrong,
+        duplicate_documents=sum(n - 1 for n in documents.values() if n > 1),
+        duplicate_tasks=sum(n - 1 for n in tasks.values() if n > 1),
+        missing_effects=missing, effects_outside_matched=outside,
+        emulator_duplicates=sandbox.logiqs.stats()["duplicates"]["total"],
+    )
+
+
+def requests_seen(sandbox: Any) -> dict[str, int]:
+    stats = sandbox.stats()
+    return {service: int(stats[service]["requests"]) for service in ("drive", "logiqs")}
+
+
+# -- running the flow ------------------------------------------------------------------------------------------
+
+
+def save_blocks(sandbox: Any, name: str, workdir: Path, **settings: Any) -> Path:
+    """Point blocks called ``name`` at the sandbox; returns the ledger's state dir (shared by every rerun)."""
+    from blocks.register import SandboxProfile, save_sandbox_blocks
+
+    state_dir = workdir / "state"
+    values = {**FAST_SETTINGS, **settings}
+    save_sandbox_blocks(SandboxProfile.of(sandbox), name=name, state_dir=str(state_dir),
+                        report_dir=str(workdir / "reports"), **values)
+    return state_dir
+
+
+def run_flow_here(blocks: str, **parameters: Any) -> Any:
+    """One flow run in this process (PREFECT_API_URL must point at a started server); returns its final state."""
+    from flows.daily import daily_mailroom
+    from flows.local_server import flush_run_records
+
+    state = daily_mailroom(blocks=blocks, return_state=True, **parameters)
+    flush_run_records()
+    return state
+
+
+class ChildRun(BaseModel):
+    returncode: int | None
+    killed: bool
+    seconds: float
+
+
+def run_flow_child(
+    blocks: str, api_url: str, workdir: Path, *, kill_when: Callable[[], bool] | None = None, timeout: float = 900.0
+) -> ChildRun:
+    """``python flows/daily.py --blocks NAME`` in a child process; SIGKILL it as soon as ``kill_when()`` is true."""
+    env = {**os.environ, "PREFECT_API_URL": api_url, "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+           "TMPDIR": str(workdir)}  # a killed run cannot clean its private temp dir: keep it under ours
+    log = (workdir / "flow-child.log").open("ab")
+    started = time.monotonic()
+    child = subprocess.Popen([sys.executable, str(ROOT / "flows" / "daily.py"), "--blocks", blocks],
+                             cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    killed = False
+    try:
+        while child.poll() is None:
+            if time.monotonic() - started > timeout:
+                raise TimeoutError(f"flow child did not finish within {timeout:.0f}s")
+            if kill_when is not None and kill_when():
+                os.kill(child.pid, signal.SIGKILL)
+                killed = True
+                break
+            time.sleep(0.02)
+        child.wait(timeout=60)
+    finally:
+        if child.poll() is None:  # our own child only, by pid
+            os.kill(child.pid, signal.SIGKILL)
+            child.wait(timeout=60)
+        log.close()
+    return ChildRun(returncode=child.returncode, killed=killed, seconds=time.monotonic() - started)
+
+
+# -- scenarios -------------------------------------------------------------------------------------------------
+
+
+def crash_resume(sandbox: Any, api_url: str, workdir: Path, *, kills: int, seed: int = 5,
+                 say: Callable[[str], None] = print) -> tuple[Verdict, list[ChildRun]]:
+    """Kill the flow child at ``kills`` random points (by Logiqs requests seen), rerun after each, then finish."""
+    rng = random.Random(seed)
+    blocks = "chaos-crash"
+    save_blocks(sandbox, blocks, workdir)
+    runs: list[ChildRun] = []
+    expected_per_run = 4 * len(sandbox.corpus.in_scope())  # rough Logiqs requests of a whole run
+    for n in range(kills):
+        start = requests_seen(sandbox)["logiqs"]
+        # Spread kills over the run; the first request is check_access, so at least a few in.
+        target = start + rng.randint(3, max(4, expected_per_run // (kills - n + 1)))
+        run = run_flow_child(blocks, api_url, workdir, kill_when=lambda: requests_seen(sandbox)["logiqs"] >= target)
+        runs.append(run)
+        say(f"  run {n + 1}: {'killed' if run.killed else f'ended rc={run.returncode}'} after {run.seconds:.1f}s "
+            f"at logiqs request {requests_seen(sandbox)['logiqs']}")
+    for _ in range(3):  # the finishing run; a second one only if the first left FAILED notices behind
+        run = run_flow_child(blocks, api_url, workdir)
+        runs.append(run)
+        say(f"  final run: rc={run.returncode} after {run.seconds:.1f}s")
+        if run.returncode == 0:
+            break
+    return verify(sandbox), runs
+
+
+def outage_run(sandbox: Any, blocks: str, *, outage_seconds: float, cooldown: float, after_tasks: int,
+               say: Callable[[str], None] = print) -> dict[str, Any]:
+    """Run the flow here; when ``after_tasks`` tasks exist in Logiqs, take Logiqs down for ``outage_seconds``.
+
+    Returns the run state, the timeline of outage hits (requests that reached the down server) and the window.
+    """
+    hits: list[tuple[float, int]] = []
+    window: dict[str, float] = {}
+    stop = threading.Event()
+
+    def watch() -> None:
+        while not stop.is_set():
+            stats = sandbox.logiqs.stats()
+            if "start" not in window and stats["tasks_total"] >= after_tasks:
+                sandbox.outage("logiqs", outage_seconds)
+                window["start"] = time.monotonic()
+                window["end"] = window["start"] + outage_seconds
+                say(f"  outage: Logiqs down for {outage_seconds:.0f}s after {stats['tasks_total']} tasks")
+            hits.append((time.monotonic(), int(stats["faults"].get("outage", 0))))
+            stop.wait(0.05)
+
+    watcher = threading.Thread(target=watch, name="outage-watch", daemon=True)
+    watcher.start()
+    started = time.monotonic()
+    try:
+        state = run_flow_here(blocks)
+    finally:
+        stop.set()
+        watcher.join(timeout=10)
+    return dict(state=state, hits=hits, window=window, seconds=time.monotonic() - started, cooldown=cooldown)
+
+
+def probes_per_cooldown(hits: list[tuple[float, int]], window: dict[str, float], cooldown: float,
+                        opened_after: int) -> list[int]:
+    """Outage hits per cooldown-long slot, from the moment ``opened_after`` hits had been seen (the breaker open)."""
+    if not window:
+        return []
+    opened = next((t for t, n in hits if n >= opened_after), None)
+    if opened is None:
+        return []
+    base = next(n for t, n in hits if t >= opened)
+    slots: list[int] = []
+    t0, last = opened, base
+    while t0 < window["end"]:
+        upto = [n for t, n in hits if t <= min(t0 + cooldown, window["end"] + 0.5)]
+        now = upto[-1] if upto else last
+        slots.append(now - last)
+        last, t0 = now, t0 + cooldown
+    return slots
+
+
+def chaos_line(verdict: Verdict, wall: float, floor: float, calls: int, baseline_calls: int) -> str:
+    return (f"ratio_to_floor={wall / floor:.2f} amplification={calls / baseline_calls:.2f} "
+            f"duplicates={verdict.duplicates} lost={verdict.lost} wrong_folder={verdict.wrong_folder} "
+            f"missing_effects={verdict.missing_effects}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    from benchmarks.chaos_cli import main as cli_main
+
+    return cli_main(argv)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
