@@ -99,9 +99,10 @@ class CaseBookBuilder:
 
     # ---- identities -------------------------------------------------------------------------------------------
     def _ssn(self) -> str:
-        """A synthetic taxpayer id: mostly ITIN-shaped (9xx-7x-xxxx), some SSN-shaped. Never a real person's."""
+        """A synthetic taxpayer id: 3 in 4 ITIN-shaped (9xx, group 70-99 as ITINs use), the rest SSN-shaped but never
+        with area 000/666/9xx, group 00 or serial 0000. Random, generated here: no real person's number on purpose."""
         while True:
-            if self.rng.random() < 0.6:
+            if self.rng.random() < 0.75:
                 value = f"9{self.rng.randrange(100):02d}-{self.rng.choice([70, 71, 72, 73, 78, 80, 88, 90, 94, 99])}"
             else:
                 area = self.rng.choice([self.rng.randrange(1, 666), self.rng.randrange(667, 900)])
