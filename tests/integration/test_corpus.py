@@ -197,3 +197,12 @@ def test_cached_corpus_is_generated_once_per_options(tmp_path: Path) -> None:
     other = cached_corpus(tmp_path, notices=3, seed=3, scanned_fraction=0.0, include_bad_files=False)
     assert other.root != first.root and other.cases != first.cases
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted({first.root.name, other.root.name})  # no leftovers
+
+
+def test_cli_corpus_command_writes_a_loadable_manifest(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from mailroom.sandbox.__main__ import main
+
+    assert main(["corpus", str(tmp_path), "--notices", "3", "--scanned-fraction", "0", "--no-bad-files"]) == 0
+    corpus = Corpus.load(tmp_path)
+    assert len(corpus.files) == 3 and not corpus.of_kind(FileKind.BAD)
+    assert "3 files" in capsys.readouterr().out

@@ -10,6 +10,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections import Counter
 from pathlib import Path
@@ -136,3 +137,17 @@ def test_cli_up_seeds_writes_the_profile_and_stops_on_ctrl_c(tmp_path: Path) -> 
     assert "python -m blocks.register --sandbox-profile" in output and "sandbox stopped" in output
     assert data["logiqs_secret"] not in output
     assert not _port_open(data["drive_url"]) and not _port_open(data["logiqs_url"])
+
+
+def test_a_failed_start_leaves_no_server_running(corpus_cache, tmp_path: Path) -> None:
+    broken = corpus_cache().model_copy()
+    broken.root = tmp_path / "missing"  # every corpus file is missing: seeding Drive fails after both servers started
+    threads_before = threading.active_count()
+    sandbox = Sandbox(corpus=broken)
+    with pytest.raises(FileNotFoundError):
+        sandbox.start()
+    assert sandbox.drive is None and sandbox.logiqs is None
+    deadline = time.monotonic() + 5
+    while threading.active_count() > threads_before and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert threading.active_count() <= threads_before
