@@ -13,6 +13,7 @@ Every sandbox a factory started is stopped, whatever the test did.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -32,7 +33,7 @@ def corpus_cache(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., Corp
     cache: dict[tuple[Any, ...], Corpus] = {}
 
     def get(notices: int = DEFAULT_NOTICES, seed: int = 7, **options: Any) -> Corpus:
-        key = (notices, seed, tuple(sorted(options.items())))
+        key = (notices, seed, json.dumps(options, sort_keys=True))
         if key not in cache:
             out_dir = tmp_path_factory.mktemp(f"corpus-{notices}-{seed}")
             cache[key] = generate_corpus(out_dir, notices=notices, seed=seed, **options)
@@ -42,7 +43,7 @@ def corpus_cache(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., Corp
 
 
 def _factory(corpus_cache: Callable[..., Corpus], started: list[Sandbox]) -> SandboxFactory:
-    corpus_keys = ("scanned_fraction", "include_bad_files", "ambiguous_rate", "filler_cases")
+    corpus_keys = ("scanned_fraction", "include_bad_files", "scenario_rates", "filler_cases")
 
     def make(notices: int = DEFAULT_NOTICES, fault_rate: float = 0.0, seed: int = 7, **kwargs: Any) -> Sandbox:
         options = {k: kwargs.pop(k) for k in corpus_keys if k in kwargs}

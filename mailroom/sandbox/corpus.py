@@ -168,12 +168,14 @@ def generate_corpus(
     scanned_fraction: float = 0.2,
     include_bad_files: bool = True,
     ambiguous_rate: float | None = None,
+    scenario_rates: dict[str, float] | None = None,
     filler_cases: int | None = None,
 ) -> Corpus:
     """Generate ``notices`` notice files (+ the bad files), the case book and ``out_dir/manifest.json``.
 
     ``ambiguous_rate``: share of notices whose taxpayer has two open cases with the same last name and last 4
-    (None keeps the default mix, about 4 %). ``filler_cases``: extra cases no notice is about (default
+    (None keeps the default mix, about 4 %). ``scenario_rates`` fixes the share of any case-book scenario
+    (corpus_cases.SCENARIOS, e.g. ``{"spouse_primary": 0.03, "no_case": 0.2}``). ``filler_cases``: extra cases no notice is about (default
     ``notices // 2``). Nasty Drive names (quotes, unicode, ``../``) come with ``include_bad_files``.
     """
     started = time.perf_counter()
@@ -182,7 +184,10 @@ def generate_corpus(
     rng = random.Random(seed)
     fake = Faker("en_US")
     fake.seed_instance(seed)
-    book = CaseBookBuilder(rng, fake, ambiguous_rate=ambiguous_rate)
+    rates = dict(scenario_rates or {})
+    if ambiguous_rate is not None:
+        rates["ambiguous"] = ambiguous_rate
+    book = CaseBookBuilder(rng, fake, rates=rates)
     folders = _folders()
     notice_folders = [(key, share) for key, _, _, share in FOLDER_TREE if share > 0]
     in_scope_keys = [f.key for f in folders if f.matches() and dict(notice_folders).get(f.key)]

@@ -15,7 +15,7 @@ import pytest
 from pypdf import PdfReader
 
 from mailroom.sandbox.corpus import cached_corpus, generate_corpus
-from mailroom.sandbox.corpus_cases import last_name_tokens
+from mailroom.sandbox.corpus_cases import last_name_tokens, scenario_weights
 from mailroom.sandbox.corpus_models import Corpus, CorpusFile, FileKind, Outcome, Reason
 from mailroom.sandbox.corpus_pdf import format_amount, format_date
 from mailroom.sandbox.corpus_scan import scan_pdf
@@ -25,7 +25,8 @@ SSN_SHAPE = re.compile(r"(?<!\d)\d{3}-\d{2}-\d{4}(?!\d)")
 
 @pytest.fixture(scope="module")
 def typed_corpus(tmp_path_factory: pytest.TempPathFactory) -> Corpus:
-    return generate_corpus(tmp_path_factory.mktemp("typed"), notices=150, seed=11, scanned_fraction=0.0)
+    return generate_corpus(tmp_path_factory.mktemp("typed"), notices=150, seed=11, scanned_fraction=0.0,
+                           scenario_rates={"spouse_primary": 0.03})
 
 
 def _text(path: Path) -> str:
@@ -206,3 +207,14 @@ def test_cli_corpus_command_writes_a_loadable_manifest(tmp_path: Path, capsys: p
     corpus = Corpus.load(tmp_path)
     assert len(corpus.files) == 3 and not corpus.of_kind(FileKind.BAD)
     assert "3 files" in capsys.readouterr().out
+
+
+def test_scenario_rates_fix_shares_and_reject_unknown_scenarios() -> None:
+    weights = scenario_weights({"no_case": 0.5, "spouse_primary": 0.1})
+    assert weights["no_case"] == 0.5 and weights["spouse_primary"] == 0.1
+    assert abs(sum(weights.values()) - 1.0) < 1e-9 and weights["plain"] > 0
+    assert scenario_weights({})["spouse_primary"] == 0.0  # off by default, see SCENARIOS
+    with pytest.raises(ValueError):
+        scenario_weights({"spouse_primry": 0.1})
+    with pytest.raises(ValueError):
+        scenario_weights({"no_case": 0.7, "ambiguous": 0.5})
