@@ -175,8 +175,9 @@ def generate_corpus(
 
     ``ambiguous_rate``: share of notices whose taxpayer has two open cases with the same last name and last 4
     (None keeps the default mix, about 4 %). ``scenario_rates`` fixes the share of any case-book scenario
-    (corpus_cases.SCENARIOS, e.g. ``{"spouse_primary": 0.03, "no_case": 0.2}``). ``filler_cases``: extra cases no notice is about (default
-    ``notices // 2``). Nasty Drive names (quotes, unicode, ``../``) come with ``include_bad_files``.
+    (corpus_cases.SCENARIOS, e.g. ``{"spouse_primary": 0.03, "no_case": 0.2}``). ``filler_cases``: extra cases
+    no notice is about (default ``notices // 2``). Nasty Drive names (quotes, unicode, ``../``) come with
+    ``include_bad_files``. Write into an empty directory: files of an earlier corpus are not removed.
     """
     started = time.perf_counter()
     out_dir = Path(out_dir)
