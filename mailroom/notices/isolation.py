@@ -53,10 +53,13 @@ def _serve_one() -> None:
         answer = {"notice": notice.model_dump(mode="json")}
     except ExtractionError as exc:
         answer = {"failure": exc.failure.value, "message": str(exc)}
-    except MemoryError:
-        answer = {"failure": ExtractionFailure.TOO_LARGE.value, "message": f"extraction exceeded {limits.memory_limit_mb} MB"}
     except Exception as exc:  # noqa: BLE001 - anything else from a PDF library means the file is unreadable
-        answer = {"failure": ExtractionFailure.CORRUPT.value, "message": f"PDF cannot be processed ({type(exc).__name__})"}
+        # MemoryError from Python, FzErrorMemory (or a "malloc" failure) from MuPDF under RLIMIT_AS
+        if isinstance(exc, MemoryError) or "memory" in type(exc).__name__.lower() or "malloc" in str(exc).lower():
+            answer = {"failure": ExtractionFailure.TOO_LARGE.value,
+                      "message": f"reading the PDF needs more than the {limits.memory_limit_mb} MB memory limit"}
+        else:
+            answer = {"failure": ExtractionFailure.CORRUPT.value, "message": f"PDF cannot be processed ({type(exc).__name__})"}
     sys.stdout.write(json.dumps(answer))
 
 

@@ -6,6 +6,7 @@ the remaining time budget. The English model ships with the Debian package: noth
 
 from __future__ import annotations
 
+import math
 import os
 
 import pymupdf
@@ -25,10 +26,9 @@ def tesseract_config(limits: ExtractionLimits) -> str:
 
 def render_page(page: pymupdf.Page, limits: ExtractionLimits) -> Image.Image:
     """The page as a grayscale image, at the configured dpi or lower if the page is absurdly large."""
-    dpi = limits.ocr_dpi
-    width_in, height_in = page.rect.width / 72, page.rect.height / 72
-    while dpi > 72 and width_in * height_in * dpi * dpi > limits.max_page_pixels:
-        dpi = int(dpi * 0.8)
+    square_inches = max(page.rect.width / 72 * page.rect.height / 72, 1e-6)
+    # memory bound: never more than max_page_pixels bytes of grayscale, however large the page claims to be
+    dpi = max(1, min(limits.ocr_dpi, int(math.sqrt(limits.max_page_pixels / square_inches))))
     pixmap = page.get_pixmap(dpi=dpi, colorspace=pymupdf.csGRAY, alpha=False)
     return Image.frombytes("L", (pixmap.width, pixmap.height), pixmap.samples)
 

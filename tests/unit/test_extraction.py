@@ -213,3 +213,24 @@ def test_full_ssn_never_appears_in_notice_repr_logs_or_errors(typed, tmp_path, c
     for error in errors:
         _assert_no_ssn(f"{error!s} {error!r} {error.args!r} {error.reason} {error.__cause__!r}")
     _assert_no_ssn("\n".join(record.getMessage() for record in caplog.records))
+
+
+def test_isolated_extraction_enforces_the_memory_limit(typed, tmp_path):
+    # 1200 dpi with no pixel cap needs ~130 MB per copy of the page image: more than a 300 MB address space allows.
+    limits = ExtractionLimits(isolate=True, memory_limit_mb=300, ocr_dpi=1200, max_page_pixels=10**9)
+    with pytest.raises(ExtractionError) as caught:
+        extract_notice(scanned_copy(typed, tmp_path / "scan.pdf"), limits=limits)
+    assert caught.value.failure is ExtractionFailure.TOO_LARGE and "300 MB" in str(caught.value)
+
+
+def test_rendering_is_capped_in_pixels_for_absurd_page_sizes(tmp_path):
+    from mailroom.notices.ocr import render_page
+
+    path = tmp_path / "poster.pdf"
+    canvas = Canvas(str(path), pagesize=(200 * 72, 200 * 72))  # a 200 x 200 inch page
+    canvas.drawString(100, 100, "x")
+    canvas.save()
+    limits = ExtractionLimits(max_page_pixels=4_000_000)
+    with pymupdf.open(path) as document:
+        image = render_page(document[0], limits)
+    assert image.width * image.height <= limits.max_page_pixels
