@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import statistics
 import threading
 import time
 
@@ -80,7 +81,7 @@ def test_limiter_hands_16_threads_slots_exactly_one_interval_apart(clock):
 
 
 def test_rate_limited_holds_its_rate_with_16_real_threads():
-    """A short real run (≈0.4 s): 16 threads hammer a 100/s function; the observed rate stays within 5 %."""
+    """A short real run (≈0.6 s): 16 threads hammer a 100/s function; the observed rate stays within 5 %."""
     reset_registry()
     stamps: list[float] = []
     lock = threading.Lock()
@@ -91,7 +92,7 @@ def test_rate_limited_holds_its_rate_with_16_real_threads():
             stamps.append(time.monotonic())
 
     def worker():
-        for _ in range(3):
+        for _ in range(4):
             api_call()
 
     threads = [threading.Thread(target=worker) for _ in range(16)]
@@ -100,9 +101,11 @@ def test_rate_limited_holds_its_rate_with_16_real_threads():
     for t in threads:
         t.join()
     stamps.sort()
-    assert len(stamps) == 48
-    rate = (len(stamps) - 1) / (stamps[-1] - stamps[0])
-    assert rate == pytest.approx(100.0, rel=0.05)
+    assert len(stamps) == 64
+    # Rate = 1 / slope of call time against call index: one thread woken late by a busy machine moves one point,
+    # not the whole measurement (as first-to-last would).
+    slope = statistics.linear_regression(range(len(stamps)), stamps).slope
+    assert 1.0 / slope == pytest.approx(100.0, rel=0.05)
     reset_registry()
 
 
