@@ -247,7 +247,9 @@ def _from_requests(exc: requests.exceptions.RequestException, idempotent: bool, 
     if isinstance(exc, requests.exceptions.SSLError):
         if _chain_has(exc, ssl.SSLCertVerificationError):
             return Classification(ErrorClass.PERMANENT, "tls_certificate", label=LABEL_PERMANENT)
-        return Classification(ErrorClass.TRANSIENT, "tls_handshake", label=LABEL_NETWORK)  # handshake precedes the request
+        # Usually a handshake failure (nothing sent), but urllib3 also raises it for a TLS error while reading the
+        # response, so a write cannot be assumed unsent.
+        return _maybe_sent("tls_error", LABEL_NETWORK, idempotent)
     if isinstance(exc, requests.exceptions.ReadTimeout):
         return _maybe_sent("read_timeout", LABEL_TIMEOUT, idempotent)
     if isinstance(exc, requests.exceptions.ChunkedEncodingError):

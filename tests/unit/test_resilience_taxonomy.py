@@ -103,6 +103,8 @@ def test_requests_json_google_reason_is_read_too():
         (httplib2.ServerNotFoundError("dns"), R, R),
         (ssl.SSLCertVerificationError(), P, P),
         (requests.exceptions.InvalidURL(), P, P),
+        (requests.exceptions.SSLError("EOF occurred in violation of protocol"), R, A),
+        (requests.exceptions.SSLError(ssl.SSLCertVerificationError("certificate verify failed")), P, P),
     ],
 )
 def test_transport_errors_by_phase(exc, idempotent_class, non_idempotent_class):
