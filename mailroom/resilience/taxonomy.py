@@ -8,6 +8,7 @@ it propagate unchanged (a ``KeyError`` from a bug should surface as itself, not 
 
 from __future__ import annotations
 
+import errno
 import http.client
 import json
 import re
@@ -61,6 +62,7 @@ LABEL_AMBIGUOUS = "ambiguous outcome"
 LABEL_PERMANENT = "permanent error"
 
 # Bugs, not outages: never keyword-matched, never promoted by a catch-all `Exception` override.
+_UNREACHABLE_ERRNOS = frozenset({errno.ENETUNREACH, errno.EHOSTUNREACH, errno.EADDRNOTAVAIL, errno.ENETDOWN})
 _REASON_TOKEN = re.compile(r"[A-Za-z][A-Za-z0-9_.\-]{0,63}")
 PROGRAMMING_ERRORS = (LookupError, TypeError, AttributeError, NameError, AssertionError, ValueError, ImportError)
 
@@ -264,7 +266,9 @@ def _from_requests(exc: requests.exceptions.RequestException, idempotent: bool, 
 
 
 def _from_transport_or_message(exc: BaseException, idempotent: bool) -> Classification:
-    if isinstance(exc, (ConnectionRefusedError, socket.gaierror, httplib2.ServerNotFoundError)):
+    if isinstance(exc, (ConnectionRefusedError, socket.gaierror, httplib2.ServerNotFoundError)) or (
+        type(exc) is OSError and exc.errno in _UNREACHABLE_ERRNOS  # httplib2 lets raw connect() errors through
+    ):
         return Classification(ErrorClass.TRANSIENT, "connect_failed", label=LABEL_NETWORK)  # nothing was sent
     if isinstance(exc, ssl.SSLCertVerificationError):
         return Classification(ErrorClass.PERMANENT, "tls_certificate", label=LABEL_PERMANENT)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import http.client
 import json
 import socket
@@ -100,6 +101,7 @@ def test_requests_json_google_reason_is_read_too():
         (httplib2.HttpLib2Error("boom"), R, A),
         (ConnectionRefusedError(), R, R),
         (socket.gaierror(), R, R),
+        (OSError(errno.ENETUNREACH, "Network is unreachable"), R, R),
         (httplib2.ServerNotFoundError("dns"), R, R),
         (ssl.SSLCertVerificationError(), P, P),
         (requests.exceptions.InvalidURL(), P, P),
@@ -127,6 +129,7 @@ def test_non_idempotent_5xx_that_may_have_done_the_work_is_ambiguous_but_503_and
         (RuntimeError("request timeout"), R, True),
         (Exception("Backend Error"), R, True),
         (Exception("something else"), P, False),
+        (FileNotFoundError(errno.ENOENT, "no such file"), P, False),  # an OSError, but not a network one
         (KeyError("quota"), P, False),  # a bug mentioning quota is still a bug
         (ValueError("timeout must be positive"), P, False),
     ],
