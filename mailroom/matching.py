@@ -73,7 +73,7 @@ def last_name_score(notice_last: str, case_last: str) -> float:
     a, b = normalize_name(notice_last), normalize_name(case_last)
     if not a or not b:
         return 0.0
-    if a.replace(" ", "") == b.replace(" ", ""):
+    if re.sub(r"[- ]", "", a) == re.sub(r"[- ]", "", b):  # "GARCIA-LOPEZ" keyed as "Garcia Lopez"
         return 100.0
     score = fuzz.ratio(a, b)
     parts_a, parts_b = set(re.split(r"[- ]", a)), set(re.split(r"[- ]", b))
@@ -135,6 +135,7 @@ def _search_names(notice: Notice) -> list[str]:
         names.append(last)
         names.extend(part for part in re.split(r"[- ]", last) if len(part) > 1)
         names.append(re.sub(r"['`\u2019]", "", last))
+        names.append(last.replace("-", " "))  # a CRM may hold "Garcia Lopez" for "GARCIA-LOPEZ"
     return list(dict.fromkeys(name.strip() for name in names if name.strip()))
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from mailroom.crm import CaseCandidate
-from mailroom.matching import MatchOutcome, match_notice
+from mailroom.matching import InMemoryCaseDirectory, MatchOutcome, match_notice
 from mailroom.notices.model import Notice
 
 
@@ -55,6 +55,10 @@ def test_nickname_typo_suffix_and_hyphen_variants_match():
     hyphenated = ListDirectory([case(10, "William", "Smith")])
     assert match_notice(notice(last="SMITH-JONES"), hyphenated).case_id == 10  # searched under the part "SMITH"
     assert match_notice(notice(last="O'BRIEN"), ListDirectory([case(11, "William", "OBrien")])).case_id == 11
+    spaced = ListDirectory([case(12, "William", "Garcia Lopez")])
+    assert match_notice(notice(last="GARCIA-LOPEZ"), spaced).score == 100.0  # hyphen keyed as a space
+    # Logiqs-like search matches name parts, so a CRM-side suffix is found and scores as the plain name
+    assert match_notice(notice(), InMemoryCaseDirectory([case(13, "William", "Smith Jr.")])).score == 100.0
 
 
 def test_same_person_entered_twice_is_ambiguous():
