@@ -59,6 +59,7 @@ class Verdict(BaseModel):
     missing_effects: int  # MATCHED files without exactly one marked document and task
     effects_outside_matched: int  # marked documents/tasks of notices not in MATCHED
     emulator_duplicates: int  # the emulator's own counter (same case + file name / subject + due)
+    wrong_folder_keys: list[str] = []  # corpus keys (no taxpayer data): extraction/matching accuracy, not effects
 
     @property
     def duplicates(self) -> int:
@@ -81,11 +82,14 @@ def verify(sandbox: Any) -> Verdict:
     documents = Counter(m.group(1) for d in store.documents if (m := MARKER.search(d.comment or "")))
     tasks = Counter(m.group(1) for t in store.tasks if (m := MARKER.search(t.comments or "")))
     lost = wrong = missing = 0
+    wrong_keys: list[str] = []
     for file in in_scope:
         drive_id = ids[file.key]
         where = "MATCHED" if drive_id in matched else "UNMATCHED" if drive_id in unmatched else None
         lost += where is None
-        wrong += where is not None and where != file.expected_outcome.value
+        if where is not None and where != file.expected_outcome.value:
+            wrong += 1
+            wrong_keys.append(f"{file.key}:{file.trouble or '-'}->{where}")
         missing += drive_id in matched and (documents[drive_id] != 1 or tasks[drive_id] != 1)
     outside = sum(1 for drive_id in set(documents) | set(tasks) if drive_id not in matched)
     return Verdict(
@@ -93,7 +97,7 @@ def verify(sandbox: Any) -> Verdict:
         duplicate_documents=sum(n - 1 for n in documents.values() if n > 1),
         duplicate_tasks=sum(n - 1 for n in tasks.values() if n > 1),
         missing_effects=missing, effects_outside_matched=outside,
-        emulator_duplicates=sandbox.logiqs.stats()["duplicates"]["total"],
+        emulator_duplicates=sandbox.logiqs.stats()["duplicates"]["total"], wrong_folder_keys=wrong_keys,
     )
 
 

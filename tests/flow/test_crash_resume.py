@@ -1,0 +1,40 @@
+"""Crash-resume: the daily flow runs in a child process that is killed with SIGKILL at random points (chosen by the
+number of Logiqs requests seen), rerun after each kill, then run to completion. The sandbox lives in the test
+process, so it outlives every killed run and its counters are the evidence.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from benchmarks.chaos import crash_resume
+from mailroom.ledger import Ledger, Outcome, default_ledger_path
+from mailroom.sandbox.faults import FaultConfig
+
+pytestmark = [pytest.mark.prefect_server, pytest.mark.slow]
+
+NOTICES = 14
+KILLS = 3
+
+
+def test_kill_9_at_random_points_then_rerun_files_every_notice_once(prefect_server, sandbox_factory, tmp_path):
+    sandbox = sandbox_factory(notices=NOTICES, seed=31, scanned_fraction=0.0)
+    # A few lost responses too, so a kill can also land while a lookup-before-retry is pending.
+    sandbox.set_faults(FaultConfig.uniform(0.05, seed=31, ambiguous_rate=0.1))
+
+    verdict, runs = crash_resume(sandbox, prefect_server.api_url, tmp_path, kills=KILLS, seed=31)
+
+    log = (tmp_path / "flow-child.log").read_text(errors="replace")
+    print(f"\ncrash-resume: {verdict.model_dump()}\n" + "\n".join(f"  {r}" for r in runs))
+    assert sum(r.killed for r in runs) >= KILLS - 1, "the kills did not happen: the test proved nothing"
+    assert runs[-1].returncode == 0, log[-3000:]
+    assert verdict.exactly_once, verdict
+    assert verdict.matched + verdict.unmatched == verdict.in_scope
+    ledger = Ledger(default_ledger_path(tmp_path / "state"))
+    records = ledger.records()
+    assert len(records) == verdict.in_scope
+    assert {r.outcome for r in records} == {Outcome.MATCHED, Outcome.UNMATCHED}
+    assert sum(r.outcome is Outcome.MATCHED for r in records) == verdict.matched
+    resumed = [r for r in records if r.runs > 1]
+    assert resumed, "no notice was ever taken over from a killed run"
+    assert all("dead holder" in " ".join(ledger.history(r.key)) or r.runs > 1 for r in resumed)
