@@ -1,0 +1,167 @@
+"""The daily flow on the sandbox (~60 notices, 10 % faults) against a real `prefect server`, checked end to end:
+outcomes vs the manifest, Logiqs effects, Drive folders, the report, the UI artifacts and the task-run records."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from typing import Any
+
+import pytest
+from openpyxl import load_workbook
+from prefect.client.orchestration import get_client
+from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRunId, LogFilter, LogFilterFlowRunId
+
+from blocks.register import SandboxProfile, save_sandbox_blocks
+from flows.artifacts import NOTICES_KEY, PROGRESS_KEY, SUMMARY_KEY, service_key
+from flows.local_server import flush_run_records
+from flows.records import summary_of, wait_until_recorded
+from mailroom.report import Outcome, read_csv
+
+pytestmark = [pytest.mark.prefect_server, pytest.mark.slow]
+
+NOTICES = 60
+FAULT_RATE = 0.1
+AMBIGUOUS_RATE = 0.02  # POSTs that commit and then lose their response: the dedup check must catch them
+# Both retry layers on purpose: one call-level retry absorbs a blip, a second fault in a row becomes a Prefect retry,
+# so the run shows both in the UI. Delays are short to keep the test within its budget.
+TEST_SETTINGS: dict[str, Any] = dict(
+    call_max_retries=1, call_initial_delay=0.05, call_max_delay=2.0, task_retries=3, task_retry_delay_seconds=0.2,
+    concurrency=4,
+)
+
+
+def run_flow(blocks: str, **parameters: Any):
+    from flows.daily import daily_mailroom
+
+    state = daily_mailroom(blocks=blocks, return_state=True, **parameters)
+    flush_run_records()
+    runs = wait_until_recorded(state.state_details.flow_run_id, timeout=60)
+    return state, runs
+
+
+@pytest.fixture(scope="module")
+def faulty_run(prefect_server, tmp_path_factory):
+    from mailroom.sandbox.stack import Sandbox
+
+    workdir = tmp_path_factory.mktemp("faulty-run")
+    with Sandbox(notices=NOTICES, fault_rate=FAULT_RATE, ambiguous_rate=AMBIGUOUS_RATE, seed=11) as sandbox:
+        save_sandbox_blocks(SandboxProfile.of(sandbox), name="flowtest", state_dir=str(workdir / "state"),
+                            report_dir=str(workdir / "reports"), **TEST_SETTINGS)
+        state, runs = run_flow("flowtest")
+        yield sandbox, state, runs
+
+
+def _drive_ids(sandbox) -> dict[str, str]:
+    """Corpus file key -> Drive file id."""
+    return dict(sandbox.file_ids)
+
+
+def _ids_in(sandbox, folder_id: str) -> set[str]:
+    return {f.id for f in sandbox.drive.files_in(folder_id)}
+
+
+def _rows(state):
+    summary = summary_of(state)
+    assert summary is not None and summary.report is not None
+    return summary, read_csv(summary.report.csv)
+
+
+def test_every_notice_reaches_the_outcome_the_manifest_expects(faulty_run):
+    sandbox, state, _ = faulty_run
+    summary, rows = _rows(state)
+    ids = _drive_ids(sandbox)
+    expected = {ids[f.key]: f.expected_outcome.value for f in sandbox.corpus.in_scope()}
+    got = {row.file_id: row.outcome.value for row in rows}
+    assert len(rows) == len(got), "a notice appears twice in the report"
+    assert got == expected, {k: (got.get(k), v) for k, v in expected.items() if got.get(k) != v}
+    assert state.is_completed(), state.message
+    assert summary.failed == 0 and summary.total == len(expected)
+
+
+def test_one_document_and_one_task_per_matched_notice(faulty_run):
+    sandbox, state, _ = faulty_run
+    _, rows = _rows(state)
+    matched = [row for row in rows if row.outcome is Outcome.MATCHED]
+    stats = sandbox.logiqs.stats()
+    assert stats["duplicates"]["total"] == 0
+    assert stats["documents_total"] == len(matched) and stats["tasks_total"] == len(matched)
+    ids = _drive_ids(sandbox)
+    expected_case = {ids[f.key]: f.expected_case_id for f in sandbox.corpus.in_scope()}
+    for row in matched:
+        assert row.case_id == expected_case[row.file_id]
+        assert stats["documents"][str(row.case_id)][row.document_name] == 1
+        assert row.document_id and row.task_id
+
+
+def test_files_end_in_the_folder_of_their_outcome(faulty_run):
+    sandbox, state, _ = faulty_run
+    _, rows = _rows(state)
+    by_outcome: dict[Outcome, set[str]] = {o: set() for o in Outcome}
+    for row in rows:
+        by_outcome[row.outcome].add(row.file_id)
+    folders = sandbox.folders
+    assert _ids_in(sandbox, folders.matched) == by_outcome[Outcome.MATCHED]
+    assert _ids_in(sandbox, folders.unmatched) == by_outcome[Outcome.UNMATCHED]
+    left_in_input = set().union(*(_ids_in(sandbox, folder_id) for folder_id in sandbox.folder_ids.values()))
+    assert left_in_input & (by_outcome[Outcome.MATCHED] | by_outcome[Outcome.UNMATCHED]) == set()
+    assert by_outcome[Outcome.FAILED] <= left_in_input  # FAILED notices stay where they were
+    report_names = {f.name for f in sandbox.drive.files_in(folders.reports)}
+    assert {summary_of(state).report.xlsx.name, summary_of(state).report.csv.name} <= report_names
+
+
+def test_report_sheets_match_the_rows(faulty_run):
+    _, state, _ = faulty_run
+    summary, rows = _rows(state)
+    book = load_workbook(summary.report.xlsx)
+    sheet_rows = {name: book[name].max_row - 1 for name in ("Matched", "Unmatched", "Failed")}
+    counts = Counter(row.outcome for row in rows)
+    assert sheet_rows == {"Matched": counts[Outcome.MATCHED], "Unmatched": counts[Outcome.UNMATCHED],
+                          "Failed": counts[Outcome.FAILED]}
+    assert (summary.matched, summary.unmatched, summary.failed) == (
+        counts[Outcome.MATCHED], counts[Outcome.UNMATCHED], counts[Outcome.FAILED])
+    unreadable = [row for row in rows if row.reason.startswith("unreadable")]
+    assert unreadable and all(row.outcome is Outcome.UNMATCHED for row in unreadable)
+
+
+def test_artifacts_show_notices_services_summary_and_progress(faulty_run):
+    _, state, _ = faulty_run
+    summary, _ = _rows(state)
+    flow_run_id = state.state_details.flow_run_id
+    with get_client(sync_client=True) as client:
+        artifacts = client.read_artifacts(
+            artifact_filter=ArtifactFilter(flow_run_id=ArtifactFilterFlowRunId(any_=[flow_run_id]))
+        )
+    by_key = {a.key: a for a in artifacts}
+    assert {NOTICES_KEY, SUMMARY_KEY, PROGRESS_KEY, service_key("drive"), service_key("logiqs")} <= set(by_key)
+    notice_rows = json.loads(by_key[NOTICES_KEY].data)
+    assert len(notice_rows) == summary.total
+    assert Counter(r["outcome"] for r in notice_rows)["MATCHED"] == summary.matched
+    assert float(by_key[PROGRESS_KEY].data) == pytest.approx(100.0)
+    assert f"| MATCHED | {summary.matched} |" in by_key[SUMMARY_KEY].data
+    logiqs_total = json.loads(by_key[service_key("logiqs")].data)[-1]
+    assert logiqs_total["operation"] == "TOTAL" and logiqs_total["calls"] > 0
+
+
+def test_every_task_run_is_recorded_final_with_its_retries(faulty_run):
+    _, state, runs = faulty_run
+    summary, _ = _rows(state)
+    states = Counter(run.state_type.value for run in runs)
+    assert set(states) == {"COMPLETED"}, states
+    by_task = Counter(run.task_key.rsplit("-", 1)[0] for run in runs)
+    assert by_task["process_notice"] == summary.total
+    # Prefect's own record of retries (run_count) agrees with what the notices counted while running.
+    step_retries = sum(run.run_count - 1 for run in runs)
+    assert step_retries == summary.task_retries
+    assert summary.task_retries > 0 and summary.call_retries > 0  # 10 % faults: both layers had work to do
+    retried = [run for run in runs if run.run_count > 1]
+    with get_client(sync_client=True) as client:
+        history = client.read_task_run_states(retried[0].id)
+        log_filter = LogFilter(flow_run_id=LogFilterFlowRunId(any_=[state.state_details.flow_run_id]))
+        logs, page = [], None
+        while page is None or len(page) == 200:
+            page = client.read_logs(log_filter=log_filter, limit=200, offset=len(logs))
+            logs.extend(page)
+    assert sum(s.name == "AwaitingRetry" for s in history) == retried[0].run_count - 1
+    retry_lines = [log.message for log in logs if "call-level retry" in log.message]
+    assert len(retry_lines) >= summary.call_retries  # plus any outside a notice (discovery, report upload)
