@@ -50,8 +50,9 @@ NEVER_RETRYABLE_STATUSES = frozenset({400, 401, 403, 404})
 THROTTLE_STATUSES = frozenset({429})
 TRANSIENT_STATUSES = frozenset({408, 500, 502, 503, 504})
 # For a non-idempotent request these mean "the server may have done it": 500/502/504 can be raised after the work
-# was done (or by a proxy that gave up waiting). 503/429 are refusals before any work, so they stay retryable.
-MAYBE_APPLIED_STATUSES = frozenset({500, 502, 504})
+# was done (or by a proxy that gave up waiting), and a load balancer in front of a CRM answers 503 when the backend
+# stopped answering mid-request, so a committed write can come back as 503 too. Only 429 is a certain refusal.
+MAYBE_APPLIED_STATUSES = frozenset({500, 502, 503, 504})
 
 # Guide log labels ("quota/rate limit - Attempt 2/4 failed ...").
 LABEL_THROTTLED = "quota/rate limit"
