@@ -156,9 +156,13 @@ def _page_one_accuracy(corpus: Corpus, files: list[CorpusFile], texts: list[str]
 
 def compare_text_layers(corpus: Corpus, count: int) -> None:
     """Same parser on each library's text of the typed notices (all pages): field accuracy and s/page."""
-    import pdfplumber
     import pymupdf
     from pypdf import PdfReader
+
+    try:
+        import pdfplumber  # not a project dependency: compared only where it is installed
+    except ImportError:
+        pdfplumber = None
 
     def with_pymupdf(path: Path) -> list[str]:
         with pymupdf.open(path) as doc:
@@ -178,7 +182,7 @@ def compare_text_layers(corpus: Corpus, count: int) -> None:
     files = corpus.of_kind(FileKind.TYPED)[:count]
     print(f"\n| text layer (n={len(files)} typed) | page-1 field accuracy | s/page |\n|---|---|---|")
     readers = (("PyMuPDF (sort=True, used)", with_pymupdf), ("PyMuPDF (content-stream order)", with_pymupdf_stream_order),
-               ("pypdf", with_pypdf), ("pdfplumber", with_pdfplumber))
+               ("pypdf", with_pypdf)) + ((("pdfplumber", with_pdfplumber),) if pdfplumber else ())
     for name, reader in readers:
         started, pages, texts = time.perf_counter(), 0, []
         for file in files:

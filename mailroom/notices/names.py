@@ -17,7 +17,7 @@ SUFFIXES = {"JR", "SR", "II", "III", "IV", "V", "MD", "PHD", "ESQ", "CPA", "DDS"
 PARTICLES = {"DE", "DEL", "DELA", "DI", "DA", "DOS", "DU", "LA", "LE", "VAN", "VON", "DER", "DEN", "ST", "SAN", "MC", "MAC", "BIN", "AL", "EL", "TER"}
 # Lines that sit where a name would but are not people.
 NOT_A_NAME = re.compile(
-    r"internal revenue|department of the treasury|irs\b|\bservice center\b|\bpo box\b|\bp\.o\.|\bc/o\b|"
+    r"internal revenue|department of the treasury|\birs\b|\bservice center\b|\bpo box\b|\bp\.o\.|\bc/o\b|"
     r"\bnotice\b|\btax\b|\bpage\b|\bphone\b|\bstop\b|\bpayment\b|\bunited states\b|\bcontrol\b",
     re.I,
 )

@@ -14,11 +14,13 @@ from pathlib import Path
 
 import pymupdf
 import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
 from pypdf import PdfWriter
 from reportlab.lib.pagesizes import letter
 from reportlab.pdfgen.canvas import Canvas
 
 from mailroom.errors import ErrorClass, PermanentError
+from mailroom.notices.names import NOT_A_NAME, PARTICLES, SUFFIXES
 from mailroom.notices import ExtractionError, ExtractionFailure, ExtractionLimits, FieldSource, LetterType, extract_notice
 
 FULL_SSN = "912-78-4321"  # ITIN-shaped: valid, and the old extractor rejected it
@@ -234,3 +236,33 @@ def test_rendering_is_capped_in_pixels_for_absurd_page_sizes(tmp_path):
     with pymupdf.open(path) as document:
         image = render_page(document[0], limits)
     assert image.width * image.height <= limits.max_page_pixels
+
+
+_DATE_STYLES = ("{d:%B} {d.day}, {d.year}", "{d:%b}. {d.day}, {d.year}", "{d.month:02d}/{d.day:02d}/{d.year}")
+# Generated names avoid the words the name parser deliberately treats as non-names (suffixes, particles, "AND",
+# address-block words such as TAX or PAGE): those are covered by the explicit name-line tests.
+_NAMES = st.text(alphabet="ABCDEFGHIJKLMNOPRSTUVWY", min_size=2, max_size=12).filter(
+    lambda name: name not in SUFFIXES | PARTICLES | {"AND"} and not NOT_A_NAME.search(name)
+)
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    first=_NAMES, last=_NAMES, spouse=st.one_of(st.none(), _NAMES), notice_date=st.dates(date(2020, 1, 1), date(2030, 12, 31)),
+    style=st.sampled_from(_DATE_STYLES), cents=st.integers(100, 99_999_999), itin=st.booleans(),
+    serial=st.integers(1, 9999), letter=st.sampled_from(["CP2000", "CP2501", "CP3219A", "CP504", "LT11"]),
+)  # fmt: skip
+def test_property_generated_notices_round_trip(tmp_path, first, last, spouse, notice_date, style, cents, itin, serial, letter):
+    tin = f"{'912-78' if itin else '123-45'}-{serial:04d}"
+    name_line = f"{first} & {spouse} {last}" if spouse else f"{first} {last}"
+    amount = Decimal(cents) / 100
+    lines = [
+        "Internal Revenue Service", "Ogden, UT 84201-0045", f"Notice {letter}", f"Tax year {notice_date.year - 1}",
+        f"Notice date {style.format(d=notice_date)}", f"Social Security number {tin}", "AUR control number 87139-0114",
+        "", name_line, "123 MAIN ST", "ANYTOWN OH 44101-1234", f"Amount due: ${amount:,.2f}",
+    ]  # fmt: skip
+    notice = extract_notice(write_pdf(tmp_path / f"p{serial}.pdf", [lines]))
+    assert (notice.letter_type.value, notice.tax_year, notice.notice_date) == (letter, notice_date.year - 1, notice_date)
+    assert (notice.taxpayer_first_name, notice.taxpayer_last_name, notice.spouse_first_name) == (first, last, spouse)
+    assert (notice.ssn_last4, notice.amount_due, notice.aur_control_number) == (f"{serial:04d}", amount, "87139-0114")
+    assert notice.response_due_derived and (notice.response_due_date - notice.notice_date).days > 0
