@@ -194,12 +194,17 @@ def crash_resume(sandbox: Any, api_url: str, workdir: Path, *, kills: int, seed:
 
 
 def outage_run(sandbox: Any, blocks: str, *, outage_seconds: float, cooldown: float, after_tasks: int,
-               say: Callable[[str], None] = print) -> dict[str, Any]:
-    """Run the flow here; when ``after_tasks`` tasks exist in Logiqs, take Logiqs down for ``outage_seconds``.
+               failure_threshold: int = 5, say: Callable[[str], None] = print) -> dict[str, Any]:
+    """Run the flow here; once ``after_tasks`` tasks exist in Logiqs, take Logiqs down for ``outage_seconds``.
 
-    Returns the run state, the timeline of outage hits (requests that reached the down server) and the window.
+    The Logiqs breaker of this process is replaced by one with ``cooldown``. A watcher samples, every 50 ms, the
+    requests that reached the down server (the emulator's ``outage`` fault counter) and the breaker's open count.
     """
-    hits: list[tuple[float, int]] = []
+    from mailroom.resilience import CircuitBreaker, registry
+
+    breaker = CircuitBreaker(failure_threshold=failure_threshold, cooldown=cooldown)
+    registry.configure("logiqs", breaker=breaker)
+    samples: list[tuple[float, int, int]] = []  # (time, outage hits so far, breaker opens so far)
     window: dict[str, float] = {}
     stop = threading.Event()
 
@@ -211,7 +216,7 @@ def outage_run(sandbox: Any, blocks: str, *, outage_seconds: float, cooldown: fl
                 window["start"] = time.monotonic()
                 window["end"] = window["start"] + outage_seconds
                 say(f"  outage: Logiqs down for {outage_seconds:.0f}s after {stats['tasks_total']} tasks")
-            hits.append((time.monotonic(), int(stats["faults"].get("outage", 0))))
+            samples.append((time.monotonic(), int(stats["faults"].get("outage", 0)), breaker.opens))
             stop.wait(0.05)
 
     watcher = threading.Thread(target=watch, name="outage-watch", daemon=True)
@@ -222,26 +227,37 @@ def outage_run(sandbox: Any, blocks: str, *, outage_seconds: float, cooldown: fl
     finally:
         stop.set()
         watcher.join(timeout=10)
-    return dict(state=state, hits=hits, window=window, seconds=time.monotonic() - started, cooldown=cooldown)
+    return dict(state=state, report=probe_report(samples, window, cooldown), seconds=time.monotonic() - started)
 
 
-def probes_per_cooldown(hits: list[tuple[float, int]], window: dict[str, float], cooldown: float,
-                        opened_after: int) -> list[int]:
-    """Outage hits per cooldown-long slot, from the moment ``opened_after`` hits had been seen (the breaker open)."""
+def probe_report(samples: list[tuple[float, int, int]], window: dict[str, float], cooldown: float,
+                 grace: float = 0.5) -> dict[str, Any]:
+    """Requests that reached the down server before the breaker opened, and the probes after it.
+
+    Requests admitted while the circuit was still closed may land up to ``grace`` seconds after it opened (they
+    wait in the rate limiter after admission); later arrivals are probes. "At most one probe per cooldown" holds
+    when no sample saw two arrivals at once and consecutive probes are at least a cooldown apart (minus the 50 ms
+    sampling step on either side).
+    """
     if not window:
-        return []
-    opened = next((t for t, n in hits if n >= opened_after), None)
+        return dict(outage_started=False)
+    during = [s for s in samples if s[0] >= window["start"]]
+    changes = [(t, hits - prev[1], opens) for (t, hits, opens), prev in zip(during[1:], during)
+               if (hits, opens) != (prev[1], prev[2])]
+    timeline = [(round(t - window["start"], 2), new, opens) for t, new, opens in changes]
+    opened = next((s for s in during if s[2] >= 1), None)
+    total = during[-1][1] - during[0][1] if during else 0
     if opened is None:
-        return []
-    base = next(n for t, n in hits if t >= opened)
-    slots: list[int] = []
-    t0, last = opened, base
-    while t0 < window["end"]:
-        upto = [n for t, n in hits if t <= min(t0 + cooldown, window["end"] + 0.5)]
-        now = upto[-1] if upto else last
-        slots.append(now - last)
-        last, t0 = now, t0 + cooldown
-    return slots
+        return dict(outage_started=True, breaker_opened=False, hits=total, timeline=timeline)
+    probes = [(t, new) for t, new, _ in changes if t > opened[0] + grace and new > 0]
+    gaps = [b[0] - a[0] for a, b in zip(probes, probes[1:])]
+    return dict(
+        outage_started=True, breaker_opened=True, hits=total,
+        hits_before_probes=total - sum(n for _, n in probes), probes=sum(n for _, n in probes),
+        most_at_once=max((n for _, n in probes), default=0), min_probe_gap=round(min(gaps), 2) if gaps else None,
+        one_probe_per_cooldown=all(n <= 1 for _, n in probes) and all(g >= cooldown - 0.15 for g in gaps),
+        open_seconds=round(window["end"] - opened[0], 1), opens=during[-1][2], timeline=timeline,
+    )
 
 
 def chaos_line(verdict: Verdict, wall: float, floor: float, calls: int, baseline_calls: int) -> str:
