@@ -58,8 +58,6 @@ def _print_summary(state: Any, ui_url: str) -> None:
     print()
     print(f"Run {state.name}: {state.message or ''}".rstrip())
     if summary is not None:
-        print(f"  MATCHED {summary.matched}  UNMATCHED {summary.unmatched}  FAILED {summary.failed}  "
-              f"(retries: {summary.task_retries} task-level, {summary.call_retries} call-level)")
         if summary.report:
             print(f"  report: {summary.report.xlsx}")
             print(f"          {summary.report.csv}")
