@@ -40,20 +40,23 @@ PAGE_ONE_FIELDS = ("letter_type", "tax_year", "notice_date", "taxpayer_first_nam
                    "ssn_last4", "aur_control_number", "amount_due")  # fmt: skip
 
 
-def load_or_generate(workdir: Path, notices: int, seed: int, scanned_fraction: float) -> Corpus:
+def load_or_generate(workdir: Path, notices: int, seed: int, scanned_fraction: float, spouse_primary: float) -> Corpus:
+    """Reuse a corpus generated with the same seed and size (``--regenerate`` forces a fresh one)."""
     manifest = workdir / "manifest.json"
     if manifest.exists():
         corpus = Corpus.load(workdir)
         if corpus.seed == seed and sum(f.kind is not FileKind.BAD for f in corpus.files) == notices:
             return corpus
-    return generate_corpus(workdir, notices=notices, seed=seed, scanned_fraction=scanned_fraction)
+    return generate_corpus(workdir, notices=notices, seed=seed, scanned_fraction=scanned_fraction,
+                           scenario_rates={"spouse_primary": spouse_primary})  # fmt: skip
 
 
 def case_directory(corpus: Corpus) -> InMemoryCaseDirectory:
     return InMemoryCaseDirectory([
         CaseCandidate(case_id=c.case_id, first_name=c.first_name, last_name=c.last_name,
                       spouse_first_name=c.spouse_first_name, spouse_last_name=c.spouse_last_name,
-                      ssn_last4=c.ssn_last4, status=c.status, active=c.active)
+                      ssn_last4=c.ssn_last4, spouse_ssn_last4=c.spouse_ssn[-4:] if c.spouse_ssn else None,
+                      status=c.status, active=c.active)
         for c in corpus.cases
     ])  # fmt: skip
 
@@ -243,9 +246,14 @@ def main() -> None:
     parser.add_argument("--compare-text-layers", type=int, default=0, metavar="N", help="typed files to compare on")
     parser.add_argument("--compare-ocr", type=int, default=0, metavar="N", help="scanned first pages to compare on")
     parser.add_argument("--skip-scanned", action="store_true")
+    parser.add_argument("--spouse-primary", type=float, default=0.03,
+                        help="share of joint notices whose case is filed under the spouse as primary")
+    parser.add_argument("--regenerate", action="store_true")
     args = parser.parse_args()
     started = time.perf_counter()
-    corpus = load_or_generate(args.workdir, args.notices, args.seed, args.scanned_fraction)
+    if args.regenerate and (args.workdir / "manifest.json").exists():
+        (args.workdir / "manifest.json").unlink()
+    corpus = load_or_generate(args.workdir, args.notices, args.seed, args.scanned_fraction, args.spouse_primary)
     print(f"corpus: {len(corpus.of_kind(FileKind.TYPED))} typed, {len(corpus.of_kind(FileKind.SCANNED))} scanned, "
           f"{len(corpus.of_kind(FileKind.BAD))} bad, {len(corpus.cases)} cases (seed {corpus.seed}) "
           f"in {time.perf_counter() - started:.1f} s")  # fmt: skip

@@ -22,6 +22,8 @@ class CaseCandidate(BaseModel):
     spouse_first_name: str | None = None
     spouse_last_name: str | None = None
     ssn_last4: str | None = Field(default=None, pattern=r"^\d{4}$")
+    # The spouse's last 4 when the CRM exposes it (joint cases filed under the spouse as primary); None = unknown.
+    spouse_ssn_last4: str | None = Field(default=None, pattern=r"^\d{4}$")
     status: str = ""
     active: bool = True
 

@@ -28,6 +28,7 @@ UNKNOWN_FIRST_SCORE = 80.0  # no first name on the notice: an exact last name + 
 # (score 90) when it is the only candidate; two such candidates tie and come out AMBIGUOUS
 HYPHEN_PART_SCORE = 90.0  # "SMITH-JONES" on the notice, "Smith" in the CRM
 INACTIVE_PENALTY = 30.0
+UNCONFIRMED_SPOUSE_LAST4_PENALTY = 5.0
 NARROW_WITH_FIRST_NAME_ABOVE = 25  # candidates; beyond this the search is repeated with the first name
 _SUFFIXES = {"JR", "SR", "II", "III", "IV", "V"}
 
@@ -45,7 +46,7 @@ class ScoredCandidate(BaseModel):
     last_name_score: float
     first_name_score: float
     active: bool
-    matched_as: str  # "taxpayer" or "spouse": which person on the notice the case's primary/spouse matched
+    matched_as: str  # e.g. "taxpayer~case spouse": which notice person matched which person on the case
     basis: str  # "exact", "nickname", "prefix", "fuzzy", "unknown first name", "different first name"
 
 
@@ -106,23 +107,44 @@ def _people(notice: Notice) -> list[tuple[str, str | None, str]]:
     return people
 
 
-def score_candidate(notice: Notice, case: CaseCandidate) -> ScoredCandidate:
+def _last4_pairings(notice: Notice, case: CaseCandidate) -> tuple[bool, float] | None:
+    """Which case people the notice's taxpayer may be, given whose last 4 matched: (any person?, penalty).
+
+    The last 4 printed on a notice is the taxpayer's. If it is the case primary's (or the CRM does not say), any
+    pairing counts; if it is the case spouse's, the notice taxpayer must be the case spouse. A case the CRM returned
+    for this last 4 although its primary's differs and it shows no spouse last 4 was matched on the spouse's number
+    by the CRM: accepted for the spouse pairing only, with a penalty because we could not check the number ourselves.
+    """
+    if case.ssn_last4 in (None, notice.ssn_last4):
+        return True, 0.0
+    if case.spouse_ssn_last4 == notice.ssn_last4:
+        return False, 0.0
+    if case.spouse_ssn_last4 is None and case.spouse_last_name:
+        return False, UNCONFIRMED_SPOUSE_LAST4_PENALTY
+    return None
+
+
+def score_candidate(notice: Notice, case: CaseCandidate) -> ScoredCandidate | None:
     """The best pairing of a person on the notice with the case's primary or spouse (joint filers either way)."""
-    case_people = [(case.first_name, case.last_name)]
+    allowed = _last4_pairings(notice, case)
+    if allowed is None:
+        return None
+    any_person, penalty = allowed
+    case_people = [(case.first_name, case.last_name, "primary")] if any_person else []
     if case.spouse_last_name:
-        case_people.append((case.spouse_first_name or "", case.spouse_last_name))
+        case_people.append((case.spouse_first_name or "", case.spouse_last_name, "spouse"))
+    notice_people = _people(notice) if any_person else _people(notice)[:1]
     best: ScoredCandidate | None = None
-    for role, notice_first, notice_last in _people(notice):
-        for case_first, case_last in case_people:
+    for role, notice_first, notice_last in notice_people:
+        for case_first, case_last, case_role in case_people:
             last = last_name_score(notice_last, case_last)
             first, basis = first_name_score(notice_first, case_first)
-            score = 0.5 * last + 0.5 * first - (0.0 if case.active else INACTIVE_PENALTY)
+            score = 0.5 * last + 0.5 * first - penalty - (0.0 if case.active else INACTIVE_PENALTY)
             if best is None or score > best.score:
                 best = ScoredCandidate(
                     case_id=case.case_id, score=round(score, 1), last_name_score=last, first_name_score=first,
-                    active=case.active, matched_as=role, basis=basis,
+                    active=case.active, matched_as=f"{role}~case {case_role}", basis=basis,
                 )  # fmt: skip
-    assert best is not None  # _people always yields the taxpayer
     return best
 
 
@@ -147,8 +169,7 @@ def find_candidates(notice: Notice, directory: CaseDirectory) -> list[CaseCandid
         if len(cases) > NARROW_WITH_FIRST_NAME_ABOVE and notice.taxpayer_first_name:
             cases = directory.find_cases(last, notice.ssn_last4, first_name=notice.taxpayer_first_name)
         for case in cases:
-            if case.ssn_last4 in (None, notice.ssn_last4):  # the last 4 must be exact; a CRM may not echo it
-                found.setdefault(case.case_id, case)
+            found.setdefault(case.case_id, case)  # score_candidate checks the last 4 against the case's people
     return list(found.values())
 
 
@@ -166,7 +187,7 @@ def match_notice(
         return MatchResult(outcome=MatchOutcome.INSUFFICIENT_DATA, reason=f"notice gives no {missing} to search by")
     ssn = notice.masked_ssn
     scored = sorted(
-        (score_candidate(notice, case) for case in find_candidates(notice, directory)),
+        (c for c in (score_candidate(notice, case) for case in find_candidates(notice, directory)) if c is not None),
         key=lambda candidate: candidate.score,
         reverse=True,
     )
@@ -228,7 +249,7 @@ class InMemoryCaseDirectory:
         for case in self._cases.values():
             if active_only and not case.active:
                 continue
-            if case.ssn_last4 != ssn_last4:
+            if ssn_last4 not in (case.ssn_last4, case.spouse_ssn_last4):
                 continue
             if not (self._last_name_matches(last_name, case.last_name) or self._last_name_matches(last_name, case.spouse_last_name)):
                 continue

@@ -44,9 +44,23 @@ class Names:
     spouse: PersonName | None = None
 
 
+# OCR reads a printed "III" as "Ili", "Il1", "lII": a mixed-case or digit-bearing run of I-like characters is a
+# roman-numeral suffix. An all-capitals "LI" is left alone: it is a surname.
+_OCR_ROMAN = re.compile(r"^[IVil1|!]{2,4}\.?$")
+
+
+def _ocr_suffix(token: str) -> str:
+    if _OCR_ROMAN.match(token) and (token != token.upper() or any(char in token for char in "1|!")):
+        repaired = re.sub(r"[il1|!]", "I", token.rstrip("."))
+        if repaired in SUFFIXES:
+            return repaired
+    return token
+
+
 def _clean_tokens(text: str) -> list[str]:
-    text = unicodedata.normalize("NFC", text).upper()
-    return [token.strip(".,") for token in text.split() if token.strip(".,")]
+    text = unicodedata.normalize("NFC", text)
+    tokens = [_ocr_suffix(token.strip(".,")) for token in text.split() if token.strip(".,")]
+    return [token.upper() for token in tokens]
 
 
 def _drop_suffixes(tokens: list[str]) -> list[str]:

@@ -238,11 +238,23 @@ _AUR = re.compile(r"(?<![\d-])(\d{5})\s?-\s?(\d{4})(?![\d-])")
 AUR_LABELS = ("aur control number", "control number", "aur control no", "control no")
 
 
+# OCR look-alikes of digits, used only inside a labelled value ("AUR control number §6257-9352").
+_DIGIT_LOOKALIKES = str.maketrans({"§": "5", "S": "5", "$": "5", "O": "0", "o": "0", "D": "0", "l": "1", "I": "1",
+                                   "|": "1", "!": "1", "B": "8", "Z": "2"})  # fmt: skip
+_AUR_OCR = re.compile(r"(?<![\w-])([0-9§S$OoDlI|!BZ]{5})\s?-\s?([0-9§S$OoDlI|!BZ]{4})(?![\w-])")
+
+
 def find_aur_control_number(text: str) -> Found[str] | None:
     for snippet in _after_labels(text, AUR_LABELS, 40):
         match = _AUR.search(snippet)
         if match and match.start() <= 8:
             return Found(f"{match.group(1)}-{match.group(2)}", 0.98)
+        damaged = _AUR_OCR.search(snippet)
+        if damaged and damaged.start() <= 8:
+            head, tail = (group.translate(_DIGIT_LOOKALIKES) for group in damaged.groups())
+            real_digits = sum(char.isdigit() for char in damaged.group(1) + damaged.group(2))
+            if head.isdigit() and tail.isdigit() and real_digits >= 7:  # at most two characters repaired
+                return Found(f"{head}-{tail}", 0.85)
     return None
 
 

@@ -30,7 +30,8 @@ EXPECTED_MATCH_OUTCOME = {
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory) -> Corpus:
     return generate_corpus(
-        tmp_path_factory.mktemp("corpus"), notices=120, seed=20251014, scanned_fraction=0.04, ambiguous_rate=0.08
+        tmp_path_factory.mktemp("corpus"), notices=120, seed=20251014, scanned_fraction=0.04, ambiguous_rate=0.08,
+        scenario_rates={"spouse_primary": 0.04},
     )
 
 
@@ -48,7 +49,8 @@ def directory(corpus) -> InMemoryCaseDirectory:
     return InMemoryCaseDirectory([
         CaseCandidate(case_id=c.case_id, first_name=c.first_name, last_name=c.last_name,
                       spouse_first_name=c.spouse_first_name, spouse_last_name=c.spouse_last_name,
-                      ssn_last4=c.ssn_last4, status=c.status, active=c.active)
+                      ssn_last4=c.ssn_last4, spouse_ssn_last4=c.spouse_ssn[-4:] if c.spouse_ssn else None,
+                      status=c.status, active=c.active)
         for c in corpus.cases
     ])  # fmt: skip
 

@@ -111,3 +111,23 @@ def test_broad_searches_are_narrowed_by_first_name():
     result = match_notice(notice(), directory)
     assert (result.outcome, result.case_id) == (MatchOutcome.MATCHED, 1)
     assert ("SMITH", "1234", "WILLIAM") in directory.queries
+
+
+def test_joint_case_filed_under_the_spouse_is_found_by_the_spouse_last4():
+    joint = CaseCandidate(case_id=30, first_name="Mary", last_name="Jones", ssn_last4="5555", spouse_first_name="William",
+                          spouse_last_name="Smith", spouse_ssn_last4="1234")  # fmt: skip
+    result = match_notice(notice(), InMemoryCaseDirectory([joint]))
+    assert (result.outcome, result.case_id) == (MatchOutcome.MATCHED, 30)
+    assert result.candidates[0].matched_as == "taxpayer~case spouse"
+
+
+def test_spouse_last4_only_pairs_the_notice_taxpayer_with_the_case_spouse():
+    from mailroom.matching import score_candidate
+
+    # the CRM returned this case for last 4 1234 but shows only the primary's (5555): the spouse must be our taxpayer
+    unconfirmed = CaseCandidate(case_id=31, first_name="William", last_name="Smith", ssn_last4="5555",
+                                spouse_first_name="Mary", spouse_last_name="Smith")  # fmt: skip
+    scored = score_candidate(notice(), unconfirmed)
+    assert scored.matched_as == "taxpayer~case spouse" and scored.score < 85
+    stranger = CaseCandidate(case_id=32, first_name="William", last_name="Smith", ssn_last4="5555")
+    assert score_candidate(notice(), stranger) is None  # a last 4 that belongs to nobody on the case never counts

@@ -214,3 +214,11 @@ def test_property_itins_are_read_and_aur_numbers_never_are(area, group, serial, 
     text = f"Notice CP2000\nAUR control number {aur}-{aur_tail:04d}\nSocial Security number {tin}\nPage 1 of 3"
     assert find_ssn_last4(text).value == f"{serial:04d}"
     assert find_ssn_last4(f"AUR control number {aur}-{aur_tail:04d}\nOgden, UT 84201-0045") is None
+
+
+def test_ocr_damage_to_suffixes_and_aur_numbers_is_repaired():
+    assert parse_name_line("JUSTIN HOUSTON Ili").taxpayer.last == "HOUSTON"  # "III" read as "Ili"
+    assert parse_name_line("JOHN LI").taxpayer.last == "LI"  # an all-capitals LI is a surname, not a numeral
+    repaired = find_aur_control_number("AUR control number §6257-9352")
+    assert repaired.value == "56257-9352" and repaired.confidence < 0.9
+    assert find_aur_control_number("AUR control number SSSSS-9352") is None  # too damaged to trust
