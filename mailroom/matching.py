@@ -181,9 +181,8 @@ def match_notice(
     margin: float = DEFAULT_MARGIN,
 ) -> MatchResult:
     if not notice.ssn_last4 or not notice.taxpayer_last_name:
-        missing = " and ".join(
-            label for label, value in (("SSN last 4", notice.ssn_last4), ("last name", notice.taxpayer_last_name)) if not value
-        )
+        wanted = (("SSN last 4", notice.ssn_last4), ("last name", notice.taxpayer_last_name))
+        missing = " and ".join(label for label, value in wanted if not value)
         return MatchResult(outcome=MatchOutcome.INSUFFICIENT_DATA, reason=f"notice gives no {missing} to search by")
     ssn = notice.masked_ssn
     scored = sorted(
@@ -198,8 +197,10 @@ def match_notice(
         closed = [c for c in scored if not c.active and c.score + INACTIVE_PENALTY >= threshold]
         if closed:
             ids = ", ".join(str(c.case_id) for c in closed)
-            return MatchResult(outcome=MatchOutcome.NO_MATCH, score=scored[0].score, candidates=scored,
-                               reason=f"only closed case(s) {ids} match SSN {ssn}; not filed to a closed case")  # fmt: skip
+            return MatchResult(
+                outcome=MatchOutcome.NO_MATCH, score=scored[0].score, candidates=scored,
+                reason=f"only closed case(s) {ids} match SSN {ssn}; not filed to a closed case",
+            )  # fmt: skip
         return MatchResult(
             outcome=MatchOutcome.NO_MATCH, score=scored[0].score, candidates=scored,
             reason=f"{len(scored)} case(s) share SSN {ssn} but none scores {threshold:.0f} on names "
@@ -251,7 +252,8 @@ class InMemoryCaseDirectory:
                 continue
             if ssn_last4 not in (case.ssn_last4, case.spouse_ssn_last4):
                 continue
-            if not (self._last_name_matches(last_name, case.last_name) or self._last_name_matches(last_name, case.spouse_last_name)):
+            names = (case.last_name, case.spouse_last_name)
+            if not any(self._last_name_matches(last_name, name) for name in names):
                 continue
             firsts = [_search_key(name) for name in (case.first_name, case.spouse_first_name) if name]
             if first_name and not any(name.startswith(_search_key(first_name)) for name in firsts):

@@ -97,7 +97,8 @@ class _Reader:
     def _check_time(self, stage: str) -> None:
         if self.remaining() <= 0:
             raise ExtractionError(
-                ExtractionFailure.TIMEOUT, f"time budget of {self.limits.time_budget_seconds:.1f} s spent during {stage}"
+                ExtractionFailure.TIMEOUT,
+                f"time budget of {self.limits.time_budget_seconds:.1f} s spent during {stage}",
             )
 
     def read_text_layer(self) -> None:
@@ -156,7 +157,9 @@ def _derive_due_date(values: dict[str, Any], fields: dict[str, FieldProvenance])
     values["response_due_date"] = values["notice_date"] + timedelta(days=window)
     values["response_due_derived"] = True
     base = fields["notice_date"].confidence
-    fields["response_due_date"] = FieldProvenance(confidence=round(base * DERIVED_DUE_CONFIDENCE, 3), source=FieldSource.DERIVED)
+    fields["response_due_date"] = FieldProvenance(
+        confidence=round(base * DERIVED_DUE_CONFIDENCE, 3), source=FieldSource.DERIVED
+    )
 
 
 def extract_in_process(path: Path, *, file_name: str | None, limits: ExtractionLimits) -> Notice:

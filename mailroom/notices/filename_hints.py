@@ -19,7 +19,8 @@ FILE_NAME_CONFIDENCE = 0.6
 # "DTD 10.14.2025", "DTD 10-14-2025", "DTD 10142025", "dated 10/14/2025"
 _DATED = re.compile(r"\b(?:DTD|DATED)\s*[_:.-]?\s*(\d{1,2})[._/-]?(\d{1,2})[._/-]?((?:19|20)\d\d)", re.I)
 # The last name follows the date: "..._SMITH - 0012", "... SMITH-JONES 0012", "_O'BRIEN"
-_NAME_AFTER_DATE = re.compile(r"^[\s_-]+([A-Za-z\u00c0-\u024f][A-Za-z\u00c0-\u024f'\-]*(?:\s[A-Za-z\u00c0-\u024f][A-Za-z\u00c0-\u024f'\-]*)?)")
+_WORD = r"[A-Za-z\u00c0-\u024f][A-Za-z\u00c0-\u024f'\-]*"
+_NAME_AFTER_DATE = re.compile(rf"^[\s_-]+({_WORD}(?:\s{_WORD})?)")
 _TAX_YEAR = re.compile(r"\b(?:TY|TAX\s?YEAR)\s*[_-]?\s*((?:19|20)\d\d)\b", re.I)
 
 

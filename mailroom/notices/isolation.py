@@ -24,7 +24,8 @@ def extract_isolated(path: Path, *, file_name: str | None, limits: ExtractionLim
     try:
         completed = subprocess.run(
             [sys.executable, "-m", "mailroom.notices.isolation"],
-            input=request, capture_output=True, text=True, timeout=limits.time_budget_seconds + limits.isolation_grace_seconds,
+            input=request, capture_output=True, text=True,
+            timeout=limits.time_budget_seconds + limits.isolation_grace_seconds,
         )  # fmt: skip
     except subprocess.TimeoutExpired:  # subprocess.run kills the child before raising
         raise ExtractionError(
@@ -59,7 +60,8 @@ def _serve_one() -> None:
             answer = {"failure": ExtractionFailure.TOO_LARGE.value,
                       "message": f"reading the PDF needs more than the {limits.memory_limit_mb} MB memory limit"}
         else:
-            answer = {"failure": ExtractionFailure.CORRUPT.value, "message": f"PDF cannot be processed ({type(exc).__name__})"}
+            message = f"PDF cannot be processed ({type(exc).__name__})"
+            answer = {"failure": ExtractionFailure.CORRUPT.value, "message": message}
     sys.stdout.write(json.dumps(answer))
 
 

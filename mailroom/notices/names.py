@@ -14,7 +14,10 @@ from dataclasses import dataclass
 from mailroom.notices.parse import Found
 
 SUFFIXES = {"JR", "SR", "II", "III", "IV", "V", "MD", "PHD", "ESQ", "CPA", "DDS"}
-PARTICLES = {"DE", "DEL", "DELA", "DI", "DA", "DOS", "DU", "LA", "LE", "VAN", "VON", "DER", "DEN", "ST", "SAN", "MC", "MAC", "BIN", "AL", "EL", "TER"}
+PARTICLES = {
+    "DE", "DEL", "DELA", "DI", "DA", "DOS", "DU", "LA", "LE", "VAN", "VON", "DER", "DEN", "ST", "SAN", "MC", "MAC",
+    "BIN", "AL", "EL", "TER",
+}  # fmt: skip
 # Lines that sit where a name would but are not people.
 NOT_A_NAME = re.compile(
     r"internal revenue|department of the treasury|\birs\b|\bservice center\b|\bpo box\b|\bp\.o\.|\bc/o\b|"

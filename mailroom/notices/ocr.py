@@ -35,7 +35,9 @@ def render_page(page: pymupdf.Page, limits: ExtractionLimits) -> Image.Image:
 
 def ocr_page(page: pymupdf.Page, limits: ExtractionLimits, *, timeout_seconds: float) -> str:
     if timeout_seconds <= 0:
-        raise ExtractionError(ExtractionFailure.TIMEOUT, f"time budget of {limits.time_budget_seconds:.1f} s spent before OCR")
+        raise ExtractionError(
+            ExtractionFailure.TIMEOUT, f"time budget of {limits.time_budget_seconds:.1f} s spent before OCR"
+        )
     image = render_page(page, limits)
     try:
         return pytesseract.image_to_string(image, lang="eng", config=tesseract_config(limits), timeout=timeout_seconds)

@@ -57,7 +57,8 @@ def find_ssn_last4(text: str) -> Found[str] | None:
     """The primary taxpayer's SSN/ITIN last four, labelled first, then any masked number, then any full one."""
     excluded = aur_spans(text)
     for label in label_pattern(TIN_LABELS).finditer(text):
-        if not _is_word(text, label.start(), label.end()) or _SPOUSE_BEFORE.search(text[max(0, label.start() - 12) : label.start()]):
+        before = text[max(0, label.start() - 12) : label.start()]
+        if not _is_word(text, label.start(), label.end()) or _SPOUSE_BEFORE.search(before):
             continue  # "tin" inside "Austin", or the spouse's number on a joint notice
         window_start = label.end()
         snippet = text[window_start : window_start + _LABEL_WINDOW]

@@ -69,7 +69,8 @@ def page_text(page: pymupdf.Page) -> str:
     try:
         return page.get_text("text", sort=True)
     except Exception as exc:
-        raise ExtractionError(ExtractionFailure.CORRUPT, f"page {page.number + 1} cannot be read ({type(exc).__name__})") from None
+        message = f"page {page.number + 1} cannot be read ({type(exc).__name__})"
+        raise ExtractionError(ExtractionFailure.CORRUPT, message) from None
 
 
 def is_usable(text: str) -> bool:
