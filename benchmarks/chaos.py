@@ -142,6 +142,7 @@ def run_flow_child(
     """``python flows/daily.py --blocks NAME`` in a child process; SIGKILL it as soon as ``kill_when()`` is true."""
     env = {**os.environ, "PREFECT_API_URL": api_url, "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
            "TMPDIR": str(workdir)}  # a killed run cannot clean its private temp dir: keep it under ours
+    workdir.mkdir(parents=True, exist_ok=True)
     log = (workdir / "flow-child.log").open("ab")
     started = time.monotonic()
     child = subprocess.Popen([sys.executable, str(ROOT / "flows" / "daily.py"), "--blocks", blocks],
@@ -260,16 +261,126 @@ def probe_report(samples: list[tuple[float, int, int]], window: dict[str, float]
     )
 
 
-def chaos_line(verdict: Verdict, wall: float, floor: float, calls: int, baseline_calls: int) -> str:
+def _ratios(verdict: Verdict, wall: float, floor: float, calls: int, baseline_calls: int) -> str:
     return (f"ratio_to_floor={wall / floor:.2f} amplification={calls / baseline_calls:.2f} "
-            f"duplicates={verdict.duplicates} lost={verdict.lost} wrong_folder={verdict.wrong_folder} "
-            f"missing_effects={verdict.missing_effects}")
+            f"duplicates={verdict.duplicates} lost={verdict.lost} processed={verdict.matched + verdict.unmatched}"
+            f"/{verdict.in_scope} wrong_folder={verdict.wrong_folder}")
+
+
+def _one_run(args: argparse.Namespace, workdir: Path, name: str, faults: Any | None) -> tuple[Verdict, float, dict]:
+    from mailroom.resilience import reset_registry
+    from mailroom.sandbox.stack import Sandbox
+
+    reset_registry()  # each run starts with a closed breaker, a full budget and fresh metrics
+    with Sandbox(notices=args.notices, seed=args.seed, scanned_fraction=args.scanned_fraction) as sandbox:
+        save_blocks(sandbox, name, workdir / name, concurrency=args.concurrency)
+        if faults is not None:
+            sandbox.set_faults(faults)
+        started = time.monotonic()
+        state = run_flow_here(name)
+        wall = time.monotonic() - started
+        verdict, calls = verify(sandbox), requests_seen(sandbox)
+    print(f"  {name}: {state.name} in {wall:.1f}s, requests {calls}, {verdict.model_dump(exclude={'wrong_folder_keys'})}")
+    return verdict, wall, calls
+
+
+def scenario_chaos(args: argparse.Namespace, workdir: Path) -> bool:
+    from mailroom.sandbox.faults import FaultConfig
+
+    print(f"chaos: {args.notices} notices, rates {args.rates}, +{args.ambiguous:.0%} ambiguous POSTs")
+    _, base_wall, base = _one_run(args, workdir, "chaos-baseline", None)
+    floor = base["logiqs"] / LOGIQS_RATE
+    print(f"  floor: {base['logiqs']} Logiqs requests / {LOGIQS_RATE:.0f} per s = {floor:.1f}s "
+          f"(baseline wall {base_wall:.1f}s = {base_wall / floor:.2f}x floor)")
+    ok = True
+    for rate in args.rates:
+        faults = FaultConfig.uniform(rate, seed=args.seed, ambiguous_rate=args.ambiguous)
+        verdict, wall, calls = _one_run(args, workdir, f"chaos-{int(rate * 100)}", faults)
+        ok &= verdict.exactly_once and verdict.lost == 0
+        print(f"  rate {rate:.0%}: " + _ratios(verdict, wall, floor, sum(calls.values()), sum(base.values())))
+    return ok
+
+
+def scenario_crash(args: argparse.Namespace, workdir: Path, api_url: str) -> bool:
+    from mailroom.sandbox.faults import FaultConfig
+    from mailroom.sandbox.stack import Sandbox
+
+    print(f"crash-resume: {args.crash_notices} notices, {args.kills} kill -9s")
+    with Sandbox(notices=args.crash_notices, seed=args.seed, scanned_fraction=args.scanned_fraction) as sandbox:
+        sandbox.set_faults(FaultConfig.uniform(0.05, seed=args.seed, ambiguous_rate=args.ambiguous))
+        started = time.monotonic()
+        verdict, runs = crash_resume(sandbox, api_url, workdir / "crash", kills=args.kills, seed=args.seed)
+    print(f"  {verdict.model_dump(exclude={'wrong_folder_keys'})} in {time.monotonic() - started:.0f}s")
+    print(f"  killed={sum(r.killed for r in runs)} reruns={len(runs) - 1} duplicates={verdict.duplicates} "
+          f"lost={verdict.lost} exactly_once={verdict.exactly_once} wrong_folder={verdict.wrong_folder}")
+    return verdict.exactly_once and sum(r.killed for r in runs) == args.kills
+
+
+def scenario_outage(args: argparse.Namespace, workdir: Path) -> bool:
+    from mailroom.resilience import reset_registry
+    from mailroom.sandbox.stack import Sandbox
+
+    print(f"outage: {args.outage_notices} notices, Logiqs down {args.outage:.0f}s, breaker cooldown {args.cooldown:.0f}s")
+    reset_registry()
+    with Sandbox(notices=args.outage_notices, seed=args.seed, scanned_fraction=args.scanned_fraction) as sandbox:
+        # Prefect retries must outlast the outage: 2 s doubling, 8 retries (about 8 minutes in all).
+        save_blocks(sandbox, "chaos-outage", workdir / "outage", task_retries=8, task_retry_delay_seconds=2.0,
+                    concurrency=args.concurrency)
+        result = outage_run(sandbox, "chaos-outage", outage_seconds=args.outage, cooldown=args.cooldown,
+                            after_tasks=max(1, args.outage_notices // 10))
+        verdict = verify(sandbox)
+    report = result["report"]
+    print(f"  {result['state'].name} in {result['seconds']:.0f}s; {verdict.model_dump(exclude={'wrong_folder_keys'})}")
+    print(f"  probes={report.get('probes')} (one per cooldown: {report.get('one_probe_per_cooldown')}, "
+          f"min gap {report.get('min_probe_gap')}s) before_open={report.get('hits_before_probes')} "
+          f"opens={report.get('opens')} timeline={report.get('timeline')}")
+    print(f"  duplicates={verdict.duplicates} lost={verdict.lost} finished={verdict.matched + verdict.unmatched}"
+          f"/{verdict.in_scope}")
+    return bool(report.get("one_probe_per_cooldown")) and verdict.exactly_once and verdict.lost == 0
 
 
 def main(argv: list[str] | None = None) -> int:
-    from benchmarks.chaos_cli import main as cli_main
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scenario", choices=["all", "chaos", "crash", "outage"], default="all")
+    parser.add_argument("--notices", type=int, default=1000)
+    parser.add_argument("--rates", type=float, nargs="+", default=[0.1, 0.2, 0.3])
+    parser.add_argument("--ambiguous", type=float, default=0.05, help="commit-then-lose rate on POSTs")
+    parser.add_argument("--crash-notices", type=int, default=500)
+    parser.add_argument("--kills", type=int, default=5)
+    parser.add_argument("--outage-notices", type=int, default=500)
+    parser.add_argument("--outage", type=float, default=120.0, help="seconds Logiqs is down")
+    parser.add_argument("--cooldown", type=float, default=30.0, help="Logiqs breaker cooldown")
+    parser.add_argument("--concurrency", type=int, default=4)
+    parser.add_argument("--scanned-fraction", type=float, default=0.0,
+                        help="share of image-only notices (OCR costs CPU, not Logiqs calls; default 0)")
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--workdir", type=Path, default=None)
+    args = parser.parse_args(argv)
 
-    return cli_main(argv)
+    import logging
+    import tempfile
+
+    from prefect.settings import PREFECT_API_URL, PREFECT_SERVER_ANALYTICS_ENABLED, temporary_settings
+
+    from flows.local_server import start_server
+
+    logging.getLogger("googleapiclient.discovery_cache").setLevel(logging.ERROR)
+    workdir = args.workdir or Path(tempfile.mkdtemp(prefix="mailroom-chaos-"))
+    workdir.mkdir(parents=True, exist_ok=True)
+    server = start_server(home=workdir / "prefect-home", log_path=workdir / "prefect-server.log")
+    results: dict[str, bool] = {}
+    try:
+        with temporary_settings(updates={PREFECT_API_URL: server.api_url, PREFECT_SERVER_ANALYTICS_ENABLED: False}):
+            if args.scenario in ("all", "chaos"):
+                results["chaos"] = scenario_chaos(args, workdir)
+            if args.scenario in ("all", "crash"):
+                results["crash"] = scenario_crash(args, workdir, server.api_url)
+            if args.scenario in ("all", "outage"):
+                results["outage"] = scenario_outage(args, workdir)
+    finally:
+        server.stop()
+    print("result: " + " ".join(f"{name}={'PASS' if ok else 'FAIL'}" for name, ok in results.items()))
+    return 0 if all(results.values()) else 1
 
 
 if __name__ == "__main__":
