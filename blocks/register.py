@@ -81,8 +81,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sandbox-profile", type=Path, help="profile JSON written by `python -m mailroom.sandbox up`")
     parser.add_argument("--name", default=SANDBOX_BLOCK_NAME, help="block document name for the sandbox blocks")
     args = parser.parse_args(argv)
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    from flows.local_server import ensure_server
+
+    server = ensure_server(PREFECT_API_URL.value())  # the same server `python flows/daily.py` reports to
+    with temporary_settings(updates={PREFECT_API_URL: server.api_url}):
+        return _register(args, server.ui_url)
+
+
+def _register(args: argparse.Namespace, ui_url: str) -> int:
     register_block_types()
-    print("Registered block types: " + ", ".join(t.get_block_type_slug() for t in BLOCK_TYPES))
+    print(f"Registered block types at {ui_url}: " + ", ".join(t.get_block_type_slug() for t in BLOCK_TYPES))
     if args.sandbox_profile:
         profile = SandboxProfile.model_validate(json.loads(args.sandbox_profile.read_text()))
         save_sandbox_blocks(profile, name=args.name)
