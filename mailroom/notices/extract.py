@@ -76,10 +76,36 @@ def _parse_fields(text: str) -> dict[str, Found[Any]]:
     return found
 
 
+TRUSTED_CONFIDENCE = 0.9  # a parse below this (unlabelled guess, OCR repair) keeps OCR looking at later pages
+_NAME_GROUP = ("taxpayer_first_name", "taxpayer_last_name", "spouse_first_name", "spouse_last_name")
+
+
 def _complete(found: dict[str, Found[Any]]) -> bool:
-    if not all(name in found for name in _CORE_FIELDS):
-        return False
-    return found["letter_type"].value not in _AUR_LETTERS or "aur_control_number" in found
+    """Every field this letter type prints is known with trusted confidence (so later pages cannot add anything)."""
+    letter = found.get("letter_type")
+    required = list(_CORE_FIELDS)
+    if letter is not None and letter.value is LetterType.CP2501:
+        required.remove("amount_due")  # CP2501 asks for an explanation; it states no amount
+    if letter is not None and letter.value in _AUR_LETTERS:
+        required.append("aur_control_number")
+    return all(name in found and found[name].confidence >= TRUSTED_CONFIDENCE for name in required)
+
+
+def _merge_pages(per_page: list[dict[str, Found[Any]]]) -> dict[str, Found[Any]]:
+    """Per field, the most confident page wins (the earlier one on ties): a clean "Amount due" on the response form
+    beats an OCR-repaired one on page 1. Names move as a group so a taxpayer and a spouse come from one line."""
+    merged: dict[str, Found[Any]] = {}
+    for found in per_page:
+        for name, result in found.items():
+            if name not in _NAME_GROUP and (name not in merged or result.confidence > merged[name].confidence):
+                merged[name] = result
+        names, best = found.get("taxpayer_last_name"), merged.get("taxpayer_last_name")
+        if names is not None and (best is None or names.confidence > best.confidence):
+            for name in _NAME_GROUP:
+                merged.pop(name, None)
+                if name in found:
+                    merged[name] = found[name]
+    return merged
 
 
 class _Reader:
@@ -111,12 +137,14 @@ class _Reader:
                 self.scanned_pages.append(page.number)
 
     def read_ocr(self, text_layer_found: dict[str, Found[Any]]) -> dict[str, Found[Any]]:
+        per_page: list[dict[str, Found[Any]]] = []
         found: dict[str, Found[Any]] = {}
         for page_number in self.scanned_pages[: self.limits.ocr_max_pages]:
             self._check_time("OCR")
             page = self.document[page_number]
             self.ocr_pages.append(normalize_text(ocr_page(page, self.limits, timeout_seconds=self.remaining())))
-            found = _parse_fields("\n".join(self.ocr_pages))
+            per_page.append(_parse_fields(self.ocr_pages[-1]))
+            found = _merge_pages(per_page)
             if _complete({**found, **text_layer_found}):
                 break
         return found

@@ -221,6 +221,12 @@ def _money(raw: str) -> tuple[Decimal, bool] | None:
     return Decimal(f"{int(clean)}.{fraction}"), not canonical
 
 
+def _well_grouped(whole: str) -> bool:
+    """After the first group, digit groups split by OCR spaces or commas hold exactly three digits."""
+    groups = re.split(r"[ ,]", whole)
+    return all(len(group) == 3 for group in groups[1:])
+
+
 def find_amount_due(text: str) -> Found[Decimal] | None:
     for snippet in _after_labels(text, AMOUNT_LABELS, 40):
         money = _MONEY_AFTER_LABEL.match(snippet.split("\n", 1)[0] if snippet.strip() else snippet)
@@ -229,7 +235,11 @@ def find_amount_due(text: str) -> Found[Decimal] | None:
         parsed = _money(money.group(1)) if money else None
         if parsed:
             value, repaired = parsed
-            return Found(value, 0.85 if repaired else 0.97)
+            if not repaired:
+                return Found(value, 0.97)
+            # "21 5523.60" (a comma read as " 5") cannot be repaired reliably: a guess another page may overrule
+            whole = _CENTS.match(money.group(1).strip(" .,"))
+            return Found(value, 0.85 if _well_grouped(whole.group(1) if whole else money.group(1)) else 0.6)
     return None
 
 
