@@ -130,16 +130,12 @@ def log_call_retry(event: Any) -> None:
 
 
 _hook_lock = threading.Lock()
-_hook_installed = False
 
 
 def install_call_retry_logging() -> None:
-    """Register ``log_call_retry`` with the resilience core once per process."""
-    global _hook_installed
-    with _hook_lock:
-        if _hook_installed:
-            return
-        from mailroom.resilience import add_retry_hook
+    """Register ``log_call_retry`` with the resilience core once (again after a ``reset_registry``)."""
+    from mailroom.resilience import add_retry_hook, registry
 
-        add_retry_hook(log_call_retry)
-        _hook_installed = True
+    with _hook_lock:
+        if log_call_retry not in registry.retry_hooks:
+            add_retry_hook(log_call_retry)
