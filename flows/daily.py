@@ -46,7 +46,7 @@ DEPLOYMENT_NAME = "daily-mailroom"
 @contextmanager
 def private_workdir() -> Iterator[Path]:
     """Downloads live here: mode 0700 (mkdtemp), removed at the end of the run whatever happens."""
-    path = Path(tempfile.mkdtemp(prefix="mailroom-"))
+    path = Path(tempfile.mkdtemp(prefix="mailroom-run-"))
     try:
         yield path
     finally:

@@ -116,3 +116,16 @@ def test_settings_block_is_the_core_settings_model():
     assert PipelineSettings().missing_folders() == [
         "input_root_id", "matched_folder_id", "unmatched_folder_id", "reports_folder_id"
     ]
+
+
+def test_downloads_live_in_a_private_dir_removed_even_on_failure():
+    import stat
+
+    from flows.daily import private_workdir
+
+    with pytest.raises(RuntimeError):
+        with private_workdir() as workdir:
+            (workdir / "notice.pdf").write_bytes(b"%PDF")
+            assert stat.S_IMODE(workdir.stat().st_mode) == 0o700
+            raise RuntimeError("a failing run")
+    assert not workdir.exists()

@@ -1,0 +1,28 @@
+"""`python -m blocks.register --sandbox-profile` turns a sandbox profile into working blocks on the server."""
+
+from __future__ import annotations
+
+import pytest
+
+from blocks.config import load_run_config
+from blocks.register import main as register_main
+
+pytestmark = [pytest.mark.prefect_server]
+
+
+def test_register_saves_blocks_a_run_can_load(prefect_server, tmp_path, capsys):
+    from mailroom.sandbox.stack import Sandbox
+
+    with Sandbox(notices=2, seed=9) as sandbox:
+        profile = sandbox.write_profile(tmp_path / "profile.json")
+        assert register_main(["--sandbox-profile", str(profile), "--name", "regtest"]) == 0
+        config = load_run_config("regtest")
+        assert config.settings.input_root_id == sandbox.folders.input_root
+        assert config.settings.unmatched_folder_id == sandbox.folders.unmatched
+        assert config.logiqs.secret.get_secret_value() == sandbox.logiqs_secret
+        assert config.drive.api_endpoint == sandbox.drive_url
+        config.logiqs.client().check_access()  # the saved credentials really open the door
+        assert [f.id for f in config.drive.client().find_folders(sandbox.folders.input_root)]
+    out = capsys.readouterr().out
+    assert "logiqs-credentials" in out and prefect_server.ui_url in out
+    assert sandbox.logiqs_secret not in out
