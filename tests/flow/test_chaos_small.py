@@ -17,7 +17,7 @@ from mailroom.sandbox.faults import FaultConfig
 
 pytestmark = [pytest.mark.prefect_server, pytest.mark.slow]
 
-NOTICES = 16
+NOTICES = 12
 
 
 def test_faults_and_lost_responses_file_every_notice_exactly_once(prefect_server, sandbox_factory, tmp_path):

@@ -13,7 +13,7 @@ from mailroom.sandbox.faults import FaultConfig
 
 pytestmark = [pytest.mark.prefect_server, pytest.mark.slow]
 
-NOTICES = 14
+NOTICES = 10
 KILLS = 3
 
 
