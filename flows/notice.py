@@ -7,25 +7,22 @@ notice problem: whatever happens, it returns the notice's report row, so one not
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 from prefect.logging import get_run_logger
 
+from mailroom.drive import DriveFile
 from mailroom.errors import MailroomError
 from mailroom.ledger import NoticeKey
 from mailroom.ledger import Outcome as LedgerOutcome
+from mailroom.matching import MatchOutcome, MatchResult
+from mailroom.notices import Notice, document_name
 from mailroom.report import Outcome, ReportRow
 from tasks import drive, logiqs, notices
 from tasks.context import counting_call_retries, services
 from tasks.retry import configured
-
-if TYPE_CHECKING:
-    from mailroom.drive import DriveFile
-    from mailroom.matching import MatchResult
-    from mailroom.notices import Notice
-
 
 class _Step:
     """Remembers which step is running, so a FAILED row says where it failed."""
@@ -37,7 +34,7 @@ class _Step:
         return configured(task_obj, services().settings)(*args)
 
 
-def _notice_fields(notice: "Notice") -> dict[str, Any]:
+def _notice_fields(notice: Notice) -> dict[str, Any]:
     return dict(
         letter_type=getattr(notice.letter_type, "value", notice.letter_type),
         tax_year=notice.tax_year,
@@ -47,9 +44,7 @@ def _notice_fields(notice: "Notice") -> dict[str, Any]:
     )
 
 
-def _file_matched(key: NoticeKey, notice: "Notice", match: "MatchResult", step: _Step, dry_run: bool) -> dict:
-    from mailroom.notices import document_name
-
+def _file_matched(key: NoticeKey, notice: Notice, match: MatchResult, step: _Step, dry_run: bool) -> dict:
     settings = services().settings
     name = document_name(notice)
     result: dict[str, Any] = dict(outcome=Outcome.MATCHED, case_id=match.case_id, document_name=name,
@@ -71,9 +66,7 @@ def _file_unmatched(key: NoticeKey, reason: str, step: _Step, dry_run: bool) -> 
     return dict(outcome=Outcome.UNMATCHED, reason=reason)
 
 
-def _work_on(file: "DriveFile", key: NoticeKey, step: _Step, dry_run: bool) -> dict[str, Any]:
-    from mailroom.matching import MatchOutcome
-
+def _work_on(file: DriveFile, key: NoticeKey, step: _Step, dry_run: bool) -> dict[str, Any]:
     path = step("download", drive.download_notice, file.id)
     step.name = "extract"
     extraction = notices.extract_notice(path, file.name)
@@ -92,7 +85,7 @@ def _work_on(file: "DriveFile", key: NoticeKey, step: _Step, dry_run: bool) -> d
 
 
 @task(name="process-notice", task_run_name="notice-{file.id}", retries=0, cache_policy=NO_CACHE, persist_result=False)
-def process_notice(file: "DriveFile", dry_run: bool = False) -> ReportRow | None:
+def process_notice(file: DriveFile, dry_run: bool = False) -> ReportRow | None:
     """The notice's report row, or None when another run holds it (or already finished it): not ours to touch."""
     current = services()
     log = get_run_logger()

@@ -3,19 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
-
+from mailroom.drive import DriveFile
 from mailroom.effects import ensure_moved
 from mailroom.ledger import NoticeKey, Outcome
 from tasks.context import services
 from tasks.retry import service_task
 
-if TYPE_CHECKING:
-    from mailroom.drive import DriveFile
-
 
 @service_task(name="discover-folders", service="drive")
-def discover_folders(root_id: str, name_patterns: list[str], recursive: bool, exclude_ids: list[str]) -> list["DriveFile"]:
+def discover_folders(root_id: str, name_patterns: list[str], recursive: bool, exclude_ids: list[str]) -> list[DriveFile]:
     """Input folders under the root whose names match; output folders are excluded even when they match."""
     folders = services().drive.find_folders(root_id, name_patterns=tuple(name_patterns), recursive=recursive)
     excluded = set(exclude_ids)
@@ -23,7 +19,7 @@ def discover_folders(root_id: str, name_patterns: list[str], recursive: bool, ex
 
 
 @service_task(name="list-new-notices", service="drive")
-def list_new_notices(folder_ids: list[str], limit: int | None = None) -> list["DriveFile"]:
+def list_new_notices(folder_ids: list[str], limit: int | None = None) -> list[DriveFile]:
     """PDFs waiting in the input folders, oldest first, each once even if it has several parents."""
     seen: dict[str, DriveFile] = {}
     drive = services().drive
@@ -56,5 +52,5 @@ def move_notice(key: NoticeKey, outcome: Outcome, to_folder_id: str, reason: str
 
 
 @service_task(name="upload-report", service="drive")
-def upload_report(path: Path, parent_id: str, mime_type: str) -> "DriveFile":
+def upload_report(path: Path, parent_id: str, mime_type: str) -> DriveFile:
     return services().drive.upload(path, parent_id=parent_id, name=path.name, mime_type=mime_type)

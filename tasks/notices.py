@@ -3,24 +3,23 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 from pydantic import BaseModel
 
+from mailroom.matching import MatchResult
+from mailroom.matching import match_notice as match
+from mailroom.notices import ExtractionError, Notice
+from mailroom.notices import extract_notice as extract
 from tasks.context import services
 from tasks.retry import service_task
-
-if TYPE_CHECKING:
-    from mailroom.matching import MatchResult
-    from mailroom.notices import Notice
 
 
 class Extraction(BaseModel):
     """Either a notice or the specific reason the file cannot be read (a known outcome, not a task failure)."""
 
-    notice: Any = None  # mailroom.notices.Notice (kept loose so the model imports without the extractor)
+    notice: Notice | None = None
     failure: str | None = None
     message: str = ""
 
@@ -28,9 +27,6 @@ class Extraction(BaseModel):
 @task(name="extract-notice", tags=["extraction"], retries=0, cache_policy=NO_CACHE, persist_result=False)
 def extract_notice(path: Path, file_name: str) -> Extraction:
     """An unreadable file completes this task with its reason: the notice ends UNMATCHED, and the UI stays green."""
-    from mailroom.notices import ExtractionError
-    from mailroom.notices import extract_notice as extract
-
     try:
         return Extraction(notice=extract(path, file_name=file_name, limits=services().extraction_limits))
     except ExtractionError as exc:
@@ -38,9 +34,7 @@ def extract_notice(path: Path, file_name: str) -> Extraction:
 
 
 @service_task(name="match-notice", service="logiqs")
-def match_notice(notice: "Notice") -> "MatchResult":
-    from mailroom.matching import match_notice as match
-
+def match_notice(notice: Notice) -> MatchResult:
     settings = services().settings
     options: dict[str, float] = {}
     if settings.match_threshold is not None:
