@@ -137,13 +137,14 @@ class ChildRun(BaseModel):
 
 
 def run_flow_child(
-    blocks: str, api_url: str, workdir: Path, *, kill_when: Callable[[], bool] | None = None, timeout: float = 900.0
+    blocks: str, api_url: str, workdir: Path, *, kill_when: Callable[[], bool] | None = None, timeout: float = 900.0,
+    log_name: str = "flow-child.log",
 ) -> ChildRun:
     """``python flows/daily.py --blocks NAME`` in a child process; SIGKILL it as soon as ``kill_when()`` is true."""
     env = {**os.environ, "PREFECT_API_URL": api_url, "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
            "TMPDIR": str(workdir)}  # a killed run cannot clean its private temp dir: keep it under ours
     workdir.mkdir(parents=True, exist_ok=True)
-    log = (workdir / "flow-child.log").open("ab")
+    log = (workdir / log_name).open("ab")
     started = time.monotonic()
     child = subprocess.Popen([sys.executable, str(ROOT / "flows" / "daily.py"), "--blocks", blocks],
                              cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
