@@ -32,6 +32,7 @@ from flows.artifacts import Progress, metrics_delta, publish_artifacts
 from flows.notice import process_notice
 from mailroom.errors import MailroomError
 from mailroom.ledger import Ledger, default_ledger_path
+from mailroom.pii import install_scrubber
 from mailroom.report import Outcome, ReportRow, RunSummary
 from mailroom.resilience import ResiliencePolicy, metrics_snapshot
 from tasks.context import Services, install_call_retry_logging, use_services
@@ -41,6 +42,8 @@ from tasks.report import publish_report
 from tasks.retry import configured
 
 DEPLOYMENT_NAME = "daily-mailroom"
+# Prefect ships run logs to the API from handlers on its run loggers: filter there too, not only on the root.
+SCRUBBED_LOGGERS = ("", "prefect", "prefect.flow_runs", "prefect.task_runs", "mailroom")
 
 
 @contextmanager
@@ -121,6 +124,7 @@ def daily_mailroom(
         concurrency: notices processed at once (default: the settings block's value).
         blocks: name of the block documents to use (LogiqsCredentials, DriveCredentials, MailroomSettings).
     """
+    install_scrubber(*SCRUBBED_LOGGERS)
     logger = get_run_logger()
     started = datetime.now(timezone.utc)
     try:

@@ -4,6 +4,7 @@ outcomes vs the manifest, Logiqs effects, Drive folders, the report, the UI arti
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 from typing import Any
 
@@ -19,6 +20,8 @@ from flows.records import summary_of, wait_until_recorded
 from mailroom.report import Outcome, read_csv
 
 pytestmark = [pytest.mark.prefect_server, pytest.mark.slow]
+
+FULL_SSN = re.compile(r"(?<![\w.-])(\d{3}-\d{2}-\d{4}|\d{3} \d{2} \d{4}|\d{9})(?![\w-])")
 
 NOTICES = 60
 FAULT_RATE = 0.1
@@ -163,5 +166,6 @@ def test_every_task_run_is_recorded_final_with_its_retries(faulty_run):
             page = client.read_logs(log_filter=log_filter, limit=200, offset=len(logs))
             logs.extend(page)
     assert sum(s.name == "AwaitingRetry" for s in history) == retried[0].run_count - 1
+    assert not [log.message for log in logs if FULL_SSN.search(log.message)]  # no full SSN reached the UI
     retry_lines = [log.message for log in logs if "call-level retry" in log.message]
     assert len(retry_lines) >= summary.call_retries  # plus any outside a notice (discovery, report upload)
