@@ -281,7 +281,8 @@ def _one_run(args: argparse.Namespace, workdir: Path, name: str, faults: Any | N
         state = run_flow_here(name)
         wall = time.monotonic() - started
         verdict, calls = verify(sandbox), requests_seen(sandbox)
-    print(f"  {name}: {state.name} in {wall:.1f}s, requests {calls}, {verdict.model_dump(exclude={'wrong_folder_keys'})}")
+    summary = verdict.model_dump(exclude={"wrong_folder_keys"})
+    print(f"  {name}: {state.name} in {wall:.1f}s, requests {calls}, {summary}")
     return verdict, wall, calls
 
 
@@ -321,7 +322,8 @@ def scenario_outage(args: argparse.Namespace, workdir: Path) -> bool:
     from mailroom.resilience import reset_registry
     from mailroom.sandbox.stack import Sandbox
 
-    print(f"outage: {args.outage_notices} notices, Logiqs down {args.outage:.0f}s, breaker cooldown {args.cooldown:.0f}s")
+    print(f"outage: {args.outage_notices} notices, Logiqs down {args.outage:.0f}s, "
+          f"breaker cooldown {args.cooldown:.0f}s")
     reset_registry()
     with Sandbox(notices=args.outage_notices, seed=args.seed, scanned_fraction=args.scanned_fraction) as sandbox:
         # Prefect retries must outlast the outage: 2 s doubling, 8 retries (about 8 minutes in all).

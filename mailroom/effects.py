@@ -23,7 +23,6 @@ from pydantic import BaseModel
 
 from mailroom.crm import Activity, TaskRequest
 from mailroom.errors import (
-    AmbiguousOutcomeError,
     CircuitOpenError,
     MailroomError,
     PermanentError,

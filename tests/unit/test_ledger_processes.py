@@ -9,6 +9,7 @@ import signal
 import sqlite3
 import time
 from pathlib import Path
+from typing import Any
 
 from mailroom.ledger import Ledger, NoticeKey, Outcome
 
@@ -19,7 +20,7 @@ def _keys() -> list[NoticeKey]:
     return [NoticeKey(file_id=f"file-{i:04d}", md5=f"{i:032x}") for i in range(NOTICES)]
 
 
-def _race_for_claims(path: str, owner: str, start: mp.Barrier, done: mp.Barrier, out: mp.Queue) -> None:  # type: ignore[type-arg]
+def _race_for_claims(path: str, owner: str, start: Any, done: Any, out: Any) -> None:
     ledger = Ledger(path)
     keys = _keys()
     random.Random(owner).shuffle(keys)  # different orders so the workers really collide
@@ -56,7 +57,7 @@ def test_concurrent_processes_never_claim_the_same_notice(tmp_path: Path) -> Non
     assert sum(1 for won in results.values() if won) >= 2, "the race never happened: one worker took everything"
 
 
-def _churn(path: str, ready: mp.Event) -> None:  # type: ignore[type-arg]
+def _churn(path: str, ready: Any) -> None:
     """Push notices through the full effect sequence as fast as possible until killed."""
     ledger = Ledger(path)
     ready.set()
@@ -114,7 +115,7 @@ def test_sigkill_mid_transaction_leaves_every_row_consistent(tmp_path: Path) -> 
     assert sum(r.outcome is None for r in rows) <= 4  # at most one half-done notice per kill
 
 
-def _claim_and_hold(path: str, release_me: mp.Event, claimed: mp.Event) -> None:  # type: ignore[type-arg]
+def _claim_and_hold(path: str, release_me: Any, claimed: Any) -> None:
     Ledger(path).claim(NoticeKey(file_id="held", md5="0" * 32), "run-crashing", lease_seconds=600)
     claimed.set()
     release_me.wait(timeout=60)  # "working"; killed by the test instead
