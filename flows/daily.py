@@ -70,6 +70,7 @@ def _services(config: RunConfig, workdir: Path, owner: str) -> Services:
         workdir=workdir,
         ledger=Ledger(default_ledger_path(s.state_dir)),
         owner=owner,
+        drive_web_links=config.drive.api_endpoint is None,
     )
 
 

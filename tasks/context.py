@@ -35,6 +35,7 @@ class Services:
     workdir: Path
     ledger: "Ledger" = field(repr=False)
     owner: str  # unique per run (the flow run id): the ledger lease holder
+    drive_web_links: bool = False  # real Google Drive: files have https://drive.google.com/file/d/<id> pages
     extraction_limits: "ExtractionLimits | None" = None
 
 

@@ -31,4 +31,6 @@ def publish_report(rows: list[ReportRow], started: datetime, run_name: str, dry_
         files.upload_error = str(exc)
         return files
     files.drive_file_id = uploaded.id
+    if current.drive_web_links:
+        files.drive_link = f"https://drive.google.com/file/d/{uploaded.id}/view"
     return files
