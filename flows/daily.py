@@ -149,9 +149,7 @@ def daily_mailroom(
             logger.info("%d notice(s) to process%s", len(files), " (dry run)" if dry_run else "")
             rows, skipped = _process_all(files, concurrency or config.settings.concurrency, dry_run)
             report = publish_report(rows, started, flow_run.name or "local", dry_run)
-    summary = RunSummary.of(rows, dry_run=dry_run, report=report)
-    if skipped:
-        logger.info("%d notice(s) skipped: held by another run or already filed", skipped)
+    summary = RunSummary.of(rows, dry_run=dry_run, report=report, skipped=skipped)
     publish_artifacts(rows, summary, metrics_delta(metrics_before, metrics_snapshot()))
     logger.info("%s; report: %s", summary.one_line(), report.xlsx)
     if summary.failed:

@@ -144,13 +144,15 @@ class RunSummary(BaseModel):
     matched: int = 0
     unmatched: int = 0
     failed: int = 0
+    skipped: int = Field(0, description="held by another run or already filed: that run reports them")
     task_retries: int = 0
     call_retries: int = 0
     dry_run: bool = False
     report: ReportFiles | None = None
 
     @classmethod
-    def of(cls, rows: Iterable[ReportRow], *, dry_run: bool = False, report: ReportFiles | None = None) -> "RunSummary":
+    def of(cls, rows: Iterable[ReportRow], *, dry_run: bool = False, report: ReportFiles | None = None,
+           skipped: int = 0) -> "RunSummary":
         rows = list(rows)
         counts = Counter(row.outcome for row in rows)
         return cls(
@@ -158,6 +160,7 @@ class RunSummary(BaseModel):
             matched=counts[Outcome.MATCHED],
             unmatched=counts[Outcome.UNMATCHED],
             failed=counts[Outcome.FAILED],
+            skipped=skipped,
             task_retries=sum(row.task_retries for row in rows),
             call_retries=sum(row.call_retries for row in rows),
             dry_run=dry_run,
@@ -165,8 +168,9 @@ class RunSummary(BaseModel):
         )
 
     def one_line(self) -> str:
+        skipped = f" ({self.skipped} skipped: another run has them)" if self.skipped else ""
         return (
-            f"{self.total} notices: {self.matched} MATCHED, {self.unmatched} UNMATCHED, {self.failed} FAILED; "
+            f"{self.total} notices: {self.matched} MATCHED, {self.unmatched} UNMATCHED, {self.failed} FAILED{skipped}; "
             f"retries: {self.task_retries} task-level, {self.call_retries} call-level"
         )
 
