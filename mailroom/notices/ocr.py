@@ -13,6 +13,7 @@ import pymupdf
 import pytesseract
 from PIL import Image
 
+from mailroom.errors import ConfigurationError
 from mailroom.notices.model import ExtractionError, ExtractionFailure, ExtractionLimits
 
 # Tesseract uses OpenMP threads by default; on a shared 2-core runner that oversubscribes the CPU and was slower in
@@ -29,7 +30,11 @@ def render_page(page: pymupdf.Page, limits: ExtractionLimits) -> Image.Image:
     square_inches = max(page.rect.width / 72 * page.rect.height / 72, 1e-6)
     # memory bound: never more than max_page_pixels bytes of grayscale, however large the page claims to be
     dpi = max(1, min(limits.ocr_dpi, int(math.sqrt(limits.max_page_pixels / square_inches))))
-    pixmap = page.get_pixmap(dpi=dpi, colorspace=pymupdf.csGRAY, alpha=False)
+    try:
+        pixmap = page.get_pixmap(dpi=dpi, colorspace=pymupdf.csGRAY, alpha=False)
+    except Exception as exc:  # MuPDF's own error types: the page's content cannot be drawn
+        message = f"page {page.number + 1} cannot be rendered for OCR ({type(exc).__name__})"
+        raise ExtractionError(ExtractionFailure.CORRUPT, message) from None
     return Image.frombytes("L", (pixmap.width, pixmap.height), pixmap.samples)
 
 
@@ -41,6 +46,12 @@ def ocr_page(page: pymupdf.Page, limits: ExtractionLimits, *, timeout_seconds: f
     image = render_page(page, limits)
     try:
         return pytesseract.image_to_string(image, lang="eng", config=tesseract_config(limits), timeout=timeout_seconds)
+    except pytesseract.TesseractNotFoundError:
+        # the machine, not the file, is at fault: every scanned notice would fail the same way until it is installed
+        raise ConfigurationError(
+            "Tesseract OCR is not installed (Debian package tesseract-ocr; see scripts/install.sh)",
+            service="extraction", operation="ocr",
+        ) from None
     except RuntimeError as exc:
         # pytesseract signals its own timeout with RuntimeError("Tesseract process timeout")
         if "timeout" in str(exc).lower():

@@ -266,3 +266,15 @@ def test_property_generated_notices_round_trip(tmp_path, first, last, spouse, no
     assert (notice.taxpayer_first_name, notice.taxpayer_last_name, notice.spouse_first_name) == (first, last, spouse)
     assert (notice.ssn_last4, notice.amount_due, notice.aur_control_number) == (f"{serial:04d}", amount, "87139-0114")
     assert notice.response_due_derived and (notice.response_due_date - notice.notice_date).days > 0
+
+
+def test_missing_tesseract_is_a_configuration_error_not_a_bad_file(typed, tmp_path, monkeypatch):
+    from mailroom.errors import ConfigurationError
+
+    import pytesseract
+
+    # point pytesseract at a binary that does not exist, as on a machine where the Debian package is missing
+    monkeypatch.setattr(pytesseract.pytesseract, "tesseract_cmd", str(tmp_path / "no-tesseract-here"))
+    with pytest.raises(ConfigurationError) as caught:
+        extract_notice(scanned_copy(typed, tmp_path / "scan.pdf"))
+    assert "tesseract-ocr" in str(caught.value) and not isinstance(caught.value, ExtractionError)
