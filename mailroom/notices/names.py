@@ -18,12 +18,19 @@ PARTICLES = {
     "DE", "DEL", "DELA", "DI", "DA", "DOS", "DU", "LA", "LE", "VAN", "VON", "DER", "DEN", "ST", "SAN", "MC", "MAC",
     "BIN", "AL", "EL", "TER",
 }  # fmt: skip
-# Lines that sit where a name would but are not people.
-NOT_A_NAME = re.compile(
-    r"internal revenue|department of the treasury|\birs\b|\bservice center\b|\bpo box\b|\bp\.o\.|\bc/o\b|"
-    r"\bnotice\b|\btax\b|\bpage\b|\bphone\b|\bstop\b|\bpayment\b|\bunited states\b|\bcontrol\b",
-    re.I,
+# Lines that sit where a name would but are not people: phrases anywhere, words only as whole tokens (so a
+# hyphenated "WOOD-PAGE" or "STOPFORD" is still a name).
+_NOT_A_NAME_PHRASES = re.compile(
+    r"internal revenue|department of the treasury|service center|\bpo box\b|\bp\.o\.|\bc/o\b|united states", re.I
 )
+_NOT_A_NAME_WORDS = {"IRS", "NOTICE", "TAX", "PAGE", "PHONE", "STOP", "PAYMENT", "CONTROL", "FORM", "LETTER"}
+
+
+def is_not_a_name(line: str) -> bool:
+    words = {token.strip(".,:;").upper() for token in line.split()}
+    return bool(_NOT_A_NAME_PHRASES.search(line)) or bool(words & _NOT_A_NAME_WORDS)
+
+
 # Every token starts with a capital (ALL CAPS as the IRS prints, or Title Case on re-keyed letters).
 _NAME_TOKEN = r"(?:[A-Z\u00c0-\u00de][A-Za-z\u00c0-\u024f'.\-]*)"
 _NAME_LINE = re.compile(
@@ -126,7 +133,7 @@ def parse_name_line(line: str) -> Names | None:
 
 
 def _looks_like_name(line: str) -> bool:
-    return bool(line) and not NOT_A_NAME.search(line) and bool(_NAME_LINE.match(line))
+    return bool(line) and not is_not_a_name(line) and bool(_NAME_LINE.match(line))
 
 
 def _labelled_names(lines: list[str]) -> Names | None:

@@ -33,6 +33,11 @@ def render_page(page: pymupdf.Page, limits: ExtractionLimits) -> Image.Image:
     try:
         pixmap = page.get_pixmap(dpi=dpi, colorspace=pymupdf.csGRAY, alpha=False)
     except Exception as exc:  # MuPDF's own error types: the page's content cannot be drawn
+        described = f"{type(exc).__name__} {exc}".lower()
+        if isinstance(exc, MemoryError) or "memory" in described or "malloc" in described:
+            # under the isolated worker's RLIMIT_AS MuPDF reports FzErrorSystem("malloc ... failed")
+            message = f"rendering page {page.number + 1} needs more memory than allowed"
+            raise ExtractionError(ExtractionFailure.TOO_LARGE, message) from None
         message = f"page {page.number + 1} cannot be rendered for OCR ({type(exc).__name__})"
         raise ExtractionError(ExtractionFailure.CORRUPT, message) from None
     return Image.frombytes("L", (pixmap.width, pixmap.height), pixmap.samples)

@@ -16,6 +16,9 @@ _MASK3 = r"[X*x×#]{3}"
 _MASK2 = r"[X*x×#]{2}"
 # Masked forms: XXX-XX-1234, ***-**-1234, and OCR's spaced variants.
 _MASKED = re.compile(rf"(?<![\w-]){_MASK3}\s?-\s?{_MASK2}\s?-\s?(\d{{4}})(?![\d-])")
+# Next to a label only: an SSN-shaped value whose first five characters OCR damaged ("§92-73-1284"); its last
+# four are still digits, and they are all we keep.
+_DAMAGED = re.compile(r"(?<![\w-])\S{3}\s?-\s?\S{2}\s?-\s?(\d{4})(?![\d-])")
 _FULL = re.compile(r"(?<![\d-])(\d{3})([- ]?)(\d{2})([- ]?)(\d{4})(?![\d-])")
 
 TIN_LABELS = (
@@ -71,6 +74,10 @@ def find_ssn_last4(text: str) -> Found[str] | None:
             last4 = None if _overlaps(span, excluded) else _full_tin_last4(full, labelled=True)
             if last4:
                 return Found(last4, 0.97)
+        damaged = _DAMAGED.search(snippet)
+        # a readable number at the same place was judged above (an invalid one stays rejected)
+        if damaged and damaged.start() <= 12 and not (full and full.start() == damaged.start()):
+            return Found(damaged.group(1), 0.8)
     masked = _MASKED.search(text)
     if masked:
         return Found(masked.group(1), 0.85)

@@ -222,3 +222,16 @@ def test_ocr_damage_to_suffixes_and_aur_numbers_is_repaired():
     repaired = find_aur_control_number("AUR control number §6257-9352")
     assert repaired.value == "56257-9352" and repaired.confidence < 0.9
     assert find_aur_control_number("AUR control number SSSSS-9352") is None  # too damaged to trust
+
+
+def test_ocr_damaged_full_ssn_keeps_its_last4_only_next_to_a_label():
+    found = find_ssn_last4("Social Security number §92-73-1284\nAUR control number 99608-1603")
+    assert found.value == "1284" and found.confidence < 0.9
+    assert find_ssn_last4("Reference §92-73-1284") is None  # unlabelled damage is not trusted
+    assert find_ssn_last4("Social Security number 666-12-3456") is None  # a readable but invalid number stays rejected
+
+
+def test_hyphenated_names_containing_stop_words_are_still_names():
+    text = normalize_text("Internal Revenue Service\nOgden, UT 84201-0045\nMADISON WOOD-PAGE\n12 ELM ST\nAUSTIN TX 73301")
+    assert find_names(text).value.taxpayer.last == "WOOD-PAGE"
+    assert find_names("Page 2 of 4\n12 ELM ST\nAUSTIN TX 73301") is None
