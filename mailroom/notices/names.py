@@ -36,7 +36,8 @@ _NAME_TOKEN = r"(?:[A-Z\u00c0-\u00de][A-Za-z\u00c0-\u024f'.\-]*)"
 _NAME_LINE = re.compile(
     rf"^{_NAME_TOKEN}(?:,?\s+{_NAME_TOKEN})*,?(?:\s*(?:&|and|AND)\s+{_NAME_TOKEN}(?:\s+{_NAME_TOKEN})*)?$"
 )
-_CITY_STATE_ZIP = re.compile(r"^[A-Za-z][A-Za-z .'-]+,?\s+[A-Z]{2}\s+\d{5}(?:-\d{4})?$")
+# The state may be OCR-damaged ("1A", "!A" for IA); the ZIP code anchors the line.
+_CITY_STATE_ZIP = re.compile(r"^[A-Za-z][A-Za-z .'-]+,?\s+[A-Z0-9!|]{2}\s+\d{5}(?:-\d{4})?$")
 _STREET = re.compile(r"^(?:\d+[A-Z]?\s+\S|P\.?\s?O\.?\s+BOX|APT|UNIT|SUITE)", re.I)
 _NAME_LABELS = re.compile(r"^(?:taxpayer(?:'s)?\s+name|taxpayer|name|primary\s+taxpayer)\s*:\s*(.+)$", re.I)
 _SPOUSE_LABELS = re.compile(r"^(?:spouse(?:'s)?\s+name|spouse)\s*:\s*(.+)$", re.I)
@@ -75,6 +76,8 @@ def _clean_tokens(text: str) -> list[str]:
 
 def _drop_suffixes(tokens: list[str]) -> list[str]:
     while len(tokens) > 1 and tokens[-1].replace(".", "") in SUFFIXES:
+        tokens = tokens[:-1]
+    if len(tokens) > 2 and tokens[-1] == "I":  # nobody's last name is "I": OCR lost a stroke of "II"/"III"
         tokens = tokens[:-1]
     return tokens
 

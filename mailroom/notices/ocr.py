@@ -25,11 +25,23 @@ def tesseract_config(limits: ExtractionLimits) -> str:
     return f"--oem 1 --psm {limits.ocr_page_segmentation}"
 
 
+def _native_dpi(page: pymupdf.Page) -> int:
+    """The resolution of the largest image on the page, as if it covered the page (a scanner's output); 0 if none."""
+    try:
+        widths = [image[2] for image in page.get_images(full=True)]
+    except Exception:  # an unreadable image list just means "no native resolution"
+        return 0
+    return int(max(widths, default=0) / max(page.rect.width / 72, 1e-6))
+
+
 def render_page(page: pymupdf.Page, limits: ExtractionLimits) -> Image.Image:
     """The page as a grayscale image, at the configured dpi or lower if the page is absurdly large."""
     square_inches = max(page.rect.width / 72 * page.rect.height / 72, 1e-6)
+    # A scan is OCR'd at its own resolution when that is finer than ocr_dpi: resampling a 300-dpi black-and-white
+    # scan down to 200 dpi cost letters in measurements ("BARAWJAS" for BARAJAS, "GALLAGHER I" for "II").
+    wanted = min(max(limits.ocr_dpi, _native_dpi(page)), limits.ocr_max_dpi)
     # memory bound: never more than max_page_pixels bytes of grayscale, however large the page claims to be
-    dpi = max(1, min(limits.ocr_dpi, int(math.sqrt(limits.max_page_pixels / square_inches))))
+    dpi = max(1, min(wanted, int(math.sqrt(limits.max_page_pixels / square_inches))))
     try:
         pixmap = page.get_pixmap(dpi=dpi, colorspace=pymupdf.csGRAY, alpha=False)
     except Exception as exc:  # MuPDF's own error types: the page's content cannot be drawn

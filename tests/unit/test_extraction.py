@@ -278,3 +278,13 @@ def test_missing_tesseract_is_a_configuration_error_not_a_bad_file(typed, tmp_pa
     with pytest.raises(ConfigurationError) as caught:
         extract_notice(scanned_copy(typed, tmp_path / "scan.pdf"))
     assert "tesseract-ocr" in str(caught.value) and not isinstance(caught.value, ExtractionError)
+
+
+def test_scans_are_read_at_their_own_resolution_within_bounds(typed, tmp_path):
+    from mailroom.notices.ocr import render_page
+
+    with pymupdf.open(scanned_copy(typed, tmp_path / "s300.pdf", dpi=300)) as document:
+        assert render_page(document[0], ExtractionLimits()).width == 2550  # 8.5 in x 300 dpi, not resampled to 200
+        assert render_page(document[0], ExtractionLimits(ocr_max_dpi=250)).width == 2125
+    with pymupdf.open(scanned_copy(typed, tmp_path / "s150.pdf", dpi=150)) as document:
+        assert render_page(document[0], ExtractionLimits()).width == 1700  # coarse scans are upsampled to ocr_dpi

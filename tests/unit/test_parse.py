@@ -235,3 +235,9 @@ def test_hyphenated_names_containing_stop_words_are_still_names():
     text = normalize_text("Internal Revenue Service\nOgden, UT 84201-0045\nMADISON WOOD-PAGE\n12 ELM ST\nAUSTIN TX 73301")
     assert find_names(text).value.taxpayer.last == "WOOD-PAGE"
     assert find_names("Page 2 of 4\n12 ELM ST\nAUSTIN TX 73301") is None
+
+
+def test_ocr_damage_in_state_code_and_lone_numeral():
+    text = "ALEXANDER H VAZQUEZ\n72368 JOHNSON ISLE\nNORTH PHILIP 1A 40361-6676"
+    assert find_names(text).value.taxpayer.last == "VAZQUEZ"
+    assert parse_name_line("HEATHER P GALLAGHER I").taxpayer.last == "GALLAGHER"  # "II" lost a stroke
