@@ -247,9 +247,12 @@ class ResiliencePolicy:
             original = ctx.last_original if ctx.last is not None else exc
             if isinstance(exc, (RateLimitedError, CircuitOpenError)):
                 logger.error(scrub(f"❌ {exc}"))
+            elif c.error_class is ErrorClass.AMBIGUOUS:
+                # Not an error yet: the caller (mailroom.effects) checks whether the write landed before deciding.
+                logger.warning(scrub(f"⚠️  Ambiguous outcome: {_type_and_description(original)} "
+                                     "(the request may have taken effect; not retried here)"))
             else:
-                note = " (ambiguous outcome: the request may have taken effect; not retried)" if c.error_class is ErrorClass.AMBIGUOUS else ""
-                logger.error(scrub(f"❌ Non-retryable error: {_type_and_description(original)}{note}"))
+                logger.error(scrub(f"❌ Non-retryable error: {_type_and_description(original)}"))
             return False
         return True
 
