@@ -289,6 +289,7 @@ def _one_run(args: argparse.Namespace, workdir: Path, name: str, faults: Any | N
         for n in range(args.reruns):
             if state.is_completed():
                 break
+            reset_registry()  # tomorrow's run is a new process: no breaker left open by today's
             state = run_flow_here(name)  # same ledger, same faults: what tomorrow's scheduled run would do
             verdict = verify(sandbox)
             print(f"  {name} rerun {n + 1}: {state.name}, {verdict.model_dump(exclude={'wrong_folder_keys'})}")
