@@ -15,7 +15,7 @@ from prefect.logging import get_run_logger
 
 from mailroom.drive import DriveFile
 from mailroom.errors import MailroomError
-from mailroom.ledger import NoticeKey
+from mailroom.ledger import LeaseLostError, NoticeKey
 from mailroom.ledger import Outcome as LedgerOutcome
 from mailroom.matching import MatchOutcome, MatchResult
 from mailroom.notices import Notice, document_name
@@ -99,6 +99,9 @@ def process_notice(file: DriveFile, dry_run: bool = False) -> ReportRow | None:
     with counting_call_retries() as retries:
         try:
             values = _work_on(file, key, step, dry_run)
+        except LeaseLostError:  # we stalled past the lease and another run took the notice over: it is theirs now
+            log.warning("notice %s skipped: another run took over its lease during step %s", file.id, step.name)
+            return None
         except MailroomError as exc:
             values = dict(outcome=Outcome.FAILED, failed_step=step.name, reason=f"{step.name}: {exc}")
         except Exception as exc:  # a bug must not stop the other notices; its traceback goes to the run log
