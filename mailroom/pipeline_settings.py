@@ -43,7 +43,7 @@ class PipelineSettings(BaseModel):
     call_max_retries: int = Field(3, ge=0, description="Call-level retries inside one task attempt")
     call_initial_delay: float = Field(1.0, ge=0)
     call_max_delay: float = Field(30.0, gt=0)
-    task_retries: int = Field(2, ge=0, description="Prefect-level retries of a Drive/Logiqs task")
+    task_retries: int = Field(3, ge=0, description="Prefect-level retries of a Drive/Logiqs task")
     task_retry_delay_seconds: float = Field(10.0, ge=0, description="First Prefect retry delay; doubles, jittered")
     task_timeout_seconds: float = Field(300.0, gt=0)
 
