@@ -39,9 +39,11 @@ if str(ROOT) not in sys.path:
 
 MARKER = re.compile(r"mailroom:([A-Za-z0-9_-]+):([0-9a-f]{12})")
 LOGIQS_RATE = 10.0  # the sandbox default (docs/logiqs-api.md)
-# Short waits: the benchmark measures filing under faults, not how long we are willing to sleep.
+# Short call-level waits: the benchmark measures filing under faults, not how long we are willing to sleep. The
+# Prefect-level window (1.5 s doubling, 6 retries, x0.5-1.5 jitter = 47-142 s) must still outlast the Logiqs breaker's
+# 30 s cooldown, or a notice spends every attempt on an open circuit (0.5 s gave 16-47 s: 48 FAILED at 30 %).
 FAST_SETTINGS: dict[str, Any] = dict(
-    call_max_retries=3, call_initial_delay=0.1, call_max_delay=2.0, task_retries=6, task_retry_delay_seconds=0.5,
+    call_max_retries=3, call_initial_delay=0.1, call_max_delay=2.0, task_retries=6, task_retry_delay_seconds=1.5,
     concurrency=4,
 )
 
