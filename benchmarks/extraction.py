@@ -19,7 +19,6 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from mailroom.crm import CaseCandidate  # noqa: E402
 from mailroom.matching import InMemoryCaseDirectory, MatchOutcome, match_notice  # noqa: E402
 from mailroom.notices import ExtractionError, ExtractionLimits, Notice, extract_notice  # noqa: E402
 from mailroom.notices.accuracy import FIELDS, FieldTally  # noqa: E402
@@ -53,13 +52,7 @@ def load_or_generate(workdir: Path, notices: int, seed: int, scanned_fraction: f
 
 
 def case_directory(corpus: Corpus) -> InMemoryCaseDirectory:
-    return InMemoryCaseDirectory([
-        CaseCandidate(case_id=c.case_id, first_name=c.first_name, last_name=c.last_name,
-                      spouse_first_name=c.spouse_first_name, spouse_last_name=c.spouse_last_name,
-                      ssn_last4=c.ssn_last4, spouse_ssn_last4=c.spouse_ssn[-4:] if c.spouse_ssn else None,
-                      status=c.status, active=c.active)
-        for c in corpus.cases
-    ])  # fmt: skip
+    return InMemoryCaseDirectory([c.as_candidate() for c in corpus.cases])
 
 
 def measure_extraction(corpus: Corpus, kind: FileKind, limits: ExtractionLimits) -> dict[str, object]:

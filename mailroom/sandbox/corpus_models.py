@@ -16,6 +16,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from mailroom.crm import CaseCandidate
+
 MANIFEST_NAME = "manifest.json"
 DEFAULT_FOLDER_PATTERNS = ("CP2000", "CP 2000")
 
@@ -148,6 +150,14 @@ class CaseRecord(BaseModel):
     @property
     def spouse_ssn_last4(self) -> str | None:
         return self.spouse_ssn[-4:] if self.spouse_ssn else None
+
+    def as_candidate(self) -> CaseCandidate:
+        """The case as a CRM search returns it: last 4 digits only, never the full SSN."""
+        return CaseCandidate(
+            case_id=self.case_id, first_name=self.first_name, last_name=self.last_name,
+            spouse_first_name=self.spouse_first_name, spouse_last_name=self.spouse_last_name,
+            ssn_last4=self.ssn_last4, spouse_ssn_last4=self.spouse_ssn_last4, status=self.status, active=self.active,
+        )
 
 
 class Corpus(BaseModel):

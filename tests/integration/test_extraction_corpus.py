@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pytest
 
-from mailroom.crm import CaseCandidate
 from mailroom.matching import InMemoryCaseDirectory, MatchOutcome, match_notice
 from mailroom.notices import ExtractionError, ExtractionLimits, Notice, document_name, extract_notice
 from mailroom.notices.accuracy import FIELDS, FieldTally
@@ -46,13 +45,7 @@ def extracted(corpus) -> dict[str, Notice]:
 
 @pytest.fixture(scope="module")
 def directory(corpus) -> InMemoryCaseDirectory:
-    return InMemoryCaseDirectory([
-        CaseCandidate(case_id=c.case_id, first_name=c.first_name, last_name=c.last_name,
-                      spouse_first_name=c.spouse_first_name, spouse_last_name=c.spouse_last_name,
-                      ssn_last4=c.ssn_last4, spouse_ssn_last4=c.spouse_ssn[-4:] if c.spouse_ssn else None,
-                      status=c.status, active=c.active)
-        for c in corpus.cases
-    ])  # fmt: skip
+    return InMemoryCaseDirectory([c.as_candidate() for c in corpus.cases])
 
 
 def _tally(corpus: Corpus, extracted: dict[str, Notice], kind: FileKind) -> FieldTally:
