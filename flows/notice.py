@@ -34,9 +34,13 @@ class _Step:
         return configured(task_obj, services().settings)(*args)
 
 
+def _letter_type(notice: Notice) -> str:
+    return getattr(notice.letter_type, "value", notice.letter_type)
+
+
 def _notice_fields(notice: Notice) -> dict[str, Any]:
     return dict(
-        letter_type=getattr(notice.letter_type, "value", notice.letter_type),
+        letter_type=_letter_type(notice),
         tax_year=notice.tax_year,
         notice_date=notice.notice_date,
         response_due_date=notice.response_due_date,
@@ -54,7 +58,8 @@ def _file_matched(key: NoticeKey, notice: Notice, match: MatchResult, step: _Ste
     path = services().workdir / f"{key.file_id}.pdf"
     result["document_id"] = step("upload", logiqs.upload_document, key, match.case_id, path, name)
     result["task_id"] = step(
-        "create-task", logiqs.create_follow_up_task, key, match.case_id, notice.notice_date, notice.response_due_date
+        "create-task", logiqs.create_follow_up_task, key, match.case_id, _letter_type(notice), notice.notice_date,
+        notice.response_due_date,
     )
     step("move", drive.move_notice, key, LedgerOutcome.MATCHED, settings.matched_folder_id, match.reason)
     return result

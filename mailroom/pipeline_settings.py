@@ -26,7 +26,8 @@ class PipelineSettings(BaseModel):
     recursive: bool = True
 
     # The Logiqs follow-up task created for every MATCHED notice.
-    task_subject_template: str = "Review CP2000 Notice - {notice_date}"
+    # The letter type is part of the subject: a CP504 (10-day levy notice) must not read as a CP2000 in the CRM.
+    task_subject_template: str = "Review {letter_type} Notice - {notice_date}"
     task_date_format: str = "%m/%d/%Y"
     assignee_user_id: int | None = Field(None, description="Logiqs UserID the follow-up task is assigned to")
     reminder_days_before_due: int = Field(7, ge=0, description="The reminder fires this many days before the due date")
@@ -54,9 +55,9 @@ class PipelineSettings(BaseModel):
     )
     lease_seconds: float = Field(900.0, gt=0, description="How long a run holds a notice before another may take over")
 
-    def follow_up_subject(self, notice_date: date | None) -> str:
+    def follow_up_subject(self, letter_type: str, notice_date: date | None) -> str:
         shown = notice_date.strftime(self.task_date_format) if notice_date else "date unknown"
-        return self.task_subject_template.format(notice_date=shown)
+        return self.task_subject_template.format(letter_type=letter_type, notice_date=shown)
 
     def due_and_reminder(self, due: date) -> tuple[datetime, datetime]:
         """Due date and reminder as UTC datetimes (Logiqs stores UTC)."""

@@ -31,13 +31,15 @@ def upload_document(key: NoticeKey, case_id: int, path: Path, file_name: str) ->
 
 
 @service_task(name="create-follow-up-task", service="logiqs", retry_condition=retry_transient_or_checked_ambiguous)
-def create_follow_up_task(key: NoticeKey, case_id: int, notice_date: date | None, due_date: date) -> int:
+def create_follow_up_task(
+    key: NoticeKey, case_id: int, letter_type: str, notice_date: date | None, due_date: date
+) -> int:
     current = services()
     settings = current.settings
     due_at, reminder = settings.due_and_reminder(due_date)
     request = TaskRequest(
         case_id=case_id,
-        subject=settings.follow_up_subject(notice_date),
+        subject=settings.follow_up_subject(letter_type, notice_date),
         due_date=due_at,
         reminder=reminder,
         priority=settings.task_priority,

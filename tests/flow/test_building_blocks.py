@@ -112,7 +112,8 @@ def test_settings_block_is_the_core_settings_model():
     assert settings.missing_folders() == []
     due, reminder = settings.due_and_reminder(date(2025, 11, 13))
     assert (due - reminder).days == 3 and due.tzinfo is not None
-    assert settings.follow_up_subject(date(2025, 10, 14)) == "Review CP2000 Notice - 10/14/2025"
+    assert settings.follow_up_subject("CP2000", date(2025, 10, 14)) == "Review CP2000 Notice - 10/14/2025"
+    assert settings.follow_up_subject("CP504", date(2025, 10, 14)) == "Review CP504 Notice - 10/14/2025"
     assert PipelineSettings().missing_folders() == [
         "input_root_id", "matched_folder_id", "unmatched_folder_id", "reports_folder_id"
     ]

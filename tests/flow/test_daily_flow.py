@@ -95,6 +95,13 @@ def test_one_document_and_one_task_per_matched_notice(faulty_run):
         assert row.case_id == expected_case[row.file_id]
         assert stats["documents"][str(row.case_id)][row.document_name] == 1
         assert row.document_id and row.task_id
+    tasks = {t.task_id: t for t in sandbox.logiqs.store.tasks}
+    for row in matched:  # the follow-up a person works from: its subject, deadline and priority
+        task = tasks[row.task_id]
+        assert task.case_id == row.case_id
+        assert task.subject == f"Review {row.letter_type} Notice - {row.notice_date:%m/%d/%Y}"
+        assert task.due_date.date() == row.response_due_date and task.reminder < task.due_date
+        assert task.priority_id == 2  # High
 
 
 def test_files_end_in_the_folder_of_their_outcome(faulty_run):
