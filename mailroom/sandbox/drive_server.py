@@ -38,6 +38,7 @@ from mailroom.sandbox.drive_store import (
     invalid,
 )
 from mailroom.sandbox.faults import FaultConfig, RateLimitConfig
+from mailroom.sandbox.emulator import Emulator
 from mailroom.sandbox.httpcore import EmulatorServer, Request, Response, parse_multipart
 from mailroom.sandbox.oauth import AuthFailure, SandboxServiceAccount, TokenAuthority
 
@@ -68,7 +69,7 @@ _CORE_ERRORS: dict[str, tuple[int, str, str]] = {
 }
 
 
-class DriveEmulator:
+class DriveEmulator(Emulator):
     """A Google Drive v3 look-alike on a free 127.0.0.1 port.
 
     ``rate_limit`` is Drive's per-user quota (real Drive: about 12,000 requests/minute); requests over it are
@@ -113,24 +114,14 @@ class DriveEmulator:
 
     # --- lifecycle and seeding -------------------------------------------------------------------------------
     def start(self) -> "DriveEmulator":
-        self.server.start()
+        super().start()
         self.auth.token_uri = self.token_uri
         return self
 
     def stop(self) -> None:
-        self.server.stop()
+        super().stop()
         if self._tempdir is not None:
             self._tempdir.cleanup()
-
-    def __enter__(self) -> "DriveEmulator":
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    @property
-    def url(self) -> str:
-        return self.server.url
 
     @property
     def token_uri(self) -> str:
@@ -173,15 +164,6 @@ class DriveEmulator:
     def _admin_ok(action: Callable[[], None]) -> Response:
         action()
         return Response.json({"ok": True})
-
-    def set_faults(self, config: FaultConfig) -> None:
-        self.server.set_faults(config)
-
-    def set_rate_limit(self, config: RateLimitConfig) -> None:
-        self.server.set_rate_limit(config)
-
-    def stats(self) -> dict[str, Any]:
-        return self.server.stats()
 
     def _drive_stats(self) -> dict[str, Any]:
         return {

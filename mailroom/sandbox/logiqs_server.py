@@ -23,6 +23,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from mailroom.sandbox.faults import FaultConfig, FaultInjector, RateLimitConfig
+from mailroom.sandbox.emulator import Emulator
 from mailroom.sandbox.httpcore import EmulatorServer, Request, Response, parse_multipart
 from mailroom.sandbox.logiqs_store import SCOPES, LogiqsStore, SeedCase, StoredActivity
 
@@ -122,7 +123,7 @@ def _activity_json(activity: StoredActivity) -> dict[str, Any]:
     }
 
 
-class LogiqsEmulator:
+class LogiqsEmulator(Emulator):
     def __init__(
         self,
         *,
@@ -159,36 +160,10 @@ class LogiqsEmulator:
     def seed_cases(self, cases: Iterable[SeedCase | dict[str, Any] | Any]) -> int:
         return self.store.seed_cases(cases)
 
-    def start(self) -> LogiqsEmulator:
-        self.server.start()
-        return self
-
-    def stop(self) -> None:
-        self.server.stop()
-
-    def __enter__(self) -> LogiqsEmulator:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    @property
-    def url(self) -> str:
-        return self.server.url
-
     @property
     def api_url(self) -> str:
         """What a Logiqs client is configured with: ``http://127.0.0.1:PORT/publicapi/V4/``."""
         return f"{self.server.url}{BASE_PATH}/"
-
-    def stats(self) -> dict[str, Any]:
-        return self.server.stats()
-
-    def set_faults(self, config: FaultConfig) -> None:
-        self.server.set_faults(config)
-
-    def start_outage(self, seconds: float, *, endpoints: list[str] | None = None) -> None:
-        self.server.start_outage(seconds, endpoints=endpoints)
 
     # ---------------------------------------------------------------------------------------------------- auth
     def _guard(self, scope: str, handler: Any) -> Any:
