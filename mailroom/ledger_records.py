@@ -14,6 +14,7 @@ import psutil
 from pydantic import BaseModel
 
 from mailroom.errors import ErrorClass, MailroomError
+from mailroom.outcomes import Outcome
 
 
 class Stage(str, Enum):
@@ -34,14 +35,6 @@ class Stage(str, Enum):
 
 
 _STAGE_ORDER = list(Stage)
-
-
-class Outcome(str, Enum):
-    """The notice's final state as the report shows it. FAILED is final for a run, not forever: a later run retries."""
-
-    MATCHED = "MATCHED"
-    UNMATCHED = "UNMATCHED"
-    FAILED = "FAILED"
 
 
 class ClaimResult(str, Enum):

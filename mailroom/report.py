@@ -1,7 +1,8 @@
 """The run report: one row per notice, written as xlsx (sheets Matched / Unmatched / Failed) and csv.
 
 The same rows feed the Prefect UI artifacts (``notice_table``), so the report and the UI cannot disagree.
-Rows carry identifiers and masked values only: a full SSN cannot be stored in a row (the validator masks any).
+Rows carry identifiers and masked values only: a full SSN cannot be stored in a row (free text goes through
+``mailroom.pii.scrub``).
 """
 
 from __future__ import annotations
@@ -18,18 +19,8 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 from pydantic import BaseModel, Field, field_validator
 
-# SSN/ITIN shapes (123-45-6789, 123 45 6789, 123456789): masked defensively in every free-text field.
-_SSN_SHAPES = re.compile(r"(?<![\d-])(\d{3})([- ]?)(\d{2})\2(\d{4})(?![\d-])")
-
-
-def mask_ssn_shapes(text: str) -> str:
-    return _SSN_SHAPES.sub(lambda m: f"***-**-{m.group(4)}", text)
-
-
-class Outcome(str, Enum):
-    MATCHED = "MATCHED"
-    UNMATCHED = "UNMATCHED"
-    FAILED = "FAILED"
+from mailroom.outcomes import Outcome
+from mailroom.pii import scrub
 
 
 class ReportRow(BaseModel):
@@ -55,7 +46,7 @@ class ReportRow(BaseModel):
     @field_validator("reason", "file_name", "document_name", mode="after")
     @classmethod
     def _no_full_ssn(cls, value: str | None) -> str | None:
-        return mask_ssn_shapes(value) if value else value
+        return scrub(value) if value else value
 
     @field_validator("ssn", mode="after")
     @classmethod
