@@ -27,11 +27,10 @@ if str(ROOT) not in sys.path:
 from prefect.settings import PREFECT_API_URL, temporary_settings  # noqa: E402
 
 from blocks.register import SandboxProfile, save_sandbox_blocks  # noqa: E402
-from flows.local_server import flush_run_records, start_server  # noqa: E402
+from blocks.prefect_server import flush_run_records, start_server  # noqa: E402
 from flows.records import summary_of  # noqa: E402
 from mailroom.pipeline_settings import PipelineSettings  # noqa: E402
 
-LOGIQS_CLIENT_RATE = 8.0  # blocks.credentials.LogiqsCredentials default (the sandbox server allows 10/s)
 
 
 def peak_rss_mb() -> float:
@@ -84,6 +83,7 @@ def main(argv: list[str] | None = None) -> int:
     settings = dict(concurrency=args.concurrency, call_initial_delay=0.25, call_max_delay=5.0,
                     task_retry_delay_seconds=1.0, task_retries=4)
     drive_rate = PipelineSettings().drive_calls_per_second
+    logiqs_rate = PipelineSettings().logiqs_calls_per_second  # the sandbox server allows 10/s
     server = start_server(home=workdir / "prefect-home", log_path=workdir / "prefect-server.log")
     try:
         with temporary_settings(updates={PREFECT_API_URL: server.api_url}):
@@ -96,10 +96,10 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         server.stop()
 
-    floor = max(baseline["logiqs_requests"] / LOGIQS_CLIENT_RATE, baseline["drive_requests"] / drive_rate)
+    floor = max(baseline["logiqs_requests"] / logiqs_rate, baseline["drive_requests"] / drive_rate)
     requests = lambda r: r["drive_requests"] + r["logiqs_requests"]  # noqa: E731
     print(f"{in_scope} notices in scope, concurrency {args.concurrency}, fault rate {args.fault_rate:.0%}; "
-          f"floor {floor:.1f}s (Logiqs {baseline['logiqs_requests']} req at {LOGIQS_CLIENT_RATE:g}/s, "
+          f"floor {floor:.1f}s (Logiqs {baseline['logiqs_requests']} req at {logiqs_rate:g}/s, "
           f"Drive {baseline['drive_requests']} req at {drive_rate:g}/s)")
     describe("baseline", baseline, in_scope)
     describe("faulty", faulty, in_scope)

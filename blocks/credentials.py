@@ -27,13 +27,11 @@ class LogiqsCredentials(Block):
 
     _block_type_name = "Logiqs Credentials"
     _block_type_slug = "logiqs-credentials"
-    _description = "Base URL, API key and secret of a Logiqs tenant, plus the rate limit mailroom keeps to."
+    _description = "Base URL, API key and secret of a Logiqs tenant (the rate mailroom keeps to is in Mailroom Settings)."
 
     base_url: str = Field(..., description="e.g. https://<tenant>.logiqs.com/publicapi/V4/")
     api_key: SecretStr = Field(..., description="Logiqs API key (used as the Basic-auth user name)")
     secret: SecretStr = Field(..., description="Logiqs API secret")
-    calls_per_second: float = Field(8.0, gt=0, description="Client-side rate limit (Logiqs allows about 10/s)")
-    burst: int = Field(2, ge=1)
 
     def client(self, policy: "ResiliencePolicy | None" = None) -> "LogiqsClient":
         from mailroom.logiqs import LogiqsClient

@@ -40,7 +40,15 @@ class PipelineSettings(BaseModel):
 
     # Throughput and resilience.
     concurrency: int = Field(4, ge=1, le=64, description="Notices processed at the same time")
-    drive_calls_per_second: float = Field(20.0, gt=0, description="Drive allows about 200 requests/s per user")
+    # Client-side rate limits: each service's limiter admits this many calls per second, and up to `burst` at once.
+    drive_calls_per_second: float = Field(
+        20.0, gt=0, description="Drive calls per second (Drive allows about 200 requests/s per user; we stay far below)"
+    )
+    drive_burst: int = Field(10, ge=1, description="Drive calls let through at once before the rate applies")
+    logiqs_calls_per_second: float = Field(
+        8.0, gt=0, description="Logiqs calls per second (Logiqs allows about 10/s per key; we keep a margin)"
+    )
+    logiqs_burst: int = Field(2, ge=1, description="Logiqs calls let through at once before the rate applies")
     call_max_retries: int = Field(3, ge=0, description="Call-level retries inside one task attempt")
     call_initial_delay: float = Field(1.0, ge=0)
     call_max_delay: float = Field(30.0, gt=0)
