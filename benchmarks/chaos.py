@@ -125,7 +125,7 @@ def save_blocks(sandbox: Any, name: str, workdir: Path, **settings: Any) -> Path
 def run_flow_here(blocks: str, **parameters: Any) -> Any:
     """One flow run in this process (PREFECT_API_URL must point at a started server); returns its final state."""
     from flows.daily import daily_mailroom
-    from flows.local_server import flush_run_records
+    from blocks.prefect_server import flush_run_records
 
     state = daily_mailroom(blocks=blocks, return_state=True, **parameters)
     flush_run_records()
@@ -388,7 +388,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from prefect.settings import PREFECT_API_URL, PREFECT_SERVER_ANALYTICS_ENABLED, temporary_settings
 
-    from flows.local_server import start_server
+    from blocks.prefect_server import start_server
 
     logging.getLogger("googleapiclient.discovery_cache").setLevel(logging.ERROR)
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="mailroom-chaos-"))

@@ -14,6 +14,7 @@ from typing import Any
 from pydantic import BaseModel, SecretStr
 
 from blocks import BLOCK_TYPES, DriveCredentials, LogiqsCredentials, MailroomSettings
+from blocks.prefect_server import ensure_server
 from mailroom.pipeline_settings import PipelineSettings
 
 SANDBOX_BLOCK_NAME = "sandbox"
@@ -82,8 +83,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--name", default=SANDBOX_BLOCK_NAME, help="block document name for the sandbox blocks")
     args = parser.parse_args(argv)
     from prefect.settings import PREFECT_API_URL, temporary_settings
-
-    from flows.local_server import ensure_server
 
     server = ensure_server(PREFECT_API_URL.value())  # the same server `python flows/daily.py` reports to
     with temporary_settings(updates={PREFECT_API_URL: server.api_url}):

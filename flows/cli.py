@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import argparse
 import logging
+import subprocess
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
+from prefect import Flow
 from prefect.settings import PREFECT_API_URL, temporary_settings
 
-from flows.local_server import ensure_server, flush_run_records
+from blocks.prefect_server import ensure_server, flush_run_records, prefect_cli
 from flows.records import summary_of, wait_until_recorded
 
 SANDBOX_SETTINGS: dict[str, Any] = dict(
@@ -64,7 +66,8 @@ def _print_summary(state: Any, ui_url: str) -> None:
     print(f"  UI:     {ui_url}/runs/flow-run/{flow_run_id}")
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(daily_flow: Flow[..., Any], argv: list[str] | None = None) -> int:
+    """Run ``daily_flow`` (flows.daily passes its flow in, so this module never imports it back)."""
     args = _parser().parse_args(argv)
     logging.getLogger("googleapiclient.discovery_cache").setLevel(logging.ERROR)
     server = ensure_server(PREFECT_API_URL.value())
@@ -72,10 +75,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"Started a Prefect server at {server.ui_url} (stop it with `prefect server stop`)")
     try:
         with temporary_settings(updates={PREFECT_API_URL: server.api_url}), ExitStack() as stack:
-            from flows.daily import daily_mailroom
-
             blocks = _start_sandbox(stack, args) if args.sandbox else args.blocks
-            state = daily_mailroom(
+            state = daily_flow(
                 limit=args.limit, dry_run=args.dry_run, input_folder_id=args.input_folder,
                 concurrency=args.concurrency, blocks=blocks, return_state=True,
             )
@@ -89,8 +90,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _stop_background_server() -> None:
-    import subprocess
-
-    from flows.local_server import _prefect_cli
-
-    subprocess.run([*_prefect_cli(), "server", "stop"], check=False, capture_output=True)
+    subprocess.run([*prefect_cli(), "server", "stop"], check=False, capture_output=True)

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from prefect.settings import PREFECT_API_URL, PREFECT_HOME, PREFECT_SERVER_ANALYTICS_ENABLED, temporary_settings
 
-from flows.local_server import LocalServer, flush_run_records, start_server
+from blocks.prefect_server import LocalServer, flush_run_records, start_server
 
 
 @pytest.fixture(scope="session")

@@ -15,7 +15,7 @@ from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRun
 
 from blocks.register import SandboxProfile, save_sandbox_blocks
 from flows.artifacts import NOTICES_KEY, PROGRESS_KEY, SUMMARY_KEY, service_key
-from flows.local_server import flush_run_records
+from blocks.prefect_server import flush_run_records
 from flows.records import summary_of, wait_until_recorded
 from mailroom.report import Outcome, read_csv
 

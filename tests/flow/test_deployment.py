@@ -15,7 +15,7 @@ import pytest
 from prefect.client.orchestration import get_client
 
 from blocks.register import SandboxProfile, save_sandbox_blocks
-from flows.local_server import _prefect_cli
+from blocks.prefect_server import prefect_cli
 from mailroom.report import Outcome
 
 pytestmark = [pytest.mark.prefect_server, pytest.mark.slow]
@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def _cli(args: list[str], env: dict[str, str]) -> str:
-    done = subprocess.run([*_prefect_cli(), "--no-prompt", *args], cwd=ROOT, env=env, capture_output=True,
+    done = subprocess.run([*prefect_cli(), "--no-prompt", *args], cwd=ROOT, env=env, capture_output=True,
                           text=True, timeout=120, stdin=subprocess.DEVNULL)
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
     return done.stdout
@@ -63,7 +63,7 @@ def test_deploy_all_then_a_process_worker_completes_a_cli_triggered_run(prefect_
         out = _cli(["deployment", "run", "daily-mailroom/daily-mailroom", "--param", "blocks=deploytest"], env)
         flow_run_id = UUID(re.search(r"UUID:\s*([0-9a-f-]{36})", out).group(1))
         worker = subprocess.Popen(
-            [*_prefect_cli(), "worker", "start", "--pool", "mailroom-process", "--limit", "1"], cwd=tmp_path,
+            [*prefect_cli(), "worker", "start", "--pool", "mailroom-process", "--limit", "1"], cwd=tmp_path,
             env=env, stdout=open(tmp_path / "worker.log", "wb"), stderr=subprocess.STDOUT, start_new_session=True,
         )
         try:

@@ -1,4 +1,4 @@
-"""Finding or starting a real Prefect server so that a local run leaves a complete record.
+"""Finding or starting the real Prefect server that holds the blocks and records the runs.
 
 Prefect's temporary (ephemeral) server loses task runs at shutdown (docs/operations.md), so mailroom never relies on
 it: a run points at ``PREFECT_API_URL`` when set, else at a server on 127.0.0.1:4200, else starts one.
@@ -57,7 +57,7 @@ def server_env(home: Path | None, api_url: str) -> dict[str, str]:
     return env
 
 
-def _prefect_cli() -> list[str]:
+def prefect_cli() -> list[str]:
     exe = shutil.which("prefect")
     return [exe] if exe else [sys.executable, "-m", "prefect"]
 
@@ -89,7 +89,7 @@ def start_server(*, home: Path | None, port: int | None = None, log_path: Path |
     api_url = f"http://127.0.0.1:{port}/api"
     log = open(log_path, "ab") if log_path else subprocess.DEVNULL
     process = subprocess.Popen(
-        [*_prefect_cli(), "server", "start", "--host", "127.0.0.1", "--port", str(port)],
+        [*prefect_cli(), "server", "start", "--host", "127.0.0.1", "--port", str(port)],
         env=server_env(home, api_url),
         stdout=log,
         stderr=subprocess.STDOUT,
@@ -120,7 +120,7 @@ def ensure_server(configured_api_url: str | None) -> LocalServer:
             port = free_port()
     api_url = f"http://127.0.0.1:{port}/api"
     subprocess.run(
-        [*_prefect_cli(), "server", "start", "--host", "127.0.0.1", "--port", str(port), "--background"],
+        [*prefect_cli(), "server", "start", "--host", "127.0.0.1", "--port", str(port), "--background"],
         env=server_env(None, api_url),
         check=True,
         stdout=subprocess.DEVNULL,
