@@ -31,15 +31,15 @@ from blocks.config import RunConfig, load_run_config
 from flows.artifacts import Progress, metrics_delta, publish_artifacts
 from flows.notice import process_notice
 from mailroom.errors import MailroomError
+from mailroom.intake import Intake, Skipped
 from mailroom.ledger import Ledger, default_ledger_path
+from mailroom.outcomes import Outcome
 from mailroom.pii import install_scrubber
-from mailroom.report import Outcome, ReportRow, RunSummary
+from mailroom.report import ReportRow, RunSummary
 from mailroom.resilience import ResiliencePolicy, metrics_snapshot
 from tasks.context import Services, install_call_retry_logging, use_services
-from tasks.drive import discover_folders, list_new_notices
-from tasks.logiqs import check_logiqs_access
+from tasks.options import RunTasks
 from tasks.report import publish_report
-from tasks.retry import configured
 
 DEPLOYMENT_NAME = "daily-mailroom"
 # Prefect ships run logs to the API from handlers on its run loggers: filter there too, not only on the root.
@@ -58,18 +58,21 @@ def private_workdir() -> Iterator[Path]:
 
 def _services(config: RunConfig, workdir: Path, owner: str) -> Services:
     s = config.settings
+    ledger = Ledger(default_ledger_path(s.state_dir))
     call_level = dict(max_retries=s.call_max_retries, initial_delay=s.call_initial_delay, max_delay=s.call_max_delay)
-    drive_policy = ResiliencePolicy("drive", calls_per_second=s.drive_calls_per_second, burst=10, **call_level)
-    logiqs_policy = ResiliencePolicy(
-        "logiqs", calls_per_second=config.logiqs.calls_per_second, burst=config.logiqs.burst, **call_level
-    )
+    drive_policy = ResiliencePolicy("drive", calls_per_second=s.drive_calls_per_second, burst=s.drive_burst,
+                                    **call_level)
+    logiqs_policy = ResiliencePolicy("logiqs", calls_per_second=s.logiqs_calls_per_second, burst=s.logiqs_burst,
+                                     **call_level)
     return Services(
         drive=config.drive.client(drive_policy),
         logiqs=config.logiqs.client(logiqs_policy),
         settings=s,
         workdir=workdir,
-        ledger=Ledger(default_ledger_path(s.state_dir)),
+        ledger=ledger,
         owner=owner,
+        tasks=RunTasks.for_settings(s),
+        intake=Intake(ledger, owner, s.matched_folder_id, s.unmatched_folder_id, s.lease_seconds),
         drive_web_links=config.drive.api_endpoint is None,
     )
 
@@ -78,12 +81,12 @@ def _notices_to_process(services: Services, input_folder_id: str | None, limit: 
     s = services.settings
     root = input_folder_id or s.input_root_id
     outputs = [s.matched_folder_id, s.unmatched_folder_id, s.reports_folder_id]
-    folders = configured(discover_folders, s)(root, s.folder_name_patterns, s.recursive, outputs)
+    folders = services.tasks.discover_folders(root, s.folder_name_patterns, s.recursive, outputs)
     folder_ids = [f.id for f in folders]
     if input_folder_id and input_folder_id not in folder_ids:  # an explicit override is read even if not matching
         folder_ids.insert(0, input_folder_id)
     get_run_logger().info("%d input folder(s) under %s", len(folder_ids), root)
-    return configured(list_new_notices, s)(folder_ids, limit)
+    return services.tasks.list_new_notices(folder_ids, limit)
 
 
 def _process_all(files: list, concurrency: int, dry_run: bool) -> tuple[list[ReportRow], int]:
@@ -100,7 +103,7 @@ def _process_all(files: list, concurrency: int, dry_run: bool) -> tuple[list[Rep
             except Exception as exc:  # process_notice catches notice errors; this is a crash of the task itself
                 row = ReportRow(file_id=file.id, file_name=file.name, outcome=Outcome.FAILED,
                                 reason=f"crashed: {type(exc).__name__}", dry_run=dry_run)
-            if row is None:
+            if isinstance(row, Skipped):
                 skipped += 1
             else:
                 rows.append(row)
@@ -140,7 +143,7 @@ def daily_mailroom(
         services = _services(config, workdir, owner=run_id)
         with use_services(services):
             try:
-                configured(check_logiqs_access, config.settings)()
+                services.tasks.check_logiqs_access()
                 files = _notices_to_process(services, input_folder_id, limit)
             except MailroomError as exc:  # bad key, missing scope, missing folder: nothing to retry, say why
                 message = f"Cannot start: {exc}"
@@ -167,4 +170,4 @@ def daily_mailroom(
 if __name__ == "__main__":
     from flows.cli import main
 
-    raise SystemExit(main())
+    raise SystemExit(main(daily_mailroom))

@@ -20,9 +20,11 @@ from mailroom.pipeline_settings import PipelineSettings
 
 if TYPE_CHECKING:
     from mailroom.drive import DriveClient
+    from mailroom.intake import Intake
     from mailroom.ledger import Ledger
     from mailroom.logiqs import LogiqsClient
     from mailroom.notices import ExtractionLimits
+    from tasks.options import RunTasks
 
 _fallback_logger = logging.getLogger("mailroom.tasks")
 
@@ -35,6 +37,8 @@ class Services:
     workdir: Path
     ledger: "Ledger" = field(repr=False)
     owner: str  # unique per run (the flow run id): the ledger lease holder
+    tasks: "RunTasks" = field(repr=False)  # the service tasks with this run's options
+    intake: "Intake" = field(repr=False)  # a notice's fate: the rules, over this run's ledger and folders
     drive_web_links: bool = False  # real Google Drive: files have https://drive.google.com/file/d/<id> pages
     extraction_limits: "ExtractionLimits | None" = None
 

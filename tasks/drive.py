@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
+
 from mailroom.drive import DriveFile
 from mailroom.effects import ensure_moved
-from mailroom.ledger import NoticeKey, Outcome
+from mailroom.ledger import NoticeKey
+from mailroom.outcomes import Outcome
 from tasks.context import services
 from tasks.retry import service_task
 
@@ -30,12 +32,16 @@ def list_new_notices(folder_ids: list[str], limit: int | None = None) -> list[Dr
     return ordered[:limit] if limit is not None else ordered
 
 
+def download_path(file_id: str) -> Path:
+    """Where a notice's bytes live while it is worked on: the run's private (0700) directory."""
+    return services().workdir / f"{file_id}.pdf"
+
+
 @service_task(name="download-notice", service="drive")
 def download_notice(file_id: str) -> Path:
     """Chunked download into the run's private directory; the client verifies the md5 (mismatch is TRANSIENT)."""
-    current = services()
-    dest = current.workdir / f"{file_id}.pdf"
-    current.drive.download(file_id, dest)
+    dest = download_path(file_id)
+    services().drive.download(file_id, dest)
     return dest
 
 

@@ -6,22 +6,14 @@ from pathlib import Path
 
 from prefect import task
 from prefect.cache_policies import NO_CACHE
-from pydantic import BaseModel
 
+from mailroom.intake import Extraction
 from mailroom.matching import MatchResult
 from mailroom.matching import match_notice as match
 from mailroom.notices import ExtractionError, Notice
 from mailroom.notices import extract_notice as extract
 from tasks.context import services
 from tasks.retry import service_task
-
-
-class Extraction(BaseModel):
-    """Either a notice or the specific reason the file cannot be read (a known outcome, not a task failure)."""
-
-    notice: Notice | None = None
-    failure: str | None = None
-    message: str = ""
 
 
 @task(name="extract-notice", tags=["extraction"], retries=0, cache_policy=NO_CACHE, persist_result=False)

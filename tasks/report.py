@@ -11,8 +11,6 @@ from prefect.cache_policies import NO_CACHE
 from mailroom.errors import MailroomError
 from mailroom.report import ReportFiles, ReportRow, report_stem, write_report
 from tasks.context import services
-from tasks.drive import upload_report
-from tasks.retry import configured
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -23,7 +21,7 @@ def publish_report(rows: list[ReportRow], started: datetime, run_name: str, dry_
     files = write_report(rows, Path(current.settings.report_dir), report_stem(started, run_name))
     if dry_run:
         return files
-    upload = configured(upload_report, current.settings)
+    upload = current.tasks.upload_report
     try:
         uploaded = upload(files.xlsx, current.settings.reports_folder_id, XLSX_MIME)
         upload(files.csv, current.settings.reports_folder_id, "text/csv")

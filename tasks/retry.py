@@ -17,7 +17,6 @@ from prefect.runtime import task_run as prefect_task_run
 from prefect.tasks import exponential_backoff
 
 from mailroom.errors import CircuitOpenError, ErrorClass, MailroomError
-from mailroom.pipeline_settings import PipelineSettings
 from tasks.context import note_task_attempt
 
 R = TypeVar("R")
@@ -95,7 +94,7 @@ logging.getLogger("prefect.task_runs").addFilter(_WorkerThreadTimeoutNotice())
 def service_task(
     *, name: str, service: str, retry_condition: Callable[[Any, Any, Any], bool] = retry_transient
 ) -> Callable[[Callable[..., R]], Task[..., R]]:
-    """The decorator every Drive/Logiqs task uses; ``configured`` later applies the operator's settings.
+    """The decorator every Drive/Logiqs task uses; ``tasks.options.RunTasks`` applies the operator's settings.
 
     No cache: a skipped effect would be a lost notice (exactly-once is the ledger's job, not a cache's). No result
     persistence: results carry taxpayer names and must not be written to Prefect's storage.
@@ -121,12 +120,3 @@ def service_task(
         )
 
     return decorate
-
-
-def configured(task_obj: Task[..., R], settings: PipelineSettings) -> Task[..., R]:
-    """The task with the operator's retry count, first delay and timeout from the settings block."""
-    return task_obj.with_options(
-        retries=settings.task_retries,
-        retry_delay_seconds=jittered_backoff(settings.task_retry_delay_seconds),
-        timeout_seconds=settings.task_timeout_seconds,
-    )
