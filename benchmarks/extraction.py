@@ -24,8 +24,8 @@ from mailroom.notices import ExtractionError, ExtractionLimits, Notice, extract_
 from mailroom.notices.accuracy import FIELDS, FieldTally  # noqa: E402
 from mailroom.notices.extract import _parse_fields  # noqa: E402
 from mailroom.notices.parse import normalize_text  # noqa: E402
-from mailroom.sandbox.corpus import generate_corpus  # noqa: E402
-from mailroom.sandbox.corpus_models import Corpus, CorpusFile, FileKind  # noqa: E402
+from mailroom_sandbox.corpus import generate_corpus  # noqa: E402
+from mailroom_sandbox.corpus.models import Corpus, CorpusFile, FileKind  # noqa: E402
 
 # manifest reason -> the matching outcome that is correct for it
 EXPECTED_MATCH_OUTCOME = {

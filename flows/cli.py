@@ -40,7 +40,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def _start_sandbox(stack: ExitStack, args: argparse.Namespace) -> str:
     from blocks.register import SandboxProfile, save_sandbox_blocks
-    from mailroom.sandbox.stack import Sandbox
+    from mailroom_sandbox.stack import Sandbox
 
     sandbox = stack.enter_context(Sandbox(notices=args.notices, fault_rate=args.fault_rate, seed=args.seed))
     save_sandbox_blocks(

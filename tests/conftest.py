@@ -19,9 +19,9 @@ from typing import Any
 
 import pytest
 
-from mailroom.sandbox.corpus import generate_corpus
-from mailroom.sandbox.corpus_models import Corpus
-from mailroom.sandbox.stack import Sandbox
+from mailroom_sandbox.corpus import generate_corpus
+from mailroom_sandbox.corpus.models import Corpus
+from mailroom_sandbox.stack import Sandbox
 
 SandboxFactory = Callable[..., Sandbox]
 DEFAULT_NOTICES = 12

@@ -13,7 +13,7 @@ import pytest
 from benchmarks.chaos import requests_seen, run_flow_here, save_blocks, verify
 from mailroom.ledger import Ledger, Outcome, default_ledger_path
 from mailroom.resilience import reset_registry
-from mailroom.sandbox.faults import FaultConfig
+from mailroom_sandbox.http.faults import FaultConfig
 
 pytestmark = [pytest.mark.prefect_server, pytest.mark.slow]
 

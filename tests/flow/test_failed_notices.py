@@ -13,7 +13,7 @@ from blocks.register import SandboxProfile, save_sandbox_blocks
 from flows.records import summary_of
 from mailroom.report import Outcome, read_csv
 from mailroom.resilience import reset_registry
-from mailroom.sandbox.faults import EndpointFaults, FaultConfig
+from mailroom_sandbox.http.faults import EndpointFaults, FaultConfig
 from tests.flow.test_daily_flow import run_flow
 
 pytestmark = [pytest.mark.prefect_server, pytest.mark.slow]
@@ -27,7 +27,7 @@ def _wait_for(condition, timeout: float = 120.0) -> None:
 
 
 def test_failed_notices_stay_in_place_and_the_next_run_finishes_them(prefect_server, tmp_path):
-    from mailroom.sandbox.stack import Sandbox
+    from mailroom_sandbox.stack import Sandbox
 
     with Sandbox(notices=8, seed=4) as sandbox:
         save_sandbox_blocks(SandboxProfile.of(sandbox), name="failtest", state_dir=str(tmp_path / "state"),

@@ -14,9 +14,9 @@ from hypothesis import strategies as st
 
 from mailroom.drive import DriveClient, build_drive_service, quote
 from mailroom.resilience import ResiliencePolicy, reset_registry
-from mailroom.sandbox.drive_server import DriveEmulator
-from mailroom.sandbox.faults import RateLimitConfig
-from mailroom.sandbox.oauth import JWT_BEARER_GRANT, TokenAuthority
+from mailroom_sandbox.drive.server import DriveEmulator
+from mailroom_sandbox.http.faults import RateLimitConfig
+from mailroom_sandbox.drive.oauth import JWT_BEARER_GRANT, TokenAuthority
 
 
 @pytest.fixture(scope="module")

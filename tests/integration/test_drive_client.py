@@ -18,8 +18,8 @@ from mailroom.errors import (
     TransientError,
 )
 from mailroom.resilience import ResiliencePolicy, reset_registry
-from mailroom.sandbox.drive_server import DriveEmulator
-from mailroom.sandbox.faults import EndpointFaults, FaultConfig, RateLimitConfig
+from mailroom_sandbox.drive.server import DriveEmulator
+from mailroom_sandbox.http.faults import EndpointFaults, FaultConfig, RateLimitConfig
 
 MB = 1024 * 1024
 

@@ -20,9 +20,9 @@ from googleapiclient.errors import HttpError
 from googleapiclient.http import MediaInMemoryUpload, MediaIoBaseDownload
 
 from mailroom.drive import FOLDER_MIME, build_drive_service
-from mailroom.sandbox.drive_server import DriveEmulator
-from mailroom.sandbox.faults import EndpointFaults, FaultConfig, RateLimitConfig
-from mailroom.sandbox.oauth import SandboxServiceAccount
+from mailroom_sandbox.drive.server import DriveEmulator
+from mailroom_sandbox.http.faults import EndpointFaults, FaultConfig, RateLimitConfig
+from mailroom_sandbox.drive.oauth import SandboxServiceAccount
 
 MB = 1024 * 1024
 

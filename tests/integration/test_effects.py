@@ -19,8 +19,8 @@ from mailroom.errors import MailroomError, PermanentError
 from mailroom.ledger import Ledger, NoticeKey, Outcome
 from mailroom.logiqs import LogiqsClient
 from mailroom.resilience import ResiliencePolicy, reset_registry
-from mailroom.sandbox.faults import EndpointFaults, FaultConfig, RateLimitConfig
-from mailroom.sandbox.logiqs_server import LogiqsEmulator
+from mailroom_sandbox.http.faults import EndpointFaults, FaultConfig, RateLimitConfig
+from mailroom_sandbox.logiqs.server import LogiqsEmulator
 
 CASES = [
     {"case_id": 100 + i, "first_name": f"Pat{i}", "last_name": "Rivera", "ssn": f"900-00-{1000 + i}"}

@@ -14,8 +14,8 @@ from mailroom.crm import TaskRequest
 from mailroom.errors import AuthError, NotFoundError, PermanentError
 from mailroom.logiqs import LogiqsClient, api_base
 from mailroom.resilience import ResiliencePolicy, reset_registry
-from mailroom.sandbox.faults import FaultConfig, RateLimitConfig
-from mailroom.sandbox.logiqs_server import LogiqsEmulator
+from mailroom_sandbox.http.faults import FaultConfig, RateLimitConfig
+from mailroom_sandbox.logiqs.server import LogiqsEmulator
 
 CASES = [
     {"case_id": 101, "first_name": "John", "last_name": "Smith", "spouse_first_name": "Jane",

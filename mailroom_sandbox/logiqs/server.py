@@ -22,10 +22,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from mailroom.sandbox.faults import FaultConfig, FaultInjector, RateLimitConfig
-from mailroom.sandbox.emulator import Emulator
-from mailroom.sandbox.httpcore import EmulatorServer, Request, Response, parse_multipart
-from mailroom.sandbox.logiqs_store import SCOPES, LogiqsStore, SeedCase, StoredActivity
+from mailroom_sandbox.http.core import EmulatorServer, Request, Response, parse_multipart
+from mailroom_sandbox.http.emulator import Emulator
+from mailroom_sandbox.http.faults import FaultConfig, FaultInjector, RateLimitConfig
+from mailroom_sandbox.logiqs.store import SCOPES, LogiqsStore, SeedCase, StoredActivity
 
 BASE_PATH = "/publicapi/V4"
 MAX_DOCUMENT_BYTES = 6 * 1024 * 1024

@@ -13,10 +13,10 @@ import threading
 import time
 from pathlib import Path
 
-from mailroom.sandbox.corpus import DEFAULT_CACHE_DIR, generate_corpus
-from mailroom.sandbox.corpus_models import FileKind
-from mailroom.sandbox.faults import add_fault_arguments, fault_config_from_args, rate_limit_from_args
-from mailroom.sandbox.stack import DEFAULT_DRIVE_RATE_LIMIT, Sandbox
+from mailroom_sandbox.corpus import DEFAULT_CACHE_DIR, generate_corpus
+from mailroom_sandbox.corpus.models import FileKind
+from mailroom_sandbox.http.faults import add_fault_arguments, fault_config_from_args, rate_limit_from_args
+from mailroom_sandbox.stack import DEFAULT_DRIVE_RATE_LIMIT, Sandbox
 
 
 def _parser() -> argparse.ArgumentParser:

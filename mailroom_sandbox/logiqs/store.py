@@ -1,6 +1,6 @@
 """In-memory state of the Logiqs V4 emulator: API keys, cases, documents, tasks and the activity feed.
 
-Kept apart from the HTTP layer (logiqs_server.py) so tests and the sandbox stack can seed and inspect it directly.
+Kept apart from the HTTP layer (server.py) so tests and the sandbox stack can seed and inspect it directly.
 Thread-safe: every mutation happens under one lock (handlers run one thread per connection).
 """
 
@@ -20,7 +20,7 @@ SCOPES = ("case.read", "case.write", "task.write")
 
 
 class SeedCase(BaseModel):
-    """A case to seed. Accepts mailroom.sandbox.corpus_models.CaseRecord dicts/objects (extra fields ignored)."""
+    """A case to seed. Accepts mailroom_sandbox.corpus.models.CaseRecord dicts/objects (extra fields ignored)."""
 
     model_config = ConfigDict(extra="ignore", from_attributes=True)
 

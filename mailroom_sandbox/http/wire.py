@@ -2,7 +2,7 @@
 
 ``ConnectionHandler`` is where the faults that live below HTTP are carried out: a TCP reset with no response
 (SO_LINGER 0), a hang that outlasts the client's read timeout, and the response lost after the handler committed.
-Routing, gates and stats are decided by the bound ``EmulatorServer`` (httpcore.py), reachable as ``self.core``.
+Routing, gates and stats are decided by the bound ``EmulatorServer`` (core.py), reachable as ``self.core``.
 """
 
 from __future__ import annotations
@@ -20,10 +20,10 @@ from urllib.parse import parse_qs, urlsplit
 
 from pydantic import BaseModel
 
-from mailroom.sandbox.faults import FaultKind
+from mailroom_sandbox.http.faults import FaultKind
 
 if TYPE_CHECKING:
-    from mailroom.sandbox.httpcore import EmulatorServer
+    from mailroom_sandbox.http.core import EmulatorServer
 
 ADMIN_PREFIX = "/_sandbox/"
 MAX_BODY_BYTES = 64 * 1024 * 1024
