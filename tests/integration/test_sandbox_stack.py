@@ -111,7 +111,7 @@ def test_stop_frees_both_ports_and_the_temporary_workdir(sandbox_factory) -> Non
     sandbox.stop()  # idempotent
 
 
-@pytest.mark.parametrize("entry_point", ["mailroom_sandbox"])
+@pytest.mark.parametrize("entry_point", ["mailroom.sandbox", "mailroom_sandbox"])  # the documented one forwards
 def test_cli_up_seeds_writes_the_profile_and_stops_on_ctrl_c(tmp_path: Path, entry_point: str) -> None:
     profile = tmp_path / "profile.json"
     command = [sys.executable, "-m", entry_point, "up", "--notices", "4", "--scanned-fraction", "0",
