@@ -66,7 +66,15 @@ from mailroom_sandbox.http.faults import (
     RateLimitConfig,
     TokenBucket,
 )
-from mailroom_sandbox.http.wire import ADMIN_PREFIX, ConnectionHandler, Part, Request, Response, parse_multipart
+from mailroom_sandbox.http.wire import (
+    ADMIN_PREFIX,
+    ConnectionHandler,
+    Handler,
+    Part,
+    Request,
+    Response,
+    parse_multipart,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -75,7 +83,6 @@ __all__ = [  # Request, Response, Part and parse_multipart live in http.wire; em
 ]
 
 ErrorRenderer = Callable[[str, int, float | None], Response]
-Handler = Callable[[Request], Response]
 
 
 def _ok() -> Response:
