@@ -1,2 +1,2 @@
-"""The Logiqs V4 emulator: HTTP routes (``server``) over keys, cases, documents, tasks and the activity feed
-(``store``). See docs/logiqs-api.md."""
+"""The Logiqs V4 emulator: HTTP routes (``server``), keys, cases, documents, tasks and FindCase's search
+(``store``), and ``directory.InMemoryCaseDirectory``, the same search without HTTP. See docs/logiqs-api.md."""

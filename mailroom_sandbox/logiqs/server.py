@@ -104,7 +104,7 @@ def _case_json(case: SeedCase) -> dict[str, Any]:
         "LastName": case.last_name,
         "SpouseFirstName": case.spouse_first_name,
         "SpouseLastName": case.spouse_last_name,
-        "Last4SSN": case.last4,
+        "Last4SSN": case.ssn_last4,
         "StatusName": case.status,
         "Active": case.active,
     }
