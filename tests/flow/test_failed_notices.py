@@ -34,7 +34,6 @@ def test_failed_notices_stay_in_place_and_the_next_run_finishes_them(prefect_ser
                             report_dir=str(tmp_path / "reports"), call_max_retries=0, task_retries=1,
                             task_retry_delay_seconds=0.1)
         expected = {sandbox.drive_id(f): f.expected_outcome.value for f in sandbox.corpus.in_scope()}
-        reset_registry()  # a clean breaker/budget: earlier tests in this process must not decide this one
         with ThreadPoolExecutor(1) as pool:
             first_run = pool.submit(copy_context().run, run_flow, "failtest")  # with this test's Prefect settings
             # Once the access check has probed Task/Task, Logiqs refuses every follow-up task: no notice can
@@ -60,7 +59,7 @@ def test_failed_notices_stay_in_place_and_the_next_run_finishes_them(prefect_ser
         assert all(rows[fid].failed_step and rows[fid].reason for fid in failed)
 
         sandbox.set_faults(0)
-        reset_registry()
+        reset_registry()  # the next run is a new process: it inherits no circuit this run opened
         state, _ = run_flow("failtest")
 
         assert state.is_completed(), state.message

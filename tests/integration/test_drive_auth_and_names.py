@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mailroom.drive import DriveClient, build_drive_service, quote
-from mailroom.resilience import ResiliencePolicy, reset_registry
+from mailroom.resilience import ResiliencePolicy
 from mailroom_sandbox.drive.server import DriveEmulator
 from mailroom_sandbox.http.faults import RateLimitConfig
 from mailroom_sandbox.drive.oauth import JWT_BEARER_GRANT, TokenAuthority
@@ -66,7 +66,6 @@ _NAMES = st.text(
 @given(name=_NAMES)
 def test_any_name_round_trips_through_q_escaping(drive, name):
     """Quotes, backslashes, unicode, `../`: `name = <quoted>` finds exactly the file, through the real client."""
-    reset_registry()
     folder = drive.create_folder("names")
     wanted = drive.add_file(name, folder, b"%PDF-")
     drive.add_file(name + "x", folder, b"%PDF-")
@@ -86,7 +85,6 @@ def _service(drive):
 
 
 def test_folder_names_with_quotes_are_found_and_ensured_once(drive):
-    reset_registry()
     client = DriveClient(_service(drive), policy=ResiliencePolicy("drive", max_retries=0))
     parent = drive.create_folder("parent")
     name = "O'Brien \\ CP2000 ../"

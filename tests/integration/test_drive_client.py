@@ -17,7 +17,7 @@ from mailroom.errors import (
     ThrottledError,
     TransientError,
 )
-from mailroom.resilience import ResiliencePolicy, reset_registry
+from mailroom.resilience import ResiliencePolicy
 from mailroom_sandbox.drive.server import DriveEmulator
 from mailroom_sandbox.http.faults import EndpointFaults, FaultConfig, RateLimitConfig
 
@@ -37,7 +37,6 @@ def service(drive):
 
 @pytest.fixture(autouse=True)
 def _fresh(drive):
-    reset_registry()
     drive.set_faults(FaultConfig())
     yield
     drive.set_faults(FaultConfig())
