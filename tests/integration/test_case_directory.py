@@ -16,7 +16,8 @@ from mailroom_sandbox.logiqs.store import SeedCase
 CASES = [SeedCase.model_validate(case) for case in (
     {"case_id": 11, "first_name": "John", "last_name": "Smith", "spouse_first_name": "Jane",
      "spouse_last_name": "Smith", "ssn": "100-20-1234", "spouse_ssn": "100-20-4321"},
-    {"case_id": 12, "first_name": "Jon", "last_name": "Smith", "ssn": "300-40-1234", "status": "Closed", "active": False},
+    {"case_id": 12, "first_name": "Jon", "last_name": "Smith", "ssn": "300-40-1234", "status": "Closed",
+     "active": False},
     {"case_id": 13, "first_name": "Ana", "last_name": "Garcia-Lopez", "ssn": "700-80-5555"},
     {"case_id": 14, "first_name": "Sean", "last_name": "O'Neil", "ssn": "800-90-5555"},
     {"case_id": 15, "first_name": "Liam", "last_name": "Reed", "spouse_first_name": "Ava", "spouse_last_name": "Moss",
