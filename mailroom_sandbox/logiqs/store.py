@@ -20,7 +20,19 @@ from pydantic import BaseModel, ConfigDict, Field
 SCOPES = ("case.read", "case.write", "task.write")
 
 
-class SeedCase(BaseModel):
+class Last4OfFullSsn:
+    """``ssn_last4`` and ``spouse_ssn_last4`` of a seed model holding full synthetic SSNs (``ssn``, ``spouse_ssn``)."""
+
+    @property
+    def ssn_last4(self) -> str:
+        return self.ssn[-4:]
+
+    @property
+    def spouse_ssn_last4(self) -> str | None:
+        return self.spouse_ssn[-4:] if self.spouse_ssn else None
+
+
+class SeedCase(Last4OfFullSsn, BaseModel):
     """A case to seed. Accepts mailroom_sandbox.corpus.models.CaseRecord dicts/objects (extra fields ignored)."""
 
     model_config = ConfigDict(extra="ignore", from_attributes=True)
@@ -35,14 +47,6 @@ class SeedCase(BaseModel):
     spouse_ssn: str | None = Field(default=None, repr=False, pattern=r"^\d{3}-?\d{2}-?\d{4}$")
     status: str = "Active"
     active: bool = True
-
-    @property
-    def ssn_last4(self) -> str:
-        return self.ssn[-4:]
-
-    @property
-    def spouse_ssn_last4(self) -> str | None:
-        return self.spouse_ssn[-4:] if self.spouse_ssn else None
 
 
 class StoredDocument(BaseModel):
