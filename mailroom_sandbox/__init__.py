@@ -6,6 +6,6 @@ Subpackages: ``http`` (the HTTP core both emulators run on, fault injection), ``
 manifest); ``stack.Sandbox`` starts both emulators seeded from one corpus; ``python -m mailroom_sandbox`` is the CLI.
 
 The arrow runs one way: the sandbox may import ``mailroom`` (the core's models), ``mailroom`` never imports the
-sandbox. Its libraries (faker, reportlab, cryptography, pyjwt) come with the optional extra:
+sandbox. Its libraries (faker, reportlab, cryptography, pyjwt, pypdf) come with the optional extra:
 ``pip install 'mailroom[sandbox]'``.
 """
