@@ -275,7 +275,7 @@ def _one_run(args: argparse.Namespace, workdir: Path, name: str, faults: Any | N
     ``args.reruns``), which must finish them without repeating an effect. Wall time and requests are the first run's.
     """
     from mailroom.resilience import reset_registry
-    from mailroom.sandbox.stack import Sandbox
+    from mailroom_sandbox.stack import Sandbox
 
     reset_registry()  # each run starts with a closed breaker, a full budget and fresh metrics
     with Sandbox(notices=args.notices, seed=args.seed, scanned_fraction=args.scanned_fraction) as sandbox:
@@ -299,11 +299,11 @@ def _one_run(args: argparse.Namespace, workdir: Path, name: str, faults: Any | N
 
 
 def scenario_chaos(args: argparse.Namespace, workdir: Path) -> bool:
-    from mailroom.sandbox.faults import FaultConfig
+    from mailroom_sandbox.http.faults import FaultConfig
 
     print(f"chaos: {args.notices} notices, rates {args.rates}, +{args.ambiguous:.0%} ambiguous POSTs")
     if args.baseline_per_notice:  # requests per in-scope notice measured by an earlier baseline run
-        from mailroom.sandbox.stack import Sandbox
+        from mailroom_sandbox.stack import Sandbox
 
         with Sandbox(notices=args.notices, seed=args.seed, scanned_fraction=args.scanned_fraction) as sandbox:
             in_scope = len(sandbox.corpus.in_scope())
@@ -324,8 +324,8 @@ def scenario_chaos(args: argparse.Namespace, workdir: Path) -> bool:
 
 
 def scenario_crash(args: argparse.Namespace, workdir: Path, api_url: str) -> bool:
-    from mailroom.sandbox.faults import FaultConfig
-    from mailroom.sandbox.stack import Sandbox
+    from mailroom_sandbox.http.faults import FaultConfig
+    from mailroom_sandbox.stack import Sandbox
 
     print(f"crash-resume: {args.crash_notices} notices, {args.kills} kill -9s")
     with Sandbox(notices=args.crash_notices, seed=args.seed, scanned_fraction=args.scanned_fraction) as sandbox:
@@ -340,7 +340,7 @@ def scenario_crash(args: argparse.Namespace, workdir: Path, api_url: str) -> boo
 
 def scenario_outage(args: argparse.Namespace, workdir: Path) -> bool:
     from mailroom.resilience import reset_registry
-    from mailroom.sandbox.stack import Sandbox
+    from mailroom_sandbox.stack import Sandbox
 
     print(f"outage: {args.outage_notices} notices, Logiqs down {args.outage:.0f}s, "
           f"breaker cooldown {args.cooldown:.0f}s")

@@ -19,13 +19,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from mailroom.matching import InMemoryCaseDirectory, MatchOutcome, match_notice  # noqa: E402
+from mailroom.matching import MatchOutcome, match_notice  # noqa: E402
 from mailroom.notices import ExtractionError, ExtractionLimits, Notice, extract_notice  # noqa: E402
 from mailroom.notices.accuracy import FIELDS, FieldTally  # noqa: E402
 from mailroom.notices.extract import _parse_fields  # noqa: E402
 from mailroom.notices.parse import normalize_text  # noqa: E402
-from mailroom.sandbox.corpus import generate_corpus  # noqa: E402
-from mailroom.sandbox.corpus_models import Corpus, CorpusFile, FileKind  # noqa: E402
+from mailroom_sandbox.corpus import generate_corpus  # noqa: E402
+from mailroom_sandbox.corpus.models import Corpus, CorpusFile, FileKind  # noqa: E402
+from mailroom_sandbox.logiqs.directory import InMemoryCaseDirectory  # noqa: E402
 
 # manifest reason -> the matching outcome that is correct for it
 EXPECTED_MATCH_OUTCOME = {

@@ -77,7 +77,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--concurrency", type=int, default=8)
     args = parser.parse_args(argv)
 
-    from mailroom.sandbox.stack import Sandbox
+    from mailroom_sandbox.stack import Sandbox
 
     workdir = Path(tempfile.mkdtemp(prefix="mailroom-throughput-"))
     settings = dict(concurrency=args.concurrency, call_initial_delay=0.25, call_max_delay=5.0,

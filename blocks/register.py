@@ -32,7 +32,7 @@ class SandboxProfile(BaseModel):
 
     @classmethod
     def of(cls, sandbox: Any) -> "SandboxProfile":
-        """From a live ``mailroom.sandbox.stack.Sandbox`` (or anything with the same attributes)."""
+        """From a live ``mailroom_sandbox.stack.Sandbox`` (or anything with the same attributes)."""
         folders = sandbox.folders
         if isinstance(folders, BaseModel):
             folders = folders.model_dump()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 import subprocess
+import sys
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
@@ -26,7 +27,8 @@ SANDBOX_SETTINGS: dict[str, Any] = dict(
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python flows/daily.py", description="Run the daily mailroom flow once.")
-    parser.add_argument("--sandbox", action="store_true", help="start the built-in Drive/Logiqs sandbox and use it")
+    parser.add_argument("--sandbox", action="store_true",
+                        help="start the built-in Drive/Logiqs sandbox and use it (needs the sandbox extra)")
     parser.add_argument("--notices", type=int, default=40, help="sandbox: notices to generate (default 40)")
     parser.add_argument("--fault-rate", type=float, default=0.05, help="sandbox: injected fault rate (default 0.05)")
     parser.add_argument("--seed", type=int, default=7, help="sandbox: corpus and fault seed")
@@ -40,9 +42,29 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+SANDBOX_MISSING = """\
+--sandbox needs the optional sandbox extra (local Drive/Logiqs emulators, synthetic notices): {missing} is not \
+installed here.
+Install it with:  pip install 'mailroom[sandbox]'    (in a checkout: bash scripts/install.sh)"""
+
+
+def sandbox_unavailable() -> str | None:
+    """What to tell a person whose ``--sandbox`` cannot run because the sandbox extra is not installed; else None.
+
+    The sandbox is imported here and in ``_start_sandbox`` only: the product runs without it.
+    """
+    try:
+        import mailroom_sandbox.stack  # noqa: F401  (the emulators, the corpus generator and their libraries)
+    except ModuleNotFoundError as exc:
+        if (exc.name or "").startswith(("mailroom_sandbox.", "mailroom.")):
+            raise  # one of our own modules is missing: a bug to show, not an extra to install
+        return SANDBOX_MISSING.format(missing=exc.name)
+    return None
+
+
 def _start_sandbox(stack: ExitStack, args: argparse.Namespace) -> str:
     from blocks.register import SandboxProfile, save_sandbox_blocks
-    from mailroom.sandbox.stack import Sandbox
+    from mailroom_sandbox.stack import Sandbox
 
     sandbox = stack.enter_context(Sandbox(notices=args.notices, fault_rate=args.fault_rate, seed=args.seed))
     save_sandbox_blocks(
@@ -69,6 +91,9 @@ def _print_summary(state: Any, ui_url: str) -> None:
 def main(daily_flow: Flow[..., Any], argv: list[str] | None = None) -> int:
     """Run ``daily_flow`` (flows.daily passes its flow in, so this module never imports it back)."""
     args = _parser().parse_args(argv)
+    if args.sandbox and (missing := sandbox_unavailable()):
+        print(missing, file=sys.stderr)
+        return 2
     logging.getLogger("googleapiclient.discovery_cache").setLevel(logging.ERROR)
     server = ensure_server(PREFECT_API_URL.value())
     if server.started_here:

@@ -7,4 +7,4 @@ if ! command -v tesseract >/dev/null 2>&1; then
   apt-get update -qq
   apt-get install -y -qq tesseract-ocr >/dev/null
 fi
-python -m pip install -q --disable-pip-version-check -e '.[dev]'
+python -m pip install -q --disable-pip-version-check -e '.[dev,sandbox]'  # sandbox: emulators + corpus libraries

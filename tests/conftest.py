@@ -19,12 +19,23 @@ from typing import Any
 
 import pytest
 
-from mailroom.sandbox.corpus import generate_corpus
-from mailroom.sandbox.corpus_models import Corpus
-from mailroom.sandbox.stack import Sandbox
+from mailroom.resilience import reset_registry
+from mailroom_sandbox.corpus import generate_corpus
+from mailroom_sandbox.corpus.models import Corpus
+from mailroom_sandbox.stack import Sandbox
 
 SandboxFactory = Callable[..., Sandbox]
 DEFAULT_NOTICES = 12
+
+
+@pytest.fixture(autouse=True)
+def fresh_resilience_state() -> Iterator[None]:
+    """Each test starts and ends with no resilience state: breakers, budgets, limiters and metrics are per service
+    and process-wide, so a circuit one test left open, or a budget it spent, must not decide another test. Hooks
+    stay (see ``reset_registry``); a test that installs a fake clock calls ``reset_registry(clock=...)`` itself."""
+    reset_registry()
+    yield
+    reset_registry()
 
 
 @pytest.fixture(scope="session")

@@ -12,8 +12,7 @@ import pytest
 
 from benchmarks.chaos import requests_seen, run_flow_here, save_blocks, verify
 from mailroom.ledger import Ledger, Outcome, default_ledger_path
-from mailroom.resilience import reset_registry
-from mailroom.sandbox.faults import FaultConfig
+from mailroom_sandbox.http.faults import FaultConfig
 
 pytestmark = [pytest.mark.prefect_server, pytest.mark.slow]
 
@@ -21,7 +20,6 @@ NOTICES = 12
 
 
 def test_faults_and_lost_responses_file_every_notice_exactly_once(prefect_server, sandbox_factory, tmp_path):
-    reset_registry()  # a breaker left open by another test in this process must not decide this run
     sandbox = sandbox_factory(notices=NOTICES, seed=21, scanned_fraction=0.0)
     state_dir = save_blocks(sandbox, "chaos-small", tmp_path)
     chaos = FaultConfig.uniform(0.2, seed=21, ambiguous_rate=0.15, hang_seconds=1.0)

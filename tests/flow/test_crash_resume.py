@@ -12,7 +12,7 @@ import pytest
 
 from benchmarks.chaos import crash_resume
 from mailroom.ledger import Ledger, Outcome, default_ledger_path
-from mailroom.sandbox.faults import FaultConfig
+from mailroom_sandbox.http.faults import FaultConfig
 
 pytestmark = [pytest.mark.prefect_server, pytest.mark.slow]
 

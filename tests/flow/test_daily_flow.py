@@ -45,7 +45,7 @@ def run_flow(blocks: str, **parameters: Any):
 
 @pytest.fixture(scope="module")
 def faulty_run(prefect_server, tmp_path_factory):
-    from mailroom.sandbox.stack import Sandbox
+    from mailroom_sandbox.stack import Sandbox
 
     workdir = tmp_path_factory.mktemp("faulty-run")
     with Sandbox(notices=NOTICES, fault_rate=FAULT_RATE, ambiguous_rate=AMBIGUOUS_RATE, seed=11) as sandbox:

@@ -42,7 +42,7 @@ def _wait_final(flow_run_id: UUID, timeout: float = 180.0):
 
 
 def test_deploy_all_then_a_process_worker_completes_a_cli_triggered_run(prefect_server, tmp_path):
-    from mailroom.sandbox.stack import Sandbox
+    from mailroom_sandbox.stack import Sandbox
 
     env = {**os.environ, "PREFECT_API_URL": prefect_server.api_url, "PREFECT_HOME": str(tmp_path / "home"),
            "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "PWD": str(ROOT)}  # PWD: prefect.yaml's pull step

@@ -15,7 +15,7 @@ RETRY_HAPPY = dict(call_max_retries=3, call_initial_delay=0.05, task_retries=3, 
 
 @pytest.fixture(scope="module")
 def small_sandbox(prefect_server):
-    from mailroom.sandbox.stack import Sandbox
+    from mailroom_sandbox.stack import Sandbox
 
     with Sandbox(notices=3, seed=5) as sandbox:
         yield sandbox

@@ -13,7 +13,7 @@ from blocks.register import SandboxProfile, save_sandbox_blocks
 from flows.records import summary_of
 from mailroom.report import Outcome, read_csv
 from mailroom.resilience import reset_registry
-from mailroom.sandbox.faults import EndpointFaults, FaultConfig
+from mailroom_sandbox.http.faults import EndpointFaults, FaultConfig
 from tests.flow.test_daily_flow import run_flow
 
 pytestmark = [pytest.mark.prefect_server, pytest.mark.slow]
@@ -27,14 +27,13 @@ def _wait_for(condition, timeout: float = 120.0) -> None:
 
 
 def test_failed_notices_stay_in_place_and_the_next_run_finishes_them(prefect_server, tmp_path):
-    from mailroom.sandbox.stack import Sandbox
+    from mailroom_sandbox.stack import Sandbox
 
     with Sandbox(notices=8, seed=4) as sandbox:
         save_sandbox_blocks(SandboxProfile.of(sandbox), name="failtest", state_dir=str(tmp_path / "state"),
                             report_dir=str(tmp_path / "reports"), call_max_retries=0, task_retries=1,
                             task_retry_delay_seconds=0.1)
         expected = {sandbox.drive_id(f): f.expected_outcome.value for f in sandbox.corpus.in_scope()}
-        reset_registry()  # a clean breaker/budget: earlier tests in this process must not decide this one
         with ThreadPoolExecutor(1) as pool:
             first_run = pool.submit(copy_context().run, run_flow, "failtest")  # with this test's Prefect settings
             # Once the access check has probed Task/Task, Logiqs refuses every follow-up task: no notice can
@@ -60,7 +59,7 @@ def test_failed_notices_stay_in_place_and_the_next_run_finishes_them(prefect_ser
         assert all(rows[fid].failed_step and rows[fid].reason for fid in failed)
 
         sandbox.set_faults(0)
-        reset_registry()
+        reset_registry()  # the next run is a new process: it inherits no circuit this run opened
         state, _ = run_flow("failtest")
 
         assert state.is_completed(), state.message

@@ -8,7 +8,6 @@ from __future__ import annotations
 import pytest
 
 from benchmarks.chaos import outage_run, save_blocks, verify
-from mailroom.resilience import reset_registry
 
 pytestmark = [pytest.mark.prefect_server, pytest.mark.slow]
 
@@ -16,15 +15,8 @@ OUTAGE_SECONDS = 6.0
 COOLDOWN = 1.5
 
 
-@pytest.fixture
-def clean_registry():
-    reset_registry()  # the breaker is per process: neither inherit nor leave behind an open circuit
-    yield
-    reset_registry()
-
-
 def test_outage_opens_the_circuit_probes_once_per_cooldown_and_every_notice_finishes(
-    prefect_server, sandbox_factory, tmp_path, clean_registry
+    prefect_server, sandbox_factory, tmp_path
 ):
     sandbox = sandbox_factory(notices=14, seed=41, scanned_fraction=0.0)
     # Prefect retries (0.5 s doubling, 8 of them) must outlast the outage so the notices wait instead of failing.

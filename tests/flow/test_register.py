@@ -11,7 +11,7 @@ pytestmark = [pytest.mark.prefect_server]
 
 
 def test_register_saves_blocks_a_run_can_load(prefect_server, tmp_path, capsys):
-    from mailroom.sandbox.stack import Sandbox
+    from mailroom_sandbox.stack import Sandbox
 
     with Sandbox(notices=2, seed=9) as sandbox:
         profile = sandbox.write_profile(tmp_path / "profile.json")

@@ -14,11 +14,11 @@ import pymupdf
 import pytest
 from pypdf import PdfReader
 
-from mailroom.sandbox.corpus import cached_corpus, generate_corpus
-from mailroom.sandbox.corpus_cases import last_name_tokens, scenario_weights
-from mailroom.sandbox.corpus_models import Corpus, CorpusFile, FileKind, Outcome, Reason
-from mailroom.sandbox.corpus_pdf import format_amount, format_date
-from mailroom.sandbox.corpus_scan import scan_pdf
+from mailroom_sandbox.corpus import cached_corpus, generate_corpus
+from mailroom_sandbox.corpus.cases import last_name_tokens, scenario_weights
+from mailroom_sandbox.corpus.models import Corpus, CorpusFile, FileKind, Outcome, Reason
+from mailroom_sandbox.corpus.pdf import format_amount, format_date
+from mailroom_sandbox.corpus.scan import scan_pdf
 
 SSN_SHAPE = re.compile(r"(?<!\d)\d{3}-\d{2}-\d{4}(?!\d)")
 
@@ -201,7 +201,7 @@ def test_cached_corpus_is_generated_once_per_options(tmp_path: Path) -> None:
 
 
 def test_cli_corpus_command_writes_a_loadable_manifest(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    from mailroom.sandbox.__main__ import main
+    from mailroom_sandbox.__main__ import main
 
     assert main(["corpus", str(tmp_path), "--notices", "3", "--scanned-fraction", "0", "--no-bad-files"]) == 0
     corpus = Corpus.load(tmp_path)

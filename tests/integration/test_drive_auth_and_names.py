@@ -13,16 +13,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mailroom.drive import DriveClient, build_drive_service, quote
-from mailroom.resilience import ResiliencePolicy, reset_registry
-from mailroom.sandbox.drive_server import DriveEmulator
-from mailroom.sandbox.faults import RateLimitConfig
-from mailroom.sandbox.oauth import JWT_BEARER_GRANT, TokenAuthority
-
-
-@pytest.fixture(scope="module")
-def drive():
-    with DriveEmulator(rate_limit=RateLimitConfig(requests_per_second=None)) as emulator:
-        yield emulator
+from mailroom.resilience import ResiliencePolicy
+from mailroom_sandbox.drive.oauth import JWT_BEARER_GRANT, TokenAuthority
 
 
 def test_a_non_drive_scope_is_refused(drive):
@@ -64,30 +56,18 @@ _NAMES = st.text(
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(name=_NAMES)
-def test_any_name_round_trips_through_q_escaping(drive, name):
+def test_any_name_round_trips_through_q_escaping(drive, drive_service, name):
     """Quotes, backslashes, unicode, `../`: `name = <quoted>` finds exactly the file, through the real client."""
-    reset_registry()
     folder = drive.create_folder("names")
     wanted = drive.add_file(name, folder, b"%PDF-")
     drive.add_file(name + "x", folder, b"%PDF-")
-    service = _service(drive)
     q = f"{quote(folder)} in parents and name = {quote(name)}"
-    found = service.files().list(q=q, fields="files(id,name)").execute(num_retries=0)["files"]
+    found = drive_service.files().list(q=q, fields="files(id,name)").execute(num_retries=0)["files"]
     assert found == [{"id": wanted, "name": name}]
 
 
-_SERVICES: dict[str, object] = {}
-
-
-def _service(drive):
-    if drive.url not in _SERVICES:
-        _SERVICES[drive.url] = build_drive_service(drive.service_account_info(), api_endpoint=drive.url, timeout=10)
-    return _SERVICES[drive.url]
-
-
-def test_folder_names_with_quotes_are_found_and_ensured_once(drive):
-    reset_registry()
-    client = DriveClient(_service(drive), policy=ResiliencePolicy("drive", max_retries=0))
+def test_folder_names_with_quotes_are_found_and_ensured_once(drive, drive_service):
+    client = DriveClient(drive_service, policy=ResiliencePolicy("drive", max_retries=0))
     parent = drive.create_folder("parent")
     name = "O'Brien \\ CP2000 ../"
     first = client.ensure_folder(parent, name)

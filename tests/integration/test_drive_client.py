@@ -17,30 +17,11 @@ from mailroom.errors import (
     ThrottledError,
     TransientError,
 )
-from mailroom.resilience import ResiliencePolicy, reset_registry
-from mailroom.sandbox.drive_server import DriveEmulator
-from mailroom.sandbox.faults import EndpointFaults, FaultConfig, RateLimitConfig
+from mailroom.resilience import ResiliencePolicy
+from mailroom_sandbox.drive.server import DriveEmulator
+from mailroom_sandbox.http.faults import EndpointFaults, FaultConfig, RateLimitConfig
 
 MB = 1024 * 1024
-
-
-@pytest.fixture(scope="module")
-def drive():
-    with DriveEmulator(rate_limit=RateLimitConfig(requests_per_second=None)) as emulator:
-        yield emulator
-
-
-@pytest.fixture(scope="module")
-def service(drive):
-    return build_drive_service(drive.service_account_info(), api_endpoint=drive.url, timeout=10)
-
-
-@pytest.fixture(autouse=True)
-def _fresh(drive):
-    reset_registry()
-    drive.set_faults(FaultConfig())
-    yield
-    drive.set_faults(FaultConfig())
 
 
 def make_client(service, *, max_retries: int = 6, sleeps: list[float] | None = None) -> DriveClient:
@@ -51,7 +32,7 @@ def make_client(service, *, max_retries: int = 6, sleeps: list[float] | None = N
     return DriveClient(service, policy=policy)
 
 
-def test_find_folders_recursive_by_pattern_with_root_and_exclusions(drive, service):
+def test_find_folders_recursive_by_pattern_with_root_and_exclusions(drive, drive_service):
     root = drive.create_folder("Inbox CP2000")
     direct = drive.create_folder("CP2000 October", root)
     nested = drive.create_folder("late cp 2000 batch", direct)
@@ -60,9 +41,9 @@ def test_find_folders_recursive_by_pattern_with_root_and_exclusions(drive, servi
     drive.create_folder("Other letters", root)
     output = drive.create_folder("Matched CP2000", root)
     drive.create_folder("CP2000 inside output", output)
-    client = make_client(service)
+    client = make_client(drive_service)
     # a folder with two parents is reported once
-    service.files().update(fileId=deep, addParents=root, body={}).execute(num_retries=0)
+    drive_service.files().update(fileId=deep, addParents=root, body={}).execute(num_retries=0)
 
     found = client.find_folders(root, exclude_ids=[output])
     shallow = client.find_folders(root, recursive=False, exclude_ids=[output])
@@ -75,7 +56,7 @@ def test_find_folders_recursive_by_pattern_with_root_and_exclusions(drive, servi
     assert all(isinstance(f, DriveFile) and f.is_folder for f in found)
 
 
-def test_list_pdfs_pages_and_filters(drive, service):
+def test_list_pdfs_pages_and_filters(drive, drive_service):
     folder = drive.create_folder("list-pdfs")
     pdf_ids = {drive.add_file(f"CP2000 DTD 10.14.2025_SMITH - {i:04d}.pdf", folder, b"%PDF-" + bytes([i % 256]))
                for i in range(1100)}
@@ -83,10 +64,10 @@ def test_list_pdfs_pages_and_filters(drive, service):
     drive.add_file("summary.xlsx", folder, b"xlsx", mime_type="application/vnd.ms-excel")
     drive.create_folder("sub.pdf", folder)  # a folder is never a notice, whatever its name
     trashed = drive.add_file("gone.pdf", folder, b"x")
-    service.files().update(fileId=trashed, body={"trashed": True}).execute(num_retries=0)
+    drive_service.files().update(fileId=trashed, body={"trashed": True}).execute(num_retries=0)
     pages_before = sum(drive.stats()["calls"].get("files.list", {}).values())
 
-    files = make_client(service).list_pdfs(folder)
+    files = make_client(drive_service).list_pdfs(folder)
 
     assert {f.id for f in files} == pdf_ids and len(files) == len(pdf_ids)
     assert sum(drive.stats()["calls"]["files.list"].values()) - pages_before == 2
@@ -96,13 +77,13 @@ def test_list_pdfs_pages_and_filters(drive, service):
     assert "SMITH" not in repr(sample)  # names carry taxpayer names: kept out of reprs and logs
 
 
-def test_download_3mb_in_256kb_chunks_survives_seeded_faults_and_verifies_md5(drive, service, tmp_path):
+def test_download_3mb_in_256kb_chunks_survives_seeded_faults_and_verifies_md5(drive, drive_service, tmp_path):
     content = os.urandom(3 * MB)
     file_id = drive.add_file("big.pdf", drive.create_folder("dl"), content)
     drive.set_faults(FaultConfig(seed=11, endpoints={"files.get": EndpointFaults(reset=0.15, http_503=0.1)}))
     sleeps: list[float] = []
 
-    meta = make_client(service, sleeps=sleeps).download(file_id, tmp_path / "out" / "big.pdf")
+    meta = make_client(drive_service, sleeps=sleeps).download(file_id, tmp_path / "out" / "big.pdf")
 
     assert (tmp_path / "out" / "big.pdf").read_bytes() == content
     assert meta.md5 == hashlib.md5(content).hexdigest() and meta.size == 3 * MB
@@ -111,20 +92,20 @@ def test_download_3mb_in_256kb_chunks_survives_seeded_faults_and_verifies_md5(dr
     assert list((tmp_path / "out").iterdir()) == [tmp_path / "out" / "big.pdf"]
 
 
-def test_download_with_corrupted_bytes_raises_transient_and_leaves_nothing(drive, service, tmp_path):
+def test_download_with_corrupted_bytes_raises_transient_and_leaves_nothing(drive, drive_service, tmp_path):
     file_id = drive.add_file("bad.pdf", drive.create_folder("corrupt"), b"%PDF-original")
     (drive.store.content_dir / file_id).write_bytes(b"%PDF-tampered")  # Drive serving bytes that fail its md5
     with pytest.raises(TransientError) as caught:
-        make_client(service).download(file_id, tmp_path / "bad.pdf")
+        make_client(drive_service).download(file_id, tmp_path / "bad.pdf")
     assert caught.value.reason == "md5Mismatch" and caught.value.error_class is ErrorClass.TRANSIENT
     assert list(tmp_path.iterdir()) == []
 
 
-def test_move_removes_every_parent_and_is_repeatable(drive, service):
+def test_move_removes_every_parent_and_is_repeatable(drive, drive_service):
     inbox, other, matched = drive.create_folder("in"), drive.create_folder("also-in"), drive.create_folder("matched")
     file_id = drive.add_file("n.pdf", inbox, b"x")
-    service.files().update(fileId=file_id, addParents=other, body={}).execute(num_retries=0)
-    client = make_client(service)
+    drive_service.files().update(fileId=file_id, addParents=other, body={}).execute(num_retries=0)
+    client = make_client(drive_service)
 
     moved = client.move(file_id, to_folder_id=matched)
     again = client.move(file_id, to_folder_id=matched)
@@ -134,22 +115,22 @@ def test_move_removes_every_parent_and_is_repeatable(drive, service):
     assert [f.id for f in drive.files_in(matched)] == [file_id]
 
 
-def test_move_survives_a_lost_response(drive, service):
+def test_move_survives_a_lost_response(drive, drive_service):
     inbox, done = drive.create_folder("lost-in"), drive.create_folder("lost-done")
     file_id = drive.add_file("n.pdf", inbox, b"x")
     drive.set_faults(FaultConfig(endpoints={"files.update": EndpointFaults(ambiguous=1.0, ambiguous_modes=["reset"])}))
-    client = make_client(service, max_retries=0)
+    client = make_client(drive_service, max_retries=0)
     with pytest.raises(MailroomError):
         client.move(file_id, to_folder_id=done)  # committed, then the connection was reset
     drive.set_faults(FaultConfig())
-    assert make_client(service).move(file_id, to_folder_id=done, current_parents=[inbox]).parents == [done]
+    assert make_client(drive_service).move(file_id, to_folder_id=done, current_parents=[inbox]).parents == [done]
 
 
 @pytest.mark.parametrize("loss", ["reset", "503"])
-def test_ensure_folder_creates_exactly_once_even_when_the_create_response_is_lost(drive, service, loss):
+def test_ensure_folder_creates_exactly_once_even_when_the_create_response_is_lost(drive, drive_service, loss):
     parent = drive.create_folder(f"reports-{loss}")
     drive.set_faults(FaultConfig(endpoints={"files.create": EndpointFaults(ambiguous=1.0, ambiguous_modes=[loss])}))
-    client = make_client(service)
+    client = make_client(drive_service)
 
     first = client.ensure_folder(parent, "2025-10 'daily'")
     drive.set_faults(FaultConfig())
@@ -161,12 +142,12 @@ def test_ensure_folder_creates_exactly_once_even_when_the_create_response_is_los
     assert drive.stats()["calls"]["files.create"].get("409", 0) >= 1
 
 
-def test_resumable_upload_resumes_after_injected_resets_and_is_not_duplicated(drive, service, tmp_path):
+def test_resumable_upload_resumes_after_injected_resets_and_is_not_duplicated(drive, drive_service, tmp_path):
     folder = drive.create_folder("uploads")
     source = tmp_path / "report.xlsx"
     source.write_bytes(os.urandom(3 * MB + 5))
     drive.set_faults(FaultConfig(seed=3, endpoints={"files.upload_chunk": EndpointFaults(reset=0.3)}))
-    client = make_client(service)
+    client = make_client(drive_service)
 
     uploaded = client.upload(source, parent_id=folder, name="report.xlsx", mime_type="application/vnd.ms-excel",
                              chunk_size=512 * 1024)
@@ -181,12 +162,12 @@ def test_resumable_upload_resumes_after_injected_resets_and_is_not_duplicated(dr
     assert 7 < calls["308"] + calls.get("200", 0) <= 7 + calls["reset"]
 
 
-def test_permanent_errors_are_classified_and_not_retried(drive, service):
+def test_permanent_errors_are_classified_and_not_retried(drive, drive_service):
     locked, target = drive.create_folder("locked"), drive.create_folder("target")
     file_id = drive.add_file("k.pdf", locked, b"x")
     drive.set_read_only(locked)
     sleeps: list[float] = []
-    client = make_client(service, sleeps=sleeps)
+    client = make_client(drive_service, sleeps=sleeps)
 
     with pytest.raises(NotFoundError) as missing:
         client.get("1doesNotExist")
@@ -224,12 +205,12 @@ def test_server_quota_is_classified_throttled(throttle_status):
     assert caught.value.reason in ("userRateLimitExceeded", "rateLimitExceeded") and throttled >= 1
 
 
-def test_one_client_shared_by_eight_threads_downloads_every_file_intact(drive, service, tmp_path):
+def test_one_client_shared_by_eight_threads_downloads_every_file_intact(drive, drive_service, tmp_path):
     from concurrent.futures import ThreadPoolExecutor
 
     folder = drive.create_folder("threads")
     contents = {drive.add_file(f"t{i}.pdf", folder, os.urandom(300 * 1024 + i)): i for i in range(16)}
-    client = make_client(service, max_retries=0)  # no retry may hide a garbled shared connection (httplib2)
+    client = make_client(drive_service, max_retries=0)  # no retry may hide a garbled shared connection (httplib2)
 
     with ThreadPoolExecutor(max_workers=8) as pool:
         metas = list(pool.map(lambda fid: client.download(fid, tmp_path / f"{fid}.pdf"), contents))
@@ -239,11 +220,11 @@ def test_one_client_shared_by_eight_threads_downloads_every_file_intact(drive, s
         assert (tmp_path / f"{file_id}.pdf").read_bytes() == drive.content(file_id)
 
 
-def test_zero_byte_and_exact_multiple_downloads(drive, service, tmp_path):
+def test_zero_byte_and_exact_multiple_downloads(drive, drive_service, tmp_path):
     folder = drive.create_folder("edges")
     empty = drive.add_file("empty.pdf", folder, b"")  # the corpus has zero-byte "notices"; Drive answers 416
     exact = drive.add_file("exact.pdf", folder, os.urandom(512 * 1024))
-    client = make_client(service)
+    client = make_client(drive_service)
 
     empty_meta = client.download(empty, tmp_path / "empty.pdf")
     exact_meta = client.download(exact, tmp_path / "exact.pdf")

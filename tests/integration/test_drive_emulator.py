@@ -20,29 +20,11 @@ from googleapiclient.errors import HttpError
 from googleapiclient.http import MediaInMemoryUpload, MediaIoBaseDownload
 
 from mailroom.drive import FOLDER_MIME, build_drive_service
-from mailroom.sandbox.drive_server import DriveEmulator
-from mailroom.sandbox.faults import EndpointFaults, FaultConfig, RateLimitConfig
-from mailroom.sandbox.oauth import SandboxServiceAccount
+from mailroom_sandbox.drive.server import DriveEmulator
+from mailroom_sandbox.http.faults import EndpointFaults, FaultConfig, RateLimitConfig
+from mailroom_sandbox.drive.oauth import SandboxServiceAccount
 
 MB = 1024 * 1024
-
-
-@pytest.fixture(scope="module")
-def drive():
-    with DriveEmulator(rate_limit=RateLimitConfig(requests_per_second=None)) as emulator:
-        yield emulator
-
-
-@pytest.fixture(scope="module")
-def svc(drive):
-    return build_drive_service(drive.service_account_info(), api_endpoint=drive.url, timeout=10)
-
-
-@pytest.fixture(autouse=True)
-def _no_faults(drive):
-    drive.set_faults(FaultConfig())
-    yield
-    drive.set_faults(FaultConfig())
 
 
 def _reason(error: HttpError) -> str:
@@ -61,11 +43,11 @@ def _list_everything(svc, q: str, *, page_size: int = 1000, order_by: str | None
             return files, pages
 
 
-def test_paging_over_2500_files_returns_each_exactly_once_in_name_order(drive, svc):
+def test_paging_over_2500_files_returns_each_exactly_once_in_name_order(drive, drive_service):
     folder = drive.create_folder("bulk")
     seeded = {drive.add_file(f"notice-{i:05d}.pdf", folder, b"%PDF-" + str(i).encode()) for i in range(2500)}
 
-    files, pages = _list_everything(svc, f"'{folder}' in parents and trashed = false", order_by="name")
+    files, pages = _list_everything(drive_service, f"'{folder}' in parents and trashed = false", order_by="name")
 
     assert pages == 3
     assert [f["id"] for f in files if f["id"] in seeded] == [f["id"] for f in files]
@@ -74,46 +56,47 @@ def test_paging_over_2500_files_returns_each_exactly_once_in_name_order(drive, s
     assert files[7]["md5Checksum"] == hashlib.md5(b"%PDF-7").hexdigest()
 
 
-def test_files_moved_out_between_pages_do_not_make_paging_skip_the_rest(drive, svc):
+def test_files_moved_out_between_pages_do_not_make_paging_skip_the_rest(drive, drive_service):
     source, target = drive.create_folder("moving-src"), drive.create_folder("moving-dst")
     ids = {drive.add_file(f"n{i:03d}.pdf", source, b"x") for i in range(30)}
     q = f"'{source}' in parents"
-    first = svc.files().list(q=q, pageSize=10, orderBy="name", fields="nextPageToken,files(id)").execute()
+    first = drive_service.files().list(q=q, pageSize=10, orderBy="name", fields="nextPageToken,files(id)").execute()
     for item in first["files"]:  # the pipeline files notices while it is still listing
-        svc.files().update(fileId=item["id"], addParents=target, removeParents=source, body={}).execute()
-    rest, _ = _list_everything(svc, q, page_size=10, order_by="name")
-    page2 = svc.files().list(q=q, pageSize=10, orderBy="name", pageToken=first["nextPageToken"],
+        drive_service.files().update(fileId=item["id"], addParents=target, removeParents=source, body={}).execute()
+    rest, _ = _list_everything(drive_service, q, page_size=10, order_by="name")
+    page2 = drive_service.files().list(q=q, pageSize=10, orderBy="name", pageToken=first["nextPageToken"],
                              fields="files(id)").execute()
 
     assert {f["id"] for f in first["files"]} | {f["id"] for f in rest} == ids
     assert [f["id"] for f in page2["files"]] == [f["id"] for f in rest[:10]]
 
 
-def test_page_size_over_1000_and_foreign_page_token_are_rejected(drive, svc):
+def test_page_size_over_1000_and_foreign_page_token_are_rejected(drive, drive_service):
     folder = drive.create_folder("limits")
     for i in range(3):
         drive.add_file(f"{i}.pdf", folder, b"x")
     with pytest.raises(HttpError) as too_big:
-        svc.files().list(q=f"'{folder}' in parents", pageSize=1001).execute()
-    token = svc.files().list(q=f"'{folder}' in parents", pageSize=1, fields="nextPageToken").execute()["nextPageToken"]
+        drive_service.files().list(q=f"'{folder}' in parents", pageSize=1001).execute()
+    token = drive_service.files().list(q=f"'{folder}' in parents", pageSize=1,
+                                       fields="nextPageToken").execute()["nextPageToken"]
     with pytest.raises(HttpError) as foreign:
-        svc.files().list(q="trashed = false", pageSize=1, pageToken=token).execute()
+        drive_service.files().list(q="trashed = false", pageSize=1, pageToken=token).execute()
 
     assert too_big.value.resp.status == 400 and _reason(too_big.value) == "invalid"
     assert foreign.value.resp.status == 400 and _reason(foreign.value) == "invalid"
 
 
-def test_query_operators_and_quote_escaping(drive, svc):
+def test_query_operators_and_quote_escaping(drive, drive_service):
     folder = drive.create_folder("query")
     sub = drive.create_folder("CP 2000 notices", folder)
     tricky = drive.add_file("O'Brien \\ CP2000.pdf", folder, b"a")
     drive.add_file("HelloWorld.pdf", folder, b"b")
     drive.add_file("report.xlsx", folder, b"c", mime_type="application/vnd.ms-excel")
     trashed = drive.add_file("old.pdf", folder, b"d")
-    svc.files().update(fileId=trashed, body={"trashed": True}).execute()
+    drive_service.files().update(fileId=trashed, body={"trashed": True}).execute()
 
     def names(q: str) -> set[str]:
-        return {f["name"] for f in _list_everything(svc, f"'{folder}' in parents and ({q})")[0]}
+        return {f["name"] for f in _list_everything(drive_service, f"'{folder}' in parents and ({q})")[0]}
 
     assert names("name = 'O\\'Brien \\\\ CP2000.pdf'") == {"O'Brien \\ CP2000.pdf"}
     assert names("name contains 'hello'") == {"HelloWorld.pdf"}
@@ -124,51 +107,51 @@ def test_query_operators_and_quote_escaping(drive, svc):
     assert names("trashed = true") == {"old.pdf"}
     assert names("not name contains 'report' and trashed = false and mimeType = 'application/pdf'") == {
         "O'Brien \\ CP2000.pdf", "HelloWorld.pdf"}
-    top_level = {f["id"] for f in _list_everything(svc, "'root' in parents")[0]}
+    top_level = {f["id"] for f in _list_everything(drive_service, "'root' in parents")[0]}
     assert tricky and sub and folder in top_level and sub not in top_level
     for bad in ("fullText contains 'x'", "name = 'unterminated", "name = bare", f"'{folder}' in parents and"):
         with pytest.raises(HttpError) as rejected:
-            svc.files().list(q=bad).execute()
+            drive_service.files().list(q=bad).execute()
         assert rejected.value.resp.status == 400 and _reason(rejected.value) == "invalid"
 
 
-def test_fields_partial_responses_and_defaults(drive, svc):
+def test_fields_partial_responses_and_defaults(drive, drive_service):
     folder = drive.create_folder("fields")
     file_id = drive.add_file("a.pdf", folder, b"abc")
-    default = svc.files().get(fileId=file_id).execute()
-    chosen = svc.files().get(fileId=file_id, fields="parents,md5Checksum,size,createdTime").execute()
-    listed = svc.files().list(q=f"'{folder}' in parents", fields="files(id)").execute()
+    default = drive_service.files().get(fileId=file_id).execute()
+    chosen = drive_service.files().get(fileId=file_id, fields="parents,md5Checksum,size,createdTime").execute()
+    listed = drive_service.files().list(q=f"'{folder}' in parents", fields="files(id)").execute()
 
     assert set(default) == {"kind", "id", "name", "mimeType"}  # md5/size/parents only when asked for, like Drive
     assert chosen["parents"] == [folder] and chosen["size"] == "3" and chosen["md5Checksum"] == hashlib.md5(b"abc").hexdigest()
     assert set(chosen) == {"parents", "md5Checksum", "size", "createdTime"}
     assert listed == {"files": [{"id": file_id}]}
     with pytest.raises(HttpError) as bad:
-        svc.files().get(fileId=file_id, fields="id,noSuchField").execute()
+        drive_service.files().get(fileId=file_id, fields="id,noSuchField").execute()
     assert bad.value.resp.status == 400 and _reason(bad.value) == "invalidParameter"
 
 
-def test_order_by_created_time_desc(drive, svc):
+def test_order_by_created_time_desc(drive, drive_service):
     from datetime import datetime, timedelta, timezone
 
     folder = drive.create_folder("ordered")
     base = datetime(2025, 10, 1, tzinfo=timezone.utc)
     for day, name in [(3, "c.pdf"), (1, "a.pdf"), (2, "b.pdf")]:
         drive.add_file(name, folder, b"x", created_time=base + timedelta(days=day))
-    files, _ = _list_everything(svc, f"'{folder}' in parents", order_by="createdTime desc")
+    files, _ = _list_everything(drive_service, f"'{folder}' in parents", order_by="createdTime desc")
     assert [f["name"] for f in files] == ["c.pdf", "b.pdf", "a.pdf"]
 
 
-def test_3mb_download_in_256kb_chunks_is_byte_identical_with_matching_md5(drive, svc):
+def test_3mb_download_in_256kb_chunks_is_byte_identical_with_matching_md5(drive, drive_service):
     content = os.urandom(3 * MB)
     file_id = drive.add_file("big.pdf", drive.create_folder("dl"), content)
     before = drive.stats()["calls"].get("files.get", {}).get("206", 0)
     sink = io.BytesIO()
-    downloader = MediaIoBaseDownload(sink, svc.files().get_media(fileId=file_id), chunksize=256 * 1024)
+    downloader = MediaIoBaseDownload(sink, drive_service.files().get_media(fileId=file_id), chunksize=256 * 1024)
     done = False
     while not done:
         _progress, done = downloader.next_chunk(num_retries=0)
-    meta = svc.files().get(fileId=file_id, fields="md5Checksum,size").execute()
+    meta = drive_service.files().get(fileId=file_id, fields="md5Checksum,size").execute()
 
     assert sink.getvalue() == content
     assert hashlib.md5(sink.getvalue()).hexdigest() == meta["md5Checksum"] and meta["size"] == str(3 * MB)
@@ -193,17 +176,17 @@ def test_range_forms_and_zero_byte_file(drive):
     assert (empty.status_code, empty.headers["Content-Range"]) == (416, "bytes */0")
 
 
-def test_multipart_upload_folder_create_and_move_between_parents(drive, svc):
+def test_multipart_upload_folder_create_and_move_between_parents(drive, drive_service):
     root = drive.create_folder("moves")
-    folder = svc.files().create(body={"name": "Matched", "mimeType": FOLDER_MIME, "parents": [root]},
+    folder = drive_service.files().create(body={"name": "Matched", "mimeType": FOLDER_MIME, "parents": [root]},
                                 fields="id,mimeType").execute()
-    created = svc.files().create(body={"name": "m.pdf", "parents": [root]}, fields="id,md5Checksum,size",
+    created = drive_service.files().create(body={"name": "m.pdf", "parents": [root]}, fields="id,md5Checksum,size",
                                  media_body=MediaInMemoryUpload(b"%PDF-1.7 \r\n\x00\xff", mimetype="application/pdf")
                                  ).execute()
-    moved = svc.files().update(fileId=created["id"], addParents=folder["id"], removeParents=root, body={},
+    moved = drive_service.files().update(fileId=created["id"], addParents=folder["id"], removeParents=root, body={},
                                fields="parents").execute()
     with pytest.raises(HttpError) as not_writable:
-        svc.files().update(fileId=created["id"], body={"parents": [root]}).execute()
+        drive_service.files().update(fileId=created["id"], body={"parents": [root]}).execute()
 
     assert folder["mimeType"] == FOLDER_MIME
     assert created["md5Checksum"] == hashlib.md5(b"%PDF-1.7 \r\n\x00\xff").hexdigest() and created["size"] == "13"
@@ -212,11 +195,11 @@ def test_multipart_upload_folder_create_and_move_between_parents(drive, svc):
     assert not_writable.value.resp.status == 403 and _reason(not_writable.value) == "fieldNotWritable"
 
 
-def test_resumable_upload_resumes_after_an_injected_reset_without_resending_held_bytes(drive, svc):
+def test_resumable_upload_resumes_after_an_injected_reset_without_resending_held_bytes(drive, drive_service):
     folder = drive.create_folder("resumable")
     content = os.urandom(3 * MB + 1234)
     media = MediaInMemoryUpload(content, mimetype="application/pdf", resumable=True, chunksize=MB)
-    request = svc.files().create(body={"name": "up.pdf", "parents": [folder]}, media_body=media,
+    request = drive_service.files().create(body={"name": "up.pdf", "parents": [folder]}, media_body=media,
                                  fields="id,md5Checksum,size")
     chunk_calls = lambda: dict(drive.stats()["calls"].get("files.upload_chunk", {}))
     before = chunk_calls()
@@ -240,10 +223,10 @@ def test_resumable_upload_resumes_after_an_injected_reset_without_resending_held
     assert [f.id for f in drive.files_in(folder)] == [response["id"]]
 
 
-def test_resumable_final_chunk_committed_but_response_lost_yields_one_file(drive, svc):
+def test_resumable_final_chunk_committed_but_response_lost_yields_one_file(drive, drive_service):
     folder = drive.create_folder("lost-final")
     content = os.urandom(300 * 1024)
-    request = svc.files().create(body={"name": "final.pdf", "parents": [folder]}, fields="id,md5Checksum",
+    request = drive_service.files().create(body={"name": "final.pdf", "parents": [folder]}, fields="id,md5Checksum",
                                  media_body=MediaInMemoryUpload(content, mimetype="application/pdf",
                                                                 resumable=True, chunksize=256 * 1024))
     request.next_chunk(num_retries=0)
@@ -265,18 +248,18 @@ def test_resumable_final_chunk_committed_but_response_lost_yields_one_file(drive
         (EndpointFaults(http_500=1.0), 500, "backendError"),
     ],
 )
-def test_injected_errors_have_googles_json_shape(drive, svc, faults, status, reason):
+def test_injected_errors_have_googles_json_shape(drive, drive_service, faults, status, reason):
     folder = drive.create_folder("shape")
     drive.set_faults(FaultConfig(endpoints={"files.list": faults}))
     with pytest.raises(HttpError) as caught:
-        svc.files().list(q=f"'{folder}' in parents").execute(num_retries=0)
+        drive_service.files().list(q=f"'{folder}' in parents").execute(num_retries=0)
     body = json.loads(caught.value.content)["error"]
     assert caught.value.resp.status == status == body["code"]
     assert body["errors"][0]["reason"] == reason == caught.value.error_details[0]["reason"]
     assert body["message"]
 
 
-def test_state_errors_not_found_permissions_and_storage_quota(drive, svc):
+def test_state_errors_not_found_permissions_and_storage_quota(drive, drive_service):
     locked = drive.create_folder("Read only")
     inside = drive.add_file("kept.pdf", locked, b"x")
     open_folder = drive.create_folder("open")
@@ -287,9 +270,11 @@ def test_state_errors_not_found_permissions_and_storage_quota(drive, svc):
         small_svc = build_drive_service(small.service_account_info(), api_endpoint=small.url, timeout=10)
         errors = []
         for call in (
-            lambda: svc.files().get(fileId="1doesNotExist").execute(),
-            lambda: svc.files().create(body={"name": "n", "mimeType": FOLDER_MIME, "parents": [locked]}).execute(),
-            lambda: svc.files().update(fileId=inside, addParents=open_folder, removeParents=locked, body={}).execute(),
+            lambda: drive_service.files().get(fileId="1doesNotExist").execute(),
+            lambda: drive_service.files().create(
+                body={"name": "n", "mimeType": FOLDER_MIME, "parents": [locked]}).execute(),
+            lambda: drive_service.files().update(
+                fileId=inside, addParents=open_folder, removeParents=locked, body={}).execute(),
             lambda: small_svc.files().create(body={"name": "big.pdf"}, media_body=MediaInMemoryUpload(
                 b"x" * 11, mimetype="application/pdf")).execute(),
         ):
@@ -302,7 +287,7 @@ def test_state_errors_not_found_permissions_and_storage_quota(drive, svc):
                       (403, "storageQuotaExceeded")]
 
 
-def test_401_without_token_with_expired_token_and_transparent_refresh(drive, svc):
+def test_401_without_token_with_expired_token_and_transparent_refresh(drive, drive_service):
     url = f"{drive.url}/drive/v3/files"
     missing = requests.get(url, timeout=5)
     expired = requests.get(url, timeout=5, headers={"Authorization": f"Bearer {drive.auth.issue_token(lifetime=-1)}"})
@@ -317,7 +302,7 @@ def test_401_without_token_with_expired_token_and_transparent_refresh(drive, svc
     issued = drive.stats()["drive"]["tokens_issued"]
     # server-side expiry through the admin API: google-auth gets a 401, refreshes, retries once
     assert requests.post(f"{drive.url}/_sandbox/drive/expire-tokens", timeout=5).json() == {"ok": True}
-    svc.files().list(pageSize=1, fields="files(id)").execute(num_retries=0)
+    drive_service.files().list(pageSize=1, fields="files(id)").execute(num_retries=0)
     assert drive.stats()["drive"]["tokens_issued"] == issued + 1
 
 

@@ -18,9 +18,9 @@ from mailroom.effects import ensure_document, ensure_task, find_marked, with_mar
 from mailroom.errors import MailroomError, PermanentError
 from mailroom.ledger import Ledger, NoticeKey, Outcome
 from mailroom.logiqs import LogiqsClient
-from mailroom.resilience import ResiliencePolicy, reset_registry
-from mailroom.sandbox.faults import EndpointFaults, FaultConfig, RateLimitConfig
-from mailroom.sandbox.logiqs_server import LogiqsEmulator
+from mailroom.resilience import ResiliencePolicy
+from mailroom_sandbox.http.faults import EndpointFaults, FaultConfig, RateLimitConfig
+from mailroom_sandbox.logiqs.server import LogiqsEmulator
 
 CASES = [
     {"case_id": 100 + i, "first_name": f"Pat{i}", "last_name": "Rivera", "ssn": f"900-00-{1000 + i}"}
@@ -31,12 +31,10 @@ UPLOAD, TASK = "Documents/CaseDocument", "Task/Task"
 
 @pytest.fixture
 def emulator():
-    reset_registry()  # breaker/budget are per service and process-wide: start each test clean
     emu = LogiqsEmulator(rate_limit=RateLimitConfig(requests_per_second=None))
     emu.seed_cases(CASES)
     with emu:
         yield emu
-    reset_registry()
 
 
 @pytest.fixture

@@ -11,11 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from mailroom.matching import InMemoryCaseDirectory, MatchOutcome, match_notice
+from mailroom.matching import MatchOutcome, match_notice
 from mailroom.notices import ExtractionError, ExtractionLimits, Notice, document_name, extract_notice
 from mailroom.notices.accuracy import FIELDS, FieldTally
-from mailroom.sandbox.corpus import generate_corpus
-from mailroom.sandbox.corpus_models import Corpus, FileKind
+from mailroom_sandbox.corpus import generate_corpus
+from mailroom_sandbox.corpus.models import Corpus, FileKind
+from mailroom_sandbox.logiqs.directory import InMemoryCaseDirectory
 
 EXPECTED_MATCH_OUTCOME = {
     "matched": MatchOutcome.MATCHED,

@@ -13,7 +13,7 @@ from email.utils import parsedate_to_datetime
 import pytest
 import requests
 
-from mailroom.sandbox.faults import (
+from mailroom_sandbox.http.faults import (
     EndpointFaults,
     FaultConfig,
     FaultInjector,
@@ -23,7 +23,7 @@ from mailroom.sandbox.faults import (
     fault_config_from_args,
     rate_limit_from_args,
 )
-from mailroom.sandbox.httpcore import EmulatorServer, Request, Response, parse_multipart
+from mailroom_sandbox.http.core import EmulatorServer, Request, Response, parse_multipart
 
 
 def drive_like_renderer(kind: str, status: int, retry_after: float | None) -> Response:

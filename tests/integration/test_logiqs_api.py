@@ -13,9 +13,9 @@ import requests
 from mailroom.crm import TaskRequest
 from mailroom.errors import AuthError, NotFoundError, PermanentError
 from mailroom.logiqs import LogiqsClient, api_base
-from mailroom.resilience import ResiliencePolicy, reset_registry
-from mailroom.sandbox.faults import FaultConfig, RateLimitConfig
-from mailroom.sandbox.logiqs_server import LogiqsEmulator
+from mailroom.resilience import ResiliencePolicy
+from mailroom_sandbox.http.faults import FaultConfig, RateLimitConfig
+from mailroom_sandbox.logiqs.server import LogiqsEmulator
 
 CASES = [
     {"case_id": 101, "first_name": "John", "last_name": "Smith", "spouse_first_name": "Jane",
@@ -41,7 +41,6 @@ def emulator():
 @pytest.fixture
 def logiqs(emulator):
     """A full-scope client whose policy retries fast; faults, outages and stats are reset per test."""
-    reset_registry()
     emulator.set_faults(FaultConfig())
     emulator.server.reset_stats()
     key, secret = emulator.create_api_key()

@@ -11,9 +11,9 @@ import requests
 from mailroom.crm import TaskRequest
 from mailroom.errors import AmbiguousOutcomeError, ErrorClass, MailroomError, TransientError
 from mailroom.logiqs import LogiqsClient
-from mailroom.resilience import ResiliencePolicy, reset_registry
-from mailroom.sandbox.faults import EndpointFaults, FaultConfig, RateLimitConfig
-from mailroom.sandbox.logiqs_server import LogiqsEmulator
+from mailroom.resilience import ResiliencePolicy
+from mailroom_sandbox.http.faults import EndpointFaults, FaultConfig, RateLimitConfig
+from mailroom_sandbox.logiqs.server import LogiqsEmulator
 
 CASE = {"case_id": 201, "first_name": "Rosa", "last_name": "Park", "ssn": "111-22-3333", "status": "Active"}
 NOW = datetime(2026, 11, 28, 15, 0, tzinfo=timezone.utc)
@@ -21,7 +21,6 @@ NOW = datetime(2026, 11, 28, 15, 0, tzinfo=timezone.utc)
 
 @pytest.fixture
 def emulator():
-    reset_registry()
     emu = LogiqsEmulator(rate_limit=RateLimitConfig(requests_per_second=None))
     emu.seed_cases([CASE])
     with emu:

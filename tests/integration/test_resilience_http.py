@@ -109,8 +109,7 @@ def server():
 def clock():
     fake = FakeClock()
     reset_registry(clock=fake)
-    yield fake
-    reset_registry()
+    return fake
 
 
 @pytest.fixture

@@ -22,9 +22,9 @@ import requests
 from mailroom.drive import DriveClient, build_drive_service
 from mailroom.errors import AuthError
 from mailroom.logiqs import LogiqsClient
-from mailroom.sandbox.corpus_models import FileKind, Reason
-from mailroom.sandbox.faults import EndpointFaults, FaultConfig
-from mailroom.sandbox.stack import Sandbox
+from mailroom_sandbox.corpus.models import FileKind, Reason
+from mailroom_sandbox.http.faults import EndpointFaults, FaultConfig
+from mailroom_sandbox.stack import Sandbox
 
 
 def _port_open(url: str) -> bool:
@@ -111,9 +111,10 @@ def test_stop_frees_both_ports_and_the_temporary_workdir(sandbox_factory) -> Non
     sandbox.stop()  # idempotent
 
 
-def test_cli_up_seeds_writes_the_profile_and_stops_on_ctrl_c(tmp_path: Path) -> None:
+@pytest.mark.parametrize("entry_point", ["mailroom.sandbox", "mailroom_sandbox"])  # the documented one forwards
+def test_cli_up_seeds_writes_the_profile_and_stops_on_ctrl_c(tmp_path: Path, entry_point: str) -> None:
     profile = tmp_path / "profile.json"
-    command = [sys.executable, "-m", "mailroom.sandbox", "up", "--notices", "4", "--scanned-fraction", "0",
+    command = [sys.executable, "-m", entry_point, "up", "--notices", "4", "--scanned-fraction", "0",
                "--fault-rate", "0.1", "--profile", str(profile), "--workdir", str(tmp_path / "work"),
                "--corpus-cache", str(tmp_path / "cache")]  # fmt: skip
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)

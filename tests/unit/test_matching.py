@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from mailroom.crm import CaseCandidate
-from mailroom.matching import InMemoryCaseDirectory, MatchOutcome, match_notice
+from mailroom.matching import MatchOutcome, match_notice
 from mailroom.notices.model import Notice
+from mailroom_sandbox.logiqs.directory import InMemoryCaseDirectory
 
 
 class ListDirectory:

@@ -44,7 +44,6 @@ def clock() -> FakeClock:
     hooks_before = (list(registry.retry_hooks), list(registry.metrics_hooks))
     yield fake
     registry.retry_hooks[:], registry.metrics_hooks[:] = hooks_before  # hooks other modules installed stay
-    reset_registry()
 
 
 def test_reset_registry_keeps_hooks_unless_asked(clock):

@@ -1,4 +1,4 @@
-"""Google Drive v3 emulator on the sandbox HTTP core (``httpcore.EmulatorServer``).
+"""Google Drive v3 emulator on the sandbox HTTP core (``http.core.EmulatorServer``).
 
 Serves what mailroom touches, for the real google-api-python-client and google-auth service-account credentials:
 ``POST /token`` (JWT-bearer grant), files.list/get/create/update under ``/drive/v3/``, ``alt=media`` downloads with
@@ -22,14 +22,15 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Callable
 
-from mailroom.sandbox.drive_query import (
+from mailroom_sandbox.drive.oauth import AuthFailure, SandboxServiceAccount, TokenAuthority
+from mailroom_sandbox.drive.query import (
     QueryError,
     apply_fields,
     check_fields,
     compile_query,
     parse_fields,
 )
-from mailroom.sandbox.drive_store import (
+from mailroom_sandbox.drive.store import (
     FILE_RESOURCE_FIELDS,
     FOLDER_MIME,
     DriveApiError,
@@ -37,10 +38,9 @@ from mailroom.sandbox.drive_store import (
     StoredFile,
     invalid,
 )
-from mailroom.sandbox.faults import FaultConfig, RateLimitConfig
-from mailroom.sandbox.emulator import Emulator
-from mailroom.sandbox.httpcore import EmulatorServer, Request, Response, parse_multipart
-from mailroom.sandbox.oauth import AuthFailure, SandboxServiceAccount, TokenAuthority
+from mailroom_sandbox.http.core import EmulatorServer, Request, Response, parse_multipart
+from mailroom_sandbox.http.emulator import Emulator
+from mailroom_sandbox.http.faults import FaultConfig, RateLimitConfig
 
 FILES_PATH = "/drive/v3/files"
 UPLOAD_PATH = "/upload/drive/v3/files"

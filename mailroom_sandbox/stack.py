@@ -24,11 +24,11 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
-from mailroom.sandbox.corpus import DEFAULT_CACHE_DIR, cached_corpus, generate_corpus
-from mailroom.sandbox.corpus_models import Corpus, CorpusFile
-from mailroom.sandbox.drive_server import DriveEmulator
-from mailroom.sandbox.faults import FaultConfig, RateLimitConfig
-from mailroom.sandbox.logiqs_server import LogiqsEmulator
+from mailroom_sandbox.corpus import DEFAULT_CACHE_DIR, cached_corpus, generate_corpus
+from mailroom_sandbox.corpus.models import Corpus, CorpusFile
+from mailroom_sandbox.drive.server import DriveEmulator
+from mailroom_sandbox.http.faults import FaultConfig, RateLimitConfig
+from mailroom_sandbox.logiqs.server import LogiqsEmulator
 
 Service = Literal["drive", "logiqs"]
 SERVICES: tuple[Service, ...] = ("drive", "logiqs")

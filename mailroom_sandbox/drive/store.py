@@ -18,7 +18,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
-from mailroom.sandbox.drive_query import compare_keys, decode_page_token, encode_page_token, parse_order_by, sort_key
+from mailroom_sandbox.drive.query import compare_keys, decode_page_token, encode_page_token, parse_order_by, sort_key
 
 FOLDER_MIME = "application/vnd.google-apps.folder"
 _ID_ALPHABET = string.ascii_letters + string.digits + "-_"

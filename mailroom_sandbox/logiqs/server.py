@@ -22,10 +22,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from mailroom.sandbox.faults import FaultConfig, FaultInjector, RateLimitConfig
-from mailroom.sandbox.emulator import Emulator
-from mailroom.sandbox.httpcore import EmulatorServer, Request, Response, parse_multipart
-from mailroom.sandbox.logiqs_store import SCOPES, LogiqsStore, SeedCase, StoredActivity
+from mailroom_sandbox.http.core import EmulatorServer, Request, Response, parse_multipart
+from mailroom_sandbox.http.emulator import Emulator
+from mailroom_sandbox.http.faults import FaultConfig, FaultInjector, RateLimitConfig
+from mailroom_sandbox.logiqs.store import SCOPES, LogiqsStore, SeedCase, StoredActivity
 
 BASE_PATH = "/publicapi/V4"
 MAX_DOCUMENT_BYTES = 6 * 1024 * 1024
@@ -104,7 +104,7 @@ def _case_json(case: SeedCase) -> dict[str, Any]:
         "LastName": case.last_name,
         "SpouseFirstName": case.spouse_first_name,
         "SpouseLastName": case.spouse_last_name,
-        "Last4SSN": case.last4,
+        "Last4SSN": case.ssn_last4,
         "StatusName": case.status,
         "Active": case.active,
     }

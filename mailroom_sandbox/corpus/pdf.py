@@ -19,7 +19,7 @@ from reportlab.lib.pagesizes import letter
 from reportlab.lib.utils import simpleSplit
 from reportlab.pdfgen.canvas import Canvas
 
-from mailroom.sandbox.corpus_models import DateStyle, ExpectedNotice
+from mailroom_sandbox.corpus.models import DateStyle, ExpectedNotice
 
 PAGE_W, PAGE_H = letter
 LEFT, RIGHT = 54.0, PAGE_W - 54.0

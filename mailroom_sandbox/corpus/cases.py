@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from faker import Faker
 
-from mailroom.sandbox.corpus_models import CaseRecord, Outcome, Reason
+from mailroom_sandbox.corpus.models import CaseRecord, Outcome, Reason
 
 NICKNAMES: dict[str, str] = {
     "William": "Bill", "Robert": "Bob", "James": "Jim", "Richard": "Rick", "Michael": "Mike", "Joseph": "Joe",

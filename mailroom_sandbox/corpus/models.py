@@ -17,6 +17,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from mailroom.crm import CaseCandidate
+from mailroom_sandbox.logiqs.store import Last4OfFullSsn
 
 MANIFEST_NAME = "manifest.json"
 DEFAULT_FOLDER_PATTERNS = ("CP2000", "CP 2000")
@@ -129,7 +130,7 @@ class CorpusFile(BaseModel):
     scan: ScanParams | None = None
 
 
-class CaseRecord(BaseModel):
+class CaseRecord(Last4OfFullSsn, BaseModel):
     """One Logiqs case of the case book (seed data for the Logiqs emulator)."""
 
     case_id: int
@@ -142,14 +143,6 @@ class CaseRecord(BaseModel):
     status: str
     active: bool
     trouble: str | None = None
-
-    @property
-    def ssn_last4(self) -> str:
-        return self.ssn[-4:]
-
-    @property
-    def spouse_ssn_last4(self) -> str | None:
-        return self.spouse_ssn[-4:] if self.spouse_ssn else None
 
     def as_candidate(self) -> CaseCandidate:
         """The case as a CRM search returns it: last 4 digits only, never the full SSN."""

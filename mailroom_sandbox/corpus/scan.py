@@ -16,7 +16,7 @@ from pathlib import Path
 
 from PIL import Image, ImageChops, ImageFilter
 
-from mailroom.sandbox.corpus_models import ScanParams
+from mailroom_sandbox.corpus.models import ScanParams
 
 DUST_LEVEL = 3  # noise values this low (about 1 pixel in 10,000) become dark specks: dust on the glass
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 from typing import Any, Self
 
 
-from mailroom.sandbox.faults import FaultConfig, RateLimitConfig
-from mailroom.sandbox.httpcore import EmulatorServer
+from mailroom_sandbox.http.core import EmulatorServer
+from mailroom_sandbox.http.faults import FaultConfig, RateLimitConfig
 
 
 class Emulator:

@@ -8,8 +8,8 @@ Per API request the core applies, in order: scheduled/manual outage (503) -> tok
 throttle answer + Retry-After) -> the seeded fault decision (faults.FaultInjector) -> the route handler. Requests
 under ``/_sandbox/`` are admin requests: never faulted, throttled or counted.
 
-How to build an emulator on httpcore
-------------------------------------
+How to build an emulator on http.core
+-------------------------------------
 ::
 
     def render_error(kind: str, status: int, retry_after: float | None) -> Response:
@@ -57,7 +57,7 @@ from urllib.parse import unquote
 
 from pydantic import ValidationError
 
-from mailroom.sandbox.faults import (
+from mailroom_sandbox.http.faults import (
     EmulatorStats,
     FaultConfig,
     FaultDecision,
@@ -66,16 +66,23 @@ from mailroom.sandbox.faults import (
     RateLimitConfig,
     TokenBucket,
 )
-from mailroom.sandbox.httpwire import ADMIN_PREFIX, ConnectionHandler, Part, Request, Response, parse_multipart
+from mailroom_sandbox.http.wire import (
+    ADMIN_PREFIX,
+    ConnectionHandler,
+    Handler,
+    Part,
+    Request,
+    Response,
+    parse_multipart,
+)
 
 logger = logging.getLogger(__name__)
 
-__all__ = [  # Request, Response, Part and parse_multipart live in httpwire; emulators import them from here
+__all__ = [  # Request, Response, Part and parse_multipart live in http.wire; emulators import them from here
     "ADMIN_PREFIX", "EmulatorServer", "ErrorRenderer", "Handler", "Part", "Request", "Response", "parse_multipart",
 ]
 
 ErrorRenderer = Callable[[str, int, float | None], Response]
-Handler = Callable[[Request], Response]
 
 
 def _ok() -> Response:

@@ -2,7 +2,9 @@
 
 ``ConnectionHandler`` is where the faults that live below HTTP are carried out: a TCP reset with no response
 (SO_LINGER 0), a hang that outlasts the client's read timeout, and the response lost after the handler committed.
-Routing, gates and stats are decided by the bound ``EmulatorServer`` (httpcore.py), reachable as ``self.core``.
+Routing, gates and stats are decided by the bound server, reachable as ``self.core``: anything with the ``Core``
+interface below (``EmulatorServer`` in core.py). The handler knows that interface, not core.py, so the import arrow
+runs one way, core -> wire.
 """
 
 from __future__ import annotations
@@ -12,18 +14,17 @@ import email.policy
 import json
 import socket
 import struct
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.message import Message
 from http.server import BaseHTTPRequestHandler
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 from urllib.parse import parse_qs, urlsplit
 
 from pydantic import BaseModel
 
-from mailroom.sandbox.faults import FaultKind
-
-if TYPE_CHECKING:
-    from mailroom.sandbox.httpcore import EmulatorServer
+from mailroom_sandbox.http.faults import EmulatorStats, FaultDecision, FaultKind
 
 ADMIN_PREFIX = "/_sandbox/"
 MAX_BODY_BYTES = 64 * 1024 * 1024
@@ -62,6 +63,27 @@ class Response:
         return cls(status, body, {"Content-Type": "application/json; charset=utf-8", **(headers or {})})
 
 
+Handler = Callable[[Request], Response]
+
+
+class Route(Protocol):
+    name: str  # the endpoint key for fault overrides and stats
+    handler: Handler
+
+
+class Core(Protocol):
+    """What a connection asks of its server; ``EmulatorServer`` (core.py) documents each of these."""
+
+    stopping: threading.Event
+    stats_collector: EmulatorStats
+    render_error: Callable[[str, int, float | None], Response]
+
+    def track(self, conn: socket.socket, *, open_: bool) -> None: ...
+    def admin_handler(self, method: str, path: str) -> Handler | None: ...
+    def match(self, method: str, path: str) -> tuple[Route | None, dict[str, str], bool]: ...
+    def decide(self, request: Request) -> Response | FaultDecision | None: ...
+    def run_handler(self, handler: Handler, request: Request) -> Response: ...
+    def error_response(self, kind: str, status: int, retry_after: float | None, *, http_date: bool) -> Response: ...
 
 
 @dataclass
@@ -101,7 +123,7 @@ class ConnectionHandler(BaseHTTPRequestHandler):
     server_version = "mailroom-sandbox"
     timeout = 30  # idle keep-alive connections end after this
     disable_nagle_algorithm = True  # headers and body go out in two writes: Nagle + delayed ACK would add 40 ms
-    core: EmulatorServer
+    core: Core
 
     def setup(self) -> None:
         super().setup()

@@ -18,7 +18,7 @@ from PIL import Image, ImageDraw
 from pypdf import PdfReader, PdfWriter
 from pypdf.errors import PdfReadError
 
-from mailroom.sandbox.corpus_models import BadFileReason
+from mailroom_sandbox.corpus.models import BadFileReason
 
 OVERSIZE_PAGES = 300
 # (reason, Drive name template); {last} is the taxpayer's last name in capitals, {mdy} the notice date

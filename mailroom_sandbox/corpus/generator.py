@@ -25,9 +25,9 @@ from pathlib import Path
 
 from faker import Faker
 
-from mailroom.sandbox.corpus_badfiles import BAD_FILE_NAMES, OVERSIZE_PAGES, write_bad_file
-from mailroom.sandbox.corpus_cases import CaseBookBuilder, Subject
-from mailroom.sandbox.corpus_models import (
+from mailroom_sandbox.corpus.badfiles import BAD_FILE_NAMES, OVERSIZE_PAGES, write_bad_file
+from mailroom_sandbox.corpus.cases import CaseBookBuilder, Subject
+from mailroom_sandbox.corpus.models import (
     AUR_LETTERS,
     MANIFEST_NAME,
     RESPONSE_WINDOW_DAYS,
@@ -38,8 +38,8 @@ from mailroom.sandbox.corpus_models import (
     Folder,
     Outcome,
 )
-from mailroom.sandbox.corpus_pdf import IRS_CENTERS, PHONES, NoticeLayout, render_notice
-from mailroom.sandbox.corpus_scan import scan_params, scan_pdf
+from mailroom_sandbox.corpus.pdf import IRS_CENTERS, PHONES, NoticeLayout, render_notice
+from mailroom_sandbox.corpus.scan import scan_params, scan_pdf
 
 __all__ = ["generate_corpus", "cached_corpus", "Corpus", "CorpusFile", "FileKind", "Outcome"]
 
@@ -175,7 +175,7 @@ def generate_corpus(
 
     ``ambiguous_rate``: share of notices whose taxpayer has two open cases with the same last name and last 4
     (None keeps the default mix, about 4 %). ``scenario_rates`` fixes the share of any case-book scenario
-    (corpus_cases.SCENARIOS, e.g. ``{"spouse_primary": 0.03, "no_case": 0.2}``). ``filler_cases``: extra cases
+    (cases.SCENARIOS, e.g. ``{"spouse_primary": 0.03, "no_case": 0.2}``). ``filler_cases``: extra cases
     no notice is about (default ``notices // 2``). Nasty Drive names (quotes, unicode, ``../``) come with
     ``include_bad_files``. Write into an empty directory: files of an earlier corpus are not removed.
     """
@@ -259,9 +259,9 @@ def _bad_files(out_dir: Path, book: CaseBookBuilder, fake: Faker, rng: random.Ra
 
 
 def _generator_fingerprint() -> str:
-    """Changes whenever any corpus_* module changes, so a cached corpus never outlives the code that made it."""
+    """Changes whenever any module of this package changes, so a cached corpus never outlives the code that made it."""
     digest = hashlib.sha256()
-    for source in sorted(Path(__file__).parent.glob("corpus*.py")):
+    for source in sorted(Path(__file__).parent.glob("*.py")):
         digest.update(source.read_bytes())
     return digest.hexdigest()[:16]
 

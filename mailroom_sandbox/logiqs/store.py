@@ -1,6 +1,7 @@
 """In-memory state of the Logiqs V4 emulator: API keys, cases, documents, tasks and the activity feed.
 
-Kept apart from the HTTP layer (logiqs_server.py) so tests and the sandbox stack can seed and inspect it directly.
+Kept apart from the HTTP layer (server.py) so tests and the sandbox stack can seed and inspect it directly.
+FindCase's search (``find_matching_cases``) is also what ``directory.InMemoryCaseDirectory`` answers with.
 Thread-safe: every mutation happens under one lock (handlers run one thread per connection).
 """
 
@@ -12,15 +13,27 @@ import threading
 from collections import Counter
 from collections.abc import Iterable
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
 SCOPES = ("case.read", "case.write", "task.write")
 
 
-class SeedCase(BaseModel):
-    """A case to seed. Accepts mailroom.sandbox.corpus_models.CaseRecord dicts/objects (extra fields ignored)."""
+class Last4OfFullSsn:
+    """``ssn_last4`` and ``spouse_ssn_last4`` of a seed model holding full synthetic SSNs (``ssn``, ``spouse_ssn``)."""
+
+    @property
+    def ssn_last4(self) -> str:
+        return self.ssn[-4:]
+
+    @property
+    def spouse_ssn_last4(self) -> str | None:
+        return self.spouse_ssn[-4:] if self.spouse_ssn else None
+
+
+class SeedCase(Last4OfFullSsn, BaseModel):
+    """A case to seed. Accepts mailroom_sandbox.corpus.models.CaseRecord dicts/objects (extra fields ignored)."""
 
     model_config = ConfigDict(extra="ignore", from_attributes=True)
 
@@ -34,10 +47,6 @@ class SeedCase(BaseModel):
     spouse_ssn: str | None = Field(default=None, repr=False, pattern=r"^\d{3}-?\d{2}-?\d{4}$")
     status: str = "Active"
     active: bool = True
-
-    @property
-    def last4(self) -> str:
-        return self.ssn[-4:]
 
 
 class StoredDocument(BaseModel):
@@ -88,6 +97,51 @@ def _last_name_matches(wanted: str, candidate: str | None) -> bool:
     return _norm(wanted) in parts
 
 
+class SearchableCase(Protocol):
+    """What FindCase's search reads of a case: a SeedCase here, a CaseCandidate in InMemoryCaseDirectory."""
+
+    @property
+    def case_id(self) -> int: ...
+    @property
+    def first_name(self) -> str: ...
+    @property
+    def last_name(self) -> str: ...
+    @property
+    def spouse_first_name(self) -> str | None: ...
+    @property
+    def spouse_last_name(self) -> str | None: ...
+    @property
+    def ssn_last4(self) -> str | None: ...
+    @property
+    def spouse_ssn_last4(self) -> str | None: ...
+    @property
+    def active(self) -> bool: ...
+
+
+CaseT = TypeVar("CaseT", bound=SearchableCase)
+
+
+def find_matching_cases(
+    cases: Iterable[CaseT], last_name: str, last4: str, first_name: str | None, active_only: bool
+) -> list[CaseT]:
+    """Logiqs FindCase: taxpayer or spouse last name (see _last_name_matches) and the taxpayer's or spouse's SSN
+    last 4; ``first_name`` keeps cases whose taxpayer or spouse first name starts with it (normalised)."""
+    found = []
+    for case in cases:
+        if active_only and not case.active:
+            continue
+        if not (_last_name_matches(last_name, case.last_name) or _last_name_matches(last_name, case.spouse_last_name)):
+            continue
+        if last4 not in (case.ssn_last4, case.spouse_ssn_last4):
+            continue
+        if first_name and not any(
+            _norm(n).startswith(_norm(first_name)) for n in (case.first_name, case.spouse_first_name) if n
+        ):
+            continue
+        found.append(case)
+    return sorted(found, key=lambda c: c.case_id)
+
+
 class LogiqsStore:
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -124,24 +178,10 @@ class LogiqsStore:
         return len(seeded)
 
     def find_cases(self, last_name: str, last4: str, first_name: str | None, active_only: bool) -> list[SeedCase]:
-        """Taxpayer or spouse last name (see _last_name_matches) and the taxpayer's or spouse's SSN last 4;
-        ``first_name`` keeps cases whose taxpayer or spouse first name starts with it (normalised)."""
-        found = []
+        """FindCase over the seeded cases (see find_matching_cases)."""
         with self._lock:
             cases = list(self.cases.values())
-        for case in cases:
-            if active_only and not case.active:
-                continue
-            if not (_last_name_matches(last_name, case.last_name) or _last_name_matches(last_name, case.spouse_last_name)):
-                continue
-            if last4 not in {case.last4, (case.spouse_ssn or "")[-4:]}:
-                continue
-            if first_name and not any(
-                _norm(n).startswith(_norm(first_name)) for n in (case.first_name, case.spouse_first_name) if n
-            ):
-                continue
-            found.append(case)
-        return sorted(found, key=lambda c: c.case_id)
+        return find_matching_cases(cases, last_name, last4, first_name, active_only)
 
     # ------------------------------------------------------------------------------------------------ effects
     def add_document(self, case_id: int, file_name: str, comment: str, size: int) -> StoredDocument:
