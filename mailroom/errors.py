@@ -1,7 +1,39 @@
-"""One exception hierarchy for mailroom.
+"""One exception hierarchy for mailroom: every error class mailroom raises is defined here.
 
-Every failure carries its classification, so the call-level retry (mailroom.resilience) and the Prefect-level
-``retry_condition_fn`` (tasks/) read the same answer instead of re-deriving it from messages.
+Every failure carries its classification (``ErrorClass``), so the call-level retry (mailroom.resilience) and the
+Prefect-level ``retry_condition_fn`` (tasks/) read the same answer instead of re-deriving it from messages.
+
+The tree (class, its ErrorClass, when it is raised)::
+
+    Exception
+    └── MailroomError ............. PERMANENT  root; raised as itself for a ledger invariant a caller broke
+        │                                      (effect already recorded, MATCHED before both effects, case changed)
+        ├── ThrottledError ........ THROTTLED  the service asked us to slow down: HTTP 429, Google's rate-limit
+        │   │                                  reasons (even on a 403)
+        │   └── RateLimitedError .. THROTTLED  the policy: Retry-After is longer than max_delay, so the call does
+        │                                      not wait for it (a Prefect-level retry may)
+        ├── TransientError ........ TRANSIENT  a blip: 408/5xx or Google's backend reasons on an idempotent call,
+        │                                      a refused/reset/timed-out connection, an md5 mismatch after a
+        │                                      Drive download or upload, a retryable token-endpoint failure
+        ├── PermanentError ........ PERMANENT  retrying cannot help: other 4xx, Google's quota/permission reasons,
+        │   │                                  bad input, a document over Logiqs' 6 MB, a folder where a file was
+        │   │                                  expected, a certificate that does not verify
+        │   ├── AuthError ......... PERMANENT  HTTP 401, a missing permission/scope (Google permission reasons,
+        │   │                                  Logiqs Success=false 401/403), a service-account key the token
+        │   │                                  endpoint refuses
+        │   ├── NotFoundError ..... PERMANENT  HTTP 404, Google's notFound, Logiqs Success=false 404
+        │   ├── ConfigurationError  PERMANENT  a block, setting, folder id or OCR engine the operator must fix
+        │   └── ExtractionError ... PERMANENT  a notice file mailroom cannot read (``.failure``: EMPTY, NOT_PDF,
+        │                                      ENCRYPTED, CORRUPT, TOO_MANY_PAGES, TOO_LARGE, TIMEOUT, NO_TEXT)
+        ├── AmbiguousOutcomeError . AMBIGUOUS  a non-idempotent write failed after it may have been sent (500/
+        │                                      502/503/504, read timeout, dropped connection, a malformed success
+        │                                      answer): mailroom.effects looks for the marker before any retry
+        ├── CircuitOpenError ...... TRANSIENT  the policy: the service's circuit breaker is open, so the call
+        │                                      failed fast without reaching the service
+        ├── RetryBudgetExhaustedError  (kept)  the policy: the service's retry budget is spent; keeps the class
+        │                                      of the failure it gave up on
+        └── LeaseLostError ........ PERMANENT  the ledger: this run's lease on a notice expired and another run
+                                               claimed it (never retried: the other run owns the notice now)
 """
 
 from __future__ import annotations
@@ -83,6 +115,30 @@ class ConfigurationError(PermanentError):
     """Something the operator must set up (a block, a folder id) is missing or wrong."""
 
 
+class ExtractionFailure(str, Enum):
+    """Why a notice file cannot be read (``ExtractionError.failure``; also the report's reason)."""
+
+    EMPTY = "EMPTY"
+    NOT_PDF = "NOT_PDF"
+    ENCRYPTED = "ENCRYPTED"
+    CORRUPT = "CORRUPT"
+    TOO_MANY_PAGES = "TOO_MANY_PAGES"
+    TOO_LARGE = "TOO_LARGE"
+    TIMEOUT = "TIMEOUT"
+    NO_TEXT = "NO_TEXT"
+
+
+class ExtractionError(PermanentError):
+    """A file mailroom cannot read. Permanent: reading it again gives the same answer."""
+
+    def __init__(self, failure: ExtractionFailure, message: str) -> None:
+        super().__init__(message, service="extraction", operation="extract_notice", reason=failure.value)
+        self.failure = failure
+
+    def __repr__(self) -> str:
+        return f"ExtractionError({self.failure.value}: {self.args[0]})"
+
+
 class AmbiguousOutcomeError(MailroomError):
     """A non-idempotent request failed in a way that does not tell whether it took effect."""
 
@@ -101,3 +157,9 @@ class CircuitOpenError(MailroomError):
 
 class RetryBudgetExhaustedError(MailroomError):
     """The service's retry budget is spent: the underlying error is re-raised as this, keeping its class."""
+
+
+class LeaseLostError(MailroomError):
+    """This owner no longer holds the notice's lease (it expired and another run claimed it). Never retried."""
+
+    error_class = ErrorClass.PERMANENT
