@@ -1,7 +1,9 @@
 """One exception hierarchy for mailroom: every error class mailroom raises is defined here.
 
 Every failure carries its classification (``ErrorClass``), so the call-level retry (mailroom.resilience) and the
-Prefect-level ``retry_condition_fn`` (tasks/) read the same answer instead of re-deriving it from messages.
+Prefect-level ``retry_condition_fn`` (tasks/) read the same answer instead of re-deriving it from messages. Vendor
+exceptions (googleapiclient, httplib2, google-auth, requests) are turned into these classes where each client meets
+its vendor: ``mailroom.drive_errors`` and ``mailroom.logiqs_errors`` / ``LogiqsClient._unwrap``.
 
 The tree (class, its ErrorClass, when it is raised)::
 
@@ -54,10 +56,30 @@ class ErrorClass(str, Enum):
         return self in (ErrorClass.THROTTLED, ErrorClass.TRANSIENT)
 
 
+class Symptom(str, Enum):
+    """How a failure showed itself, in the resilience guide's log wording ("⚠️  timeout - Attempt 2/4 failed...").
+
+    Only a vendor error mapping sets it (a read timeout and a 503 are both TRANSIENT but are logged differently);
+    otherwise the resilience layer derives it from the class and the status.
+    """
+
+    THROTTLED = "quota/rate limit"
+    BACKEND = "backend error"  # the service answered with an error
+    TIMEOUT = "timeout"
+    NETWORK = "network error"  # the connection failed or dropped
+    AMBIGUOUS = "ambiguous outcome"
+    PERMANENT = "permanent error"
+
+
 class MailroomError(Exception):
     """Root of every error mailroom raises on purpose.
 
     Messages must be safe to log: identifiers and status codes, never response bodies, secrets or full SSNs.
+
+    ``translated=True`` marks an error a client's vendor mapping made from a vendor exception (chained as
+    ``__cause__``); its message is then only that exception's log-safe description (``HttpError 503
+    backendError``), and the resilience policy raises its own error worded with the service and operation, exactly
+    as for a vendor exception it classified itself. ``symptom`` is how the failure showed (see ``Symptom``).
     """
 
     error_class: ErrorClass = ErrorClass.PERMANENT
@@ -72,6 +94,8 @@ class MailroomError(Exception):
         status: int | None = None,
         reason: str | None = None,
         retry_after: float | None = None,
+        symptom: Symptom | None = None,
+        translated: bool = False,
     ) -> None:
         super().__init__(message)
         if error_class is not None:
@@ -81,6 +105,8 @@ class MailroomError(Exception):
         self.status = status
         self.reason = reason
         self.retry_after = retry_after
+        self.symptom = symptom
+        self.translated = translated
 
     @property
     def retryable(self) -> bool:
