@@ -270,7 +270,9 @@ class DriveClient:
                 downloader = MediaIoBaseDownload(_HashingWriter(handle, digest), request, chunksize=chunk_size)
                 done = False
                 while not done:
-                    _progress, done = self._call(downloader.next_chunk, operation="drive.download_chunk", idempotent=True)
+                    _progress, done = self._call(
+                        downloader.next_chunk, operation="drive.download_chunk", idempotent=True
+                    )
             if meta.md5 is not None and digest.hexdigest() != meta.md5:
                 raise TransientError(
                     f"md5 mismatch downloading drive file {file_id}",

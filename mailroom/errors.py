@@ -12,8 +12,8 @@ The tree (class, its ErrorClass, when it is raised)::
         │                                      (effect already recorded, MATCHED before both effects, case changed)
         ├── ThrottledError ........ THROTTLED  the service asked us to slow down: HTTP 429, Google's rate-limit
         │   │                                  reasons (even on a 403)
-        │   └── RateLimitedError .. THROTTLED  the policy: Retry-After is longer than max_delay, so the call does
-        │                                      not wait for it (a Prefect-level retry may)
+        │   └── RateLimitedError .. THROTTLED  the policy: Retry-After is longer than max_delay, so the call
+        │                                      does not wait for it (a Prefect-level retry may)
         ├── TransientError ........ TRANSIENT  a blip: 408/5xx or Google's backend reasons on an idempotent call,
         │                                      a refused/reset/timed-out connection, an md5 mismatch after a
         │                                      Drive download or upload, a retryable token-endpoint failure

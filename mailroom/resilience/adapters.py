@@ -35,7 +35,8 @@ logger = logging.getLogger("mailroom.resilience")
 _STANDARD_LIBRARY = frozenset(sys.stdlib_module_names)  # "builtins" included
 _registered: list[ErrorAdapter] = []
 _shipped: list[ErrorAdapter] | None = None
-_lock = threading.Lock()
+_lock = threading.Lock()  # guards _registered
+_load_lock = threading.Lock()  # held while importing the shipped mappings (never while taking _lock)
 
 
 def register_error_adapter(adapter: ErrorAdapter) -> Callable[[], None]:
@@ -55,15 +56,16 @@ def translate(exc: BaseException, *, idempotent: bool = True, now: float | None 
     """The first adapter's translation of a foreign exception, or None when no adapter knows it.
 
     A standard-library exception is nobody's vendor exception: it is never offered (nor loads the mappings). An
-    adapter that fails is logged and skipped: it must never replace the caller's exception with its own bug.
+    adapter that fails is logged and skipped.
     """
     if type(exc).__module__.partition(".")[0] in _STANDARD_LIBRARY:
         return None
     for adapter in (*_shipped_adapters(), *_registered):
         try:
             translation = adapter(exc, idempotent=idempotent, now=now)
-        except Exception:  # noqa: BLE001
-            logger.exception("error adapter %r failed on %s; ignoring it", adapter, type(exc).__name__)
+        except Exception:  # noqa: BLE001 - an adapter's bug must not replace the caller's exception
+            logger.warning("error adapter %r failed on %s; ignored", getattr(adapter, "__name__", adapter),
+                           type(exc).__name__, exc_info=True)
             continue
         if translation is not None:
             return translation
@@ -73,7 +75,7 @@ def translate(exc: BaseException, *, idempotent: bool = True, now: float | None 
 def _shipped_adapters() -> list[ErrorAdapter]:
     global _shipped
     if _shipped is None:
-        with _lock:
+        with _load_lock:
             if _shipped is None:
                 _shipped = [adapter for spec in SHIPPED_ADAPTERS if (adapter := _load(spec)) is not None]
     return _shipped

@@ -231,7 +231,9 @@ class ResiliencePolicy:
     def _error_for(self, c: Classification, ctx: _Call, exc: BaseException) -> MailroomError:
         # The class the vendor mapping chose (AuthError for a permission reason...) unless an override changed the
         # error class; then HTTP's own meaning of 401 and 404 still names the permanent kind.
-        kind: type[MailroomError] = c.kind if c.kind is not None and c.kind.error_class is c.error_class else _ERROR_TYPES[c.error_class]
+        kind: type[MailroomError] = _ERROR_TYPES[c.error_class]
+        if c.kind is not None and c.kind.error_class is c.error_class:
+            kind = c.kind
         if kind is PermanentError:
             if c.status == 401:
                 kind = AuthError

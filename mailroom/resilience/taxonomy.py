@@ -175,7 +175,8 @@ def _from_message(exc: BaseException, idempotent: bool) -> Classification:
             return Classification(ErrorClass.THROTTLED, "keyword:quota/rate limit", label=LABEL_THROTTLED)
         for word, symptom in _TRANSIENT_KEYWORDS:
             if word in message:
-                return _from_translation(maybe_sent(f"keyword:{word}", symptom, describe_foreign(exc), idempotent=idempotent))
+                keyword = maybe_sent(f"keyword:{word}", symptom, describe_foreign(exc), idempotent=idempotent)
+                return _from_translation(keyword)
     return Classification(ErrorClass.PERMANENT, type(exc).__name__, label=LABEL_PERMANENT, recognized=False)
 
 
