@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from mailroom.drive_errors import describe, google_errors, google_reason, translate
 from mailroom.errors import AmbiguousOutcomeError, AuthError, ErrorClass, NotFoundError, PermanentError, ThrottledError, TransientError
 from mailroom.resilience import classify
-from mailroom.resilience.taxonomy import apply_overrides
+from tests.unit.override_properties import assert_no_override_makes_it_retryable, assert_overrides_keep_it_ambiguous
 
 T, R, P, A = ErrorClass.THROTTLED, ErrorClass.TRANSIENT, ErrorClass.PERMANENT, ErrorClass.AMBIGUOUS
 
@@ -158,9 +158,13 @@ _FOREIGN = st.sampled_from([Exception, RuntimeError, OSError, KeyError, ValueErr
     idempotent=st.booleans(),
 )
 def test_no_override_makes_a_broken_google_request_retryable(status, reason, extra_types, extra_statuses, idempotent):
-    exc = google_error(status, reason)
-    overridden = apply_overrides(
-        classify(exc, idempotent=idempotent), exc, retryable_exceptions=tuple(extra_types) + (Exception,),
-        retryable_status_codes=frozenset(extra_statuses | {status}) if extra_statuses is not None else None,
-    )
-    assert not overridden.retryable
+    assert_no_override_makes_it_retryable(google_error(status, reason), status, extra_types, extra_statuses, idempotent)
+
+
+@settings(deadline=None)
+@given(
+    exc=st.sampled_from([google_error(502, "backendError"), google_error(503, None), httplib2.HttpLib2Error("boom")]),
+    extra_statuses=st.sets(st.integers(100, 599), max_size=8),
+)
+def test_overrides_never_make_an_ambiguous_google_write_retryable(exc, extra_statuses):
+    assert_overrides_keep_it_ambiguous(exc, extra_statuses)

@@ -32,7 +32,7 @@ from mailroom.errors import (
 )
 from mailroom.http_failures import answer_error, maybe_sent
 from mailroom.resilience import classify, describe, parse_retry_after, register_error_adapter
-from mailroom.resilience.taxonomy import apply_overrides
+from tests.unit.override_properties import assert_no_override_makes_it_retryable, assert_overrides_keep_it_ambiguous
 
 T, R, P, A = ErrorClass.THROTTLED, ErrorClass.TRANSIENT, ErrorClass.PERMANENT, ErrorClass.AMBIGUOUS
 VENDORS = ("googleapiclient", "httplib2", "google", "requests", "urllib3", "google_auth_httplib2")
@@ -197,12 +197,7 @@ _FOREIGN = st.sampled_from([Exception, RuntimeError, OSError, KeyError, ValueErr
     idempotent=st.booleans(),
 )
 def test_no_override_makes_a_broken_request_retryable(status, extra_types, extra_statuses, idempotent):
-    exc = _broken_answer(status, idempotent)
-    overridden = apply_overrides(
-        classify(exc, idempotent=idempotent), exc, retryable_exceptions=tuple(extra_types) + (Exception,),
-        retryable_status_codes=frozenset(extra_statuses | {status}) if extra_statuses is not None else None,
-    )
-    assert not overridden.retryable
+    assert_no_override_makes_it_retryable(_broken_answer(status, idempotent), status, extra_types, extra_statuses, idempotent)
 
 
 @settings(deadline=None)
@@ -212,6 +207,4 @@ def test_no_override_makes_a_broken_request_retryable(status, extra_types, extra
     extra_statuses=st.sets(st.integers(100, 599), max_size=8),
 )
 def test_overrides_never_make_an_ambiguous_write_retryable(exc, extra_statuses):
-    c = classify(exc, idempotent=False)
-    assert c.error_class is A
-    assert apply_overrides(c, exc, retryable_exceptions=(Exception,), retryable_status_codes=frozenset(extra_statuses)).error_class is A
+    assert_overrides_keep_it_ambiguous(exc, extra_statuses)
