@@ -1,7 +1,9 @@
 """Google Drive v3 operations the pipeline needs, over google-api-python-client.
 
 Every request goes through ``ResiliencePolicy(service="drive").call`` and is executed with ``num_retries=0``:
-googleapiclient's own retry loop would multiply ours and hide the attempts from our metrics.
+googleapiclient's own retry loop would multiply ours and hide the attempts from our metrics. Inside the policy, each
+request runs under ``mailroom.drive_errors.google_errors``, so Google's exceptions leave this module as
+``mailroom.errors`` classes and the policy never needs to know googleapiclient.
 
 Design choices that are not obvious:
 * Folder names are matched here, not with ``name contains``: Drive's ``contains`` on names is a word-*prefix*
@@ -22,7 +24,7 @@ import os
 import threading
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Collection, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Collection, Iterable, Sequence
 from urllib.parse import urlsplit
 
 import google_auth_httplib2
@@ -32,6 +34,7 @@ from googleapiclient.discovery import build_from_document
 from googleapiclient.http import HttpRequest, MediaFileUpload, MediaIoBaseDownload, build_http
 from pydantic import BaseModel, ConfigDict, Field
 
+from mailroom.drive_errors import google_errors
 from mailroom.errors import PermanentError, TransientError
 
 if TYPE_CHECKING:
@@ -168,8 +171,17 @@ class DriveClient:
         self._policy = policy
 
     # --- plumbing ---------------------------------------------------------------------------------------------
+    def _call(self, step: Callable[..., Any], *, operation: str, idempotent: bool) -> Any:
+        """One Drive request (``execute`` or a media ``next_chunk``) through the policy, Google's errors mapped."""
+
+        def attempt() -> Any:
+            with google_errors(idempotent=idempotent, now=self._policy.clock.time):
+                return step(num_retries=0)
+
+        return self._policy.call(attempt, operation=operation, idempotent=idempotent)
+
     def _execute(self, request: Any, *, operation: str, idempotent: bool = True) -> Any:
-        return self._policy.call(request.execute, num_retries=0, operation=operation, idempotent=idempotent)
+        return self._call(request.execute, operation=operation, idempotent=idempotent)
 
     def _list_all(self, q: str, *, order_by: str = "createdTime") -> list[DriveFile]:
         files: list[DriveFile] = []
@@ -258,8 +270,8 @@ class DriveClient:
                 downloader = MediaIoBaseDownload(_HashingWriter(handle, digest), request, chunksize=chunk_size)
                 done = False
                 while not done:
-                    _progress, done = self._policy.call(
-                        downloader.next_chunk, num_retries=0, operation="drive.download_chunk", idempotent=True
+                    _progress, done = self._call(
+                        downloader.next_chunk, operation="drive.download_chunk", idempotent=True
                     )
             if meta.md5 is not None and digest.hexdigest() != meta.md5:
                 raise TransientError(
@@ -341,9 +353,7 @@ class DriveClient:
             response = None
             while response is None:
                 # idempotent: each step either re-asks the session for its state or re-sends bytes it lacks
-                _progress, response = self._policy.call(
-                    request.next_chunk, num_retries=0, operation="drive.upload_chunk", idempotent=True
-                )
+                _progress, response = self._call(request.next_chunk, operation="drive.upload_chunk", idempotent=True)
         finally:
             media.stream().close()
         uploaded = DriveFile.from_api(response)

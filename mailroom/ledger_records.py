@@ -13,7 +13,7 @@ from enum import Enum
 import psutil
 from pydantic import BaseModel
 
-from mailroom.errors import ErrorClass, MailroomError
+from mailroom.errors import LeaseLostError  # noqa: F401 - re-exported; every error lives in mailroom.errors
 from mailroom.outcomes import Outcome
 
 
@@ -46,12 +46,6 @@ class ClaimResult(str, Enum):
 
     def __bool__(self) -> bool:
         return self is ClaimResult.ACQUIRED
-
-
-class LeaseLostError(MailroomError):
-    """This owner no longer holds the notice's lease (it expired and another run claimed it). Never retried."""
-
-    error_class = ErrorClass.PERMANENT
 
 
 class NoticeKey(BaseModel, frozen=True):

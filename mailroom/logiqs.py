@@ -13,7 +13,8 @@ Error mapping (messages carry operation, status and ids only; never bodies, the 
 - HTTP 429                                   -> ThrottledError(retry_after from Retry-After, seconds or HTTP-date)
 - HTTP 5xx                                   -> TransientError on reads, AmbiguousOutcomeError on writes (the
   emulator, like real servers, can commit and then answer 503/500)
-- connection errors / timeouts               -> left to the policy's classifier (transient, or ambiguous on writes)
+- requests' connection errors / timeouts    -> mapped by mailroom.logiqs_errors around each request: transient,
+  or ambiguous on writes once the request may have left (never-connected failures stay transient)
 """
 
 from __future__ import annotations
@@ -39,7 +40,9 @@ from mailroom.errors import (
     ThrottledError,
     TransientError,
 )
-from mailroom.resilience import ResiliencePolicy, parse_retry_after
+from mailroom.http_failures import parse_retry_after
+from mailroom.logiqs_errors import requests_errors
+from mailroom.resilience import ResiliencePolicy
 
 logger = logging.getLogger(__name__)
 
@@ -247,13 +250,14 @@ class LogiqsClient:
             kwargs["params"] = {"CaseID": headers["CaseID"]}
         if json is not None:
             kwargs["json"] = json
-        if upload is None:
-            response = self._session.request(operation.method, url, **kwargs)
-        else:
-            path, file_name = upload
-            with path.open("rb") as handle:  # reopened per attempt, so a retry never sends a half-read file
-                kwargs["files"] = {"File": (file_name, handle, "application/pdf")}
+        with requests_errors(idempotent=operation.idempotent):
+            if upload is None:
                 response = self._session.request(operation.method, url, **kwargs)
+            else:
+                path, file_name = upload
+                with path.open("rb") as handle:  # reopened per attempt, so a retry never sends a half-read file
+                    kwargs["files"] = {"File": (file_name, handle, "application/pdf")}
+                    response = self._session.request(operation.method, url, **kwargs)
         logger.debug("logiqs %s case=%s -> HTTP %s", operation.name, case_id, response.status_code)
         return self._unwrap(operation, response, case_id)
 

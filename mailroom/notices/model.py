@@ -1,4 +1,4 @@
-"""The typed result of reading one IRS notice, and the ways reading can fail.
+"""The typed result of reading one IRS notice and the limits on reading it (the errors live in mailroom.errors).
 
 Everything here is safe to log and to put in a report: the model has no field that could hold a full SSN, and
 error messages carry the failure kind and counts only, never document text.
@@ -12,7 +12,8 @@ from enum import Enum
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from mailroom.errors import PermanentError
+# Re-exported: the errors live with every other error in mailroom.errors.
+from mailroom.errors import ExtractionError, ExtractionFailure  # noqa: F401
 
 
 class LetterType(str, Enum):
@@ -77,28 +78,6 @@ class Notice(BaseModel):
     @property
     def masked_ssn(self) -> str:
         return f"***-**-{self.ssn_last4}" if self.ssn_last4 else "***-**-????"
-
-
-class ExtractionFailure(str, Enum):
-    EMPTY = "EMPTY"
-    NOT_PDF = "NOT_PDF"
-    ENCRYPTED = "ENCRYPTED"
-    CORRUPT = "CORRUPT"
-    TOO_MANY_PAGES = "TOO_MANY_PAGES"
-    TOO_LARGE = "TOO_LARGE"
-    TIMEOUT = "TIMEOUT"
-    NO_TEXT = "NO_TEXT"
-
-
-class ExtractionError(PermanentError):
-    """A file mailroom cannot read. Permanent: reading it again gives the same answer."""
-
-    def __init__(self, failure: ExtractionFailure, message: str) -> None:
-        super().__init__(message, service="extraction", operation="extract_notice", reason=failure.value)
-        self.failure = failure
-
-    def __repr__(self) -> str:
-        return f"ExtractionError({self.failure.value}: {self.args[0]})"
 
 
 class ExtractionLimits(BaseModel):

@@ -2,9 +2,14 @@
 
 Public API (see docs/resilience.md): the guide's ``run_resiliently``, ``resilient_api_call``, ``rate_limited``,
 ``with_retries_and_rate_limit``, ``api_call_with_retry``; ``classify``; ``ResiliencePolicy``; the per-service
-``registry`` with ``get_service``, ``metrics_snapshot``, ``add_metrics_hook``, ``add_retry_hook``, ``reset_registry``.
+``registry`` with ``get_service``, ``metrics_snapshot``, ``add_metrics_hook``, ``add_retry_hook``, ``reset_registry``;
+``register_error_adapter`` for another vendor's exceptions.
+
+This package imports no vendor library: it classifies our own errors and plain transport errors; vendor exceptions
+are translated by the clients' mappings (mailroom.drive_errors, mailroom.logiqs_errors), see ``adapters``.
 """
 
+from mailroom.resilience.adapters import register_error_adapter
 from mailroom.resilience.breaker import BreakerState, CircuitBreaker
 from mailroom.resilience.budget import RetryBudget
 from mailroom.resilience.clock import SYSTEM_CLOCK, Clock, FakeClock, SystemClock
@@ -55,6 +60,7 @@ __all__ = [
     "metrics_snapshot",
     "parse_retry_after",
     "rate_limited",
+    "register_error_adapter",
     "registry",
     "reset_registry",
     "resilient_api_call",

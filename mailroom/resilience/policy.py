@@ -12,6 +12,11 @@ tenacity owns the loop; we supply its strategies:
 Each attempt goes through the service's circuit breaker and rate limiter, and a failure is converted into a
 ``MailroomError`` subclass (original chained as ``__cause__``) before tenacity sees it, so everything downstream
 reads one classification. Exceptions nothing recognises (a ``KeyError`` from a bug) propagate unchanged.
+
+A vendor failure usually arrives already translated by the client that met the vendor (``translated=True``, the
+vendor exception as its ``__cause__``). The policy treats it exactly like the vendor exception it stands for: the
+overrides, the log lines and the ``__cause__`` of the error it raises all see the vendor exception, and the message
+is worded here, with the service and the operation.
 """
 
 from __future__ import annotations
@@ -44,7 +49,6 @@ from mailroom.resilience.taxonomy import Classification, apply_overrides, classi
 
 logger = logging.getLogger("mailroom.resilience")
 
-_AUTH_REASONS = frozenset({"authError", "insufficientFilePermissions", "insufficientPermissions", "forbidden", "appNotAuthorizedToFile"})
 _ERROR_TYPES = {
     ErrorClass.THROTTLED: ThrottledError,
     ErrorClass.TRANSIENT: TransientError,
@@ -139,9 +143,14 @@ class ResiliencePolicy:
     def max_attempts(self) -> int:
         return self.max_retries + 1
 
+    @property
+    def clock(self) -> Clock:
+        """The clock this policy reads now (its own, else the registry's): a client reads Retry-After dates with it."""
+        return self._clock or registry.clock
+
     def call(self, func: Callable[..., Any], /, *args: Any, operation: str = "call", idempotent: bool = True, **kwargs: Any) -> Any:
         state = self._state()
-        clock = self._clock or registry.clock
+        clock = self.clock
         ctx = _Call(func, args, kwargs, operation, idempotent, state, clock, clock.monotonic())
         if self.use_budget:
             state.budget.record_call()
@@ -188,8 +197,10 @@ class ResiliencePolicy:
     def _convert(self, ctx: _Call, exc: Exception) -> BaseException:
         """Classify, update breaker/limiter, and return the exception to raise (a MailroomError when recognised)."""
         c = classify(exc, idempotent=ctx.idempotent, now=ctx.clock.time())
-        c = apply_overrides(c, exc, retryable_exceptions=self.retryable_exceptions, retryable_status_codes=self.retryable_status_codes)
-        ctx.last, ctx.last_original = c, exc
+        translated = isinstance(exc, MailroomError) and exc.translated
+        original = exc.__cause__ if translated and exc.__cause__ is not None else exc
+        c = apply_overrides(c, original, retryable_exceptions=self.retryable_exceptions, retryable_status_codes=self.retryable_status_codes)
+        ctx.last, ctx.last_original = c, original
         state = ctx.state
         if c.error_class is ErrorClass.THROTTLED:
             if self.adaptive:
@@ -208,25 +219,29 @@ class ResiliencePolicy:
             return self._chain(RateLimitedError(
                 f"{self.service}.{ctx.operation}: server asked to wait {c.retry_after:.0f}s (> max_delay {self.max_delay:.0f}s); not waiting inside the call",
                 service=self.service, operation=ctx.operation, status=c.status, reason=c.reason, retry_after=c.retry_after,
-            ), exc)
-        if isinstance(exc, MailroomError):
+            ), original)
+        if isinstance(exc, MailroomError) and not translated:
             exc.service = exc.service or self.service
             exc.operation = exc.operation or ctx.operation
             return exc
         if not c.recognized:
             return exc
-        return self._chain(self._error_for(c, ctx, exc), exc)
+        return self._chain(self._error_for(c, ctx, original), original)
 
     def _error_for(self, c: Classification, ctx: _Call, exc: BaseException) -> MailroomError:
+        # The class the vendor mapping chose (AuthError for a permission reason...) unless an override changed the
+        # error class; then HTTP's own meaning of 401 and 404 still names the permanent kind.
         kind: type[MailroomError] = _ERROR_TYPES[c.error_class]
-        if c.error_class is ErrorClass.PERMANENT:
-            if c.status == 401 or c.reason in _AUTH_REASONS:
+        if c.kind is not None and c.kind.error_class is c.error_class:
+            kind = c.kind
+        if kind is PermanentError:
+            if c.status == 401:
                 kind = AuthError
-            elif c.status == 404 or c.reason == "notFound":
+            elif c.status == 404:
                 kind = NotFoundError
         what = "may have taken effect" if c.error_class is ErrorClass.AMBIGUOUS else c.label
         status = f", status {c.status}" if c.status is not None else ""
-        message = scrub(f"{self.service}.{ctx.operation} failed: {what} ({c.reason}{status}): {describe(exc)}")
+        message = scrub(f"{self.service}.{ctx.operation} failed: {what} ({c.reason}{status}): {_description(c, exc)}")
         return kind(message, service=self.service, operation=ctx.operation, status=c.status, reason=c.reason, retry_after=c.retry_after)
 
     @staticmethod
@@ -249,10 +264,10 @@ class ResiliencePolicy:
                 logger.error(scrub(f"❌ {exc}"))
             elif c.error_class is ErrorClass.AMBIGUOUS:
                 # Not an error yet: the caller (mailroom.effects) checks whether the write landed before deciding.
-                logger.warning(scrub(f"⚠️  Ambiguous outcome: {_type_and_description(original)} "
+                logger.warning(scrub(f"⚠️  Ambiguous outcome: {_type_and_description(original, c)} "
                                      "(the request may have taken effect; not retried here)"))
             else:
-                logger.error(scrub(f"❌ Non-retryable error: {_type_and_description(original)}"))
+                logger.error(scrub(f"❌ Non-retryable error: {_type_and_description(original, c)}"))
             return False
         return True
 
@@ -282,7 +297,7 @@ class ResiliencePolicy:
         wait = rs.upcoming_sleep
         logger.warning(scrub(
             f"⚠️  {c.label} - Attempt {rs.attempt_number}/{self.max_attempts} failed. "
-            f"Retrying in {wait:.1f}s... Error: {describe(ctx.last_original)}"
+            f"Retrying in {wait:.1f}s... Error: {_description(c, ctx.last_original)}"
         ))
         ctx.state.metrics.record_retry(ctx.operation, c.error_class, wait, c.retry_after)
         event = RetryEvent(self.service, ctx.operation, rs.attempt_number, self.max_attempts, wait, c.error_class, c.reason, c.status, c.retry_after)
@@ -336,9 +351,14 @@ class ResiliencePolicy:
             emit(registry.metrics_hooks, CallRecord(self.service, ctx.operation, succeeded, attempts, latency, error_class, reason))
 
 
-def _type_and_description(exc: BaseException | None) -> str:
+def _description(c: Classification, exc: BaseException | None) -> str:
+    """The original exception's log-safe description (a translated failure brought its own)."""
+    return c.description if c.description is not None else describe(exc)
+
+
+def _type_and_description(exc: BaseException | None, c: Classification) -> str:
     if exc is None:
         return "unknown"
-    text = describe(exc)
+    text = _description(c, exc)
     name = type(exc).__name__
     return text if text.startswith(name) else f"{name}: {text}"

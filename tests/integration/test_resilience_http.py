@@ -1,11 +1,15 @@
 """The resilience core against a real HTTP server on 127.0.0.1 that injects 429/503/resets/read timeouts, called
 through requests and through google-api-python-client (googleapiclient.http.HttpRequest over httplib2).
 
-Sleeps between attempts go to a fake clock (the waits are asserted exactly); everything on the wire is real.
+Every test runs twice: with the vendor's raw exceptions reaching the policy (a guide-API caller's own function), and
+with them mapped where the client meets the vendor (``google_errors`` / ``requests_errors``, as DriveClient and
+LogiqsClient do). Both must behave the same. Sleeps between attempts go to a fake clock (the waits are asserted
+exactly); everything on the wire is real.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import socket
 import struct
@@ -19,8 +23,10 @@ import requests
 from googleapiclient.http import HttpRequest
 from googleapiclient.model import JsonModel
 
+from mailroom.drive_errors import google_errors
 from mailroom.errors import AmbiguousOutcomeError, AuthError, NotFoundError, RateLimitedError, TransientError
-from mailroom.resilience import FakeClock, ResiliencePolicy, metrics_snapshot, reset_registry, run_resiliently
+from mailroom.logiqs_errors import requests_errors
+from mailroom.resilience import FakeClock, ResiliencePolicy, metrics_snapshot, registry, reset_registry, run_resiliently
 
 READ_TIMEOUT = 0.5  # client read timeout; a "hang" fault holds the response longer (0.25 s flaked on a loaded box)
 
@@ -112,6 +118,24 @@ def clock():
     return fake
 
 
+@pytest.fixture(params=["raw", "mapped"])
+def vendor(request):
+    """``vendor(func, idempotent=...)``: the function as a guide caller passes it, or wrapped as our clients do."""
+
+    def wrap(func, *, idempotent: bool = True):
+        if request.param == "raw":
+            return func
+
+        @functools.wraps(func)
+        def mapped(*args, **kwargs):
+            with google_errors(idempotent=idempotent, now=registry.clock.time), requests_errors(idempotent=idempotent):
+                return func(*args, **kwargs)
+
+        return mapped
+
+    return wrap
+
+
 @pytest.fixture
 def session():
     with requests.Session() as s:
@@ -138,58 +162,59 @@ def post(session: requests.Session, url: str):
 # --- requests --------------------------------------------------------------------------------------------------------
 
 
-def test_requests_503s_are_retried_with_backoff(server, clock, session):
+def test_requests_503s_are_retried_with_backoff(server, clock, session, vendor):
     url = server.script("/cases", ("status", 503, {}, {}), ("status", 503, {}, {}))
-    assert policy().call(get, session, url, operation="get_case")["ok"]
+    assert policy().call(vendor(get), session, url, operation="get_case")["ok"]
     assert server.hits["/cases"] == ["GET"] * 3
     assert clock.sleeps == [1.0, 2.0]
 
 
-def test_requests_429_retry_after_is_the_whole_wait(server, clock, session):
+def test_requests_429_retry_after_is_the_whole_wait(server, clock, session, vendor):
     url = server.script("/search", ("status", 429, {"Retry-After": "2"}, {}))
-    assert run_resiliently(get, session, url, service_name="logiqs", initial_delay=5.0, jitter=0.0)["ok"]
+    assert run_resiliently(vendor(get), session, url, service_name="logiqs", initial_delay=5.0, jitter=0.0)["ok"]
     assert clock.sleeps == [2.0]
     snap = metrics_snapshot()["logiqs"]["get"]
     assert (snap.throttles, snap.retry_after_waits, snap.retries) == (1, 1, 1)
 
 
-def test_requests_429_with_a_long_retry_after_fails_fast(server, clock, session):
+def test_requests_429_with_a_long_retry_after_fails_fast(server, clock, session, vendor):
     url = server.script("/search", ("status", 429, {"Retry-After": "3600"}, {}))
     with pytest.raises(RateLimitedError) as raised:
-        policy().call(get, session, url, operation="find_cases")
+        policy().call(vendor(get), session, url, operation="find_cases")
     assert server.hits["/search"] == ["GET"] and clock.sleeps == []
     assert raised.value.retry_after == 3600
 
 
-def test_requests_404_is_one_request(server, clock, session):
+def test_requests_404_is_one_request(server, clock, session, vendor):
     url = server.script("/cases/9", ("status", 404, {}, {"Message": "no such case"}))
     with pytest.raises(NotFoundError):
-        policy().call(get, session, url, operation="get_case")
+        policy().call(vendor(get), session, url, operation="get_case")
     assert server.hits["/cases/9"] == ["GET"]
 
 
-def test_requests_reset_and_read_timeout_are_retried_for_reads(server, clock, session):
+def test_requests_reset_and_read_timeout_are_retried_for_reads(server, clock, session, vendor):
     url = server.script("/files", ("reset",), ("hang",))
-    assert policy().call(get, session, url, operation="list")["ok"]
+    assert policy().call(vendor(get), session, url, operation="list")["ok"]
     assert len(server.hits["/files"]) == 3
 
 
 @pytest.mark.parametrize("fault", [("reset",), ("hang",)])
-def test_requests_write_that_may_have_landed_is_ambiguous_and_sent_once(server, clock, session, fault):
+def test_requests_write_that_may_have_landed_is_ambiguous_and_sent_once(server, clock, session, fault, vendor):
     url = server.script("/tasks", fault)
     with pytest.raises(AmbiguousOutcomeError) as raised:
-        policy().call(post, session, url, operation="create_task", idempotent=False)
+        policy().call(vendor(post, idempotent=False), session, url, operation="create_task", idempotent=False)
     assert server.hits["/tasks"] == ["POST"]
     assert raised.value.service == "logiqs" and raised.value.operation == "create_task"
     assert isinstance(raised.value.__cause__, requests.exceptions.RequestException)
 
 
-def test_requests_write_to_a_closed_port_is_safely_retried(clock, session):
+def test_requests_write_to_a_closed_port_is_safely_retried(clock, session, vendor):
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     with pytest.raises(TransientError) as raised:
-        policy().call(post, session, f"http://127.0.0.1:{port}/tasks", operation="create_task", idempotent=False)
+        policy().call(vendor(post, idempotent=False), session, f"http://127.0.0.1:{port}/tasks", operation="create_task",
+                      idempotent=False)
     assert raised.value.reason == "connect_failed"
     assert len(clock.sleeps) == 3  # refused = never sent, so retrying a write is safe
 
@@ -206,64 +231,64 @@ def execute(url: str, method: str = "GET"):
     return google_request(url, method).execute(num_retries=0)
 
 
-def test_google_403_rate_limit_is_throttled_and_retried(server, clock):
+def test_google_403_rate_limit_is_throttled_and_retried(server, clock, vendor):
     url = server.script("/drive/v3/files", ("status", 403, {}, google_body(403, "userRateLimitExceeded")),
                         ("status", 500, {}, google_body(500, "backendError")))
-    assert policy("drive").call(execute, url, operation="files.list")["ok"]
+    assert policy("drive").call(vendor(execute), url, operation="files.list")["ok"]
     assert len(server.hits["/drive/v3/files"]) == 3
     snap = metrics_snapshot()["drive"]["files.list"]
     assert snap.retries_by_class == {"throttled": 1, "transient": 1}
 
 
-def test_google_403_permission_is_permanent_after_one_request(server, clock):
+def test_google_403_permission_is_permanent_after_one_request(server, clock, vendor):
     url = server.script("/drive/v3/files/x", ("status", 403, {}, google_body(403, "insufficientFilePermissions")))
     with pytest.raises(AuthError) as raised:
-        policy("drive").call(execute, url, operation="files.get")
+        policy("drive").call(vendor(execute), url, operation="files.get")
     assert len(server.hits["/drive/v3/files/x"]) == 1
     assert raised.value.reason == "insufficientFilePermissions" and raised.value.status == 403
 
 
-def test_google_retry_after_header_replaces_backoff(server, clock):
+def test_google_retry_after_header_replaces_backoff(server, clock, vendor):
     url = server.script("/drive/v3/files", ("status", 429, {"Retry-After": "4"}, google_body(429, "rateLimitExceeded")))
-    assert policy("drive").call(execute, url, operation="files.list")["ok"]
+    assert policy("drive").call(vendor(execute), url, operation="files.list")["ok"]
     assert clock.sleeps == [4.0]
 
 
-def test_google_reset_and_socket_timeout_are_retried_for_reads(server, clock):
+def test_google_reset_and_socket_timeout_are_retried_for_reads(server, clock, vendor):
     url = server.script("/drive/v3/files/y", ("reset",), ("hang",))
-    assert policy("drive").call(execute, url, operation="files.get")["ok"]
+    assert policy("drive").call(vendor(execute), url, operation="files.get")["ok"]
     assert len(server.hits["/drive/v3/files/y"]) == 3
 
 
-def test_google_write_timeout_is_ambiguous(server, clock):
+def test_google_write_timeout_is_ambiguous(server, clock, vendor):
     url = server.script("/upload/drive/v3/files", ("hang",))
     with pytest.raises(AmbiguousOutcomeError):
-        policy("drive").call(execute, url, "POST", operation="files.create", idempotent=False)
+        policy("drive").call(vendor(execute, idempotent=False), url, "POST", operation="files.create", idempotent=False)
     assert server.hits["/upload/drive/v3/files"] == ["POST"]
 
 
-def test_google_backend_outage_exhausts_retries(server, clock):
+def test_google_backend_outage_exhausts_retries(server, clock, vendor):
     url = server.script("/drive/v3/files", *[("status", 503, {}, google_body(503, "backendError"))] * 4)
     with pytest.raises(TransientError) as raised:
-        policy("drive").call(execute, url, operation="files.list")
+        policy("drive").call(vendor(execute), url, operation="files.list")
     assert len(server.hits["/drive/v3/files"]) == 4
     assert raised.value.reason == "backendError" and "details" not in str(raised.value)  # no body text in messages
 
 
-def test_outage_opens_the_circuit_and_later_calls_do_not_reach_the_server(server, clock, session):
+def test_outage_opens_the_circuit_and_later_calls_do_not_reach_the_server(server, clock, session, vendor):
     from mailroom.errors import CircuitOpenError
     from mailroom.resilience import CircuitBreaker, registry
 
     registry.configure("logiqs", breaker=CircuitBreaker(failure_threshold=4, cooldown=30.0, clock=clock))
     url = server.script("/cases", *[("status", 503, {}, {})] * 4)
     with pytest.raises(TransientError):
-        policy().call(get, session, url, operation="get_case")
+        policy().call(vendor(get), session, url, operation="get_case")
     for _ in range(5):
         with pytest.raises(CircuitOpenError):
-            policy().call(get, session, url, operation="get_case")
+            policy().call(vendor(get), session, url, operation="get_case")
     assert len(server.hits["/cases"]) == 4  # the five calls during the outage never went out
     clock.advance(30.0)
-    assert policy().call(get, session, url, operation="get_case")["ok"]  # the probe finds the service back
+    assert policy().call(vendor(get), session, url, operation="get_case")["ok"]  # the probe finds the service back
     assert len(server.hits["/cases"]) == 5
 
 
@@ -283,16 +308,16 @@ def discovery_document(root_url: str) -> dict:
     }
 
 
-def test_google_resource_built_from_a_static_discovery_document(server, clock):
+def test_google_resource_built_from_a_static_discovery_document(server, clock, vendor):
     from googleapiclient.discovery import build_from_document
 
     drive = build_from_document(discovery_document(server.url), http=httplib2.Http(timeout=READ_TIMEOUT))
     server.script("/drive/v3/files/abc", ("status", 403, {}, google_body(403, "userRateLimitExceeded")), ("reset",))
-    result = policy("drive").call(drive.files().get(fileId="abc").execute, num_retries=0, operation="files.get")
+    result = policy("drive").call(vendor(drive.files().get(fileId="abc").execute), num_retries=0, operation="files.get")
     assert result["ok"] and len(server.hits["/drive/v3/files/abc"]) == 3
 
     server.script("/drive/v3/files", ("hang",))
     with pytest.raises(AmbiguousOutcomeError):
-        policy("drive").call(drive.files().create(body={"name": "x.pdf"}).execute, num_retries=0,
+        policy("drive").call(vendor(drive.files().create(body={"name": "x.pdf"}).execute, idempotent=False), num_retries=0,
                              operation="files.create", idempotent=False)
     assert server.hits["/drive/v3/files"] == ["POST"]

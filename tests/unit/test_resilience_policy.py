@@ -336,3 +336,61 @@ def test_two_decorated_functions_in_one_module_keep_their_own_rates(clock):
     fast(), slow(), fast(), slow()
     # each first call goes at once; fast waits 1/10 s, slow 1/2 s minus the 0.1 s that fast's wait already advanced
     assert [round(w, 3) for w in clock.sleeps] == [0.1, 0.4]
+
+
+def _outcome_through_the_policy(clock, caplog, func, **options):
+    """What a caller and a reader of the logs see: the error (class, message, fields, cause) and the log lines."""
+    reset_registry(clock=clock)
+    clock.sleeps.clear()
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="mailroom.resilience"):
+        try:
+            result = ResiliencePolicy("drive", max_retries=2, jitter=0.0, **options).call(
+                func, operation="files.get", idempotent=func.idempotent)
+        except Exception as exc:  # noqa: BLE001
+            result = (type(exc), str(exc), getattr(exc, "status", None), getattr(exc, "reason", None),
+                      getattr(exc, "retry_after", None), exc.__cause__)
+    return result, list(clock.sleeps), list(caplog.messages)
+
+
+class Raising:
+    """Raises ``failure`` once per call, raw or through a client's vendor mapping (as DriveClient/LogiqsClient do)."""
+
+    def __init__(self, failure: BaseException, *, mapped: bool, idempotent: bool) -> None:
+        self.failure, self.mapped, self.idempotent = failure, mapped, idempotent
+
+    def __call__(self):
+        if not self.mapped:
+            raise self.failure
+        from mailroom.drive_errors import google_errors
+        from mailroom.logiqs_errors import requests_errors
+
+        with google_errors(idempotent=self.idempotent, now=registry.clock.time), requests_errors(idempotent=self.idempotent):
+            raise self.failure
+
+
+@pytest.mark.parametrize("idempotent", [True, False])
+@pytest.mark.parametrize(
+    "failure",
+    [
+        google_error(403, "userRateLimitExceeded", retry_after="2"),
+        google_error(403, "insufficientFilePermissions"),
+        google_error(404, "notFound"),
+        google_error(503, "backendError"),
+        google_error(429, None, retry_after="120"),
+        http_error(503),
+        http_error(401),
+        requests.exceptions.ReadTimeout("read timed out"),
+        requests.exceptions.ConnectTimeout("connect timed out"),
+    ],
+    ids=lambda e: type(e).__name__ + str(getattr(getattr(e, "resp", None), "status", "")),
+)
+@pytest.mark.parametrize(
+    "options", [{}, {"retryable_exceptions": (requests.ConnectionError,)}, {"retryable_status_codes": {429}}],
+    ids=["defaults", "narrowed_by_type", "narrowed_by_status"],
+)
+def test_a_failure_mapped_by_its_client_reads_exactly_like_the_raw_vendor_exception(clock, caplog, failure, idempotent, options):
+    raw = _outcome_through_the_policy(clock, caplog, Raising(failure, mapped=False, idempotent=idempotent), **options)
+    mapped = _outcome_through_the_policy(clock, caplog, Raising(failure, mapped=True, idempotent=idempotent), **options)
+    assert mapped == raw
+    assert raw[0][-1] is failure  # the vendor exception is the __cause__ either way
