@@ -29,8 +29,8 @@ from typing import Any, Protocol
 from pydantic import BaseModel
 
 from mailroom.drive import DriveFile
-from mailroom.errors import MailroomError
-from mailroom.ledger import ClaimResult, LeaseLostError, Ledger, NoticeKey
+from mailroom.errors import LeaseLostError, MailroomError
+from mailroom.ledger import ClaimResult, Ledger, NoticeKey
 from mailroom.matching import MatchOutcome, MatchResult
 from mailroom.notices import Notice, document_name
 from mailroom.outcomes import Outcome, SkipReason
