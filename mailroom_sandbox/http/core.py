@@ -133,6 +133,7 @@ class EmulatorServer:
         self._routes: list[_Route] = []
         self._admin: dict[tuple[str, str], Handler] = {}
         self._stats_providers: list[Callable[[], dict[str, Any]]] = []
+        self._request_hooks: list[Callable[[Request], None]] = []
         self._host, self._port = host, port
         self._httpd: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -156,6 +157,11 @@ class EmulatorServer:
 
     def add_stats_provider(self, provider: Callable[[], dict[str, Any]]) -> None:
         self._stats_providers.append(provider)
+
+    def add_request_hook(self, hook: Callable[[Request], None]) -> None:
+        """Call ``hook(request)`` in the request's thread before anything else (tests hold requests here to force an
+        interleaving; other requests are served meanwhile)."""
+        self._request_hooks.append(hook)
 
     def match(self, method: str, path: str) -> tuple[_Route | None, dict[str, str], bool]:
         """(route, path params, path_known) -- path_known tells a 405 from a 404."""
@@ -239,6 +245,8 @@ class EmulatorServer:
     # ---------------------------------------------------------------------------------------------- request flow
     def decide(self, request: Request) -> Response | FaultDecision | None:
         """Pre-handler gates: a Response to send at once, a fault decision to act on, or None to serve normally."""
+        for hook in self._request_hooks:
+            hook(request)
         self.stats_collector.arrival()
         remaining = self.injector.outage_remaining(request.endpoint)
         if remaining is not None:

@@ -7,6 +7,7 @@ once (a manual run during the scheduled one) over the same folders and ledger.
 from __future__ import annotations
 
 import re
+import time
 
 import pytest
 
@@ -44,7 +45,10 @@ def test_kill_9_at_random_points_then_rerun_files_every_notice_once(prefect_serv
 
 
 def test_a_manual_run_during_the_scheduled_one_files_every_notice_once(prefect_server, sandbox_factory, tmp_path):
-    """Two flow processes started together on the same folders and ledger: each notice is filed by one of them."""
+    """Two flow processes over the same folders and ledger, forced to overlap: the Drive emulator holds the first
+    notice download until the other run has found that notice held (BUSY) in the ledger. Each notice is filed by one
+    of them, and the verdict does not depend on how fast either run is."""
+    import threading
     from concurrent.futures import ThreadPoolExecutor
 
     from benchmarks.chaos import run_flow_child, save_blocks, verify
@@ -52,19 +56,42 @@ def test_a_manual_run_during_the_scheduled_one_files_every_notice_once(prefect_s
     sandbox = sandbox_factory(notices=NOTICES, seed=32, scanned_fraction=0.0)
     sandbox.set_faults(FaultConfig.uniform(0.05, seed=32, ambiguous_rate=0.1))
     save_blocks(sandbox, "two-runs", tmp_path)
+    held: list[str] = []  # the file id of the first download, held until released
+    lock, released = threading.Lock(), threading.Event()
+
+    def hold_first_download(request) -> None:
+        if request.endpoint != "files.get" or request.query_value("alt") != "media":
+            return
+        file_id = request.path_params["fileId"]
+        with lock:
+            if not held:
+                held.append(file_id)
+        if held[0] == file_id:
+            released.wait(timeout=240)
+
+    sandbox.drive.server.add_request_hook(hold_first_download)
+    logs = [tmp_path / f"run-{n}.log" for n in range(2)]
+    busy_seen = False
     with ThreadPoolExecutor(2) as pool:
-        futures = [pool.submit(run_flow_child, "two-runs", prefect_server.api_url, tmp_path, log_name=f"run-{n}.log")
-                   for n in range(2)]
+        futures = [pool.submit(run_flow_child, "two-runs", prefect_server.api_url, tmp_path, log_name=log.name)
+                   for log in logs]
+        deadline = time.monotonic() + 240
+        while not busy_seen and time.monotonic() < deadline and not all(f.done() for f in futures):
+            time.sleep(0.2)
+            busy_seen = bool(held) and any(
+                f"notice {held[0]} skipped: BUSY" in log.read_text(errors="replace") for log in logs if log.exists()
+            )
+        released.set()
         runs = [f.result() for f in futures]
 
     verdict = verify(sandbox)
-    logs = [(tmp_path / f"run-{n}.log").read_text(errors="replace") for n in range(2)]
+    texts = [log.read_text(errors="replace") for log in logs]
     print(f"\ntwo runs: {verdict.model_dump()} {runs}")
-    assert [r.returncode for r in runs] == [0, 0], "\n".join(log[-2000:] for log in logs)
+    assert busy_seen, "the second run never met the held notice: the overlap was not forced"
+    assert [r.returncode for r in runs] == [0, 0], "\n".join(text[-2000:] for text in texts)
     assert verdict.exactly_once and verdict.lost == 0, verdict
     records = Ledger(default_ledger_path(tmp_path / "state")).records()
     assert len(records) == verdict.in_scope and all(r.outcome is not None for r in records)
     # Each run reports only the notices it filed: together exactly the whole set, no notice in both.
-    filed = [int(m) for log in logs for m in re.findall(r"(\d+) notices: ", log)[-1:]]
+    filed = [int(m) for text in texts for m in re.findall(r"(\d+) notices: ", text)[-1:]]
     assert sum(filed) == verdict.in_scope, filed
-    assert any("skipped: BUSY" in log or "skipped: FINISHED" in log for log in logs), "the runs never overlapped"
