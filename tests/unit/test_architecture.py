@@ -53,4 +53,4 @@ def test_the_forwarding_entry_point_holds_nothing_but_the_forward():
     assert sorted(p.name for p in FORWARDER.glob("*.py")) == ["__init__.py", "__main__.py"]
     assert imported_packages(FORWARDER / "__init__.py") == set()
     assert imported_packages(FORWARDER / "__main__.py") <= {"sys", "mailroom_sandbox"}
-    assert len((FORWARDER / "__main__.py").read_text().splitlines()) <= 10
+    assert len((FORWARDER / "__main__.py").read_text().splitlines()) <= 15  # the forward + the missing-extra hint
