@@ -31,7 +31,7 @@ from blocks.config import RunConfig, load_run_config
 from flows.artifacts import Progress, metrics_delta, publish_artifacts
 from flows.notice import process_notice
 from mailroom.errors import MailroomError
-from mailroom.ledger import Ledger, default_ledger_path
+from mailroom.ledger import open_ledger
 from mailroom.pii import install_scrubber
 from mailroom.report import Outcome, ReportRow, RunSummary
 from mailroom.resilience import ResiliencePolicy, metrics_snapshot
@@ -68,7 +68,7 @@ def _services(config: RunConfig, workdir: Path, owner: str) -> Services:
         logiqs=config.logiqs.client(logiqs_policy),
         settings=s,
         workdir=workdir,
-        ledger=Ledger(default_ledger_path(s.state_dir)),
+        ledger=open_ledger(s.ledger_url, s.state_dir),
         owner=owner,
         drive_web_links=config.drive.api_endpoint is None,
     )
@@ -138,7 +138,7 @@ def daily_mailroom(
     run_id = str(flow_run.id or "local")
     with private_workdir() as workdir:
         services = _services(config, workdir, owner=run_id)
-        with use_services(services):
+        with use_services(services), services.ledger:  # the ledger's connections end with the run
             try:
                 configured(check_logiqs_access, config.settings)()
                 files = _notices_to_process(services, input_folder_id, limit)
