@@ -6,16 +6,13 @@ task id), the effects *attempted* but not confirmed (attempt counters written be
 "request sent" and "id recorded" is visible to the next run), the Drive folder it belongs in, and its outcome.
 
 Concurrency: a notice is worked on only by the holder of its lease (``owner`` + ``lease_expires``). ``claim`` takes
-the lease in one transaction that holds the notice's lock, so two processes racing for the same notice cannot both
-win; every later write re-reads the lease under the same lock (a fencing check) and renews it, so a run whose lease
-expired (it was presumed dead and another run took over) gets :class:`LeaseLostError` instead of writing over the
-new owner's progress.
+the lease in one transaction holding the notice's lock, so two processes racing for it cannot both win; every later
+write re-checks the lease under the same lock (fencing) and renews it, so a run whose lease was taken over gets
+:class:`LeaseLostError` instead of writing over the new owner's progress.
 
-Storage (SQLAlchemy Core, see mailroom.ledger_engine): ``Ledger(path)`` is one SQLite file (WAL, ``synchronous=FULL``,
-``BEGIN IMMEDIATE`` writes): the embedded default, shared by the processes of one machine.
-``Ledger.from_url("postgresql+psycopg://...")`` is a PostgreSQL database shared by every worker on every machine,
-with the same guarantees from row locks (``SELECT ... FOR UPDATE``; ``SKIP LOCKED`` in :meth:`Ledger.claim_next`)
-and lease times read from the database server's clock. Safe to share between threads and across ``fork``.
+Storage: ``Ledger(path)``, one SQLite file (the embedded default, one machine), or ``Ledger.from_url(url)``, a
+PostgreSQL database shared by every worker: same guarantees from row locks and the server's clock (see
+mailroom.ledger_engine and docs/exactly-once.md, "Two backends"). Safe to share between threads and across fork.
 """
 
 from __future__ import annotations
@@ -124,7 +121,8 @@ class Ledger:
         """``postgresql+psycopg://user@host/db`` (shared by every worker) or ``sqlite:////abs/path/ledger.sqlite``.
 
         On PostgreSQL, lease times come from the database server's clock unless ``clock`` is given (tests), so
-        workers on hosts whose clocks disagree still agree on when a lease expired.
+        workers on hosts whose clocks disagree still agree on when a lease expired; ``busy_timeout_seconds`` bounds
+        connecting and waiting for a notice's row lock (then TRANSIENT).
         """
         parsed = parse_url(url)
         if parsed.get_backend_name() == "sqlite":
@@ -134,7 +132,7 @@ class Ledger:
                        synchronous=synchronous)
         ledger = cls.__new__(cls)
         ledger.path = None
-        ledger._open(postgresql_engine(parsed, connect_timeout_seconds=busy_timeout_seconds), clock)
+        ledger._open(postgresql_engine(parsed, lock_timeout_seconds=busy_timeout_seconds), clock)
         return ledger
 
     def _open(self, engine: Engine, clock: Callable[[], float] | None) -> None:
@@ -174,7 +172,7 @@ class Ledger:
     def __enter__(self) -> Ledger:
         return self
 
-    def __exit__(self, *_exc: object) -> None:
+    def __exit__(self, *_exc: object) -> None:  # ``with ledger:`` closes its connections
         self.close()
 
     # -- reads ------------------------------------------------------------------------------------------------

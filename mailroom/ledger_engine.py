@@ -55,14 +55,36 @@ def sqlite_engine(path: Path, *, busy_timeout_seconds: float, synchronous: str) 
     return engine
 
 
-def postgresql_engine(url: URL, *, connect_timeout_seconds: float) -> Engine:
-    return create_engine(
+def postgresql_engine(url: URL, *, lock_timeout_seconds: float) -> Engine:
+    """A pool per process; a waiting row lock or a dead peer ends in an error (TRANSIENT), never in a hang."""
+    defaults = {  # libpq parameters; the URL's own query string wins
+        "connect_timeout": max(1, int(lock_timeout_seconds)),
+        "application_name": "mailroom-ledger",
+        "keepalives": 1, "keepalives_idle": 30, "keepalives_interval": 10, "keepalives_count": 3,
+    }
+    engine = create_engine(
         url,
         isolation_level="READ COMMITTED",
         pool_pre_ping=True,  # a worker outlives database restarts and idle-connection reaping
         pool_size=5, max_overflow=15,
-        connect_args={"connect_timeout": max(1, int(connect_timeout_seconds)), "application_name": "mailroom-ledger"},
+        connect_args={name: value for name, value in defaults.items() if name not in url.query},
     )
+    session = {
+        # A row lock held longer than this belongs to a stuck transaction: give up (TRANSIENT) instead of waiting.
+        "lock_timeout": f"{int(lock_timeout_seconds * 1000)}ms",
+        # A client that stops mid-transaction (paused, partitioned) must not hold its notice's row for ever.
+        "idle_in_transaction_session_timeout": f"{int(max(60.0, 2 * lock_timeout_seconds) * 1000)}ms",
+    }
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        autocommit, dbapi_connection.autocommit = dbapi_connection.autocommit, True
+        with dbapi_connection.cursor() as cursor:
+            for name, value in session.items():
+                cursor.execute("SELECT set_config(%s, %s, false)", (name, value))
+        dbapi_connection.autocommit = autocommit
+
+    return engine
 
 
 def parse_url(url: str | URL) -> URL:

@@ -107,10 +107,13 @@ def postgres() -> Iterator[ThrowawayPostgres]:
     """
     if os.environ.get(SKIP_POSTGRES_ENV) == "1":
         pytest.skip(f"{SKIP_POSTGRES_ENV}=1: PostgreSQL ledger tests skipped")
+    problem = ""
     try:
         cluster = ThrowawayPostgres.create()
     except PostgresUnavailable as exc:
-        pytest.fail(str(exc), pytrace=False)
+        problem = str(exc)
+    if problem:  # outside the except: the message alone, no chained traceback
+        pytest.fail(problem, pytrace=False)
     try:
         yield cluster
     finally:

@@ -142,7 +142,8 @@ def test_claim_next_passes_over_a_notice_another_worker_is_claiming(postgres_url
     assert not alive, "claim_next waited for a locked notice instead of skipping it"
     assert [r.key for r in pulled_b["value"]] == [second]
     assert claimed_a.get("value") is ClaimResult.ACQUIRED
-    assert worker_b.get(first).owner == "worker-a" and worker_b.get(second).owner == "worker-b"  # type: ignore[union-attr]
+    owners = {r.key: r.owner for r in worker_b.records()}
+    assert owners == {first: "worker-a", second: "worker-b"}
     assert worker_b.history(second) == ["listed", "claimed (next)"]
 
 
@@ -165,3 +166,25 @@ def test_a_dropped_connection_is_replaced_and_an_unreachable_server_is_transient
     with pytest.raises(TransientError) as raised:
         Ledger.from_url(nowhere, busy_timeout_seconds=2)
     assert raised.value.reason == "ledger_unavailable" and "no-such-dir" not in str(raised.value)
+
+
+def test_a_row_held_past_the_lock_timeout_is_transient_not_a_hang(postgres_url: str) -> None:
+    clock_a = HookClock(1000.0)
+    stuck, patient = Ledger.from_url(postgres_url, clock=clock_a), Ledger.from_url(postgres_url, busy_timeout_seconds=1)
+    stuck.claim(KEY, "run-a", 60)
+    a_inside, release_a = threading.Event(), threading.Event()
+
+    def a_is_stuck() -> None:
+        a_inside.set()
+        assert release_a.wait(WAIT)
+
+    clock_a.hook = a_is_stuck
+    writer, _ = _in_thread(lambda: stuck.record_stage(KEY, "run-a", Stage.DOWNLOADED))
+    assert a_inside.wait(WAIT)
+    try:
+        with pytest.raises(TransientError) as raised:
+            patient.claim(KEY, "run-b", 60)  # waits 1 s for the row, then gives up
+    finally:
+        release_a.set()
+        writer.join(WAIT)
+    assert raised.value.reason == "ledger_unavailable"

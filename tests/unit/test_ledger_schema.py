@@ -137,3 +137,13 @@ def test_a_sqlite_url_is_the_same_file_as_the_path(tmp_path) -> None:
     path = tmp_path / "ledger.sqlite"
     Ledger(path).claim(KEY, "run-a", 60)
     assert Ledger.from_url(f"sqlite:///{path}").get(KEY).owner == "run-a"  # type: ignore[union-attr]
+
+
+def test_missing_server_binaries_are_named_with_the_fix(monkeypatch) -> None:
+    """What the ``postgres`` fixture fails with on a machine without PostgreSQL (CI installs it; never a skip)."""
+    from tests import pg
+
+    monkeypatch.setattr(pg.shutil, "which", lambda _name: None)
+    monkeypatch.setattr(pg.glob, "glob", lambda _pattern: [])
+    with pytest.raises(pg.PostgresUnavailable, match="scripts/install.sh.*MAILROOM_SKIP_POSTGRES=1"):
+        pg.find_server_bin()
