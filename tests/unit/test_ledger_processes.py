@@ -9,10 +9,12 @@ import random
 import signal
 import sqlite3
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mailroom.ledger import Ledger, NoticeKey, Outcome
-from tests.conftest import LedgerTarget
+
+if TYPE_CHECKING:  # not at run time: every spawned worker imports this module, and conftest imports the sandbox
+    from tests.conftest import LedgerTarget
 
 NOTICES = 600
 
