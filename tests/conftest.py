@@ -21,14 +21,13 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from mailroom.sandbox.corpus import generate_corpus
 from mailroom.sandbox.corpus_models import Corpus
 from mailroom.sandbox.stack import Sandbox
-from tests.pg import PostgresUnavailable, ThrowawayPostgres
 
 SandboxFactory = Callable[..., Sandbox]
 DEFAULT_NOTICES = 12
@@ -95,6 +94,9 @@ def sandbox(sandbox_factory: SandboxFactory) -> Sandbox:
 
 # -- PostgreSQL (the shared ledger backend) ----------------------------------------------------------------------
 
+if TYPE_CHECKING:
+    from tests.pg import ThrowawayPostgres
+
 SKIP_POSTGRES_ENV = "MAILROOM_SKIP_POSTGRES"
 LEDGER_BACKENDS = ["sqlite", "postgresql"]
 
@@ -105,6 +107,8 @@ def postgres() -> Iterator[ThrowawayPostgres]:
 
     Missing server binaries FAIL the tests that need it (CI installs them); MAILROOM_SKIP_POSTGRES=1 skips them.
     """
+    from tests.pg import PostgresUnavailable, ThrowawayPostgres
+
     if os.environ.get(SKIP_POSTGRES_ENV) == "1":
         pytest.skip(f"{SKIP_POSTGRES_ENV}=1: PostgreSQL ledger tests skipped")
     problem = ""
