@@ -49,6 +49,16 @@ class PipelineSettings(BaseModel):
         8.0, gt=0, description="Logiqs calls per second (Logiqs allows about 10/s per key; we keep a margin)"
     )
     logiqs_burst: int = Field(2, ge=1, description="Logiqs calls let through at once before the rate applies")
+    shared_rate_limits: bool = Field(
+        False, description="Hold the Drive and Logiqs rates above for every worker together (Prefect global "
+        "concurrency limits mailroom-drive-calls / mailroom-logiqs-calls, created from these values when missing, or "
+        "by `python -m blocks.limits`); off: each flow process keeps the rates on its own"
+    )
+    fan_out_deployment: str | None = Field(
+        None, description="Spread notices over the work pool as flow runs of this deployment (e.g. "
+        "process-notices/process-notices); empty: this flow process works on every notice itself"
+    )
+    batch_size: int = Field(25, ge=1, le=1000, description="Notices per batch flow run when fanning out")
     call_max_retries: int = Field(3, ge=0, description="Call-level retries inside one task attempt")
     call_initial_delay: float = Field(1.0, ge=0)
     call_max_delay: float = Field(30.0, gt=0)
@@ -78,6 +88,14 @@ class PipelineSettings(BaseModel):
         due_at = datetime.combine(due, time(self.due_hour_utc), tzinfo=timezone.utc)
         reminder = due_at - timedelta(days=self.reminder_days_before_due)
         return due_at, reminder
+
+    def shared_limits(self) -> dict[str, tuple[str, int, float]]:
+        """service -> (global concurrency limit name, slots, slot decay per second): a bucket of ``burst`` calls
+        refilled at the configured rate, so all workers together send at most burst + rate calls in any second."""
+        return {
+            "drive": ("mailroom-drive-calls", self.drive_burst, self.drive_calls_per_second),
+            "logiqs": ("mailroom-logiqs-calls", self.logiqs_burst, self.logiqs_calls_per_second),
+        }
 
     def missing_folders(self) -> list[str]:
         """Names of the folder settings a real run cannot do without."""
