@@ -28,7 +28,9 @@ from prefect.states import Completed, Failed, State
 from prefect.task_runners import ThreadPoolTaskRunner
 
 from blocks.config import RunConfig, load_run_config
+from blocks.limits import ensure_shared_limits
 from flows.artifacts import Progress, metrics_delta, publish_artifacts
+from flows.fan_out import process_in_batches
 from flows.notice import process_notice
 from mailroom.errors import MailroomError
 from mailroom.intake import Intake, Skipped
@@ -38,6 +40,7 @@ from mailroom.pii import install_scrubber
 from mailroom.report import ReportRow, RunSummary
 from mailroom.resilience import ResiliencePolicy, metrics_snapshot
 from tasks.context import Services, install_call_retry_logging, use_services
+from tasks.limits import shared_limits_installed
 from tasks.options import RunTasks
 from tasks.report import publish_report
 
@@ -56,7 +59,7 @@ def private_workdir() -> Iterator[Path]:
         shutil.rmtree(path, ignore_errors=True)
 
 
-def _services(config: RunConfig, workdir: Path, owner: str) -> Services:
+def build_services(config: RunConfig, workdir: Path, owner: str) -> Services:
     s = config.settings
     ledger = open_ledger(s.ledger_url, s.state_dir)
     call_level = dict(max_retries=s.call_max_retries, initial_delay=s.call_initial_delay, max_delay=s.call_max_delay)
@@ -89,15 +92,30 @@ def _notices_to_process(services: Services, input_folder_id: str | None, limit: 
     return services.tasks.list_new_notices(folder_ids, limit)
 
 
-def _process_all(files: list, concurrency: int, dry_run: bool) -> tuple[list[ReportRow], int]:
-    """Every notice through ``process_notice`` with at most ``concurrency`` at once; returns rows and skipped."""
+def process_all(files: list, concurrency: int, dry_run: bool, *, progress: bool = True) -> tuple[list[ReportRow], int]:
+    """Every notice through ``process_notice`` with at most ``concurrency`` at once; returns rows and skipped.
+
+    Only a window of ``2 x concurrency`` notices is submitted at a time, so a 10,000-notice run holds a few dozen
+    futures (and their task-run states), not 10,000.
+    """
     rows: list[ReportRow] = []
     skipped = 0
-    progress = Progress(len(files))
+    meter = Progress(len(files)) if progress else None
+    waiting = iter(files)
     with ThreadPoolTaskRunner(max_workers=concurrency) as runner:
-        futures = {runner.submit(process_notice, {"file": f, "dry_run": dry_run}): f for f in files}
-        for future in as_completed(list(futures)):
-            file = futures[future]
+        pending: dict = {}
+
+        def submit_next() -> None:
+            for file in waiting:
+                pending[runner.submit(process_notice, {"file": file, "dry_run": dry_run})] = file
+                return
+
+        for _ in range(2 * concurrency):
+            submit_next()
+        while pending:
+            future = next(iter(as_completed(list(pending))))
+            file = pending.pop(future)
+            submit_next()
             try:
                 row = future.result()
             except Exception as exc:  # process_notice catches notice errors; this is a crash of the task itself
@@ -107,7 +125,8 @@ def _process_all(files: list, concurrency: int, dry_run: bool) -> tuple[list[Rep
                 skipped += 1
             else:
                 rows.append(row)
-            progress.advance()
+            if meter is not None:
+                meter.advance()
     return rows, skipped
 
 
@@ -118,6 +137,7 @@ def daily_mailroom(
     input_folder_id: str | None = None,
     concurrency: int | None = None,
     blocks: str = "default",
+    fan_out_deployment: str | None = None,
 ) -> RunSummary | State:
     """File today's IRS notices.
 
@@ -127,6 +147,8 @@ def daily_mailroom(
         input_folder_id: read this Drive folder (and its matching subfolders) instead of the configured root.
         concurrency: notices processed at once (default: the settings block's value).
         blocks: name of the block documents to use (LogiqsCredentials, DriveCredentials, MailroomSettings).
+        fan_out_deployment: spread the notices over the work pool as runs of this deployment (e.g.
+            process-notices/process-notices); default: the settings block's value (empty: this process does all).
     """
     install_scrubber(*SCRUBBED_LOGGERS)
     logger = get_run_logger()
@@ -137,10 +159,13 @@ def daily_mailroom(
         logger.error("%s", exc)
         return Failed(message=str(exc))
     install_call_retry_logging()
+    if config.settings.shared_rate_limits:  # the pool's shared limits exist before any worker asks them for a slot
+        for line in ensure_shared_limits(config.settings):
+            logger.info("shared rate limit %s", line)
     metrics_before = metrics_snapshot()
     run_id = str(flow_run.id or "local")
     with private_workdir() as workdir:
-        services = _services(config, workdir, owner=run_id)
+        services = build_services(config, workdir, owner=run_id)
         with use_services(services), services.ledger:  # the ledger's connections end with the run
             try:
                 services.tasks.check_logiqs_access()
@@ -150,7 +175,13 @@ def daily_mailroom(
                 logger.error("%s", message)
                 return Failed(message=message)
             logger.info("%d notice(s) to process%s", len(files), " (dry run)" if dry_run else "")
-            rows, skipped = _process_all(files, concurrency or config.settings.concurrency, dry_run)
+            fan_out = fan_out_deployment or config.settings.fan_out_deployment
+            if fan_out:
+                rows, skipped = process_in_batches(files, deployment=fan_out, settings=config.settings, run_id=run_id,
+                                                   blocks=blocks, dry_run=dry_run, concurrency=concurrency)
+            else:
+                with shared_limits_installed(config.settings):
+                    rows, skipped = process_all(files, concurrency or config.settings.concurrency, dry_run)
             report = publish_report(rows, started, flow_run.name or "local", dry_run)
     summary = RunSummary.of(rows, dry_run=dry_run, report=report, skipped=skipped)
     publish_artifacts(rows, summary, metrics_delta(metrics_before, metrics_snapshot()))

@@ -32,6 +32,21 @@ def list_new_notices(folder_ids: list[str], limit: int | None = None) -> list[Dr
     return ordered[:limit] if limit is not None else ordered
 
 
+@service_task(name="get-notices", service="drive")
+def get_notices(file_ids: list[str]) -> list[DriveFile]:
+    """A batch's notices as they are now (name, md5), from their ids; a file gone since the listing is left out
+    (another run moved it, or a person took it away): nothing to file."""
+    from mailroom.errors import NotFoundError
+
+    drive, found = services().drive, []
+    for file_id in file_ids:
+        try:
+            found.append(drive.get(file_id))
+        except NotFoundError:
+            continue
+    return found
+
+
 def download_path(file_id: str) -> Path:
     """Where a notice's bytes live while it is worked on: the run's private (0700) directory."""
     return services().workdir / f"{file_id}.pdf"

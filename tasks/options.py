@@ -22,6 +22,7 @@ class RunTasks:
     check_logiqs_access: Task[..., Any]
     discover_folders: Task[..., Any]
     list_new_notices: Task[..., Any]
+    get_notices: Task[..., Any]
     download_notice: Task[..., Any]
     extract_notice: Task[..., Any]  # local work: keeps its own options (no retries)
     match_notice: Task[..., Any]
@@ -41,6 +42,7 @@ class RunTasks:
             check_logiqs_access=logiqs.check_logiqs_access,
             discover_folders=drive.discover_folders,
             list_new_notices=drive.list_new_notices,
+            get_notices=drive.get_notices,
             download_notice=drive.download_notice,
             match_notice=notices.match_notice,
             upload_document=logiqs.upload_document,
