@@ -34,7 +34,7 @@ def is_healthy(api_url: str, *, timeout: float = 2.0) -> bool:
         return False
 
 
-def wait_healthy(api_url: str, *, timeout: float = 90.0, process: subprocess.Popen | None = None) -> None:
+def wait_healthy(api_url: str, *, timeout: float = 180.0, process: subprocess.Popen | None = None) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process is not None and process.poll() is not None:

@@ -10,6 +10,8 @@ a task run), under its own ledger owner, then hands its report rows to the paren
 
 from __future__ import annotations
 
+import json
+import resource
 import sys
 from pathlib import Path
 
@@ -28,8 +30,10 @@ from mailroom.pii import install_scrubber
 from mailroom.run_rows import RunRows
 from tasks.context import install_call_retry_logging, use_services
 from tasks.limits import shared_limits_installed
+from tasks.timing import STEP_TIMES
 
 DEPLOYMENT_NAME = "process-notices"
+TIMING_MARK = "timing="  # the batch's step times, at the end of its final state's message (benchmarks read them)
 
 
 @flow(name="process-notices", persist_result=False, log_prints=False)
@@ -56,6 +60,8 @@ def process_notices(
         return Failed(message=str(exc))
     install_call_retry_logging()
     settings = config.settings
+    STEP_TIMES.reset()  # a worker process runs one flow run: its step times are this batch's
+    children_cpu = _children_cpu()
     with private_workdir() as workdir, RunRows.open(settings.ledger_url, settings.state_dir) as store:
         services = build_services(config, workdir, owner=str(flow_run.id or f"{parent_run_id}-{batch}"))
         with use_services(services), services.ledger, shared_limits_installed(settings):
@@ -68,8 +74,14 @@ def process_notices(
             store.add(parent_run_id, batch, rows)
     gone = len(file_ids) - len(files)
     message = f"batch {batch}: {len(rows)} row(s) handed to run {parent_run_id}, {skipped} skipped, {gone} gone"
-    logger.info("%s", message)
-    return Completed(message=message)
+    timing = {**STEP_TIMES.snapshot(), "child_cpu": round(_children_cpu() - children_cpu, 3)}
+    logger.info("%s; step times %s", message, json.dumps(timing))
+    return Completed(message=f"{message}; {TIMING_MARK}{json.dumps(timing, separators=(',', ':'))}")
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)  # Tesseract, isolated readers: extraction's children
+    return usage.ru_utime + usage.ru_stime
 
 
 if __name__ == "__main__":  # `python flows/batch.py` is not a way to run mailroom: the daily flow starts batches

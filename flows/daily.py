@@ -9,6 +9,7 @@ notice is FAILED. See docs/operations.md.
 
 from __future__ import annotations
 
+import queue
 import shutil
 import sys
 import tempfile
@@ -21,7 +22,6 @@ if __package__ in (None, ""):  # run as a script: make the project root importab
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from prefect import flow
-from prefect.futures import as_completed
 from prefect.logging import get_run_logger
 from prefect.runtime import flow_run
 from prefect.states import Completed, Failed, State
@@ -102,18 +102,21 @@ def process_all(files: list, concurrency: int, dry_run: bool, *, progress: bool 
     skipped = 0
     meter = Progress(len(files)) if progress else None
     waiting = iter(files)
+    finished: queue.SimpleQueue = queue.SimpleQueue()  # futures, as they finish (one callback each)
     with ThreadPoolTaskRunner(max_workers=concurrency) as runner:
         pending: dict = {}
 
         def submit_next() -> None:
             for file in waiting:
-                pending[runner.submit(process_notice, {"file": file, "dry_run": dry_run})] = file
+                future = runner.submit(process_notice, {"file": file, "dry_run": dry_run})
+                pending[future] = file
+                future.add_done_callback(finished.put)
                 return
 
         for _ in range(2 * concurrency):
             submit_next()
         while pending:
-            future = next(iter(as_completed(list(pending))))
+            future = finished.get()
             file = pending.pop(future)
             submit_next()
             try:

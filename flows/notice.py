@@ -20,34 +20,37 @@ from mailroom.report import ReportRow
 from tasks.context import counting_call_retries, services
 from tasks.drive import download_path
 from tasks.options import RunTasks
+from tasks.timing import STEP_TIMES
 
 
 @dataclass(frozen=True)
 class PrefectSteps:
-    """``mailroom.intake.Steps`` over the run's task set (options settled once, in ``RunTasks``)."""
+    """``mailroom.intake.Steps`` over the run's task set (options settled once, in ``RunTasks``); each call is timed
+    around the task run (``tasks.timing``), so the run's Prefect overhead per task run can be measured."""
 
     tasks: RunTasks
 
     def download(self, file: DriveFile) -> Path:
-        return self.tasks.download_notice(file.id)
+        return STEP_TIMES.around("download-notice", self.tasks.download_notice, file.id)
 
     def discard(self, file: DriveFile) -> None:
         download_path(file.id).unlink(missing_ok=True)
 
     def extract(self, path: Path, file_name: str) -> Extraction:
-        return self.tasks.extract_notice(path, file_name)
+        return STEP_TIMES.around("extract-notice", self.tasks.extract_notice, path, file_name)
 
     def match(self, notice: Notice) -> MatchResult:
-        return self.tasks.match_notice(notice)
+        return STEP_TIMES.around("match-notice", self.tasks.match_notice, notice)
 
     def upload(self, key: NoticeKey, case_id: int, path: Path, document_name: str) -> int:
-        return self.tasks.upload_document(key, case_id, path, document_name)
+        return STEP_TIMES.around("upload-document", self.tasks.upload_document, key, case_id, path, document_name)
 
     def create_task(self, key: NoticeKey, case_id: int, letter_type: str, notice_date: date | None, due: date) -> int:
-        return self.tasks.create_follow_up_task(key, case_id, letter_type, notice_date, due)
+        return STEP_TIMES.around("create-follow-up-task", self.tasks.create_follow_up_task, key, case_id, letter_type,
+                                 notice_date, due)
 
     def move(self, key: NoticeKey, outcome: Outcome, to_folder_id: str, reason: str) -> None:
-        self.tasks.move_notice(key, outcome, to_folder_id, reason)
+        STEP_TIMES.around("move-notice", self.tasks.move_notice, key, outcome, to_folder_id, reason)
 
 
 @task(name="process-notice", task_run_name="notice-{file.id}", retries=0, cache_policy=NO_CACHE, persist_result=False)

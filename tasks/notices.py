@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 from prefect import task
@@ -14,15 +15,20 @@ from mailroom.notices import ExtractionError, Notice
 from mailroom.notices import extract_notice as extract
 from tasks.context import services
 from tasks.retry import service_task
+from tasks.timing import STEP_TIMES
 
 
 @task(name="extract-notice", tags=["extraction"], retries=0, cache_policy=NO_CACHE, persist_result=False)
 def extract_notice(path: Path, file_name: str) -> Extraction:
     """An unreadable file completes this task with its reason: the notice ends UNMATCHED, and the UI stays green."""
+    cpu_before = time.thread_time()
     try:
-        return Extraction(notice=extract(path, file_name=file_name, limits=services().extraction_limits))
+        with STEP_TIMES.inside("extract-notice"):
+            return Extraction(notice=extract(path, file_name=file_name, limits=services().extraction_limits))
     except ExtractionError as exc:
         return Extraction(failure=exc.failure.value, message=str(exc))
+    finally:
+        STEP_TIMES.add_extract_cpu(time.thread_time() - cpu_before)
 
 
 @service_task(name="match-notice", service="logiqs")

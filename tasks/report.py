@@ -11,6 +11,7 @@ from prefect.cache_policies import NO_CACHE
 from mailroom.errors import MailroomError
 from mailroom.report import ReportFiles, ReportRow, report_stem, write_report
 from tasks.context import services
+from tasks.timing import STEP_TIMES
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -18,7 +19,8 @@ XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 @task(name="publish-report", tags=["report"], retries=0, cache_policy=NO_CACHE, persist_result=False)
 def publish_report(rows: list[ReportRow], started: datetime, run_name: str, dry_run: bool) -> ReportFiles:
     current = services()
-    files = write_report(rows, Path(current.settings.report_dir), report_stem(started, run_name))
+    with STEP_TIMES.inside("write-report"):
+        files = write_report(rows, Path(current.settings.report_dir), report_stem(started, run_name))
     if dry_run:
         return files
     upload = current.tasks.upload_report
