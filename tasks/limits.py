@@ -41,18 +41,27 @@ class PrefectRateLimit:
                 f"no {self.limit_name} slot within {self.timeout_seconds:.0f}s (the pool is at its shared rate)",
                 service=self.service, operation="shared-rate-limit", reason="shared_limit_timeout",
             ) from exc
-        except httpx.HTTPError as exc:
-            raise TransientError(
-                f"Prefect server did not grant a {self.limit_name} slot ({type(exc).__name__})",
-                service=self.service, operation="shared-rate-limit", reason="shared_limit_unavailable",
-            ) from exc
-        except Exception as exc:  # ConcurrencySlotAcquisitionError: strict and the limit does not exist
-            if type(exc).__name__ != "ConcurrencySlotAcquisitionError":
-                raise
-            raise ConfigurationError(
+        except Exception as exc:  # Prefect wraps everything else in ConcurrencySlotAcquisitionError
+            raise self._translate(exc) from exc
+
+    def _translate(self, exc: Exception) -> Exception:
+        where = dict(service=self.service, operation="shared-rate-limit")
+        cause = exc.__cause__
+        if type(exc).__name__ != "ConcurrencySlotAcquisitionError":
+            cause = exc
+        if cause is None:  # strict, and the server knows no such limit
+            return ConfigurationError(
                 f"global concurrency limit {self.limit_name} is missing; create it with `python -m blocks.limits`",
-                service=self.service, operation="shared-rate-limit", reason="shared_limit_missing",
-            ) from exc
+                reason="shared_limit_missing", **where)
+        status = getattr(getattr(cause, "response", None), "status_code", None)
+        if status is not None and 400 <= status < 500 and status not in (408, 429):
+            return ConfigurationError(  # e.g. 422: the limit has no slot at all
+                f"global concurrency limit {self.limit_name} refuses one slot (HTTP {status}); check it in the UI "
+                "(Concurrency) or reset it with `python -m blocks.limits`", reason="shared_limit_unusable", **where)
+        if isinstance(cause, (httpx.HTTPError, OSError)):
+            return TransientError(f"Prefect server did not grant a {self.limit_name} slot ({type(cause).__name__})",
+                                  reason="shared_limit_unavailable", **where)
+        return exc  # not a limit problem we know: let it show as the bug it is
 
 
 @contextmanager
