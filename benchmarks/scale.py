@@ -138,6 +138,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--worker-limit", type=int, default=2, help="flow runs at once per worker")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--scanned-fraction", type=float, default=0.2)
+    parser.add_argument("--reruns", type=int, default=2, help="runs after one that left FAILED notices")
     parser.add_argument("--workdir", type=Path, default=None)
     args = parser.parse_args(argv)
 
@@ -155,14 +156,17 @@ def main(argv: list[str] | None = None) -> int:
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="mailroom-scale-"))
     workdir.mkdir(parents=True, exist_ok=True)
     print(f"workdir {workdir}; load before: {os.getloadavg()[0]:.1f}", flush=True)
-    server = start_server(home=workdir / "prefect-home", log_path=workdir / "prefect-server.log")
+    pg = ThrowawayPostgres.create()
+    # Several workers report to one server: it runs on PostgreSQL, as in production (on SQLite it answered 503s).
+    prefect_db = pg.create_database("prefect").replace("postgresql+psycopg", "postgresql+asyncpg")
+    server = start_server(home=workdir / "prefect-home", log_path=workdir / "prefect-server.log",
+                          env={"PREFECT_API_DATABASE_CONNECTION_URL": prefect_db})
     env = {**os.environ, "PREFECT_API_URL": server.api_url, "PREFECT_HOME": str(workdir / "prefect-home"),
            "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "PWD": str(ROOT),  # PWD: prefect.yaml's pull step
            "PYTHONPATH": str(ROOT)}
     workers: list[subprocess.Popen] = []
     try:
-        with ThrowawayPostgres.start() as pg, \
-                temporary_settings(updates={PREFECT_API_URL: server.api_url, PREFECT_SERVER_ANALYTICS_ENABLED: False}), \
+        with temporary_settings(updates={PREFECT_API_URL: server.api_url, PREFECT_SERVER_ANALYTICS_ENABLED: False}), \
                 Sandbox(notices=args.notices, seed=args.seed, fault_rate=args.fault_rate,
                         scanned_fraction=args.scanned_fraction) as sandbox:
             ledger_url = pg.create_database("mailroom")
@@ -182,16 +186,23 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{len(sandbox.corpus.in_scope())} notices in scope; {args.workers} workers x {args.worker_limit} "
                   f"flow runs, batches of {args.batch_size}, {args.concurrency} notices at once per batch", flush=True)
             started = time.perf_counter()
-            state = daily_mailroom(blocks=BLOCKS, return_state=True)
+            states = [daily_mailroom(blocks=BLOCKS, return_state=True)]
+            # FAILED notices stay in their input folders for the next run (the product's answer): rerun like
+            # benchmarks/chaos.py does, and count the reruns and their time.
+            while not states[-1].is_completed() and len(states) <= args.reruns:
+                print(f"run {len(states)} ended {states[-1].name}: {states[-1].message}; running again", flush=True)
+                states.append(daily_mailroom(blocks=BLOCKS, return_state=True))
+            state = states[-1]
             wall = time.perf_counter() - started
             flush_run_records()
             load = os.getloadavg()
             verdict = verify(sandbox)
             stats = sandbox.stats()["logiqs"]
-            timing = add_timings(batch_timings(state.state_details.flow_run_id))
+            timing = add_timings([t for s in states for t in batch_timings(s.state_details.flow_run_id)])
     finally:
         stop_workers(workers)
         server.stop()
+        pg.stop()
 
     settings = PipelineSettings()
     logiqs_faults = sum(stats["faults"].values())
@@ -202,7 +213,7 @@ def main(argv: list[str] | None = None) -> int:
     floor = max(rate_floor, cpu_floor)
     limit = DEFAULT_LOGIQS_RATE_LIMIT.requests_per_second
     max_1s = max_in_window(logiqs_clock.times)
-    print(f"run {state.name}: {state.message}")
+    print(f"run {state.name} after {len(states)} run(s): {state.message}")
     print(f"wall {wall:.1f}s; Logiqs {stats['requests']} requests ({logiqs_faults} faulted); floor {floor:.1f}s = max("
           f"rate {rate_floor:.1f}s at {settings.logiqs_calls_per_second:g}/s, CPU {cpu_floor:.1f}s = "
           f"{timing['extract_cpu']:.1f} CPU-s extraction / {cores} cores); load avg at end {load[0]:.1f}")
@@ -211,6 +222,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  {name:22s} runs={int(step['runs']):5d} inside={step['inside']:8.1f}s "
               f"prefect overhead/run={overhead * 1000:6.1f} ms")
     print(f"verdict {verdict.model_dump(exclude={'wrong_folder_keys'})}")
+    if len(states) > 1:
+        print(f"wall and ratio cover {len(states)} runs: the first left FAILED notices, the next finished them")
     print(f"workers={args.workers} duplicates={verdict.duplicates + verdict.emulator_duplicates} lost={verdict.lost} "
           f"max_logiqs_1s={max_1s} limit={limit:g} ratio_to_floor={wall / floor:.2f}")
     ok = verdict.exactly_once and verdict.lost == 0 and max_1s <= limit

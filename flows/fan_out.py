@@ -39,6 +39,7 @@ def process_in_batches(
 ) -> tuple[list[ReportRow], int]:
     """Rows of every notice processed by the batch runs, plus how many were skipped (another run held them)."""
     logger = get_run_logger()
+    RunRows.open(settings.ledger_url, settings.state_dir).close()  # the table exists before any batch writes to it
     groups = batches(files, settings.batch_size)
     started: dict[UUID, tuple[int, list[DriveFile]]] = {}
     for number, group in enumerate(groups):

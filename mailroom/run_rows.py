@@ -35,7 +35,8 @@ run_rows = Table(
     Column("written_at", Double, nullable=False),
     Index("run_rows_by_run", "run_id", "batch", "file_id"),
 )
-PAGE = 500  # rows read per query: the parent never needs every row's text in one result set
+PAGE = 500
+_PG_CREATE_LOCK = 0x6D61696C726F7773  # "mailrows": serializes creating the table between workers  # rows read per query: the parent never needs every row's text in one result set
 
 
 class RunRows:
@@ -44,6 +45,8 @@ class RunRows:
     def __init__(self, engine: Engine) -> None:
         self._db = engine
         with unavailable_is_transient(), engine.begin() as conn:
+            if conn.dialect.name == "postgresql":  # batch runs starting together must not both CREATE the table
+                conn.execute(select(func.pg_advisory_xact_lock(_PG_CREATE_LOCK)))
             _metadata.create_all(conn, checkfirst=True)
 
     @classmethod

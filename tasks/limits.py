@@ -30,8 +30,9 @@ SLOT_TIMEOUT_SECONDS = 120.0  # a slot not granted in this long: THROTTLED (the 
 class PrefectRateLimit:
     """One call's permit from a Prefect global concurrency limit in rate-limit mode; failures become our errors."""
 
-    def __init__(self, service: str, limit_name: str, *, timeout_seconds: float = SLOT_TIMEOUT_SECONDS) -> None:
-        self.service, self.limit_name, self.timeout_seconds = service, limit_name, timeout_seconds
+    def __init__(self, service: str, limit_name: str, *, timeout_seconds: float | None = None) -> None:
+        self.service, self.limit_name = service, limit_name
+        self.timeout_seconds = SLOT_TIMEOUT_SECONDS if timeout_seconds is None else timeout_seconds
 
     def __call__(self) -> None:
         try:

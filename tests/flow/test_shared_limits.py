@@ -11,7 +11,8 @@ from blocks.limits import ensure_shared_limits
 from mailroom.errors import ConfigurationError, ThrottledError
 from mailroom.pipeline_settings import PipelineSettings
 from mailroom.resilience import ResiliencePolicy, registry
-from tasks.limits import PrefectRateLimit, shared_limits_installed
+from tasks import limits as limits_module
+from tasks.limits import shared_limits_installed
 
 pytestmark = [pytest.mark.prefect_server]
 
@@ -56,7 +57,8 @@ def test_limits_are_created_from_the_settings_and_kept_unless_updated(clean_limi
     assert _limit("mailroom-logiqs-calls").limit == 3
 
 
-def test_every_call_of_a_run_takes_a_slot_of_the_shared_limit(clean_limits):
+def test_every_call_of_a_run_takes_a_slot_of_the_shared_limit(clean_limits, monkeypatch):
+    monkeypatch.setattr(limits_module, "SLOT_TIMEOUT_SECONDS", 1.0)
     settings = PipelineSettings(shared_rate_limits=True)
     ensure_shared_limits(settings)
     sent: list[int] = []
@@ -68,7 +70,6 @@ def test_every_call_of_a_run_takes_a_slot_of_the_shared_limit(clean_limits):
         with get_client(sync_client=True) as client:  # its one slot is taken and frees in ~10,000 s
             client.update_global_concurrency_limit("mailroom-logiqs-calls", GlobalConcurrencyLimitUpdate(
                 limit=1, active_slots=1, slot_decay_per_second=0.0001))
-        registry.shared_limits["logiqs"] = PrefectRateLimit("logiqs", "mailroom-logiqs-calls", timeout_seconds=1.0)
         with pytest.raises(ThrottledError) as raised:
             policy.call(lambda: sent.append(2))
         assert raised.value.reason == "shared_limit_timeout"

@@ -39,3 +39,24 @@ def test_a_row_cannot_carry_a_full_ssn_into_the_store(ledger_target):
     assert "123-45-6789" not in row.model_dump_json()
     with pytest.raises(ValueError):
         _row("g", ssn="123-45-6789")
+
+
+def test_batch_runs_starting_together_create_the_table_once(postgres_url):
+    """Eight 'batch runs' open the store on a new database at the same moment (a barrier, not timing luck)."""
+    import threading
+
+    barrier, errors = threading.Barrier(8), []
+
+    def open_store() -> None:
+        barrier.wait(timeout=60)
+        try:
+            RunRows.open(postgres_url, None).close()
+        except Exception as exc:  # noqa: BLE001 - collected for the assertion
+            errors.append(exc)
+
+    threads = [threading.Thread(target=open_store) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert errors == []
