@@ -125,7 +125,11 @@ def add_timings(timings: list[dict[str, Any]]) -> dict[str, Any]:
             for field in total:
                 total[field] += step[field]
     cpu = sum(t["extract_thread_cpu"] + t["child_cpu"] for t in timings)
-    return {"steps": steps, "extract_cpu": cpu}
+    waits: dict[str, float] = {}
+    for timing in timings:
+        for service, seconds in timing.get("limiter_wait", {}).items():
+            waits[service] = waits.get(service, 0.0) + seconds
+    return {"steps": steps, "extract_cpu": cpu, "limiter_wait": waits}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -221,6 +225,8 @@ def main(argv: list[str] | None = None) -> int:
         overhead = max(0.0, step["around"] - step["inside"]) / step["calls"] if step["calls"] else 0.0
         print(f"  {name:22s} runs={int(step['runs']):5d} inside={step['inside']:8.1f}s "
               f"prefect overhead/run={overhead * 1000:6.1f} ms")
+    print("  thread-seconds waiting for a rate limiter (local bucket + the pool's shared limit): "
+          + ", ".join(f"{service} {seconds:.1f}s" for service, seconds in sorted(timing["limiter_wait"].items())))
     print(f"verdict {verdict.model_dump(exclude={'wrong_folder_keys'})}")
     if len(states) > 1:
         print(f"wall and ratio cover {len(states)} runs: the first left FAILED notices, the next finished them")

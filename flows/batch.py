@@ -27,6 +27,7 @@ from blocks.config import load_run_config
 from flows.daily import SCRUBBED_LOGGERS, build_services, private_workdir, process_all
 from mailroom.errors import MailroomError
 from mailroom.pii import install_scrubber
+from mailroom.resilience import metrics_snapshot
 from mailroom.run_rows import RunRows
 from tasks.context import install_call_retry_logging, use_services
 from tasks.limits import shared_limits_installed
@@ -74,7 +75,9 @@ def process_notices(
             store.add(parent_run_id, batch, rows)
     gone = len(file_ids) - len(files)
     message = f"batch {batch}: {len(rows)} row(s) handed to run {parent_run_id}, {skipped} skipped, {gone} gone"
-    timing = {**STEP_TIMES.snapshot(), "child_cpu": round(_children_cpu() - children_cpu, 3)}
+    waits = {service: round(sum(op.limiter_wait_seconds for op in ops.values()), 3)
+             for service, ops in metrics_snapshot().items()}  # local bucket + the pool's shared limit
+    timing = {**STEP_TIMES.snapshot(), "child_cpu": round(_children_cpu() - children_cpu, 3), "limiter_wait": waits}
     logger.info("%s; step times %s", message, json.dumps(timing))
     return Completed(message=f"{message}; {TIMING_MARK}{json.dumps(timing, separators=(',', ':'))}")
 

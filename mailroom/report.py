@@ -16,7 +16,9 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
 from pydantic import BaseModel, Field, field_validator
 
 from mailroom.outcomes import Outcome
@@ -71,20 +73,24 @@ def _cell(value: Any) -> Any:
 
 
 def write_xlsx(rows: Iterable[ReportRow], path: Path) -> Path:
-    rows = list(rows)
-    workbook = Workbook()
-    workbook.remove(workbook.active)
+    """One pass over ``rows``, each appended to its outcome's sheet; openpyxl's write-only mode streams them to
+    disk, so a 10,000-notice report does not hold 10,000 rows of cell objects in memory."""
+    workbook = Workbook(write_only=True)
+    sheets = {}
     for outcome, title in SHEETS.items():
         sheet = workbook.create_sheet(title)
-        sheet.append(list(COLUMNS))
-        for cell in sheet[1]:
-            cell.font = Font(bold=True)
         sheet.freeze_panes = "A2"
-        for row in rows:
-            if row.outcome is outcome:
-                sheet.append([_cell(getattr(row, column)) for column in COLUMNS])
         for index, column in enumerate(COLUMNS, start=1):
-            sheet.column_dimensions[sheet.cell(1, index).column_letter].width = max(12, min(48, len(column) + 4))
+            sheet.column_dimensions[get_column_letter(index)].width = max(12, min(48, len(column) + 4))
+        header = []
+        for column in COLUMNS:
+            cell = WriteOnlyCell(sheet, value=column)
+            cell.font = Font(bold=True)
+            header.append(cell)
+        sheet.append(header)
+        sheets[outcome] = sheet
+    for row in rows:
+        sheets[row.outcome].append([_cell(getattr(row, column)) for column in COLUMNS])
     path.parent.mkdir(parents=True, exist_ok=True)
     workbook.save(path)
     return path
