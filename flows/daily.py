@@ -169,7 +169,8 @@ def daily_mailroom(
     run_id = str(flow_run.id or "local")
     with private_workdir() as workdir:
         services = build_services(config, workdir, owner=run_id)
-        with use_services(services), services.ledger:  # the ledger's connections end with the run
+        # the ledger's connections end with the run; with shared_rate_limits, every call takes a slot of the pool's
+        with use_services(services), services.ledger, shared_limits_installed(config.settings):
             try:
                 services.tasks.check_logiqs_access()
                 files = _notices_to_process(services, input_folder_id, limit)
@@ -183,8 +184,7 @@ def daily_mailroom(
                 rows, skipped = process_in_batches(files, deployment=fan_out, settings=config.settings, run_id=run_id,
                                                    blocks=blocks, dry_run=dry_run, concurrency=concurrency)
             else:
-                with shared_limits_installed(config.settings):
-                    rows, skipped = process_all(files, concurrency or config.settings.concurrency, dry_run)
+                rows, skipped = process_all(files, concurrency or config.settings.concurrency, dry_run)
             report = publish_report(rows, started, flow_run.name or "local", dry_run)
     summary = RunSummary.of(rows, dry_run=dry_run, report=report, skipped=skipped)
     publish_artifacts(rows, summary, metrics_delta(metrics_before, metrics_snapshot()))

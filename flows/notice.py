@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import Any
+
+import httpx
 
 from prefect import task
 from prefect.cache_policies import NO_CACHE
+from prefect.exceptions import PrefectHTTPStatusError
 from prefect.logging import get_run_logger
 
 from mailroom.drive import DriveFile
+from mailroom.errors import TransientError
 from mailroom.intake import Extraction, Skipped
 from mailroom.ledger import NoticeKey
 from mailroom.matching import MatchResult
@@ -23,6 +29,28 @@ from tasks.options import RunTasks
 from tasks.timing import STEP_TIMES
 
 
+PREFECT_API_ATTEMPTS = 3  # a task run the Prefect server could not start (5xx, connection) is started again
+
+
+def _run(step: str, task: Any, *args: Any) -> Any:
+    """Call a step's task, timed (``tasks.timing``). When the Prefect server fails to start the task run (its tag
+    concurrency check answered 5xx under load, measured with several workers), the body never ran: call again,
+    and after the last attempt say so with a TRANSIENT error instead of a bug's traceback."""
+    for attempt in range(1, PREFECT_API_ATTEMPTS + 1):
+        try:
+            return STEP_TIMES.around(step, task, *args)
+        except (PrefectHTTPStatusError, httpx.TransportError) as exc:
+            status = getattr(getattr(exc, "response", None), "status_code", None)
+            if status is not None and status < 500:
+                raise
+            if attempt == PREFECT_API_ATTEMPTS:
+                raise TransientError(f"Prefect server could not start the {step} task run "
+                                     f"({status or type(exc).__name__})", service="prefect", operation=step,
+                                     reason="prefect_api_unavailable") from exc
+            time.sleep(0.5 * attempt)
+    raise AssertionError("unreachable")
+
+
 @dataclass(frozen=True)
 class PrefectSteps:
     """``mailroom.intake.Steps`` over the run's task set (options settled once, in ``RunTasks``); each call is timed
@@ -31,26 +59,26 @@ class PrefectSteps:
     tasks: RunTasks
 
     def download(self, file: DriveFile) -> Path:
-        return STEP_TIMES.around("download-notice", self.tasks.download_notice, file.id)
+        return _run("download-notice", self.tasks.download_notice, file.id)
 
     def discard(self, file: DriveFile) -> None:
         download_path(file.id).unlink(missing_ok=True)
 
     def extract(self, path: Path, file_name: str) -> Extraction:
-        return STEP_TIMES.around("extract-notice", self.tasks.extract_notice, path, file_name)
+        return _run("extract-notice", self.tasks.extract_notice, path, file_name)
 
     def match(self, notice: Notice) -> MatchResult:
-        return STEP_TIMES.around("match-notice", self.tasks.match_notice, notice)
+        return _run("match-notice", self.tasks.match_notice, notice)
 
     def upload(self, key: NoticeKey, case_id: int, path: Path, document_name: str) -> int:
-        return STEP_TIMES.around("upload-document", self.tasks.upload_document, key, case_id, path, document_name)
+        return _run("upload-document", self.tasks.upload_document, key, case_id, path, document_name)
 
     def create_task(self, key: NoticeKey, case_id: int, letter_type: str, notice_date: date | None, due: date) -> int:
-        return STEP_TIMES.around("create-follow-up-task", self.tasks.create_follow_up_task, key, case_id, letter_type,
-                                 notice_date, due)
+        return _run("create-follow-up-task", self.tasks.create_follow_up_task, key, case_id, letter_type,
+                    notice_date, due)
 
     def move(self, key: NoticeKey, outcome: Outcome, to_folder_id: str, reason: str) -> None:
-        STEP_TIMES.around("move-notice", self.tasks.move_notice, key, outcome, to_folder_id, reason)
+        _run("move-notice", self.tasks.move_notice, key, outcome, to_folder_id, reason)
 
 
 @task(name="process-notice", task_run_name="notice-{file.id}", retries=0, cache_policy=NO_CACHE, persist_result=False)
