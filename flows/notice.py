@@ -81,6 +81,28 @@ class PrefectSteps:
         _run("move-notice", self.tasks.move_notice, key, outcome, to_folder_id, reason)
 
 
+def forget_finished_results() -> int:
+    """Drop Prefect's links from finished task runs' results to their states; returns how many.
+
+    Prefect keeps, for the life of a flow run, one entry per task result (and per part of it) in
+    ``FlowRunContext.run_results``, so that a result passed to another task shows as that task's input. Measured:
+    ~7.6 entries and ~19 KB per notice, i.e. ~190 MB over a 10,000-notice run. An entry whose result object is gone
+    can never be looked up again; a finished task's result that cannot be weakly referenced (ints, strings, paths)
+    is dropped too, which at worst loses one input arrow in the UI graph of a notice still in flight.
+    """
+    from prefect.context import FlowRunContext
+
+    context = FlowRunContext.get()
+    if context is None:
+        return 0
+    results = context.run_results
+    stale = [key for key, (state, _kind, ref) in list(results.items())
+             if (ref() is None if ref is not None else state.is_final())]
+    for key in stale:
+        results.pop(key, None)
+    return len(stale)
+
+
 @task(name="process-notice", task_run_name="notice-{file.id}", retries=0, cache_policy=NO_CACHE, persist_result=False)
 def process_notice(file: DriveFile, dry_run: bool = False) -> ReportRow | Skipped:
     """The notice's report row, or Skipped when another run holds it (or finished it): never raises for a notice."""
