@@ -28,6 +28,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
 from contextlib import contextmanager
@@ -61,6 +62,45 @@ LIMITER_OPERATIONS = {  # resilience metrics (service, operation) behind each st
 
 def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # Linux: KiB
+
+
+class RssSampler:
+    """The flow process's resident memory once a second, against notices finished (moves recorded so far)."""
+
+    def __init__(self) -> None:
+        self.samples: list[tuple[int, float]] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        from tasks.timing import STEP_TIMES
+
+        while not self._stop.wait(1.0):
+            step = STEP_TIMES.steps.get("move-notice")
+            self.samples.append((step.runs if step else 0, current_rss_mb()))
+
+    def __enter__(self) -> RssSampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def growth_kb_per_notice(self) -> float | None:
+        """RSS slope from the first quarter of the notices to the end (start-up and warm-up left out)."""
+        if not self.samples or self.samples[-1][0] < 8:
+            return None
+        last_done, last_rss = self.samples[-1]
+        first = next(((d, r) for d, r in self.samples if d >= last_done // 4), None)
+        if first is None or last_done == first[0]:
+            return None
+        return (last_rss - first[1]) * 1024 / (last_done - first[0])
+
+
+def current_rss_mb() -> float:
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
 def children_cpu() -> float:
@@ -119,13 +159,15 @@ def run_once(workdir: Path, name: str, args: argparse.Namespace, fault_rate: flo
         STEP_TIMES.reset()
         cpu_children, cpu_self = children_cpu(), time.process_time()
         started = time.perf_counter()
-        state = daily_mailroom(blocks=name, return_state=True)
+        with RssSampler() as rss:
+            state = daily_mailroom(blocks=name, return_state=True)
         wall = time.perf_counter() - started
         timing = STEP_TIMES.snapshot()
         result = dict(state=state.name, wall=wall, summary=summary_of(state), timing=timing,
                       extract_cpu=timing["extract_thread_cpu"] + children_cpu() - cpu_children,
                       process_cpu=time.process_time() - cpu_self, metrics=metrics_snapshot(),
-                      peak_rss_mb=peak_rss_mb(), in_scope=manifest_in_scope(profile))
+                      peak_rss_mb=peak_rss_mb(), rss_growth_kb=rss.growth_kb_per_notice(),
+                      in_scope=manifest_in_scope(profile))
         flush_run_records()
         stats = emulator_stats(profile)
     result.update(
@@ -147,7 +189,8 @@ def describe(label: str, r: dict[str, Any]) -> None:
     print(f"{label:9s} {r['state']:9s} wall={r['wall']:7.1f}s {r['wall'] / n:5.2f} s/file  drive={r['drive_requests']:6d} "
           f"logiqs={r['logiqs_requests']:6d} faults={r['faults']:5d}  {counts}  "
           f"retries task={s.task_retries if s else 0} call={s.call_retries if s else 0}  "
-          f"flow CPU={r['process_cpu']:.0f}s extraction CPU={r['extract_cpu']:.0f}s peak RSS {r['peak_rss_mb']:.0f} MB")
+          f"flow CPU={r['process_cpu']:.0f}s extraction CPU={r['extract_cpu']:.0f}s peak RSS {r['peak_rss_mb']:.0f} MB, "
+          f"growing {r['rss_growth_kb'] or 0:.1f} KB per notice")
 
 
 def breakdown(r: dict[str, Any]) -> None:
@@ -225,7 +268,9 @@ def main(argv: list[str] | None = None) -> int:
                 f"amplification={requests(faulty) / requests(baseline):.2f} "
                 f"logiqs_amplification={faulty['logiqs_requests'] / baseline['logiqs_requests']:.2f} "
                 f"failed={faulty['summary'].failed if faulty['summary'] else -1} duplicates={faulty['duplicates']}")
-    print(f"{line} peak_rss_mb={peak_rss_mb():.0f}")
+    growth = baseline["rss_growth_kb"]
+    print(f"{line} rss_growth_kb_per_notice={growth if growth is not None else float('nan'):.1f} "
+          f"peak_rss_mb={peak_rss_mb():.0f}")
     return 0
 
 

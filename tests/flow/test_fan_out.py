@@ -17,7 +17,7 @@ from flows.records import summary_of
 from mailroom.outcomes import Outcome
 from mailroom_sandbox.http.faults import FaultConfig
 
-pytestmark = [pytest.mark.prefect_server, pytest.mark.slow]
+pytestmark = [pytest.mark.prefect_server, pytest.mark.slow, pytest.mark.timeout(900)]  # worker processes start slowly
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 LOGIQS_RATE, LOGIQS_BURST = 4.0, 1  # all workers together: at most 5 Logiqs requests in any second
