@@ -19,6 +19,7 @@ Prefect server's own CPU per variant; the last line has the ratio. Tuned: sandbo
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import signal
 import subprocess
@@ -115,12 +116,40 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--in-flight", type=int, default=16, help="notices in flight over all workers")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--serve", action="store_true", help="internal: be a task worker")
+    parser.add_argument("--variant", choices=["deployment", "task-workers"], help="internal: run one variant")
     parser.add_argument("--limit", type=int, default=8)
     args = parser.parse_args(argv)
     if args.serve:
         serve(args.limit)
         return 0
 
+    if args.variant:
+        result = run_variant(args.variant, args)
+        print("RESULT " + json.dumps(result), flush=True)
+        return 0
+    # Each variant in its own process: Prefect's client services (events, logs, slot requests) are per process and
+    # keep the first server's address, so two servers one after the other in one process do not work.
+    results: dict[str, dict[str, Any]] = {}
+    for variant in ("deployment", "task-workers"):
+        done = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--variant", variant,
+                               *(argv if argv is not None else sys.argv[1:])], cwd=ROOT, capture_output=True,
+                              text=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
+        lines = [line for line in done.stdout.splitlines() if line.startswith("RESULT ")]
+        if not lines:
+            print(done.stdout[-3000:], done.stderr[-3000:])
+            raise SystemExit(f"{variant} did not finish (exit {done.returncode})")
+        results[variant] = json.loads(lines[-1].removeprefix("RESULT "))
+        r = results[variant]
+        print(f"{variant:13s} wall={r['wall']:6.1f}s requests={r['requests']} prefect-server CPU={r['server_cpu']:.0f}s "
+              f"load before={r['load']:.1f} duplicates={r['duplicates']} lost={r['lost']}", flush=True)
+    a, b = results["deployment"], results["task-workers"]
+    print(f"notices={args.notices} workers={args.workers} deployment_wall={a['wall']:.1f} "
+          f"task_workers_wall={b['wall']:.1f} ratio_task_workers_to_deployment={b['wall'] / a['wall']:.2f} "
+          f"duplicates={a['duplicates'] + b['duplicates']} lost={a['lost'] + b['lost']}")
+    return 0
+
+
+def run_variant(variant: str, args: argparse.Namespace) -> dict[str, Any]:
     import logging
 
     from prefect.settings import PREFECT_API_URL, PREFECT_SERVER_ANALYTICS_ENABLED, temporary_settings
@@ -132,53 +161,44 @@ def main(argv: list[str] | None = None) -> int:
     from mailroom_sandbox.stack import Sandbox
 
     logging.getLogger("googleapiclient.discovery_cache").setLevel(logging.ERROR)
-    workdir = Path(tempfile.mkdtemp(prefix="mailroom-fanout-"))
-    results: dict[str, dict[str, Any]] = {}
-    for variant in ("deployment", "task-workers"):
-        home = workdir / variant / "prefect-home"
-        home.mkdir(parents=True)
-        server = start_server(home=home, log_path=home / "server.log")
-        env = {**os.environ, "PREFECT_API_URL": server.api_url, "PREFECT_HOME": str(home), "PYTHONPATH": str(ROOT),
-               "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "PWD": str(ROOT)}
-        load = os.getloadavg()[0]
-        workers: list[subprocess.Popen] = []
-        try:
-            with temporary_settings(updates={PREFECT_API_URL: server.api_url, PREFECT_SERVER_ANALYTICS_ENABLED: False}), \
-                    Sandbox(notices=args.notices, seed=args.seed) as sandbox:
-                per_run = max(1, args.in_flight // (args.workers * 2))
-                save_sandbox_blocks(SandboxProfile.of(sandbox), name=BLOCKS, state_dir=str(workdir / variant / "state"),
-                                    report_dir=str(workdir / variant / "reports"),
-                                    **{**FAST_SETTINGS, "concurrency": per_run}, batch_size=args.batch_size)
-                if variant == "deployment":
-                    prefect(["work-pool", "create", "mailroom-process", "--type", "process", "--overwrite"], env)
-                    prefect(["deploy", "--name", "process-notices"], env)
-                    workers = start_workers(args.workers, 2, env, workdir / variant)
-                    time.sleep(5)  # workers polling before the run starts, like the task workers
-                    from flows.daily import daily_mailroom
+    workdir = Path(tempfile.mkdtemp(prefix=f"mailroom-fanout-{variant}-"))
+    home = workdir / "prefect-home"
+    home.mkdir(parents=True)
+    server = start_server(home=home, log_path=home / "server.log")
+    env = {**os.environ, "PREFECT_API_URL": server.api_url, "PREFECT_HOME": str(home), "PYTHONPATH": str(ROOT),
+           "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "PWD": str(ROOT)}
+    load = os.getloadavg()[0]
+    workers: list[subprocess.Popen] = []
+    try:
+        with temporary_settings(updates={PREFECT_API_URL: server.api_url, PREFECT_SERVER_ANALYTICS_ENABLED: False}), \
+                Sandbox(notices=args.notices, seed=args.seed) as sandbox:
+            per_run = max(1, args.in_flight // (args.workers * 2))
+            save_sandbox_blocks(SandboxProfile.of(sandbox), name=BLOCKS, state_dir=str(workdir / "state"),
+                                report_dir=str(workdir / "reports"), **{**FAST_SETTINGS, "concurrency": per_run},
+                                batch_size=args.batch_size)
+            if variant == "deployment":
+                prefect(["work-pool", "create", "mailroom-process", "--type", "process", "--overwrite"], env)
+                prefect(["deploy", "--name", "process-notices"], env)
+                workers = start_workers(args.workers, 2, env, workdir)
+                time.sleep(5)  # workers polling before the run starts, like the task workers
+                from flows.daily import daily_mailroom
 
-                    started = time.perf_counter()
-                    state = daily_mailroom(blocks=BLOCKS, fan_out_deployment="process-notices/process-notices",
-                                           return_state=True)
-                    wall = time.perf_counter() - started
-                    assert state.is_completed(), state.message
-                else:
-                    wall = run_task_workers(sandbox, env, workdir / variant, args)
-                verdict = verify(sandbox)
-                stats = sandbox.stats()
-        finally:
-            stop_workers(workers)
-            server_cpu = _cpu_of(server.process.pid) if server.process else float("nan")
-            server.stop()
-        results[variant] = dict(wall=wall, verdict=verdict, load=load, server_cpu=server_cpu,
-                                requests=stats["drive"]["requests"] + stats["logiqs"]["requests"])
-        print(f"{variant:13s} wall={wall:6.1f}s requests={results[variant]['requests']} "
-              f"prefect-server CPU={server_cpu:.0f}s load before={load:.1f} "
-              f"{verdict.model_dump(exclude={'wrong_folder_keys'})}", flush=True)
-    a, b = results["deployment"], results["task-workers"]
-    print(f"notices={args.notices} workers={args.workers} deployment_wall={a['wall']:.1f} "
-          f"task_workers_wall={b['wall']:.1f} ratio_task_workers_to_deployment={b['wall'] / a['wall']:.2f} "
-          f"duplicates={a['verdict'].duplicates + b['verdict'].duplicates} lost={a['verdict'].lost + b['verdict'].lost}")
-    return 0
+                started = time.perf_counter()
+                state = daily_mailroom(blocks=BLOCKS, fan_out_deployment="process-notices/process-notices",
+                                       return_state=True)
+                wall = time.perf_counter() - started
+                if not state.is_completed():
+                    raise RuntimeError(f"the fanned-out run ended {state.name}: {state.message}")
+            else:
+                wall = run_task_workers(sandbox, env, workdir, args)
+            verdict = verify(sandbox)
+            stats = sandbox.stats()
+    finally:
+        stop_workers(workers)
+        server_cpu = _cpu_of(server.process.pid) if server.process else float("nan")
+        server.stop()
+    return dict(wall=wall, load=load, server_cpu=server_cpu, duplicates=verdict.duplicates, lost=verdict.lost,
+                requests=stats["drive"]["requests"] + stats["logiqs"]["requests"])
 
 
 def _cpu_of(pid: int) -> float:
