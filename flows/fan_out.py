@@ -20,6 +20,7 @@ from prefect.deployments import run_deployment
 from prefect.logging import get_run_logger
 
 from mailroom.drive import DriveFile
+from mailroom.ledger import Ledger, NoticeKey, open_ledger
 from mailroom.outcomes import Outcome
 from mailroom.pipeline_settings import PipelineSettings
 from mailroom.report import ReportRow
@@ -54,19 +55,38 @@ def process_in_batches(
     with RunRows.open(settings.ledger_url, settings.state_dir) as store:
         rows = list(store.rows(run_id))
         store.forget(run_id)
+    with open_ledger(settings.ledger_url, settings.state_dir) as ledger:
+        return account_for_every_notice(rows, started.values(), final_states=[final.get(i) for i in started],
+                                        dry_run=dry_run, ledger=ledger)
+
+
+def account_for_every_notice(
+    rows: list[ReportRow], batches_started: Any, *, final_states: list[tuple[str, str] | None], dry_run: bool,
+    ledger: Ledger | None = None,
+) -> tuple[list[ReportRow], int]:
+    """The rows the batches handed over, plus a row for each notice of a batch run that did not complete: what the
+    ledger says it reached (a crash can come after a notice was filed), else FAILED. A notice without a row in a
+    completed batch was skipped (held or finished by another run, or gone)."""
     reported = {row.file_id for row in rows}
+    rows = list(rows)
     skipped = 0
-    for run_id_, (number, group) in started.items():
-        state = final.get(run_id_)
+    for (number, group), state in zip(batches_started, final_states):
         for file in group:
             if file.id in reported:
                 continue
             if state is not None and state[0] == "COMPLETED":
-                skipped += 1  # the batch met it held or finished by another run, or it was gone
+                skipped += 1
                 continue
             state_name = state[1] if state else "not finished"
+            ended = f"its batch flow run ({number}) ended {state_name}"
+            record = ledger.get(NoticeKey(file_id=file.id, md5=file.md5 or "no-md5")) if ledger else None
+            if record is not None and record.outcome in (Outcome.MATCHED, Outcome.UNMATCHED):
+                rows.append(ReportRow(file_id=file.id, file_name=file.name, outcome=record.outcome, dry_run=dry_run,
+                                      case_id=record.case_id, document_id=record.document_id,
+                                      task_id=record.task_id, reason=f"{record.reason} ({ended} before reporting)"))
+                continue
             rows.append(ReportRow(file_id=file.id, file_name=file.name, outcome=Outcome.FAILED, dry_run=dry_run,
-                                  failed_step="batch", reason=f"batch: its flow run ({number}) ended {state_name}"))
+                                  failed_step="batch", reason=f"batch: {ended}"))
     return rows, skipped
 
 
