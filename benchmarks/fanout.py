@@ -152,7 +152,7 @@ def main(argv: list[str] | None = None) -> int:
 def run_variant(variant: str, args: argparse.Namespace) -> dict[str, Any]:
     import logging
 
-    from prefect.settings import PREFECT_API_URL, PREFECT_SERVER_ANALYTICS_ENABLED, temporary_settings
+    from prefect.settings import PREFECT_API_URL, PREFECT_HOME, PREFECT_SERVER_ANALYTICS_ENABLED, temporary_settings
 
     from benchmarks.chaos import FAST_SETTINGS, verify
     from benchmarks.scale import prefect, start_workers, stop_workers
@@ -170,7 +170,10 @@ def run_variant(variant: str, args: argparse.Namespace) -> dict[str, Any]:
     load = os.getloadavg()[0]
     workers: list[subprocess.Popen] = []
     try:
-        with temporary_settings(updates={PREFECT_API_URL: server.api_url, PREFECT_SERVER_ANALYTICS_ENABLED: False}), \
+        # PREFECT_HOME here too: deferred tasks hand their parameters to the task workers through result storage
+        # (PREFECT_HOME/storage by default), which must be the same for both, i.e. shared storage across machines.
+        with temporary_settings(updates={PREFECT_API_URL: server.api_url, PREFECT_HOME: str(home),
+                                         PREFECT_SERVER_ANALYTICS_ENABLED: False}), \
                 Sandbox(notices=args.notices, seed=args.seed) as sandbox:
             per_run = max(1, args.in_flight // (args.workers * 2))
             save_sandbox_blocks(SandboxProfile.of(sandbox), name=BLOCKS, state_dir=str(workdir / "state"),
