@@ -12,7 +12,9 @@ of a run) or by ``python -m blocks.limits``, which also updates them after a rat
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+import threading
+import time
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 
 import httpx
@@ -28,15 +30,38 @@ SLOT_TIMEOUT_SECONDS = 120.0  # a slot not granted in this long: THROTTLED (the 
 
 
 class PrefectRateLimit:
-    """One call's permit from a Prefect global concurrency limit in rate-limit mode; failures become our errors."""
+    """A call's permit from a Prefect global concurrency limit in rate-limit mode; failures become our errors.
 
-    def __init__(self, service: str, limit_name: str, *, timeout_seconds: float | None = None) -> None:
-        self.service, self.limit_name = service, limit_name
+    Every permit is a request to the Prefect server, and Prefect sends one slot request at a time per process: with
+    two workers at a load average of ~20, Drive calls waited ~10,000 thread-seconds for permits in a 367-notice run
+    while sending under one request per second. So permits can be taken ``block`` at a time and handed to this
+    process's next calls, each valid for ``block / rate`` seconds (the time the shared bucket needs to refill them):
+    all workers together then send at most ``burst + rate + block`` requests in any second instead of
+    ``burst + rate``. ``block`` is half the burst: Drive (burst 10) takes 5 at a time; Logiqs (burst 2, the limit
+    that binds) still takes one.
+    """
+
+    def __init__(self, service: str, limit_name: str, *, block: int = 1, rate: float = 1.0,
+                 timeout_seconds: float | None = None, clock: Callable[[], float] = time.monotonic) -> None:
+        self.service, self.limit_name, self.block, self.rate = service, limit_name, max(1, block), rate
         self.timeout_seconds = SLOT_TIMEOUT_SECONDS if timeout_seconds is None else timeout_seconds
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._prepaid = 0
+        self._prepaid_until = 0.0
 
     def __call__(self) -> None:
+        with self._lock:
+            if self._prepaid > 0 and self._clock() < self._prepaid_until:
+                self._prepaid -= 1
+                return
+        self._acquire(self.block)
+        with self._lock:
+            self._prepaid, self._prepaid_until = self.block - 1, self._clock() + self.block / self.rate
+
+    def _acquire(self, slots: int) -> None:
         try:
-            rate_limit(self.limit_name, occupy=1, timeout_seconds=self.timeout_seconds, strict=True)
+            rate_limit(self.limit_name, occupy=slots, timeout_seconds=self.timeout_seconds, strict=True)
         except TimeoutError as exc:
             raise ThrottledError(
                 f"no {self.limit_name} slot within {self.timeout_seconds:.0f}s (the pool is at its shared rate)",
@@ -72,6 +97,7 @@ def shared_limits_installed(settings: PipelineSettings) -> Iterator[None]:
         yield
         return
     with ExitStack() as stack:
-        for service, (name, _slots, _rate) in settings.shared_limits().items():
-            stack.callback(set_shared_limit(service, PrefectRateLimit(service, name)))
+        for service, (name, slots, rate) in settings.shared_limits().items():
+            limit = PrefectRateLimit(service, name, block=slots // 2, rate=rate)
+            stack.callback(set_shared_limit(service, limit))
         yield

@@ -94,3 +94,28 @@ def test_a_missing_or_unusable_limit_refuses_the_call_and_names_the_command(clea
 def test_without_the_setting_nothing_is_shared(prefect_server):
     with shared_limits_installed(PipelineSettings()):
         assert registry.shared_limits == {}
+
+
+def test_permits_taken_a_block_at_a_time_serve_the_next_calls_of_the_process(clean_limits):
+    """Five calls cost one request for five slots; the sixth takes the next block (the slots the server counts)."""
+    with get_client(sync_client=True) as client:  # slots free so slowly that the server's count is exact here
+        client.upsert_global_concurrency_limit_by_name("mailroom-drive-calls", 20, slot_decay_per_second=0.0001)
+    limit = limits_module.PrefectRateLimit("drive", "mailroom-drive-calls", block=5, rate=0.0001)
+    limit()
+    assert _limit("mailroom-drive-calls").active_slots == 5
+    for _ in range(4):
+        limit()
+    assert _limit("mailroom-drive-calls").active_slots == 5
+    limit()
+    assert _limit("mailroom-drive-calls").active_slots == 10
+
+
+def test_prepaid_permits_expire_when_the_shared_bucket_would_have_refilled_them(clean_limits):
+    now = [0.0]
+    with get_client(sync_client=True) as client:
+        client.upsert_global_concurrency_limit_by_name("mailroom-drive-calls", 20, slot_decay_per_second=0.0001)
+    limit = limits_module.PrefectRateLimit("drive", "mailroom-drive-calls", block=5, rate=10.0, clock=lambda: now[0])
+    limit()  # 5 slots, valid for 5 / 10 = 0.5 s
+    now[0] = 0.6
+    limit()  # the 4 left are stale: a new block
+    assert _limit("mailroom-drive-calls").active_slots == 10
