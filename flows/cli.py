@@ -25,17 +25,28 @@ SANDBOX_SETTINGS: dict[str, Any] = dict(
 )
 
 
+def _at_least_one(text: str) -> int:
+    """argparse type for counts: the same rule as the flow's parameter types (``Field(ge=1)``)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, not {value}")
+    return value
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python flows/daily.py", description="Run the daily mailroom flow once.")
     parser.add_argument("--sandbox", action="store_true",
                         help="start the built-in Drive/Logiqs sandbox and use it (needs the sandbox extra)")
-    parser.add_argument("--notices", type=int, default=40, help="sandbox: notices to generate (default 40)")
+    parser.add_argument("--notices", type=_at_least_one, default=40, help="sandbox: notices to generate (default 40)")
     parser.add_argument("--fault-rate", type=float, default=0.05, help="sandbox: injected fault rate (default 0.05)")
     parser.add_argument("--seed", type=int, default=7, help="sandbox: corpus and fault seed")
     parser.add_argument("--blocks", default="default", help="block documents to use (default 'default')")
-    parser.add_argument("--limit", type=int, default=None, help="process at most N notices")
+    parser.add_argument("--limit", type=_at_least_one, default=None, help="process at most N notices")
     parser.add_argument("--dry-run", action="store_true", help="read and match only; write nothing")
-    parser.add_argument("--concurrency", type=int, default=None, help="notices processed at once")
+    parser.add_argument("--concurrency", type=_at_least_one, default=None, help="notices processed at once")
     parser.add_argument("--input-folder", default=None, help="Drive folder id to read instead of the configured root")
     parser.add_argument("--stop-server", action="store_true",
                         help="stop the Prefect server afterwards if this command started it")
