@@ -295,9 +295,12 @@ class ResiliencePolicy:
         c = ctx.last
         assert c is not None  # only classified failures are retried
         wait = rs.upcoming_sleep
+        # The guide's line, then what a person needs to find the call: service, operation, class and reason. It is
+        # the only line per retry (the Prefect layer forwards it to the task run's log instead of writing its own).
         logger.warning(scrub(
             f"⚠️  {c.label} - Attempt {rs.attempt_number}/{self.max_attempts} failed. "
-            f"Retrying in {wait:.1f}s... Error: {_description(c, ctx.last_original)}"
+            f"Retrying in {wait:.1f}s... Error: {_description(c, ctx.last_original)} "
+            f"[{self.service} {ctx.operation}: {c.error_class.value}, {c.reason}]"
         ))
         ctx.state.metrics.record_retry(ctx.operation, c.error_class, wait, c.retry_after)
         event = RetryEvent(self.service, ctx.operation, rs.attempt_number, self.max_attempts, wait, c.error_class, c.reason, c.status, c.retry_after)
