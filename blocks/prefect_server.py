@@ -51,6 +51,9 @@ def server_env(home: Path | None, api_url: str) -> dict[str, str]:
         PREFECT_SERVER_ANALYTICS_ENABLED="false",  # offline machines otherwise log telemetry failures
         PREFECT_UI_API_URL=api_url,  # without it the UI calls 127.0.0.1:4200 whatever the port
         PREFECT_API_URL=api_url,
+        # The alert automations (blocks/alerts.py) run in the server's triggers service, which also runs actions:
+        # on by default, set here so a profile that turned it off cannot silently mute the alerts.
+        PREFECT_SERVER_SERVICES_TRIGGERS_ENABLED="true",
     )
     if home is not None:
         env["PREFECT_HOME"] = str(home)

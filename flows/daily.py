@@ -14,7 +14,7 @@ import sys
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Annotated
 
@@ -30,6 +30,7 @@ from prefect.states import Completed, Failed, State
 from prefect.task_runners import ThreadPoolTaskRunner
 
 from blocks.config import RunConfig, load_run_config
+from flows.alerts import emit_notice_alerts
 from flows.artifacts import Progress, metrics_delta, publish_artifacts
 from flows.engine_logs import quiet_deliberate_failures
 from flows.notice import process_notice
@@ -100,11 +101,14 @@ def _notices_to_process(services: Services, input_folder_id: str | None, limit: 
     return services.tasks.list_new_notices(folder_ids, limit)
 
 
-def _process_all(files: list, concurrency: int, dry_run: bool) -> tuple[list[ReportRow], int]:
-    """Every notice through ``process_notice`` with at most ``concurrency`` at once; returns rows and skipped."""
+def _process_all(files: list, concurrency: int, dry_run: bool, today: date) -> tuple[list[ReportRow], int]:
+    """Every notice through ``process_notice`` with at most ``concurrency`` at once; returns rows and skipped.
+
+    A notice's events (FAILED, overdue) go out as soon as it finishes, not at the end of the run.
+    """
     rows: list[ReportRow] = []
     skipped = 0
-    progress = Progress(len(files))
+    progress = Progress(len(files), log=get_run_logger().info)
     with ThreadPoolTaskRunner(max_workers=concurrency) as runner:
         futures = {runner.submit(process_notice, {"file": f, "dry_run": dry_run}): f for f in files}
         for future in as_completed(list(futures)):
@@ -118,9 +122,11 @@ def _process_all(files: list, concurrency: int, dry_run: bool) -> tuple[list[Rep
                                 reason=f"crashed: {type(row).__name__}", dry_run=dry_run)
             if isinstance(row, Skipped):
                 skipped += 1
+                progress.advance(None)
             else:
                 rows.append(row)
-            progress.advance()
+                progress.advance(row.outcome)
+                emit_notice_alerts(row, today)
     return rows, skipped
 
 
@@ -171,7 +177,7 @@ def daily_mailroom(
                 logger.error("%s", message)
                 return Failed(message=message)
             logger.info("%d notice(s) to process%s", len(files), " (dry run)" if dry_run else "")
-            rows, skipped = _process_all(files, concurrency or config.settings.concurrency, dry_run)
+            rows, skipped = _process_all(files, concurrency or config.settings.concurrency, dry_run, started.date())
             report = publish_report(rows, started, flow_run.name or "local", dry_run)
     summary = RunSummary.of(rows, dry_run=dry_run, report=report, skipped=skipped)
     publish_artifacts(rows, summary, metrics_delta(metrics_before, metrics_snapshot()))
