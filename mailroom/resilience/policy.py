@@ -261,7 +261,9 @@ class ResiliencePolicy:
         if isinstance(exc, (RateLimitedError, CircuitOpenError)) or not c.retryable:
             original = ctx.last_original if ctx.last is not None else exc
             if isinstance(exc, (RateLimitedError, CircuitOpenError)):
-                logger.error(scrub(f"❌ {exc}"))
+                # Not a final failure: the wait is longer than this call may sleep, so the caller's own retry (the
+                # Prefect task's, in the flow) takes it from here. An ❌ ERROR here read as a failure in the UI.
+                logger.warning(scrub(f"⚠️  {exc} (left to the caller's retry)"))
             elif c.error_class is ErrorClass.AMBIGUOUS:
                 # Not an error yet: the caller (mailroom.effects) checks whether the write landed before deciding.
                 logger.warning(scrub(f"⚠️  Ambiguous outcome: {_type_and_description(original, c)} "
