@@ -22,12 +22,12 @@ if __package__ in (None, ""):  # run as a script: make the project root importab
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from prefect import flow
-from pydantic import Field
 from prefect.futures import as_completed
 from prefect.logging import get_run_logger
 from prefect.runtime import flow_run
 from prefect.states import Completed, Failed, State
 from prefect.task_runners import ThreadPoolTaskRunner
+from pydantic import Field
 
 from blocks.config import RunConfig, load_run_config
 from flows.alerts import emit_notice_alerts
