@@ -33,7 +33,7 @@ def _cli(args: list[str], env: dict[str, str]) -> str:
     return done.stdout
 
 
-def _wait_final(flow_run_id: UUID, timeout: float = 180.0):
+def _wait_final(flow_run_id: UUID, timeout: float = 400.0):
     deadline = time.monotonic() + timeout
     with get_client(sync_client=True) as client:
         while time.monotonic() < deadline:
@@ -55,6 +55,7 @@ def deployed(prefect_server, tmp_path_factory) -> dict[str, str]:
     return env
 
 
+@pytest.mark.timeout(600)  # two deployment runs through one worker, one after the other, on a shared 2-core machine
 def test_deploy_all_then_a_process_worker_completes_a_cli_triggered_run(deployed, tmp_path):
     from mailroom_sandbox.stack import Sandbox
 
