@@ -100,16 +100,23 @@ def test_deploy_all_then_a_process_worker_completes_a_cli_triggered_run(deployed
     assert cannot_start.state.message.startswith("Cannot start:"), cannot_start.state.message
     assert f"input_folder_id parameter '{UNKNOWN_FOLDER}'" in cannot_start.state.message
     worker_log = (tmp_path / "worker.log").read_text(errors="replace")
-    run_logs = _log_messages(cannot_start_id)
+    run_logs = _log_messages(cannot_start_id, until=lambda lines: any(UNKNOWN_FOLDER in line for line in lines))
     assert any(UNKNOWN_FOLDER in line for line in run_logs)
     for text in (worker_log, "\n".join(run_logs)):
         assert "Traceback" not in text and "FailedRun" not in text and "unexpected exception" not in text, text[-3000:]
 
 
-def _log_messages(flow_run_id: UUID) -> list[str]:
+def _log_messages(flow_run_id: UUID, *, until, timeout: float = 60.0) -> list[str]:
+    """The run's log lines once ``until(lines)`` holds: the worker's process ships them after the final state."""
+    deadline = time.monotonic() + timeout
     with get_client(sync_client=True) as client:
-        logs = client.read_logs(log_filter=LogFilter(flow_run_id=LogFilterFlowRunId(any_=[flow_run_id])), limit=200)
-    return [log.message for log in logs]
+        while True:
+            logs = client.read_logs(log_filter=LogFilter(flow_run_id=LogFilterFlowRunId(any_=[flow_run_id])),
+                                    limit=200)
+            lines = [log.message for log in logs]
+            if until(lines) or time.monotonic() > deadline:
+                return lines
+            time.sleep(0.5)
 
 
 def test_bad_parameter_values_are_refused_before_a_run_is_created(deployed):
