@@ -155,6 +155,7 @@ def test_one_case_per_search_still_finds_the_taxpayer_behind_another_person_with
 def test_one_case_per_search_prefers_the_open_case_and_still_names_a_closed_only_taxpayer():
     open_and_closed = SingleCaseDirectory([case(1, "William", "Smith", active=False), case(2, "William", "Smith")])
     assert match_notice(notice(), open_and_closed).case_id == 2
+    assert match_notice(notice(first=None), open_and_closed).case_id == 2  # no first name to narrow by
     closed_only = match_notice(notice(), SingleCaseDirectory([case(1, "William", "Smith", active=False)]))
     assert closed_only.outcome is MatchOutcome.NO_MATCH and "closed" in closed_only.reason
 
