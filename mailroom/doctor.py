@@ -180,6 +180,14 @@ def _shared_drive_rows(found: dict[str, DriveAccess]) -> list[Check]:
 # ------------------------------------------------------------------------------------------------------ Logiqs
 
 
+def _attempt(client: LogiqsClient, kind: str) -> MailroomError | None:
+    try:
+        client.probe(kind)  # type: ignore[arg-type]
+    except MailroomError as exc:
+        return exc
+    return None
+
+
 def _search_result(client: LogiqsClient) -> tuple[str, MailroomError | None]:
     try:
         client.find_cases(*NO_MATCH)
@@ -196,23 +204,19 @@ def logiqs_checks(make: Callable[[LogiqsDialect], LogiqsClient], dialect: Logiqs
         return Check(area="Logiqs", name=name, status=status, detail=detail, fix=fix)
 
     configured = make(dialect)
-    try:
-        configured.probe("case_read")
-        read_problem: MailroomError | None = None
-    except MailroomError as exc:
-        read_problem = exc
-    if isinstance(read_problem, AuthError) and read_problem.reason == "unauthorized":
-        return [row("auth", Status.FAIL, str(read_problem), "check base_url, API key and secret in the Logiqs block")]
+    problems = {kind: _attempt(configured, kind) for kind in ("case_read", "upload", "task")}
+    rejected = [p for p in problems.values() if isinstance(p, AuthError) and p.reason == "unauthorized"]
+    if rejected:  # a bad key or secret: every other answer would only repeat it
+        return [row("auth", Status.FAIL, str(rejected[0]), "check base_url, API key and secret in the Logiqs block")]
     rows = [row("auth", Status.OK, f"key and secret accepted by {configured.base_url}")]
     rows.append(_search_row(make, dialect, row))
-    rows.append(_case_read_row(make, dialect, read_problem, row))
+    rows.append(_case_read_row(make, dialect, problems["case_read"], row))
     for scope, kind in (("case.write", "upload"), ("task.write", "task")):
-        try:
-            configured.probe(kind)  # type: ignore[arg-type]
-        except AuthError as exc:
-            rows.append(row(scope, Status.FAIL, str(exc), f"ask the Logiqs admin to grant '{scope}' to this key"))
-        except MailroomError as exc:
-            rows.append(row(scope, Status.FAIL, f"could not check: {exc}"))
+        problem = problems[kind]
+        if isinstance(problem, AuthError):
+            rows.append(row(scope, Status.FAIL, str(problem), f"ask the Logiqs admin to grant '{scope}' to this key"))
+        elif problem is not None:
+            rows.append(row(scope, Status.FAIL, f"could not check: {problem}"))
         else:
             rows.append(row(scope, Status.OK, "granted (an incomplete request was refused as invalid, not as "
                                               "forbidden)"))

@@ -201,7 +201,7 @@ class LogiqsClient:
         base = {"case_read": CASE_READ_OPERATIONS[self.dialect.case_read], "upload": UPLOAD_DOCUMENT,
                 "task": CREATE_TASK}[kind]
         # the probe cannot take effect, so it may be retried like a read
-        probe = replace(base, name=f"check_{base.path}", idempotent=True, probe=True)
+        probe = replace(base, name=f"check_{base.scope}", idempotent=True, probe=True)
         self._call(probe, json={} if base is CREATE_TASK else None)
 
     # -------------------------------------------------------------------------------------------------- plumbing
@@ -293,9 +293,9 @@ class LogiqsClient:
 
     @staticmethod
     def _missing_scope(operation: Operation, status: int) -> AuthError:
-        return AuthError(f"Logiqs API key lacks the '{operation.scope}' permission needed for {operation.name} "
-                         f"({operation.family} {operation.path})", service=SERVICE, operation=operation.name,
-                         status=status, reason="missing_scope")
+        return AuthError(f"Logiqs API key lacks the '{operation.scope}' permission needed for {operation.family} "
+                         f"{operation.path}", service=SERVICE, operation=operation.name, status=status,
+                         reason="missing_scope")
 
     def _parse(self, operation: Operation, model: Any, data: Any) -> Any:
         try:
