@@ -17,6 +17,8 @@ from __future__ import annotations
 import argparse
 import logging
 import time
+from typing import Any
+from collections import Counter
 
 from mailroom.logiqs import LogiqsClient
 from mailroom.logiqs_dialects import SEARCH_DIALECTS, LogiqsDialect
@@ -27,7 +29,7 @@ from mailroom_sandbox.corpus.models import Outcome
 from mailroom_sandbox.stack import Sandbox
 
 
-def measure(notices: int, seed: int, dialect: str) -> dict[str, float]:
+def measure(notices: int, seed: int, dialect: str) -> dict[str, Any]:
     with Sandbox(notices=notices, seed=seed, logiqs_dialect=dialect, logiqs_rate_limit=None,
                  scanned_fraction=0.0) as sandbox:  # no scans: the notices are never read here
         client = LogiqsClient(sandbox.logiqs_url, sandbox.logiqs_api_key, sandbox.logiqs_secret,
@@ -35,6 +37,7 @@ def measure(notices: int, seed: int, dialect: str) -> dict[str, float]:
                               dialect=LogiqsDialect(search=dialect))
         files = [f for f in sandbox.corpus.in_scope() if f.notice is not None]
         agree = wrong_case = 0
+        wrong_reasons: Counter[str] = Counter()
         started = time.perf_counter()
         for file in files:
             expected = file.notice
@@ -49,10 +52,11 @@ def measure(notices: int, seed: int, dialect: str) -> dict[str, float]:
                 agree += 1
             elif matched and result.case_id != file.expected_case_id:
                 wrong_case += 1
+                wrong_reasons[file.expected_reason] += 1
         seconds = time.perf_counter() - started
         searches = sum(sandbox.logiqs.stats()["calls"].get("Case/FindCase", {}).values())
     return {"notices": len(files), "agree": agree / len(files), "wrong_case": wrong_case,
-            "searches_per_notice": searches / len(files), "seconds": seconds}
+            "searches_per_notice": searches / len(files), "seconds": seconds, "wrong_reasons": dict(wrong_reasons)}
 
 
 def main() -> None:
@@ -64,7 +68,7 @@ def main() -> None:
     results = {dialect: measure(args.notices, args.seed, dialect) for dialect in SEARCH_DIALECTS}
     for dialect, r in results.items():
         print(f"{dialect}: {r['notices']} notices, agree {r['agree']:.1%}, filed to another case "
-              f"{r['wrong_case']}, FindCase calls/notice {r['searches_per_notice']:.2f}, {r['seconds']:.1f} s (tuned)")
+              f"{r['wrong_case']} {r['wrong_reasons'] or ''}, FindCase calls/notice {r['searches_per_notice']:.2f}, {r['seconds']:.1f} s (tuned)")
     v3, v4 = results["v3-findcase"], results["v4-findcase"]
     print(f"agree_v3={v3['agree']:.3f} agree_v4={v4['agree']:.3f} "
           f"search_calls_ratio={v3['searches_per_notice'] / v4['searches_per_notice']:.2f} "
