@@ -117,21 +117,27 @@ def drive_checks(drive: DriveInspector, settings: PipelineSettings, service_acco
             continue
         try:
             access = drive.get_capabilities(folder_id)
-        except AuthError as exc:
-            return [Check(area="Drive", name="auth", status=Status.FAIL, detail=str(exc),
+        except AuthError as exc:  # the reason only: a token endpoint's refusal carries its own error body
+            return [Check(area="Drive", name="auth", status=Status.FAIL,
+                          detail=f"Google refused the service account ({_why(exc)})",
                           fix="check the service-account JSON in the Drive credentials block")]
         except NotFoundError:
             rows.append(Check(area="Drive", name=setting, status=Status.FAIL, detail=f"no item {folder_id} visible",
                               fix=f"check the id, or {share}"))
             continue
         except MailroomError as exc:
-            rows.append(Check(area="Drive", name=setting, status=Status.FAIL, detail=f"cannot read it: {exc}",
+            rows.append(Check(area="Drive", name=setting, status=Status.FAIL, detail=f"cannot read it ({_why(exc)})",
                               fix="run the doctor again; if it persists check Drive's status"))
             continue
         found[setting] = access
         rows.append(_folder_row(setting, label, need, access, share))
     auth = Check(area="Drive", name="auth", status=Status.OK, detail=f"{who} is accepted")
     return [auth, *rows, *_shared_drive_rows(found)]
+
+
+def _why(exc: MailroomError) -> str:
+    return ", ".join(str(part) for part in (exc.reason, f"HTTP {exc.status}" if exc.status else None) if part) or (
+        type(exc).__name__)
 
 
 def _folder_row(setting: str, label: str, need: str, access: DriveAccess, share: str) -> Check:

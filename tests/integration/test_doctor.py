@@ -25,13 +25,13 @@ def policy(service: str) -> ResiliencePolicy:
 
 
 def run(sandbox, *, dialect: LogiqsDialect | None = None, key: tuple[str, str] | None = None,
-        **setting_overrides: Any):
+        account: dict[str, str] | None = None, **setting_overrides: Any):
     folders = sandbox.folders
     settings = PipelineSettings(input_root_id=folders.input_root, matched_folder_id=folders.matched,
                                 unmatched_folder_id=folders.unmatched, reports_folder_id=folders.reports,
                                 assignee_user_id=1).model_copy(update=setting_overrides)
-    drive = DriveClient(build_drive_service(sandbox.service_account_info, api_endpoint=sandbox.drive_url, timeout=5),
-                        policy=policy("drive"))
+    account = account or sandbox.service_account_info
+    drive = DriveClient(build_drive_service(account, api_endpoint=sandbox.drive_url, timeout=5), policy=policy("drive"))
     api_key, secret = key or (sandbox.logiqs_api_key, sandbox.logiqs_secret)
 
     def logiqs(variant: LogiqsDialect) -> LogiqsClient:
@@ -39,8 +39,7 @@ def run(sandbox, *, dialect: LogiqsDialect | None = None, key: tuple[str, str] |
                             dialect=variant)
 
     dialect = dialect or LogiqsDialect(search=sandbox.logiqs_dialect)
-    return diagnose(settings, drive=drive, logiqs=logiqs, dialect=dialect,
-                    service_account=sandbox.service_account_info["client_email"])
+    return diagnose(settings, drive=drive, logiqs=logiqs, dialect=dialect, service_account=account["client_email"])
 
 
 def rows(diagnosis) -> dict[str, Any]:
@@ -115,3 +114,13 @@ def test_a_case_read_the_tenant_does_not_serve_and_a_bad_secret(sandbox_factory)
     assert [(c.name, c.status) for c in logiqs_rows] == [("auth", Status.FAIL)]
     assert "not-the-secret" not in rejected.table()
     assert_nothing_written(sandbox)
+
+
+def test_a_service_account_drive_refuses_is_one_row_without_the_token_answer(sandbox_factory):
+    sandbox = sandbox_factory(notices=2)
+    stranger = dict(sandbox.service_account_info, client_email="stranger@elsewhere.iam.gserviceaccount.com")
+    diagnosis = run(sandbox, account=stranger)
+    drive_rows = [c for c in diagnosis.checks if c.area == "Drive"]
+    assert [(c.name, c.status) for c in drive_rows] == [("auth", Status.FAIL)]
+    assert "authError" in drive_rows[0].detail and "Invalid JWT" not in diagnosis.table()
+    assert rows(diagnosis)["case search"].status is Status.OK  # Logiqs is checked all the same
