@@ -58,10 +58,12 @@ def one_letter_variant(rng: random.Random, word: str) -> str:
 
 
 def compound_parts(last: str) -> list[str]:
+    """Parts a CRM might hold for another person. Never the particle surname run together (LEBLANC for LE BLANC):
+    that is how a clerk types the same person, so calling it a different one would make the truth unfair."""
     if "-" in last:
         return last.split("-")
     words = last.replace(".", "").split()
-    return [words[-1], "".join(words)] if len(words) > 1 else [last]
+    return [words[-1]] if len(words) > 1 else [last]
 
 
 def is_compound(last: str) -> bool:

@@ -15,6 +15,7 @@ from decimal import Decimal
 
 from mailroom_sandbox.papers.layout import Layout, choose_layout
 from mailroom_sandbox.papers.names import (
+    NAME_LINE_LIMIT,
     Address,
     Person,
     care_of_line,
@@ -164,6 +165,8 @@ def make_letter_plan(rng: random.Random, letter_type: str | None = None, *, taxp
     taxpayer = taxpayer or make_person(rng)
     if name_style is None:
         name_style = rng.choices(NAME_STYLES, weights=(55, 18, 10, 12, 5))[0]
+    if name_style == "and_spouse" and len(taxpayer.line()) + len(" & SPOUSE") > NAME_LINE_LIMIT:
+        name_style = "joint_two_lines"
     if name_style != "single" and spouse is None:
         spouse = make_spouse(rng, taxpayer)
     if name_style == "single":

@@ -137,7 +137,12 @@ def make_spouse(rng: random.Random, taxpayer: Person) -> Person:
     first = pick_first_name(rng)
     while first == taxpayer.first:
         first = pick_first_name(rng)
-    return Person(first=first, last=last, middle=middle)
+    spouse = Person(first=first, last=last, middle=middle)
+    if len(spouse.line()) > NAME_LINE_LIMIT:
+        spouse = Person(first=first, last=last)
+    if len(spouse.line()) > NAME_LINE_LIMIT:
+        spouse = Person(first=rng.choice(("EVA", "IDA", "AL", "BO")), last=last)
+    return spouse
 
 
 def name_lines(taxpayer: Person, spouse: Person | None, style: str) -> list[str]:
