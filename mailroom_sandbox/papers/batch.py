@@ -139,6 +139,24 @@ def _rasterise(page: pymupdf.Page, dpi: int, angle: float) -> Image.Image:
     return image.crop((left, top, left + width, top + height)) if angle else image.copy()
 
 
+def _anchors(page: pymupdf.Page, plan: FilePlan, number: int) -> dict[str, tuple[float, float, float, float]]:
+    """Where the taxpayer's name line and the notice box are drawn on this page, so that a stamp "over the
+    address" or an underlined name lands where the text really is in every layout."""
+    anchors: dict[str, tuple[float, float, float, float]] = {}
+    for letter, (first, last) in zip(plan.letters, plan.page_ranges()):
+        if first <= number <= last:
+            hits = page.search_for(letter.name_lines()[0])
+            if hits:
+                x0, y0, x1, y1 = hits[0]
+                anchors["name_line"] = (x0, y0, x1, y1)
+                anchors["address"] = (x0, y0 - 12, x1 + 30, y1 + 36)  # the block, partly over the text
+            hits = page.search_for(letter.letter_type)
+            if hits:
+                x0, y0, x1, y1 = hits[0]
+                anchors["box"] = (x0 - 20, y0, x1 + 20, y1 + 60)
+    return anchors
+
+
 def scanned_document(plan: FilePlan) -> pymupdf.Document:
     if plan.scan is None:
         raise ValueError(f"{plan.file_id} is planned as scanned without a scan plan")
@@ -149,7 +167,7 @@ def scanned_document(plan: FilePlan) -> pymupdf.Document:
         image = _rasterise(page, dpi, skew_angle(plan.scan, index))
         if "fax_threshold" in plan.scan.kinds:
             image = _fax_header(image, plan, index, dpi)
-        image = damage_page(image, plan.scan, index)
+        image = damage_page(image, plan.scan, index, _anchors(page, plan, index))
         data, _ = encode_page(image, plan.scan, index)
         width_pt, height_pt = image.width * 72.0 / dpi, image.height * 72.0 / dpi
         target = out.new_page(width=width_pt, height=height_pt)

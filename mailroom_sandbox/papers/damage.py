@@ -117,7 +117,12 @@ def plan_scan(rng: random.Random, kinds: tuple[str, ...], page_count: int, lette
     return ScanPlan(dpi=dpi, kinds=kinds, steps=tuple(steps), seed=rng.randrange(2**31))
 
 
-def _stamp(image: Image.Image, step: DamageStep, dpi: int) -> Image.Image:
+Rect = tuple[float, float, float, float]  # x0, y0, x1, y1 in points on the unrotated page
+DEFAULT_ANCHORS: dict[str, Rect] = {"address": (50, 120, 300, 230), "box": (330, 30, 560, 150),
+                                    "body": (50, 250, 420, 650)}
+
+
+def _stamp(image: Image.Image, step: DamageStep, dpi: int, anchors: dict[str, Rect]) -> Image.Image:
     p = step.params
     scale = dpi / 72.0
     font = ImageFont.load_default(size=int(22 * scale))
@@ -136,7 +141,7 @@ def _stamp(image: Image.Image, step: DamageStep, dpi: int) -> Image.Image:
         y += int((30 if face is font else 17) * scale)
     stamp = stamp.rotate(float(p["angle"]), expand=True, resample=Image.BICUBIC)
     # Where on the page, in points: over the address block, over the notice box, or anywhere in the body.
-    region = {"address": (50, 120, 300, 230), "box": (330, 30, 560, 150), "body": (50, 250, 420, 650)}[str(p["where"])]
+    region = anchors.get(str(p["where"])) or DEFAULT_ANCHORS[str(p["where"])]
     x = (region[0] + float(p["x"]) * (region[2] - region[0])) * scale
     y0 = (region[1] + float(p["y"]) * (region[3] - region[1])) * scale
     base = image.convert("RGB")
@@ -144,7 +149,7 @@ def _stamp(image: Image.Image, step: DamageStep, dpi: int) -> Image.Image:
     return base
 
 
-def _pen(image: Image.Image, step: DamageStep, dpi: int) -> Image.Image:
+def _pen(image: Image.Image, step: DamageStep, dpi: int, anchors: dict[str, Rect]) -> Image.Image:
     rng = random.Random(int(step.params["seed"]))  # type: ignore[arg-type]
     scale = dpi / 72.0
     base = image.convert("RGB")
@@ -152,9 +157,11 @@ def _pen(image: Image.Image, step: DamageStep, dpi: int) -> Image.Image:
     ink = rng.choice(((20, 40, 160), (15, 15, 15), (30, 30, 120)))
     width = max(2, int(rng.uniform(1.2, 2.5) * scale))
     for stroke in range(int(step.params["strokes"])):  # type: ignore[call-overload]
-        if step.params["near_address"] and stroke == 0:  # the clerk underlines the name
-            x0, y0 = rng.uniform(60, 90) * scale, rng.uniform(160, 215) * scale
-            points = [(x0 + i * 20 * scale, y0 + rng.uniform(-2, 2) * scale) for i in range(rng.randrange(5, 11))]
+        if step.params["near_address"] and stroke == 0:  # the clerk underlines the name, just below it
+            left, _, right, bottom = anchors.get("name_line") or (66.0, 150.0, 230.0, 158.0)
+            x0, y0, steps = (left - rng.uniform(0, 8)) * scale, (bottom + rng.uniform(0.5, 3)) * scale, 8
+            span = (right - left + rng.uniform(0, 16)) * scale
+            points = [(x0 + i * span / steps, y0 + rng.uniform(-1.5, 1.5) * scale) for i in range(steps + 1)]
         else:
             cx, cy = rng.uniform(60, 540) * scale, rng.uniform(80, 740) * scale
             kind = rng.choice(("scribble", "check", "circle", "line"))
@@ -209,16 +216,18 @@ def skew_angle(plan: ScanPlan, page: int) -> float:
     return next((float(s.params["angle"]) for s in plan.page_steps(page) if s.kind == "skew"), 0.0)  # type: ignore[arg-type]
 
 
-def damage_page(image: Image.Image, plan: ScanPlan, page: int) -> Image.Image:
+def damage_page(image: Image.Image, plan: ScanPlan, page: int,
+                anchors: dict[str, Rect] | None = None) -> Image.Image:
     """Applies the page's steps in physical order, but for skew (see skew_angle); returns a grey image, or RGB
-    when coloured ink is on the page."""
+    when coloured ink is on the page. ``anchors`` say where the name line, the address block and the notice box
+    really are on this page (regions a stamp is centred in; the line a clerk underlines)."""
     rng = np.random.default_rng([plan.seed, page])
     for step in plan.page_steps(page):
         p = step.params
         if step.kind == "received_stamp":
-            image = _stamp(image, step, plan.dpi)
+            image = _stamp(image, step, plan.dpi, anchors or {})
         elif step.kind == "pen_marks":
-            image = _pen(image, step, plan.dpi)
+            image = _pen(image, step, plan.dpi, anchors or {})
         elif step.kind == "faded":
             image = _faded(image, float(p["ink"]), rng)  # type: ignore[arg-type]
         elif step.kind in ("rotated_90", "rotated_180"):
