@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import resource
 import sys
+from datetime import datetime, timezone
 from pathlib import Path
 
 if __package__ in (None, ""):  # loaded by file path (a worker's entrypoint): make the project root importable
@@ -71,7 +72,8 @@ def process_notices(
             except MailroomError as exc:
                 logger.error("batch %d: cannot read its notices: %s", batch, exc)
                 return Failed(message=f"Cannot start batch {batch}: {exc}")
-            rows, skipped = process_all(files, concurrency or settings.concurrency, dry_run, progress=False)
+            today = datetime.now(timezone.utc).date()  # as the daily run dates its notices' overdue alerts
+            rows, skipped = process_all(files, concurrency or settings.concurrency, dry_run, today, progress=False)
             store.add(parent_run_id, batch, rows)
     gone = len(file_ids) - len(files)
     message = f"batch {batch}: {len(rows)} row(s) handed to run {parent_run_id}, {skipped} skipped, {gone} gone"

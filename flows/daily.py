@@ -15,8 +15,9 @@ import sys
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from pathlib import Path
+from typing import Annotated
 
 if __package__ in (None, ""):  # run as a script: make the project root importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -26,10 +27,13 @@ from prefect.logging import get_run_logger
 from prefect.runtime import flow_run
 from prefect.states import Completed, Failed, State
 from prefect.task_runners import ThreadPoolTaskRunner
+from pydantic import Field
 
 from blocks.config import RunConfig, load_run_config
 from blocks.limits import ensure_shared_limits
+from flows.alerts import emit_notice_alerts
 from flows.artifacts import Progress, metrics_delta, publish_artifacts
+from flows.engine_logs import quiet_deliberate_failures
 from flows.fan_out import process_in_batches
 from flows.notice import forget_finished_results, process_notice
 from mailroom.errors import MailroomError
@@ -47,6 +51,8 @@ from tasks.report import publish_report
 DEPLOYMENT_NAME = "daily-mailroom"
 # Prefect ships run logs to the API from handlers on its run loggers: filter there too, not only on the root.
 SCRUBBED_LOGGERS = ("", "prefect", "prefect.flow_runs", "prefect.task_runs", "mailroom")
+
+quiet_deliberate_failures()  # at import: a deployment's engine imports this module before it runs the flow
 
 
 @contextmanager
@@ -84,6 +90,12 @@ def _notices_to_process(services: Services, input_folder_id: str | None, limit: 
     s = services.settings
     root = input_folder_id or s.input_root_id
     outputs = [s.matched_folder_id, s.unmatched_folder_id, s.reports_folder_id]
+    services.tasks.check_folders({
+        "input_folder_id parameter" if input_folder_id else "input_root_id setting": root,
+        "matched_folder_id setting": s.matched_folder_id,
+        "unmatched_folder_id setting": s.unmatched_folder_id,
+        "reports_folder_id setting": s.reports_folder_id,
+    })
     folders = services.tasks.discover_folders(root, s.folder_name_patterns, s.recursive, outputs)
     folder_ids = [f.id for f in folders]
     if input_folder_id and input_folder_id not in folder_ids:  # an explicit override is read even if not matching
@@ -92,15 +104,17 @@ def _notices_to_process(services: Services, input_folder_id: str | None, limit: 
     return services.tasks.list_new_notices(folder_ids, limit)
 
 
-def process_all(files: list, concurrency: int, dry_run: bool, *, progress: bool = True) -> tuple[list[ReportRow], int]:
+def process_all(files: list, concurrency: int, dry_run: bool, today: date, *,
+                progress: bool = True) -> tuple[list[ReportRow], int]:
     """Every notice through ``process_notice`` with at most ``concurrency`` at once; returns rows and skipped.
 
     Only a window of ``2 x concurrency`` notices is submitted at a time, so a 10,000-notice run holds a few dozen
-    futures (and their task-run states), not 10,000.
+    futures (and their task-run states), not 10,000. A notice's events (FAILED, overdue) go out as soon as it
+    finishes, not at the end of the run (in a fanned-out run, from the batch run that worked on it).
     """
     rows: list[ReportRow] = []
     skipped = 0
-    meter = Progress(len(files)) if progress else None
+    meter = Progress(len(files), log=get_run_logger().info) if progress else None
     waiting = iter(files)
     finished: queue.SimpleQueue = queue.SimpleQueue()  # futures, as they finish (one callback each)
     with ThreadPoolTaskRunner(max_workers=concurrency) as runner:
@@ -119,29 +133,40 @@ def process_all(files: list, concurrency: int, dry_run: bool, *, progress: bool 
             future = finished.get()
             file = pending.pop(future)
             submit_next()
-            try:
-                row = future.result()
-            except Exception as exc:  # process_notice catches notice errors; this is a crash of the task itself
+            try:  # a FAILED notice's task run is Failed on purpose and carries its row as the state's data
+                row = future.result(raise_on_failure=False)
+            except Exception as exc:
+                row = exc
+            if not isinstance(row, (ReportRow, Skipped)):  # a crash of the task itself, not a notice problem
                 row = ReportRow(file_id=file.id, file_name=file.name, outcome=Outcome.FAILED,
-                                reason=f"crashed: {type(exc).__name__}", dry_run=dry_run)
+                                reason=f"crashed: {type(row).__name__}", dry_run=dry_run)
             if isinstance(row, Skipped):
                 skipped += 1
             else:
                 rows.append(row)
+                emit_notice_alerts(row, today)
             if meter is not None:
-                meter.advance()
+                meter.advance(None if isinstance(row, Skipped) else row.outcome)
             if (len(rows) + skipped) % concurrency == 0:
                 forget_finished_results()  # else Prefect keeps ~19 KB per notice for the whole run
     return rows, skipped
 
 
+# Constraints live in the parameter types, so the UI form, `prefect deployment run` and the API refuse a bad value
+# before a run is created (Prefect validates deployment parameters against the flow's schema).
+Limit = Annotated[int, Field(ge=1)]
+Concurrency = Annotated[int, Field(ge=1, le=64)]  # the settings block allows the same range
+FolderId = Annotated[str, Field(min_length=1, pattern=r"^[A-Za-z0-9_-]+$")]  # Drive ids: letters, digits, - and _
+BlocksName = Annotated[str, Field(min_length=1)]
+
+
 @flow(name="daily-mailroom", persist_result=False, log_prints=False)
 def daily_mailroom(
-    limit: int | None = None,
+    limit: Limit | None = None,
     dry_run: bool = False,
-    input_folder_id: str | None = None,
-    concurrency: int | None = None,
-    blocks: str = "default",
+    input_folder_id: FolderId | None = None,
+    concurrency: Concurrency | None = None,
+    blocks: BlocksName = "default",
     fan_out_deployment: str | None = None,
 ) -> RunSummary | State:
     """File today's IRS notices.
@@ -186,7 +211,7 @@ def daily_mailroom(
                 rows, skipped = process_in_batches(files, deployment=fan_out, settings=config.settings, run_id=run_id,
                                                    blocks=blocks, dry_run=dry_run, concurrency=concurrency)
             else:
-                rows, skipped = process_all(files, concurrency or config.settings.concurrency, dry_run)
+                rows, skipped = process_all(files, concurrency or config.settings.concurrency, dry_run, started.date())
             report = publish_report(rows, started, flow_run.name or "local", dry_run)
     summary = RunSummary.of(rows, dry_run=dry_run, report=report, skipped=skipped)
     publish_artifacts(rows, summary, metrics_delta(metrics_before, metrics_snapshot()))
