@@ -16,14 +16,17 @@ from mailroom.notices.parse import Found
 SUFFIXES = {"JR", "SR", "II", "III", "IV", "V", "MD", "PHD", "ESQ", "CPA", "DDS"}
 PARTICLES = {
     "DE", "DEL", "DELA", "DI", "DA", "DOS", "DU", "LA", "LE", "VAN", "VON", "DER", "DEN", "ST", "SAN", "MC", "MAC",
-    "BIN", "AL", "EL", "TER",
+    "BIN", "AL", "EL", "TER", "TEN", "LOS", "LAS", "DELLA", "DOS", "DAS", "VANDER", "VANDEN",
 }  # fmt: skip
 # Lines that sit where a name would but are not people: phrases anywhere, words only as whole tokens (so a
 # hyphenated "WOOD-PAGE" or "STOPFORD" is still a name).
 _NOT_A_NAME_PHRASES = re.compile(
     r"internal revenue|department of the treasury|service center|\bpo box\b|\bp\.o\.|\bc/o\b|united states", re.I
 )
-_NOT_A_NAME_WORDS = {"IRS", "NOTICE", "TAX", "PAGE", "PHONE", "STOP", "PAYMENT", "CONTROL", "FORM", "LETTER"}
+_NOT_A_NAME_WORDS = {"IRS", "NOTICE", "TAX", "PAGE", "PHONE", "STOP", "PAYMENT", "CONTROL", "FORM", "LETTER",
+                     "CONTACT", "AMOUNT", "DUE", "NUMBER", "DATE", "SSN", "BALANCE", "TOTAL", "RESPOND", "INTEREST",
+                     "PENALTIES", "SOCIAL", "SECURITY", "CALLER", "EMPLOYEE", "TELEPHONE", "PROPOSED", "YOUR", "SERVICE",
+                     "TREASURY", "DEPARTMENT", "FAX", "SCANNED", "BATCH", "SEPARATOR", "CHANGES", "SUMMARY"}
 
 
 def is_not_a_name(line: str) -> bool:

@@ -43,7 +43,13 @@ def _full_tin_last4(candidate: re.Match[str], *, labelled: bool) -> str | None:
     area, sep1, group, sep2, serial = candidate.groups()
     if sep1 != sep2 or (sep1 == "" and not labelled):
         return None
-    return serial if is_valid_tin(area, group, serial) else None
+    if is_valid_tin(area, group, serial):
+        return serial
+    # Next to its label a 9xx number outside the ITIN groups is still the number the notice prints (test notices use
+    # never-issued 9xx areas); numbers that can be no one's (000, 666, group 00, serial 0000) stay rejected.
+    if labelled and area.startswith("9") and serial != "0000" and group != "00":
+        return serial
+    return None
 
 
 def _is_word(text: str, start: int, end: int) -> bool:
