@@ -14,13 +14,15 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from mailroom.notices.layout import Chunk, PageLayout
+from mailroom.notices.layout import Chunk, PageLayout, Word
 from mailroom.notices.names import Names, is_not_a_name, parse_name_line, parse_person
 from mailroom.notices.parse import Found
 
 _ZIP = re.compile(r"^[0-9OoIlSB]{5}(?:-[0-9OoIlSB]{4})?$")
 _STATE = re.compile(r"^[A-Z0-9!|]{2}$")
-_STREET = re.compile(r"^(?:#?\d+[A-Z]?\b|P\.?\s?O\.?\s+BOX\b|APT\b|UNIT\b|SUITE\b|STE\b|RR\b|HC\b|BOX\b)", re.I)
+# A street line starts with its number (OCR may garble a digit or two: "32t3 ST CHARLES AVE") or a box/unit word.
+_STREET = re.compile(r"^(?:#?\d[\dA-Za-z]*\b|[A-Za-z]?\d+\b|P\.?\s?O\.?\s+BOX\b|APT\b|UNIT\b|SUITE\b|STE\b|RR\b|HC\b|BOX\b)",
+                     re.I)
 _CARE_OF = re.compile(r"^(?:%|C/O\b|C\\O\b|ATTN\b|IN CARE OF\b)", re.I)
 _LETTERS_TO_DIGITS = str.maketrans({"O": "0", "o": "0", "I": "1", "l": "1", "S": "5", "B": "8"})
 _DIGITS_TO_LETTERS = str.maketrans({"0": "O", "1": "I", "5": "S", "8": "B", "|": "I", "!": "I"})
@@ -58,12 +60,29 @@ def clean_token(token: str) -> str:
     return token if any(ch.isalpha() for ch in token) else ""
 
 
+def _rejoined(words: list[Word]) -> list[Word]:
+    """OCR splits "MACDONALD-MITCHELL" and "D'ANGELO" at the hyphen or apostrophe; such pieces are one token."""
+    joined: list[Word] = []
+    for word in words:
+        previous = joined[-1] if joined else None
+        glue = previous is not None and (
+            previous.text.endswith(("-", "'")) or word.text.startswith(("-", "'"))
+            or (len(previous.text) == 1 and previous.text.isalpha() and word.text.startswith("'"))
+        )
+        if glue and previous is not None:
+            joined[-1] = Word(previous.text + word.text, min(previous.conf, word.conf), previous.x0, previous.y0,
+                              word.x1, max(previous.y1, word.y1))
+        else:
+            joined.append(word)
+    return joined
+
+
 def clean_name_line(chunk: Chunk) -> tuple[str, float, bool]:
     """(cleaned line, weakest kept word's confidence, whether anything was stripped)."""
     kept: list[str] = []
     confs: list[float] = []
     stripped = False
-    for word in chunk.words:
+    for word in _rejoined(chunk.words):
         cleaned = clean_token(word.text)
         if not cleaned or (word.conf < DEBRIS_CONF and len(cleaned) == 1 and cleaned not in "&"):
             stripped = stripped or bool(word.text.strip())
@@ -74,6 +93,11 @@ def clean_name_line(chunk: Chunk) -> tuple[str, float, bool]:
     line = " ".join(kept)
     line = re.sub(r"\s*&\s*", " & ", line).strip(" &")
     return line, min(confs, default=0.0), stripped
+
+
+def _lead_trimmed(text: str) -> str:
+    """Without the pen strokes and specks OCR reads before a line ("—32t3-ST-CHARLES AVE")."""
+    return re.sub(r"^[^A-Za-z0-9%#]+", "", text).replace("-", " ", 1)
 
 
 def _aligned(chunk: Chunk, anchor: Chunk, tolerance: float) -> bool:
@@ -119,12 +143,12 @@ def address_block_names(layout: PageLayout) -> BlockNames | None:
         height = max(anchor.y1 - anchor.y0, 1.0)
         tolerance = 2.5 * height
         street = _above(chunks, anchor, tolerance, height)
-        if street is None or not _STREET.match(street.text.strip(" .,'\"")):
+        if street is None or not _STREET.match(_lead_trimmed(street.text)):
             continue
         cursor = street
         for _ in range(2):  # "123 MAIN ST" above "APT 4B"; an in-care-of line above the street
             upper = _above(chunks, cursor, tolerance, height)
-            if upper is None or not (_STREET.match(upper.text.strip(" .,'\"")) or _CARE_OF.match(upper.text.strip())):
+            if upper is None or not (_STREET.match(_lead_trimmed(upper.text)) or _CARE_OF.match(upper.text.strip())):
                 break
             cursor = upper
         name_chunks: list[Chunk] = []

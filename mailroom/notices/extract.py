@@ -138,6 +138,8 @@ def _merge(merged: dict[str, Found[Any]], found: dict[str, Found[Any]]) -> None:
 
 def page_label(text: str) -> tuple[int, int | None] | None:
     """(page number, total or None) from a footer such as "Page 2 of 4", "2 of 4" or "Page 2"."""
+    text = re.sub(r"(?<![\w])[lI|!](?=\s*of\b)", "1", text)  # OCR's "lof 1" / "I of 4" for "1 of ..."
+    text = re.sub(r"(\d)of\b", r"\1 of", text)
     for match in _PAGE_LABEL.finditer(text):
         number, total = (match.group(1), match.group(2)) if match.group(1) else (match.group(3), match.group(4))
         if number and 0 < int(number) <= 40:
@@ -216,10 +218,9 @@ class _Letter:
         self.sources: dict[str, FieldSource] = {}
 
     def add(self, found: dict[str, Found[Any]], block: BlockNames | None, source: FieldSource) -> None:
-        factor = OCR_CONFIDENCE_FACTOR if source is FieldSource.OCR else 1.0
-        scaled = {name: Found(value.value, round(value.confidence * factor, 3)) for name, value in found.items()}
+        """Parser confidences as they are (completeness is judged on them); the OCR factor applies in the Notice."""
         before = dict(self.found)
-        _merge(self.found, scaled)
+        _merge(self.found, found)
         for name, value in self.found.items():
             if before.get(name) is not value:
                 self.sources[name] = source
@@ -266,10 +267,10 @@ def _read_letters(pages: _Pages, count: int) -> list[_Letter]:
             index += 1  # before any letter: a cover or separator sheet
             continue
         letter.last = _letter_end(pages, letter, count)
-        for later in range(letter.first + 1, letter.last + 1):
-            if _complete(letter.found):
-                break
-            _read_page(pages, letter, later, ("top", "middle", "footer"))
+        # Page 1 prints every field; a value it lost to damage is looked for on the last page only (the response
+        # form repeats name, SSN and amount): reading every page for a value a stamp covered costs ~1 s a page.
+        if not _complete(letter.found) and letter.last > letter.first:
+            _read_page(pages, letter, letter.last, ("top", "middle", "footer"))
         letters.append(letter)
         index = letter.last + 1
     return letters
@@ -309,7 +310,8 @@ def _notice(letter: _Letter, part: int, page_count: int, ocr_pages: int, file_na
     fields: dict[str, FieldProvenance] = {}
     for name, result in letter.found.items():
         values[name] = result.value
-        fields[name] = _provenance(result.confidence, letter.sources[name])
+        factor = OCR_CONFIDENCE_FACTOR if letter.sources[name] is FieldSource.OCR else 1.0
+        fields[name] = _provenance(result.confidence * factor, letter.sources[name])
     if part == 0:  # a clerk names the file after its first letter
         _apply_file_name_hints(values, fields, file_name)
     _derive_due_date(values, fields)
