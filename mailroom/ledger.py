@@ -114,7 +114,7 @@ class Ledger:
 
     def get(self, key: NoticeKey) -> NoticeRecord | None:
         row = self._connection().execute(
-            f"SELECT {_COLUMNS} FROM notices WHERE file_id=? AND md5=?", (key.file_id, key.md5)
+            f"SELECT {_COLUMNS} FROM notices WHERE file_id=? AND md5=?", (key.file_id, key.row_md5)
         ).fetchone()
         return _record(row) if row else None
 
@@ -128,7 +128,7 @@ class Ledger:
 
     def history(self, key: NoticeKey) -> list[str]:
         rows = self._connection().execute(
-            "SELECT event FROM transitions WHERE file_id=? AND md5=? ORDER BY id", (key.file_id, key.md5)
+            "SELECT event FROM transitions WHERE file_id=? AND md5=? ORDER BY id", (key.file_id, key.row_md5)
         ).fetchall()
         return [row["event"] for row in rows]
 
@@ -148,13 +148,13 @@ class Ledger:
         with self._write() as db:
             row = db.execute(
                 "SELECT outcome, owner, lease_expires, holder_host, holder_pid FROM notices WHERE file_id=? AND md5=?",
-                (key.file_id, key.md5),
+                (key.file_id, key.row_md5),
             ).fetchone()
             if row is None:
                 db.execute(
                     "INSERT INTO notices (file_id, md5, file_name, stage, owner, lease_expires, holder_host,"
                     " holder_pid, runs, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)",
-                    (key.file_id, key.md5, file_name, Stage.CLAIMED.value, owner, now + lease_seconds, host, pid,
+                    (key.file_id, key.row_md5, file_name, Stage.CLAIMED.value, owner, now + lease_seconds, host, pid,
                      now, now),
                 )
                 _log(db, key, owner, now, "claimed (new)")
@@ -170,7 +170,7 @@ class Ledger:
                 " runs=runs+1, updated_at=?, stage=CASE WHEN stage=? THEN ? ELSE stage END"
                 " WHERE file_id=? AND md5=?",
                 (owner, now + lease_seconds, host, pid, now, Stage.LISTED.value, Stage.CLAIMED.value,
-                 key.file_id, key.md5),
+                 key.file_id, key.row_md5),
             )
             how = "" if not other else " (dead holder's lease taken over)" if live else " (expired lease taken over)"
             _log(db, key, owner, now, f"claimed{how}")
@@ -181,7 +181,7 @@ class Ledger:
             self._check_lease(db, key, owner)
             db.execute(
                 "UPDATE notices SET lease_expires=? WHERE file_id=? AND md5=?",
-                (self._clock() + lease_seconds, key.file_id, key.md5),
+                (self._clock() + lease_seconds, key.file_id, key.row_md5),
             )
 
     def release(self, key: NoticeKey, owner: str) -> None:
@@ -189,14 +189,14 @@ class Ledger:
         with self._write() as db:
             db.execute(
                 "UPDATE notices SET owner=NULL, lease_expires=NULL WHERE file_id=? AND md5=? AND owner=?",
-                (key.file_id, key.md5, owner),
+                (key.file_id, key.row_md5, owner),
             )
 
     def _check_lease(self, db: sqlite3.Connection, key: NoticeKey, owner: str) -> sqlite3.Row:
         """Fencing: refuse writes from an owner whose lease expired or was taken over."""
         row = db.execute(
             "SELECT owner, lease_expires, document_id, task_id, case_id FROM notices WHERE file_id=? AND md5=?",
-            (key.file_id, key.md5),
+            (key.file_id, key.row_md5),
         ).fetchone()
         if row is None:
             raise LeaseLostError(f"notice {key} was never claimed", reason="not_claimed")
@@ -229,7 +229,7 @@ class Ledger:
                 )
             self._advance(db, key, stage, now)
             if case_id is not None:
-                db.execute("UPDATE notices SET case_id=? WHERE file_id=? AND md5=?", (case_id, key.file_id, key.md5))
+                db.execute("UPDATE notices SET case_id=? WHERE file_id=? AND md5=?", (case_id, key.file_id, key.row_md5))
             self._touch(db, key, now, lease_seconds)
             _log(db, key, owner, now, f"stage {stage.value}")
 
@@ -248,11 +248,11 @@ class Ledger:
                 raise MailroomError(f"{effect} for notice {key} is already recorded", reason="effect_already_done")
             db.execute(
                 f"UPDATE notices SET {effect}_attempts={effect}_attempts+1, case_id=? WHERE file_id=? AND md5=?",
-                (case_id, key.file_id, key.md5),
+                (case_id, key.file_id, key.row_md5),
             )
             self._touch(db, key, now, lease_seconds)
             attempt = db.execute(
-                f"SELECT {effect}_attempts FROM notices WHERE file_id=? AND md5=?", (key.file_id, key.md5)
+                f"SELECT {effect}_attempts FROM notices WHERE file_id=? AND md5=?", (key.file_id, key.row_md5)
             ).fetchone()[0]
             _log(db, key, owner, now, f"{effect} attempt {attempt}")
             return int(attempt)
@@ -272,7 +272,7 @@ class Ledger:
         with self._write() as db:
             db.execute(
                 f"UPDATE notices SET {effect}_id=COALESCE({effect}_id, ?), updated_at=? WHERE file_id=? AND md5=?",
-                (effect_id, now, key.file_id, key.md5),
+                (effect_id, now, key.file_id, key.row_md5),
             )
             self._advance(db, key, stage, now)
             how = " (found by marker)" if found_by_marker else ""
@@ -284,7 +284,7 @@ class Ledger:
         with self._write() as db:
             self._check_lease(db, key, owner)
             db.execute(
-                "UPDATE notices SET target_folder_id=? WHERE file_id=? AND md5=?", (folder_id, key.file_id, key.md5)
+                "UPDATE notices SET target_folder_id=? WHERE file_id=? AND md5=?", (folder_id, key.file_id, key.row_md5)
             )
             self._touch(db, key, now, lease_seconds)
 
@@ -308,31 +308,31 @@ class Ledger:
             db.execute(
                 "UPDATE notices SET outcome=?, reason=?, moved=MAX(moved, ?), owner=NULL, lease_expires=NULL,"
                 " updated_at=? WHERE file_id=? AND md5=?",
-                (outcome.value, reason, int(moved), now, key.file_id, key.md5),
+                (outcome.value, reason, int(moved), now, key.file_id, key.row_md5),
             )
             _log(db, key, owner, now, f"finished {outcome.value}")
 
     # -- helpers ----------------------------------------------------------------------------------------------
 
     def _advance(self, db: sqlite3.Connection, key: NoticeKey, stage: Stage, now: float) -> None:
-        current = db.execute("SELECT stage FROM notices WHERE file_id=? AND md5=?", (key.file_id, key.md5)).fetchone()
+        current = db.execute("SELECT stage FROM notices WHERE file_id=? AND md5=?", (key.file_id, key.row_md5)).fetchone()
         if current is not None and Stage(current["stage"]).rank < stage.rank:
             db.execute(
                 "UPDATE notices SET stage=?, updated_at=? WHERE file_id=? AND md5=?",
-                (stage.value, now, key.file_id, key.md5),
+                (stage.value, now, key.file_id, key.row_md5),
             )
 
     def _touch(self, db: sqlite3.Connection, key: NoticeKey, now: float, lease_seconds: float | None) -> None:
         if lease_seconds is not None:
             db.execute(
                 "UPDATE notices SET lease_expires=?, updated_at=? WHERE file_id=? AND md5=?",
-                (now + lease_seconds, now, key.file_id, key.md5),
+                (now + lease_seconds, now, key.file_id, key.row_md5),
             )
         else:
-            db.execute("UPDATE notices SET updated_at=? WHERE file_id=? AND md5=?", (now, key.file_id, key.md5))
+            db.execute("UPDATE notices SET updated_at=? WHERE file_id=? AND md5=?", (now, key.file_id, key.row_md5))
 
 def _log(db: sqlite3.Connection, key: NoticeKey, owner: str | None, now: float, event: str) -> None:
     db.execute(
         "INSERT INTO transitions (file_id, md5, at, owner, event) VALUES (?, ?, ?, ?, ?)",
-        (key.file_id, key.md5, now, owner, event),
+        (key.file_id, key.row_md5, now, owner, event),
     )

@@ -46,7 +46,7 @@ def _name_run(tokens: list[str]) -> list[str]:
     """The leading tokens that can be name words (a letter code, a number or a clerk's word ends the run)."""
     run: list[str] = []
     for token in tokens:
-        if not _WORD.match(token) or token.upper() in _NOT_NAMES or _LETTER_CODE.match(token):
+        if not _WORD.match(token) or not token[0].isupper() or token.upper() in _NOT_NAMES or _LETTER_CODE.match(token):
             break
         run.append(token)
     return run

@@ -53,13 +53,30 @@ def test_nickname_typo_suffix_and_hyphen_variants_match():
     assert match_notice(notice(), ListDirectory([case(7, "Bill", "Smith")])).case_id == 7
     assert match_notice(notice("JENNIFER"), ListDirectory([case(8, "Jenifer", "Smith")])).case_id == 8
     assert match_notice(notice(last="SMITH JR"), ListDirectory([case(9, "William", "Smith")])).case_id == 9
-    hyphenated = ListDirectory([case(10, "William", "Smith")])
-    assert match_notice(notice(last="SMITH-JONES"), hyphenated).case_id == 10  # searched under the part "SMITH"
     assert match_notice(notice(last="O'BRIEN"), ListDirectory([case(11, "William", "OBrien")])).case_id == 11
     spaced = ListDirectory([case(12, "William", "Garcia Lopez")])
     assert match_notice(notice(last="GARCIA-LOPEZ"), spaced).score == 100.0  # hyphen keyed as a space
     # Logiqs-like search matches name parts, so a CRM-side suffix is found and scores as the plain name
     assert match_notice(notice(), InMemoryCaseDirectory([case(13, "William", "Smith Jr.")])).score == 100.0
+
+
+def test_a_compound_surname_must_agree_in_full_or_a_person_decides():
+    """SMITH-JONES on the notice, SMITH or SMYTH in the CRM: as often another person as a typo (the right case may be
+    absent), so it is never MATCHED: AMBIGUOUS, with the reason, for a person to confirm."""
+    for crm_last in ("Smith", "Jones"):
+        directory = ListDirectory([case(10, "William", crm_last)])
+        result = match_notice(notice(last="SMITH-JONES"), directory)
+        assert (result.outcome, result.case_id) == (MatchOutcome.AMBIGUOUS, None), crm_last
+        assert "only in part or approximately" in result.reason and "SMITH" not in result.reason
+    near = match_notice(notice(last="SMITH-JONES"), InMemoryCaseDirectory([case(10, "William", "Smyth")]))
+    assert near.outcome is not MatchOutcome.MATCHED
+    # a near spelling of a plain surname with the same first name and last 4 is not filed either
+    assert match_notice(notice(last="SMITH"), ListDirectory([case(11, "William", "Smyth")])).outcome in (
+        MatchOutcome.AMBIGUOUS, MatchOutcome.NO_MATCH)
+    # the whole compound, however the CRM punctuates it, is MATCHED
+    for crm_last in ("Smith-Jones", "Smith Jones", "SMITHJONES"):
+        result = match_notice(notice(last="SMITH-JONES"), InMemoryCaseDirectory([case(12, "William", crm_last)]))
+        assert (result.outcome, result.case_id) == (MatchOutcome.MATCHED, 12), crm_last
 
 
 def test_same_person_entered_twice_is_ambiguous():
