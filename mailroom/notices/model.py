@@ -100,7 +100,7 @@ class ExtractionLimits(BaseModel):
     max_pages: int = 40  # a notice longer than this is not a notice: refuse instead of reading it
     time_budget_seconds: float = 60.0  # whole file, text layer + OCR
     ocr_dpi: int = 200  # render resolution for OCR (a 300-dpi scan is averaged down, which also melts fax speckle)
-    ocr_max_dpi: int = 400  # kept for settings written by older versions; the reader renders at ocr_dpi
+    ocr_max_dpi: int = 400  # upper bound on ocr_dpi (a page is never rendered finer than this)
     ocr_page_segmentation: int = 6  # Tesseract --psm; 6 (one uniform block) beat 3 and 4 on accuracy and speed
     ocr_despeckle: bool = True  # a 3x3 median filter on pages that show salt-and-pepper speckle
     ocr_max_pages: int = 8  # OCR is ~1-2 s/page; fields live on the first pages

@@ -27,7 +27,7 @@ _UPSIDE_DOWN_SHARE = 0.35  # fewer readable words than this share (of words with
 def render_page(page: pymupdf.Page, limits: ExtractionLimits, dpi: int | None = None) -> tuple[Image.Image, int]:
     """The page as a grayscale image and its dpi, lowered if the page is absurdly large (memory bound)."""
     square_inches = max(page.rect.width / 72 * page.rect.height / 72, 1e-6)
-    wanted = dpi or limits.ocr_dpi
+    wanted = min(dpi or limits.ocr_dpi, limits.ocr_max_dpi)
     dpi = max(1, min(wanted, int(math.sqrt(limits.max_page_pixels / square_inches))))
     try:
         pixmap = page.get_pixmap(dpi=dpi, colorspace=pymupdf.csGRAY, alpha=False)

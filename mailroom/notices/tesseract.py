@@ -12,6 +12,7 @@ its own engine (a TessBaseAPI is not thread-safe); ctypes releases the GIL while
 
 from __future__ import annotations
 
+import atexit
 import ctypes
 import ctypes.util
 import os
@@ -31,17 +32,18 @@ _OEM_LSTM_ONLY = 1
 _lock = threading.Lock()
 _lib: ctypes.CDLL | None = None
 _local = threading.local()
-# Test hooks: called with the page size just before Tesseract starts recognising (tests use one to kill the process
-# at a known point of an OCR; never used by the product).
-_before_recognize: list[Callable[[int, int], None]] = []
+_engines: list["_Engine"] = []  # every thread's engine, ended at exit (else Tesseract reports its caches "leaked")
+# Test hooks: called with "pixels" once the page is handed to Tesseract and with "text" once its words exist, so a
+# test can kill the process at a known point of an OCR (never used by the product).
+_hooks: list[Callable[[str], None]] = []
 
 
-def add_recognize_hook(hook: Callable[[int, int], None]) -> None:
-    _before_recognize.append(hook)
+def add_ocr_hook(hook: Callable[[str], None]) -> None:
+    _hooks.append(hook)
 
 
-def clear_recognize_hooks() -> None:
-    _before_recognize.clear()
+def clear_ocr_hooks() -> None:
+    _hooks.clear()
 
 
 @dataclass(frozen=True)
@@ -88,6 +90,8 @@ def _library() -> ctypes.CDLL:
             "TessBaseAPIRecognize": (i, [p, p]),
             "TessBaseAPIGetTsvText": (p, [p, i]),
             "TessBaseAPIClear": (None, [p]),
+            "TessBaseAPIEnd": (None, [p]),
+            "TessBaseAPIDelete": (None, [p]),
             "TessDeleteText": (None, [p]),
             "TessMonitorCreate": (p, []),
             "TessMonitorDelete": (None, [p]),
@@ -121,6 +125,14 @@ class _Engine:
             )  # fmt: skip
         # Checking every line for white-on-black text cost ~15 % of the time on our notices, which print none.
         self.lib.TessBaseAPISetVariable(self.handle, b"tessedit_do_invert", b"0")
+        # Tesseract prints diagnostics ("Detected 74 diacritics") to stderr; they say nothing to an operator.
+        self.lib.TessBaseAPISetVariable(self.handle, b"debug_file", os.devnull.encode())
+        with _lock:
+            _engines.append(self)
+
+    def close(self) -> None:
+        self.lib.TessBaseAPIEnd(self.handle)
+        self.lib.TessBaseAPIDelete(self.handle)
 
     def words(self, pixels: bytes, width: int, height: int, *, dpi: int, psm: int, timeout_seconds: float) -> list[Word]:
         lib, handle = self.lib, self.handle
@@ -130,8 +142,8 @@ class _Engine:
         monitor = lib.TessMonitorCreate()
         try:
             lib.TessMonitorSetDeadlineMSecs(monitor, max(1, int(timeout_seconds * 1000)))
-            for hook in list(_before_recognize):
-                hook(width, height)
+            for hook in list(_hooks):
+                hook("pixels")
             started = time.monotonic()
             status = lib.TessBaseAPIRecognize(handle, monitor)
             if time.monotonic() - started >= timeout_seconds:
@@ -144,10 +156,20 @@ class _Engine:
             finally:
                 if raw:
                     lib.TessDeleteText(raw)
+            for hook in list(_hooks):
+                hook("text")
         finally:
             lib.TessMonitorDelete(monitor)
             lib.TessBaseAPIClear(handle)  # forget the page (and its text) at once
         return _parse_tsv(tsv)
+
+
+@atexit.register
+def _end_engines() -> None:
+    with _lock:
+        engines, _engines[:] = list(_engines), []
+    for engine in engines:
+        engine.close()
 
 
 def _parse_tsv(tsv: str) -> list[Word]:
