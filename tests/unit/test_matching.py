@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from mailroom.crm import CaseCandidate
 from mailroom.matching import MatchOutcome, match_notice
-from mailroom.notices.model import Notice
+from mailroom.notices.model import FieldProvenance, FieldSource, Notice
 from mailroom_sandbox.logiqs.directory import InMemoryCaseDirectory
 
 
@@ -149,3 +149,36 @@ def test_spouse_last4_only_pairs_the_notice_taxpayer_with_the_case_spouse():
     assert scored.matched_as == "taxpayer~case spouse" and scored.score < 85
     stranger = CaseCandidate(case_id=32, first_name="William", last_name="Smith", ssn_last4="5555")
     assert score_candidate(notice(), stranger) is None  # a last 4 that belongs to nobody on the case never counts
+
+
+def _uncertain(evidence, last=None, last4="1234"):
+    fields = {"taxpayer_last_name": FieldProvenance(confidence=0.67, source=FieldSource.OCR)} if last else {}
+    return Notice(taxpayer_last_name=last, ssn_last4=last4, name_evidence=evidence, fields=fields)
+
+
+def test_an_uncertain_name_is_confirmed_by_the_crm_only_when_the_case_name_is_on_the_page():
+    directory = ListDirectory([case(1, "Hyun", "McCarthy"), case(2, "Ann", "Tran")])
+    result = match_notice(_uncertain(["HYUN TL MCCARTHY"]), directory)  # debris "TL" hid the name from the parser
+    assert (result.outcome, result.case_id, result.confirmed_last_name) == (MatchOutcome.MATCHED, 1, "MCCARTHY")
+    assert "MCCARTHY" not in result.reason.upper() and len(directory.queries) <= 3
+    # the right case absent: a near spelling or a part of a compound surname is never confirmed
+    for crm_first, crm_last in (("Hyun", "McCarty"), ("Maria", "Smith"), ("Maria", "Jones")):
+        other = ListDirectory([case(3, crm_first, crm_last)])
+        page = ["HYUN MCCARTHY"] if crm_last == "McCarty" else ["MARIA SMITH-JONES"]
+        assert match_notice(_uncertain(page), other).outcome is not MatchOutcome.MATCHED, crm_last
+    # never more than three FindCase calls, however many names the block shows
+    many = ListDirectory([])
+    match_notice(_uncertain(["ANA B CRUZ & LUIS DE LA ROSA", "MARY O'NEIL", "JOHN VAN DYKE"]), many)
+    assert len(many.queries) <= 3
+    # a confident reader name skips the confirmation (no extra calls for clean pages)
+    confident = Notice(taxpayer_first_name="HYUN", taxpayer_last_name="MCCARTHY", ssn_last4="1234",
+                       name_evidence=["HYUN MCCARTHY"],
+                       fields={"taxpayer_last_name": FieldProvenance(confidence=0.93, source=FieldSource.OCR)})
+    counted = ListDirectory([case(1, "Hyun", "McCarthy")])
+    assert match_notice(confident, counted).case_id == 1 and counted.queries == [("MCCARTHY", "1234", None)]
+
+
+def test_two_cases_confirmed_on_one_page_are_ambiguous():
+    directory = ListDirectory([case(1, "John", "Smith"), case(2, "Mary", "Smith")])
+    result = match_notice(_uncertain(["JOHN & MARY SMITH"]), directory)
+    assert result.outcome is MatchOutcome.AMBIGUOUS and "1" in result.reason and "2" in result.reason
