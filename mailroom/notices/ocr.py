@@ -4,7 +4,8 @@ What is done to a page, each step kept because it measured better on the develop
 - render in grayscale at ``ocr_dpi`` (200): a 300-dpi scan is averaged down, which also melts fax speckle;
 - a landscape page is a sideways page: it is turned upright; an upside-down page is found by its poor first read
   (few confident words) and read again turned 180 degrees, so an upright page pays nothing for the check;
-- a median filter against salt-and-pepper speckle only where the page shows speckle (counted on a thumbnail).
+- speckle: a 1-bit (fax) page is rendered at 1.5x, smoothed and averaged down; a greyscale page that shows
+  salt-and-pepper speckle (counted on a thumbnail) gets a 3x3 median.
 Tesseract binarises (Otsu) and tolerates the ±3 degree skew of a scanner feed itself; our own deskew and
 binarisation did not pay for their time (measured, see the docs).
 """
@@ -24,7 +25,7 @@ CONFIDENT_WORD = 60.0  # Tesseract confidence of a word we call readable
 _UPSIDE_DOWN_SHARE = 0.35  # fewer readable words than this share (of words with 3+ characters) suggests a turn
 
 
-def render_page(page: pymupdf.Page, limits: ExtractionLimits, dpi: int | None = None) -> tuple[Image.Image, int]:
+def render_page(page: pymupdf.Page, limits: ExtractionLimits, dpi: int | None = None) -> tuple[Image.Image, int]:  # noqa: E501
     """The page as a grayscale image and its dpi, lowered if the page is absurdly large (memory bound)."""
     square_inches = max(page.rect.width / 72 * page.rect.height / 72, 1e-6)
     wanted = min(dpi or limits.ocr_dpi, limits.ocr_max_dpi)
@@ -83,13 +84,32 @@ def ocr_image(image: Image.Image, dpi: int, limits: ExtractionLimits, deadline_s
     return build_layout(list(grouped.values()), image.width, image.height), turned
 
 
+def _bilevel(page: pymupdf.Page) -> bool:
+    """The page is a 1-bit image (a fax, or a scanner's black-and-white mode)."""
+    try:
+        return any(image[4] == 1 for image in page.get_images(full=True))
+    except Exception:  # an unreadable image list: treat as greyscale
+        return False
+
+
 def prepare(page: pymupdf.Page, limits: ExtractionLimits) -> tuple[Image.Image, int]:
-    """Rendered, upright for a sideways page, despeckled when speckled."""
-    image, dpi = render_page(page, limits)
+    """Rendered, upright for a sideways page, cleaned of speckle.
+
+    A 1-bit page (fax) is rendered finer, smoothed and averaged down: its thin strokes survive and isolated specks
+    fade to grey, which Tesseract's own binarisation drops. A greyscale page with salt-and-pepper speckle gets a 3x3
+    median instead (on 1-bit Courier the median erased whole strokes: measured, docs/extraction.md).
+    """
+    if limits.ocr_despeckle and _bilevel(page):
+        fine, fine_dpi = render_page(page, limits, dpi=min(int(limits.ocr_dpi * 1.5), limits.ocr_max_dpi))
+        image = fine.filter(ImageFilter.GaussianBlur(0.8 * fine_dpi / 300))
+        dpi = min(limits.ocr_dpi, fine_dpi)
+        image = image.resize((fine.width * dpi // fine_dpi, fine.height * dpi // fine_dpi), Image.Resampling.BOX)
+    else:
+        image, dpi = render_page(page, limits)
+        if limits.ocr_despeckle and _speckled(image):
+            image = image.filter(ImageFilter.MedianFilter(3))
     if image.width > image.height * 1.1:  # letters are portrait: a landscape scan is a page turned sideways
         image = image.rotate(90, expand=True)
-    if limits.ocr_despeckle and _speckled(image):
-        image = image.filter(ImageFilter.MedianFilter(3))
     return image, dpi
 
 
