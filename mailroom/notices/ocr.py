@@ -22,7 +22,7 @@ from mailroom.notices.layout import PageLayout, Word, build_layout
 from mailroom.notices.model import ExtractionError, ExtractionFailure, ExtractionLimits
 
 CONFIDENT_WORD = 60.0  # Tesseract confidence of a word we call readable
-_UPSIDE_DOWN_SHARE = 0.35  # fewer readable words than this share (of words with 3+ characters) suggests a turn
+_UPSIDE_DOWN_SHARE = 0.15  # fewer readable words than this share (of words with 3+ characters): maybe upside down
 
 
 def render_page(page: pymupdf.Page, limits: ExtractionLimits, dpi: int | None = None) -> tuple[Image.Image, int]:  # noqa: E501
