@@ -1,6 +1,6 @@
 """CLI: ``python -m mailroom_sandbox.papers generate --out DIR --seed N --typed 200 --scanned 200``.
 
-Prints what it wrote and the measured seconds and bytes per typed and per scanned file.
+Prints what it wrote and the measured wall and CPU seconds and bytes per typed and per scanned file.
 """
 
 from __future__ import annotations
@@ -39,7 +39,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"wrote {len(manifest.files)} files, {letters} letters, {len(manifest.cases)} cases to {args.out}"
           f" in {elapsed:.1f}s with seed {args.seed}{held}")
     for kind in ("typed", "scanned"):
-        print(_summary(f"{kind} seconds per file", stats.seconds[kind], "s"))
+        print(_summary(f"{kind} wall seconds per file", stats.seconds[kind], "s"))
+        print(_summary(f"{kind} CPU seconds per file", stats.cpu_seconds[kind], "s"))
         print(_summary(f"{kind} size per file", [float(b) for b in stats.sizes[kind]], "KB", 1 / 1024))
     return 0
 

@@ -61,6 +61,9 @@ def choose_kinds(rng: random.Random, guaranteed: str | None) -> tuple[str, ...]:
     # One encoding per file, and a sheet lies either sideways or upside down, not both.
     if "fax_threshold" in kinds and "jpeg_low_quality" in kinds:
         kinds.discard("jpeg_low_quality" if guaranteed != "jpeg_low_quality" else "fax_threshold")
+    # A fax machine's auto-exposure recovers faint print; thresholding faded toner at a fixed level erases it.
+    if "fax_threshold" in kinds and "faded" in kinds:
+        kinds.discard("faded" if guaranteed != "faded" else "fax_threshold")
     if "rotated_90" in kinds and "rotated_180" in kinds:
         kinds.discard("rotated_180" if guaranteed != "rotated_180" else "rotated_90")
     # A fixed fax threshold (120-175) under faded toner (ink 40-70 %: black prints at ~140) turns the print white:
@@ -85,7 +88,8 @@ def plan_scan(rng: random.Random, kinds: tuple[str, ...], page_count: int, lette
         if kind in FILE_DAMAGE_KINDS:
             continue
         if kind == "fax_threshold":
-            steps.append(DamageStep(kind, None, {"threshold": rng.randrange(120, 175)}))
+            # Above mid-grey: thin anti-aliased Courier strokes survive, as they do on a real fax of a laser print.
+            steps.append(DamageStep(kind, None, {"threshold": rng.randrange(145, 190)}))
         elif kind == "jpeg_low_quality":
             steps.append(DamageStep(kind, None, {"quality": rng.randrange(12, 32)}))
         elif kind in ("rotated_90", "rotated_180"):
@@ -217,7 +221,8 @@ def _border(image: Image.Image, sides: list[str], width: int, dpi: int) -> Image
 
 def skew_angle(plan: ScanPlan, page: int) -> float:
     """The page's skew in degrees. The rasteriser applies it (rotating a 200 dpi bitmap costs 10x more)."""
-    return next((float(s.params["angle"]) for s in plan.page_steps(page) if s.kind == "skew"), 0.0)  # type: ignore[arg-type]
+    angles = [s.params["angle"] for s in plan.page_steps(page) if s.kind == "skew"]
+    return float(angles[0]) if angles else 0.0  # type: ignore[arg-type]
 
 
 def damage_page(image: Image.Image, plan: ScanPlan, page: int,

@@ -49,6 +49,8 @@ class CorpusPlan:
 @dataclass
 class GenerationStats:
     seconds: dict[str, list[float]] = field(default_factory=lambda: {"typed": [], "scanned": []})
+    # CPU seconds of the rendering process: on a shared machine wall time mostly measures the neighbours.
+    cpu_seconds: dict[str, list[float]] = field(default_factory=lambda: {"typed": [], "scanned": []})
     sizes: dict[str, list[int]] = field(default_factory=lambda: {"typed": [], "scanned": []})
 
 
@@ -181,10 +183,10 @@ def plan_corpus(seed: int, typed: int = DEFAULT_TYPED, scanned: int = DEFAULT_SC
     return CorpusPlan(seed=seed, files=[plan for plan, _ in planned], manifest=manifest)
 
 
-def _build_timed(plan: FilePlan) -> tuple[bytes, float]:
-    started = time.perf_counter()
+def _build_timed(plan: FilePlan) -> tuple[bytes, float, float]:
+    started, cpu_started = time.perf_counter(), time.process_time()
     data = build_pdf(plan)
-    return data, time.perf_counter() - started
+    return data, time.perf_counter() - started, time.process_time() - cpu_started
 
 
 def generate_corpus(out_dir: str | Path, seed: int, typed: int = DEFAULT_TYPED, scanned: int = DEFAULT_SCANNED,
@@ -199,9 +201,10 @@ def generate_corpus(out_dir: str | Path, seed: int, typed: int = DEFAULT_TYPED, 
             results = list(pool.map(_build_timed, corpus.files, chunksize=4))
     else:
         results = [_build_timed(plan) for plan in corpus.files]
-    for plan, (data, seconds) in zip(corpus.files, results):
+    for plan, (data, seconds, cpu_seconds) in zip(corpus.files, results):
         (out / plan.file_name).write_bytes(data)
         stats.seconds[plan.kind].append(seconds)
+        stats.cpu_seconds[plan.kind].append(cpu_seconds)
         stats.sizes[plan.kind].append(len(data))
     write_manifest(corpus.manifest, out / "manifest.json")
     return corpus.manifest, stats

@@ -173,7 +173,8 @@ def _address(pen: Pen, content: LetterContent, layout: Layout, floor: float, rng
     x, y = ADDRESS_POSITIONS[layout.address_position]
     y = max(y, floor)
     if rng.random() < 0.3:  # the mail-sort line the print shop puts above the name
-        sort_line = f"{rng.randrange(10**6):06d}.{rng.randrange(10**6):06d}.{rng.randrange(10**4):04d}.001 1 AT 0.{rng.randrange(300, 499)} 530"
+        sort_line = (f"{rng.randrange(10**6):06d}.{rng.randrange(10**6):06d}.{rng.randrange(10**4):04d}.001 1 AT "
+                     f"0.{rng.randrange(300, 499)} 530")
         pen.text(x, y, sort_line, size=pen.size - 2)
         y += pen.leading
     for line in content.address_lines:
@@ -229,7 +230,10 @@ def _first_page(page: pymupdf.Page, plan: LetterPlan, content: LetterContent, rn
         rows.append(("Page", layout.page_label.format(n=1, total=plan.page_count).removeprefix("Page ")))
     floor, box_bottom = 0.0, 0.0
     if layout.box_style in ("right", "left"):
-        box_bottom = _box(pen, rows, layout, 36.0 if layout.box_style == "right" else 40.0)
+        top = 40.0 if layout.box_style == "left" else 36.0
+        if layout.box_style == "right" and layout.letterhead == "centered":
+            top = head_bottom + 6  # a centred letterhead spans the page: the box goes below it
+        box_bottom = _box(pen, rows, layout, top)
         floor = box_bottom + 14 if layout.box_style == "left" else 0.0
     elif layout.box_style == "table":
         box_bottom = _box(pen, rows, layout, head_bottom + 4)

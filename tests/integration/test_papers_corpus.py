@@ -1,4 +1,4 @@
-"""The papers corpus (mailroom_sandbox.papers): deterministic, truthful ground truth, every damage kind, no text on scans.
+"""The papers corpus (mailroom_sandbox.papers): deterministic, truthful, every damage kind, no text on scans.
 
 Text layers are checked with PyMuPDF's own extraction, not with the project's reader: this corpus exists to test
 that reader, so it must not be validated by it. One small corpus is generated through the CLI for the module.
@@ -94,6 +94,21 @@ def test_typed_text_layer_prints_every_expected_value(corpus: tuple[Path, Manife
             for name in (e.taxpayer_first_name, e.taxpayer_last_name, e.spouse_first_name, e.spouse_last_name):
                 assert name is None or name in name_block, where
             assert name_block.upper() == name_block
+
+
+def test_typed_pages_print_no_text_over_other_text_or_off_the_page(corpus: tuple[Path, Manifest]) -> None:
+    out, manifest = corpus
+    for entry in (f for f in manifest.files if f.kind == "typed"):
+        with pymupdf.open(out / entry.file_name) as doc:
+            for page in doc:
+                spans = [pymupdf.Rect(span["bbox"]) for block in page.get_text("dict")["blocks"]
+                         for line in block.get("lines", []) for span in line["spans"] if span["text"].strip()]
+                assert all(page.rect.contains(span + (1, 1, -1, -1)) for span in spans), entry.file_name
+                for i, a in enumerate(spans):
+                    for b in spans[i + 1:]:
+                        overlap = a & b
+                        assert overlap.is_empty or overlap.get_area() < 0.3 * min(a.get_area(), b.get_area()), (
+                            f"{entry.file_name} p{page.number + 1}: {a} over {b}")
 
 
 def _has_date(text: str, value: date) -> bool:
