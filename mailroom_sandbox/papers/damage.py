@@ -66,10 +66,6 @@ def choose_kinds(rng: random.Random, guaranteed: str | None) -> tuple[str, ...]:
         kinds.discard("faded" if guaranteed != "faded" else "fax_threshold")
     if "rotated_90" in kinds and "rotated_180" in kinds:
         kinds.discard("rotated_180" if guaranteed != "rotated_180" else "rotated_90")
-    # A fixed fax threshold (120-175) under faded toner (ink 40-70 %: black prints at ~140) turns the print white:
-    # whole letters vanished while the manifest said their values were printed. One of the two per file.
-    if "fax_threshold" in kinds and "faded" in kinds:
-        kinds.discard("faded" if guaranteed != "faded" else "fax_threshold")
     return tuple(k for k in DAMAGE_KINDS if k in kinds)
 
 
