@@ -21,7 +21,7 @@ from mailroom.notices.parse import Found
 _ZIP = re.compile(r"^[0-9OoIlSB]{5}(?:-[0-9OoIlSB]{4})?$")
 _STATE = re.compile(r"^[A-Z0-9!|]{2}$")
 # A street line starts with its number (OCR may garble a digit or two: "32t3 ST CHARLES AVE") or a box/unit word.
-_STREET = re.compile(r"^(?:#?\d[\dA-Za-z]*\b|[A-Za-z]?\d+\b|P\.?\s?O\.?\s+BOX\b|APT\b|UNIT\b|SUITE\b|STE\b|RR\b|HC\b|BOX\b)",
+_STREET = re.compile(r"^(?:#?\s?\d[\dA-Za-z]*\b|[A-Za-z]?\d+\b|P\.?\s?O\.?\s+BOX\b|APT\b|UNIT\b|SUITE\b|STE\b|RR\b|HC\b|BOX\b)",
                      re.I)
 _CARE_OF = re.compile(r"^(?:%|C/O\b|C\\O\b|ATTN\b|IN CARE OF\b)", re.I)
 _LETTERS_TO_DIGITS = str.maketrans({"O": "0", "o": "0", "I": "1", "l": "1", "S": "5", "B": "8"})
@@ -44,7 +44,8 @@ def _city_line(text: str) -> bool:
     tokens = text.replace(",", " ").split()
     if len(tokens) < 3 or not _ZIP.match(tokens[-1]) or sum(ch.isdigit() for ch in tokens[-1]) < 4:
         return False
-    return bool(_STATE.match(tokens[-2].strip(".").upper())) and any(t.isalpha() for t in tokens[:-2])
+    return bool(_STATE.match(tokens[-2].strip(".").upper())) and any(
+        sum(ch.isalpha() for ch in t) >= 2 for t in tokens[:-2])  # "WINSTON-SALEM", "COEUR D ALENE"
 
 
 def clean_token(token: str) -> str:
@@ -56,6 +57,8 @@ def clean_token(token: str) -> str:
     letters = sum(ch.isalpha() for ch in token)
     if letters >= 2:  # "SM1TH", "O'BR1EN": digits inside a word are letters OCR misread
         token = token.translate(_DIGITS_TO_LETTERS)
+    if token.upper() in ("ST.", "STE."):  # "EDWARD ST. JOHN": the IRS prints the abbreviation's period
+        return token.upper()
     token = _KEEP.sub("", token.upper()).strip("'-")
     return token if any(ch.isalpha() for ch in token) else ""
 
@@ -146,7 +149,7 @@ def address_block_names(layout: PageLayout) -> BlockNames | None:
         if street is None or not _STREET.match(_lead_trimmed(street.text)):
             continue
         cursor = street
-        for _ in range(2):  # "123 MAIN ST" above "APT 4B"; an in-care-of line above the street
+        for _ in range(3):  # "123 MAIN ST" above "APT 4B"; an in-care-of line above the street
             upper = _above(chunks, cursor, tolerance, height)
             if upper is None or not (_STREET.match(_lead_trimmed(upper.text)) or _CARE_OF.match(upper.text.strip())):
                 break

@@ -73,7 +73,9 @@ def _ocr_suffix(token: str) -> str:
 
 def _clean_tokens(text: str) -> list[str]:
     text = unicodedata.normalize("NFC", text)
-    tokens = [_ocr_suffix(token.strip(".,")) for token in text.split() if token.strip(".,")]
+    # "ST." keeps its period (the IRS prints "EDWARD ST. JOHN"); other stray periods and commas go
+    tokens = [token.rstrip(",") if token.upper().rstrip(",") == "ST." else _ocr_suffix(token.strip(".,"))
+              for token in text.split() if token.strip(".,")]
     return [token.upper() for token in tokens]
 
 

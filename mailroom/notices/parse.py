@@ -190,7 +190,22 @@ TAX_YEAR_LABELS = ("tax year ending", "tax period ending", "tax year", "tax peri
                    "tax form")
 
 
+_PERIOD_END = re.compile(r"(?<![\d/])12\s?/\s?31\s?/\s?((?:19|20)\d\d)\b|\bdec[a-z]*\.?\s*31\s*,?\s*((?:19|20)\d\d)\b", re.I)
+
+
 def find_tax_year(text: str) -> Found[int] | None:
+    found = _labelled_tax_year(text)
+    if found:
+        return found
+    # "Form  Tax period        Amount you owe" over "1040  12/31/2022   $662.51": the period's end in the row below
+    for snippet in _after_labels(text, ("tax period", "tax year ending"), 90):
+        end = _PERIOD_END.search(snippet)
+        if end:
+            return Found(int(end.group(1) or end.group(2)), 0.9)
+    return None
+
+
+def _labelled_tax_year(text: str) -> Found[int] | None:
     for snippet in _after_labels(text, TAX_YEAR_LABELS, 40):
         snippet = re.sub(r"^\s*(?:ending|ended)?\s*:?", " ", snippet, flags=re.I)
         # "Tax period: December 31, 2023" and "Tax year 2023" both name the year last in the snippet's first date/number
