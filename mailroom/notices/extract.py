@@ -192,6 +192,7 @@ class _Pages:
             image, dpi = self.images[index]
             crop = image.crop((0, int(top * image.height), image.width, int(bottom * image.height)))
             layout, turned = ocr_image(crop, dpi, self.limits, self.remaining(), allow_turn=name != "footer")
+            self.remaining()  # a band that ran into the deadline ends the extraction here
             if turned:  # the page is upside down: every band is read from the turned image (re-read this one)
                 self.images[index] = (image.rotate(180), dpi)
                 self.bands = {key: value for key, value in self.bands.items() if key[0] != index}

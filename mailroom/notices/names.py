@@ -91,7 +91,7 @@ def _split_last(tokens: list[str]) -> tuple[list[str], str]:
     """Split "JOHN A DE LA CRUZ" into (["JOHN", "A"], "DE LA CRUZ"): particles belong to the last name."""
     tokens = _drop_suffixes(tokens)
     last_start = len(tokens) - 1
-    while last_start > 1 and tokens[last_start - 1] in PARTICLES:
+    while last_start > 1 and tokens[last_start - 1].rstrip(".") in PARTICLES:
         last_start -= 1
     return tokens[:last_start], " ".join(tokens[last_start:])
 

@@ -13,6 +13,7 @@ binarisation did not pay for their time (measured, see the docs).
 from __future__ import annotations
 
 import math
+import time
 
 import pymupdf
 from PIL import Image, ImageChops, ImageFilter
@@ -72,10 +73,11 @@ def _readable_share(words: list[tesseract.Word]) -> float:
 def ocr_image(image: Image.Image, dpi: int, limits: ExtractionLimits, deadline_seconds: float, *,
               allow_turn: bool = True) -> tuple[PageLayout, bool]:  # fmt: skip
     """Words of a page image as lines, and whether it had to be turned 180 degrees (its first read was poor)."""
+    started = time.monotonic()
     words = _read(image, dpi, limits, deadline_seconds)
     turned = False
     if allow_turn and _readable_share(words) < _UPSIDE_DOWN_SHARE:
-        again = _read(image.rotate(180), dpi, limits, deadline_seconds)
+        again = _read(image.rotate(180), dpi, limits, deadline_seconds - (time.monotonic() - started))
         if _readable_share(again) > max(_readable_share(words), _UPSIDE_DOWN_SHARE):
             image, words, turned = image.rotate(180), again, True
     grouped: dict[tuple[int, int, int], list[Word]] = {}

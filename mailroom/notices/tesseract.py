@@ -187,6 +187,8 @@ def _parse_tsv(tsv: str) -> list[Word]:
 
 def recognize_words(pixels: bytes, width: int, height: int, *, dpi: int, psm: int, timeout_seconds: float) -> list[Word]:
     """Words of an 8-bit grayscale image (``width`` bytes per row). Raises TimeoutError past ``timeout_seconds``."""
+    if timeout_seconds <= 0:
+        raise TimeoutError("OCR deadline passed before the page was read")
     engine = getattr(_local, "engine", None)
     if engine is None:
         engine = _local.engine = _Engine()
