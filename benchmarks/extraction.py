@@ -255,11 +255,12 @@ def main() -> None:
     parser.add_argument("--papers-scanned", type=int, default=200)
     parser.add_argument("--old-reader", type=Path, help="checkout of the reader to compare speed with")
     parser.add_argument("--skip-first", action="store_true", help="only the papers corpora")
+    parser.add_argument("--time-budget", type=float, default=600.0, help="per-file budget for the papers corpora")
     args = parser.parse_args()
     started = time.perf_counter()
     for corpus in args.papers:
         measure_papers(corpus, corpus.name, typed=args.papers_typed, scanned=args.papers_scanned,
-                       old_reader=args.old_reader)
+                       old_reader=args.old_reader, time_budget=args.time_budget)
     if args.skip_first:
         return
     if args.regenerate and (args.workdir / "manifest.json").exists():

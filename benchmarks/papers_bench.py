@@ -26,7 +26,7 @@ from typing import Any
 
 from mailroom.crm import CaseCandidate
 from mailroom.matching import MatchOutcome, match_notice
-from mailroom.notices import ExtractionError, Notice, extract_notices
+from mailroom.notices import ExtractionError, ExtractionLimits, Notice, extract_notices
 from mailroom_sandbox.logiqs.directory import InMemoryCaseDirectory
 from mailroom_sandbox.papers import load_manifest
 from mailroom_sandbox.papers.manifest import FIELD_NAMES, FileEntry, LetterEntry, Manifest
@@ -35,7 +35,7 @@ CONFIDENT = 0.9
 _OLD_READER = r"""
 import json, resource, sys, time
 from pathlib import Path
-from mailroom.notices import extract_notice
+from mailroom.notices import ExtractionLimits, extract_notice
 def cpu():
     own, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
     return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
@@ -43,7 +43,7 @@ for line in sys.stdin:
     path, name = json.loads(line)
     started, used = time.perf_counter(), cpu()
     try:
-        notice = extract_notice(Path(path), file_name=name)
+        notice = extract_notice(Path(path), file_name=name, limits=ExtractionLimits(time_budget_seconds=600))
         values = notice.model_dump(mode="json", include=set(%r) | {"response_due_derived"})
     except Exception as exc:
         values = {"error": type(exc).__name__}
@@ -143,9 +143,12 @@ class OldReader:
         self.process.wait(timeout=60)
 
 
-def measure(corpus: Path, label: str, *, typed: int, scanned: int, old_reader: Path | None) -> dict[str, Any]:
+def measure(corpus: Path, label: str, *, typed: int, scanned: int, old_reader: Path | None,
+            time_budget: float = 600.0) -> dict[str, Any]:  # fmt: skip
     manifest = load_manifest(corpus)
     held = " HELD OUT (never tuned on)" if manifest.held_out else " development seed (tuned)"
+    # The 60 s production budget is a safety bound; on a machine at load 15+ it cut off files that take 2 s of CPU,
+    # which says nothing about the reader: the benchmark gives each file a wide budget and reports CPU seconds.
     print(f"\n## {label}: papers corpus seed {manifest.seed}{held}")
     results: dict[str, Any] = {"letters": {}, "held_out": manifest.held_out}
     old = OldReader(old_reader) if old_reader else None
@@ -165,7 +168,8 @@ def measure(corpus: Path, label: str, *, typed: int, scanned: int, old_reader: P
                                   file.letters[0])
                 started, used = time.perf_counter(), _cpu()
                 try:
-                    notices = extract_notices(path, file_name=file.file_name)
+                    notices = extract_notices(path, file_name=file.file_name,
+                                              limits=ExtractionLimits(time_budget_seconds=time_budget))
                 except ExtractionError as exc:
                     print(f"  unreadable {file.file_name}: {exc.failure.value}")
                     notices = []
