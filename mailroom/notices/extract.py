@@ -48,7 +48,7 @@ from mailroom.notices.parse import (
     normalize_text,
 )
 from mailroom.notices.ssn import find_ssn_last4
-from mailroom.notices.text_layer import is_usable, open_document, page_text, read_checked_bytes
+from mailroom.notices.text_layer import is_usable, open_document, read_checked_bytes
 
 logger = logging.getLogger(__name__)
 
@@ -169,8 +169,8 @@ class _Pages:
     def text_layer(self, index: int) -> PageLayout | None:
         if index not in self.layers:
             self.remaining()
-            page = self.document[index]
-            self.layers[index] = text_layer_layout(page) if is_usable(page_text(page)) else None
+            layout = text_layer_layout(self.document[index])
+            self.layers[index] = layout if is_usable(" ".join(w.text for ln in layout.lines for w in ln.words)) else None
             self.any_text = self.any_text or self.layers[index] is not None
         return self.layers[index]
 

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 
 import pymupdf
 
+from mailroom.errors import ExtractionError, ExtractionFailure
+
 CHUNK_GAP_EM = 2.2  # a gap wider than this many word heights splits a printed row into chunks
 
 
@@ -138,7 +140,12 @@ def build_layout(grouped: list[list[Word]], width: float, height: float) -> Page
 def text_layer_layout(page: pymupdf.Page) -> PageLayout:
     """The page's text layer as lines of words (MuPDF's block/line numbering), merged when they share a row."""
     rows: dict[tuple[int, int], list[Word]] = {}
-    for x0, y0, x1, y1, text, block, line, _ in page.get_text("words", sort=True):
+    try:
+        words = page.get_text("words", sort=True)
+    except Exception as exc:  # MuPDF's own error types: the page's content cannot be read
+        message = f"page {page.number + 1} cannot be read ({type(exc).__name__})"
+        raise ExtractionError(ExtractionFailure.CORRUPT, message) from None
+    for x0, y0, x1, y1, text, block, line, _ in words:
         rows.setdefault((block, line), []).append(Word(text, 100.0, x0, y0, x1, y1))
     # MuPDF numbers a box label and its value as separate lines; rows whose vertical centres agree are one line.
     merged: list[list[Word]] = []
