@@ -1,12 +1,19 @@
 #!/usr/bin/env bash
-# Installs everything mailroom needs on a fresh Debian machine: Tesseract (OCR) and the monospace letter font of the
-# papers corpus (fonts-dejavu-core) from apt, the project from pip.
+# Installs everything mailroom needs on a fresh Debian machine: Tesseract (OCR), the monospace letter font of the
+# papers corpus (fonts-dejavu-core) and the PostgreSQL server (the shared-ledger tests start a throwaway cluster from
+# its binaries; no service is used) from apt, the project from pip.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 apt_packages=()
-command -v tesseract >/dev/null 2>&1 || apt_packages+=(tesseract-ocr)
+if ! command -v tesseract >/dev/null 2>&1; then
+  apt_packages+=(tesseract-ocr)
+fi
 [ -f /usr/share/fonts/truetype/dejavu/DejaVuSansMono.ttf ] || apt_packages+=(fonts-dejavu-core)
-if [ ${#apt_packages[@]} -gt 0 ]; then
+# Debian keeps initdb/pg_ctl off PATH, under /usr/lib/postgresql/<version>/bin (tests/pg.py looks in both places).
+if ! command -v initdb >/dev/null 2>&1 && ! compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null; then
+  apt_packages+=(postgresql)
+fi
+if ((${#apt_packages[@]})); then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
   apt-get install -y -qq "${apt_packages[@]}" >/dev/null
