@@ -90,7 +90,9 @@ def clean_name_line(chunk: Chunk) -> tuple[str, float, bool]:
         if not cleaned or (word.conf < DEBRIS_CONF and len(cleaned) == 1 and cleaned not in "&"):
             stripped = stripped or bool(word.text.strip())
             continue
-        stripped = stripped or cleaned != word.text.upper()
+        if not kept and word.text.endswith(",") and word is not chunk.words[-1]:
+            cleaned += ","  # "CASTRO, SONYA R": the comma of a surname-first line is the line's form, not debris
+        stripped = stripped or cleaned.rstrip(",") != word.text.upper().rstrip(",")
         kept.append(cleaned)
         confs.append(word.conf)
     line = " ".join(kept)
