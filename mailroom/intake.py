@@ -26,7 +26,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any, Protocol
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from mailroom.drive import DriveFile
 from mailroom.errors import LeaseLostError, MailroomError
@@ -35,14 +35,20 @@ from mailroom.matching import MatchOutcome, MatchResult
 from mailroom.notices import Notice, document_name
 from mailroom.outcomes import Outcome, SkipReason
 from mailroom.report import ReportRow
+from mailroom.intake_letters import several_letters
 
 logger = logging.getLogger(__name__)
 
 
 class Extraction(BaseModel):
-    """Either a notice or the specific reason the file cannot be read (a known outcome, not a step failure)."""
+    """Either a notice or the specific reason the file cannot be read (a known outcome, not a step failure).
+
+    ``notice`` is the file's first (usually only) letter; ``more_notices`` the letters after it when one PDF holds
+    several, each with its page range (docs/extraction.md, "Several letters in one file").
+    """
 
     notice: Notice | None = None
+    more_notices: list[Notice] = Field(default_factory=list)
     failure: str | None = None
     message: str = ""
 
@@ -137,10 +143,14 @@ class Intake:
             reason = f"unreadable ({extraction.failure}): {extraction.message}"
             return self._unmatched(key, reason, steps, where, dry_run)
         notice = extraction.notice
+        if extraction.more_notices:
+            return _notice_fields(notice) | several_letters(self, key, [notice, *extraction.more_notices], path, steps,
+                                                              where, dry_run)
         fields = _notice_fields(notice)
         where.at("match")
         match = steps.match(notice)
         fields["match_score"] = match.score
+        notice = _named_as_confirmed(notice, match)
         if match.outcome is not MatchOutcome.MATCHED:
             return fields | self._unmatched(key, f"{match.outcome.value}: {match.reason}", steps, where, dry_run)
         if notice.response_due_date is None:  # no deadline means no follow-up task: a person must file it
@@ -178,6 +188,13 @@ class Intake:
             self.ledger.finish(key, self.owner, Outcome.FAILED, reason=reason)
         except MailroomError as exc:  # e.g. the lease was lost: the other run owns the notice's state now
             log.warning("notice %s: could not record FAILED in the ledger (%s)", key.file_id, exc.reason)
+
+
+def _named_as_confirmed(notice: Notice, match: MatchResult) -> Notice:
+    """A name the CRM confirmed on the page (the reader was unsure of it) names the document."""
+    if match.confirmed_last_name and match.outcome is MatchOutcome.MATCHED:
+        return notice.model_copy(update={"taxpayer_last_name": match.confirmed_last_name})
+    return notice
 
 
 def _letter_type(notice: Notice) -> str:

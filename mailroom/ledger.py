@@ -214,7 +214,7 @@ class Ledger:
             now = self._now(conn)
             if row is None:
                 added = conn.execute(insert_new(conn.dialect.name), dict(
-                    file_id=key.file_id, md5=key.md5, file_name=file_name, stage=Stage.CLAIMED.value, runs=1,
+                    file_id=key.file_id, md5=key.row_md5, file_name=file_name, stage=Stage.CLAIMED.value, runs=1,
                     created_at=now, **_holder(owner, now + lease_seconds, now),
                 )).first()
                 if added is not None:
@@ -246,7 +246,7 @@ class Ledger:
             candidates = conn.execute(claimable(limit), {"now": now}).mappings().all()
             keys = []
             for row in candidates:
-                key = NoticeKey(file_id=row["file_id"], md5=row["md5"])
+                key = NoticeKey.from_row(row["file_id"], row["md5"])
                 _take(conn, key, row, owner, now + lease_seconds, now)
                 taken_over = row["owner"] not in (None, owner)
                 _log(conn, key, owner, now, "claimed (expired lease taken over)" if taken_over else "claimed (next)")
@@ -258,7 +258,7 @@ class Ledger:
         with self._write() as conn:
             now = self._now(conn)
             added = conn.execute(insert_new(conn.dialect.name), dict(
-                file_id=key.file_id, md5=key.md5, file_name=file_name, stage=Stage.LISTED.value, created_at=now,
+                file_id=key.file_id, md5=key.row_md5, file_name=file_name, stage=Stage.LISTED.value, created_at=now,
                 updated_at=now,
             )).first()
             if added is not None:
@@ -386,7 +386,7 @@ class Ledger:
 
 
 def _key(key: NoticeKey) -> dict[str, str]:
-    return {"k_file_id": key.file_id, "k_md5": key.md5}
+    return {"k_file_id": key.file_id, "k_md5": key.row_md5}  # a later letter: "<md5>:p<n>" (NoticeKey)
 
 
 def _holder(owner: str, lease_expires: float, now: float) -> dict[str, Any]:
@@ -410,4 +410,4 @@ def _touched(now: float, lease_seconds: float | None) -> dict[str, float]:
 
 
 def _log(conn: Connection, key: NoticeKey, owner: str | None, now: float, event: str) -> None:
-    conn.execute(LOG, dict(file_id=key.file_id, md5=key.md5, at=now, owner=owner, event=event))
+    conn.execute(LOG, dict(file_id=key.file_id, md5=key.row_md5, at=now, owner=owner, event=event))

@@ -50,16 +50,40 @@ class ClaimResult(str, Enum):
 
 
 class NoticeKey(BaseModel, frozen=True):
+    """A notice: the Drive file (id + md5) and, for a file that holds several letters, which letter (``part``).
+
+    Part 0 is the file's first (or only) letter and keeps the key, marker and ledger row it always had, so ledgers
+    and Logiqs markers written before files could hold several letters stay valid. Part n > 0 is stored under the
+    md5 column value ``<md5>:p<n>`` and marked ``mailroom:<file id>/<n>:<md5[:12]>`` (never a substring of part 0's).
+    """
+
     file_id: str
     md5: str
+    part: int = 0
 
     @property
     def marker(self) -> str:
         """Unique, log-safe token we put in Logiqs comments so an effect can be found again after a lost response."""
+        if self.part:
+            return f"mailroom:{self.file_id}/{self.part}:{self.md5[:12]}"
         return f"mailroom:{self.file_id}:{self.md5[:12]}"
 
+    @property
+    def row_md5(self) -> str:
+        """The value of the ledger's md5 column for this key."""
+        return f"{self.md5}:p{self.part}" if self.part else self.md5
+
+    def letter(self, part: int) -> "NoticeKey":
+        return NoticeKey(file_id=self.file_id, md5=self.md5, part=part)
+
+    @classmethod
+    def from_row(cls, file_id: str, row_md5: str) -> "NoticeKey":
+        md5, _, part = row_md5.rpartition(":p")
+        return cls(file_id=file_id, md5=md5, part=int(part)) if md5 and part.isdigit() else cls(file_id=file_id,
+                                                                                                  md5=row_md5)
+
     def __str__(self) -> str:  # identifiers only: safe to log
-        return f"{self.file_id}@{self.md5[:12]}"
+        return f"{self.file_id}{f'/{self.part}' if self.part else ''}@{self.md5[:12]}"
 
 
 class NoticeRecord(BaseModel):
@@ -104,7 +128,7 @@ def holder_dead(host: str | None, pid: int | None) -> bool:
 
 def record_from_row(row: Mapping[str, Any]) -> NoticeRecord:
     return NoticeRecord(
-        key=NoticeKey(file_id=row["file_id"], md5=row["md5"]),
+        key=NoticeKey.from_row(row["file_id"], row["md5"]),
         file_name=row["file_name"],
         stage=Stage(row["stage"]),
         outcome=Outcome(row["outcome"]) if row["outcome"] else None,

@@ -17,11 +17,14 @@ from mailroom.notices.model import (
 from mailroom.notices.naming import document_name
 
 
-def extract_notice(path: Path, *, file_name: str | None = None, limits: ExtractionLimits | None = None) -> Notice:
-    """Read one notice. Raises ExtractionError (with ``.failure``) for a file that cannot be read.
+def extract_notices(
+    path: Path, *, file_name: str | None = None, limits: ExtractionLimits | None = None
+) -> list[Notice]:
+    """Every letter in the file (one Notice each, with its page range; a cover sheet is skipped). Raises
+    ExtractionError (with ``.failure``) for a file that cannot be read.
 
     ``file_name`` is the name the file had in Drive (the local path may be a temp file); its hints fill fields the
-    document does not give.
+    first letter does not give.
     """
     limits = limits or ExtractionLimits()
     path = Path(path)
@@ -30,6 +33,11 @@ def extract_notice(path: Path, *, file_name: str | None = None, limits: Extracti
 
         return extract_isolated(path, file_name=file_name or path.name, limits=limits)
     return extract_in_process(path, file_name=file_name or path.name, limits=limits)
+
+
+def extract_notice(path: Path, *, file_name: str | None = None, limits: ExtractionLimits | None = None) -> Notice:
+    """The first (usually the only) letter of the file; ``extract_notices`` gives every letter."""
+    return extract_notices(path, file_name=file_name, limits=limits)[0]
 
 
 __all__ = [
@@ -42,4 +50,5 @@ __all__ = [
     "Notice",
     "document_name",
     "extract_notice",
+    "extract_notices",
 ]
