@@ -9,11 +9,9 @@ notice is FAILED. See docs/operations.md.
 
 from __future__ import annotations
 
-import shutil
+import sqlite3
 import sys
-import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -30,13 +28,15 @@ from prefect.task_runners import ThreadPoolTaskRunner
 from blocks.config import RunConfig, load_run_config
 from flows.artifacts import Progress, metrics_delta, publish_artifacts
 from flows.notice import process_notice
-from mailroom.errors import MailroomError
+from mailroom.drive import DriveFile
+from mailroom.errors import ConfigurationError, MailroomError
 from mailroom.intake import Intake, Skipped
 from mailroom.ledger import Ledger, default_ledger_path
-from mailroom.outcomes import Outcome
+from mailroom.outcomes import Outcome, SkipReason
 from mailroom.pii import install_scrubber
-from mailroom.report import ReportRow, RunSummary
+from mailroom.report import ReportFiles, ReportRow, RunSummary
 from mailroom.resilience import ResiliencePolicy, metrics_snapshot
+from mailroom.workdirs import RunWorkdir, sweep_dead, sweep_legacy
 from tasks.context import Services, install_call_retry_logging, use_services
 from tasks.options import RunTasks
 from tasks.report import publish_report
@@ -46,27 +46,40 @@ DEPLOYMENT_NAME = "daily-mailroom"
 SCRUBBED_LOGGERS = ("", "prefect", "prefect.flow_runs", "prefect.task_runs", "mailroom")
 
 
-@contextmanager
-def private_workdir() -> Iterator[Path]:
-    """Downloads live here: mode 0700 (mkdtemp), removed at the end of the run whatever happens."""
-    path = Path(tempfile.mkdtemp(prefix="mailroom-run-"))
+def _open_ledger(config: RunConfig) -> Ledger:
     try:
-        yield path
-    finally:
-        shutil.rmtree(path, ignore_errors=True)
+        return Ledger(default_ledger_path(config.settings.state_dir))
+    except (OSError, sqlite3.Error) as exc:  # not writable, or not a ledger file
+        raise ConfigurationError(f"{config.settings_field('state_dir')}: the ledger cannot be opened there "
+                                 f"({type(exc).__name__})", service="ledger", operation="open") from None
+
+
+def _workdir(stack: ExitStack, config: RunConfig, owner: str) -> Path:
+    """This run's private download dir in the state dir, after removing those of runs that died."""
+    state_dir = default_ledger_path(config.settings.state_dir).parent
+    try:
+        swept = sweep_dead(state_dir) + sweep_legacy()
+        if swept:
+            get_run_logger().info("removed %d download dir(s) left by runs that died", len(swept))
+        return stack.enter_context(RunWorkdir(state_dir, owner))
+    except OSError as exc:
+        raise ConfigurationError(f"{config.settings_field('state_dir')}: no private work dir can be made in "
+                                 f"{state_dir} ({type(exc).__name__})", service="ledger", operation="workdir") from None
 
 
 def _services(config: RunConfig, workdir: Path, owner: str) -> Services:
+    """Everything the run's tasks need; a ConfigurationError naming the block and field if something is unusable."""
     s = config.settings
-    ledger = Ledger(default_ledger_path(s.state_dir))
     call_level = dict(max_retries=s.call_max_retries, initial_delay=s.call_initial_delay, max_delay=s.call_max_delay)
     drive_policy = ResiliencePolicy("drive", calls_per_second=s.drive_calls_per_second, burst=s.drive_burst,
                                     **call_level)
     logiqs_policy = ResiliencePolicy("logiqs", calls_per_second=s.logiqs_calls_per_second, burst=s.logiqs_burst,
                                      **call_level)
+    drive, logiqs = config.drive_client(drive_policy), config.logiqs_client(logiqs_policy)
+    ledger = _open_ledger(config)
     return Services(
-        drive=config.drive.client(drive_policy),
-        logiqs=config.logiqs.client(logiqs_policy),
+        drive=drive,
+        logiqs=logiqs,
         settings=s,
         workdir=workdir,
         ledger=ledger,
@@ -77,10 +90,16 @@ def _services(config: RunConfig, workdir: Path, owner: str) -> Services:
     )
 
 
-def _notices_to_process(services: Services, input_folder_id: str | None, limit: int | None) -> list:
+def _notices_to_process(config: RunConfig, services: Services, input_folder_id: str | None,
+                        limit: int | None) -> list[DriveFile]:
     s = services.settings
     root = input_folder_id or s.input_root_id
     outputs = [s.matched_folder_id, s.unmatched_folder_id, s.reports_folder_id]
+    configured = dict(input_root_id=s.input_root_id, matched_folder_id=s.matched_folder_id,
+                      unmatched_folder_id=s.unmatched_folder_id, reports_folder_id=s.reports_folder_id)
+    if input_folder_id:
+        configured["input_folder_id"] = input_folder_id
+    services.tasks.check_folders(configured, config.name)
     folders = services.tasks.discover_folders(root, s.folder_name_patterns, s.recursive, outputs)
     folder_ids = [f.id for f in folders]
     if input_folder_id and input_folder_id not in folder_ids:  # an explicit override is read even if not matching
@@ -89,10 +108,10 @@ def _notices_to_process(services: Services, input_folder_id: str | None, limit: 
     return services.tasks.list_new_notices(folder_ids, limit)
 
 
-def _process_all(files: list, concurrency: int, dry_run: bool) -> tuple[list[ReportRow], int]:
-    """Every notice through ``process_notice`` with at most ``concurrency`` at once; returns rows and skipped."""
+def _process_all(files: list, concurrency: int, dry_run: bool) -> tuple[list[ReportRow], list[SkipReason]]:
+    """Every notice through ``process_notice`` with at most ``concurrency`` at once; returns rows and skip reasons."""
     rows: list[ReportRow] = []
-    skipped = 0
+    skips: list[SkipReason] = []
     progress = Progress(len(files))
     with ThreadPoolTaskRunner(max_workers=concurrency) as runner:
         futures = {runner.submit(process_notice, {"file": f, "dry_run": dry_run}): f for f in files}
@@ -104,11 +123,26 @@ def _process_all(files: list, concurrency: int, dry_run: bool) -> tuple[list[Rep
                 row = ReportRow(file_id=file.id, file_name=file.name, outcome=Outcome.FAILED,
                                 reason=f"crashed: {type(exc).__name__}", dry_run=dry_run)
             if isinstance(row, Skipped):
-                skipped += 1
+                skips.append(row.reason)
             else:
                 rows.append(row)
             progress.advance()
-    return rows, skipped
+    return rows, skips
+
+
+def _publish_report(rows: list[ReportRow], started: datetime, dry_run: bool) -> ReportFiles:
+    """The report task never raises for a report problem; should the task itself crash, the run still goes on."""
+    try:
+        return publish_report(rows, started, flow_run.name or "local", dry_run)
+    except Exception as exc:  # noqa: BLE001 - the artifacts below must still be published
+        get_run_logger().error("publishing the report crashed: %s", type(exc).__name__)
+        return ReportFiles(write_errors=[f"report not published ({type(exc).__name__})"])
+
+
+def _cannot_start(message: str) -> State:
+    message = f"Cannot start: {message}"
+    get_run_logger().error("%s", message)
+    return Failed(message=message)
 
 
 @flow(name="daily-mailroom", persist_result=False, log_prints=False)
@@ -134,35 +168,35 @@ def daily_mailroom(
     try:
         config = load_run_config(blocks)
     except MailroomError as exc:
-        logger.error("%s", exc)
-        return Failed(message=str(exc))
+        return _cannot_start(str(exc))
     install_call_retry_logging()
     metrics_before = metrics_snapshot()
     run_id = str(flow_run.id or "local")
-    with private_workdir() as workdir:
-        services = _services(config, workdir, owner=run_id)
-        with use_services(services):
-            try:
-                services.tasks.check_logiqs_access()
-                files = _notices_to_process(services, input_folder_id, limit)
-            except MailroomError as exc:  # bad key, missing scope, missing folder: nothing to retry, say why
-                message = f"Cannot start: {exc}"
-                logger.error("%s", message)
-                return Failed(message=message)
-            logger.info("%d notice(s) to process%s", len(files), " (dry run)" if dry_run else "")
-            rows, skipped = _process_all(files, concurrency or config.settings.concurrency, dry_run)
-            report = publish_report(rows, started, flow_run.name or "local", dry_run)
-    summary = RunSummary.of(rows, dry_run=dry_run, report=report, skipped=skipped)
+    with ExitStack() as stack:
+        try:  # everything before the first notice: a problem here is the operator's to fix, and nothing is touched
+            services = _services(config, _workdir(stack, config, run_id), owner=run_id)
+            stack.enter_context(use_services(services))
+            services.tasks.check_logiqs_access()
+            files = _notices_to_process(config, services, input_folder_id, limit)
+        except MailroomError as exc:  # bad key or block, missing scope or folder: nothing to retry, say why
+            return _cannot_start(config.explain(exc))
+        logger.info("%d notice(s) to process%s", len(files), " (dry run)" if dry_run else "")
+        rows, skips = _process_all(files, concurrency or config.settings.concurrency, dry_run)
+        report = _publish_report(rows, started, dry_run)
+    summary = RunSummary.of(rows, dry_run=dry_run, report=report, skips=skips)
     publish_artifacts(rows, summary, metrics_delta(metrics_before, metrics_snapshot()))
-    logger.info("%s; report: %s", summary.one_line(), report.xlsx)
+    logger.info("%s; report: %s", summary.one_line(), report.local)
     if summary.failed:
         return Failed(
             message=f"{summary.failed} of {summary.total} notice(s) FAILED after all retries "
-            f"(left in their input folders); see the Failed sheet of {report.xlsx}",
+            f"(left in their input folders); see the Failed sheet of {report.local}",
             data=summary,
         )
+    if report.write_errors:
+        return Failed(message=f"Report incomplete ({'; '.join(report.write_errors)}): every notice is listed in "
+                      f"the run's artifacts; local copy: {report.local}", data=summary)
     if report.upload_error:
-        return Failed(message=f"Report not uploaded to Drive ({report.upload_error}); local copy {report.xlsx}",
+        return Failed(message=f"Report not uploaded to Drive ({report.upload_error}); local copy {report.local}",
                       data=summary)
     return Completed(message=summary.one_line(), data=summary)
 

@@ -11,6 +11,7 @@ from prefect.cache_policies import NO_CACHE
 from prefect.logging import get_run_logger
 
 from mailroom.drive import DriveFile
+from mailroom.errors import PermanentError
 from mailroom.intake import Extraction, Skipped
 from mailroom.ledger import NoticeKey
 from mailroom.matching import MatchResult
@@ -32,7 +33,10 @@ class PrefectSteps:
         return self.tasks.download_notice(file.id)
 
     def discard(self, file: DriveFile) -> None:
-        download_path(file.id).unlink(missing_ok=True)
+        try:
+            download_path(file.id).unlink(missing_ok=True)
+        except PermanentError:  # an id refused as a file name: nothing was ever written under it
+            pass
 
     def extract(self, path: Path, file_name: str) -> Extraction:
         return self.tasks.extract_notice(path, file_name)

@@ -2,14 +2,27 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from mailroom.drive import DriveFile
+from mailroom.drive_binding import check_folders as check_configured_folders
+from mailroom.errors import PermanentError
 from mailroom.effects import ensure_moved
 from mailroom.ledger import NoticeKey
 from mailroom.outcomes import Outcome
 from tasks.context import services
 from tasks.retry import service_task
+
+
+@service_task(name="check-folders", service="drive")
+def check_folders(folders: dict[str, str], block_name: str) -> dict[str, DriveFile]:
+    """Every configured folder exists, is a folder and is shared with the account (else: which setting to fix)."""
+    return check_configured_folders(
+        services().drive, folders,
+        where=lambda name: (f"parameter {name}" if name == "input_folder_id"
+                            else f"block mailroom-settings/{block_name}, field {name}"),
+    )
 
 
 @service_task(name="discover-folders", service="drive")
@@ -32,8 +45,18 @@ def list_new_notices(folder_ids: list[str], limit: int | None = None) -> list[Dr
     return ordered[:limit] if limit is not None else ordered
 
 
+_SAFE_ID = re.compile(r"[A-Za-z0-9_-]{1,200}")
+
+
 def download_path(file_id: str) -> Path:
-    """Where a notice's bytes live while it is worked on: the run's private (0700) directory."""
+    """Where a notice's bytes live while it is worked on: the run's private (0700) directory.
+
+    Named by the Drive file id, never by the file's name (which anyone dropping a file chooses); an id that is not
+    Drive-shaped is refused rather than allowed to name a path.
+    """
+    if not _SAFE_ID.fullmatch(file_id):
+        raise PermanentError("drive file id is not a plain id: refused as a download name", service="drive",
+                             operation="download", reason="unsafe_file_id")
     return services().workdir / f"{file_id}.pdf"
 
 
