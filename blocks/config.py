@@ -102,6 +102,10 @@ def load_run_config(name: str) -> RunConfig:
             raise _invalid_block(block_type, name, exc) from None
         except ValueError:  # Prefect's "Unable to find block document named ..."
             missing.append(f"{block_type.get_block_type_slug()}/{name}")
+        except RuntimeError as exc:  # Prefect 3: "Unable to load ... due to failed validation", from the pydantic error
+            if not isinstance(exc.__cause__, ValidationError):
+                raise
+            raise _invalid_block(block_type, name, exc.__cause__) from None
     if missing:
         raise ConfigurationError(
             "Missing Prefect blocks: "
