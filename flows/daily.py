@@ -32,6 +32,7 @@ from mailroom.drive import DriveFile
 from mailroom.errors import ConfigurationError, MailroomError
 from mailroom.intake import Intake, Skipped
 from mailroom.ledger import Ledger, default_ledger_path
+from mailroom.notices import ExtractionLimits
 from mailroom.outcomes import Outcome, SkipReason
 from mailroom.pii import install_scrubber
 from mailroom.report import ReportFiles, ReportRow, RunSummary
@@ -85,7 +86,8 @@ def _services(config: RunConfig, workdir: Path, owner: str) -> Services:
         ledger=ledger,
         owner=owner,
         tasks=RunTasks.for_settings(s),
-        intake=Intake(ledger, owner, s.matched_folder_id, s.unmatched_folder_id, s.lease_seconds),
+        intake=Intake(ledger, owner, s.matched_folder_id, s.unmatched_folder_id, s.lease_seconds,
+                      max_bytes=ExtractionLimits().max_bytes),
         drive_web_links=config.drive.api_endpoint is None,
     )
 

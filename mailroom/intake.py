@@ -92,6 +92,7 @@ class Intake:
     matched_folder_id: str
     unmatched_folder_id: str
     lease_seconds: float = 900.0
+    max_bytes: int | None = None  # a file Drive says is larger is not downloaded: UNMATCHED, unreadable (TOO_LARGE)
 
     def process(
         self, file: DriveFile, steps: Steps, *, dry_run: bool = False, log: Any = logger
@@ -129,6 +130,10 @@ class Intake:
     # -- the steps, in the order the business does them ------------------------------------------------------
 
     def _work_on(self, file: DriveFile, key: NoticeKey, steps: Steps, where: _Where, dry_run: bool) -> dict:
+        if self.max_bytes is not None and (file.size or 0) > self.max_bytes:  # anyone can drop a 5 GB "PDF"
+            reason = (f"unreadable (TOO_LARGE): file is {file.size} bytes, over the {self.max_bytes}-byte limit "
+                      "(not downloaded)")
+            return self._unmatched(key, reason, steps, where, dry_run)
         where.at("download")
         path = steps.download(file)
         where.at("extract")

@@ -236,3 +236,13 @@ def test_a_dry_run_reads_and_matches_but_writes_nothing_not_even_the_ledger(ledg
     assert steps.calls == ["download", "extract", "match"]
     assert row.outcome is Outcome.MATCHED and row.dry_run and row.document_id is None
     assert ledger.records() == [] and steps.services.parents == {}
+
+
+def test_a_file_drive_says_is_too_large_is_set_aside_without_downloading_it(ledger, tmp_path):
+    huge = FILE.model_copy(update={"size": 5 * 1024**3})
+    steps = _steps(ledger, tmp_path)
+    intake = Intake(ledger, "run-1", MATCHED_FOLDER, UNMATCHED_FOLDER, lease_seconds=60.0, max_bytes=20 * 1024**2)
+    row = intake.process(huge, steps)
+
+    assert row.outcome is Outcome.UNMATCHED and row.reason.startswith("unreadable (TOO_LARGE): file is 5368709120")
+    assert steps.calls == ["move"] and steps.services.parents == {FILE.id: UNMATCHED_FOLDER}
