@@ -9,7 +9,6 @@ notice is FAILED. See docs/operations.md.
 
 from __future__ import annotations
 
-import sqlite3
 import sys
 from contextlib import ExitStack
 from datetime import datetime, timezone
@@ -24,6 +23,7 @@ from prefect.logging import get_run_logger
 from prefect.runtime import flow_run
 from prefect.states import Completed, Failed, State
 from prefect.task_runners import ThreadPoolTaskRunner
+from sqlalchemy.exc import SQLAlchemyError
 
 from blocks.config import RunConfig, load_run_config
 from flows.artifacts import Progress, metrics_delta, publish_artifacts
@@ -31,7 +31,7 @@ from flows.notice import process_notice
 from mailroom.drive import DriveFile
 from mailroom.errors import ConfigurationError, MailroomError
 from mailroom.intake import Intake, Skipped
-from mailroom.ledger import Ledger, default_ledger_path
+from mailroom.ledger import Ledger, default_ledger_path, open_ledger
 from mailroom.notices import ExtractionLimits
 from mailroom.outcomes import Outcome, SkipReason
 from mailroom.pii import install_scrubber
@@ -48,10 +48,15 @@ SCRUBBED_LOGGERS = ("", "prefect", "prefect.flow_runs", "prefect.task_runs", "ma
 
 
 def _open_ledger(config: RunConfig) -> Ledger:
+    s = config.settings
     try:
-        return Ledger(default_ledger_path(config.settings.state_dir))
-    except (OSError, sqlite3.Error) as exc:  # not writable, or not a ledger file
-        raise ConfigurationError(f"{config.settings_field('state_dir')}: the ledger cannot be opened there "
+        return open_ledger(s.ledger_url, s.state_dir)
+    except ConfigurationError as exc:  # a ledger_url that is not a database URL
+        raise ConfigurationError(f"{config.settings_field('ledger_url')}: {exc}", service="ledger",
+                                 operation="open") from None
+    except (OSError, SQLAlchemyError) as exc:  # state dir not writable, a file that is not a ledger
+        field = "ledger_url" if s.ledger_url else "state_dir"
+        raise ConfigurationError(f"{config.settings_field(field)}: the ledger cannot be opened "
                                  f"({type(exc).__name__})", service="ledger", operation="open") from None
 
 
