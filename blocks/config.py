@@ -66,6 +66,11 @@ class RunConfig:
                 reason="bad_key",
             ) from None
 
+    def drive_account(self) -> str:
+        """The service account's e-mail address (which Drive the run works on, with the input root)."""
+        info: Any = self.drive.service_account_info.get_secret_value()
+        return str(info.get("client_email", "")) if isinstance(info, dict) else ""
+
     def logiqs_client(self, policy: "ResiliencePolicy") -> "LogiqsClient":
         try:
             return self.logiqs.client(policy)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import sys
 from contextlib import ExitStack
+from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -29,6 +30,7 @@ from blocks.config import RunConfig, load_run_config
 from flows.artifacts import Progress, metrics_delta, publish_artifacts
 from flows.notice import process_notice
 from mailroom.drive import DriveFile
+from mailroom.drive_binding import binding_of
 from mailroom.errors import ConfigurationError, MailroomError
 from mailroom.intake import Intake, Skipped
 from mailroom.ledger import Ledger, default_ledger_path, open_ledger
@@ -92,13 +94,14 @@ def _services(config: RunConfig, workdir: Path, owner: str) -> Services:
         owner=owner,
         tasks=RunTasks.for_settings(s),
         intake=Intake(ledger, owner, s.matched_folder_id, s.unmatched_folder_id, s.lease_seconds,
-                      max_bytes=ExtractionLimits().max_bytes),
+                      max_bytes=ExtractionLimits().max_bytes, check_case_documents=s.check_case_documents),
         drive_web_links=config.drive.api_endpoint is None,
     )
 
 
 def _notices_to_process(config: RunConfig, services: Services, input_folder_id: str | None,
-                        limit: int | None) -> list[DriveFile]:
+                        limit: int | None) -> tuple[list[DriveFile], list[str]]:
+    """The notices waiting in the input folders, and those folders; binds the run's intake to its Drive."""
     s = services.settings
     root = input_folder_id or s.input_root_id
     outputs = [s.matched_folder_id, s.unmatched_folder_id, s.reports_folder_id]
@@ -106,13 +109,24 @@ def _notices_to_process(config: RunConfig, services: Services, input_folder_id: 
                       unmatched_folder_id=s.unmatched_folder_id, reports_folder_id=s.reports_folder_id)
     if input_folder_id:
         configured["input_folder_id"] = input_folder_id
-    services.tasks.check_folders(configured, config.name)
+    checked = services.tasks.check_folders(configured, config.name)
+    binding = binding_of(config.drive_account(), checked["input_root_id"])
+    services.intake = replace(services.intake, drive=binding.token)  # the ledger rows this run may read as its own
     folders = services.tasks.discover_folders(root, s.folder_name_patterns, s.recursive, outputs)
     folder_ids = [f.id for f in folders]
     if input_folder_id and input_folder_id not in folder_ids:  # an explicit override is read even if not matching
         folder_ids.insert(0, input_folder_id)
     get_run_logger().info("%d input folder(s) under %s", len(folder_ids), root)
-    return services.tasks.list_new_notices(folder_ids, limit)
+    return services.tasks.list_new_notices(folder_ids, limit), folder_ids
+
+
+def _reconcile(services: Services, files: list[DriveFile], folder_ids: list[str]) -> list[ReportRow]:
+    """Rows earlier runs left unfinished, settled before this run's notices (they join this run's report)."""
+    try:
+        return services.tasks.reconcile_unfinished([f.id for f in files], folder_ids)
+    except Exception as exc:  # noqa: BLE001 - best effort: what is not settled now is settled by the next run
+        get_run_logger().warning("unfinished ledger rows not reconciled this run: %s", type(exc).__name__)
+        return []
 
 
 def _process_all(files: list, concurrency: int, dry_run: bool) -> tuple[list[ReportRow], list[SkipReason]]:
@@ -184,11 +198,13 @@ def daily_mailroom(
             services = _services(config, _workdir(stack, config, run_id), owner=run_id)
             stack.enter_context(use_services(services))
             services.tasks.check_logiqs_access()
-            files = _notices_to_process(config, services, input_folder_id, limit)
+            files, folder_ids = _notices_to_process(config, services, input_folder_id, limit)
         except MailroomError as exc:  # bad key or block, missing scope or folder: nothing to retry, say why
             return _cannot_start(config.explain(exc))
+        reconciled = [] if dry_run else _reconcile(services, files, folder_ids)
         logger.info("%d notice(s) to process%s", len(files), " (dry run)" if dry_run else "")
         rows, skips = _process_all(files, concurrency or config.settings.concurrency, dry_run)
+        rows = reconciled + rows
         report = _publish_report(rows, started, dry_run)
     summary = RunSummary.of(rows, dry_run=dry_run, report=report, skips=skips)
     publish_artifacts(rows, summary, metrics_delta(metrics_before, metrics_snapshot()))

@@ -53,6 +53,9 @@ class PrefectSteps:
     def move(self, key: NoticeKey, outcome: Outcome, to_folder_id: str, reason: str) -> None:
         self.tasks.move_notice(key, outcome, to_folder_id, reason)
 
+    def filed_copy(self, key: NoticeKey, case_id: int, document_name: str) -> int | None:
+        return self.tasks.find_filed_copy(key, case_id, document_name)
+
 
 @task(name="process-notice", task_run_name="notice-{file.id}", retries=0, cache_policy=NO_CACHE, persist_result=False)
 def process_notice(file: DriveFile, dry_run: bool = False) -> ReportRow | Skipped:

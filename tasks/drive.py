@@ -5,12 +5,18 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from prefect import task
+from prefect.cache_policies import NO_CACHE
+from prefect.logging import get_run_logger
+
 from mailroom.drive import DriveFile
 from mailroom.drive_binding import check_folders as check_configured_folders
 from mailroom.errors import PermanentError
 from mailroom.effects import ensure_moved
 from mailroom.ledger import NoticeKey
 from mailroom.outcomes import Outcome
+from mailroom.reconcile import Reconciler
+from mailroom.report import ReportRow
 from tasks.context import services
 from tasks.retry import service_task
 
@@ -78,6 +84,24 @@ def move_notice(key: NoticeKey, outcome: Outcome, to_folder_id: str, reason: str
     current = services()
     ensure_moved(current.ledger, current.drive, key, owner=current.owner, outcome=outcome, to_folder_id=to_folder_id,
                  reason=reason, lease_seconds=current.settings.lease_seconds)
+
+
+@task(name="reconcile-unfinished", tags=["drive"], retries=0, cache_policy=NO_CACHE, persist_result=False)
+def reconcile_unfinished(listed: list[str], input_folders: list[str]) -> list[ReportRow]:
+    """Finish the ledger rows earlier runs left unfinished whose file is no longer in an input folder (see
+    mailroom.reconcile); their rows join this run's report. Not retried: a row it could not settle waits for the
+    next run, and a retry could not report the rows an earlier attempt settled."""
+    current = services()
+    s = current.settings
+
+    def move_aside(record, folder_id: str, reason: str) -> None:  # noqa: ANN001 - a NoticeRecord
+        ensure_moved(current.ledger, current.drive, record.key, owner=current.owner, outcome=Outcome.UNMATCHED,
+                     to_folder_id=folder_id, reason=reason, lease_seconds=s.lease_seconds)
+
+    reconciler = Reconciler(current.ledger, current.owner, s.matched_folder_id, s.unmatched_folder_id,
+                            s.lease_seconds, drive=current.intake.drive)
+    return reconciler.reconcile(current.drive.get, listed=listed, input_folders=input_folders, move=move_aside,
+                                log=get_run_logger())
 
 
 @service_task(name="upload-report", service="drive")
