@@ -10,6 +10,8 @@ import pytest
 
 from benchmarks.chaos import run_flow_child, save_blocks, verify
 from mailroom.ledger import Ledger, default_ledger_path
+from mailroom.outcomes import Outcome
+from mailroom.report import read_csv
 
 pytestmark = [pytest.mark.prefect_server, pytest.mark.slow]
 
@@ -53,3 +55,42 @@ def test_a_run_killed_mid_download_leaves_nothing_once_the_next_run_is_over(pref
     verdict = verify(sandbox)
     assert verdict.exactly_once and verdict.matched + verdict.unmatched == verdict.in_scope, verdict
     assert all(record.finished for record in Ledger(default_ledger_path(state_dir)).records())
+
+
+def test_a_run_killed_between_the_move_and_the_ledger_update_is_reported_by_the_next_run(prefect_server,
+                                                                                        sandbox_factory, tmp_path):
+    """The Drive emulator has committed the first MATCHED move and holds its answer until the child is dead: the file
+    sits in MATCHED with its document and task, its ledger row unfinished. The next run reconciles it."""
+    sandbox = sandbox_factory(notices=4, seed=43, scanned_fraction=0.0, include_bad_files=False)
+    save_blocks(sandbox, "move-kill", tmp_path)
+    moved: list[str] = []
+    committed, killed = threading.Event(), threading.Event()
+
+    def hold_the_answer_to_the_first_matched_move(request, response) -> None:
+        if (request.endpoint == "files.update" and response.status == 200 and not moved
+                and request.query_value("addParents") == sandbox.folders.matched):
+            moved.append(request.path_params["fileId"])
+            committed.set()
+            killed.wait(timeout=240)  # the child never hears that its move succeeded
+
+    sandbox.drive.server.add_response_hook(hold_the_answer_to_the_first_matched_move)
+    try:
+        run = run_flow_child("move-kill", prefect_server.api_url, tmp_path, kill_when=committed.is_set,
+                             log_name="killed.log")
+    finally:
+        killed.set()
+    assert run.killed, (tmp_path / "killed.log").read_text(errors="replace")[-3000:]
+    ledger = Ledger(default_ledger_path(tmp_path / "state"))
+    (left,) = [r for r in ledger.unfinished() if r.key.file_id == moved[0]]
+    assert left.document_id and left.task_id and left.target_folder_id == sandbox.folders.matched
+    assert moved[0] in {f.id for f in sandbox.drive.files_in(sandbox.folders.matched)}
+
+    finished = run_flow_child("move-kill", prefect_server.api_url, tmp_path, log_name="next.log")
+
+    assert finished.returncode == 0, (tmp_path / "next.log").read_text(errors="replace")[-3000:]
+    (report,) = (tmp_path / "reports").glob("*.csv")  # the killed run wrote none
+    rows = [row for row in read_csv(report) if row.file_id == moved[0]]
+    assert [(row.outcome, row.reconciled, row.document_id) for row in rows] == [
+        (Outcome.MATCHED, True, left.document_id)]
+    assert ledger.unfinished() == []
+    assert verify(sandbox).exactly_once
