@@ -182,7 +182,9 @@ class Intake:
         if dry_run:
             return result
         assert match.case_id is not None and notice.response_due_date is not None  # MATCHED carries both
-        if self.check_case_documents:
+        record = self.ledger.get(key)
+        resuming = record is not None and (record.document_attempts > 0 or record.document_id is not None)
+        if self.check_case_documents and not resuming:  # a filing already begun is finished, never re-judged
             where.at("duplicates")
             document_id = steps.filed_copy(key, match.case_id, name)
             if document_id is not None:

@@ -364,3 +364,14 @@ def test_rows_from_before_the_binding_are_adopted_by_the_first_bound_run(ledger,
     result = Intake(ledger, "run-2", MATCHED_FOLDER, UNMATCHED_FOLDER, lease_seconds=60.0, drive=drive).process(
         FILE, steps)
     assert result == Skipped(file_id=FILE.id, reason=SkipReason.FINISHED_EARLIER) and steps.calls == []
+
+
+def test_a_filing_already_begun_is_finished_even_if_a_same_name_document_appeared_meanwhile(ledger, tmp_path):
+    first = _steps(ledger, tmp_path, "run-1", fail_at={"create-task": TransientError("503")})
+    assert _intake(ledger, "run-1").process(FILE, first).outcome is Outcome.FAILED
+    first.services.upload_document(1001, tmp_path, file_name="IRS_CORR_CP2000_2023_DTD_10.14.2025_SMITH.pdf",
+                                   comment="uploaded by a person meanwhile")
+
+    resumed = _steps(ledger, tmp_path, "run-2", services=first.services)
+    row = _intake(ledger, "run-2").process(FILE, resumed)
+    assert row.outcome is Outcome.MATCHED and "filed-copy" not in resumed.calls and len(first.services.tasks) == 1
