@@ -96,3 +96,23 @@ def test_a_duplicate_upload_and_a_rescanned_letter_are_filed_once_and_the_copy_s
         assert (documents[filed], tasks[filed], documents[copy], tasks[copy]) == (1, 1, 0, 0)
     assert sandbox.logiqs.stats()["duplicates"]["total"] == 0
     assert re.search(r"UNMATCHED \(2 duplicates\)", summary.one_line())
+
+
+def test_a_restarted_sandbox_with_the_same_ids_is_filed_again_not_skipped_as_finished(prefect_server, tmp_path):
+    """Same seed, same Drive ids, same ledger (default location in one state dir): the second Drive is a new Drive."""
+    from benchmarks.chaos import verify
+    from mailroom_sandbox.stack import Sandbox
+
+    seen_ids = []
+    for _ in range(2):
+        with Sandbox(notices=3, seed=9, scanned_fraction=0.0, include_bad_files=False) as sandbox:
+            save_sandbox_blocks(SandboxProfile.of(sandbox), name="restarted", state_dir=str(tmp_path / "state"),
+                                report_dir=str(tmp_path / "reports"), **TEST_SETTINGS)
+            seen_ids.append(dict(sandbox.file_ids))
+            state, _ = run_flow("restarted")
+            summary = summary_of(state)
+            verdict = verify(sandbox)
+            assert state.is_completed(), state.message
+            assert (summary.total, summary.finished_earlier) == (verdict.in_scope, 0), summary.one_line()
+            assert verdict.exactly_once and verdict.matched + verdict.unmatched == verdict.in_scope, verdict
+    assert seen_ids[0] == seen_ids[1]  # the restart really reused every id
