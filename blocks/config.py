@@ -130,5 +130,5 @@ def load_run_config(name: str) -> RunConfig:
             service="prefect",
             operation="load-blocks",
         )
-    return RunConfig(logiqs=found[LogiqsCredentials], drive=found[DriveCredentials], settings=settings,  # type: ignore[arg-type]
-                     name=name)
+    return RunConfig(logiqs=found[LogiqsCredentials], drive=found[DriveCredentials],  # type: ignore[arg-type]
+                     settings=settings, name=name)

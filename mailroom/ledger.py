@@ -371,7 +371,8 @@ class Ledger:
         with self._write() as conn:
             _row, now = self._fenced(conn, key, owner)
             why = {"reason": reason} if reason else {}
-            conn.execute(UPDATE_ROW, {**_key(key), "target_folder_id": folder_id, **why, **_touched(now, lease_seconds)})
+            conn.execute(UPDATE_ROW, {**_key(key), "target_folder_id": folder_id, **why,
+                                      **_touched(now, lease_seconds)})
 
     def claim_identity(self, key: NoticeKey, kind: str, value: str, *, drive: str = "",
                        file_name: str = "") -> IdentityHolder | None:

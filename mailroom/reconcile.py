@@ -6,13 +6,10 @@ finished, or when it ended FAILED. Rows whose file is still in an input folder n
 file and resumes it through ``mailroom.intake`` (the effects already confirmed are not repeated). The others left the
 input folders, so no listing will ever meet them again; where the file is now says how the notice ended:
 
-| the file is now ...                    | the ledger shows ...             | the row becomes, in this run's report      |
-| -------------------------------------- | -------------------------------- | ------------------------------------------ |
-| in the MATCHED folder                  | document and task confirmed      | MATCHED (the kill fell between move and finish) |
-| in the MATCHED folder                  | an effect unconfirmed            | UNMATCHED, moved there (moved by hand?)    |
-| in the UNMATCHED folder                | anything                         | UNMATCHED, with the reason recorded before the move |
-| elsewhere, or gone from Drive          | document and task confirmed      | MATCHED (filed; the file was moved or deleted since) |
-| elsewhere, or gone from Drive          | an effect unconfirmed            | UNMATCHED, with what was filed, for a person |
+in MATCHED with both effects confirmed: MATCHED (the kill fell between the move and ``finish``); in UNMATCHED:
+UNMATCHED with the reason recorded before the move; elsewhere or deleted: MATCHED if both effects are confirmed,
+otherwise UNMATCHED, and a file that still exists is moved to the UNMATCHED folder for a person (docs/exactly-once.md,
+"Reconciliation", has the table).
 
 Each row is claimed first (a row another live run holds is its business) and finished under that lease, so two runs
 reconciling at once cannot both report a notice. Rows written for another Drive (``NoticeRecord.drive``) are left
@@ -61,7 +58,8 @@ class Reconciler:
             try:
                 row = self._settle(record, locate, set(input_folders), move, log)
             except MailroomError as exc:  # a Drive or ledger failure: the row stays unfinished for the next run
-                log.warning("notice %s not reconciled this run (%s)", record.key.file_id, exc.reason or type(exc).__name__)
+                log.warning("notice %s not reconciled this run (%s)", record.key.file_id,
+                            exc.reason or type(exc).__name__)
                 continue
             if row is not None:
                 rows.append(row)
