@@ -272,7 +272,8 @@ def summary_markdown(summary: RunSummary, *, title: str = "mailroom run") -> str
     report = summary.report
     if report:
         if report.drive_link:
-            lines.append(f"Report in Drive: [{(report.xlsx or report.csv or Path('report')).name}]({report.drive_link})")
+            shown = (report.xlsx or report.csv or Path("report")).name
+            lines.append(f"Report in Drive: [{shown}]({report.drive_link})")
         elif report.drive_file_id:
             lines.append(f"Report in Drive: file id `{report.drive_file_id}`")
         if report.upload_error:

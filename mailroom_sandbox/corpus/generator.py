@@ -267,7 +267,8 @@ def _bad_files(out_dir: Path, book: CaseBookBuilder, fake: Faker, rng: random.Ra
     return entries
 
 
-def _plain_letter(book: CaseBookBuilder, fake: Faker, rng: random.Random) -> tuple[Subject, ExpectedNotice, NoticeLayout]:
+def _plain_letter(book: CaseBookBuilder, fake: Faker, rng: random.Random
+                  ) -> tuple[Subject, ExpectedNotice, NoticeLayout]:  # fmt: skip
     """A notice mailroom files: a plain case, an AUR letter with the SSN last 4 printed (a full letter identity)."""
     subject = book.subject()
     while subject.scenario != "plain":
