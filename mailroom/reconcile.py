@@ -6,10 +6,10 @@ finished, or when it ended FAILED. Rows whose file is still in an input folder n
 file and resumes it through ``mailroom.intake`` (the effects already confirmed are not repeated). The others left the
 input folders, so no listing will ever meet them again; where the file is now says how the notice ended:
 
-in MATCHED with both effects confirmed: MATCHED (the kill fell between the move and ``finish``); in UNMATCHED:
-UNMATCHED with the reason recorded before the move; elsewhere or deleted: MATCHED if both effects are confirmed,
-otherwise UNMATCHED, and a file that still exists is moved to the UNMATCHED folder for a person (docs/exactly-once.md,
-"Reconciliation", has the table).
+in MATCHED with both effects confirmed: MATCHED (the kill fell between the move and ``finish``); in MATCHED without
+them (put there by hand): moved to UNMATCHED; in UNMATCHED: UNMATCHED with the reason recorded before the move;
+elsewhere or deleted: MATCHED if both effects are confirmed, otherwise UNMATCHED, the file left where someone put it
+(docs/exactly-once.md, "Reconciliation", has the table).
 
 Each row is claimed first (a row another live run holds is its business) and finished under that lease, so two runs
 reconciling at once cannot both report a notice. Rows written for another Drive (``NoticeRecord.drive``) are left
@@ -90,12 +90,13 @@ class Reconciler:
             outcome, reason = Outcome.UNMATCHED, f"reconciled: {record.reason or 'found in the UNMATCHED folder'}"
         elif filed:
             outcome, reason = Outcome.MATCHED, f"reconciled: filed ({effects}); the file was since {gone}"
-        else:
+        elif self.matched_folder_id in parents:  # MATCHED means filed: take it out, to where a person looks
+            outcome = Outcome.UNMATCHED
+            reason = f"reconciled: found in the MATCHED folder but not filed ({effects}); moved to UNMATCHED"
+            move(record, self.unmatched_folder_id, reason)  # moves, then finishes the row
+            finished_by_move = True
+        else:  # someone took it out of mailroom's hands: it stays where they put it
             outcome, reason = Outcome.UNMATCHED, f"reconciled: {gone} before it was filed ({effects})"
-            if file is not None:  # put it where a person looks for what mailroom did not file
-                reason = f"{reason}; moved to UNMATCHED for a person"
-                move(record, self.unmatched_folder_id, reason)  # moves, then finishes the row
-                finished_by_move = True
         if not finished_by_move:
             self.ledger.finish(key, self.owner, outcome, reason=reason)
         log.info("notice %s reconciled -> %s", key.file_id, outcome.value)

@@ -119,8 +119,9 @@ def test_a_row_another_live_run_holds_is_its_business():
         (None, {"document": 5001, "task": 9001}, Outcome.MATCHED, "reconciled: filed (document 5001, task 9001 on "
                                                                   "case 1001); the file was since deleted from Drive"),
         (ELSEWHERE, {"document": 5001}, Outcome.UNMATCHED, "reconciled: moved out of the input folders before it "
-                                                            "was filed (document 5001, task none on case 1001); moved"),
-        (MATCHED, {"document": 5001}, Outcome.UNMATCHED, "reconciled: moved out of the input folders before"),
+                                                            "was filed (document 5001, task none on case 1001)"),
+        (MATCHED, {"document": 5001}, Outcome.UNMATCHED, "reconciled: found in the MATCHED folder but not filed "
+                                                          "(document 5001, task none on case 1001); moved to UNMATCHED"),
     ],
     ids=["deleted", "deleted-after-filing", "moved-away-half-filed", "in-matched-by-hand"],
 )
@@ -135,8 +136,8 @@ def test_a_file_that_left_the_input_folders_is_settled_by_what_the_ledger_shows(
 
     assert row.outcome is outcome and row.reason.startswith(reason_starts), row.reason
     assert ledger.get(key).finished
-    if where is not None and outcome is Outcome.UNMATCHED:
-        assert drive.parents["f"] == UNMATCHED  # put where a person looks for what mailroom did not file
+    if where is not None:  # MATCHED means filed: a file found there unfiled is taken out; elsewhere it stays
+        assert drive.parents["f"] == (UNMATCHED if where == MATCHED else where)
 
 
 def test_rows_of_another_drive_and_rows_drive_cannot_answer_for_now_wait():
