@@ -12,8 +12,9 @@ from __future__ import annotations
 import sys
 from contextlib import ExitStack
 from dataclasses import replace
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from pathlib import Path
+from typing import Annotated
 
 if __package__ in (None, ""):  # run as a script: make the project root importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -24,10 +25,13 @@ from prefect.logging import get_run_logger
 from prefect.runtime import flow_run
 from prefect.states import Completed, Failed, State
 from prefect.task_runners import ThreadPoolTaskRunner
+from pydantic import Field
 from sqlalchemy.exc import SQLAlchemyError
 
 from blocks.config import RunConfig, load_run_config
+from flows.alerts import emit_notice_alerts
 from flows.artifacts import Progress, metrics_delta, publish_artifacts
+from flows.engine_logs import quiet_deliberate_failures
 from flows.notice import process_notice
 from mailroom.drive import DriveFile
 from mailroom.drive_binding import binding_of
@@ -47,6 +51,8 @@ from tasks.report import publish_report
 DEPLOYMENT_NAME = "daily-mailroom"
 # Prefect ships run logs to the API from handlers on its run loggers: filter there too, not only on the root.
 SCRUBBED_LOGGERS = ("", "prefect", "prefect.flow_runs", "prefect.task_runs", "mailroom")
+
+quiet_deliberate_failures()  # at import: a deployment's engine imports this module before it runs the flow
 
 
 def _open_ledger(config: RunConfig) -> Ledger:
@@ -129,25 +135,33 @@ def _reconcile(services: Services, files: list[DriveFile], folder_ids: list[str]
         return []
 
 
-def _process_all(files: list, concurrency: int, dry_run: bool) -> tuple[list[ReportRow], list[SkipReason]]:
-    """Every notice through ``process_notice`` with at most ``concurrency`` at once; returns rows and skip reasons."""
+def _process_all(files: list, concurrency: int, dry_run: bool, today: date
+                 ) -> tuple[list[ReportRow], list[SkipReason]]:
+    """Every notice through ``process_notice`` with at most ``concurrency`` at once; returns rows and skip reasons.
+
+    A notice's events (FAILED, overdue) go out as soon as it finishes, not at the end of the run.
+    """
     rows: list[ReportRow] = []
     skips: list[SkipReason] = []
-    progress = Progress(len(files))
+    progress = Progress(len(files), log=get_run_logger().info)
     with ThreadPoolTaskRunner(max_workers=concurrency) as runner:
         futures = {runner.submit(process_notice, {"file": f, "dry_run": dry_run}): f for f in files}
         for future in as_completed(list(futures)):
             file = futures[future]
-            try:
-                row = future.result()
-            except Exception as exc:  # process_notice catches notice errors; this is a crash of the task itself
+            try:  # a FAILED notice's task run is Failed on purpose and carries its row as the state's data
+                row = future.result(raise_on_failure=False)
+            except Exception as exc:
+                row = exc
+            if not isinstance(row, (ReportRow, Skipped)):  # a crash of the task itself, not a notice problem
                 row = ReportRow(file_id=file.id, file_name=file.name, outcome=Outcome.FAILED,
-                                reason=f"crashed: {type(exc).__name__}", dry_run=dry_run)
+                                reason=f"crashed: {type(row).__name__}", dry_run=dry_run)
             if isinstance(row, Skipped):
                 skips.append(row.reason)
+                progress.advance(None)
             else:
                 rows.append(row)
-            progress.advance()
+                progress.advance(row.outcome)
+                emit_notice_alerts(row, today)
     return rows, skips
 
 
@@ -166,13 +180,21 @@ def _cannot_start(message: str) -> State:
     return Failed(message=message)
 
 
+# Constraints live in the parameter types, so the UI form, `prefect deployment run` and the API refuse a bad value
+# before a run is created (Prefect validates deployment parameters against the flow's schema).
+Limit = Annotated[int, Field(ge=1)]
+Concurrency = Annotated[int, Field(ge=1, le=64)]  # the settings block allows the same range
+FolderId = Annotated[str, Field(min_length=1, pattern=r"^[A-Za-z0-9_-]+$")]  # Drive ids: letters, digits, - and _
+BlocksName = Annotated[str, Field(min_length=1)]
+
+
 @flow(name="daily-mailroom", persist_result=False, log_prints=False)
 def daily_mailroom(
-    limit: int | None = None,
+    limit: Limit | None = None,
     dry_run: bool = False,
-    input_folder_id: str | None = None,
-    concurrency: int | None = None,
-    blocks: str = "default",
+    input_folder_id: FolderId | None = None,
+    concurrency: Concurrency | None = None,
+    blocks: BlocksName = "default",
 ) -> RunSummary | State:
     """File today's IRS notices.
 
@@ -196,6 +218,7 @@ def daily_mailroom(
     with ExitStack() as stack:
         try:  # everything before the first notice: a problem here is the operator's to fix, and nothing is touched
             services = _services(config, _workdir(stack, config, run_id), owner=run_id)
+            stack.enter_context(services.ledger)  # the ledger's connections end with the run
             stack.enter_context(use_services(services))
             services.tasks.check_logiqs_access()
             files, folder_ids = _notices_to_process(config, services, input_folder_id, limit)
@@ -203,7 +226,7 @@ def daily_mailroom(
             return _cannot_start(config.explain(exc))
         reconciled = [] if dry_run else _reconcile(services, files, folder_ids)
         logger.info("%d notice(s) to process%s", len(files), " (dry run)" if dry_run else "")
-        rows, skips = _process_all(files, concurrency or config.settings.concurrency, dry_run)
+        rows, skips = _process_all(files, concurrency or config.settings.concurrency, dry_run, started.date())
         rows = reconciled + rows
         report = _publish_report(rows, started, dry_run)
     summary = RunSummary.of(rows, dry_run=dry_run, report=report, skips=skips)

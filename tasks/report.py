@@ -11,6 +11,7 @@ from prefect.cache_policies import NO_CACHE
 from mailroom.errors import MailroomError
 from mailroom.report import ReportFiles, ReportRow, report_stem, write_report
 from tasks.context import services
+from tasks.nesting import steps_commit_on_their_own
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -25,7 +26,8 @@ def publish_report(rows: list[ReportRow], started: datetime, run_name: str, dry_
     upload = current.tasks.upload_report
     written = [(path, mime) for path, mime in ((files.xlsx, XLSX_MIME), (files.csv, "text/csv")) if path is not None]
     try:
-        uploaded = [upload(path, current.settings.reports_folder_id, mime) for path, mime in written]
+        with steps_commit_on_their_own():  # a retried csv upload must not relabel the finished xlsx upload
+            uploaded = [upload(path, current.settings.reports_folder_id, mime) for path, mime in written]
     except MailroomError as exc:  # the local copy stands; the flow reports the upload failure in its final state
         files.upload_error = str(exc)
         return files
