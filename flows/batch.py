@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import resource
 import sys
+from contextlib import ExitStack
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -25,7 +26,7 @@ from prefect.runtime import flow_run
 from prefect.states import Completed, Failed, State
 
 from blocks.config import load_run_config
-from flows.daily import SCRUBBED_LOGGERS, build_services, private_workdir, process_all
+from flows.daily import SCRUBBED_LOGGERS, build_services, process_all, run_workdir
 from mailroom.errors import MailroomError
 from mailroom.pii import install_scrubber
 from mailroom.resilience import metrics_snapshot
@@ -64,8 +65,9 @@ def process_notices(
     settings = config.settings
     STEP_TIMES.reset()  # a worker process runs one flow run: its step times are this batch's
     children_cpu = _children_cpu()
-    with private_workdir() as workdir, RunRows.open(settings.ledger_url, settings.state_dir) as store:
-        services = build_services(config, workdir, owner=str(flow_run.id or f"{parent_run_id}-{batch}"))
+    owner = str(flow_run.id or f"{parent_run_id}-{batch}")
+    with ExitStack() as stack, RunRows.open(settings.ledger_url, settings.state_dir) as store:
+        services = build_services(config, run_workdir(stack, config, owner), owner=owner)
         with use_services(services), services.ledger, shared_limits_installed(settings):
             try:
                 files = services.tasks.get_notices(file_ids)
@@ -73,10 +75,10 @@ def process_notices(
                 logger.error("batch %d: cannot read its notices: %s", batch, exc)
                 return Failed(message=f"Cannot start batch {batch}: {exc}")
             today = datetime.now(timezone.utc).date()  # as the daily run dates its notices' overdue alerts
-            rows, skipped = process_all(files, concurrency or settings.concurrency, dry_run, today, progress=False)
+            rows, skips = process_all(files, concurrency or settings.concurrency, dry_run, today, progress=False)
             store.add(parent_run_id, batch, rows)
     gone = len(file_ids) - len(files)
-    message = f"batch {batch}: {len(rows)} row(s) handed to run {parent_run_id}, {skipped} skipped, {gone} gone"
+    message = f"batch {batch}: {len(rows)} row(s) handed to run {parent_run_id}, {len(skips)} skipped, {gone} gone"
     waits = {service: round(sum(op.limiter_wait_seconds for op in ops.values()), 3)
              for service, ops in metrics_snapshot().items()}  # local bucket + the pool's shared limit
     timing = {**STEP_TIMES.snapshot(), "child_cpu": round(_children_cpu() - children_cpu, 3), "limiter_wait": waits}

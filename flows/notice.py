@@ -17,7 +17,7 @@ from prefect.logging import get_run_logger
 from prefect.states import Completed, Failed, State
 
 from mailroom.drive import DriveFile
-from mailroom.errors import TransientError
+from mailroom.errors import PermanentError, TransientError
 from mailroom.intake import Extraction, Skipped
 from mailroom.ledger import NoticeKey
 from mailroom.matching import MatchResult
@@ -64,7 +64,10 @@ class PrefectSteps:
         return _run("download-notice", self.tasks.download_notice, file.id)
 
     def discard(self, file: DriveFile) -> None:
-        download_path(file.id).unlink(missing_ok=True)
+        try:
+            download_path(file.id).unlink(missing_ok=True)
+        except PermanentError:  # an id refused as a file name: nothing was ever written under it
+            pass
 
     def extract(self, path: Path, file_name: str) -> Extraction:
         return _run("extract-notice", self.tasks.extract_notice, path, file_name)
@@ -81,6 +84,9 @@ class PrefectSteps:
 
     def move(self, key: NoticeKey, outcome: Outcome, to_folder_id: str, reason: str) -> None:
         _run("move-notice", self.tasks.move_notice, key, outcome, to_folder_id, reason)
+
+    def filed_copy(self, key: NoticeKey, case_id: int, document_name: str) -> int | None:
+        return _run("find-filed-copy", self.tasks.find_filed_copy, key, case_id, document_name)
 
 
 def forget_finished_results() -> int:

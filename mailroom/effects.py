@@ -178,7 +178,7 @@ def ensure_moved(
             f"notice {key} cannot move to MATCHED before its document and task are confirmed",
             reason="effects_unconfirmed",
         )
-    ledger.record_target(key, owner, to_folder_id, lease_seconds=lease_seconds)
+    ledger.record_target(key, owner, to_folder_id, reason=reason, lease_seconds=lease_seconds)
     drive.move(key.file_id, to_folder_id=to_folder_id)
     ledger.finish(key, owner, outcome, reason=reason)
 

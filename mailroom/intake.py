@@ -6,16 +6,23 @@
 The rules live here; *how* each step runs (as a Prefect task run with retries, or in memory in a unit test) is the
 ``Steps`` implementation's business. In order:
 
-1. Claim the notice in the ledger (file id + md5). Held by another live run, or finished earlier: skip it.
-2. Download, read. An unreadable file is a known outcome: UNMATCHED with the specific reason.
-3. Find the case. Anything but one clear winner is UNMATCHED with the matcher's reason; so is a match whose response
-   due date could not be read (no deadline, no follow-up task: a person files it).
-4. MATCHED: upload the document, create the follow-up task, then move the file (``mailroom.effects`` keeps each
+1. Claim the notice in the ledger (file id + md5, for this run's Drive). Held by another live run, or finished
+   earlier: skip it.
+2. A copy of a notice already claimed (same md5) is a duplicate; so is a file Drive says is too large to be a notice
+   (unreadable, TOO_LARGE). Neither is downloaded.
+3. Download, read. An unreadable file is a known outcome: UNMATCHED with the specific reason. The same letter
+   scanned twice (same letter type, notice date, SSN last 4, AUR number) is a duplicate.
+4. Find the case. Anything but one clear winner is UNMATCHED with the matcher's reason; so is a match whose response
+   due date could not be read (no deadline, no follow-up task: a person files it); so is a letter whose document
+   name is already on the case (filed by hand or by another system): a duplicate.
+5. MATCHED: upload the document, create the follow-up task, then move the file (``mailroom.effects`` keeps each
    effect exactly-once and refuses the MATCHED move until both are confirmed).
-5. A step that still fails after its retries makes the notice FAILED: recorded in the ledger, the file left in its
+6. A step that still fails after its retries makes the notice FAILED: recorded in the ledger, the file left in its
    input folder for the next run. One notice never stops the others, so nothing escapes ``process``.
 
-A dry run reads and matches but writes nothing, the ledger included (a claim would hold the notice from the real run).
+A duplicate ends UNMATCHED with "duplicate of <the original>", before any effect: one letter never gets two
+documents or two follow-up tasks (``mailroom.duplicates``). A dry run reads and matches but writes nothing, the
+ledger included (a claim would hold the notice from the real run), so it does not look for duplicates either.
 """
 
 from __future__ import annotations
@@ -29,6 +36,7 @@ from typing import Any, Protocol
 from pydantic import BaseModel, Field
 
 from mailroom.drive import DriveFile
+from mailroom.duplicates import IdentityKind, Original, content_identity, letter_identity
 from mailroom.errors import LeaseLostError, MailroomError
 from mailroom.ledger import ClaimResult, Ledger, NoticeKey
 from mailroom.matching import MatchOutcome, MatchResult
@@ -80,6 +88,9 @@ class Steps(Protocol):
 
     def move(self, key: NoticeKey, outcome: Outcome, to_folder_id: str, reason: str) -> None: ...
 
+    def filed_copy(self, key: NoticeKey, case_id: int, document_name: str) -> int | None:
+        """The id of a document of this name already on the case that is not this notice's own, or None."""
+
 
 class _Where:
     """The step being worked on, so a FAILED row says where the notice failed."""
@@ -98,6 +109,9 @@ class Intake:
     matched_folder_id: str
     unmatched_folder_id: str
     lease_seconds: float = 900.0
+    max_bytes: int | None = None  # a file Drive says is larger is not downloaded: UNMATCHED, unreadable (TOO_LARGE)
+    drive: str | None = None  # the run's DriveBinding token: ledger rows of another Drive are never read as done
+    check_case_documents: bool = True  # look for the document name on the case before filing (one Logiqs read)
 
     def process(
         self, file: DriveFile, steps: Steps, *, dry_run: bool = False, log: Any = logger
@@ -105,7 +119,7 @@ class Intake:
         """``log``: a logging.Logger or adapter (the flow passes Prefect's run logger, so lines land in the UI)."""
         key = NoticeKey(file_id=file.id, md5=file.md5 or "no-md5")
         if not dry_run:
-            claim = self.ledger.claim(key, self.owner, self.lease_seconds, file_name=file.name)
+            claim = self.ledger.claim(key, self.owner, self.lease_seconds, file_name=file.name, drive=self.drive)
             if not claim:
                 log.info("notice %s skipped: %s in the ledger", file.id, claim.value)
                 reason = SkipReason.HELD_BY_ANOTHER_RUN if claim is ClaimResult.BUSY else SkipReason.FINISHED_EARLIER
@@ -135,6 +149,14 @@ class Intake:
     # -- the steps, in the order the business does them ------------------------------------------------------
 
     def _work_on(self, file: DriveFile, key: NoticeKey, steps: Steps, where: _Where, dry_run: bool) -> dict:
+        where.at("duplicates")
+        original = self._claim(key, file, IdentityKind.CONTENT, content_identity(file.md5), dry_run)
+        if original is not None:
+            return self._duplicate(key, file, original, steps, where, dry_run)
+        if self.max_bytes is not None and (file.size or 0) > self.max_bytes:  # anyone can drop a 5 GB "PDF"
+            reason = (f"unreadable (TOO_LARGE): file is {file.size} bytes, over the {self.max_bytes}-byte limit "
+                      "(not downloaded)")
+            return self._unmatched(key, reason, steps, where, dry_run)
         where.at("download")
         path = steps.download(file)
         where.at("extract")
@@ -147,6 +169,10 @@ class Intake:
             return _notice_fields(notice) | several_letters(self, key, [notice, *extraction.more_notices], path, steps,
                                                               where, dry_run)
         fields = _notice_fields(notice)
+        where.at("duplicates")
+        original = self._claim(key, file, IdentityKind.LETTER, letter_identity(notice), dry_run)
+        if original is not None:
+            return fields | self._duplicate(key, file, original, steps, where, dry_run)
         where.at("match")
         match = steps.match(notice)
         fields["match_score"] = match.score
@@ -156,16 +182,25 @@ class Intake:
         if notice.response_due_date is None:  # no deadline means no follow-up task: a person must file it
             reason = f"case {match.case_id} matched but no response due date could be read"
             return fields | self._unmatched(key, reason, steps, where, dry_run)
-        return fields | self._matched(key, notice, match, path, steps, where, dry_run)
+        return fields | self._matched(key, file, notice, match, path, steps, where, dry_run)
 
-    def _matched(self, key: NoticeKey, notice: Notice, match: MatchResult, path: Path, steps: Steps, where: _Where,
-                 dry_run: bool) -> dict[str, Any]:
+    def _matched(self, key: NoticeKey, file: DriveFile, notice: Notice, match: MatchResult, path: Path, steps: Steps,
+                 where: _Where, dry_run: bool) -> dict[str, Any]:
         name = document_name(notice)
         result: dict[str, Any] = dict(outcome=Outcome.MATCHED, case_id=match.case_id, document_name=name,
                                       match_score=match.score, reason=match.reason)
         if dry_run:
             return result
         assert match.case_id is not None and notice.response_due_date is not None  # MATCHED carries both
+        record = self.ledger.get(key)
+        resuming = record is not None and (record.document_attempts > 0 or record.document_id is not None)
+        if self.check_case_documents and not resuming:  # a filing already begun is finished, never re-judged
+            where.at("duplicates")
+            document_id = steps.filed_copy(key, match.case_id, name)
+            if document_id is not None:
+                original = Original(case_id=match.case_id, document_id=document_id)
+                return dict(case_id=match.case_id, match_score=match.score) | self._duplicate(
+                    key, file, original, steps, where, dry_run)
         where.at("upload")
         result["document_id"] = steps.upload(key, match.case_id, path, name)
         where.at("create-task")
@@ -181,6 +216,20 @@ class Intake:
             where.at("move")
             steps.move(key, Outcome.UNMATCHED, self.unmatched_folder_id, reason)
         return dict(outcome=Outcome.UNMATCHED, reason=reason)
+
+    def _claim(self, key: NoticeKey, file: DriveFile, kind: IdentityKind, value: str | None,
+               dry_run: bool) -> Original | None:
+        """Claim one identity of this notice; the notice that already holds it (this one's original), or None."""
+        if value is None or dry_run:
+            return None
+        holder = self.ledger.claim_identity(key, kind.value, value, drive=self.drive or "", file_name=file.name)
+        return None if holder is None else Original(file_id=holder.key.file_id, file_name=holder.file_name)
+
+    def _duplicate(self, key: NoticeKey, file: DriveFile, original: Original, steps: Steps, where: _Where,
+                   dry_run: bool) -> dict[str, Any]:
+        reason = original.reason if original.file_id != file.id else \
+            "duplicate of an earlier version of this file (same letter): no new document or task"
+        return dict(duplicate_of=original.ref) | self._unmatched(key, reason, steps, where, dry_run)
 
     def _record_failed(self, key: NoticeKey, reason: str, log: Any) -> None:
         """FAILED is final for this run only: the file stays in its input folder and the next run claims it again."""

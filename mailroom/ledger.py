@@ -50,8 +50,10 @@ from mailroom.ledger_records import (
     holder_dead as _holder_dead,
     record_from_row as _record,
 )
+from mailroom.ledger_identity import IdentityHolder, claim as claim_identity
 from mailroom.ledger_schema import (
     ALL_RECORDS,
+    FORGET,
     HISTORY,
     LOCK_ROW,
     LOG,
@@ -200,8 +202,12 @@ class Ledger:
 
     # -- leases -----------------------------------------------------------------------------------------------
 
-    def claim(self, key: NoticeKey, owner: str, lease_seconds: float, *, file_name: str = "") -> ClaimResult:
+    def claim(self, key: NoticeKey, owner: str, lease_seconds: float, *, file_name: str = "",
+              drive: str | None = None) -> ClaimResult:
         """Take the notice's lease for ``owner`` unless another live owner holds it or it is already finished.
+
+        ``drive`` (a DriveBinding token) binds the row to the Drive it is for: a row written for another Drive (a
+        re-created one with the same ids) is forgotten here and the notice starts afresh; an unbound row is adopted.
 
         Re-claiming by the same owner renews the lease. A FAILED notice can be claimed again (a later run retries
         it) and keeps every effect recorded so far, so the retry continues where the failure stopped.
@@ -212,10 +218,14 @@ class Ledger:
         with self._write() as conn:
             row = conn.execute(LOCK_ROW, _key(key)).mappings().first()
             now = self._now(conn)
+            if row is not None and drive and row["drive"] not in (None, drive):
+                _log(conn, key, owner, now, f"forgotten: written for Drive {row['drive']}, this is Drive {drive}")
+                conn.execute(FORGET, _key(key))
+                row = None
             if row is None:
                 added = conn.execute(insert_new(conn.dialect.name), dict(
                     file_id=key.file_id, md5=key.row_md5, file_name=file_name, stage=Stage.CLAIMED.value, runs=1,
-                    created_at=now, **_holder(owner, now + lease_seconds, now),
+                    created_at=now, drive=drive, **_holder(owner, now + lease_seconds, now),
                 )).first()
                 if added is not None:
                     _log(conn, key, owner, now, "claimed (new)")
@@ -228,7 +238,7 @@ class Ledger:
             live = (row["lease_expires"] or 0) > now
             if other and live and not _holder_dead(row["holder_host"], row["holder_pid"]):
                 return ClaimResult.BUSY
-            _take(conn, key, row, owner, now + lease_seconds, now)
+            _take(conn, key, row, owner, now + lease_seconds, now, drive=drive)
             how = "" if not other else " (dead holder's lease taken over)" if live else " (expired lease taken over)"
             _log(conn, key, owner, now, f"claimed{how}")
             return ClaimResult.ACQUIRED
@@ -354,11 +364,21 @@ class Ledger:
             how = " (found by marker)" if found_by_marker else ""
             _log(conn, key, owner, now, f"{effect} {effect_id} confirmed{how}")
 
-    def record_target(self, key: NoticeKey, owner: str, folder_id: str, *, lease_seconds: float | None = None) -> None:
-        """Remember which Drive folder the file belongs in before moving it (a rerun finishes the same move)."""
+    def record_target(self, key: NoticeKey, owner: str, folder_id: str, *, reason: str = "",
+                      lease_seconds: float | None = None) -> None:
+        """Remember which Drive folder the file belongs in, and why, before moving it (a rerun, or reconciliation
+        after a kill between the move and ``finish``, knows both)."""
         with self._write() as conn:
             _row, now = self._fenced(conn, key, owner)
-            conn.execute(UPDATE_ROW, {**_key(key), "target_folder_id": folder_id, **_touched(now, lease_seconds)})
+            why = {"reason": reason} if reason else {}
+            conn.execute(UPDATE_ROW, {**_key(key), "target_folder_id": folder_id, **why,
+                                      **_touched(now, lease_seconds)})
+
+    def claim_identity(self, key: NoticeKey, kind: str, value: str, *, drive: str = "",
+                       file_name: str = "") -> IdentityHolder | None:
+        """Claim one identity of the notice (mailroom.ledger_identity); the notice that owns it already, or None."""
+        with self._write() as conn:
+            return claim_identity(conn, key, kind, value, drive=drive, file_name=file_name, now=self._now(conn))
 
     def finish(self, key: NoticeKey, owner: str, outcome: Outcome, *, reason: str = "") -> None:
         """Record the notice's outcome and release the lease, in one transaction.
@@ -393,11 +413,12 @@ def _holder(owner: str, lease_expires: float, now: float) -> dict[str, Any]:
     return dict(owner=owner, lease_expires=lease_expires, holder_host=_HOST, holder_pid=os.getpid(), updated_at=now)
 
 
-def _take(conn: Connection, key: NoticeKey, row: RowMapping, owner: str, lease_expires: float, now: float) -> None:
+def _take(conn: Connection, key: NoticeKey, row: RowMapping, owner: str, lease_expires: float, now: float, *,
+          drive: str | None = None) -> None:
     """Give the (locked) notice to ``owner``; a LISTED notice becomes CLAIMED, later stages stay."""
     stage = Stage.CLAIMED.value if row["stage"] == Stage.LISTED.value else row["stage"]
     conn.execute(UPDATE_ROW, {**_key(key), **_holder(owner, lease_expires, now), "outcome": None, "stage": stage,
-                              "runs": int(row["runs"]) + 1})
+                              "runs": int(row["runs"]) + 1, **({"drive": drive} if drive else {})})
 
 
 def _advanced(row: RowMapping, stage: Stage) -> dict[str, str]:

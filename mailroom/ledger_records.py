@@ -105,6 +105,7 @@ class NoticeRecord(BaseModel):
     owner: str | None = None
     lease_expires: float | None = None
     updated_at: float = 0.0
+    drive: str | None = None  # the Drive the row was written for (DriveBinding token); None before rows were bound
 
     @property
     def finished(self) -> bool:
@@ -144,4 +145,5 @@ def record_from_row(row: Mapping[str, Any]) -> NoticeRecord:
         owner=row["owner"],
         lease_expires=row["lease_expires"],
         updated_at=row["updated_at"],
+        drive=row.get("drive"),
     )

@@ -34,6 +34,11 @@ class PipelineSettings(BaseModel):
     task_priority: Priority = Priority.HIGH
     due_hour_utc: int = Field(17, ge=0, le=23, description="Due dates are stored in UTC at this hour")
 
+    check_case_documents: bool = Field(
+        True, description="Before filing, look in the case's Logiqs activity for a document of the same name (filed by "
+        "hand or by another system): such a notice is a duplicate. Costs one Logiqs read per filed notice"
+    )
+
     # Matching thresholds (None keeps mailroom.matching's defaults).
     match_threshold: float | None = None
     match_margin: float | None = None

@@ -27,10 +27,12 @@ class RunTasks:
     download_notice: Task[..., Any]
     extract_notice: Task[..., Any]  # local work: keeps its own options (no retries)
     match_notice: Task[..., Any]
+    find_filed_copy: Task[..., Any]
     upload_document: Task[..., Any]
     create_follow_up_task: Task[..., Any]
     move_notice: Task[..., Any]
     upload_report: Task[..., Any]
+    reconcile_unfinished: Task[..., Any]  # best effort, never retried: keeps its own options
 
     @classmethod
     def for_settings(cls, settings: PipelineSettings) -> "RunTasks":
@@ -47,10 +49,11 @@ class RunTasks:
             get_notices=drive.get_notices,
             download_notice=drive.download_notice,
             match_notice=notices.match_notice,
+            find_filed_copy=logiqs.find_filed_copy,
             upload_document=logiqs.upload_document,
             create_follow_up_task=logiqs.create_follow_up_task,
             move_notice=drive.move_notice,
             upload_report=drive.upload_report,
         )
-        return cls(extract_notice=notices.extract_notice,
+        return cls(extract_notice=notices.extract_notice, reconcile_unfinished=drive.reconcile_unfinished,
                    **{name: task.with_options(**options) for name, task in service_tasks.items()})

@@ -134,6 +134,7 @@ class EmulatorServer:
         self._admin: dict[tuple[str, str], Handler] = {}
         self._stats_providers: list[Callable[[], dict[str, Any]]] = []
         self._request_hooks: list[Callable[[Request], None]] = []
+        self._response_hooks: list[Callable[[Request, Response], None]] = []
         self._host, self._port = host, port
         self._httpd: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -162,6 +163,16 @@ class EmulatorServer:
         """Call ``hook(request)`` in the request's thread before anything else (tests hold requests here to force an
         interleaving; other requests are served meanwhile)."""
         self._request_hooks.append(hook)
+
+    def add_response_hook(self, hook: Callable[[Request, Response], None]) -> None:
+        """Call ``hook(request, response)`` in the request's thread after the route's handler ran (its change is
+        committed) and before the response is sent: a test acts here on a change the client has not heard of yet,
+        e.g. kills the client between a committed Drive move and the bookkeeping that should follow it."""
+        self._response_hooks.append(hook)
+
+    def handled(self, request: Request, response: Response) -> None:
+        for hook in self._response_hooks:
+            hook(request, response)
 
     def match(self, method: str, path: str) -> tuple[_Route | None, dict[str, str], bool]:
         """(route, path params, path_known) -- path_known tells a 405 from a 404."""
