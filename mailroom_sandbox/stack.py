@@ -68,6 +68,11 @@ class Sandbox:
     use, see ``cached_corpus``) or, with ``corpus_cache=None``, generated afresh under ``workdir``. ``workdir`` (a
     temporary directory removed at stop when None) holds that fresh corpus. ``corpus_options`` go to
     ``generate_corpus``.
+
+    Drive's rules (docs/sandbox-drive.md): ``shared_drive=True`` keeps the whole folder tree in a shared drive (the
+    pipeline must send the shared-drive parameters to see it); ``listing_lag`` makes every write show in listings
+    only that many seconds later (switched on after seeding, like faults); ``drive_retry_after=True`` adds the
+    Retry-After header real Drive does not send with its throttles.
     """
 
     def __init__(
@@ -83,9 +88,14 @@ class Sandbox:
         logiqs_rate_limit: RateLimit = DEFAULT_LOGIQS_RATE_LIMIT,
         corpus: Corpus | None = None,
         corpus_cache: Path | None = DEFAULT_CACHE_DIR,
+        shared_drive: bool = False,
+        listing_lag: float = 0.0,
+        drive_retry_after: bool = False,
         **corpus_options: Any,
     ) -> None:
         self.notices, self.seed = notices, seed
+        self.shared_drive, self.listing_lag, self.drive_retry_after = shared_drive, listing_lag, drive_retry_after
+        self.shared_drive_id: str | None = None
         self._faults = faults if faults is not None else (
             FaultConfig.uniform(fault_rate, seed=seed, ambiguous_rate=ambiguous_rate)
             if fault_rate or ambiguous_rate else None
@@ -128,7 +138,8 @@ class Sandbox:
                 self._corpus = cached_corpus(self._corpus_cache, **options)
             else:
                 self._corpus = generate_corpus(self.workdir / "corpus", **options)
-        self.drive = DriveEmulator(rate_limit=self._drive_rate_limit, seed=self.seed)
+        self.drive = DriveEmulator(rate_limit=self._drive_rate_limit, seed=self.seed,
+                                   throttle_retry_after=self.drive_retry_after)
         self.logiqs = LogiqsEmulator(rate_limit=self._logiqs_rate_limit)
         self.drive.start()
         self.logiqs.start()
@@ -136,6 +147,7 @@ class Sandbox:
         self._seed_logiqs()
         if self._faults is not None:  # only now: seeding never meets a fault
             self.set_faults(self._faults)
+        self.drive.set_listing_lag(self.listing_lag)  # likewise: the seeded tree was "there yesterday"
 
     def stop(self) -> None:
         """Stop both emulators and remove a temporary workdir. Safe to call twice or after a failed start."""
@@ -153,10 +165,13 @@ class Sandbox:
     # -------------------------------------------------------------------------------------------------- seeding
     def _seed_drive(self) -> None:
         drive, corpus = self._require(self.drive), self.corpus
+        top = None  # My Drive's root, or the shared drive's
+        if self.shared_drive:
+            top = self.shared_drive_id = drive.create_shared_drive("IRS Mail")
         for folder in corpus.folders:  # FOLDER_TREE lists parents before children
-            parent = self.folder_ids[folder.parent_key] if folder.parent_key else None
+            parent = self.folder_ids[folder.parent_key] if folder.parent_key else top
             self.folder_ids[folder.key] = drive.create_folder(folder.name, parent)
-        output = drive.create_folder(OUTPUT_PARENT_NAME, None)
+        output = drive.create_folder(OUTPUT_PARENT_NAME, top)
         outputs = {name: drive.create_folder(name, output) for name in ("MATCHED", "UNMATCHED", "FAILED", "Reports")}
         self._folders = SandboxFolders(
             input_root=self.folder_ids[corpus.input_root_key], matched=outputs["MATCHED"],
@@ -257,6 +272,7 @@ class Sandbox:
             "stats_urls": {s: f"{self._emulator(s).url}/_sandbox/stats" for s in SERVICES},
             "corpus_manifest": str(self.corpus.root / "manifest.json"),
             "seed": self.seed,
+            "shared_drive_id": self.shared_drive_id,
         }
 
     def write_profile(self, path: Path) -> Path:
