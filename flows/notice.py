@@ -11,6 +11,7 @@ from prefect.cache_policies import NO_CACHE
 from prefect.logging import get_run_logger
 
 from mailroom.drive import DriveFile
+from mailroom.fitting import Fitting
 from mailroom.intake import Extraction, Skipped
 from mailroom.ledger import NoticeKey
 from mailroom.matching import MatchResult
@@ -19,6 +20,7 @@ from mailroom.outcomes import Outcome
 from mailroom.report import ReportRow
 from tasks.context import counting_call_retries, services
 from tasks.drive import download_path
+from tasks.notices import fitted_path
 from tasks.options import RunTasks
 
 
@@ -33,12 +35,16 @@ class PrefectSteps:
 
     def discard(self, file: DriveFile) -> None:
         download_path(file.id).unlink(missing_ok=True)
+        fitted_path(download_path(file.id)).unlink(missing_ok=True)  # a recompressed copy holds the SSN too
 
     def extract(self, path: Path, file_name: str) -> Extraction:
         return self.tasks.extract_notice(path, file_name)
 
     def match(self, notice: Notice) -> MatchResult:
         return self.tasks.match_notice(notice)
+
+    def fit(self, path: Path) -> Fitting:
+        return self.tasks.fit_for_upload(path)
 
     def upload(self, key: NoticeKey, case_id: int, path: Path, document_name: str) -> int:
         return self.tasks.upload_document(key, case_id, path, document_name)

@@ -10,8 +10,9 @@ The rules live here; *how* each step runs (as a Prefect task run with retries, o
 2. Download, read. An unreadable file is a known outcome: UNMATCHED with the specific reason.
 3. Find the case. Anything but one clear winner is UNMATCHED with the matcher's reason; so is a match whose response
    due date could not be read (no deadline, no follow-up task: a person files it).
-4. MATCHED: upload the document, create the follow-up task, then move the file (``mailroom.effects`` keeps each
-   effect exactly-once and refuses the MATCHED move until both are confirmed).
+4. MATCHED: fit the document under the Logiqs upload limit (an oversize scan is recompressed; one that cannot be
+   fitted is UNMATCHED with the reason, never FAILED for ever), upload it, create the follow-up task, then move the
+   file (``mailroom.effects`` keeps each effect exactly-once and refuses the MATCHED move until both are confirmed).
 5. A step that still fails after its retries makes the notice FAILED: recorded in the ledger, the file left in its
    input folder for the next run. One notice never stops the others, so nothing escapes ``process``.
 
@@ -30,6 +31,7 @@ from pydantic import BaseModel
 
 from mailroom.drive import DriveFile
 from mailroom.errors import LeaseLostError, MailroomError
+from mailroom.fitting import Fitting
 from mailroom.ledger import ClaimResult, Ledger, NoticeKey
 from mailroom.matching import MatchOutcome, MatchResult
 from mailroom.notices import Notice, document_name
@@ -65,6 +67,10 @@ class Steps(Protocol):
     def extract(self, path: Path, file_name: str) -> Extraction: ...
 
     def match(self, notice: Notice) -> MatchResult: ...
+
+    def fit(self, path: Path) -> Fitting:
+        """The document to upload: ``path`` when within the Logiqs limit, a recompressed copy, or why neither.
+        Same input, same bytes (a retried upload must send what the first attempt sent)."""
 
     def upload(self, key: NoticeKey, case_id: int, path: Path, document_name: str) -> int: ...
 
@@ -153,9 +159,16 @@ class Intake:
         name = document_name(notice)
         result: dict[str, Any] = dict(outcome=Outcome.MATCHED, case_id=match.case_id, document_name=name,
                                       match_score=match.score, reason=match.reason)
+        assert match.case_id is not None and notice.response_due_date is not None  # MATCHED carries both
+        if dry_run or self._document_not_filed(key):  # a document already filed is never fitted again
+            where.at("fit")
+            fitting = steps.fit(path)  # a dry run fits too: it shows what the real run would do
+            if not fitting.fits:  # a known outcome: a person files it by hand, and no run tries it again
+                reason = f"case {match.case_id} matched but the document cannot be filed: {fitting.failure}"
+                return self._unmatched(key, reason, steps, where, dry_run)
+            path = fitting.path or path
         if dry_run:
             return result
-        assert match.case_id is not None and notice.response_due_date is not None  # MATCHED carries both
         where.at("upload")
         result["document_id"] = steps.upload(key, match.case_id, path, name)
         where.at("create-task")
@@ -165,6 +178,10 @@ class Intake:
         where.at("move")
         steps.move(key, Outcome.MATCHED, self.matched_folder_id, match.reason)
         return result
+
+    def _document_not_filed(self, key: NoticeKey) -> bool:
+        record = self.ledger.get(key)
+        return record is None or record.document_id is None
 
     def _unmatched(self, key: NoticeKey, reason: str, steps: Steps, where: _Where, dry_run: bool) -> dict[str, Any]:
         if not dry_run:

@@ -76,7 +76,8 @@ class Ledger:
         db.execute("PRAGMA journal_mode=WAL")  # persistent in the file: set once, by whoever creates it
         db.executescript(_SCHEMA)  # idempotent (IF NOT EXISTS); executescript runs in its own transaction
         columns = {row["name"] for row in db.execute("PRAGMA table_info(notices)")}
-        for column, kind in (("holder_host", "TEXT"), ("holder_pid", "INTEGER")):  # files from before these existed
+        added = (("holder_host", "TEXT"), ("holder_pid", "INTEGER"), ("document_sha256", "TEXT"))
+        for column, kind in added:  # ledger files from before these columns existed
             if column not in columns:
                 db.execute(f"ALTER TABLE notices ADD COLUMN {column} {kind}")
 
@@ -233,14 +234,17 @@ class Ledger:
             self._touch(db, key, now, lease_seconds)
             _log(db, key, owner, now, f"stage {stage.value}")
 
-    def begin_document(self, key: NoticeKey, owner: str, case_id: int, *, lease_seconds: float | None = None) -> int:
-        """Write-ahead intent for an upload, committed *before* the POST. Returns the attempt number."""
-        return self._begin(key, owner, "document", case_id, lease_seconds)
+    def begin_document(self, key: NoticeKey, owner: str, case_id: int, *, lease_seconds: float | None = None,
+                       sha256: str | None = None) -> int:
+        """Write-ahead intent for an upload, committed *before* the POST, with the SHA-256 of the bytes it carries.
+        Returns the attempt number."""
+        return self._begin(key, owner, "document", case_id, lease_seconds, sha256=sha256)
 
     def begin_task(self, key: NoticeKey, owner: str, case_id: int, *, lease_seconds: float | None = None) -> int:
         return self._begin(key, owner, "task", case_id, lease_seconds)
 
-    def _begin(self, key: NoticeKey, owner: str, effect: str, case_id: int, lease_seconds: float | None) -> int:
+    def _begin(self, key: NoticeKey, owner: str, effect: str, case_id: int, lease_seconds: float | None,
+               *, sha256: str | None = None) -> int:
         now = self._clock()
         with self._write() as db:
             row = self._check_lease(db, key, owner)
@@ -250,6 +254,9 @@ class Ledger:
                 f"UPDATE notices SET {effect}_attempts={effect}_attempts+1, case_id=? WHERE file_id=? AND md5=?",
                 (case_id, key.file_id, key.md5),
             )
+            if sha256 is not None:
+                db.execute("UPDATE notices SET document_sha256=? WHERE file_id=? AND md5=?",
+                           (sha256, key.file_id, key.md5))
             self._touch(db, key, now, lease_seconds)
             attempt = db.execute(
                 f"SELECT {effect}_attempts FROM notices WHERE file_id=? AND md5=?", (key.file_id, key.md5)

@@ -73,6 +73,7 @@ class NoticeRecord(BaseModel):
     document_id: int | None = None
     task_id: int | None = None
     document_attempts: int = 0  # POSTs started (written *before* sending): > 0 with no id = "look before retrying"
+    document_sha256: str | None = None  # the bytes the last document POST carried (a recompressed copy if oversize)
     task_attempts: int = 0
     target_folder_id: str | None = None
     moved: bool = False
@@ -105,6 +106,7 @@ CREATE TABLE IF NOT EXISTS notices (
     lease_expires REAL,
     holder_host TEXT,
     holder_pid INTEGER,
+    document_sha256 TEXT,
     created_at REAL NOT NULL,
     updated_at REAL NOT NULL,
     PRIMARY KEY (file_id, md5)
@@ -122,7 +124,7 @@ CREATE INDEX IF NOT EXISTS transitions_by_key ON transitions (file_id, md5);
 
 COLUMNS = (
     "file_id, md5, file_name, stage, outcome, reason, case_id, document_id, task_id, document_attempts, "
-    "task_attempts, target_folder_id, moved, runs, owner, lease_expires, updated_at"
+    "task_attempts, target_folder_id, moved, runs, owner, lease_expires, updated_at, document_sha256"
 )
 
 HOST = socket.gethostname()
@@ -151,6 +153,7 @@ def record_from_row(row: sqlite3.Row) -> NoticeRecord:
         document_id=row["document_id"],
         task_id=row["task_id"],
         document_attempts=row["document_attempts"],
+        document_sha256=row["document_sha256"],
         task_attempts=row["task_attempts"],
         target_folder_id=row["target_folder_id"],
         moved=bool(row["moved"]),

@@ -11,6 +11,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from pydantic import BaseModel, Field
 
 from mailroom.crm import Priority
+from mailroom.logiqs import MAX_DOCUMENT_BYTES
 
 
 class PipelineSettings(BaseModel):
@@ -33,6 +34,12 @@ class PipelineSettings(BaseModel):
     reminder_days_before_due: int = Field(7, ge=0, description="The reminder fires this many days before the due date")
     task_priority: Priority = Priority.HIGH
     due_hour_utc: int = Field(17, ge=0, le=23, description="Due dates are stored in UTC at this hour")
+
+    max_document_bytes: int = Field(
+        MAX_DOCUMENT_BYTES, gt=0, le=MAX_DOCUMENT_BYTES,
+        description="Largest document uploaded to Logiqs (its limit is 6 MB). A larger PDF is recompressed to fit; "
+        "one that still does not fit is set aside UNMATCHED with the reason",
+    )
 
     # Matching thresholds (None keeps mailroom.matching's defaults).
     match_threshold: float | None = None

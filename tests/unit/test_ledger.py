@@ -16,6 +16,7 @@ from mailroom.ledger import (
     Stage,
     default_ledger_path,
 )
+from mailroom.ledger_records import SCHEMA
 
 
 class FakeClock:
@@ -197,3 +198,17 @@ def test_records_carry_no_taxpayer_fields(ledger: Ledger) -> None:
     ledger.claim(KEY, "run-a", 60, file_name="CP2000 DTD 10.14.2025_SMITH - 0012.pdf")
     fields = set(ledger.get(KEY).model_dump())  # type: ignore[union-attr]
     assert not fields & {"ssn", "ssn_last4", "taxpayer_first_name", "taxpayer_last_name", "amount_due"}
+
+
+def test_a_ledger_file_from_before_the_document_hash_column_opens_and_records_it(tmp_path) -> None:
+    path = tmp_path / "old.sqlite"
+    old_schema = [line for line in SCHEMA.splitlines() if "document_sha256" not in line]
+    with sqlite3.connect(path) as db:
+        db.executescript("\n".join(old_schema))
+        db.execute("INSERT INTO notices (file_id, md5, stage, runs, created_at, updated_at) VALUES (?, ?, ?, 0, 1, 1)",
+                   (KEY.file_id, KEY.md5, Stage.LISTED.value))
+    ledger = Ledger(path, clock=FakeClock())
+    assert ledger.get(KEY).document_sha256 is None
+    assert ledger.claim(KEY, "run-a", 60)
+    ledger.begin_document(KEY, "run-a", 7, sha256="ab" * 32)
+    assert ledger.get(KEY).document_sha256 == "ab" * 32 and ledger.get(KEY).document_attempts == 1
