@@ -61,7 +61,7 @@ def fit_document(source: Path, dest: Path, *, max_bytes: int = MAX_DOCUMENT_BYTE
         try:
             copy = _recompressed(data, dpi, quality)
         except (RuntimeError, ValueError) as exc:  # PyMuPDF's errors; the text of the PDF never reaches the message
-            logger.warning("recompressing %s failed at %d dpi: %s", source.name, dpi, type(exc).__name__)
+            logger.warning("recompressing a document failed at %d dpi: %s", dpi, type(exc).__name__)
             return _failure(size, max_bytes, f"it could not be recompressed ({type(exc).__name__})")
         smallest = len(copy) if smallest is None else min(smallest, len(copy))
         logger.info("recompressed %.1f MB to %.1f MB at %d dpi, JPEG quality %d", size / MB, len(copy) / MB, dpi,

@@ -218,10 +218,10 @@ class DriveStore:
                 stored.trashed = trashed
             stored.modified_time = self._clock()
             self.counters["updates"] += 1
-            self.lag.written(before, stored)
             new_drive = self._files[new_parents[0]].drive_id
             if new_drive != stored.drive_id:
                 self._move_to_drive(stored, new_drive)
+            self.lag.written(before, stored)
             return stored
 
     def _move_to_drive(self, moved: StoredFile, drive_id: str | None) -> None:
