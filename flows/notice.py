@@ -11,7 +11,7 @@ from prefect.cache_policies import NO_CACHE
 from prefect.logging import get_run_logger
 
 from mailroom.drive import DriveFile
-from mailroom.fitting import Fitting
+from mailroom.fitting import Fitting, fit_document
 from mailroom.intake import Extraction, Skipped
 from mailroom.ledger import NoticeKey
 from mailroom.matching import MatchResult
@@ -44,6 +44,9 @@ class PrefectSteps:
         return self.tasks.match_notice(notice)
 
     def fit(self, path: Path) -> Fitting:
+        limit = services().settings.max_document_bytes
+        if path.stat().st_size <= limit:  # the usual case: nothing to do, so no task run (one less API round trip)
+            return fit_document(path, fitted_path(path), max_bytes=limit)
         return self.tasks.fit_for_upload(path)
 
     def upload(self, key: NoticeKey, case_id: int, path: Path, document_name: str) -> int:
