@@ -69,7 +69,7 @@ notices = Table(
     Column("lease_expires", Double),  # epoch seconds
     Column("holder_host", Text),
     Column("holder_pid", Integer),
-    Column("document_sha256", Text),  # the bytes each document POST carried (migration 3)
+    Column("document_sha256", Text),  # the bytes each document POST carried (step DOCUMENT_HASH)
     Column("created_at", Double, nullable=False),
     Column("updated_at", Double, nullable=False),
 )
@@ -134,14 +134,21 @@ def create_index(index: Index) -> Callable[[Connection], None]:
     return apply
 
 
+# Issue 11 (oversize notices). Branches in flight also number their first step 3 (i12-hostile: notices.drive,
+# identities; i13a-review: review columns): whoever lands later renumbers theirs after main's last step. Every step
+# is idempotent (add_columns skips a present column, create_index checks first), so a renumbered step is harmless on
+# a database that already has its column.
+DOCUMENT_HASH = Migration(
+    3, "notices.document_sha256: the bytes each document upload carried (oversize notices are recompressed)",
+    add_columns("notices", Column("document_sha256", Text)))
+
 MIGRATIONS: tuple[Migration, ...] = (
     # Version 0 is the schema of ledger files written before this table existed (notices + transitions).
     Migration(1, "notices.holder_host/holder_pid: a dead holder's lease is taken over at once",
               add_columns("notices", Column("holder_host", Text), Column("holder_pid", Integer))),
     Migration(2, "index notices_open: claim_next finds unfinished notices without scanning finished ones",
               create_index(notices_open)),
-    Migration(3, "notices.document_sha256: the bytes each document upload carried (oversize notices are recompressed)",
-              add_columns("notices", Column("document_sha256", Text))),
+    DOCUMENT_HASH,
 )
 
 
