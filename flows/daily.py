@@ -14,8 +14,9 @@ import sys
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from pathlib import Path
+from typing import Annotated
 
 if __package__ in (None, ""):  # run as a script: make the project root importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -26,9 +27,12 @@ from prefect.logging import get_run_logger
 from prefect.runtime import flow_run
 from prefect.states import Completed, Failed, State
 from prefect.task_runners import ThreadPoolTaskRunner
+from pydantic import Field
 
 from blocks.config import RunConfig, load_run_config
+from flows.alerts import emit_notice_alerts
 from flows.artifacts import Progress, metrics_delta, publish_artifacts
+from flows.engine_logs import quiet_deliberate_failures
 from flows.notice import process_notice
 from mailroom.errors import MailroomError
 from mailroom.intake import Intake, Skipped
@@ -44,6 +48,8 @@ from tasks.report import publish_report
 DEPLOYMENT_NAME = "daily-mailroom"
 # Prefect ships run logs to the API from handlers on its run loggers: filter there too, not only on the root.
 SCRUBBED_LOGGERS = ("", "prefect", "prefect.flow_runs", "prefect.task_runs", "mailroom")
+
+quiet_deliberate_failures()  # at import: a deployment's engine imports this module before it runs the flow
 
 
 @contextmanager
@@ -81,6 +87,12 @@ def _notices_to_process(services: Services, input_folder_id: str | None, limit: 
     s = services.settings
     root = input_folder_id or s.input_root_id
     outputs = [s.matched_folder_id, s.unmatched_folder_id, s.reports_folder_id]
+    services.tasks.check_folders({
+        "input_folder_id parameter" if input_folder_id else "input_root_id setting": root,
+        "matched_folder_id setting": s.matched_folder_id,
+        "unmatched_folder_id setting": s.unmatched_folder_id,
+        "reports_folder_id setting": s.reports_folder_id,
+    })
     folders = services.tasks.discover_folders(root, s.folder_name_patterns, s.recursive, outputs)
     folder_ids = [f.id for f in folders]
     if input_folder_id and input_folder_id not in folder_ids:  # an explicit override is read even if not matching
@@ -89,35 +101,50 @@ def _notices_to_process(services: Services, input_folder_id: str | None, limit: 
     return services.tasks.list_new_notices(folder_ids, limit)
 
 
-def _process_all(files: list, concurrency: int, dry_run: bool) -> tuple[list[ReportRow], int]:
-    """Every notice through ``process_notice`` with at most ``concurrency`` at once; returns rows and skipped."""
+def _process_all(files: list, concurrency: int, dry_run: bool, today: date) -> tuple[list[ReportRow], int]:
+    """Every notice through ``process_notice`` with at most ``concurrency`` at once; returns rows and skipped.
+
+    A notice's events (FAILED, overdue) go out as soon as it finishes, not at the end of the run.
+    """
     rows: list[ReportRow] = []
     skipped = 0
-    progress = Progress(len(files))
+    progress = Progress(len(files), log=get_run_logger().info)
     with ThreadPoolTaskRunner(max_workers=concurrency) as runner:
         futures = {runner.submit(process_notice, {"file": f, "dry_run": dry_run}): f for f in files}
         for future in as_completed(list(futures)):
             file = futures[future]
-            try:
-                row = future.result()
-            except Exception as exc:  # process_notice catches notice errors; this is a crash of the task itself
+            try:  # a FAILED notice's task run is Failed on purpose and carries its row as the state's data
+                row = future.result(raise_on_failure=False)
+            except Exception as exc:
+                row = exc
+            if not isinstance(row, (ReportRow, Skipped)):  # a crash of the task itself, not a notice problem
                 row = ReportRow(file_id=file.id, file_name=file.name, outcome=Outcome.FAILED,
-                                reason=f"crashed: {type(exc).__name__}", dry_run=dry_run)
+                                reason=f"crashed: {type(row).__name__}", dry_run=dry_run)
             if isinstance(row, Skipped):
                 skipped += 1
+                progress.advance(None)
             else:
                 rows.append(row)
-            progress.advance()
+                progress.advance(row.outcome)
+                emit_notice_alerts(row, today)
     return rows, skipped
+
+
+# Constraints live in the parameter types, so the UI form, `prefect deployment run` and the API refuse a bad value
+# before a run is created (Prefect validates deployment parameters against the flow's schema).
+Limit = Annotated[int, Field(ge=1)]
+Concurrency = Annotated[int, Field(ge=1, le=64)]  # the settings block allows the same range
+FolderId = Annotated[str, Field(min_length=1, pattern=r"^[A-Za-z0-9_-]+$")]  # Drive ids: letters, digits, - and _
+BlocksName = Annotated[str, Field(min_length=1)]
 
 
 @flow(name="daily-mailroom", persist_result=False, log_prints=False)
 def daily_mailroom(
-    limit: int | None = None,
+    limit: Limit | None = None,
     dry_run: bool = False,
-    input_folder_id: str | None = None,
-    concurrency: int | None = None,
-    blocks: str = "default",
+    input_folder_id: FolderId | None = None,
+    concurrency: Concurrency | None = None,
+    blocks: BlocksName = "default",
 ) -> RunSummary | State:
     """File today's IRS notices.
 
@@ -150,7 +177,7 @@ def daily_mailroom(
                 logger.error("%s", message)
                 return Failed(message=message)
             logger.info("%d notice(s) to process%s", len(files), " (dry run)" if dry_run else "")
-            rows, skipped = _process_all(files, concurrency or config.settings.concurrency, dry_run)
+            rows, skipped = _process_all(files, concurrency or config.settings.concurrency, dry_run, started.date())
             report = publish_report(rows, started, flow_run.name or "local", dry_run)
     summary = RunSummary.of(rows, dry_run=dry_run, report=report, skipped=skipped)
     publish_artifacts(rows, summary, metrics_delta(metrics_before, metrics_snapshot()))

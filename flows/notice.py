@@ -9,6 +9,7 @@ from pathlib import Path
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 from prefect.logging import get_run_logger
+from prefect.states import Completed, Failed, State
 
 from mailroom.drive import DriveFile
 from mailroom.fitting import Fitting, fit_document
@@ -20,6 +21,7 @@ from mailroom.outcomes import Outcome
 from mailroom.report import ReportRow
 from tasks.context import counting_call_retries, services
 from tasks.drive import download_path
+from tasks.nesting import steps_commit_on_their_own
 from tasks.notices import fitted_path
 from tasks.options import RunTasks
 
@@ -60,10 +62,18 @@ class PrefectSteps:
 
 
 @task(name="process-notice", task_run_name="notice-{file.id}", retries=0, cache_policy=NO_CACHE, persist_result=False)
-def process_notice(file: DriveFile, dry_run: bool = False) -> ReportRow | Skipped:
-    """The notice's report row, or Skipped when another run holds it (or finished it): never raises for a notice."""
+def process_notice(file: DriveFile, dry_run: bool = False) -> State:
+    """The notice's report row (or Skipped when another run holds it) as the data of the task run's final state.
+
+    Never raises for a notice: a FAILED notice ends this task run Failed (its row is still the state's data, so the
+    flow reports it and goes on with the others); every other outcome ends it Completed.
+    """
     current = services()
-    with counting_call_retries() as retries:
+    with counting_call_retries() as retries, steps_commit_on_their_own():
         result = current.intake.process(file, PrefectSteps(current.tasks), dry_run=dry_run, log=get_run_logger())
-    counts = dict(task_retries=retries.task_retries, call_retries=retries.count)
-    return result if isinstance(result, Skipped) else result.model_copy(update=counts)
+    if isinstance(result, Skipped):
+        return Completed(data=result, message=f"skipped: {result.reason.value}")
+    row = result.model_copy(update=dict(task_retries=retries.task_retries, call_retries=retries.count))
+    if row.outcome is Outcome.FAILED:
+        return Failed(data=row, message=row.reason)
+    return Completed(data=row, message=row.outcome.value)
