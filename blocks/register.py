@@ -29,6 +29,7 @@ class SandboxProfile(BaseModel):
     logiqs_api_key: SecretStr
     logiqs_secret: SecretStr
     folders: dict[str, str]
+    logiqs_search_dialect: str = "v4-findcase"  # profiles written before the dialect switch served V4
 
     @classmethod
     def of(cls, sandbox: Any) -> "SandboxProfile":
@@ -43,6 +44,7 @@ class SandboxProfile(BaseModel):
             logiqs_api_key=sandbox.logiqs_api_key,
             logiqs_secret=sandbox.logiqs_secret,
             folders=dict(folders),
+            logiqs_search_dialect=getattr(sandbox, "logiqs_dialect", "v4-findcase"),
         )
 
 
@@ -57,7 +59,8 @@ def save_sandbox_blocks(
     """Save the three blocks pointing at a sandbox; returns the settings saved (overrides applied)."""
     register_block_types()
     LogiqsCredentials(
-        base_url=profile.logiqs_url, api_key=profile.logiqs_api_key, secret=profile.logiqs_secret
+        base_url=profile.logiqs_url, api_key=profile.logiqs_api_key, secret=profile.logiqs_secret,
+        search_dialect=profile.logiqs_search_dialect,
     ).save(name, overwrite=True)
     DriveCredentials(service_account_info=profile.service_account_info, api_endpoint=profile.drive_url).save(
         name, overwrite=True
