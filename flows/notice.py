@@ -18,6 +18,7 @@ from prefect.states import Completed, Failed, State
 
 from mailroom.drive import DriveFile
 from mailroom.errors import PermanentError, TransientError
+from mailroom.fitting import Fitting, fit_document
 from mailroom.intake import Extraction, Skipped
 from mailroom.ledger import NoticeKey
 from mailroom.matching import MatchResult
@@ -27,6 +28,7 @@ from mailroom.report import ReportRow
 from tasks.context import counting_call_retries, services
 from tasks.drive import download_path
 from tasks.nesting import steps_commit_on_their_own
+from tasks.notices import fitted_path
 from tasks.options import RunTasks
 from tasks.timing import STEP_TIMES
 
@@ -68,12 +70,19 @@ class PrefectSteps:
             download_path(file.id).unlink(missing_ok=True)
         except PermanentError:  # an id refused as a file name: nothing was ever written under it
             pass
+        fitted_path(download_path(file.id)).unlink(missing_ok=True)  # a recompressed copy holds the SSN too
 
     def extract(self, path: Path, file_name: str) -> Extraction:
         return _run("extract-notice", self.tasks.extract_notice, path, file_name)
 
     def match(self, notice: Notice) -> MatchResult:
         return _run("match-notice", self.tasks.match_notice, notice)
+
+    def fit(self, path: Path) -> Fitting:
+        limit = services().settings.max_document_bytes
+        if path.stat().st_size <= limit:  # the usual case: nothing to do, so no task run (one less API round trip)
+            return fit_document(path, fitted_path(path), max_bytes=limit)
+        return self.tasks.fit_for_upload(path)
 
     def upload(self, key: NoticeKey, case_id: int, path: Path, document_name: str) -> int:
         return _run("upload-document", self.tasks.upload_document, key, case_id, path, document_name)

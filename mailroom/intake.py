@@ -15,8 +15,9 @@ The rules live here; *how* each step runs (as a Prefect task run with retries, o
 4. Find the case. Anything but one clear winner is UNMATCHED with the matcher's reason; so is a match whose response
    due date could not be read (no deadline, no follow-up task: a person files it); so is a letter whose document
    name is already on the case (filed by hand or by another system): a duplicate.
-5. MATCHED: upload the document, create the follow-up task, then move the file (``mailroom.effects`` keeps each
-   effect exactly-once and refuses the MATCHED move until both are confirmed).
+5. MATCHED: fit the document under the Logiqs upload limit (an oversize scan is recompressed; one that cannot be
+   fitted is UNMATCHED with the reason, never FAILED for ever), upload it, create the follow-up task, then move the
+   file (``mailroom.effects`` keeps each effect exactly-once and refuses the MATCHED move until both are confirmed).
 6. A step that still fails after its retries makes the notice FAILED: recorded in the ledger, the file left in its
    input folder for the next run. One notice never stops the others, so nothing escapes ``process``.
 
@@ -38,6 +39,7 @@ from pydantic import BaseModel, Field
 from mailroom.drive import DriveFile
 from mailroom.duplicates import IdentityKind, Original, content_identity, letter_identity
 from mailroom.errors import LeaseLostError, MailroomError
+from mailroom.fitting import Fitting
 from mailroom.ledger import ClaimResult, Ledger, NoticeKey
 from mailroom.matching import MatchOutcome, MatchResult
 from mailroom.notices import Notice, document_name
@@ -79,6 +81,10 @@ class Steps(Protocol):
     def extract(self, path: Path, file_name: str) -> Extraction: ...
 
     def match(self, notice: Notice) -> MatchResult: ...
+
+    def fit(self, path: Path) -> Fitting:
+        """The document to upload: ``path`` when within the Logiqs limit, a recompressed copy, or why neither.
+        Same input, same bytes (a retried upload must send what the first attempt sent)."""
 
     def upload(self, key: NoticeKey, case_id: int, path: Path, document_name: str) -> int: ...
 
@@ -189,18 +195,25 @@ class Intake:
         name = document_name(notice)
         result: dict[str, Any] = dict(outcome=Outcome.MATCHED, case_id=match.case_id, document_name=name,
                                       match_score=match.score, reason=match.reason)
-        if dry_run:
-            return result
         assert match.case_id is not None and notice.response_due_date is not None  # MATCHED carries both
-        record = self.ledger.get(key)
+        record = None if dry_run else self.ledger.get(key)
         resuming = record is not None and (record.document_attempts > 0 or record.document_id is not None)
-        if self.check_case_documents and not resuming:  # a filing already begun is finished, never re-judged
+        if self.check_case_documents and not dry_run and not resuming:  # a filing begun is finished, never re-judged
             where.at("duplicates")
             document_id = steps.filed_copy(key, match.case_id, name)
             if document_id is not None:
                 original = Original(case_id=match.case_id, document_id=document_id)
                 return dict(case_id=match.case_id, match_score=match.score) | self._duplicate(
                     key, file, original, steps, where, dry_run)
+        if dry_run or self._document_not_filed(key):  # a document already filed is never fitted again
+            where.at("fit")
+            fitting = steps.fit(path)  # a dry run fits too: it shows what the real run would do
+            if not fitting.fits:  # a known outcome: a person files it by hand, and no run tries it again
+                reason = f"case {match.case_id} matched but the document cannot be filed: {fitting.failure}"
+                return self._unmatched(key, reason, steps, where, dry_run)
+            path = fitting.path or path
+        if dry_run:
+            return result
         where.at("upload")
         result["document_id"] = steps.upload(key, match.case_id, path, name)
         where.at("create-task")
@@ -210,6 +223,10 @@ class Intake:
         where.at("move")
         steps.move(key, Outcome.MATCHED, self.matched_folder_id, match.reason)
         return result
+
+    def _document_not_filed(self, key: NoticeKey) -> bool:
+        record = self.ledger.get(key)
+        return record is None or record.document_id is None
 
     def _unmatched(self, key: NoticeKey, reason: str, steps: Steps, where: _Where, dry_run: bool) -> dict[str, Any]:
         if not dry_run:

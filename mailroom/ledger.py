@@ -323,21 +323,24 @@ class Ledger:
             conn.execute(UPDATE_ROW, {**_key(key), **changes})
             _log(conn, key, owner, now, f"stage {stage.value}")
 
-    def begin_document(self, key: NoticeKey, owner: str, case_id: int, *, lease_seconds: float | None = None) -> int:
-        """Write-ahead intent for an upload, committed *before* the POST. Returns the attempt number."""
-        return self._begin(key, owner, "document", case_id, lease_seconds)
+    def begin_document(self, key: NoticeKey, owner: str, case_id: int, *, lease_seconds: float | None = None,
+                       sha256: str | None = None) -> int:
+        """Write-ahead intent for an upload, committed *before* the POST, with the SHA-256 of the bytes it carries.
+        Returns the attempt number."""
+        return self._begin(key, owner, "document", case_id, lease_seconds, {"document_sha256": sha256} if sha256 else {})
 
     def begin_task(self, key: NoticeKey, owner: str, case_id: int, *, lease_seconds: float | None = None) -> int:
         return self._begin(key, owner, "task", case_id, lease_seconds)
 
-    def _begin(self, key: NoticeKey, owner: str, effect: str, case_id: int, lease_seconds: float | None) -> int:
+    def _begin(self, key: NoticeKey, owner: str, effect: str, case_id: int, lease_seconds: float | None,
+               extra: dict[str, Any] | None = None) -> int:
         with self._write() as conn:
             row, now = self._fenced(conn, key, owner)
             if row[f"{effect}_id"] is not None:
                 raise MailroomError(f"{effect} for notice {key} is already recorded", reason="effect_already_done")
             attempt = int(row[f"{effect}_attempts"]) + 1  # the row is locked: nobody else moves the counter meanwhile
             conn.execute(UPDATE_ROW, {**_key(key), f"{effect}_attempts": attempt, "case_id": case_id,
-                                      **_touched(now, lease_seconds)})
+                                      **_touched(now, lease_seconds), **(extra or {})})
             _log(conn, key, owner, now, f"{effect} attempt {attempt}")
             return attempt
 

@@ -98,6 +98,7 @@ class NoticeRecord(BaseModel):
     document_id: int | None = None
     task_id: int | None = None
     document_attempts: int = 0  # POSTs started (written *before* sending): > 0 with no id = "look before retrying"
+    document_sha256: str | None = None  # the bytes the last document POST carried (a recompressed copy if oversize)
     task_attempts: int = 0
     target_folder_id: str | None = None
     moved: bool = False
@@ -138,6 +139,7 @@ def record_from_row(row: Mapping[str, Any]) -> NoticeRecord:
         document_id=row["document_id"],
         task_id=row["task_id"],
         document_attempts=row["document_attempts"],
+        document_sha256=row["document_sha256"],
         task_attempts=row["task_attempts"],
         target_folder_id=row["target_folder_id"],
         moved=bool(row["moved"]),

@@ -5,7 +5,7 @@ Migrations are an ordered list of small steps, each applied once per database an
 step (nothing to migrate); an existing one gets the steps newer than its recorded version, in order. A later issue
 that adds a column appends one step, e.g.::
 
-    Migration(5, "notices.review_note: what the person who reviewed the notice wrote",
+    Migration(6, "notices.review_note: what the person who reviewed the notice wrote",
               add_columns("notices", Column("review_note", Text))),
 
 and adds the same column to the ``notices`` table below. Steps run inside one transaction that holds the
@@ -69,6 +69,7 @@ notices = Table(
     Column("lease_expires", Double),  # epoch seconds
     Column("holder_host", Text),
     Column("holder_pid", Integer),
+    Column("document_sha256", Text),  # the bytes each document POST carried (step DOCUMENT_HASH)
     Column("created_at", Double, nullable=False),
     Column("updated_at", Double, nullable=False),
     # The Drive the row was written for (mailroom.drive_binding.DriveBinding.token); NULL: before rows were bound.
@@ -114,7 +115,7 @@ schema_versions = Table(
 RECORD_COLUMNS = (
     "file_id", "md5", "file_name", "stage", "outcome", "reason", "case_id", "document_id", "task_id",
     "document_attempts", "task_attempts", "target_folder_id", "moved", "runs", "owner", "lease_expires", "updated_at",
-    "drive",
+    "drive", "document_sha256",
 )
 
 # A fixed advisory-lock key: "mailroom ledger migration" (any constant; only other mailroom ledgers use it).
@@ -155,6 +156,14 @@ def create_index(index: Index) -> Callable[[Connection], None]:
     return apply
 
 
+# Issue 11 (oversize notices). Branches in flight also number their first step 3 (i12-hostile: notices.drive,
+# identities; i13a-review: review columns): whoever lands later renumbers theirs after main's last step. Every step
+# is idempotent (add_columns skips a present column, create_index checks first), so a renumbered step is harmless on
+# a database that already has its column.
+DOCUMENT_HASH = Migration(
+    5, "notices.document_sha256: the bytes each document upload carried (oversize notices are recompressed)",
+    add_columns("notices", Column("document_sha256", Text)))
+
 MIGRATIONS: tuple[Migration, ...] = (
     # Version 0 is the schema of ledger files written before this table existed (notices + transitions).
     Migration(1, "notices.holder_host/holder_pid: a dead holder's lease is taken over at once",
@@ -165,6 +174,7 @@ MIGRATIONS: tuple[Migration, ...] = (
               add_columns("notices", Column("drive", Text))),
     Migration(4, "identities: the content and letter identities notices claim, so a duplicate is caught before any "
                  "effect", create_table(identities)),
+    DOCUMENT_HASH,
 )
 
 

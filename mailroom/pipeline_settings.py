@@ -11,6 +11,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from pydantic import BaseModel, Field, SecretStr
 
 from mailroom.crm import Priority
+from mailroom.logiqs import MAX_DOCUMENT_BYTES
 
 
 class PipelineSettings(BaseModel):
@@ -37,6 +38,12 @@ class PipelineSettings(BaseModel):
     check_case_documents: bool = Field(
         True, description="Before filing, look in the case's Logiqs activity for a document of the same name (filed by "
         "hand or by another system): such a notice is a duplicate. Costs one Logiqs read per filed notice"
+    )
+
+    max_document_bytes: int = Field(
+        MAX_DOCUMENT_BYTES, gt=0, le=MAX_DOCUMENT_BYTES,
+        description="Largest document uploaded to Logiqs (its limit is 6 MB). A larger PDF is recompressed to fit; "
+        "one that still does not fit is set aside UNMATCHED with the reason",
     )
 
     # Matching thresholds (None keeps mailroom.matching's defaults).

@@ -7,7 +7,9 @@ from pathlib import Path
 
 from prefect import task
 from prefect.cache_policies import NO_CACHE
+from prefect.logging import get_run_logger
 
+from mailroom.fitting import Fitting, fit_document
 from mailroom.intake import Extraction
 from mailroom.matching import MatchResult
 from mailroom.matching import match_notice as match
@@ -31,6 +33,22 @@ def extract_notice(path: Path, file_name: str) -> Extraction:
         return Extraction(failure=exc.failure.value, message=str(exc))
     finally:
         STEP_TIMES.add_extract_cpu(time.thread_time() - cpu_before)
+
+
+@task(name="fit-document", tags=["extraction"], retries=0, cache_policy=NO_CACHE, persist_result=False)
+def fit_for_upload(path: Path) -> Fitting:
+    """The notice within the Logiqs upload limit: as it is, recompressed (a copy next to it), or why it cannot be.
+    Local work, deterministic: a retried upload sends the bytes the first attempt sent."""
+    fitting = fit_document(path, fitted_path(path), max_bytes=services().settings.max_document_bytes)
+    if fitting.recompressed:
+        get_run_logger().info("document recompressed from %.1f MB to %.1f MB (%s dpi) to fit the Logiqs limit",
+                              fitting.original_bytes / 1048576, (fitting.final_bytes or 0) / 1048576, fitting.dpi)
+    return fitting
+
+
+def fitted_path(path: Path) -> Path:
+    """Where the recompressed copy of a downloaded notice lives (beside it, in the run's private directory)."""
+    return path.with_name(path.stem + ".fitted.pdf")
 
 
 @service_task(name="match-notice", service="logiqs")

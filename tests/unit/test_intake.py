@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -13,7 +14,8 @@ from mailroom.crm import Activity, TaskRequest
 from mailroom.drive import DriveFile
 from mailroom.duplicates import filed_copy
 from mailroom.effects import ensure_document, ensure_moved, ensure_task
-from mailroom.errors import TransientError
+from mailroom.errors import AmbiguousOutcomeError, TransientError
+from mailroom.fitting import Fitting, fit_document
 from mailroom.intake import Extraction, Intake, Skipped
 from mailroom.ledger import Ledger, NoticeKey
 from mailroom.matching import MatchOutcome, MatchResult
@@ -39,9 +41,11 @@ class InMemoryServices:
     documents: list[int] = field(default_factory=list)
     tasks: list[TaskRequest] = field(default_factory=list)
     feed: list[Activity] = field(default_factory=list)
+    uploaded_sha256: list[str] = field(default_factory=list)  # what each upload carried
 
     def upload_document(self, case_id: int, path: Path, *, file_name: str, comment: str) -> int:
         self.documents.append(case_id)
+        self.uploaded_sha256.append(hashlib.sha256(path.read_bytes()).hexdigest())
         self.feed.append(Activity(activity_id=len(self.feed) + 1, case_id=case_id, kind="document", comment=comment,
                                   subject=f"Document uploaded: {file_name}", document_id=len(self.documents)))
         return len(self.documents)
@@ -70,6 +74,8 @@ class MemorySteps:
     fail_at: dict[str, Exception] = field(default_factory=dict)
     calls: list[str] = field(default_factory=list)
     discarded: list[str] = field(default_factory=list)
+    content: bytes = b"%PDF-1.4 notice"  # what the download writes
+    max_bytes: int = 6 * 1024 * 1024  # the fit step's limit (the real fit_document runs)
 
     def _step(self, name: str) -> None:
         self.calls.append(name)
@@ -79,12 +85,13 @@ class MemorySteps:
     def download(self, file: DriveFile) -> Path:
         self._step("download")
         path = self.tmp / f"{file.id}.pdf"
-        path.write_bytes(b"%PDF-1.4 notice")
+        path.write_bytes(self.content)
         return path
 
     def discard(self, file: DriveFile) -> None:
         self.discarded.append(file.id)
         (self.tmp / f"{file.id}.pdf").unlink(missing_ok=True)
+        (self.tmp / f"{file.id}.fitted.pdf").unlink(missing_ok=True)
 
     def extract(self, path: Path, file_name: str) -> Extraction:
         self._step("extract")
@@ -94,6 +101,10 @@ class MemorySteps:
     def match(self, notice: Notice) -> MatchResult:
         self._step("match")
         return self.match_result
+
+    def fit(self, path: Path) -> Fitting:
+        self._step("fit")
+        return fit_document(path, path.with_name(path.stem + ".fitted.pdf"), max_bytes=self.max_bytes)
 
     def upload(self, key: NoticeKey, case_id: int, path: Path, document_name: str) -> int:
         self._step("upload")
@@ -142,7 +153,7 @@ def test_a_matched_notice_is_filed_then_moved_and_its_download_forgotten(ledger,
     steps = _steps(ledger, tmp_path)
     row = _intake(ledger).process(FILE, steps)
 
-    assert steps.calls == ["download", "extract", "match", "filed-copy", "upload", "create-task", "move"]
+    assert steps.calls == ["download", "extract", "match", "filed-copy", "fit", "upload", "create-task", "move"]
     assert (row.outcome, row.case_id, row.document_id, row.task_id) == (Outcome.MATCHED, 1001, 1, 1)
     assert row.document_name == "IRS_CORR_CP2000_2023_DTD_10.14.2025_SMITH.pdf"
     assert row.ssn == "***-**-6789" and row.response_due_date == TODAY + timedelta(days=30)
@@ -173,7 +184,7 @@ def test_what_a_person_must_file_goes_to_unmatched_with_its_reason(ledger, tmp_p
     assert ledger.get(NoticeKey(file_id=FILE.id, md5=FILE.md5)).outcome is Outcome.UNMATCHED
 
 
-@pytest.mark.parametrize("step", ["download", "match", "upload", "create-task", "move"])
+@pytest.mark.parametrize("step", ["download", "match", "fit", "upload", "create-task", "move"])
 def test_a_step_still_failing_after_its_retries_leaves_the_notice_failed_in_place(ledger, tmp_path, step):
     steps = _steps(ledger, tmp_path, fail_at={step: TransientError("503 from the service", status=503)})
     row = _intake(ledger).process(FILE, steps)
@@ -238,7 +249,7 @@ def test_a_dry_run_reads_and_matches_but_writes_nothing_not_even_the_ledger(ledg
     steps = _steps(ledger, tmp_path)
     row = _intake(ledger).process(FILE, steps, dry_run=True)
 
-    assert steps.calls == ["download", "extract", "match"]
+    assert steps.calls == ["download", "extract", "match", "fit"]
     assert row.outcome is Outcome.MATCHED and row.dry_run and row.document_id is None
     assert ledger.records() == [] and steps.services.parents == {}
 
@@ -375,3 +386,87 @@ def test_a_filing_already_begun_is_finished_even_if_a_same_name_document_appeare
     resumed = _steps(ledger, tmp_path, "run-2", services=first.services)
     row = _intake(ledger, "run-2").process(FILE, resumed)
     assert row.outcome is Outcome.MATCHED and "filed-copy" not in resumed.calls and len(first.services.tasks) == 1
+
+
+# --- oversize documents --------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def colour_scan_pdf() -> bytes:
+    """A one-page 200 dpi colour scan of a notice page (about 1.4 MB): over a 1 MB limit until recompressed."""
+    import pymupdf
+
+    from mailroom_sandbox.corpus.heavy import colour_scan
+
+    with pymupdf.open() as document:
+        document.new_page().insert_text((72, 72), "Notice CP2000 for MARY SMITH", fontsize=12)
+        return colour_scan(document.tobytes(), seed=5, dpi=200, pages=1)
+
+
+def test_an_oversize_document_is_recompressed_and_the_uploaded_copy_hash_is_in_the_ledger(ledger, tmp_path,
+                                                                                          colour_scan_pdf):
+    steps = _steps(ledger, tmp_path, content=colour_scan_pdf, max_bytes=1024 * 1024)
+    row = _intake(ledger).process(FILE, steps)
+
+    record = ledger.get(NoticeKey(file_id=FILE.id, md5=FILE.md5))
+    assert row.outcome is Outcome.MATCHED and steps.calls[3:5] == ["fit", "upload"]
+    assert record.document_sha256 == steps.services.uploaded_sha256[0]  # the copy that went to Logiqs...
+    assert record.document_sha256 != hashlib.sha256(colour_scan_pdf).hexdigest()  # ...not the original
+    assert not list(tmp_path.glob("*.pdf"))  # the download and its recompressed copy are both forgotten
+
+
+def test_every_upload_attempt_of_a_recompressed_document_sends_the_same_bytes(ledger, tmp_path, colour_scan_pdf):
+    """Lost responses on every POST of run 1 (nothing committed), then run 2 downloads and fits again: each POST
+    carries the same bytes, and the ledger records that hash."""
+
+    @dataclass
+    class LosingServices(InMemoryServices):
+        lose: int = 3  # run 1's three POSTs lose their answer before Logiqs commits anything
+
+        def upload_document(self, case_id: int, path: Path, *, file_name: str, comment: str) -> int:
+            if self.lose:
+                self.lose -= 1
+                self.uploaded_sha256.append(hashlib.sha256(path.read_bytes()).hexdigest())
+                raise AmbiguousOutcomeError("read timeout", reason="read_timeout")
+            return super().upload_document(case_id, path, file_name=file_name, comment=comment)
+
+    services = LosingServices()
+    first = _steps(ledger, tmp_path, "run-1", content=colour_scan_pdf, max_bytes=1024 * 1024, services=services)
+    assert _intake(ledger, "run-1").process(FILE, first).outcome is Outcome.FAILED
+    second = _steps(ledger, tmp_path, "run-2", content=colour_scan_pdf, max_bytes=1024 * 1024, services=services)
+    row = _intake(ledger, "run-2").process(FILE, second)
+
+    assert row.outcome is Outcome.MATCHED and "fit" in second.calls and len(services.documents) == 1
+    assert len(services.uploaded_sha256) == 4 and len(set(services.uploaded_sha256)) == 1
+    assert ledger.get(NoticeKey(file_id=FILE.id, md5=FILE.md5)).document_sha256 == services.uploaded_sha256[0]
+
+
+def test_a_document_already_filed_is_not_fitted_again(ledger, tmp_path, colour_scan_pdf):
+    first = _steps(ledger, tmp_path, "run-1", content=colour_scan_pdf, max_bytes=1024 * 1024,
+                   fail_at={"create-task": TransientError("503")})
+    assert _intake(ledger, "run-1").process(FILE, first).outcome is Outcome.FAILED
+    second = _steps(ledger, tmp_path, "run-2", content=colour_scan_pdf, max_bytes=1, services=first.services)
+
+    row = _intake(ledger, "run-2").process(FILE, second)  # a limit nothing meets: only a re-fit could fail it
+
+    assert row.outcome is Outcome.MATCHED and "fit" not in second.calls and len(first.services.documents) == 1
+
+
+def test_a_document_that_cannot_be_fitted_is_set_aside_unmatched_and_never_tried_again(ledger, tmp_path):
+    class Unfittable(MemorySteps):
+        def fit(self, path: Path) -> Fitting:
+            self._step("fit")
+            return Fitting(original_bytes=7_340_032, failure="document is 7.0 MB, over the 6 MB Logiqs upload limit, "
+                           "and even with its images recompressed to 96 dpi it is 7.0 MB")
+
+    steps = Unfittable(ledger, "run-1", tmp_path, Extraction(notice=_notice()), MATCH)
+    row = _intake(ledger).process(FILE, steps)
+
+    assert row.outcome is Outcome.UNMATCHED and "upload" not in steps.calls
+    assert row.reason == ("case 1001 matched but the document cannot be filed: document is 7.0 MB, over the 6 MB "
+                          "Logiqs upload limit, and even with its images recompressed to 96 dpi it is 7.0 MB")
+    assert steps.services.parents == {FILE.id: UNMATCHED_FOLDER} and not steps.services.documents
+    again = Unfittable(ledger, "run-2", tmp_path, Extraction(notice=_notice()), MATCH)
+    assert _intake(ledger, "run-2").process(FILE, again) == Skipped(file_id=FILE.id,
+                                                                   reason=SkipReason.FINISHED_EARLIER)
+    assert again.calls == []
