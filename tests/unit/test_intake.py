@@ -323,7 +323,9 @@ def test_a_letter_set_aside_for_a_person_gives_way_to_its_next_scan(ledger, tmp_
 
 def test_a_letter_already_on_its_case_under_the_same_name_is_not_filed_again(ledger, tmp_path):
     steps = _steps(ledger, tmp_path)
-    filed_by_hand = steps.services.upload_document(1001, tmp_path, file_name="IRS_CORR_CP2000_2023_DTD_10.14.2025_"
+    scan = tmp_path / "by-hand.pdf"
+    scan.write_bytes(b"%PDF-1.4 filed by a person")
+    filed_by_hand = steps.services.upload_document(1001, scan, file_name="IRS_CORR_CP2000_2023_DTD_10.14.2025_"
                                                    "SMITH.pdf", comment="uploaded by a person")
     row = _intake(ledger).process(FILE, steps)
 
@@ -380,7 +382,9 @@ def test_rows_from_before_the_binding_are_adopted_by_the_first_bound_run(ledger,
 def test_a_filing_already_begun_is_finished_even_if_a_same_name_document_appeared_meanwhile(ledger, tmp_path):
     first = _steps(ledger, tmp_path, "run-1", fail_at={"create-task": TransientError("503")})
     assert _intake(ledger, "run-1").process(FILE, first).outcome is Outcome.FAILED
-    first.services.upload_document(1001, tmp_path, file_name="IRS_CORR_CP2000_2023_DTD_10.14.2025_SMITH.pdf",
+    by_hand = tmp_path / "by-hand.pdf"
+    by_hand.write_bytes(b"%PDF-1.4 filed by a person")
+    first.services.upload_document(1001, by_hand, file_name="IRS_CORR_CP2000_2023_DTD_10.14.2025_SMITH.pdf",
                                    comment="uploaded by a person meanwhile")
 
     resumed = _steps(ledger, tmp_path, "run-2", services=first.services)
@@ -409,7 +413,7 @@ def test_an_oversize_document_is_recompressed_and_the_uploaded_copy_hash_is_in_t
     row = _intake(ledger).process(FILE, steps)
 
     record = ledger.get(NoticeKey(file_id=FILE.id, md5=FILE.md5))
-    assert row.outcome is Outcome.MATCHED and steps.calls[3:5] == ["fit", "upload"]
+    assert row.outcome is Outcome.MATCHED and steps.calls[3:6] == ["filed-copy", "fit", "upload"]
     assert record.document_sha256 == steps.services.uploaded_sha256[0]  # the copy that went to Logiqs...
     assert record.document_sha256 != hashlib.sha256(colour_scan_pdf).hexdigest()  # ...not the original
     assert not list(tmp_path.glob("*.pdf"))  # the download and its recompressed copy are both forgotten
