@@ -54,7 +54,7 @@ def _worker_services(blocks: str) -> Any:
 
 @task(name="process-notice-deferred", cache_policy=NO_CACHE, persist_result=False)
 def process_notice_deferred(file_id: str, parent_run_id: str, blocks: str) -> None:
-    from flows.notice import PrefectSteps
+    from tasks.steps import PrefectSteps
     from mailroom.intake import Skipped
     from mailroom.run_rows import RunRows
     from tasks.context import use_services

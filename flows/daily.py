@@ -34,7 +34,8 @@ from flows.alerts import emit_notice_alerts
 from flows.artifacts import Progress, metrics_delta, publish_artifacts
 from flows.engine_logs import quiet_deliberate_failures
 from flows.fan_out import process_in_batches
-from flows.notice import forget_finished_results, process_notice
+from flows.notice import process_notice
+from flows.run_results import forget_finished_results
 from mailroom.drive import DriveFile
 from mailroom.drive_binding import binding_of
 from mailroom.errors import ConfigurationError, MailroomError

@@ -81,6 +81,16 @@ def download_path(file_id: str) -> Path:
     return services().workdir / f"{file_id}.pdf"
 
 
+def forget_download(file_id: str) -> None:
+    """Delete a notice's bytes (and a recompressed copy: it holds the SSN too) once its row is written."""
+    try:
+        path = download_path(file_id)
+    except PermanentError:  # an id refused as a file name: nothing was ever written under it
+        return
+    path.unlink(missing_ok=True)
+    path.with_name(path.stem + ".fitted.pdf").unlink(missing_ok=True)
+
+
 @service_task(name="download-notice", service="drive")
 def download_notice(file_id: str) -> Path:
     """Chunked download into the run's private directory; the client verifies the md5 (mismatch is TRANSIENT)."""

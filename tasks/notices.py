@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from typing import Any
 from pathlib import Path
 
 from prefect import task
@@ -49,6 +50,15 @@ def fit_for_upload(path: Path) -> Fitting:
 def fitted_path(path: Path) -> Path:
     """Where the recompressed copy of a downloaded notice lives (beside it, in the run's private directory)."""
     return path.with_name(path.stem + ".fitted.pdf")
+
+
+def fit_for_upload_if_needed(fit_task: Any, path: Path) -> Fitting:
+    """``fit_task`` (the run's ``fit-document``) only for a document over the limit: the usual case needs no task
+    run (one less Prefect API round trip per notice)."""
+    limit = services().settings.max_document_bytes
+    if path.stat().st_size <= limit:
+        return fit_document(path, fitted_path(path), max_bytes=limit)
+    return fit_task(path)
 
 
 @service_task(name="match-notice", service="logiqs")

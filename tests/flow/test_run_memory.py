@@ -10,7 +10,7 @@ from prefect.cache_policies import NO_CACHE
 from prefect.context import FlowRunContext
 from pydantic import BaseModel
 
-from flows.notice import forget_finished_results
+from flows.run_results import forget_finished_results
 
 pytestmark = [pytest.mark.prefect_server]
 

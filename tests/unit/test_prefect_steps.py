@@ -7,7 +7,7 @@ import httpx
 import pytest
 from prefect.exceptions import PrefectHTTPStatusError
 
-from flows import notice
+from tasks import starting
 from mailroom.errors import TransientError
 
 
@@ -18,7 +18,7 @@ def _prefect_error(status: int) -> PrefectHTTPStatusError:
 
 @pytest.fixture(autouse=True)
 def no_sleep(monkeypatch):
-    monkeypatch.setattr(notice.time, "sleep", lambda _s: None)
+    monkeypatch.setattr(starting.time, "sleep", lambda _s: None)
 
 
 def test_a_task_run_the_server_could_not_start_is_started_again():
@@ -30,7 +30,7 @@ def test_a_task_run_the_server_could_not_start_is_started_again():
             raise answer
         return answer
 
-    assert notice._run("move-notice", task, "key") == "moved"
+    assert starting.run_step("move-notice", task, "key") == "moved"
     assert answers == []
 
 
@@ -42,8 +42,8 @@ def test_after_the_last_attempt_the_step_fails_transient_with_its_name():
         raise _prefect_error(503)
 
     with pytest.raises(TransientError, match="could not start the download-notice task run") as raised:
-        notice._run("download-notice", task)
-    assert raised.value.reason == "prefect_api_unavailable" and len(calls) == notice.PREFECT_API_ATTEMPTS
+        starting.run_step("download-notice", task)
+    assert raised.value.reason == "prefect_api_unavailable" and len(calls) == starting.PREFECT_API_ATTEMPTS
 
 
 def test_a_client_error_from_the_server_is_not_retried():
@@ -54,5 +54,5 @@ def test_a_client_error_from_the_server_is_not_retried():
         raise _prefect_error(422)
 
     with pytest.raises(PrefectHTTPStatusError):
-        notice._run("match-notice", task)
+        starting.run_step("match-notice", task)
     assert len(calls) == 1
