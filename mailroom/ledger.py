@@ -25,6 +25,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from mailroom.errors import ErrorClass, MailroomError
+from mailroom.ledger_review import ReviewBatch, ReviewQueue, review_claim
 from mailroom.ledger_records import (
     COLUMNS as _COLUMNS,
     HOST as _HOST,
@@ -40,7 +41,8 @@ from mailroom.ledger_records import (
 )
 
 __all__ = [
-    "ClaimResult", "LeaseLostError", "Ledger", "NoticeKey", "NoticeRecord", "Outcome", "Stage", "default_ledger_path",
+    "ClaimResult", "LeaseLostError", "Ledger", "NoticeKey", "NoticeRecord", "Outcome", "ReviewBatch", "Stage",
+    "default_ledger_path",
 ]
 
 DEFAULT_STATE_DIR_ENV = "MAILROOM_STATE_DIR"
@@ -53,7 +55,7 @@ def default_ledger_path(state_dir: str | os.PathLike[str] | None = None) -> Path
     return base / LEDGER_FILE_NAME
 
 
-class Ledger:
+class Ledger(ReviewQueue):
     """The notice ledger over one SQLite file. Safe to share between threads and between processes."""
 
     def __init__(
@@ -76,7 +78,8 @@ class Ledger:
         db.execute("PRAGMA journal_mode=WAL")  # persistent in the file: set once, by whoever creates it
         db.executescript(_SCHEMA)  # idempotent (IF NOT EXISTS); executescript runs in its own transaction
         columns = {row["name"] for row in db.execute("PRAGMA table_info(notices)")}
-        for column, kind in (("holder_host", "TEXT"), ("holder_pid", "INTEGER")):  # files from before these existed
+        for column, kind in (("holder_host", "TEXT"), ("holder_pid", "INTEGER"), ("review_id", "TEXT"),
+                             ("review_run_id", "TEXT"), ("review_since", "REAL")):  # files from before these existed
             if column not in columns:
                 db.execute(f"ALTER TABLE notices ADD COLUMN {column} {kind}")
 
@@ -134,11 +137,14 @@ class Ledger:
 
     # -- leases -----------------------------------------------------------------------------------------------
 
-    def claim(self, key: NoticeKey, owner: str, lease_seconds: float, *, file_name: str = "") -> ClaimResult:
+    def claim(
+        self, key: NoticeKey, owner: str, lease_seconds: float, *, file_name: str = "", review_id: str | None = None
+    ) -> ClaimResult:
         """Take the notice's lease for ``owner`` unless another live owner holds it or it is already finished.
 
         Re-claiming by the same owner renews the lease. A FAILED notice can be claimed again (a later run retries
-        it) and keeps every effect recorded so far, so the retry continues where the failure stopped.
+        it) and keeps every effect recorded so far, so the retry continues where the failure stopped. A
+        PENDING_REVIEW notice is claimed only by a review run of its own batch (``review_id``).
 
         A lease whose holder process is known to be dead (same host, its pid gone) is taken over at once instead of
         after expiry: after a ``kill -9`` the rerun need not wait ``lease_seconds``.
@@ -147,7 +153,8 @@ class Ledger:
         host, pid = _HOST, os.getpid()
         with self._write() as db:
             row = db.execute(
-                "SELECT outcome, owner, lease_expires, holder_host, holder_pid FROM notices WHERE file_id=? AND md5=?",
+                "SELECT outcome, owner, lease_expires, holder_host, holder_pid, review_id FROM notices"
+                " WHERE file_id=? AND md5=?",
                 (key.file_id, key.md5),
             ).fetchone()
             if row is None:
@@ -161,6 +168,8 @@ class Ledger:
                 return ClaimResult.ACQUIRED
             if row["outcome"] in (Outcome.MATCHED.value, Outcome.UNMATCHED.value):
                 return ClaimResult.FINISHED
+            if (answer := review_claim(row["outcome"], row["review_id"], review_id)) is not None:
+                return answer
             other = row["owner"] not in (None, owner)
             live = (row["lease_expires"] or 0) > now
             if other and live and not _holder_dead(row["holder_host"], row["holder_pid"]):
@@ -183,6 +192,22 @@ class Ledger:
                 "UPDATE notices SET lease_expires=? WHERE file_id=? AND md5=?",
                 (self._clock() + lease_seconds, key.file_id, key.md5),
             )
+
+    def extend(self, key: NoticeKey, owner: str, lease_seconds: float) -> bool:
+        """Renew ``owner``'s lease even if it ran out, unless another run took the notice or it was finished.
+
+        For a run that read every notice before filing them (most urgent first): a lease that expired while the
+        notice waited is still safe to renew when nobody else claimed it meanwhile. False: leave the notice alone.
+        """
+        with self._write() as db:
+            row = db.execute(
+                "SELECT owner, outcome FROM notices WHERE file_id=? AND md5=?", (key.file_id, key.md5)
+            ).fetchone()
+            if row is None or row["owner"] != owner or row["outcome"] is not None:
+                return False
+            db.execute("UPDATE notices SET lease_expires=? WHERE file_id=? AND md5=?",
+                       (self._clock() + lease_seconds, key.file_id, key.md5))
+            return True
 
     def release(self, key: NoticeKey, owner: str) -> None:
         """Give the lease back without finishing (e.g. a dry run). A no-op when ``owner`` does not hold it."""
@@ -305,9 +330,10 @@ class Ledger:
             moved = outcome in (Outcome.MATCHED, Outcome.UNMATCHED)
             if outcome is Outcome.MATCHED:
                 self._advance(db, key, Stage.DONE, now)
+            # Finishing leaves any review batch; PENDING_REVIEW waits unassigned for the next review run.
             db.execute(
                 "UPDATE notices SET outcome=?, reason=?, moved=MAX(moved, ?), owner=NULL, lease_expires=NULL,"
-                " updated_at=? WHERE file_id=? AND md5=?",
+                " review_id=NULL, review_run_id=NULL, review_since=NULL, updated_at=? WHERE file_id=? AND md5=?",
                 (outcome.value, reason, int(moved), now, key.file_id, key.md5),
             )
             _log(db, key, owner, now, f"finished {outcome.value}")

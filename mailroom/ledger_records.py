@@ -43,6 +43,8 @@ class ClaimResult(str, Enum):
     ACQUIRED = "ACQUIRED"
     BUSY = "BUSY"  # another live owner holds the lease: leave the notice alone
     FINISHED = "FINISHED"  # MATCHED or UNMATCHED already: nothing to do
+    IN_REVIEW = "IN_REVIEW"  # PENDING_REVIEW: only a review run of its batch may claim it
+    OTHER_REVIEW = "OTHER_REVIEW"  # PENDING_REVIEW, but in another review batch than the claiming review run's
 
     def __bool__(self) -> bool:
         return self is ClaimResult.ACQUIRED
@@ -80,6 +82,8 @@ class NoticeRecord(BaseModel):
     owner: str | None = None
     lease_expires: float | None = None
     updated_at: float = 0.0
+    review_id: str | None = None  # PENDING_REVIEW: the review batch it is in (None: waiting for the next one)
+    review_run_id: str | None = None  # the review flow run asking about that batch
 
     @property
     def finished(self) -> bool:
@@ -105,6 +109,9 @@ CREATE TABLE IF NOT EXISTS notices (
     lease_expires REAL,
     holder_host TEXT,
     holder_pid INTEGER,
+    review_id TEXT,
+    review_run_id TEXT,
+    review_since REAL,
     created_at REAL NOT NULL,
     updated_at REAL NOT NULL,
     PRIMARY KEY (file_id, md5)
@@ -122,7 +129,7 @@ CREATE INDEX IF NOT EXISTS transitions_by_key ON transitions (file_id, md5);
 
 COLUMNS = (
     "file_id, md5, file_name, stage, outcome, reason, case_id, document_id, task_id, document_attempts, "
-    "task_attempts, target_folder_id, moved, runs, owner, lease_expires, updated_at"
+    "task_attempts, target_folder_id, moved, runs, owner, lease_expires, updated_at, review_id, review_run_id"
 )
 
 HOST = socket.gethostname()
@@ -158,4 +165,6 @@ def record_from_row(row: sqlite3.Row) -> NoticeRecord:
         owner=row["owner"],
         lease_expires=row["lease_expires"],
         updated_at=row["updated_at"],
+        review_id=row["review_id"],
+        review_run_id=row["review_run_id"],
     )
