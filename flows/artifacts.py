@@ -13,7 +13,7 @@ from prefect.artifacts import (
     update_progress_artifact,
 )
 
-from mailroom.report import ReportRow, RunSummary, notice_table, summary_markdown
+from mailroom.report import ReportRow, RunSummary, by_urgency, notice_table, summary_markdown
 
 NOTICES_KEY = "mailroom-notices"
 SUMMARY_KEY = "mailroom-summary"
@@ -27,14 +27,14 @@ def service_key(service: str) -> str:
 class Progress:
     """A progress artifact updated as notices finish (at most every ``min_interval`` seconds, and at the end)."""
 
-    def __init__(self, total: int, *, min_interval: float = 1.0) -> None:
-        self.total = max(total, 1)
+    def __init__(self, total: int, *, min_interval: float = 1.0, steps_per_notice: int = 1) -> None:
+        self.total = max(total * steps_per_notice, 1)  # two steps: every notice is read, then filed
         self.done = 0
         self._min_interval = min_interval
         self._last = 0.0
-        self.artifact_id: UUID = create_progress_artifact(
-            progress=0.0, key=PROGRESS_KEY, description=f"notices processed out of {total}"
-        )
+        described = (f"{total} notices: read, then filed most urgent first" if steps_per_notice == 2
+                     else f"notices processed out of {total}")
+        self.artifact_id: UUID = create_progress_artifact(progress=0.0, key=PROGRESS_KEY, description=described)
 
     def advance(self) -> None:
         self.done += 1
@@ -88,3 +88,21 @@ def publish_artifacts(rows: list[ReportRow], summary: RunSummary, services: dict
             description=f"{service}: calls, retries, throttles, failures, circuit opens, p95 latency per operation",
         )
     create_markdown_artifact(key=SUMMARY_KEY, markdown=summary_markdown(summary), description=summary.one_line())
+
+
+REVIEW_KEY = "mailroom-review"
+
+
+def publish_review_artifacts(rows: list[ReportRow], summary: RunSummary, left: int) -> None:
+    """A review run's decisions: one row per notice (most urgent first) with who decided and when."""
+    table = [  # notice_table lists the rows in by_urgency's order
+        {**shown, "reviewed_by": row.reviewed_by or "",
+         "reviewed_at": row.reviewed_at.isoformat(timespec="seconds") if row.reviewed_at else ""}
+        for shown, row in zip(notice_table(rows), by_urgency(rows))
+    ]
+    create_table_artifact(key=REVIEW_KEY, table=table,
+                          description="One row per notice of this review: decision filed (MATCHED by review, "
+                          "UNMATCHED rejected), left for the next review, or failed; who decided and when")
+    create_markdown_artifact(key=SUMMARY_KEY, markdown=summary_markdown(summary, title="mailroom review"),
+                             description=f"{summary.matched} filed by review, {summary.unmatched} rejected, "
+                             f"{left} left for the next review")

@@ -3,8 +3,8 @@
     python flows/daily.py --sandbox [--notices N --fault-rate F]   # the demo, on the built-in sandbox
     python flows/daily.py [--blocks NAME] [--limit N] [--dry-run]  # a real run with the configured blocks
 
-Every notice ends MATCHED, UNMATCHED or FAILED; the run ends Failed (after all others are processed) when any
-notice is FAILED. See docs/operations.md.
+Every notice ends MATCHED, UNMATCHED, PENDING_REVIEW (a review run asks a person) or FAILED, most urgent first;
+the run ends Failed (after all others are processed) when any notice is FAILED. See docs/operations.md.
 """
 
 from __future__ import annotations
@@ -21,25 +21,25 @@ if __package__ in (None, ""):  # run as a script: make the project root importab
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from prefect import flow
-from prefect.futures import as_completed
 from prefect.logging import get_run_logger
 from prefect.runtime import flow_run
 from prefect.states import Completed, Failed, State
-from prefect.task_runners import ThreadPoolTaskRunner
 
 from blocks.config import RunConfig, load_run_config
 from flows.artifacts import Progress, metrics_delta, publish_artifacts
-from flows.notice import process_notice
+from flows.notice import Processed, process_most_urgent_first
 from mailroom.errors import MailroomError
-from mailroom.intake import Intake, Skipped
+from mailroom.intake import Intake
 from mailroom.ledger import Ledger, default_ledger_path
-from mailroom.outcomes import Outcome
+from mailroom.outcomes import SkipReason
 from mailroom.pii import install_scrubber
-from mailroom.report import ReportRow, RunSummary
+from mailroom.report import RunSummary, by_urgency
 from mailroom.resilience import ResiliencePolicy, metrics_snapshot
+from mailroom.review import ReviewPolicy
 from tasks.context import Services, install_call_retry_logging, use_services
 from tasks.options import RunTasks
 from tasks.report import publish_report
+from tasks.review import ReviewStart, start_review_run
 
 DEPLOYMENT_NAME = "daily-mailroom"
 # Prefect ships run logs to the API from handlers on its run loggers: filter there too, not only on the root.
@@ -56,7 +56,8 @@ def private_workdir() -> Iterator[Path]:
         shutil.rmtree(path, ignore_errors=True)
 
 
-def _services(config: RunConfig, workdir: Path, owner: str) -> Services:
+def run_services(config: RunConfig, workdir: Path, owner: str) -> Services:
+    """What the run's tasks use (the review flow builds the same, with its own intake options)."""
     s = config.settings
     ledger = Ledger(default_ledger_path(s.state_dir))
     call_level = dict(max_retries=s.call_max_retries, initial_delay=s.call_initial_delay, max_delay=s.call_max_delay)
@@ -72,7 +73,8 @@ def _services(config: RunConfig, workdir: Path, owner: str) -> Services:
         ledger=ledger,
         owner=owner,
         tasks=RunTasks.for_settings(s),
-        intake=Intake(ledger, owner, s.matched_folder_id, s.unmatched_folder_id, s.lease_seconds),
+        intake=Intake(ledger, owner, s.matched_folder_id, s.unmatched_folder_id, s.lease_seconds,
+                      review=ReviewPolicy.of(s), today=s.today()),
         drive_web_links=config.drive.api_endpoint is None,
     )
 
@@ -89,26 +91,11 @@ def _notices_to_process(services: Services, input_folder_id: str | None, limit: 
     return services.tasks.list_new_notices(folder_ids, limit)
 
 
-def _process_all(files: list, concurrency: int, dry_run: bool) -> tuple[list[ReportRow], int]:
-    """Every notice through ``process_notice`` with at most ``concurrency`` at once; returns rows and skipped."""
-    rows: list[ReportRow] = []
-    skipped = 0
-    progress = Progress(len(files))
-    with ThreadPoolTaskRunner(max_workers=concurrency) as runner:
-        futures = {runner.submit(process_notice, {"file": f, "dry_run": dry_run}): f for f in files}
-        for future in as_completed(list(futures)):
-            file = futures[future]
-            try:
-                row = future.result()
-            except Exception as exc:  # process_notice catches notice errors; this is a crash of the task itself
-                row = ReportRow(file_id=file.id, file_name=file.name, outcome=Outcome.FAILED,
-                                reason=f"crashed: {type(exc).__name__}", dry_run=dry_run)
-            if isinstance(row, Skipped):
-                skipped += 1
-            else:
-                rows.append(row)
-            progress.advance()
-    return rows, skipped
+def _process_all(files: list, concurrency: int, dry_run: bool, services: Services) -> Processed:
+    """Every notice read (at most ``concurrency`` at once), then filed most urgent first (docs/operations.md)."""
+    progress = Progress(len(files), steps_per_notice=2)
+    return process_most_urgent_first(files, concurrency=concurrency, dry_run=dry_run,
+                                     today=services.settings.today(), on_progress=progress.advance)
 
 
 @flow(name="daily-mailroom", persist_result=False, log_prints=False)
@@ -140,7 +127,7 @@ def daily_mailroom(
     metrics_before = metrics_snapshot()
     run_id = str(flow_run.id or "local")
     with private_workdir() as workdir:
-        services = _services(config, workdir, owner=run_id)
+        services = run_services(config, workdir, owner=run_id)
         with use_services(services):
             try:
                 services.tasks.check_logiqs_access()
@@ -150,9 +137,14 @@ def daily_mailroom(
                 logger.error("%s", message)
                 return Failed(message=message)
             logger.info("%d notice(s) to process%s", len(files), " (dry run)" if dry_run else "")
-            rows, skipped = _process_all(files, concurrency or config.settings.concurrency, dry_run)
+            done = _process_all(files, concurrency or config.settings.concurrency, dry_run, services)
+            review = ReviewStart() if dry_run else start_review_run(blocks)  # never waits for the reviewer
+            rows = by_urgency(done.rows)  # the report lists the most urgent notices first
             report = publish_report(rows, started, flow_run.name or "local", dry_run)
-    summary = RunSummary.of(rows, dry_run=dry_run, report=report, skipped=skipped)
+    waiting = done.skipped.pop(SkipReason.WAITING_FOR_REVIEW, 0)
+    summary = RunSummary.of(rows, dry_run=dry_run, report=report, skipped=sum(done.skipped.values()),
+                            in_review=waiting)
+    summary.review_run = review.label() or (f"not started: {review.problem}" if review.problem else None)
     publish_artifacts(rows, summary, metrics_delta(metrics_before, metrics_snapshot()))
     logger.info("%s; report: %s", summary.one_line(), report.xlsx)
     if summary.failed:

@@ -1,23 +1,34 @@
-"""One notice as a task run over ``mailroom.intake``'s rules: each step is a nested task run with its own retries."""
+"""Notices as task runs over ``mailroom.intake``'s rules: each step is a nested task run with its own retries.
+
+A run works in two phases so that it can file the most urgent notices first (docs/operations.md, "Most urgent
+first"): ``read-notice`` task runs claim, download, read and match every notice (a response date is only known once
+a notice is read), then ``process-notice`` task runs file or set aside each one, fewest days left first.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from prefect import task
 from prefect.cache_policies import NO_CACHE
+from prefect.futures import as_completed
 from prefect.logging import get_run_logger
+from prefect.task_runners import ThreadPoolTaskRunner
 
 from mailroom.drive import DriveFile
-from mailroom.intake import Extraction, Skipped
+from mailroom.intake import Extraction, Reading, Skipped
 from mailroom.ledger import NoticeKey
 from mailroom.matching import MatchResult
 from mailroom.notices import Notice
-from mailroom.outcomes import Outcome
+from mailroom.outcomes import Outcome, SkipReason
 from mailroom.report import ReportRow
-from tasks.context import counting_call_retries, services
+from mailroom.urgency import urgency_key
+from tasks.context import RetryCounter, counting_call_retries, services
 from tasks.drive import download_path
 from tasks.options import RunTasks
 
@@ -50,11 +61,72 @@ class PrefectSteps:
         self.tasks.move_notice(key, outcome, to_folder_id, reason)
 
 
-@task(name="process-notice", task_run_name="notice-{file.id}", retries=0, cache_policy=NO_CACHE, persist_result=False)
-def process_notice(file: DriveFile, dry_run: bool = False) -> ReportRow | Skipped:
-    """The notice's report row, or Skipped when another run holds it (or finished it): never raises for a notice."""
+@task(name="read-notice", task_run_name="read-{file.id}", retries=0, cache_policy=NO_CACHE, persist_result=False)
+def read_notice(file: DriveFile, dry_run: bool = False) -> tuple[Reading | Skipped, RetryCounter]:
+    """Claim, download, read and match one notice; never raises for a notice (a failure is kept in the Reading)."""
     current = services()
     with counting_call_retries() as retries:
-        result = current.intake.process(file, PrefectSteps(current.tasks), dry_run=dry_run, log=get_run_logger())
-    counts = dict(task_retries=retries.task_retries, call_retries=retries.count)
+        reading = current.intake.read(file, PrefectSteps(current.tasks), dry_run=dry_run, log=get_run_logger())
+    return reading, retries
+
+
+@task(name="process-notice", task_run_name="notice-{reading.file.id}", retries=0, cache_policy=NO_CACHE,
+      persist_result=False)
+def process_notice(reading: Reading, dry_run: bool = False, retries: RetryCounter | None = None
+                   ) -> ReportRow | Skipped:  # fmt: skip
+    """The notice's report row, or Skipped when another run took it over: never raises for a notice."""
+    current = services()
+    with counting_call_retries(retries) as counted:
+        result = current.intake.conclude(reading, PrefectSteps(current.tasks), dry_run=dry_run, log=get_run_logger())
+    counts = dict(task_retries=counted.task_retries, call_retries=counted.count)
     return result if isinstance(result, Skipped) else result.model_copy(update=counts)
+
+
+@dataclass
+class Processed:
+    rows: list[ReportRow] = field(default_factory=list)
+    skipped: Counter[SkipReason] = field(default_factory=Counter)
+
+    def add(self, result: ReportRow | Skipped) -> None:
+        if isinstance(result, Skipped):
+            self.skipped[result.reason] += 1
+        else:
+            self.rows.append(result)
+
+
+def process_most_urgent_first(files: list[DriveFile], *, concurrency: int, dry_run: bool, today: date,
+                              on_progress: Callable[[], None] = lambda: None) -> Processed:
+    """Read every notice (``concurrency`` at a time), then file them fewest days left first.
+
+    The pool starts submissions in order, so with ``concurrency`` n a notice starts filing only after every more
+    urgent one has started. ``on_progress`` is called once per notice read and once per notice done.
+    """
+    done = Processed()
+    readings: list[tuple[int, Reading, RetryCounter]] = []
+    position = {file.id: index for index, file in enumerate(files)}
+    with ThreadPoolTaskRunner(max_workers=concurrency) as runner:
+        futures = {runner.submit(read_notice, {"file": f, "dry_run": dry_run}): f for f in files}
+        for future in as_completed(list(futures)):
+            file = futures[future]
+            result = _result(future, file, dry_run)
+            on_progress()
+            if isinstance(result, tuple) and isinstance(result[0], Reading):
+                readings.append((position[file.id], *result))
+            else:
+                done.add(result[0] if isinstance(result, tuple) else result)
+                on_progress()
+        readings.sort(key=lambda item: urgency_key(item[1].days_left(today), item[0]))
+        filing = {runner.submit(process_notice, {"reading": r, "dry_run": dry_run, "retries": c}): r.file
+                  for _, r, c in readings}
+        for future in as_completed(list(filing)):
+            done.add(_result(future, filing[future], dry_run))
+            on_progress()
+    return done
+
+
+def _result(future: Any, file: DriveFile, dry_run: bool) -> Any:
+    try:
+        return future.result()
+    except Exception as exc:  # the tasks catch notice errors; this is a crash of the task itself
+        return ReportRow(file_id=file.id, file_name=file.name, outcome=Outcome.FAILED,
+                         reason=f"crashed: {type(exc).__name__}", dry_run=dry_run)
