@@ -268,3 +268,33 @@ def _left(left: int | None) -> str:
 
 def _cell(text: str) -> str:
     return text.replace("|", "/").replace("\n", " ")
+
+
+# -- review runs that ended or were left open too long -------------------------------------------------------------
+
+
+class Sweep(str, Enum):
+    """What the daily run does with an open review batch before starting a fresh review run."""
+
+    KEEP = "KEEP"  # its review run is waiting (within the deadline) or filing decisions right now
+    RELEASE = "RELEASE"  # its review run ended (or never started): the undecided notices join the fresh run
+    EXPIRE = "EXPIRE"  # its review run waited past the deadline: close it, and its notices join the fresh run
+
+
+FINAL_STATES = frozenset({"COMPLETED", "FAILED", "CRASHED", "CANCELLED"})
+# Waiting for the reviewer (PAUSED: the form is open) or for a worker (SCHEDULED/PENDING). A run RUNNING is filing
+# decisions: never interrupted, whatever its age.
+WAITING_STATES = frozenset({"PAUSED", "SCHEDULED", "PENDING"})
+START_GRACE_SECONDS = 600.0  # a batch whose run was never recorded: the run starting it may still be at it
+
+
+def sweep(run_state: str | None, *, age_seconds: float, deadline_seconds: float) -> Sweep:
+    """``run_state``: the review run's Prefect state type (``PAUSED`` while it waits for the form), ``MISSING``
+    when the run was deleted, None when no run was recorded for the batch."""
+    if run_state is None:
+        return Sweep.RELEASE if age_seconds > START_GRACE_SECONDS else Sweep.KEEP
+    if run_state == "MISSING" or run_state in FINAL_STATES:
+        return Sweep.RELEASE
+    if run_state in WAITING_STATES and age_seconds > deadline_seconds:
+        return Sweep.EXPIRE
+    return Sweep.KEEP
