@@ -64,9 +64,11 @@ def sandbox_unavailable() -> str | None:
 
 def _start_sandbox(stack: ExitStack, args: argparse.Namespace) -> str:
     from blocks.register import SandboxProfile, save_sandbox_blocks
-    from mailroom_sandbox.stack import Sandbox
+    from mailroom_sandbox.stack import SANDBOX_TODAY, Sandbox
 
-    sandbox = stack.enter_context(Sandbox(notices=args.notices, fault_rate=args.fault_rate, seed=args.seed))
+    # Notices dated in the weeks before the sandbox's today, so the run shows overdue and urgent ones first.
+    sandbox = stack.enter_context(Sandbox(notices=args.notices, fault_rate=args.fault_rate, seed=args.seed,
+                                          as_of=SANDBOX_TODAY))
     save_sandbox_blocks(
         SandboxProfile.of(sandbox), name="sandbox", state_dir=str(Path(sandbox.workdir) / "state"),
         report_dir=str(Path("reports").resolve()), **SANDBOX_SETTINGS,
