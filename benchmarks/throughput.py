@@ -41,7 +41,8 @@ def run_once(sandbox: Any, workdir: Path, name: str, settings: dict[str, Any]) -
     from flows.daily import daily_mailroom
 
     save_sandbox_blocks(SandboxProfile.of(sandbox), name=name, state_dir=str(workdir / name / "state"),
-                        report_dir=str(workdir / name / "reports"), **settings)
+                        report_dir=str(workdir / name / "reports"),
+                        **{"review_enabled": False, **settings})  # outcomes as the manifest expects them
     before = sandbox.stats()
     started = time.perf_counter()
     state = daily_mailroom(blocks=name, return_state=True)

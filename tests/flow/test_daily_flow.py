@@ -31,6 +31,7 @@ AMBIGUOUS_RATE = 0.02  # POSTs that commit and then lose their response: the ded
 TEST_SETTINGS: dict[str, Any] = dict(
     call_max_retries=1, call_initial_delay=0.05, call_max_delay=2.0, task_retries=3, task_retry_delay_seconds=0.2,
     concurrency=4,
+    review_enabled=False,  # outcomes are compared with the manifest (the review queue: tests/flow/test_review_flow.py)
 )
 
 
