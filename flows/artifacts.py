@@ -32,7 +32,7 @@ class Progress:
         self.done = 0
         self._min_interval = min_interval
         self._last = 0.0
-        described = (f"{total} notices: read, then filed most urgent first" if steps_per_notice == 2
+        described = (f"{total} notices: each read, then filed" if steps_per_notice == 2
                      else f"notices processed out of {total}")
         self.artifact_id: UUID = create_progress_artifact(progress=0.0, key=PROGRESS_KEY, description=described)
 

@@ -27,7 +27,7 @@ from prefect.states import Completed, Failed, State
 
 from blocks.config import RunConfig, load_run_config
 from flows.artifacts import Progress, metrics_delta, publish_artifacts
-from flows.notice import Processed, process_most_urgent_first
+from flows.notice import Processed, process_as_read, process_most_urgent_first
 from mailroom.errors import MailroomError
 from mailroom.intake import Intake
 from mailroom.ledger import Ledger, default_ledger_path
@@ -94,6 +94,8 @@ def _notices_to_process(services: Services, input_folder_id: str | None, limit: 
 def _process_all(files: list, concurrency: int, dry_run: bool, services: Services) -> Processed:
     """Every notice read (at most ``concurrency`` at once), then filed most urgent first (docs/operations.md)."""
     progress = Progress(len(files), steps_per_notice=2)
+    if not services.settings.file_most_urgent_first:
+        return process_as_read(files, concurrency=concurrency, dry_run=dry_run, on_progress=progress.advance)
     return process_most_urgent_first(files, concurrency=concurrency, dry_run=dry_run,
                                      today=services.settings.today(), on_progress=progress.advance)
 

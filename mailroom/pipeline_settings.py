@@ -40,6 +40,10 @@ class PipelineSettings(BaseModel):
     urgent_within_days: int = Field(
         7, ge=0, description="Overdue notices and those due within this many days get URGENT follow-up tasks"
     )
+    file_most_urgent_first: bool = Field(
+        True, description="Read every notice before filing any, then file the most urgent first (off: file each "
+        "as soon as it is read; faster on large runs, no order)"
+    )
     timezone: str = Field("America/New_York", description="The firm's time zone: what 'today' is for days left")
     as_of: date | None = Field(
         None, description="Count days left from this date instead of today (the sandbox sets its corpus date)"
