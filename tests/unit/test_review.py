@@ -19,10 +19,12 @@ from mailroom.review import (
     NoticeAnswer,
     ReviewEntry,
     ReviewPolicy,
+    Sweep,
     case_id_of_label,
     corrected,
     form_markdown,
     resolve,
+    sweep,
 )
 from tests.unit.test_intake import FILE, MATCH, MATCHED_FOLDER, TODAY, UNMATCHED_FOLDER, MemorySteps, _notice, _steps
 
@@ -268,3 +270,21 @@ def test_a_notice_taken_over_while_it_waited_to_be_filed_is_left_to_the_other_ru
     assert ledger.claim(KEY, "run-2", 60.0)
     assert _intake(ledger).conclude(reading, steps) == Skipped(file_id=FILE.id, reason=SkipReason.LEASE_TAKEN_OVER)
     assert steps.services.documents == [] and steps.discarded == [FILE.id]
+
+
+# -- review runs that ended or waited too long (what the daily run does before starting a fresh one) -------------
+
+@pytest.mark.parametrize(("state", "age_hours", "expected"), [
+    ("PAUSED", 10, Sweep.KEEP),  # the form is open, within the deadline
+    ("PAUSED", 73, Sweep.EXPIRE),  # left open past the deadline: close it, ask again in a fresh run
+    ("SCHEDULED", 73, Sweep.EXPIRE),  # never picked up by a worker
+    ("RUNNING", 500, Sweep.KEEP),  # filing decisions right now: never interrupted
+    ("COMPLETED", 1, Sweep.RELEASE),  # ended: what it left undecided joins the fresh run
+    ("CANCELLED", 1, Sweep.RELEASE),
+    ("CRASHED", 1, Sweep.RELEASE),
+    ("MISSING", 1, Sweep.RELEASE),  # the run was deleted
+    (None, 0.05, Sweep.KEEP),  # no run recorded yet: the daily run that formed the batch may still be starting it
+    (None, 1, Sweep.RELEASE),  # no run recorded for long: starting it failed
+])
+def test_the_daily_run_closes_review_runs_that_ended_or_waited_past_the_deadline(state, age_hours, expected):
+    assert sweep(state, age_seconds=age_hours * 3600, deadline_seconds=72 * 3600) is expected
