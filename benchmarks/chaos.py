@@ -174,11 +174,13 @@ def run_flow_child(
 
 
 def crash_resume(sandbox: Any, api_url: str, workdir: Path, *, kills: int, seed: int = 5,
-                 say: Callable[[str], None] = print) -> tuple[Verdict, list[ChildRun]]:
-    """Kill the flow child at ``kills`` random points (by Logiqs requests seen), rerun after each, then finish."""
+                 say: Callable[[str], None] = print, **settings: Any) -> tuple[Verdict, list[ChildRun]]:
+    """Kill the flow child at ``kills`` random points (by Logiqs requests seen), rerun after each, then finish.
+
+    ``settings`` override the settings block (e.g. ``ledger_url`` for a PostgreSQL ledger)."""
     rng = random.Random(seed)
     blocks = "chaos-crash"
-    save_blocks(sandbox, blocks, workdir)
+    save_blocks(sandbox, blocks, workdir, **settings)
     runs: list[ChildRun] = []
     expected_per_run = 4 * len(sandbox.corpus.in_scope())  # rough Logiqs requests of a whole run
     for n in range(kills):

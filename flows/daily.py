@@ -30,7 +30,7 @@ from flows.artifacts import Progress, metrics_delta, publish_artifacts
 from flows.notice import Processed, process_as_read, process_most_urgent_first
 from mailroom.errors import MailroomError
 from mailroom.intake import Intake
-from mailroom.ledger import Ledger, default_ledger_path
+from mailroom.ledger import open_ledger
 from mailroom.outcomes import SkipReason
 from mailroom.pii import install_scrubber
 from mailroom.report import RunSummary, by_urgency
@@ -59,7 +59,7 @@ def private_workdir() -> Iterator[Path]:
 def run_services(config: RunConfig, workdir: Path, owner: str) -> Services:
     """What the run's tasks use (the review flow builds the same, with its own intake options)."""
     s = config.settings
-    ledger = Ledger(default_ledger_path(s.state_dir))
+    ledger = open_ledger(s.ledger_url, s.state_dir)
     call_level = dict(max_retries=s.call_max_retries, initial_delay=s.call_initial_delay, max_delay=s.call_max_delay)
     drive_policy = ResiliencePolicy("drive", calls_per_second=s.drive_calls_per_second, burst=s.drive_burst,
                                     **call_level)
@@ -130,7 +130,7 @@ def daily_mailroom(
     run_id = str(flow_run.id or "local")
     with private_workdir() as workdir:
         services = run_services(config, workdir, owner=run_id)
-        with use_services(services):
+        with use_services(services), services.ledger:  # the ledger's connections end with the run
             try:
                 services.tasks.check_logiqs_access()
                 files = _notices_to_process(services, input_folder_id, limit)

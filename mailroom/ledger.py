@@ -6,30 +6,42 @@ task id), the effects *attempted* but not confirmed (attempt counters written be
 "request sent" and "id recorded" is visible to the next run), the Drive folder it belongs in, and its outcome.
 
 Concurrency: a notice is worked on only by the holder of its lease (``owner`` + ``lease_expires``). ``claim`` takes
-the lease in one ``BEGIN IMMEDIATE`` transaction, so two processes racing for the same notice cannot both win; every
-later write checks the lease (a fencing check) and renews it, so a run whose lease expired (it was presumed dead and
-another run took over) gets :class:`LeaseLostError` instead of writing over the new owner's progress.
+the lease in one transaction holding the notice's lock, so two processes racing for it cannot both win; every later
+write re-checks the lease under the same lock (fencing) and renews it, so a run whose lease was taken over gets
+:class:`LeaseLostError` instead of writing over the new owner's progress.
 
-Storage: one SQLite file in WAL mode with ``synchronous=FULL``: a committed transaction survives ``kill -9`` and power
-loss, and readers never block the single writer. Each thread gets its own connection (Prefect runs tasks in threads).
+Storage: ``Ledger(path)``, one SQLite file (the embedded default, one machine), or ``Ledger.from_url(url)``, a
+PostgreSQL database shared by every worker: same guarantees from row locks and the server's clock (see
+mailroom.ledger_engine and docs/exactly-once.md, "Two backends"). Safe to share between threads and across fork.
 """
 
 from __future__ import annotations
 
 import os
-import sqlite3
-import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
-from mailroom.errors import ErrorClass, MailroomError
+from pydantic import SecretStr
+from sqlalchemy import Engine
+from sqlalchemy.engine import Connection, RowMapping
+
+from mailroom.errors import ConfigurationError, ErrorClass, MailroomError
+from mailroom.ledger_engine import (
+    READ_ONLY,
+    fork_safe,
+    parse_url,
+    postgresql_engine,
+    safe_url,
+    server_now,
+    sqlite_engine,
+    unavailable_is_transient,
+)
 from mailroom.ledger_review import ReviewBatch, ReviewQueue, review_claim
 from mailroom.ledger_records import (
-    COLUMNS as _COLUMNS,
     HOST as _HOST,
-    SCHEMA as _SCHEMA,
     ClaimResult,
     LeaseLostError,
     NoticeKey,
@@ -39,14 +51,28 @@ from mailroom.ledger_records import (
     holder_dead as _holder_dead,
     record_from_row as _record,
 )
+from mailroom.ledger_schema import (
+    ALL_RECORDS,
+    HISTORY,
+    LOCK_ROW,
+    LOG,
+    RECORD_BY_KEY,
+    RELEASE,
+    UPDATE_ROW,
+    claimable,
+    insert_new,
+    migrate,
+    schema_version,
+)
 
 __all__ = [
     "ClaimResult", "LeaseLostError", "Ledger", "NoticeKey", "NoticeRecord", "Outcome", "ReviewBatch", "Stage",
-    "default_ledger_path",
+    "default_ledger_path", "open_ledger",
 ]
 
 DEFAULT_STATE_DIR_ENV = "MAILROOM_STATE_DIR"
 LEDGER_FILE_NAME = "ledger.sqlite"
+_FINISHED = (Outcome.MATCHED.value, Outcome.UNMATCHED.value)
 
 
 def default_ledger_path(state_dir: str | os.PathLike[str] | None = None) -> Path:
@@ -55,91 +81,130 @@ def default_ledger_path(state_dir: str | os.PathLike[str] | None = None) -> Path
     return base / LEDGER_FILE_NAME
 
 
+def open_ledger(
+    ledger_url: str | SecretStr | None = None, state_dir: str | os.PathLike[str] | None = None, **options: Any
+) -> Ledger:
+    """The ledger the settings name: ``ledger_url`` when set (PostgreSQL, shared), else the SQLite file in state_dir."""
+    if isinstance(ledger_url, SecretStr):
+        ledger_url = ledger_url.get_secret_value()
+    if ledger_url:
+        return Ledger.from_url(ledger_url, **options)
+    return Ledger(default_ledger_path(state_dir), **options)
+
+
 class Ledger(ReviewQueue):
-    """The notice ledger over one SQLite file. Safe to share between threads and between processes."""
+    """The notice ledger over one SQLite file (``Ledger(path)``) or a PostgreSQL database (``Ledger.from_url``).
+
+    The review queue's batches (PENDING_REVIEW notices, one batch per review run) are in ``ReviewQueue``."""
+
+    path: Path | None  # the SQLite file; None on PostgreSQL
 
     def __init__(
         self,
         path: str | os.PathLike[str],
         *,
-        clock: Callable[[], float] = time.time,
+        clock: Callable[[], float] | None = time.time,
         busy_timeout_seconds: float = 30.0,
         synchronous: str = "FULL",
     ) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        engine = sqlite_engine(self.path, busy_timeout_seconds=busy_timeout_seconds, synchronous=synchronous)
+        self._open(engine, clock or time.time)
+
+    @classmethod
+    def from_url(
+        cls,
+        url: str,
+        *,
+        clock: Callable[[], float] | None = None,
+        busy_timeout_seconds: float = 30.0,
+        synchronous: str = "FULL",
+    ) -> Ledger:
+        """``postgresql+psycopg://user@host/db`` (shared by every worker) or ``sqlite:////abs/path/ledger.sqlite``.
+
+        On PostgreSQL, lease times come from the database server's clock unless ``clock`` is given (tests), so
+        workers on hosts whose clocks disagree still agree on when a lease expired; ``busy_timeout_seconds`` bounds
+        connecting and waiting for a notice's row lock (then TRANSIENT).
+        """
+        parsed = parse_url(url)
+        if parsed.get_backend_name() == "sqlite":
+            if not parsed.database or parsed.database == ":memory:":
+                raise ConfigurationError("a SQLite ledger needs a file path", reason="bad_ledger_url")
+            return cls(parsed.database, clock=clock, busy_timeout_seconds=busy_timeout_seconds,
+                       synchronous=synchronous)
+        ledger = cls.__new__(cls)
+        ledger.path = None
+        ledger._open(postgresql_engine(parsed, lock_timeout_seconds=busy_timeout_seconds), clock)
+        return ledger
+
+    def _open(self, engine: Engine, clock: Callable[[], float] | None) -> None:
+        self._db, self._pid = engine, os.getpid()
+        self.backend: str = engine.dialect.name
+        self.url = safe_url(engine.url)  # password masked: safe to log
         self._clock = clock
-        self._busy_timeout = busy_timeout_seconds
-        if synchronous not in ("FULL", "NORMAL", "EXTRA"):
-            raise ValueError("synchronous must be FULL, NORMAL or EXTRA")
-        self._synchronous = synchronous
-        self._local = threading.local()
-        db = self._connection()
-        db.execute("PRAGMA journal_mode=WAL")  # persistent in the file: set once, by whoever creates it
-        db.executescript(_SCHEMA)  # idempotent (IF NOT EXISTS); executescript runs in its own transaction
-        columns = {row["name"] for row in db.execute("PRAGMA table_info(notices)")}
-        for column, kind in (("holder_host", "TEXT"), ("holder_pid", "INTEGER"), ("review_id", "TEXT"),
-                             ("review_run_id", "TEXT"), ("review_since", "REAL")):  # files from before these existed
-            if column not in columns:
-                db.execute(f"ALTER TABLE notices ADD COLUMN {column} {kind}")
+        with self._write() as conn:
+            self.schema_version = migrate(conn)  # idempotent; serialized between workers starting together
 
-    # -- connections and transactions -------------------------------------------------------------------------
+    def __repr__(self) -> str:
+        return f"Ledger({self.url!r})"
 
-    def _connection(self) -> sqlite3.Connection:
-        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
-        # A connection must not cross a fork (multiprocessing workers): reopen in the child.
-        if conn is None or getattr(self._local, "pid", None) != os.getpid():
-            conn = sqlite3.connect(self.path, timeout=self._busy_timeout, isolation_level=None)
-            conn.row_factory = sqlite3.Row
-            conn.execute(f"PRAGMA synchronous={self._synchronous}")
-            self._local.conn, self._local.pid = conn, os.getpid()
-        return conn
+    # -- connections and transactions ---------------------------------------------------------------------------
+
+    def _engine(self) -> Engine:
+        self._pid = fork_safe(self._db, self._pid)  # a pooled connection must not cross a fork
+        return self._db
 
     @contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
-        """One atomic write transaction. IMMEDIATE takes the write lock up front, so read-then-write is race-free."""
-        db = self._connection()
-        db.execute("BEGIN IMMEDIATE")
-        try:
-            yield db
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
-        db.execute("COMMIT")
+    def _write(self) -> Iterator[Connection]:
+        """One atomic write transaction (SQLite: BEGIN IMMEDIATE; PostgreSQL: callers lock the row they check)."""
+        with unavailable_is_transient(), self._engine().begin() as conn:
+            yield conn
+
+    @contextmanager
+    def _read(self) -> Iterator[Connection]:
+        with unavailable_is_transient(), self._engine().connect() as conn:
+            yield conn.execution_options(**{READ_ONLY: True})
+
+    def _now(self, conn: Connection) -> float:
+        return self._clock() if self._clock is not None else server_now(conn)
 
     def close(self) -> None:
-        conn = getattr(self._local, "conn", None)
-        if conn is not None and getattr(self._local, "pid", None) == os.getpid():
-            conn.close()
-        self._local.conn = None
+        self._engine().dispose()
+
+    def __enter__(self) -> Ledger:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:  # ``with ledger:`` closes its connections
+        self.close()
 
     # -- reads ------------------------------------------------------------------------------------------------
 
     def get(self, key: NoticeKey) -> NoticeRecord | None:
-        row = self._connection().execute(
-            f"SELECT {_COLUMNS} FROM notices WHERE file_id=? AND md5=?", (key.file_id, key.md5)
-        ).fetchone()
+        with self._read() as conn:
+            row = conn.execute(RECORD_BY_KEY, _key(key)).mappings().first()
         return _record(row) if row else None
 
     def records(self) -> list[NoticeRecord]:
-        rows = self._connection().execute(f"SELECT {_COLUMNS} FROM notices ORDER BY file_id").fetchall()
-        return [_record(row) for row in rows]
+        with self._read() as conn:
+            return [_record(row) for row in conn.execute(ALL_RECORDS).mappings()]
 
     def unfinished(self) -> list[NoticeRecord]:
         """Notices not MATCHED/UNMATCHED (still in progress, crashed mid-way, or FAILED): what a rerun must finish."""
         return [r for r in self.records() if not r.finished]
 
     def history(self, key: NoticeKey) -> list[str]:
-        rows = self._connection().execute(
-            "SELECT event FROM transitions WHERE file_id=? AND md5=? ORDER BY id", (key.file_id, key.md5)
-        ).fetchall()
-        return [row["event"] for row in rows]
+        with self._read() as conn:
+            return list(conn.scalars(HISTORY, _key(key)))
+
+    def current_schema_version(self) -> int:
+        with self._read() as conn:
+            return schema_version(conn)
 
     # -- leases -----------------------------------------------------------------------------------------------
 
-    def claim(
-        self, key: NoticeKey, owner: str, lease_seconds: float, *, file_name: str = "", review_id: str | None = None
-    ) -> ClaimResult:
+    def claim(self, key: NoticeKey, owner: str, lease_seconds: float, *, file_name: str = "",
+              review_id: str | None = None) -> ClaimResult:
         """Take the notice's lease for ``owner`` unless another live owner holds it or it is already finished.
 
         Re-claiming by the same owner renews the lease. A FAILED notice can be claimed again (a later run retries
@@ -149,85 +214,96 @@ class Ledger(ReviewQueue):
         A lease whose holder process is known to be dead (same host, its pid gone) is taken over at once instead of
         after expiry: after a ``kill -9`` the rerun need not wait ``lease_seconds``.
         """
-        now = self._clock()
-        host, pid = _HOST, os.getpid()
-        with self._write() as db:
-            row = db.execute(
-                "SELECT outcome, owner, lease_expires, holder_host, holder_pid, review_id FROM notices"
-                " WHERE file_id=? AND md5=?",
-                (key.file_id, key.md5),
-            ).fetchone()
+        with self._write() as conn:
+            row = conn.execute(LOCK_ROW, _key(key)).mappings().first()
+            now = self._now(conn)
             if row is None:
-                db.execute(
-                    "INSERT INTO notices (file_id, md5, file_name, stage, owner, lease_expires, holder_host,"
-                    " holder_pid, runs, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)",
-                    (key.file_id, key.md5, file_name, Stage.CLAIMED.value, owner, now + lease_seconds, host, pid,
-                     now, now),
-                )
-                _log(db, key, owner, now, "claimed (new)")
-                return ClaimResult.ACQUIRED
-            if row["outcome"] in (Outcome.MATCHED.value, Outcome.UNMATCHED.value):
+                added = conn.execute(insert_new(conn.dialect.name), dict(
+                    file_id=key.file_id, md5=key.md5, file_name=file_name, stage=Stage.CLAIMED.value, runs=1,
+                    created_at=now, **_holder(owner, now + lease_seconds, now),
+                )).first()
+                if added is not None:
+                    _log(conn, key, owner, now, "claimed (new)")
+                    return ClaimResult.ACQUIRED
+                # Another worker inserted it after our look (PostgreSQL: ON CONFLICT waited for its commit).
+                row = conn.execute(LOCK_ROW, _key(key)).mappings().one()
+            if row["outcome"] in _FINISHED:
                 return ClaimResult.FINISHED
-            if (answer := review_claim(row["outcome"], row["review_id"], review_id)) is not None:
-                return answer
+            if (in_review := review_claim(row["outcome"], row["review_id"], review_id)) is not None:
+                return in_review
             other = row["owner"] not in (None, owner)
             live = (row["lease_expires"] or 0) > now
             if other and live and not _holder_dead(row["holder_host"], row["holder_pid"]):
                 return ClaimResult.BUSY
-            db.execute(
-                "UPDATE notices SET owner=?, lease_expires=?, holder_host=?, holder_pid=?, outcome=NULL,"
-                " runs=runs+1, updated_at=?, stage=CASE WHEN stage=? THEN ? ELSE stage END"
-                " WHERE file_id=? AND md5=?",
-                (owner, now + lease_seconds, host, pid, now, Stage.LISTED.value, Stage.CLAIMED.value,
-                 key.file_id, key.md5),
-            )
+            _take(conn, key, row, owner, now + lease_seconds, now)
             how = "" if not other else " (dead holder's lease taken over)" if live else " (expired lease taken over)"
-            _log(db, key, owner, now, f"claimed{how}")
+            _log(conn, key, owner, now, f"claimed{how}")
             return ClaimResult.ACQUIRED
 
+    def claim_next(self, owner: str, lease_seconds: float, *, limit: int = 1) -> list[NoticeRecord]:
+        """Claim up to ``limit`` notices nobody holds: listed but never claimed, released, or whose lease expired.
+
+        For workers that pull their work from the ledger. On PostgreSQL the candidates are locked with ``FOR UPDATE
+        SKIP LOCKED``: workers asking at the same moment get different notices without waiting for each other.
+        FAILED notices are left to the next run's :meth:`claim` (a worker loop would otherwise retry them at once),
+        and a dead holder's unexpired lease is taken over only by :meth:`claim` of that notice.
+        """
+        with self._write() as conn:
+            now = self._now(conn)
+            candidates = conn.execute(claimable(limit), {"now": now}).mappings().all()
+            keys = []
+            for row in candidates:
+                key = NoticeKey(file_id=row["file_id"], md5=row["md5"])
+                _take(conn, key, row, owner, now + lease_seconds, now)
+                taken_over = row["owner"] not in (None, owner)
+                _log(conn, key, owner, now, "claimed (expired lease taken over)" if taken_over else "claimed (next)")
+                keys.append(key)
+            return [_record(conn.execute(RECORD_BY_KEY, _key(key)).mappings().one()) for key in keys]
+
+    def add_listed(self, key: NoticeKey, *, file_name: str = "") -> bool:
+        """Record a notice as LISTED (no lease) unless the ledger knows it already; True when it was new."""
+        with self._write() as conn:
+            now = self._now(conn)
+            added = conn.execute(insert_new(conn.dialect.name), dict(
+                file_id=key.file_id, md5=key.md5, file_name=file_name, stage=Stage.LISTED.value, created_at=now,
+                updated_at=now,
+            )).first()
+            if added is not None:
+                _log(conn, key, None, now, "listed")
+            return added is not None
+
     def renew(self, key: NoticeKey, owner: str, lease_seconds: float) -> None:
-        with self._write() as db:
-            self._check_lease(db, key, owner)
-            db.execute(
-                "UPDATE notices SET lease_expires=? WHERE file_id=? AND md5=?",
-                (self._clock() + lease_seconds, key.file_id, key.md5),
-            )
+        with self._write() as conn:
+            _row, now = self._fenced(conn, key, owner)
+            conn.execute(UPDATE_ROW, {**_key(key), "lease_expires": now + lease_seconds})
 
     def extend(self, key: NoticeKey, owner: str, lease_seconds: float) -> bool:
         """Renew ``owner``'s lease even if it ran out, unless another run took the notice or it was finished.
 
-        For a run that read every notice before filing them (most urgent first): a lease that expired while the
-        notice waited is still safe to renew when nobody else claimed it meanwhile. False: leave the notice alone.
+        For a run that reads every notice before filing any (most urgent first): nobody wrote meanwhile, so a lease
+        that expired while the notice waited is safe to renew. False: another run has it now; leave it alone.
         """
-        with self._write() as db:
-            row = db.execute(
-                "SELECT owner, outcome FROM notices WHERE file_id=? AND md5=?", (key.file_id, key.md5)
-            ).fetchone()
+        with self._write() as conn:
+            row = conn.execute(LOCK_ROW, _key(key)).mappings().first()
             if row is None or row["owner"] != owner or row["outcome"] is not None:
                 return False
-            db.execute("UPDATE notices SET lease_expires=? WHERE file_id=? AND md5=?",
-                       (self._clock() + lease_seconds, key.file_id, key.md5))
+            conn.execute(UPDATE_ROW, {**_key(key), "lease_expires": self._now(conn) + lease_seconds})
             return True
 
     def release(self, key: NoticeKey, owner: str) -> None:
         """Give the lease back without finishing (e.g. a dry run). A no-op when ``owner`` does not hold it."""
-        with self._write() as db:
-            db.execute(
-                "UPDATE notices SET owner=NULL, lease_expires=NULL WHERE file_id=? AND md5=? AND owner=?",
-                (key.file_id, key.md5, owner),
-            )
+        with self._write() as conn:
+            conn.execute(RELEASE, {**_key(key), "k_owner": owner, "owner": None, "lease_expires": None})
 
-    def _check_lease(self, db: sqlite3.Connection, key: NoticeKey, owner: str) -> sqlite3.Row:
-        """Fencing: refuse writes from an owner whose lease expired or was taken over."""
-        row = db.execute(
-            "SELECT owner, lease_expires, document_id, task_id, case_id FROM notices WHERE file_id=? AND md5=?",
-            (key.file_id, key.md5),
-        ).fetchone()
+    def _fenced(self, conn: Connection, key: NoticeKey, owner: str) -> tuple[RowMapping, float]:
+        """Fencing: lock the row, then refuse writes from an owner whose lease expired or was taken over."""
+        row = conn.execute(LOCK_ROW, _key(key)).mappings().first()
+        now = self._now(conn)
         if row is None:
             raise LeaseLostError(f"notice {key} was never claimed", reason="not_claimed")
-        if row["owner"] != owner or (row["lease_expires"] or 0) <= self._clock():
+        if row["owner"] != owner or (row["lease_expires"] or 0) <= now:
             raise LeaseLostError(f"lease on notice {key} is no longer held by this run", reason="lease_lost")
-        return row
+        return row, now
 
     # -- progress ---------------------------------------------------------------------------------------------
 
@@ -243,20 +319,19 @@ class Ledger(ReviewQueue):
         """Advance the stage (never backwards) and renew the lease. ``case_id`` is recorded with MATCHED_CASE."""
         if stage in (Stage.DOCUMENT_UPLOADED, Stage.TASK_CREATED, Stage.DONE):
             raise ValueError(f"use record_document/record_task/finish for {stage.value}")
-        now = self._clock()
-        with self._write() as db:
-            row = self._check_lease(db, key, owner)
+        with self._write() as conn:
+            row, now = self._fenced(conn, key, owner)
             if case_id is not None and row["document_id"] is not None and row["case_id"] != case_id:
                 # The document is already filed on another case: never split a notice across two cases.
                 raise MailroomError(
                     f"notice {key} already has a document on case {row['case_id']}",
                     error_class=ErrorClass.PERMANENT, reason="case_changed_after_upload",
                 )
-            self._advance(db, key, stage, now)
+            changes = {**_advanced(row, stage), **_touched(now, lease_seconds)}
             if case_id is not None:
-                db.execute("UPDATE notices SET case_id=? WHERE file_id=? AND md5=?", (case_id, key.file_id, key.md5))
-            self._touch(db, key, now, lease_seconds)
-            _log(db, key, owner, now, f"stage {stage.value}")
+                changes["case_id"] = case_id
+            conn.execute(UPDATE_ROW, {**_key(key), **changes})
+            _log(conn, key, owner, now, f"stage {stage.value}")
 
     def begin_document(self, key: NoticeKey, owner: str, case_id: int, *, lease_seconds: float | None = None) -> int:
         """Write-ahead intent for an upload, committed *before* the POST. Returns the attempt number."""
@@ -266,21 +341,15 @@ class Ledger(ReviewQueue):
         return self._begin(key, owner, "task", case_id, lease_seconds)
 
     def _begin(self, key: NoticeKey, owner: str, effect: str, case_id: int, lease_seconds: float | None) -> int:
-        now = self._clock()
-        with self._write() as db:
-            row = self._check_lease(db, key, owner)
+        with self._write() as conn:
+            row, now = self._fenced(conn, key, owner)
             if row[f"{effect}_id"] is not None:
                 raise MailroomError(f"{effect} for notice {key} is already recorded", reason="effect_already_done")
-            db.execute(
-                f"UPDATE notices SET {effect}_attempts={effect}_attempts+1, case_id=? WHERE file_id=? AND md5=?",
-                (case_id, key.file_id, key.md5),
-            )
-            self._touch(db, key, now, lease_seconds)
-            attempt = db.execute(
-                f"SELECT {effect}_attempts FROM notices WHERE file_id=? AND md5=?", (key.file_id, key.md5)
-            ).fetchone()[0]
-            _log(db, key, owner, now, f"{effect} attempt {attempt}")
-            return int(attempt)
+            attempt = int(row[f"{effect}_attempts"]) + 1  # the row is locked: nobody else moves the counter meanwhile
+            conn.execute(UPDATE_ROW, {**_key(key), f"{effect}_attempts": attempt, "case_id": case_id,
+                                      **_touched(now, lease_seconds)})
+            _log(conn, key, owner, now, f"{effect} attempt {attempt}")
+            return attempt
 
     def record_document(self, key: NoticeKey, owner: str, document_id: int, *, found_by_marker: bool = False) -> None:
         self._record_effect(key, owner, "document", document_id, Stage.DOCUMENT_UPLOADED, found_by_marker)
@@ -292,26 +361,24 @@ class Ledger(ReviewQueue):
         self, key: NoticeKey, owner: str, effect: str, effect_id: int, stage: Stage, found_by_marker: bool
     ) -> None:
         # No lease check here on purpose: the effect exists in Logiqs whoever asked for it, and forgetting a
-        # confirmed id is exactly how duplicates happen. COALESCE keeps the first id if two writers ever race.
-        now = self._clock()
-        with self._write() as db:
-            db.execute(
-                f"UPDATE notices SET {effect}_id=COALESCE({effect}_id, ?), updated_at=? WHERE file_id=? AND md5=?",
-                (effect_id, now, key.file_id, key.md5),
-            )
-            self._advance(db, key, stage, now)
+        # confirmed id is exactly how duplicates happen. Under the row lock, the first id recorded is kept if two
+        # writers ever race.
+        with self._write() as conn:
+            row = conn.execute(LOCK_ROW, _key(key)).mappings().first()
+            now = self._now(conn)
+            if row is not None:
+                changes: dict[str, Any] = {"updated_at": now, **_advanced(row, stage)}
+                if row[f"{effect}_id"] is None:
+                    changes[f"{effect}_id"] = effect_id
+                conn.execute(UPDATE_ROW, {**_key(key), **changes})
             how = " (found by marker)" if found_by_marker else ""
-            _log(db, key, owner, now, f"{effect} {effect_id} confirmed{how}")
+            _log(conn, key, owner, now, f"{effect} {effect_id} confirmed{how}")
 
     def record_target(self, key: NoticeKey, owner: str, folder_id: str, *, lease_seconds: float | None = None) -> None:
         """Remember which Drive folder the file belongs in before moving it (a rerun finishes the same move)."""
-        now = self._clock()
-        with self._write() as db:
-            self._check_lease(db, key, owner)
-            db.execute(
-                "UPDATE notices SET target_folder_id=? WHERE file_id=? AND md5=?", (folder_id, key.file_id, key.md5)
-            )
-            self._touch(db, key, now, lease_seconds)
+        with self._write() as conn:
+            _row, now = self._fenced(conn, key, owner)
+            conn.execute(UPDATE_ROW, {**_key(key), "target_folder_id": folder_id, **_touched(now, lease_seconds)})
 
     def finish(self, key: NoticeKey, owner: str, outcome: Outcome, *, reason: str = "") -> None:
         """Record the notice's outcome and release the lease, in one transaction.
@@ -319,46 +386,50 @@ class Ledger(ReviewQueue):
         MATCHED requires the document and the task to be confirmed: the ledger refuses to call a notice filed when
         it is not. ``reason`` must be report-safe (classified, no taxpayer data).
         """
-        now = self._clock()
-        with self._write() as db:
-            row = self._check_lease(db, key, owner)
+        with self._write() as conn:
+            row, now = self._fenced(conn, key, owner)
             if outcome is Outcome.MATCHED and (row["document_id"] is None or row["task_id"] is None):
                 raise MailroomError(
                     f"notice {key} cannot be MATCHED before its document and task are confirmed",
                     reason="effects_unconfirmed",
                 )
             moved = outcome in (Outcome.MATCHED, Outcome.UNMATCHED)
-            if outcome is Outcome.MATCHED:
-                self._advance(db, key, Stage.DONE, now)
-            # Finishing leaves any review batch; PENDING_REVIEW waits unassigned for the next review run.
-            db.execute(
-                "UPDATE notices SET outcome=?, reason=?, moved=MAX(moved, ?), owner=NULL, lease_expires=NULL,"
-                " review_id=NULL, review_run_id=NULL, review_since=NULL, updated_at=? WHERE file_id=? AND md5=?",
-                (outcome.value, reason, int(moved), now, key.file_id, key.md5),
-            )
-            _log(db, key, owner, now, f"finished {outcome.value}")
+            conn.execute(UPDATE_ROW, {
+                **_key(key), **(_advanced(row, Stage.DONE) if outcome is Outcome.MATCHED else {}),
+                "outcome": outcome.value, "reason": reason, "moved": 1 if moved else row["moved"], "owner": None,
+                "lease_expires": None, "updated_at": now,
+                # Finishing leaves any review batch; PENDING_REVIEW waits unbatched for the next review run.
+                "review_id": None, "review_run_id": None, "review_since": None,
+            })
+            _log(conn, key, owner, now, f"finished {outcome.value}")
 
-    # -- helpers ----------------------------------------------------------------------------------------------
 
-    def _advance(self, db: sqlite3.Connection, key: NoticeKey, stage: Stage, now: float) -> None:
-        current = db.execute("SELECT stage FROM notices WHERE file_id=? AND md5=?", (key.file_id, key.md5)).fetchone()
-        if current is not None and Stage(current["stage"]).rank < stage.rank:
-            db.execute(
-                "UPDATE notices SET stage=?, updated_at=? WHERE file_id=? AND md5=?",
-                (stage.value, now, key.file_id, key.md5),
-            )
+# -- small pieces shared by the methods above ---------------------------------------------------------------------
 
-    def _touch(self, db: sqlite3.Connection, key: NoticeKey, now: float, lease_seconds: float | None) -> None:
-        if lease_seconds is not None:
-            db.execute(
-                "UPDATE notices SET lease_expires=?, updated_at=? WHERE file_id=? AND md5=?",
-                (now + lease_seconds, now, key.file_id, key.md5),
-            )
-        else:
-            db.execute("UPDATE notices SET updated_at=? WHERE file_id=? AND md5=?", (now, key.file_id, key.md5))
 
-def _log(db: sqlite3.Connection, key: NoticeKey, owner: str | None, now: float, event: str) -> None:
-    db.execute(
-        "INSERT INTO transitions (file_id, md5, at, owner, event) VALUES (?, ?, ?, ?, ?)",
-        (key.file_id, key.md5, now, owner, event),
-    )
+def _key(key: NoticeKey) -> dict[str, str]:
+    return {"k_file_id": key.file_id, "k_md5": key.md5}
+
+
+def _holder(owner: str, lease_expires: float, now: float) -> dict[str, Any]:
+    return dict(owner=owner, lease_expires=lease_expires, holder_host=_HOST, holder_pid=os.getpid(), updated_at=now)
+
+
+def _take(conn: Connection, key: NoticeKey, row: RowMapping, owner: str, lease_expires: float, now: float) -> None:
+    """Give the (locked) notice to ``owner``; a LISTED notice becomes CLAIMED, later stages stay."""
+    stage = Stage.CLAIMED.value if row["stage"] == Stage.LISTED.value else row["stage"]
+    conn.execute(UPDATE_ROW, {**_key(key), **_holder(owner, lease_expires, now), "outcome": None, "stage": stage,
+                              "runs": int(row["runs"]) + 1})
+
+
+def _advanced(row: RowMapping, stage: Stage) -> dict[str, str]:
+    """The stage change, if it is a step forward (the row is locked, so no race can move it back)."""
+    return {"stage": stage.value} if Stage(row["stage"]).rank < stage.rank else {}
+
+
+def _touched(now: float, lease_seconds: float | None) -> dict[str, float]:
+    return {"updated_at": now} if lease_seconds is None else {"updated_at": now, "lease_expires": now + lease_seconds}
+
+
+def _log(conn: Connection, key: NoticeKey, owner: str | None, now: float, event: str) -> None:
+    conn.execute(LOG, dict(file_id=key.file_id, md5=key.md5, at=now, owner=owner, event=event))

@@ -1,4 +1,4 @@
-"""The ledger's vocabulary: notice keys, stages, outcomes, claim answers, the row model and the SQLite schema.
+"""The ledger's vocabulary: notice keys, stages, outcomes, claim answers and the row model (tables: ledger_schema).
 
 Split from mailroom.ledger (which re-exports every public name) to keep each module readable.
 """
@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import os
 import socket
-import sqlite3
+from collections.abc import Mapping
 from enum import Enum
+from typing import Any
 
 import psutil
 from pydantic import BaseModel
@@ -89,48 +90,6 @@ class NoticeRecord(BaseModel):
     def finished(self) -> bool:
         return self.outcome in (Outcome.MATCHED, Outcome.UNMATCHED)
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS notices (
-    file_id TEXT NOT NULL,
-    md5 TEXT NOT NULL,
-    file_name TEXT NOT NULL DEFAULT '',
-    stage TEXT NOT NULL,
-    outcome TEXT,
-    reason TEXT NOT NULL DEFAULT '',
-    case_id INTEGER,
-    document_id INTEGER,
-    task_id INTEGER,
-    document_attempts INTEGER NOT NULL DEFAULT 0,
-    task_attempts INTEGER NOT NULL DEFAULT 0,
-    target_folder_id TEXT,
-    moved INTEGER NOT NULL DEFAULT 0,
-    runs INTEGER NOT NULL DEFAULT 0,
-    owner TEXT,
-    lease_expires REAL,
-    holder_host TEXT,
-    holder_pid INTEGER,
-    review_id TEXT,
-    review_run_id TEXT,
-    review_since REAL,
-    created_at REAL NOT NULL,
-    updated_at REAL NOT NULL,
-    PRIMARY KEY (file_id, md5)
-);
-CREATE TABLE IF NOT EXISTS transitions (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    file_id TEXT NOT NULL,
-    md5 TEXT NOT NULL,
-    at REAL NOT NULL,
-    owner TEXT,
-    event TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS transitions_by_key ON transitions (file_id, md5);
-"""
-
-COLUMNS = (
-    "file_id, md5, file_name, stage, outcome, reason, case_id, document_id, task_id, document_attempts, "
-    "task_attempts, target_folder_id, moved, runs, owner, lease_expires, updated_at, review_id, review_run_id"
-)
 
 HOST = socket.gethostname()
 
@@ -147,7 +106,7 @@ def holder_dead(host: str | None, pid: int | None) -> bool:
         return False
 
 
-def record_from_row(row: sqlite3.Row) -> NoticeRecord:
+def record_from_row(row: Mapping[str, Any]) -> NoticeRecord:
     return NoticeRecord(
         key=NoticeKey(file_id=row["file_id"], md5=row["md5"]),
         file_name=row["file_name"],

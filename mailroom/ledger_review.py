@@ -3,26 +3,31 @@
     review_id = new_review_id()
     records = ledger.assign_review(review_id)        # every PENDING_REVIEW notice no batch holds yet (atomic)
     ledger.set_review_run(review_id, flow_run_id)    # which review flow run asks about them
-    ledger.open_reviews()                            # batches still holding notices (expired ones are released)
+    ledger.open_reviews()                            # batches still holding notices
     ledger.release_review(review_id)                 # undecided notices wait for the next batch
 
-A notice is in at most one batch, so two daily runs (or a rerun) never put it in two review runs. Finishing a
-notice (MATCHED, UNMATCHED, or PENDING_REVIEW again after a failed filing) takes it out of its batch.
+A notice is in at most one batch, so two daily runs (or a rerun) never put it in two review runs: assigning is one
+``UPDATE ... WHERE review_id IS NULL`` (SQLite: under the database's write lock; PostgreSQL: a concurrent assignment
+waits for the row locks and re-checks the condition on the committed rows, so it skips what the other took).
+Finishing a notice (MATCHED, UNMATCHED, or PENDING_REVIEW again after a failed filing) takes it out of its batch.
 """
 
 from __future__ import annotations
 
-import sqlite3
 import uuid
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from typing import Any
 
 from pydantic import BaseModel
+from sqlalchemy import Double, String, cast, func, literal, null, select
+from sqlalchemy.engine import Connection
 
-from mailroom.ledger_records import COLUMNS, ClaimResult, NoticeRecord, Outcome, record_from_row
+from mailroom.ledger_records import ClaimResult, NoticeRecord, Outcome, record_from_row
+from mailroom.ledger_schema import RECORD_COLUMNS, notices, transitions
 
 _PENDING = Outcome.PENDING_REVIEW.value
+_RECORDS = select(*[notices.c[name] for name in RECORD_COLUMNS]).order_by(notices.c.created_at, notices.c.file_id)
 
 
 class ReviewBatch(BaseModel):
@@ -39,81 +44,72 @@ def new_review_id() -> str:
 
 
 def review_claim(outcome: str | None, row_review_id: str | None, claimer_review_id: str | None) -> ClaimResult | None:
-    """The claim answer for a PENDING_REVIEW notice (None: not pending review, the usual rules apply)."""
+    """The claim answer for a PENDING_REVIEW notice (None: not pending review, or the claimer is its batch's run)."""
     if outcome != _PENDING:
         return None
     if claimer_review_id is None:
         return ClaimResult.IN_REVIEW
     if row_review_id != claimer_review_id:
         return ClaimResult.OTHER_REVIEW
-    return None  # the review run of its batch: claimable like any unfinished notice
+    return None
 
 
 class ReviewQueue:
-    """Mixed into ``mailroom.ledger.Ledger`` (which provides the connection, the write transaction and the clock)."""
+    """Mixed into ``mailroom.ledger.Ledger``, which provides the transactions and the clock."""
 
-    _clock: Callable[[], float]
-    _write: Callable[[], AbstractContextManager[sqlite3.Connection]]
-    _connection: Callable[[], sqlite3.Connection]
+    _write: Callable[[], AbstractContextManager[Connection]]
+    _read: Callable[[], AbstractContextManager[Connection]]
+    _now: Callable[[Connection], float]
 
     def pending_review(self) -> list[NoticeRecord]:
         """Every notice waiting for a reviewer, in a batch or not."""
-        return self._select("outcome=?", (_PENDING,))
+        with self._read() as conn:
+            return [record_from_row(r) for r in conn.execute(_RECORDS.where(notices.c.outcome == _PENDING)).mappings()]
 
     def in_review(self, review_id: str) -> list[NoticeRecord]:
         """The notices of one batch that still wait (decided ones have left it)."""
-        return self._select("outcome=? AND review_id=?", (_PENDING, review_id))
+        query = _RECORDS.where(notices.c.outcome == _PENDING, notices.c.review_id == review_id)
+        with self._read() as conn:
+            return [record_from_row(r) for r in conn.execute(query).mappings()]
 
     def assign_review(self, review_id: str) -> list[NoticeRecord]:
         """Put every PENDING_REVIEW notice that no batch holds into batch ``review_id``, in one transaction."""
-        now = self._clock()
-        with self._write() as db:
-            db.execute(
-                "UPDATE notices SET review_id=?, review_run_id=NULL, review_since=? "
-                "WHERE outcome=? AND review_id IS NULL",
-                (review_id, now, _PENDING),
-            )
-            self._log_batch(db, review_id, now, f"in review batch {review_id}")
+        with self._write() as conn:
+            now = self._now(conn)
+            conn.execute(notices.update()
+                         .where(notices.c.outcome == _PENDING, notices.c.review_id.is_(None))
+                         .values(review_id=review_id, review_run_id=None, review_since=now))
+            _log_batch(conn, review_id, now, f"in review batch {review_id}")
         return self.in_review(review_id)
 
     def set_review_run(self, review_id: str, run_id: str) -> None:
-        with self._write() as db:
-            db.execute("UPDATE notices SET review_run_id=? WHERE review_id=? AND outcome=?",
-                       (run_id, review_id, _PENDING))
+        with self._write() as conn:
+            conn.execute(notices.update()
+                         .where(notices.c.outcome == _PENDING, notices.c.review_id == review_id)
+                         .values(review_run_id=run_id))
 
     def open_reviews(self) -> list[ReviewBatch]:
-        rows = self._connection().execute(
-            "SELECT review_id, MAX(review_run_id) AS run_id, MIN(review_since) AS since, COUNT(*) AS notices "
-            "FROM notices WHERE outcome=? AND review_id IS NOT NULL GROUP BY review_id ORDER BY since",
-            (_PENDING,),
-        ).fetchall()
-        return [ReviewBatch(review_id=r["review_id"], run_id=r["run_id"], since=r["since"] or 0.0,
-                            notices=r["notices"]) for r in rows]
+        query = (select(notices.c.review_id, func.max(notices.c.review_run_id).label("run_id"),
+                        func.min(notices.c.review_since).label("since"), func.count().label("notices"))
+                 .where(notices.c.outcome == _PENDING, notices.c.review_id.is_not(None))
+                 .group_by(notices.c.review_id)
+                 .order_by(func.min(notices.c.review_since)))
+        with self._read() as conn:
+            return [ReviewBatch(review_id=r["review_id"], run_id=r["run_id"], since=r["since"] or 0.0,
+                                notices=r["notices"]) for r in conn.execute(query).mappings()]
 
     def release_review(self, review_id: str) -> int:
         """Take the batch's undecided notices out of it: they wait for the next review run. Returns how many."""
-        now = self._clock()
-        with self._write() as db:
-            self._log_batch(db, review_id, now, f"released from review batch {review_id}")
-            cursor = db.execute(
-                "UPDATE notices SET review_id=NULL, review_run_id=NULL, review_since=NULL "
-                "WHERE review_id=? AND outcome=?",
-                (review_id, _PENDING),
-            )
-            return cursor.rowcount
+        with self._write() as conn:
+            _log_batch(conn, review_id, self._now(conn), f"released from review batch {review_id}")
+            result = conn.execute(notices.update()
+                                  .where(notices.c.outcome == _PENDING, notices.c.review_id == review_id)
+                                  .values(review_id=None, review_run_id=None, review_since=None))
+            return int(result.rowcount or 0)
 
-    # -- helpers ------------------------------------------------------------------------------------------------
 
-    def _select(self, where: str, params: tuple[Any, ...]) -> list[NoticeRecord]:
-        rows = self._connection().execute(
-            f"SELECT {COLUMNS} FROM notices WHERE {where} ORDER BY created_at, file_id", params
-        ).fetchall()
-        return [record_from_row(row) for row in rows]
-
-    @staticmethod
-    def _log_batch(db: sqlite3.Connection, review_id: str, now: float, event: str) -> None:
-        db.execute(
-            "INSERT INTO transitions (file_id, md5, at, owner, event) "
-            "SELECT file_id, md5, ?, NULL, ? FROM notices WHERE review_id=? AND outcome=?",
-            (now, event, review_id, _PENDING),
-        )
+def _log_batch(conn: Connection, review_id: str, now: float, event: str) -> None:
+    """One audit line per notice of the batch (``transitions``, like every other ledger event)."""
+    rows: Any = select(notices.c.file_id, notices.c.md5, literal(now, Double), cast(null(), String),
+                       literal(event, String)).where(notices.c.outcome == _PENDING, notices.c.review_id == review_id)
+    conn.execute(transitions.insert().from_select(["file_id", "md5", "at", "owner", "event"], rows))

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta, timezone
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, SecretStr
 
 from mailroom.crm import Priority
 from mailroom.urgency import UrgencyRule, today_in
@@ -97,6 +97,12 @@ class PipelineSettings(BaseModel):
     state_dir: str | None = Field(
         None, description="Directory of the exactly-once ledger (default $MAILROOM_STATE_DIR or ~/.mailroom); "
         "every worker that may process the same folders must share it"
+    )
+    # A secret: the URL may carry the database password (masked in the UI, reprs and logs).
+    ledger_url: SecretStr | None = Field(
+        None, description="Database of the exactly-once ledger shared by every worker, e.g. "
+        "postgresql+psycopg://mailroom@db-host/mailroom; empty: the SQLite file ledger.sqlite in state_dir "
+        "(one machine only)"
     )
     lease_seconds: float = Field(900.0, gt=0, description="How long a run holds a notice before another may take over")
 

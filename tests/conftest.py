@@ -5,6 +5,7 @@
     def test_chaos(sandbox_factory):                  # any size / fault rate; stopped when the test ends
         sb = sandbox_factory(notices=40, fault_rate=0.2)
     def test_many(session_sandbox_factory): ...       # same, but lives until the session ends (share it read-only)
+    def test_ledger(ledger_target): ...               # runs twice: SQLite file, then a fresh PostgreSQL database
 
 Corpora are generated once per session per (notices, seed, corpus options) and shared read-only between
 sandboxes: generation (scans especially) is the slow part; starting and seeding emulators takes well under a second.
@@ -13,9 +14,14 @@ Every sandbox a factory started is stopped, whatever the test did.
 
 from __future__ import annotations
 
+import itertools
 import json
+import os
+import re
 from collections.abc import Callable, Iterator
-from typing import Any
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -95,3 +101,74 @@ def session_sandbox_factory(corpus_cache: Callable[..., Corpus]) -> Iterator[San
 def sandbox(sandbox_factory: SandboxFactory) -> Sandbox:
     """A small sandbox without faults: 12 notices + the bad files, fresh emulator state for this test."""
     return sandbox_factory()
+
+
+# -- PostgreSQL (the shared ledger backend) ----------------------------------------------------------------------
+
+if TYPE_CHECKING:
+    from tests.pg import ThrowawayPostgres
+
+SKIP_POSTGRES_ENV = "MAILROOM_SKIP_POSTGRES"
+LEDGER_BACKENDS = ["sqlite", "postgresql"]
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[ThrowawayPostgres]:
+    """A throwaway PostgreSQL cluster for the session (started on first use, stopped and deleted at the end).
+
+    Missing server binaries FAIL the tests that need it (CI installs them); MAILROOM_SKIP_POSTGRES=1 skips them.
+    """
+    from tests.pg import PostgresUnavailable, ThrowawayPostgres
+
+    if os.environ.get(SKIP_POSTGRES_ENV) == "1":
+        pytest.skip(f"{SKIP_POSTGRES_ENV}=1: PostgreSQL ledger tests skipped")
+    problem = ""
+    try:
+        cluster = ThrowawayPostgres.create()
+    except PostgresUnavailable as exc:
+        problem = str(exc)
+    if problem:  # outside the except: the message alone, no chained traceback
+        pytest.fail(problem, pytrace=False)
+    try:
+        yield cluster
+    finally:
+        cluster.stop()
+
+
+_database_numbers = itertools.count(1)
+
+
+@pytest.fixture
+def postgres_url(postgres: ThrowawayPostgres, request: pytest.FixtureRequest) -> str:
+    """A new, empty database in the session cluster, for this test only; its SQLAlchemy URL."""
+    name = re.sub(r"[^a-z0-9]+", "_", request.node.name.lower())[:40]
+    return postgres.create_database(f"t{next(_database_numbers)}_{name}")
+
+
+@dataclass
+class LedgerTarget:
+    """Where a test's ledger lives; the same test runs once per backend (``ledger_target`` fixture)."""
+
+    backend: str
+    url: str  # sqlite:////abs/path or postgresql+psycopg://...; picklable, for child processes
+    state_dir: Path
+    options: dict[str, Any] = field(default_factory=dict)
+
+    def open(self, **options: Any) -> Any:
+        from mailroom.ledger import Ledger
+
+        return Ledger.from_url(self.url, **{**self.options, **options})
+
+    def settings(self) -> dict[str, Any]:
+        """Settings-block values that point a flow at this ledger (SQLite: the default file under state_dir)."""
+        return {"ledger_url": self.url} if self.backend == "postgresql" else {}
+
+
+@pytest.fixture(params=LEDGER_BACKENDS)
+def ledger_target(request: pytest.FixtureRequest, tmp_path: Path) -> LedgerTarget:
+    from mailroom.ledger import default_ledger_path
+
+    state_dir = tmp_path / "state"
+    if request.param == "postgresql":
+        return LedgerTarget("postgresql", request.getfixturevalue("postgres_url"), state_dir)
+    return LedgerTarget("sqlite", f"sqlite:///{default_ledger_path(state_dir)}", state_dir)

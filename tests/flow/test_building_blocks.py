@@ -104,6 +104,15 @@ def test_blocks_never_show_secrets():
     assert logiqs.secret.get_secret_value() == "s3cr3t-xyz"
 
 
+def test_the_ledger_url_is_a_secret_of_the_settings_block():
+    url = "postgresql+psycopg://mailroom:pw-9f3k@db.example/mailroom"
+    block = MailroomSettings(ledger_url=url)
+    assert "pw-9f3k" not in repr(block) + str(block) + block.model_dump_json()
+    settings = block.to_settings()
+    assert "pw-9f3k" not in repr(settings) and settings.ledger_url.get_secret_value() == url  # type: ignore[union-attr]
+    assert MailroomSettings().to_settings().ledger_url is None  # empty: the SQLite file in state_dir
+
+
 def test_settings_block_is_the_core_settings_model():
     block = MailroomSettings(input_root_id="root", matched_folder_id="m", unmatched_folder_id="u",
                              reports_folder_id="r", assignee_user_id=42, reminder_days_before_due=3)

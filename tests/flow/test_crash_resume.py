@@ -1,7 +1,8 @@
 """Crash-resume: the daily flow runs in a child process that is killed with SIGKILL at random points (chosen by the
 number of Logiqs requests seen), rerun after each kill, then run to completion. The sandbox lives in the test
 process, so it outlives every killed run and its counters are the evidence. Also: two flow processes started at
-once (a manual run during the scheduled one) over the same folders and ledger.
+once (a manual run during the scheduled one) over the same folders and ledger. Both run once per ledger backend:
+the default SQLite file in the state dir, and a PostgreSQL database named by the settings block's ``ledger_url``.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import time
 import pytest
 
 from benchmarks.chaos import crash_resume
-from mailroom.ledger import Ledger, Outcome, default_ledger_path
+from mailroom.ledger import Outcome
 from mailroom_sandbox.http.faults import FaultConfig
 
 pytestmark = [pytest.mark.prefect_server, pytest.mark.slow]
@@ -21,12 +22,14 @@ NOTICES = 10
 KILLS = 3
 
 
-def test_kill_9_at_random_points_then_rerun_files_every_notice_once(prefect_server, sandbox_factory, tmp_path):
+def test_kill_9_at_random_points_then_rerun_files_every_notice_once(prefect_server, sandbox_factory, tmp_path,
+                                                                   ledger_target):
     sandbox = sandbox_factory(notices=NOTICES, seed=31, scanned_fraction=0.0)
     # A few lost responses too, so a kill can also land while a lookup-before-retry is pending.
     sandbox.set_faults(FaultConfig.uniform(0.05, seed=31, ambiguous_rate=0.1))
 
-    verdict, runs = crash_resume(sandbox, prefect_server.api_url, tmp_path, kills=KILLS, seed=31)
+    verdict, runs = crash_resume(sandbox, prefect_server.api_url, tmp_path, kills=KILLS, seed=31,
+                                 **ledger_target.settings())
 
     log = (tmp_path / "flow-child.log").read_text(errors="replace")
     print(f"\ncrash-resume: {verdict.model_dump()}\n" + "\n".join(f"  {r}" for r in runs))
@@ -34,7 +37,7 @@ def test_kill_9_at_random_points_then_rerun_files_every_notice_once(prefect_serv
     assert runs[-1].returncode == 0, log[-3000:]
     assert verdict.exactly_once, verdict
     assert verdict.matched + verdict.unmatched == verdict.in_scope
-    ledger = Ledger(default_ledger_path(tmp_path / "state"))
+    ledger = ledger_target.open()
     records = ledger.records()
     assert len(records) == verdict.in_scope
     assert {r.outcome for r in records} == {Outcome.MATCHED, Outcome.UNMATCHED}
@@ -44,7 +47,8 @@ def test_kill_9_at_random_points_then_rerun_files_every_notice_once(prefect_serv
     assert all("dead holder" in " ".join(ledger.history(r.key)) or r.runs > 1 for r in resumed)
 
 
-def test_a_manual_run_during_the_scheduled_one_files_every_notice_once(prefect_server, sandbox_factory, tmp_path):
+def test_a_manual_run_during_the_scheduled_one_files_every_notice_once(prefect_server, sandbox_factory, tmp_path,
+                                                                      ledger_target):
     """Two flow processes over the same folders and ledger, forced to overlap: the Drive emulator holds the first
     notice download until the other run has found that notice held (BUSY) in the ledger. Each notice is filed by one
     of them, and the verdict does not depend on how fast either run is."""
@@ -55,7 +59,7 @@ def test_a_manual_run_during_the_scheduled_one_files_every_notice_once(prefect_s
 
     sandbox = sandbox_factory(notices=NOTICES, seed=32, scanned_fraction=0.0)
     sandbox.set_faults(FaultConfig.uniform(0.05, seed=32, ambiguous_rate=0.1))
-    save_blocks(sandbox, "two-runs", tmp_path)
+    save_blocks(sandbox, "two-runs", tmp_path, **ledger_target.settings())
     held: list[str] = []  # the file id of the first download, held until released
     lock, released = threading.Lock(), threading.Event()
 
@@ -90,7 +94,7 @@ def test_a_manual_run_during_the_scheduled_one_files_every_notice_once(prefect_s
     assert busy_seen, "the second run never met the held notice: the overlap was not forced"
     assert [r.returncode for r in runs] == [0, 0], "\n".join(text[-2000:] for text in texts)
     assert verdict.exactly_once and verdict.lost == 0, verdict
-    records = Ledger(default_ledger_path(tmp_path / "state")).records()
+    records = ledger_target.open().records()
     assert len(records) == verdict.in_scope and all(r.outcome is not None for r in records)
     # Each run reports only the notices it filed: together exactly the whole set, no notice in both.
     filed = [int(m) for text in texts for m in re.findall(r"(\d+) notices: ", text)[-1:]]

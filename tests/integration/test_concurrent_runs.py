@@ -3,7 +3,8 @@
 Each run is a real OS process working through the core exactly as the flow's tasks do (claim -> download ->
 ensure_document -> ensure_task -> ensure_moved) against the sandbox over HTTP, with faults and lost responses on.
 They walk the same notices in opposite orders so they collide in the middle. The ledger must give every notice to
-exactly one of them, and Logiqs must end with exactly one document and one task per matched notice.
+exactly one of them, and Logiqs must end with exactly one document and one task per matched notice. Runs once per
+ledger backend: the SQLite file two workers on one machine share, and a PostgreSQL database.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from mailroom.ledger import ClaimResult, Ledger, NoticeKey, Outcome
 NOTICES = 16
 
 
-def _run(profile: dict[str, Any], ledger_path: str, owner: str, notices: list[tuple[str, int | None]],
+def _run(profile: dict[str, Any], ledger_url: str, owner: str, notices: list[tuple[str, int | None]],
          start: Any, out: Any) -> None:
     """One "run": the per-notice steps of flows/notice.py without Prefect, so two can race in plain processes."""
     from mailroom.drive import DriveClient, build_drive_service
@@ -35,7 +36,7 @@ def _run(profile: dict[str, Any], ledger_path: str, owner: str, notices: list[tu
                         policy=ResiliencePolicy("drive", **fast))
     logiqs = LogiqsClient(profile["logiqs_url"], profile["logiqs_api_key"], profile["logiqs_secret"],
                           policy=ResiliencePolicy("logiqs", **fast), timeout=(2, 2))
-    ledger, folders = Ledger(ledger_path), profile["folders"]
+    ledger, folders = Ledger.from_url(ledger_url), profile["folders"]
     outcomes: dict[str, str] = {}
     start.wait(timeout=120)
     with tempfile.TemporaryDirectory() as tmp:
@@ -70,19 +71,18 @@ def _one(drive, logiqs, ledger, owner, folders, file_id, case_id, tmp: Path) -> 
     return "MATCHED"
 
 
-def test_two_concurrent_runs_never_process_the_same_notice(sandbox_factory, tmp_path) -> None:
+def test_two_concurrent_runs_never_process_the_same_notice(sandbox_factory, ledger_target) -> None:
     sandbox = sandbox_factory(notices=NOTICES, seed=51, scanned_fraction=0.0)
     sandbox.set_faults(0.1, ambiguous_rate=0.15)
     ids = dict(sandbox.file_ids)
     notices = [(ids[f.key], f.expected_case_id if f.expected_outcome.value == "MATCHED" else None)
                for f in sandbox.corpus.in_scope()]
     profile = {**sandbox.profile(), "folders": sandbox.folders.model_dump()}
-    ledger_path = str(tmp_path / "state" / "ledger.sqlite")
-    Ledger(ledger_path)
+    ledger = ledger_target.open()  # the schema exists before the runs start, as after any earlier run
 
     ctx = mp.get_context("spawn")
     start, out = ctx.Barrier(2), ctx.Queue()
-    runs = [ctx.Process(target=_run, args=(profile, ledger_path, owner, order, start, out))
+    runs = [ctx.Process(target=_run, args=(profile, ledger_target.url, owner, order, start, out))
             for owner, order in (("scheduled-run", notices), ("manual-run", notices[::-1]))]
     for run in runs:
         run.start()
@@ -107,5 +107,5 @@ def test_two_concurrent_runs_never_process_the_same_notice(sandbox_factory, tmp_
 
     verdict = verify(sandbox)
     assert verdict.exactly_once and verdict.wrong_folder == 0, verdict
-    records = Ledger(ledger_path).records()
+    records = ledger.records()
     assert {r.outcome for r in records} <= {Outcome.MATCHED, Outcome.UNMATCHED} and len(records) == len(notices)

@@ -1,4 +1,5 @@
-"""Ledger semantics on a real SQLite file with a fake clock (no sleeping)."""
+"""Ledger semantics with a fake clock (no sleeping), on both backends: a real SQLite file and a real PostgreSQL
+database (tests/pg.py). Every test taking ``ledger`` runs once per backend."""
 
 from __future__ import annotations
 
@@ -38,8 +39,10 @@ def clock() -> FakeClock:
 
 
 @pytest.fixture
-def ledger(tmp_path, clock) -> Ledger:
-    return Ledger(tmp_path / "state" / "ledger.sqlite", clock=clock)
+def ledger(ledger_target, clock) -> Ledger:
+    ledger = ledger_target.open(clock=clock)
+    yield ledger
+    ledger.close()
 
 
 def test_marker_is_drive_id_and_md5_prefix() -> None:
@@ -47,9 +50,12 @@ def test_marker_is_drive_id_and_md5_prefix() -> None:
     assert str(KEY) == "f-1@0123456789ab"
 
 
-def test_file_is_sqlite_in_wal_mode(ledger: Ledger) -> None:
+def test_file_is_sqlite_in_wal_mode_with_full_sync(tmp_path) -> None:
+    ledger = Ledger(tmp_path / "state" / "ledger.sqlite")
     db = sqlite3.connect(ledger.path)
     assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    with ledger._engine().connect() as conn:  # the setting is per connection: check one the ledger uses
+        assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 2  # FULL
 
 
 def test_default_path_honours_state_dir_env(monkeypatch, tmp_path) -> None:
@@ -114,11 +120,11 @@ def test_effect_stages_need_their_ids(ledger: Ledger) -> None:
         ledger.record_stage(KEY, "run-a", Stage.DOCUMENT_UPLOADED)
 
 
-def test_intent_is_durable_before_the_effect(ledger: Ledger, tmp_path) -> None:
+def test_intent_is_durable_before_the_effect(ledger: Ledger, ledger_target) -> None:
     ledger.claim(KEY, "run-a", 60)
     assert ledger.begin_document(KEY, "run-a", case_id=42) == 1
     # A second process (fresh connection) sees the attempt although no id was ever recorded.
-    other = Ledger(ledger.path)
+    other = ledger_target.open()
     record = other.get(KEY)
     assert record is not None and record.document_attempts == 1 and record.document_id is None
     assert ledger.begin_document(KEY, "run-a", case_id=42) == 2
