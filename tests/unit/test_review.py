@@ -146,7 +146,8 @@ def _pending(ledger: Ledger, file_id: str) -> NoticeKey:
     return key
 
 
-def test_a_pending_notice_is_left_alone_by_daily_runs_and_sits_in_one_batch_only(ledger):
+def test_a_pending_notice_is_left_alone_by_daily_runs_and_sits_in_one_batch_only(ledger_target):
+    ledger = ledger_target.open()
     first, second = _pending(ledger, "a"), _pending(ledger, "b")
     assert ledger.claim(first, "daily-2", 60.0) is ClaimResult.IN_REVIEW
 
@@ -166,9 +167,9 @@ def test_a_pending_notice_is_left_alone_by_daily_runs_and_sits_in_one_batch_only
     assert {b.review_id for b in ledger.open_reviews()} == {"batch-2", "batch-3"}
 
 
-def test_a_lease_that_ran_out_while_the_notice_waited_to_be_filed_is_renewed_unless_taken(tmp_path):
+def test_a_lease_that_ran_out_while_the_notice_waited_to_be_filed_is_renewed_unless_taken(ledger_target):
     clock = [1000.0]
-    ledger = Ledger(tmp_path / "l.sqlite", clock=lambda: clock[0])
+    ledger = ledger_target.open(clock=lambda: clock[0])
     key = NoticeKey(file_id="a", md5="m")
     assert ledger.claim(key, "run-1", 60.0)
     clock[0] += 120.0  # run-1 read every notice first: its lease ran out, nobody took the notice
