@@ -1,8 +1,9 @@
 """Notices as task runs over ``mailroom.intake``'s rules: each step is a nested task run with its own retries.
 
-A run works in two phases so that it can file the most urgent notices first (docs/operations.md, "Most urgent
-first"): ``read-notice`` task runs claim, download, read and match every notice (a response date is only known once
-a notice is read), then ``process-notice`` task runs file or set aside each one, fewest days left first.
+A run works in two phases so that it can work on the most urgent notices first (docs/operations.md, "Most urgent
+first"): ``read-notice`` task runs claim, download and read the text layer of every notice (cheap: enough to know
+its response date, or to estimate it for a scan from its file name), then ``process-notice`` task runs read the
+rest (OCR), find the case and file or set aside each notice, fewest days left first.
 """
 
 from __future__ import annotations
@@ -48,6 +49,9 @@ class PrefectSteps:
     def extract(self, path: Path, file_name: str) -> Extraction:
         return self.tasks.extract_notice(path, file_name)
 
+    def read_text_layer(self, path: Path, file_name: str) -> Extraction | None:
+        return self.tasks.read_text_layer(path, file_name)
+
     def match(self, notice: Notice) -> MatchResult:
         return self.tasks.match_notice(notice)
 
@@ -63,7 +67,7 @@ class PrefectSteps:
 
 @task(name="read-notice", task_run_name="read-{file.id}", retries=0, cache_policy=NO_CACHE, persist_result=False)
 def read_notice(file: DriveFile, dry_run: bool = False) -> tuple[Reading | Skipped, RetryCounter]:
-    """Claim, download, read and match one notice; never raises for a notice (a failure is kept in the Reading)."""
+    """Claim, download and read the text layer of one notice; never raises for a notice (a failure is kept)."""
     current = services()
     with counting_call_retries() as retries:
         reading = current.intake.read(file, PrefectSteps(current.tasks), dry_run=dry_run, log=get_run_logger())
@@ -120,7 +124,7 @@ def process_as_read(files: list[DriveFile], *, concurrency: int, dry_run: bool,
 
 def process_most_urgent_first(files: list[DriveFile], *, concurrency: int, dry_run: bool, today: date,
                               on_progress: Callable[[], None] = lambda: None) -> Processed:
-    """Read every notice (``concurrency`` at a time), then file them fewest days left first.
+    """Glance at every notice (``concurrency`` at a time), then work on them fewest days left first.
 
     The pool starts submissions in order, so with ``concurrency`` n a notice starts filing only after every more
     urgent one has started. ``on_progress`` is called once per notice read and once per notice done.

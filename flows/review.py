@@ -57,11 +57,17 @@ MAX_ROUNDS = 5  # "search again" asks again in the same run; a reviewer who keep
       persist_result=False)
 def read_for_review(record: NoticeRecord) -> tuple[ReviewEntry, Notice | None]:
     """Download, read and search Logiqs again, without claiming the notice: the form's entry, and the notice."""
-    current = services()
+    current, steps = services(), PrefectSteps(services().tasks)
     file = drive_file(record)
-    reading = current.intake.read(file, PrefectSteps(current.tasks), dry_run=True, log=get_run_logger())
+    reading = current.intake.read(file, steps, dry_run=True, log=get_run_logger())
     assert isinstance(reading, Reading)  # a dry read claims nothing, so nothing is skipped
-    reading.discard(PrefectSteps(current.tasks))
+    try:
+        if reading.failed_step is None:
+            current.intake.complete(reading, steps)
+    except MailroomError as exc:  # the reviewer sees why (log-safe message); the notice can still be rejected
+        reading.failure = f"could not be read again: {exc}"
+    finally:
+        reading.discard(steps)
     notice = reading.extraction.notice if reading.extraction else None
     link = f"https://drive.google.com/file/d/{file.id}/view" if current.drive_web_links else None
     problem = reading.failure or ("" if notice else f"unreadable ({getattr(reading.extraction, 'failure', '')})")

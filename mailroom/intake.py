@@ -3,21 +3,23 @@
     intake = Intake(ledger, owner=run_id, matched_folder_id=..., unmatched_folder_id=..., review=ReviewPolicy(...))
     result = intake.process(drive_file, steps)         # a ReportRow, or Skipped when another run has the notice
 
-    reading = intake.read(drive_file, steps)           # the same in two halves, so a run can read every notice
-    result = intake.conclude(reading, steps)           # first and then file them most urgent first
+    reading = intake.read(drive_file, steps)           # the same in two halves: a run claims, downloads and
+    result = intake.conclude(reading, steps)           # glances at every notice first, then does the rest of each,
+                                                       # most urgent first (``Reading.estimated_due``)
 
 The rules live here; *how* each step runs (as a Prefect task run with retries, or in memory in a unit test) is the
 ``Steps`` implementation's business. In order:
 
 1. Claim the notice in the ledger (file id + md5). Held by another live run, finished earlier, or waiting for a
    reviewer: skip it.
-2. Download, read, find the case (``read``). An unreadable file is a known outcome: UNMATCHED with the reason.
-3. (``conclude``) What the reader or matcher is unsure of (``mailroom.review.ReviewPolicy``: AMBIGUOUS,
+2. Download it and read its text layer if it has one (``read``: cheap, no OCR), enough to know how urgent it is.
+3. (``conclude``) Read it fully (OCR for scans), find the case. An unreadable file is a known outcome: UNMATCHED
+   with the reason. What the reader or matcher is unsure of (``mailroom.review.ReviewPolicy``: AMBIGUOUS,
    INSUFFICIENT_DATA, low confidence, no response date) is recorded PENDING_REVIEW: the file stays in its input
    folder and a review run asks a person. Anything else but one clear winner is UNMATCHED with the matcher's reason.
-4. MATCHED: upload the document, create the follow-up task, then move the file (``mailroom.effects`` keeps each
+   MATCHED: upload the document, create the follow-up task, then move the file (``mailroom.effects`` keeps each
    effect exactly-once and refuses the MATCHED move until both are confirmed).
-5. A step that still fails after its retries makes the notice FAILED: recorded in the ledger, the file left in its
+4. A step that still fails after its retries makes the notice FAILED: recorded in the ledger, the file left in its
    input folder for the next run. One notice never stops the others, so nothing escapes ``read``/``conclude``.
 
 A review run files a reviewer's decision with ``file_decision`` (claiming only notices of its own review batch);
@@ -29,7 +31,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any, Callable, Protocol
 
@@ -39,7 +41,9 @@ from mailroom.drive import DriveFile
 from mailroom.errors import LeaseLostError, MailroomError
 from mailroom.ledger import ClaimResult, Ledger, NoticeKey
 from mailroom.matching import MatchOutcome, MatchResult
-from mailroom.notices import Notice, document_name
+from mailroom.notices import LetterType, Notice, document_name
+from mailroom.notices.filename_hints import hints_from_file_name
+from mailroom.notices.model import RESPONSE_WINDOW_DAYS
 from mailroom.outcomes import Outcome, SkipReason
 from mailroom.report import ReportRow
 from mailroom.review import ReviewPolicy
@@ -66,6 +70,7 @@ class Skipped(BaseModel):
 class Reading(BaseModel):
     """What ``Intake.read`` learnt about a notice, held (with its downloaded file) until ``conclude`` files it.
 
+    ``extraction`` is set when the text layer said it all (a typed notice); a scan is read (OCR) in ``conclude``.
     Holds names (in ``notice``): it stays in the run's memory, never in a Prefect result, log or report.
     """
 
@@ -79,16 +84,30 @@ class Reading(BaseModel):
     match: MatchResult | None = None
     failed_step: str | None = None  # a step failed for good while reading: the notice ends FAILED in conclude
     failure: str = ""
-    discarded: bool = False  # its downloaded bytes are gone already (only a matched notice's are kept)
+    discarded: bool = False  # its downloaded bytes are gone already
 
     def discard(self, steps: "Steps") -> None:
         if not self.discarded:
             steps.discard(self.file)
             self.discarded, self.path = True, None
 
-    def days_left(self, today: date) -> int | None:
+    def estimated_due(self, today: date) -> date | None:
+        """The response date to order by, before the notice is read in full: the one read from the text layer,
+        else (a scan) the notice date and letter type its file name gives (staff name scans "CP504 DTD 11.26.2025
+        ..."), a missing date taken as today and a missing type as OTHER (30 days). None: nothing to go by yet
+        (a failed download), ordered last."""
+        if self.failed_step is not None:
+            return None
         notice = self.extraction.notice if self.extraction else None
-        return days_left(notice.response_due_date, today) if notice else None
+        if notice is not None and notice.response_due_date is not None:
+            return notice.response_due_date
+        hints = hints_from_file_name(self.file.name)
+        letter = notice.letter_type if notice else LetterType(hints.letter_type or LetterType.OTHER.value)
+        dated = (notice.notice_date if notice else None) or hints.notice_date or today
+        return dated + timedelta(days=RESPONSE_WINDOW_DAYS[LetterType(letter)])
+
+    def days_left(self, today: date) -> int | None:
+        return days_left(self.estimated_due(today), today)
 
 
 class Verdict(BaseModel):
@@ -110,6 +129,9 @@ class Steps(Protocol):
         """Forget the downloaded bytes, whatever happened (they hold a full SSN)."""
 
     def extract(self, path: Path, file_name: str) -> Extraction: ...
+
+    def read_text_layer(self, path: Path, file_name: str) -> Extraction | None:
+        """The extraction from the text layer alone, or None when reading needs OCR (cheap: no page rendered)."""
 
     def match(self, notice: Notice) -> MatchResult: ...
 
@@ -151,7 +173,8 @@ class Intake:
         return reading if isinstance(reading, Skipped) else self.conclude(reading, steps, dry_run=dry_run, log=log)
 
     def read(self, file: DriveFile, steps: Steps, *, dry_run: bool = False, log: Any = logger) -> Reading | Skipped:
-        """Claim, download, read and match. Never raises for a notice problem: a failure is kept for ``conclude``."""
+        """Claim, download, and read the text layer (no OCR). Never raises for a notice problem: a failure is kept
+        for ``conclude``."""
         key = NoticeKey(file_id=file.id, md5=file.md5 or "no-md5")
         if not dry_run and (skipped := self._claim(file, key, log)):
             return skipped
@@ -161,18 +184,22 @@ class Intake:
             where.at("download")
             reading.path = steps.download(file)
             where.at("extract")
-            reading.extraction = steps.extract(reading.path, file.name)
-            if reading.extraction.notice is not None:
-                where.at("match")
-                reading.match = steps.match(reading.extraction.notice)
-        except LeaseLostError:  # cannot happen before an effect today; kept for steps that renew the lease
-            reading.discard(steps)
-            log.warning("notice %s skipped: another run took over its lease during step %s", file.id, where.step)
-            return Skipped(file_id=file.id, reason=SkipReason.LEASE_TAKEN_OVER)
+            reading.extraction = steps.read_text_layer(reading.path, file.name)
         except Exception as exc:  # noqa: BLE001 - MailroomError or a bug: either way this notice only
             reading.failed_step, reading.failure = where.step, _failure(exc, where.step, file.id, log)
-        if reading.match is None or reading.match.outcome is not MatchOutcome.MATCHED:
-            reading.discard(steps)  # only a matched notice's bytes are needed later (for the upload)
+            reading.discard(steps)
+        return reading
+
+    def complete(self, reading: Reading, steps: Steps, where: _Where | None = None) -> Reading:
+        """Read the notice in full (OCR for a scan) and find its case, unless done already; raises a step's error."""
+        where = where or _Where()
+        if reading.extraction is None:
+            assert reading.path is not None
+            where.at("extract")
+            reading.extraction = steps.extract(reading.path, reading.file.name)
+        if reading.extraction.notice is not None and reading.match is None:
+            where.at("match")
+            reading.match = steps.match(reading.extraction.notice)
         return reading
 
     def conclude(self, reading: Reading, steps: Steps, *, dry_run: bool = False, log: Any = logger
@@ -188,7 +215,7 @@ class Intake:
             values = dict(outcome=Outcome.FAILED, failed_step=reading.failed_step, reason=reading.failure)
             return self._row(file, key, values, dry_run, log)
         return self._guarded(file, key, lambda: reading.discard(steps), dry_run, log,
-                             lambda where: self._decide(reading, steps, where, dry_run))
+                             lambda where: self._decide(self.complete(reading, steps, where), steps, where, dry_run))
 
     def file_decision(self, file: DriveFile, steps: Steps, verdict: Verdict, *, log: Any = logger
                       ) -> ReportRow | Skipped:  # fmt: skip

@@ -79,7 +79,8 @@ class ReviewQueue:
             conn.execute(notices.update()
                          .where(notices.c.outcome == _PENDING, notices.c.review_id.is_(None))
                          .values(review_id=review_id, review_run_id=None, review_since=now))
-            _log_batch(conn, review_id, now, f"in review batch {review_id}")
+            # The clock again, now that the batch's rows are locked (tests hold the transaction open here).
+            _log_batch(conn, review_id, self._now(conn), f"in review batch {review_id}")
         return self.in_review(review_id)
 
     def set_review_run(self, review_id: str, run_id: str) -> None:

@@ -24,6 +24,7 @@ class RunTasks:
     list_new_notices: Task[..., Any]
     download_notice: Task[..., Any]
     extract_notice: Task[..., Any]  # local work: keeps its own options (no retries)
+    read_text_layer: Task[..., Any]  # same
     match_notice: Task[..., Any]
     upload_document: Task[..., Any]
     create_follow_up_task: Task[..., Any]
@@ -48,5 +49,5 @@ class RunTasks:
             move_notice=drive.move_notice,
             upload_report=drive.upload_report,
         )
-        return cls(extract_notice=notices.extract_notice,
+        return cls(extract_notice=notices.extract_notice, read_text_layer=notices.read_text_layer,
                    **{name: task.with_options(**options) for name, task in service_tasks.items()})

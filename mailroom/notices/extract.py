@@ -191,6 +191,18 @@ def _derive_due_date(values: dict[str, Any], fields: dict[str, FieldProvenance])
 
 
 def extract_in_process(path: Path, *, file_name: str | None, limits: ExtractionLimits) -> Notice:
+    notice = _extract(path, file_name=file_name, limits=limits, ocr=True)
+    assert notice is not None  # with OCR allowed there is always an answer (or an ExtractionError)
+    return notice
+
+
+def read_without_ocr(path: Path, *, file_name: str | None, limits: ExtractionLimits) -> Notice | None:
+    """The notice from its text layer alone, or None when reading it needs OCR: a scan, or a text layer that lacks
+    fields a scanned page may hold. Cheap (no page is rendered): what a run reads first to order its notices."""
+    return _extract(path, file_name=file_name, limits=limits, ocr=False)
+
+
+def _extract(path: Path, *, file_name: str | None, limits: ExtractionLimits, ocr: bool) -> Notice | None:
     started = time.monotonic()
     data = read_checked_bytes(path, limits)
     document = open_document(data, limits)
@@ -200,6 +212,8 @@ def extract_in_process(path: Path, *, file_name: str | None, limits: ExtractionL
         text_found = _parse_fields("\n".join(reader.text_pages)) if reader.text_pages else {}
         ocr_found: dict[str, Found[Any]] = {}
         if reader.scanned_pages and not _complete(text_found):
+            if not ocr:
+                return None
             ocr_found = reader.read_ocr(text_found)
         page_count = document.page_count
     finally:

@@ -255,7 +255,7 @@ def test_reading_everything_first_then_filing_renews_a_lease_that_ran_out_meanwh
     intake = _intake(ledger)
     steps = _steps(ledger, tmp_path)
     reading = intake.read(FILE, steps)
-    assert reading.days_left(TODAY) == 30 and reading.path is not None  # a matched notice keeps its bytes
+    assert reading.days_left(TODAY) == 30 and reading.path is not None  # its bytes wait for the second half
     clock[0] += 600.0  # the run read many more notices before filing this one
     row = intake.conclude(reading, steps)
     assert row.outcome is Outcome.MATCHED and steps.discarded == [FILE.id]
@@ -289,3 +289,24 @@ def test_a_notice_taken_over_while_it_waited_to_be_filed_is_left_to_the_other_ru
 ])
 def test_the_daily_run_closes_review_runs_that_ended_or_waited_past_the_deadline(state, age_hours, expected):
     assert sweep(state, age_seconds=age_hours * 3600, deadline_seconds=72 * 3600) is expected
+
+
+def test_two_daily_runs_forming_batches_at_once_never_share_a_notice(postgres_url):
+    """PostgreSQL, forced: run A has taken the pending notices into its batch (rows locked, not committed) when run
+    B tries; B waits for the row locks, then finds them taken and forms an empty batch."""
+    from tests.unit.test_ledger_locking import HookClock, _in_thread, _wait_until_someone_waits_for_a_row_lock
+
+    clock = HookClock(1000.0)
+    run_a, run_b = Ledger.from_url(postgres_url, clock=clock), Ledger.from_url(postgres_url, clock=lambda: 1000.0)
+    keys = [_pending(run_a, name) for name in ("a", "b", "c")]
+    raced: dict = {}
+
+    def run_b_meanwhile() -> None:  # called inside A's transaction, after A's UPDATE locked the rows
+        raced["thread"], raced["result"] = _in_thread(lambda: run_b.assign_review("batch-b"))
+        _wait_until_someone_waits_for_a_row_lock(postgres_url)
+
+    clock.hook = lambda: setattr(clock, "hook", run_b_meanwhile)  # the 2nd clock call of assign_review
+    assert [r.key for r in run_a.assign_review("batch-a")] == keys
+    raced["thread"].join(60)
+    assert raced["result"] == {"value": []}
+    assert {r.review_id for r in run_a.pending_review()} == {"batch-a"}

@@ -86,3 +86,33 @@ def test_the_summary_counts_overdue_and_due_this_week_notices():
     assert (summary.overdue, summary.due_this_week, summary.pending_review) == (2, 3, 1)
     assert "2 overdue, 3 due this week" in summary.one_line()
     assert "1 waiting for review" in summary.one_line()
+
+
+# -- ordering before a notice is fully read (Intake.read: text layer only) --------------------------------------
+
+def _reading(name: str, *, notice=None, failed: bool = False):
+    from mailroom.drive import DriveFile
+    from mailroom.intake import Extraction, Reading
+    from mailroom.ledger import NoticeKey
+
+    file = DriveFile(id="f", name=name, mime_type="application/pdf", md5="m")
+    return Reading(file=file, key=NoticeKey(file_id="f", md5="m"), failed_step="download" if failed else None,
+                   extraction=Extraction(notice=notice) if notice else None)
+
+
+@pytest.mark.parametrize(("name", "due"), [
+    ("CP504 DTD 11.26.2025_SMITH - 0012.pdf", date(2025, 12, 6)),  # type and date from the name: 10-day window
+    ("IRS CP504 Smith.pdf", TODAY + timedelta(days=10)),  # a type but no date: assumed dated today
+    ("CP3219A_SMITH_2023.PDF", TODAY + timedelta(days=90)),
+    ("scan.pdf", TODAY + timedelta(days=30)),  # nothing to go by: OTHER's 30 days
+])
+def test_a_scan_is_ordered_by_what_its_file_name_says_until_it_is_read(name, due):
+    assert _reading(name).estimated_due(TODAY) == due
+
+
+def test_a_typed_notice_is_ordered_by_the_date_it_prints_and_a_failed_download_last():
+    from mailroom.notices import LetterType, Notice
+
+    printed = Notice(letter_type=LetterType.CP2000, response_due_date=TODAY + timedelta(days=3))
+    assert _reading("CP504 DTD 11.26.2025_X.pdf", notice=printed).days_left(TODAY) == 3  # the document wins
+    assert _reading("CP504 DTD 11.26.2025_X.pdf", failed=True).days_left(TODAY) is None
