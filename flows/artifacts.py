@@ -80,7 +80,8 @@ def service_rows(operations: dict[str, dict]) -> list[dict[str, Any]]:
 def publish_artifacts(rows: list[ReportRow], summary: RunSummary, services: dict[str, dict[str, dict]]) -> None:
     create_table_artifact(
         key=NOTICES_KEY, table=notice_table(rows),
-        description="One row per notice: file, outcome, Logiqs case id, retries (task + call level), reason",
+        description="One row per notice, most urgent first: letter type, respond-by date, days left, file, outcome, "
+        "Logiqs case id, retries (task + call level), reason",
     )
     for service, operations in sorted(services.items()):
         create_table_artifact(

@@ -181,7 +181,7 @@ def form_markdown(entries: list[ReviewEntry], *, deadline_note: str = "") -> str
 
 
 class Decision(str, Enum):
-    """The reviewer's choice for one notice; the values are what the form's select shows."""
+    """What to do with this notice (the values are what the form's select shows)."""
 
     UNDECIDED = "undecided: keep for the next review"
     FILE = "file on the chosen case"
@@ -192,7 +192,8 @@ class Decision(str, Enum):
 class NoticeAnswer(BaseModel):
     """One notice's answer as the form returns it (the Prefect form adds a select of this notice's cases)."""
 
-    decision: Decision = Decision.UNDECIDED
+    decision: Decision = Field(Decision.UNDECIDED, title="Decision",
+                               description="File it on a case, search again, reject it, or keep it for the next review")
     case: str = ""  # a choice label ("1201 · John Smith · Active · score 91.5")
     other_case_id: int = Field(0, ge=0)
     first_name: str = ""
@@ -263,6 +264,8 @@ def _person(first: str | None, last: str | None) -> str:
 def _left(left: int | None) -> str:
     if left is None:
         return "?"
+    if left == 0:
+        return "due today"
     return f"{-left} days overdue" if left < 0 else f"{left} days"
 
 
