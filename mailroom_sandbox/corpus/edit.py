@@ -17,6 +17,7 @@ from typing import Any
 
 from faker import Faker
 
+from mailroom_sandbox.corpus.generator import _address  # the same address block as generated notices
 from mailroom_sandbox.corpus.models import Corpus, FileKind
 from mailroom_sandbox.corpus.pdf import IRS_CENTERS, PHONES, NoticeLayout, render_notice
 
@@ -37,8 +38,7 @@ def with_notices_changed(corpus: Corpus, out_dir: Path, changes: dict[str, dict[
             if notice.ssn_last4:
                 notice = notice.model_copy(update={"ssn_display": "masked"})  # the full SSN is not ours to print
             tin = f"XXX-XX-{notice.ssn_last4}" if notice.ssn_last4 else None
-            address = [fake.street_address().upper().replace(".", ""), f"{fake.city().upper()} {fake.state_abbr()}"]
-            layout = NoticeLayout(expected=notice, tin_shown=tin, address_lines=address,
+            layout = NoticeLayout(expected=notice, tin_shown=tin, address_lines=_address(fake, rng),
                                   caller_id=rng.randrange(100_000, 999_999), phone=rng.choice(PHONES),
                                   center=rng.choice(IRS_CENTERS), rng=random.Random(rng.random()))
             target = out_dir / entry.local_path
