@@ -97,7 +97,7 @@ def review_mailroom(review_id: str, notice_ids: list[str] | None = None, blocks:
     with private_workdir() as workdir:
         current = run_services(config, workdir, owner=f"review-{run_id or 'local'}")
         intake = replace(current.intake, review=None, review_id=review_id)  # decisions are final: no re-routing
-        with use_services(replace(current, intake=intake)):
+        with use_services(replace(current, intake=intake)), current.ledger:  # connections end with the run
             return _review(current.ledger.in_review(review_id), review_id, blocks, started, run_id)
 
 
