@@ -201,11 +201,15 @@ def crash_resume(sandbox: Any, api_url: str, workdir: Path, *, kills: int, seed:
 
 
 def outage_run(sandbox: Any, blocks: str, *, outage_seconds: float, cooldown: float, after_tasks: int,
-               failure_threshold: int = 5, say: Callable[[str], None] = print) -> dict[str, Any]:
+               failure_threshold: int = 5, end_after_probes: int | None = None,
+               say: Callable[[str], None] = print) -> dict[str, Any]:
     """Run the flow here; once ``after_tasks`` tasks exist in Logiqs, take Logiqs down for ``outage_seconds``.
 
     The Logiqs breaker of this process is replaced by one with ``cooldown``. A watcher samples, every 50 ms, the
     requests that reached the down server (the emulator's ``outage`` fault counter) and the breaker's open count.
+    With ``end_after_probes`` the outage ends as soon as the breaker has opened and that many probes reached the down
+    server (``outage_seconds`` is then only an upper bound): what is observed no longer depends on how fast a loaded
+    machine runs the flow during a fixed window.
     """
     from mailroom.resilience import CircuitBreaker, registry
 
@@ -224,6 +228,12 @@ def outage_run(sandbox: Any, blocks: str, *, outage_seconds: float, cooldown: fl
                 window["end"] = window["start"] + outage_seconds
                 say(f"  outage: Logiqs down for {outage_seconds:.0f}s after {stats['tasks_total']} tasks")
             samples.append((time.monotonic(), int(stats["faults"].get("outage", 0)), breaker.opens))
+            if end_after_probes and "start" in window and time.monotonic() < window["end"]:
+                seen = probe_report(samples, window, cooldown)
+                if seen.get("probes", 0) >= end_after_probes:
+                    sandbox.end_outage("logiqs")
+                    window["end"] = time.monotonic()
+                    say(f"  outage: ended after {seen['probes']} probes")
             stop.wait(0.05)
 
     watcher = threading.Thread(target=watch, name="outage-watch", daemon=True)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import socket
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 from mailroom.errors import ConfigurationError
 from mailroom.pipeline_settings import PipelineSettings
@@ -43,4 +45,39 @@ def load_run_config(name: str) -> RunConfig:
             service="prefect",
             operation="load-blocks",
         )
-    return RunConfig(logiqs=found[LogiqsCredentials], drive=found[DriveCredentials], settings=settings)  # type: ignore[arg-type]
+    config = RunConfig(logiqs=found[LogiqsCredentials], drive=found[DriveCredentials], settings=settings)  # type: ignore[arg-type]
+    _local_endpoints_answer(config, name)
+    return config
+
+
+LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
+
+
+def _local_endpoints_answer(config: RunConfig, name: str) -> None:
+    """Blocks that point at a sandbox on this machine whose emulators have stopped: say so at once.
+
+    ``python flows/daily.py --sandbox`` saves blocks named ``sandbox`` for emulators that live only as long as the
+    demo. Without this check a later run with them spends its retries on refused connections before it gives up.
+    """
+    dead = [url for url in (config.drive.api_endpoint, config.logiqs.base_url) if url and not _answers(url)]
+    if dead:
+        raise ConfigurationError(
+            f"The blocks named {name!r} point at a sandbox that is not running ({', '.join(dead)} does not answer): "
+            "sandbox emulators stop with the demo that started them. Run `python flows/daily.py --sandbox` again "
+            "(it saves fresh blocks), or start one with `python -m mailroom.sandbox up --profile p.json` and "
+            "`python -m blocks.register --sandbox-profile p.json`.",
+            service="prefect", operation="load-blocks",
+        )
+
+
+def _answers(url: str, timeout: float = 2.0) -> bool:
+    """A loopback endpoint accepts a connection (remote endpoints are not probed here: their clients retry)."""
+    parts = urlsplit(url)
+    if parts.hostname not in LOOPBACK_HOSTS:
+        return True
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    try:
+        with socket.create_connection((parts.hostname, port), timeout=timeout):
+            return True
+    except OSError:
+        return False

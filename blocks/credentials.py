@@ -27,7 +27,11 @@ class LogiqsCredentials(Block):
 
     _block_type_name = "Logiqs Credentials"
     _block_type_slug = "logiqs-credentials"
-    _description = "Base URL, API key and secret of a Logiqs tenant (the rate mailroom keeps to is in Mailroom Settings)."
+    _description = (
+        "Base URL, API key and secret of a Logiqs tenant (the rate mailroom keeps to is in Mailroom Settings). "
+        "Blocks named `sandbox` are written by `python flows/daily.py --sandbox` and point at local emulators that "
+        "stop when the demo ends; the next demo rewrites them."
+    )
 
     base_url: str = Field(..., description="e.g. https://<tenant>.logiqs.com/publicapi/V4/")
     api_key: SecretStr = Field(..., description="Logiqs API key (used as the Basic-auth user name)")
@@ -46,10 +50,16 @@ class DriveCredentials(Block):
 
     _block_type_name = "Mailroom Drive Credentials"
     _block_type_slug = "mailroom-drive-credentials"
-    _description = "Google service-account JSON for Drive v3 (and an optional API endpoint, used by the sandbox)."
+    _description = (
+        "Google service-account JSON for Drive v3 (and an optional API endpoint, used by the sandbox). Blocks named "
+        "`sandbox` are written by `python flows/daily.py --sandbox` and point at local emulators that stop when the "
+        "demo ends; the next demo rewrites them."
+    )
 
     service_account_info: SecretDict = Field(..., description="The service account's JSON key, pasted as JSON")
-    api_endpoint: str | None = Field(None, description="Leave empty for Google; set only for the sandbox")
+    api_endpoint: str | None = Field(
+        None, description="Leave empty for Google; set only for the sandbox (its emulators stop with the demo)"
+    )
 
     def client(self, policy: "ResiliencePolicy | None" = None) -> "DriveClient":
         from mailroom.drive import DriveClient, build_drive_service

@@ -16,7 +16,11 @@ class MailroomSettings(Block, PipelineSettings):
 
     _block_type_name = "Mailroom Settings"
     _block_type_slug = "mailroom-settings"
-    _description = "Drive folder ids, folder name patterns, follow-up task defaults, thresholds and concurrency."
+    _description = (
+        "Drive folder ids, folder name patterns, follow-up task defaults, thresholds and concurrency. Blocks named "
+        "`sandbox` are written by `python flows/daily.py --sandbox` for its emulators' folders, which vanish when the "
+        "demo ends; the next demo rewrites them."
+    )
 
     def to_settings(self) -> PipelineSettings:
         return PipelineSettings.model_validate(self.model_dump(include=set(PipelineSettings.model_fields)))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import Any, Callable
 from uuid import UUID
 
 from prefect.artifacts import (
@@ -13,6 +13,7 @@ from prefect.artifacts import (
     update_progress_artifact,
 )
 
+from mailroom.outcomes import Outcome
 from mailroom.report import ReportRow, RunSummary, by_urgency, notice_table, summary_markdown
 
 NOTICES_KEY = "mailroom-notices"
@@ -25,23 +26,48 @@ def service_key(service: str) -> str:
 
 
 class Progress:
-    """A progress artifact updated as notices finish (at most every ``min_interval`` seconds, and at the end)."""
+    """What a person watching a run needs to know: how many notices are done, waiting for review, failed, left.
 
-    def __init__(self, total: int, *, min_interval: float = 1.0, steps_per_notice: int = 1) -> None:
-        self.total = max(total * steps_per_notice, 1)  # two steps: every notice is read, then filed
+    Shown live as the progress artifact's description (the Artifacts tab) and, at most every ``min_interval``
+    seconds and at the end, as a ``progress:`` line in the run's log (the terminal of a CLI run or a worker, and the
+    Logs tab). The flow-run state message is not updated while the run is going: every new Running state adds one
+    to the run's Run Count (measured on Prefect 3.9), which would read as retries of the whole run.
+    """
+
+    def __init__(self, total: int, *, min_interval: float = 5.0, log: Callable[[str], None] | None = None) -> None:
+        self.total = total
         self.done = 0
+        self.waiting_for_review = 0
+        self.failed = 0
         self._min_interval = min_interval
-        self._last = 0.0
-        described = (f"{total} notices: each read, then filed" if steps_per_notice == 2
-                     else f"notices processed out of {total}")
-        self.artifact_id: UUID = create_progress_artifact(progress=0.0, key=PROGRESS_KEY, description=described)
+        self._log = log
+        self._last = time.monotonic()
+        self.artifact_id: UUID = create_progress_artifact(progress=0.0, key=PROGRESS_KEY, description=self.line())
 
-    def advance(self) -> None:
-        self.done += 1
+    @property
+    def finished(self) -> int:
+        return self.done + self.waiting_for_review + self.failed
+
+    def line(self) -> str:
+        return (f"{self.finished} of {self.total} notices finished: {self.done} done, "
+                f"{self.waiting_for_review} waiting for review, {self.failed} FAILED; {self.total - self.finished} to go")
+
+    def advance(self, outcome: Outcome | None) -> None:
+        """One notice finished with ``outcome`` (None: skipped, another run reports it)."""
+        if outcome is Outcome.FAILED:
+            self.failed += 1
+        elif outcome is not None and "REVIEW" in outcome.value:  # the review queue's outcome(s)
+            self.waiting_for_review += 1
+        else:
+            self.done += 1
         now = time.monotonic()
-        if self.done >= self.total or now - self._last >= self._min_interval:
+        if self.finished >= self.total or now - self._last >= self._min_interval:
             self._last = now
-            update_progress_artifact(self.artifact_id, progress=100.0 * self.done / self.total)
+            line = self.line()
+            update_progress_artifact(self.artifact_id, progress=100.0 * self.finished / max(self.total, 1),
+                                     description=line)
+            if self._log is not None:
+                self._log(f"progress: {line}")
 
 
 def metrics_delta(before: dict[str, dict[str, Any]], after: dict[str, dict[str, Any]]) -> dict[str, dict[str, dict]]:

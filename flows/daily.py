@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Annotated
 
 if __package__ in (None, ""):  # run as a script: make the project root importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -24,16 +25,20 @@ from prefect import flow
 from prefect.logging import get_run_logger
 from prefect.runtime import flow_run
 from prefect.states import Completed, Failed, State
+from pydantic import Field
 
 from blocks.config import RunConfig, load_run_config
+from flows.alerts import emit, emit_notice_alerts
 from flows.artifacts import Progress, metrics_delta, publish_artifacts
+from flows.engine_logs import quiet_deliberate_failures
 from flows.notice import Processed, process_as_read, process_most_urgent_first
+from mailroom.alerts import review_pending_alert
 from mailroom.errors import MailroomError
-from mailroom.intake import Intake
+from mailroom.intake import Intake, Skipped
 from mailroom.ledger import open_ledger
 from mailroom.outcomes import SkipReason
 from mailroom.pii import install_scrubber
-from mailroom.report import RunSummary, by_urgency
+from mailroom.report import ReportRow, RunSummary, by_urgency
 from mailroom.resilience import ResiliencePolicy, metrics_snapshot
 from mailroom.review import ReviewPolicy
 from tasks.context import Services, install_call_retry_logging, use_services
@@ -44,6 +49,8 @@ from tasks.review import ReviewStart, start_review_run
 DEPLOYMENT_NAME = "daily-mailroom"
 # Prefect ships run logs to the API from handlers on its run loggers: filter there too, not only on the root.
 SCRUBBED_LOGGERS = ("", "prefect", "prefect.flow_runs", "prefect.task_runs", "mailroom")
+
+quiet_deliberate_failures()  # at import: a deployment's engine imports this module before it runs the flow
 
 
 @contextmanager
@@ -83,6 +90,12 @@ def _notices_to_process(services: Services, input_folder_id: str | None, limit: 
     s = services.settings
     root = input_folder_id or s.input_root_id
     outputs = [s.matched_folder_id, s.unmatched_folder_id, s.reports_folder_id]
+    services.tasks.check_folders({
+        "input_folder_id parameter" if input_folder_id else "input_root_id setting": root,
+        "matched_folder_id setting": s.matched_folder_id,
+        "unmatched_folder_id setting": s.unmatched_folder_id,
+        "reports_folder_id setting": s.reports_folder_id,
+    })
     folders = services.tasks.discover_folders(root, s.folder_name_patterns, s.recursive, outputs)
     folder_ids = [f.id for f in folders]
     if input_folder_id and input_folder_id not in folder_ids:  # an explicit override is read even if not matching
@@ -92,21 +105,42 @@ def _notices_to_process(services: Services, input_folder_id: str | None, limit: 
 
 
 def _process_all(files: list, concurrency: int, dry_run: bool, services: Services) -> Processed:
-    """Every notice read (at most ``concurrency`` at once), then filed most urgent first (docs/operations.md)."""
-    progress = Progress(len(files), steps_per_notice=2)
+    """Every notice read (at most ``concurrency`` at once), then filed most urgent first (docs/operations.md).
+
+    A notice's events (FAILED, overdue) go out as soon as it finishes, not at the end of the run.
+    """
+    today, log = services.settings.today(), get_run_logger()
+    progress = Progress(len(files), log=log.info)
+
+    def finished(result: ReportRow | Skipped) -> None:
+        if isinstance(result, Skipped):
+            progress.advance(None)
+        else:
+            progress.advance(result.outcome)
+            emit_notice_alerts(result, today)
+
     if not services.settings.file_most_urgent_first:
-        return process_as_read(files, concurrency=concurrency, dry_run=dry_run, on_progress=progress.advance)
-    return process_most_urgent_first(files, concurrency=concurrency, dry_run=dry_run,
-                                     today=services.settings.today(), on_progress=progress.advance)
+        return process_as_read(files, concurrency=concurrency, dry_run=dry_run, on_finished=finished)
+    return process_most_urgent_first(
+        files, concurrency=concurrency, dry_run=dry_run, today=today, on_finished=finished,
+        on_read=lambda n: log.info("%d notice(s) read; filing them most urgent first", n))
+
+
+# Constraints live in the parameter types, so the UI form, `prefect deployment run` and the API refuse a bad value
+# before a run is created (Prefect validates deployment parameters against the flow's schema).
+Limit = Annotated[int, Field(ge=1)]
+Concurrency = Annotated[int, Field(ge=1, le=64)]  # the settings block allows the same range
+FolderId = Annotated[str, Field(min_length=1, pattern=r"^[A-Za-z0-9_-]+$")]  # Drive ids: letters, digits, - and _
+BlocksName = Annotated[str, Field(min_length=1)]
 
 
 @flow(name="daily-mailroom", persist_result=False, log_prints=False)
 def daily_mailroom(
-    limit: int | None = None,
+    limit: Limit | None = None,
     dry_run: bool = False,
-    input_folder_id: str | None = None,
-    concurrency: int | None = None,
-    blocks: str = "default",
+    input_folder_id: FolderId | None = None,
+    concurrency: Concurrency | None = None,
+    blocks: BlocksName = "default",
 ) -> RunSummary | State:
     """File today's IRS notices.
 
@@ -141,6 +175,8 @@ def daily_mailroom(
             logger.info("%d notice(s) to process%s", len(files), " (dry run)" if dry_run else "")
             done = _process_all(files, concurrency or config.settings.concurrency, dry_run, services)
             review = ReviewStart() if dry_run else start_review_run(blocks)  # never waits for the reviewer
+            if review.notices:  # one event per run that left notices for a person (docs/operations.md, Alerts)
+                emit(review_pending_alert(run_id, review.notices, review_run_id=review.run_id, review_url=review.url))
             rows = by_urgency(done.rows)  # the report lists the most urgent notices first
             report = publish_report(rows, started, flow_run.name or "local", dry_run)
     waiting = done.skipped.pop(SkipReason.WAITING_FOR_REVIEW, 0)

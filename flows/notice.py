@@ -19,6 +19,7 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 from prefect.futures import as_completed
 from prefect.logging import get_run_logger
+from prefect.states import Completed, Failed, State
 from prefect.task_runners import ThreadPoolTaskRunner
 
 from mailroom.drive import DriveFile
@@ -31,6 +32,7 @@ from mailroom.report import ReportRow
 from mailroom.urgency import urgency_key
 from tasks.context import RetryCounter, counting_call_retries, services
 from tasks.drive import download_path
+from tasks.nesting import steps_commit_on_their_own
 from tasks.options import RunTasks
 
 
@@ -69,32 +71,41 @@ class PrefectSteps:
 def read_notice(file: DriveFile, dry_run: bool = False) -> tuple[Reading | Skipped, RetryCounter]:
     """Claim, download and read the text layer of one notice; never raises for a notice (a failure is kept)."""
     current = services()
-    with counting_call_retries() as retries:
+    with counting_call_retries() as retries, steps_commit_on_their_own():
         reading = current.intake.read(file, PrefectSteps(current.tasks), dry_run=dry_run, log=get_run_logger())
     return reading, retries
 
 
 @task(name="process-notice", task_run_name="notice-{reading.file.id}", retries=0, cache_policy=NO_CACHE,
       persist_result=False)
-def process_notice(reading: Reading, dry_run: bool = False, retries: RetryCounter | None = None
-                   ) -> ReportRow | Skipped:  # fmt: skip
-    """The notice's report row, or Skipped when another run took it over: never raises for a notice."""
+def process_notice(reading: Reading, dry_run: bool = False, retries: RetryCounter | None = None) -> State:
+    """The notice's report row (or Skipped when another run took it over) as the data of the task run's final state:
+    never raises for a notice; a FAILED notice ends this task run Failed (see ``_ended``)."""
     current = services()
-    with counting_call_retries(retries) as counted:
+    with counting_call_retries(retries) as counted, steps_commit_on_their_own():
         result = current.intake.conclude(reading, PrefectSteps(current.tasks), dry_run=dry_run, log=get_run_logger())
-    counts = dict(task_retries=counted.task_retries, call_retries=counted.count)
-    return result if isinstance(result, Skipped) else result.model_copy(update=counts)
+    return _ended(result, counted)
 
 
 @task(name="process-notice", task_run_name="notice-{file.id}", retries=0, cache_policy=NO_CACHE,
       persist_result=False)
-def process_notice_now(file: DriveFile, dry_run: bool = False) -> ReportRow | Skipped:
+def process_notice_now(file: DriveFile, dry_run: bool = False) -> State:
     """Read and file one notice in one go (``file_most_urgent_first`` off): no waiting for the other notices."""
     current = services()
-    with counting_call_retries() as counted:
+    with counting_call_retries() as counted, steps_commit_on_their_own():
         result = current.intake.process(file, PrefectSteps(current.tasks), dry_run=dry_run, log=get_run_logger())
-    counts = dict(task_retries=counted.task_retries, call_retries=counted.count)
-    return result if isinstance(result, Skipped) else result.model_copy(update=counts)
+    return _ended(result, counted)
+
+
+def _ended(result: ReportRow | Skipped, counted: RetryCounter) -> State:
+    """A FAILED notice ends its task run Failed, its row still the state's data (the flow reports it and goes on
+    with the others); every other outcome ends it Completed."""
+    if isinstance(result, Skipped):
+        return Completed(data=result, message=f"skipped: {result.reason.value}")
+    row = result.model_copy(update=dict(task_retries=counted.task_retries, call_retries=counted.count))
+    if row.outcome is Outcome.FAILED:
+        return Failed(data=row, message=row.reason)
+    return Completed(data=row, message=row.outcome.value)
 
 
 @dataclass
@@ -109,25 +120,29 @@ class Processed:
             self.rows.append(result)
 
 
+Finished = Callable[[ReportRow | Skipped], None]  # told of each notice as it finishes (progress, alerts)
+
+
 def process_as_read(files: list[DriveFile], *, concurrency: int, dry_run: bool,
-                    on_progress: Callable[[], None] = lambda: None) -> Processed:
+                    on_finished: Finished = lambda _: None) -> Processed:
     """Each notice read and filed by one task run, ``concurrency`` at a time, in listing order."""
     done = Processed()
     with ThreadPoolTaskRunner(max_workers=concurrency) as runner:
         futures = {runner.submit(process_notice_now, {"file": f, "dry_run": dry_run}): f for f in files}
         for future in as_completed(list(futures)):
-            done.add(_result(future, futures[future], dry_run))
-            on_progress()
-            on_progress()  # both steps of the notice at once
+            result = _result(future, futures[future], dry_run)
+            done.add(result)
+            on_finished(result)
     return done
 
 
 def process_most_urgent_first(files: list[DriveFile], *, concurrency: int, dry_run: bool, today: date,
-                              on_progress: Callable[[], None] = lambda: None) -> Processed:
+                              on_finished: Finished = lambda _: None,
+                              on_read: Callable[[int], None] = lambda _: None) -> Processed:
     """Glance at every notice (``concurrency`` at a time), then work on them fewest days left first.
 
     The pool starts submissions in order, so with ``concurrency`` n a notice starts filing only after every more
-    urgent one has started. ``on_progress`` is called once per notice read and once per notice done.
+    urgent one has started. ``on_read`` is told how many notices wait to be filed once all are read.
     """
     done = Processed()
     readings: list[tuple[int, Reading, RetryCounter]] = []
@@ -137,24 +152,30 @@ def process_most_urgent_first(files: list[DriveFile], *, concurrency: int, dry_r
         for future in as_completed(list(futures)):
             file = futures[future]
             result = _result(future, file, dry_run)
-            on_progress()
             if isinstance(result, tuple) and isinstance(result[0], Reading):
                 readings.append((position[file.id], *result))
             else:
-                done.add(result[0] if isinstance(result, tuple) else result)
-                on_progress()
+                finished = result[0] if isinstance(result, tuple) else result
+                done.add(finished)
+                on_finished(finished)
+        on_read(len(readings))
         readings.sort(key=lambda item: urgency_key(item[1].days_left(today), item[0]))
         filing = {runner.submit(process_notice, {"reading": r, "dry_run": dry_run, "retries": c}): r.file
                   for _, r, c in readings}
         for future in as_completed(list(filing)):
-            done.add(_result(future, filing[future], dry_run))
-            on_progress()
+            result = _result(future, filing[future], dry_run)
+            done.add(result)
+            on_finished(result)
     return done
 
 
 def _result(future: Any, file: DriveFile, dry_run: bool) -> Any:
+    """What the task run ended with; a FAILED notice's task run is Failed on purpose and carries its row."""
     try:
-        return future.result()
-    except Exception as exc:  # the tasks catch notice errors; this is a crash of the task itself
-        return ReportRow(file_id=file.id, file_name=file.name, outcome=Outcome.FAILED,
-                         reason=f"crashed: {type(exc).__name__}", dry_run=dry_run)
+        result = future.result(raise_on_failure=False)
+    except Exception as exc:  # noqa: BLE001 - the tasks catch notice errors; this is a crash of the task itself
+        result = exc
+    if isinstance(result, (ReportRow, Skipped, tuple)):
+        return result
+    return ReportRow(file_id=file.id, file_name=file.name, outcome=Outcome.FAILED,
+                     reason=f"crashed: {type(result).__name__}", dry_run=dry_run)

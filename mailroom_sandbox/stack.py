@@ -253,6 +253,10 @@ class Sandbox:
         """Every request to ``service`` (or to ``endpoints`` of it) gets a 503 for ``seconds`` from now."""
         self._emulator(service).server.start_outage(seconds, endpoints=endpoints)
 
+    def end_outage(self, service: Service) -> None:
+        """End the outages begun with ``outage`` on ``service`` now."""
+        self._emulator(service).server.end_outages()
+
     def profile(self) -> dict[str, Any]:
         """What a client needs to reach this sandbox (blocks.register.SandboxProfile reads these keys)."""
         return {

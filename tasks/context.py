@@ -26,8 +26,6 @@ if TYPE_CHECKING:
     from mailroom.notices import ExtractionLimits
     from tasks.options import RunTasks
 
-_fallback_logger = logging.getLogger("mailroom.tasks")
-
 
 @dataclass
 class Services:
@@ -100,48 +98,50 @@ def note_task_attempt(run_count: int) -> None:
         counter.add_task_retry()
 
 
-def _run_logger() -> logging.Logger | logging.LoggerAdapter:
-    from prefect.exceptions import MissingContextError
-    from prefect.logging import get_run_logger
+def count_call_retry(event: Any) -> None:
+    """Hook for ``mailroom.resilience.add_retry_hook``: counts a call-level retry against the notice being worked on.
 
-    try:
-        return get_run_logger()
-    except MissingContextError:
-        return _fallback_logger
-
-
-def log_call_retry(event: Any) -> None:
-    """Hook for ``mailroom.resilience.add_retry_hook``: one line per call-level retry, in the task run's log.
-
-    The event is log-safe by contract (service, operation, attempt, wait, error class, reason); nothing else from
-    the failed call is written.
+    It writes no line: the resilience core already logs one per retry (the guide's wording plus service, operation,
+    class and reason), and ``CoreLinesToRunLog`` puts that line in the task run's log. Two lines per retry was one
+    too many.
     """
     counter = _notice_retries.get()
     if counter is not None:
         counter.add()
-    error_class = getattr(event, "error_class", None)
-    error_class = getattr(error_class, "value", error_class)
-    attempt = getattr(event, "attempt", "?")
-    max_attempts = getattr(event, "max_attempts", None)
-    attempt_text = f"{attempt}/{max_attempts}" if max_attempts else f"{attempt}"
-    _run_logger().warning(
-        "call-level retry: %s %s attempt %s failed (%s: %s); retrying in %.1fs",
-        getattr(event, "service", "?"),
-        getattr(event, "operation", "?"),
-        attempt_text,
-        error_class,
-        getattr(event, "reason", ""),
-        float(getattr(event, "wait", 0.0) or 0.0),
-    )
+
+
+class CoreLinesToRunLog(logging.Handler):
+    """Sends the core's log records (``mailroom.*``: retries, circuit opens, give-ups) to the Prefect run they
+    happen in, so they show in the task run's log in the UI. Outside a flow or task run it does nothing (the
+    terminal still gets them through the root logger)."""
+
+    def __init__(self) -> None:
+        from prefect.logging.handlers import APILogHandler
+
+        super().__init__()
+        self._api = APILogHandler()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        from prefect.context import FlowRunContext, TaskRunContext
+
+        if FlowRunContext.get() is None and TaskRunContext.get() is None:
+            return
+        self._api.setFormatter(self.formatter)
+        self._api.emit(record)
 
 
 _hook_lock = threading.Lock()
 
 
 def install_call_retry_logging() -> None:
-    """Register ``log_call_retry`` with the resilience core once (again after a ``reset_registry``)."""
+    """Count call-level retries per notice, and show the core's own lines in the run's log (once per process)."""
+    from mailroom.pii import install_scrubber
     from mailroom.resilience import add_retry_hook, registry
 
     with _hook_lock:
-        if log_call_retry not in registry.retry_hooks:
-            add_retry_hook(log_call_retry)
+        if count_call_retry not in registry.retry_hooks:
+            add_retry_hook(count_call_retry)
+        core = logging.getLogger("mailroom")
+        if not any(isinstance(h, CoreLinesToRunLog) for h in core.handlers):
+            core.addHandler(CoreLinesToRunLog())
+            install_scrubber("mailroom")  # its handlers too: this one ships lines off the machine

@@ -6,10 +6,31 @@ from pathlib import Path
 
 from mailroom.drive import DriveFile
 from mailroom.effects import ensure_moved
+from mailroom.errors import ConfigurationError, NotFoundError
 from mailroom.ledger import NoticeKey
 from mailroom.outcomes import Outcome
 from tasks.context import services
 from tasks.retry import service_task
+
+
+@service_task(name="check-folders", service="drive")
+def check_folders(folders: dict[str, str]) -> None:
+    """Every folder the run needs exists and is visible, or one ConfigurationError names each one that is not.
+
+    ``folders`` maps where the id came from (a setting or parameter name) to the id, so the message says what to fix.
+    """
+    drive = services().drive
+    missing = []
+    for source, folder_id in folders.items():
+        try:
+            drive.get(folder_id)
+        except NotFoundError:
+            missing.append(f"{source} {folder_id!r}")
+    if missing:
+        raise ConfigurationError(
+            "Drive folder not found (or not shared with the service account): " + ", ".join(missing),
+            service="drive", operation="check-folders",
+        )
 
 
 @service_task(name="discover-folders", service="drive")

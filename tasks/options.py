@@ -20,6 +20,7 @@ from tasks.retry import jittered_backoff
 @dataclass(frozen=True)
 class RunTasks:
     check_logiqs_access: Task[..., Any]
+    check_folders: Task[..., Any]
     discover_folders: Task[..., Any]
     list_new_notices: Task[..., Any]
     download_notice: Task[..., Any]
@@ -40,6 +41,7 @@ class RunTasks:
         )
         service_tasks = dict(
             check_logiqs_access=logiqs.check_logiqs_access,
+            check_folders=drive.check_folders,
             discover_folders=drive.discover_folders,
             list_new_notices=drive.list_new_notices,
             download_notice=drive.download_notice,

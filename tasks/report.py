@@ -11,6 +11,7 @@ from prefect.cache_policies import NO_CACHE
 from mailroom.errors import MailroomError
 from mailroom.report import ReportFiles, ReportRow, report_stem, write_report
 from tasks.context import services
+from tasks.nesting import steps_commit_on_their_own
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -23,8 +24,9 @@ def publish_report(rows: list[ReportRow], started: datetime, run_name: str, dry_
         return files
     upload = current.tasks.upload_report
     try:
-        uploaded = upload(files.xlsx, current.settings.reports_folder_id, XLSX_MIME)
-        upload(files.csv, current.settings.reports_folder_id, "text/csv")
+        with steps_commit_on_their_own():  # a retried csv upload must not relabel the finished xlsx upload
+            uploaded = upload(files.xlsx, current.settings.reports_folder_id, XLSX_MIME)
+            upload(files.csv, current.settings.reports_folder_id, "text/csv")
     except MailroomError as exc:  # the local copy stands; the flow reports the upload failure in its final state
         files.upload_error = str(exc)
         return files

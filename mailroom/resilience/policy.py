@@ -261,7 +261,9 @@ class ResiliencePolicy:
         if isinstance(exc, (RateLimitedError, CircuitOpenError)) or not c.retryable:
             original = ctx.last_original if ctx.last is not None else exc
             if isinstance(exc, (RateLimitedError, CircuitOpenError)):
-                logger.error(scrub(f"❌ {exc}"))
+                # Not a final failure: the wait is longer than this call may sleep, so the caller's own retry (the
+                # Prefect task's, in the flow) takes it from here. An ❌ ERROR here read as a failure in the UI.
+                logger.warning(scrub(f"⚠️  {exc} (left to the caller's retry)"))
             elif c.error_class is ErrorClass.AMBIGUOUS:
                 # Not an error yet: the caller (mailroom.effects) checks whether the write landed before deciding.
                 logger.warning(scrub(f"⚠️  Ambiguous outcome: {_type_and_description(original, c)} "
@@ -295,9 +297,12 @@ class ResiliencePolicy:
         c = ctx.last
         assert c is not None  # only classified failures are retried
         wait = rs.upcoming_sleep
+        # The guide's line, then what a person needs to find the call: service, operation, class and reason. It is
+        # the only line per retry (the Prefect layer forwards it to the task run's log instead of writing its own).
         logger.warning(scrub(
             f"⚠️  {c.label} - Attempt {rs.attempt_number}/{self.max_attempts} failed. "
-            f"Retrying in {wait:.1f}s... Error: {_description(c, ctx.last_original)}"
+            f"Retrying in {wait:.1f}s... Error: {_description(c, ctx.last_original)} "
+            f"[{self.service} {ctx.operation}: {c.error_class.value}, {c.reason}]"
         ))
         ctx.state.metrics.record_retry(ctx.operation, c.error_class, wait, c.retry_after)
         event = RetryEvent(self.service, ctx.operation, rs.attempt_number, self.max_attempts, wait, c.error_class, c.reason, c.status, c.retry_after)

@@ -185,6 +185,9 @@ class EmulatorServer:
     def start_outage(self, seconds: float, *, endpoints: list[str] | None = None) -> None:
         self.injector.start_outage(seconds, endpoints=endpoints)
 
+    def end_outages(self) -> None:
+        self.injector.end_outages()
+
     def stats(self) -> dict[str, Any]:
         snapshot = self.stats_collector.snapshot()
         snapshot["service"] = self.name

@@ -245,6 +245,11 @@ class FaultInjector:
         with self._lock:
             self._manual_outages.append((now, now + seconds, frozenset(endpoints) if endpoints else None))
 
+    def end_outages(self) -> None:
+        """End every outage begun with ``start_outage`` now (a test ends one on a condition, not on a clock)."""
+        with self._lock:
+            self._manual_outages = []
+
     def outage_remaining(self, endpoint: str) -> float | None:
         """Seconds left of an outage covering ``endpoint`` right now, or None when the endpoint is up."""
         now = self._clock()

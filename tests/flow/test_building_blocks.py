@@ -139,3 +139,86 @@ def test_downloads_live_in_a_private_dir_removed_even_on_failure():
             assert stat.S_IMODE(workdir.stat().st_mode) == 0o700
             raise RuntimeError("a failing run")
     assert not workdir.exists()
+
+
+def test_the_engine_traceback_of_a_deliberate_failed_state_is_dropped_and_real_errors_keep_theirs():
+    import logging
+    import sys
+
+    from prefect.exceptions import FailedRun
+
+    from flows.engine_logs import DeliberateFailureTraceback
+
+    def record(exc: BaseException) -> logging.LogRecord:
+        try:
+            raise exc
+        except BaseException:
+            info = sys.exc_info()
+        return logging.LogRecord("prefect.flow_runs", logging.ERROR, __file__, 1,
+                                 "Engine execution exited with unexpected exception", None, info)
+
+    quiet = DeliberateFailureTraceback()
+    assert quiet.filter(record(FailedRun("Cannot start: ..."))) is False
+    assert quiet.filter(record(KeyError("a bug"))) is True
+    plain = logging.LogRecord("prefect.flow_runs", logging.ERROR, __file__, 1, "Cannot start: ...", None, None)
+    assert quiet.filter(plain) is True  # the run's own message line stays
+
+
+def test_cli_refuses_counts_below_one_before_anything_runs(capsys):
+    from flows.cli import _parser
+
+    for bad in (["--limit", "-3"], ["--limit", "0"], ["--concurrency", "0"], ["--limit", "x"]):
+        with pytest.raises(SystemExit) as exited:
+            _parser().parse_args(bad)
+        assert exited.value.code == 2
+    assert "must be 1 or more, not -3" in capsys.readouterr().err
+    assert _parser().parse_args(["--limit", "5"]).limit == 5
+
+
+def test_the_flow_parameters_carry_their_constraints():
+    from flows.daily import daily_mailroom
+
+    schema = daily_mailroom.parameters.model_dump()["properties"]
+    assert {"minimum": 1}.items() <= schema["limit"]["anyOf"][0].items()
+    assert {"minimum": 1, "maximum": 64}.items() <= schema["concurrency"]["anyOf"][0].items()
+    assert schema["blocks"]["minLength"] == 1
+
+
+def test_the_demo_faults_hand_its_first_logiqs_task_request_to_prefect():
+    """README promise: the demo shows a task-level retry. Its first Task/Task request (the access check's probe,
+    before any notice) is throttled with a Retry-After longer than call_max_delay, which the call level does not
+    sleep: Prefect retries the task. Per-endpoint fault streams make this independent of thread interleaving."""
+    from flows.cli import SANDBOX_SETTINGS, demo_faults
+    from mailroom_sandbox.http.faults import FaultInjector, FaultKind
+
+    first = FaultInjector(demo_faults(0.05, 7)).decide("logiqs", "Task/Task", "POST")
+    assert first.kind in (FaultKind.HTTP_429, FaultKind.THROTTLE)
+    assert first.retry_after > SANDBOX_SETTINGS["call_max_delay"]
+    assert demo_faults(0, 7) is None
+
+
+def test_blocks_pointing_at_a_stopped_local_sandbox_are_refused_at_once():
+    import socket
+
+    from blocks.config import RunConfig, _local_endpoints_answer
+    from mailroom.errors import ConfigurationError
+
+    with socket.socket() as listening:
+        listening.bind(("127.0.0.1", 0))
+        listening.listen()
+        live = f"http://127.0.0.1:{listening.getsockname()[1]}"
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            dead = f"http://127.0.0.1:{probe.getsockname()[1]}/publicapi/V4/"  # bound, never listening
+
+        def config(drive: str | None, logiqs: str) -> RunConfig:
+            return RunConfig(logiqs=LogiqsCredentials(base_url=logiqs, api_key="k", secret="s"),
+                             drive=DriveCredentials(service_account_info={}, api_endpoint=drive),
+                             settings=PipelineSettings())
+
+        _local_endpoints_answer(config(live, live), "sandbox")
+        _local_endpoints_answer(config(None, "https://tenant.logiqs.com/publicapi/V4/"), "default")  # not probed
+        with pytest.raises(ConfigurationError) as refused:
+            _local_endpoints_answer(config(live, dead), "sandbox")
+    message = str(refused.value)
+    assert "'sandbox'" in message and dead in message and "python flows/daily.py --sandbox" in message

@@ -42,7 +42,7 @@ def test_failed_notices_stay_in_place_and_the_next_run_finishes_them(prefect_ser
             assert not first_run.done(), first_run.result()
             sandbox.set_faults(FaultConfig(seed=1, endpoints={"Task/Task": EndpointFaults(http_503=1.0)}),
                                services=("logiqs",))
-            state, _ = first_run.result(timeout=240)
+            state, runs = first_run.result(timeout=240)
 
         summary = summary_of(state)
         rows = {row.file_id: row for row in read_csv(summary.report.csv)}
@@ -57,6 +57,15 @@ def test_failed_notices_stay_in_place_and_the_next_run_finishes_them(prefect_ser
         parents = {fid: sandbox.drive.store.get(fid).parents for fid in failed}
         assert all(sandbox.folders.matched not in p and sandbox.folders.unmatched not in p for p in parents.values())
         assert all(rows[fid].failed_step and rows[fid].reason for fid in failed)
+        # In the UI: a FAILED notice's own task run is Failed (with its reason), the others' are Completed, and the
+        # steps that finished before the failing one stay Completed (no "RolledBack" labels).
+        notice_runs = {run.name.removeprefix("notice-"): run for run in runs if run.name.startswith("notice-")}
+        assert set(notice_runs) == set(expected)
+        assert {fid for fid, run in notice_runs.items() if run.state_type.value == "FAILED"} == failed
+        assert all(notice_runs[fid].state.message == rows[fid].reason for fid in failed)
+        assert "RolledBack" not in {run.state_name for run in runs}
+        assert {run.state_name for run in runs if run.task_key.startswith(("download", "upload_document"))} == {
+            "Completed"}
 
         sandbox.set_faults(0)
         reset_registry()  # the next run is a new process: it inherits no circuit this run opened

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from email.utils import format_datetime
 from datetime import datetime, timezone
 
@@ -128,7 +129,11 @@ def test_guide_quota_exception_is_retried_with_the_guide_timeline_and_log_lines(
     assert func.calls == 4
     assert clock.sleeps == [2.0, 4.0, 8.0]
     assert str(raised.value.__cause__) == "Quota exceeded"
-    assert "⚠️  quota/rate limit - Attempt 2/4 failed. Retrying in 4.0s... Error: Quota exceeded" in caplog.messages
+    retry_lines = [m for m in caplog.messages if m.startswith("⚠️")]
+    assert len(retry_lines) == 3  # one line per retry
+    # The guide's words first, then the call it was about (service, operation, class and reason).
+    assert re.fullmatch(r"⚠️  quota/rate limit - Attempt 2/4 failed\. Retrying in 4\.0s\.\.\. Error: Quota exceeded "
+                        r"\[\S+ \S+: throttled, [^\]]+\]", retry_lines[1]), retry_lines[1]
     assert caplog.messages[-1] == "❌ Max retries (3) exhausted for quota/rate limit"
 
 
