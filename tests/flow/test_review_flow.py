@@ -24,12 +24,14 @@ from uuid import UUID
 import pytest
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import DeploymentFilter, DeploymentFilterName, FlowRunFilter
+from prefect.events.filters import EventFilter, EventNameFilter, EventResourceFilter
 from prefect.flow_runs import resume_flow_run
 
 from blocks.prefect_server import flush_run_records
 from blocks.register import SandboxProfile, save_sandbox_blocks
 from flows.records import summary_of
 from flows.review_form import field_name
+from mailroom.alerts import REVIEW_PENDING
 from mailroom.ledger import Ledger, NoticeKey, Outcome, default_ledger_path
 from mailroom.report import read_csv
 from mailroom.review import Decision
@@ -104,6 +106,14 @@ def _daily(blocks: str, **parameters: Any):
     return state, summary_of(state)
 
 
+def _review_pending(run_id: str) -> list[int]:
+    """The pending counts of the ``mailroom.review.pending`` events recorded about one review run."""
+    with get_client(sync_client=True) as client:
+        page = client.read_events(EventFilter(event=EventNameFilter(name=[REVIEW_PENDING]),
+                                              resource=EventResourceFilter(id=[f"mailroom.review.{run_id}"])))
+    return [event.payload["pending"] for event in page.events]
+
+
 def _batches(ledger: Ledger) -> dict[str, set[str]]:
     """run id -> Drive file ids of its open batch."""
     batches: dict[str, set[str]] = {}
@@ -133,6 +143,8 @@ def test_review_queue_from_daily_run_to_filed_decisions(review_runner, sandbox_f
     assert summary.review_run and run_1 in summary.review_run
     _until(lambda: _run_state(run_1).is_paused(), timeout=240, what="review run 1 to wait for its form",
            log=review_runner)
+    # One alert event for the run that left notices for a person, naming its review run (docs/operations.md).
+    assert _until(lambda: _review_pending(run_1), timeout=60, what="the review.pending event") == [3]
 
     # 2. The rest: the three wait untouched; only the new AMBIGUOUS notice goes to a second review run.
     state, summary = _daily("reviewtest")
@@ -142,6 +154,8 @@ def test_review_queue_from_daily_run_to_filed_decisions(review_runner, sandbox_f
     assert batches == {run_1: first_batch, run_2: {later}}  # never the same notice in two review runs
     assert len(_review_runs()) == 2
     _until(lambda: _run_state(run_2).is_paused(), timeout=240, what="review run 2 to wait", log=review_runner)
+    assert _until(lambda: _review_pending(run_2), timeout=60, what="the second review.pending event") == [1]
+    assert _review_pending(run_1) == [3]  # the notices still in run 1 raise no second alert
 
     # 3. A reviewer answers run 1 through the API: file one on a candidate, reject one, leave one undecided.
     with get_client(sync_client=True) as client:
