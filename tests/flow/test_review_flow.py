@@ -109,8 +109,9 @@ def _daily(blocks: str, **parameters: Any):
 def _review_pending(run_id: str) -> list[int]:
     """The pending counts of the ``mailroom.review.pending`` events recorded about one review run."""
     with get_client(sync_client=True) as client:
-        page = client.read_events(EventFilter(event=EventNameFilter(name=[REVIEW_PENDING]),
-                                              resource=EventResourceFilter(id=[f"mailroom.review.{run_id}"])))
+        wanted = EventFilter(event=EventNameFilter(name=[REVIEW_PENDING]),
+                             resource=EventResourceFilter(id=[f"mailroom.review.{run_id}"]))
+        page = client.read_events(wanted, limit=50)  # the server allows at most 50 a page (the client asks 100)
     return [event.payload["pending"] for event in page.events]
 
 
