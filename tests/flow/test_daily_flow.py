@@ -99,13 +99,14 @@ def test_one_document_and_one_task_per_matched_notice(faulty_run):
         assert stats["documents"][str(row.case_id)][row.document_name] == 1
         assert row.document_id and row.task_id
     tasks = {t.task_id: t for t in sandbox.logiqs.store.tasks}
-    settings = PipelineSettings(**TEST_SETTINGS)  # the run's today and urgency rule (the block's values)
+    # The run's today (the sandbox's, saved in the settings block as ``as_of``) and urgency rule.
+    settings = PipelineSettings(**TEST_SETTINGS, as_of=SandboxProfile.of(sandbox).today)
     for row in matched:  # the follow-up a person works from: its subject, deadline and priority
         task = tasks[row.task_id]
         assert task.case_id == row.case_id
         assert task.subject == f"Review {row.letter_type} Notice - {row.notice_date:%m/%d/%Y}"
-        # Priority and reminder follow the days left (this corpus is dated long before today: all overdue, so
-        # URGENT with a reminder today; tests/flow/test_urgency_flow.py covers the other bands).
+        # Priority and reminder follow the days left (this corpus is dated months before the sandbox's today: all
+        # overdue, so URGENT with a reminder today; tests/flow/test_urgency_flow.py covers the other bands).
         left = days_left(row.response_due_date, settings.today())
         assert task.due_date.date() == row.response_due_date and row.days_left == left
         assert task.reminder.date() == settings.urgency_rule().reminder_date(row.response_due_date, settings.today())
