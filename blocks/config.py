@@ -39,9 +39,13 @@ def load_run_config(name: str) -> RunConfig:
             operation="load-blocks",
         )
     settings = found[MailroomSettings].to_settings()  # type: ignore[union-attr]
-    if settings.missing_folders():
+    # Logiqs tenants refuse a Task/Task without a UserID (docs/logiqs-api.md): a run without an assignee would
+    # upload every notice and then fail on its task, so it does not start.
+    missing = settings.missing_folders() + (["assignee_user_id"] if settings.assignee_user_id is None else [])
+    if missing:
         raise ConfigurationError(
-            f"Block mailroom-settings/{name} has no value for: {', '.join(settings.missing_folders())}.",
+            f"Block mailroom-settings/{name} has no value for: {', '.join(missing)}. "
+            "`python -m mailroom doctor` checks every setting against Drive and Logiqs.",
             service="prefect",
             operation="load-blocks",
         )

@@ -31,6 +31,7 @@ class SandboxProfile(BaseModel):
     logiqs_secret: SecretStr
     folders: dict[str, str]
     today: date | None = None  # the sandbox's date: days left are counted from it (its notices are from 2025)
+    logiqs_search_dialect: str = "v4-findcase"  # profiles written before the dialect switch served V4
 
     @classmethod
     def of(cls, sandbox: Any) -> "SandboxProfile":
@@ -46,6 +47,7 @@ class SandboxProfile(BaseModel):
             logiqs_secret=sandbox.logiqs_secret,
             folders=dict(folders),
             today=getattr(sandbox, "today", None),
+            logiqs_search_dialect=getattr(sandbox, "logiqs_dialect", "v4-findcase"),
         )
 
 
@@ -60,7 +62,8 @@ def save_sandbox_blocks(
     """Save the three blocks pointing at a sandbox; returns the settings saved (overrides applied)."""
     register_block_types()
     LogiqsCredentials(
-        base_url=profile.logiqs_url, api_key=profile.logiqs_api_key, secret=profile.logiqs_secret
+        base_url=profile.logiqs_url, api_key=profile.logiqs_api_key, secret=profile.logiqs_secret,
+        search_dialect=profile.logiqs_search_dialect,
     ).save(name, overwrite=True)
     DriveCredentials(service_account_info=profile.service_account_info, api_endpoint=profile.drive_url).save(
         name, overwrite=True

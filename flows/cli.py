@@ -47,6 +47,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--notices", type=_at_least_one, default=40, help="sandbox: notices to generate (default 40)")
     parser.add_argument("--fault-rate", type=float, default=0.05, help="sandbox: injected fault rate (default 0.05)")
     parser.add_argument("--seed", type=int, default=7, help="sandbox: corpus and fault seed")
+    parser.add_argument("--logiqs-dialect", choices=["v3", "v4"], default="v4",
+                        help="sandbox: the case search the Logiqs emulator serves (V3 or V4 Case/FindCase)")
     parser.add_argument("--blocks", default="default", help="block documents to use (default 'default')")
     parser.add_argument("--limit", type=_at_least_one, default=None, help="process at most N notices")
     parser.add_argument("--dry-run", action="store_true", help="read and match only; write nothing")
@@ -91,14 +93,16 @@ def _start_sandbox(stack: ExitStack, args: argparse.Namespace) -> str:
     from mailroom_sandbox.stack import SANDBOX_TODAY, Sandbox
 
     # Notices dated in the weeks before the sandbox's today, so the run shows overdue and urgent ones first.
-    sandbox = stack.enter_context(Sandbox(notices=args.notices, seed=args.seed, as_of=SANDBOX_TODAY,
-                                          faults=demo_faults(args.fault_rate, args.seed)))
+    sandbox = stack.enter_context(
+        Sandbox(notices=args.notices, seed=args.seed, as_of=SANDBOX_TODAY,
+                faults=demo_faults(args.fault_rate, args.seed), logiqs_dialect=f"{args.logiqs_dialect}-findcase")
+    )
     save_sandbox_blocks(
         SandboxProfile.of(sandbox), name="sandbox", state_dir=str(Path(sandbox.workdir) / "state"),
         report_dir=str(Path("reports").resolve()), **SANDBOX_SETTINGS,
     )
     print(f"Sandbox up: {args.notices} notices, fault rate {args.fault_rate:.0%} "
-          f"(Drive {sandbox.drive_url}, Logiqs {sandbox.logiqs_url})")
+          f"(Drive {sandbox.drive_url}, Logiqs {sandbox.logiqs_url}, case search {sandbox.logiqs_dialect})")
     return "sandbox"
 
 

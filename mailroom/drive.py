@@ -86,6 +86,21 @@ class DriveFile(BaseModel):
         )
 
 
+class DriveAccess(BaseModel):
+    """What the service account may do with a file or folder (Drive's ``capabilities``) and where it lives
+    (``driveId``: set for an item in a shared drive). Read by ``python -m mailroom doctor``; nothing is written."""
+
+    id: str
+    mime_type: str
+    trashed: bool = False
+    drive_id: str | None = None
+    capabilities: dict[str, bool] = Field(default_factory=dict)
+
+    @property
+    def is_folder(self) -> bool:
+        return self.mime_type == FOLDER_MIME
+
+
 def quote(value: str) -> str:
     """A ``q`` string literal: Drive wants ``\\'`` and ``\\\\`` escaped inside single quotes."""
     return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
@@ -212,6 +227,14 @@ class DriveClient:
     def get(self, file_id: str) -> DriveFile:
         request = self._service.files().get(fileId=file_id, fields=FILE_FIELDS, supportsAllDrives=True)
         return DriveFile.from_api(self._execute(request, operation="drive.get"))
+
+    def get_capabilities(self, file_id: str) -> DriveAccess:
+        """The item's kind, trash state, shared drive and ``capabilities`` (canAddChildren, canEdit...): read-only."""
+        fields = "id,mimeType,trashed,driveId,capabilities"
+        request = self._service.files().get(fileId=file_id, fields=fields, supportsAllDrives=True)
+        item = self._execute(request, operation="drive.get_capabilities")
+        return DriveAccess(id=item["id"], mime_type=item.get("mimeType", ""), trashed=bool(item.get("trashed")),
+                           drive_id=item.get("driveId"), capabilities=dict(item.get("capabilities") or {}))
 
     def find_folders(
         self,

@@ -175,13 +175,31 @@ def _search_names(notice: Notice) -> list[str]:
 def find_candidates(notice: Notice, directory: CaseDirectory) -> list[CaseCandidate]:
     assert notice.ssn_last4 is not None
     found: dict[int, CaseCandidate] = {}
+    single = getattr(directory, "returns_single_case", False)
     for last in _search_names(notice):
-        cases = directory.find_cases(last, notice.ssn_last4)
-        if len(cases) > NARROW_WITH_FIRST_NAME_ABOVE and notice.taxpayer_first_name:
-            cases = directory.find_cases(last, notice.ssn_last4, first_name=notice.taxpayer_first_name)
+        if single:
+            cases = _single_case_searches(notice, directory, last)
+        else:
+            cases = directory.find_cases(last, notice.ssn_last4)
+            if len(cases) > NARROW_WITH_FIRST_NAME_ABOVE and notice.taxpayer_first_name:
+                cases = directory.find_cases(last, notice.ssn_last4, first_name=notice.taxpayer_first_name)
         for case in cases:
             found.setdefault(case.case_id, case)  # score_candidate checks the last 4 against the case's people
     return list(found.values())
+
+
+def _single_case_searches(notice: Notice, directory: CaseDirectory, last: str) -> list[CaseCandidate]:
+    """A directory that answers one case per search (Logiqs V3 FindCase) cannot list every case that matches, so
+    it is asked more narrowly: open cases only (the answer most likely to be the one), then open cases with each
+    first name on the notice (finds the taxpayer when another person shares the last name and last 4, and shows
+    a second case of the same person as a second candidate), and only when no open case answers, any case (so a
+    closed-only taxpayer is still reported as such). Two open cases that no search tells apart stay invisible:
+    docs/logiqs-api.md, "V3: one case per search"."""
+    last4 = notice.ssn_last4 or ""
+    cases = directory.find_cases(last, last4, active_only=True)
+    for first in dict.fromkeys(f for f in (notice.taxpayer_first_name, notice.spouse_first_name) if f):
+        cases += directory.find_cases(last, last4, first_name=first, active_only=True)
+    return cases or directory.find_cases(last, last4)
 
 
 def match_notice(

@@ -1,6 +1,6 @@
 """``python -m mailroom.sandbox``: run the sandbox (both emulators, seeded) until Ctrl-C, or generate a corpus.
 
-    python -m mailroom.sandbox up --notices 50 --fault-rate 0.1 --profile sandbox-profile.json
+    python -m mailroom.sandbox up --notices 50 --fault-rate 0.1 --profile sandbox-profile.json [--logiqs-dialect v3]
     python -m mailroom.sandbox corpus /tmp/corpus --notices 300 --scanned-fraction 0
 """
 
@@ -18,6 +18,8 @@ from mailroom_sandbox.corpus.models import FileKind
 from mailroom_sandbox.http.faults import add_fault_arguments, fault_config_from_args, rate_limit_from_args
 from mailroom_sandbox.stack import DEFAULT_DRIVE_RATE_LIMIT, SANDBOX_TODAY, Sandbox
 
+DIALECTS = {"v3": "v3-findcase", "v4": "v4-findcase", "v3-findcase": "v3-findcase", "v4-findcase": "v4-findcase"}
+
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m mailroom.sandbox", description=__doc__.splitlines()[0])
@@ -30,6 +32,9 @@ def _parser() -> argparse.ArgumentParser:
     up.add_argument("--corpus-cache", type=Path, default=DEFAULT_CACHE_DIR,
                     help="reuse corpora generated with the same options from here (default: %(default)s)")
     up.add_argument("--fresh-corpus", action="store_true", help="generate the corpus into the workdir, no cache")
+    up.add_argument("--logiqs-dialect", choices=sorted(DIALECTS), default="v4",
+                    help="case search the Logiqs emulator serves: v3 (V3 Case/FindCase, X-Api-Key, one case) or v4 "
+                    "(V4 Case/FindCase, Basic auth, a list); the profile carries it to the blocks (default: v4)")
     up.add_argument("--drive-rate-limit", type=float, default=DEFAULT_DRIVE_RATE_LIMIT.requests_per_second,
                     help="Drive requests/second before 403 userRateLimitExceeded (0 = off)")
     add_fault_arguments(up)  # --fault-rate, --ambiguous-rate, --outage, ... and --rate-limit/--burst for Logiqs
@@ -60,13 +65,14 @@ def _up(args: argparse.Namespace) -> int:
     with Sandbox(notices=args.notices, seed=args.seed, workdir=args.workdir, faults=faults if has_faults else None,
                  drive_rate_limit=args.drive_rate_limit, logiqs_rate_limit=rate_limit_from_args(args),
                  corpus_cache=None if args.fresh_corpus else args.corpus_cache,
-                 **_corpus_options(args)) as sandbox:  # fmt: skip
+                 logiqs_dialect=DIALECTS[args.logiqs_dialect], **_corpus_options(args)) as sandbox:  # fmt: skip
         profile = sandbox.write_profile(args.profile).resolve()
         corpus = sandbox.corpus
         print(f"""
 mailroom sandbox is up ({time.perf_counter() - started:.1f} s)
   Drive v3 emulator   {sandbox.drive_url}   (stats: {sandbox.drive_url}/_sandbox/stats)
-  Logiqs V4 emulator  {sandbox.logiqs_url}   (stats: {sandbox.logiqs.url}/_sandbox/stats)
+  Logiqs emulator     {sandbox.logiqs_url}   (case search: {sandbox.logiqs_dialect}; stats: \
+{sandbox.logiqs.url}/_sandbox/stats)
   corpus              {len(corpus.files)} files ({len(corpus.of_kind(FileKind.SCANNED))} scanned, \
 {len(corpus.of_kind(FileKind.BAD))} bad), {len(corpus.cases)} cases; manifest {corpus.root / 'manifest.json'}
   faults              {'fault rate ' + str(args.fault_rate) if has_faults else 'off'} \
@@ -75,6 +81,7 @@ mailroom sandbox is up ({time.perf_counter() - started:.1f} s)
 
 Point the flow at it:
   python -m blocks.register --sandbox-profile {profile}
+  python -m mailroom doctor --blocks sandbox
   python flows/daily.py --blocks sandbox
 (or run everything in one process: python flows/daily.py --sandbox)
 Ctrl-C stops the sandbox.""", flush=True)

@@ -1,8 +1,9 @@
-"""The whole sandbox in one object: a synthetic corpus, the Drive v3 and Logiqs V4 emulators, seeded and wired.
+"""The whole sandbox in one object: a synthetic corpus, the Drive v3 and Logiqs emulators, seeded and wired.
 
-    with Sandbox(notices=50, fault_rate=0.1) as sandbox:
+    with Sandbox(notices=50, fault_rate=0.1, logiqs_dialect="v3-findcase") as sandbox:
         service = build_drive_service(sandbox.service_account_info, api_endpoint=sandbox.drive_url)
-        logiqs = LogiqsClient(sandbox.logiqs_url, sandbox.logiqs_api_key, sandbox.logiqs_secret)
+        logiqs = LogiqsClient(sandbox.logiqs_url, sandbox.logiqs_api_key, sandbox.logiqs_secret,
+                              dialect=LogiqsDialect(search=sandbox.logiqs_dialect))
         ...                                 # run the pipeline against sandbox.folders.input_root
         print(sandbox.stats()["logiqs"]["duplicates"])
 
@@ -24,6 +25,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
+from mailroom.logiqs_dialects import SearchDialect
 from mailroom_sandbox.corpus import DEFAULT_CACHE_DIR, cached_corpus, generate_corpus
 from mailroom_sandbox.corpus.models import Corpus, CorpusFile
 from mailroom_sandbox.drive.server import DriveEmulator
@@ -70,7 +72,9 @@ class Sandbox:
     corpus (tests generate once per session); otherwise one is loaded from ``corpus_cache`` (generated there on first
     use, see ``cached_corpus``) or, with ``corpus_cache=None``, generated afresh under ``workdir``. ``workdir`` (a
     temporary directory removed at stop when None) holds that fresh corpus. ``corpus_options`` go to
-    ``generate_corpus``.
+    ``generate_corpus``. ``logiqs_dialect`` is the case search the Logiqs emulator serves (the profile carries it, so
+    blocks made from the profile match); ``logiqs_options`` go to ``LogiqsEmulator`` (envelope style, scope denial,
+    ``require_user_id``: on by default, as on tenants that refuse a task without a UserID).
     """
 
     def __init__(
@@ -86,9 +90,13 @@ class Sandbox:
         logiqs_rate_limit: RateLimit = DEFAULT_LOGIQS_RATE_LIMIT,
         corpus: Corpus | None = None,
         corpus_cache: Path | None = DEFAULT_CACHE_DIR,
+        logiqs_dialect: SearchDialect = "v4-findcase",
+        logiqs_options: dict[str, Any] | None = None,
         **corpus_options: Any,
     ) -> None:
         self.notices, self.seed = notices, seed
+        self.logiqs_dialect: SearchDialect = logiqs_dialect
+        self._logiqs_options = {"require_user_id": True, **(logiqs_options or {})}
         self._faults = faults if faults is not None else (
             FaultConfig.uniform(fault_rate, seed=seed, ambiguous_rate=ambiguous_rate)
             if fault_rate or ambiguous_rate else None
@@ -132,7 +140,8 @@ class Sandbox:
             else:
                 self._corpus = generate_corpus(self.workdir / "corpus", **options)
         self.drive = DriveEmulator(rate_limit=self._drive_rate_limit, seed=self.seed)
-        self.logiqs = LogiqsEmulator(rate_limit=self._logiqs_rate_limit)
+        self.logiqs = LogiqsEmulator(rate_limit=self._logiqs_rate_limit, search_dialect=self.logiqs_dialect,
+                                     **self._logiqs_options)
         self.drive.start()
         self.logiqs.start()
         self._seed_drive()
@@ -203,7 +212,7 @@ class Sandbox:
 
     @property
     def logiqs_url(self) -> str:
-        """The V4 base a Logiqs client is configured with (``http://127.0.0.1:PORT/publicapi/V4/``)."""
+        """The V4 base a Logiqs client is configured with (``http://127.0.0.1:PORT/publicapi/V4/``; V3 beside it)."""
         return self._require(self.logiqs).api_url
 
     @property
@@ -265,6 +274,7 @@ class Sandbox:
             "service_account_info": self.service_account_info,
             "logiqs_api_key": self.logiqs_api_key,
             "logiqs_secret": self.logiqs_secret,
+            "logiqs_search_dialect": self.logiqs_dialect,
             "folders": self.folders.model_dump(),
             "limited_logiqs_api_key": list(self.limited_api_key),
             "stats_urls": {s: f"{self._emulator(s).url}/_sandbox/stats" for s in SERVICES},
@@ -285,7 +295,7 @@ class Sandbox:
 
     def __repr__(self) -> str:  # never the credentials
         state = f"drive={self.drive.url} logiqs={self.logiqs.url}" if self.drive and self.logiqs else "stopped"
-        return f"Sandbox(notices={self.notices}, seed={self.seed}, {state})"
+        return f"Sandbox(notices={self.notices}, seed={self.seed}, logiqs={self.logiqs_dialect}, {state})"
 
     # ------------------------------------------------------------------------------------------------- helpers
     def _emulator(self, service: Service) -> DriveEmulator | LogiqsEmulator:

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs everything mailroom needs on a fresh Debian machine, from apt: Tesseract (OCR), the PostgreSQL server
+# Installs everything mailroom needs on a fresh Debian machine, from apt: Tesseract (OCR), the monospace letter font
+# of the papers corpus (fonts-dejavu-core), the PostgreSQL server
 # (the shared-ledger tests start a throwaway cluster from its binaries; no service is used) and Chromium (the browser
 # test renders the Prefect UI in it); then the project from pip.
 set -euo pipefail
@@ -11,6 +12,7 @@ if ! command -v initdb >/dev/null 2>&1 && ! compgen -G "/usr/lib/postgresql/*/bi
   missing+=(postgresql)
 fi
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+[ -f /usr/share/fonts/truetype/dejavu/DejaVuSansMono.ttf ] || missing+=(fonts-dejavu-core)
 if [ ${#missing[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq

@@ -1,4 +1,4 @@
-"""In-memory state of the Logiqs V4 emulator: API keys, cases, documents, tasks and the activity feed.
+"""In-memory state of the Logiqs emulator: API keys, cases, documents, tasks and the activity feed.
 
 Kept apart from the HTTP layer (server.py) so tests and the sandbox stack can seed and inspect it directly.
 FindCase's search (``find_matching_cases``) is also what ``directory.InMemoryCaseDirectory`` answers with.
@@ -17,7 +17,8 @@ from typing import Any, Protocol, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
-SCOPES = ("case.read", "case.write", "task.write")
+# activity.write: POST CaseActivity/Activity (the transcribed V4 docs); mailroom itself never needs it
+SCOPES = ("case.read", "case.write", "task.write", "activity.write")
 
 
 class Last4OfFullSsn:
@@ -56,6 +57,7 @@ class StoredDocument(BaseModel):
     comment: str
     size: int
     created: datetime
+    file_category_id: int | None = None
 
 
 class StoredTask(BaseModel):
@@ -151,6 +153,7 @@ class LogiqsStore:
         self.tasks: list[StoredTask] = []
         self.activities: list[StoredActivity] = []
         self._next_id = {"document": 5001, "task": 9001, "activity": 1}
+        self.posted_activities = 0
 
     # ------------------------------------------------------------------------------------------------- auth
     def add_api_key(self, key: str, secret: str, scopes: Iterable[str] = SCOPES) -> None:
@@ -166,6 +169,13 @@ class LogiqsStore:
         if entry is None or not hmac.compare_digest(entry[0].encode(), secret.encode()):
             return None
         return entry[1]
+
+    def scopes_of_key(self, key: str) -> frozenset[str] | None:
+        """The scopes of a key sent alone (V3's ``X-Api-Key`` carries no secret), or None for an unknown key."""
+        for known, (_secret, scopes) in list(self._keys.items()):
+            if hmac.compare_digest(known.encode(), key.encode()):
+                return scopes
+        return None
 
     # ------------------------------------------------------------------------------------------------ cases
     def seed_cases(self, cases: Iterable[SeedCase | dict[str, Any] | Any]) -> int:
@@ -184,11 +194,12 @@ class LogiqsStore:
         return find_matching_cases(cases, last_name, last4, first_name, active_only)
 
     # ------------------------------------------------------------------------------------------------ effects
-    def add_document(self, case_id: int, file_name: str, comment: str, size: int) -> StoredDocument:
+    def add_document(self, case_id: int, file_name: str, comment: str, size: int, *,
+                     file_category_id: int | None = None) -> StoredDocument:
         now = datetime.now(timezone.utc)
         with self._lock:
             document = StoredDocument(document_id=self._take("document"), case_id=case_id, file_name=file_name,
-                                      comment=comment, size=size, created=now)
+                                      comment=comment, size=size, created=now, file_category_id=file_category_id)
             self.documents.append(document)
             self._add_activity(case_id, "Document", f"Document uploaded: {file_name}", comment, now,
                                document_id=document.document_id)
@@ -201,6 +212,13 @@ class LogiqsStore:
             self.tasks.append(task)
             self._add_activity(task.case_id, "Task", task.subject, task.comments, now, task_id=task.task_id)
         return task
+
+    def post_activity(self, case_id: int, kind: str, subject: str, comment: str) -> StoredActivity:
+        """A note posted through ``POST CaseActivity/Activity`` (counted apart: it is a write, too)."""
+        with self._lock:
+            self._add_activity(case_id, kind, subject, comment, datetime.now(timezone.utc))
+            self.posted_activities += 1
+            return self.activities[-1]
 
     def activities_of(self, case_id: int) -> list[StoredActivity]:
         with self._lock:
@@ -232,6 +250,7 @@ class LogiqsStore:
         return {
             "documents_total": sum(doc_counts.values()),
             "tasks_total": sum(task_counts.values()),
+            "activities_posted": self.posted_activities,
             "documents": documents,
             "tasks": {str(c): n for c, n in tasks_per_case.items()},
             "duplicates": {

@@ -1,5 +1,6 @@
 """The daily flow on the sandbox (~60 notices, 10 % faults) against a real `prefect server`, checked end to end:
-outcomes vs the manifest, Logiqs effects, Drive folders, the report, the UI artifacts and the task-run records."""
+outcomes vs the manifest, Logiqs effects, Drive folders, the report, the UI artifacts and the task-run records --
+once per Logiqs case-search dialect (V4 FindCase: a list; V3 FindCase: one case per answer, on 40 notices)."""
 
 from __future__ import annotations
 
@@ -26,6 +27,9 @@ pytestmark = [pytest.mark.prefect_server, pytest.mark.slow]
 FULL_SSN = re.compile(r"(?<![\w.-])(\d{3}-\d{2}-\d{4}|\d{3} \d{2} \d{4}|\d{9})(?![\w-])")
 
 NOTICES = 60
+# Both dialects pass on 60 notices; the second runs on 40 to keep the suite within its budget (its corpus, seed 11,
+# still holds what is particular to V3: a taxpayer entered twice, another person with the same last name and last 4).
+NOTICES_BY_DIALECT = {"v4-findcase": NOTICES, "v3-findcase": 40}
 FAULT_RATE = 0.1
 AMBIGUOUS_RATE = 0.02  # POSTs that commit and then lose their response: the dedup check must catch them
 # Both retry layers on purpose: one call-level retry absorbs a blip, a second fault in a row becomes a Prefect retry,
@@ -46,15 +50,17 @@ def run_flow(blocks: str, **parameters: Any):
     return state, runs
 
 
-@pytest.fixture(scope="module")
-def faulty_run(prefect_server, tmp_path_factory):
+@pytest.fixture(scope="module", params=list(NOTICES_BY_DIALECT))
+def faulty_run(prefect_server, tmp_path_factory, request):
     from mailroom_sandbox.stack import Sandbox
 
-    workdir = tmp_path_factory.mktemp("faulty-run")
-    with Sandbox(notices=NOTICES, fault_rate=FAULT_RATE, ambiguous_rate=AMBIGUOUS_RATE, seed=11) as sandbox:
-        save_sandbox_blocks(SandboxProfile.of(sandbox), name="flowtest", state_dir=str(workdir / "state"),
+    dialect = request.param
+    workdir = tmp_path_factory.mktemp(f"faulty-run-{dialect}")
+    with Sandbox(notices=NOTICES_BY_DIALECT[dialect], fault_rate=FAULT_RATE, ambiguous_rate=AMBIGUOUS_RATE, seed=11,
+                 logiqs_dialect=dialect) as sandbox:
+        save_sandbox_blocks(SandboxProfile.of(sandbox), name=f"flowtest-{dialect}", state_dir=str(workdir / "state"),
                             report_dir=str(workdir / "reports"), **TEST_SETTINGS)
-        state, runs = run_flow("flowtest")
+        state, runs = run_flow(f"flowtest-{dialect}")
         yield sandbox, state, runs
 
 
@@ -65,6 +71,22 @@ def _drive_ids(sandbox) -> dict[str, str]:
 
 def _ids_in(sandbox, folder_id: str) -> set[str]:
     return {f.id for f in sandbox.drive.files_in(folder_id)}
+
+
+def v3_blind_spots(sandbox) -> dict[str, set[int]]:
+    """V3 names one case per search: a notice whose taxpayer has two open cases under the same first name may end
+    MATCHED to either (docs/logiqs-api.md, "V3: one case per search"). File id -> the cases it may land in."""
+    if sandbox.logiqs_dialect != "v3-findcase":
+        return {}
+    ids = _drive_ids(sandbox)
+    spots = {}
+    for file in sandbox.corpus.in_scope():
+        if file.expected_reason == "ambiguous" and file.notice is not None:
+            notice = file.notice
+            spots[ids[file.key]] = {
+                c.case_id for c in sandbox.corpus.cases if c.trouble == "ambiguous_pair"
+                and c.ssn_last4 == notice.ssn_last4 and c.last_name.lower() == notice.taxpayer_last_name.lower()}
+    return spots
 
 
 def _rows(state):
@@ -80,6 +102,11 @@ def test_every_notice_reaches_the_outcome_the_manifest_expects(faulty_run):
     expected = {ids[f.key]: f.expected_outcome.value for f in sandbox.corpus.in_scope()}
     got = {row.file_id: row.outcome.value for row in rows}
     assert len(rows) == len(got), "a notice appears twice in the report"
+    blind = v3_blind_spots(sandbox)
+    for row in rows:  # the one V3 limit: filed to one of the taxpayer's own two cases
+        if row.file_id in blind and row.outcome is Outcome.MATCHED:
+            assert row.case_id in blind[row.file_id]
+            got[row.file_id] = expected[row.file_id]
     assert got == expected, {k: (got.get(k), v) for k, v in expected.items() if got.get(k) != v}
     assert state.is_completed(), state.message
     assert summary.failed == 0 and summary.total == len(expected)
@@ -94,8 +121,9 @@ def test_one_document_and_one_task_per_matched_notice(faulty_run):
     assert stats["documents_total"] == len(matched) and stats["tasks_total"] == len(matched)
     ids = _drive_ids(sandbox)
     expected_case = {ids[f.key]: f.expected_case_id for f in sandbox.corpus.in_scope()}
+    blind = v3_blind_spots(sandbox)
     for row in matched:
-        assert row.case_id == expected_case[row.file_id]
+        assert row.case_id == expected_case[row.file_id] or row.case_id in blind.get(row.file_id, ())
         assert stats["documents"][str(row.case_id)][row.document_name] == 1
         assert row.document_id and row.task_id
     tasks = {t.task_id: t for t in sandbox.logiqs.store.tasks}

@@ -66,7 +66,7 @@ def _one(drive, logiqs, ledger, owner, folders, file_id, case_id, tmp: Path) -> 
                     file_name=f"notice-{file_id}.pdf", comment="IRS notice")
     due = datetime(2026, 12, 1, tzinfo=timezone.utc)
     ensure_task(ledger, logiqs, key, TaskRequest(case_id=case_id, subject="Review CP2000 Notice", due_date=due,
-                                                 reminder=due - timedelta(days=7)), owner=owner)
+                                                 reminder=due - timedelta(days=7), user_ids=[1]), owner=owner)
     ensure_moved(ledger, drive, key, owner=owner, outcome=Outcome.MATCHED, to_folder_id=folders["matched"])
     return "MATCHED"
 

@@ -1,4 +1,6 @@
-"""mailroom.logiqs.LogiqsClient against the Logiqs V4 emulator over real HTTP (requests -> 127.0.0.1)."""
+"""mailroom.logiqs.LogiqsClient against the Logiqs emulator (V4 dialect, default envelope) over real HTTP.
+
+The other dialect and every envelope variant: test_logiqs_dialects.py."""
 
 from __future__ import annotations
 
@@ -97,9 +99,9 @@ def test_missing_scope_is_an_auth_error_naming_the_scope_and_nothing_is_stored(e
         reader.create_task(task())
     with pytest.raises(AuthError, match="'case.write'"):
         reader.check_access()
-    # the wire shape: HTTP 200, Success false
+    # the wire shape (default): HTTP 403, Success false; the HTTP 200 variant is in test_logiqs_dialects.py
     raw = requests.post(emulator.api_url + "Task/Task", json={}, auth=(key, secret), timeout=5)
-    assert raw.status_code == 200 and raw.json()["Success"] is False and raw.json()["StatusCode"] == 403
+    assert raw.status_code == 403 and raw.json()["Success"] is False and raw.json()["StatusCode"] == 403
     assert emulator.stats()["documents_total"] == before
 
 

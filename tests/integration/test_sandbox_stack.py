@@ -98,6 +98,7 @@ def test_profile_is_private_and_complete_and_repr_hides_credentials(sandbox: San
     assert (profile["logiqs_api_key"], profile["logiqs_secret"]) == (sandbox.logiqs_api_key, sandbox.logiqs_secret)
     assert profile["service_account_info"] == sandbox.service_account_info
     assert profile["limited_logiqs_api_key"] == list(sandbox.limited_api_key)
+    assert profile["logiqs_search_dialect"] == sandbox.logiqs_dialect == "v4-findcase"
     for secret in (sandbox.logiqs_api_key, sandbox.logiqs_secret, sandbox.service_account_info["private_key"]):
         assert secret not in repr(sandbox)
 
@@ -152,3 +153,18 @@ def test_a_failed_start_leaves_no_server_running(corpus_cache, tmp_path: Path) -
     while threading.active_count() > threads_before and time.monotonic() < deadline:
         time.sleep(0.05)
     assert threading.active_count() <= threads_before
+
+
+def test_the_cli_and_the_stack_pick_the_logiqs_dialect(sandbox_factory) -> None:
+    from mailroom_sandbox.__main__ import DIALECTS, _parser
+
+    assert DIALECTS[_parser().parse_args(["up", "--logiqs-dialect", "v3"]).logiqs_dialect] == "v3-findcase"
+    assert DIALECTS[_parser().parse_args(["up"]).logiqs_dialect] == "v4-findcase"
+    sandbox = sandbox_factory(notices=2, logiqs_dialect="v3-findcase")
+    body = {"LastName": "Nobody", "Last4SSN": "0000"}
+    v3 = requests.post(sandbox.logiqs.url + "/publicapi/V3/Case/FindCase", json=body, timeout=5,
+                       headers={"X-Api-Key": sandbox.logiqs_api_key})
+    assert v3.status_code == 200 and v3.json() == {"matchFound": False, "caseData": None}
+    v4 = requests.post(sandbox.logiqs_url + "Case/FindCase", json=body, timeout=5,
+                       auth=(sandbox.logiqs_api_key, sandbox.logiqs_secret))
+    assert v4.status_code == 404  # one dialect per tenant

@@ -12,6 +12,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 FORWARDER = ROOT / "mailroom" / "sandbox"  # `python -m mailroom.sandbox`, kept for people and scripts
+COMMAND = ROOT / "mailroom" / "__main__.py"  # `python -m mailroom doctor`: forwards to blocks.doctor
 
 
 def imported_packages(path: Path) -> set[str]:
@@ -25,10 +26,13 @@ def imported_packages(path: Path) -> set[str]:
     return names
 
 
-def imports_of(package: str, *, skip: Path | None = None) -> dict[str, set[str]]:
+def imports_of(package: str, *, skip: tuple[Path, ...] = ()) -> dict[str, set[str]]:
+    """Every module of ``package`` and what it imports, leaving out the forwarders in ``skip`` (a directory skips
+    everything under it, a file itself)."""
     files = sorted((ROOT / package).rglob("*.py"))
     assert files, f"no modules under {package}/"
-    return {str(f.relative_to(ROOT)): imported_packages(f) for f in files if skip is None or skip not in f.parents}
+    kept = [f for f in files if not any(f == s or s in f.parents for s in skip)]
+    return {str(f.relative_to(ROOT)): imported_packages(f) for f in kept}
 
 
 def test_the_reader_sees_every_kind_of_import(tmp_path):
@@ -39,7 +43,8 @@ def test_the_reader_sees_every_kind_of_import(tmp_path):
 
 @pytest.mark.parametrize("forbidden", ["mailroom_sandbox", "prefect", "flows", "tasks", "blocks"])
 def test_the_core_never_imports_the_sandbox_prefect_or_the_layers_above_it(forbidden):
-    offenders = [path for path, names in imports_of("mailroom", skip=FORWARDER).items() if forbidden in names]
+    offenders = [path for path, names in imports_of("mailroom", skip=(FORWARDER, COMMAND)).items()
+                  if forbidden in names]
     assert offenders == []
 
 
@@ -54,3 +59,13 @@ def test_the_forwarding_entry_point_holds_nothing_but_the_forward():
     assert imported_packages(FORWARDER / "__init__.py") == set()
     assert imported_packages(FORWARDER / "__main__.py") <= {"sys", "mailroom_sandbox"}
     assert len((FORWARDER / "__main__.py").read_text().splitlines()) <= 15  # the forward + the missing-extra hint
+
+
+def test_the_command_entry_point_only_forwards_to_the_doctor_in_blocks():
+    # `python -m mailroom` must be a command of the product, yet what it runs loads Prefect blocks: the core's
+    # __main__ holds nothing but the forward (and is never imported by the core itself).
+    assert imported_packages(COMMAND) <= {"sys", "blocks"}
+    assert len(COMMAND.read_text().splitlines()) <= 10
+    modules = imports_of("mailroom", skip=(COMMAND,))
+    importers = [path for path in modules if "mailroom.__main__" in (ROOT / path).read_text()]
+    assert importers == []
