@@ -141,11 +141,15 @@ class ChildRun(BaseModel):
 
 def run_flow_child(
     blocks: str, api_url: str, workdir: Path, *, kill_when: Callable[[], bool] | None = None, timeout: float = 900.0,
-    log_name: str = "flow-child.log",
+    log_name: str = "flow-child.log", env: dict[str, str] | None = None,
 ) -> ChildRun:
-    """``python flows/daily.py --blocks NAME`` in a child process; SIGKILL it as soon as ``kill_when()`` is true."""
+    """``python flows/daily.py --blocks NAME`` in a child process; SIGKILL it as soon as ``kill_when()`` is true.
+
+    The child's temp dir is ``workdir`` unless ``env`` says otherwise (TMPDIR): whatever a killed run leaves there
+    stays with the test that killed it.
+    """
     env = {**os.environ, "PREFECT_API_URL": api_url, "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
-           "TMPDIR": str(workdir)}  # a killed run cannot clean its private temp dir: keep it under ours
+           "TMPDIR": str(workdir), **(env or {})}
     workdir.mkdir(parents=True, exist_ok=True)
     log = (workdir / log_name).open("ab")
     started = time.monotonic()

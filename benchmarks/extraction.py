@@ -1,7 +1,12 @@
-"""Extraction accuracy and speed, matching quality and bad-file handling on the seeded synthetic corpus.
+"""Extraction accuracy and speed, matching quality and bad-file handling on both synthetic corpora.
 
-    python benchmarks/extraction.py                       # >= 300 typed + >= 100 scanned notices, seed 7
+    python benchmarks/extraction.py                       # first corpus: >= 300 typed + >= 100 scanned, seed 7
     python benchmarks/extraction.py --notices 60 --scanned-fraction 0.3 --compare-text-layers 40 --compare-ocr 10
+    python benchmarks/extraction.py --skip-first --papers DIR [--papers DIR2 ...] [--old-reader /tmp/old-reader]
+
+``--papers DIR``: a papers corpus (``python -m mailroom_sandbox.papers generate --out DIR --seed N``); a held-out
+seed is labelled as such and reported on its own (benchmarks/papers_bench.py). ``--old-reader`` runs a checkout of
+the previous reader on the same scanned files, side by side, for the speed ratio.
 
 Prints markdown tables (pasted into docs/extraction.md) and a final line of ratios. The corpus is generated into
 --workdir and reused when seed and size match (``--regenerate`` after changing other options). Default run on the
@@ -23,6 +28,7 @@ from mailroom.matching import MatchOutcome, match_notice  # noqa: E402
 from mailroom.notices import ExtractionError, ExtractionLimits, Notice, extract_notice  # noqa: E402
 from mailroom.notices.accuracy import FIELDS, FieldTally  # noqa: E402
 from mailroom.notices.extract import _parse_fields  # noqa: E402
+from benchmarks.papers_bench import measure as measure_papers  # noqa: E402
 from mailroom.notices.parse import normalize_text  # noqa: E402
 from mailroom_sandbox.corpus import generate_corpus  # noqa: E402
 from mailroom_sandbox.corpus.models import Corpus, CorpusFile, FileKind  # noqa: E402
@@ -244,15 +250,26 @@ def main() -> None:
     parser.add_argument("--spouse-primary", type=float, default=0.03,
                         help="share of joint notices whose case is filed under the spouse as primary")
     parser.add_argument("--regenerate", action="store_true")
+    parser.add_argument("--papers", type=Path, action="append", default=[], help="a papers corpus directory")
+    parser.add_argument("--papers-typed", type=int, default=200)
+    parser.add_argument("--papers-scanned", type=int, default=200)
+    parser.add_argument("--old-reader", type=Path, help="checkout of the reader to compare speed with")
+    parser.add_argument("--skip-first", action="store_true", help="only the papers corpora")
+    parser.add_argument("--time-budget", type=float, default=600.0, help="per-file seconds for accuracy runs")
     args = parser.parse_args()
     started = time.perf_counter()
+    for corpus in args.papers:
+        measure_papers(corpus, corpus.name, typed=args.papers_typed, scanned=args.papers_scanned,
+                       old_reader=args.old_reader, time_budget=args.time_budget)
+    if args.skip_first:
+        return
     if args.regenerate and (args.workdir / "manifest.json").exists():
         (args.workdir / "manifest.json").unlink()
     corpus = load_or_generate(args.workdir, args.notices, args.seed, args.scanned_fraction, args.spouse_primary)
     print(f"corpus: {len(corpus.of_kind(FileKind.TYPED))} typed, {len(corpus.of_kind(FileKind.SCANNED))} scanned, "
           f"{len(corpus.of_kind(FileKind.BAD))} bad, {len(corpus.cases)} cases (seed {corpus.seed}) "
           f"in {time.perf_counter() - started:.1f} s")  # fmt: skip
-    limits = ExtractionLimits()
+    limits = ExtractionLimits(time_budget_seconds=args.time_budget)  # wide: a loaded machine is not a slow reader
     kinds = [FileKind.TYPED] + ([] if args.skip_scanned else [FileKind.SCANNED])
     results = {kind: measure_extraction(corpus, kind, limits) for kind in kinds}
     print_accuracy(results)

@@ -90,14 +90,19 @@ class LocalServer:
             self.process.wait(timeout=timeout)
 
 
-def start_server(*, home: Path | None, port: int | None = None, log_path: Path | None = None) -> LocalServer:
-    """Start ``prefect server start`` in the foreground of a child process (tests, benchmarks); caller stops it."""
+def start_server(*, home: Path | None, port: int | None = None, log_path: Path | None = None,
+                 env: dict[str, str] | None = None) -> LocalServer:
+    """Start ``prefect server start`` in the foreground of a child process (tests, benchmarks); caller stops it.
+
+    ``env``: extra settings for the server, e.g. ``PREFECT_API_DATABASE_CONNECTION_URL`` for a PostgreSQL database
+    (what a server that several workers report to needs; SQLite answers 503 under their load).
+    """
     port = port or free_port()
     api_url = f"http://127.0.0.1:{port}/api"
     log = open(log_path, "ab") if log_path else subprocess.DEVNULL
     process = subprocess.Popen(
         [*prefect_cli(), "server", "start", "--host", "127.0.0.1", "--port", str(port)],
-        env=server_env(home, api_url),
+        env={**server_env(home, api_url), **(env or {})},
         stdout=log,
         stderr=subprocess.STDOUT,
         stdin=subprocess.DEVNULL,

@@ -111,10 +111,10 @@ def _print_summary(state: Any, ui_url: str) -> None:
     summary = summary_of(state)
     print()
     print(f"Run {state.name}: {state.message or ''}".rstrip())
-    if summary is not None:
-        if summary.report:
-            print(f"  report: {summary.report.xlsx}")
-            print(f"          {summary.report.csv}")
+    if summary is not None and summary.report:
+        written = [str(path) for path in (summary.report.xlsx, summary.report.csv) if path is not None]
+        for n, line in enumerate(written or [summary.report.local]):
+            print(f"  report: {line}" if n == 0 else f"          {line}")
     print(f"  UI:     {ui_url}/runs/flow-run/{flow_run_id}")
 
 

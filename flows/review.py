@@ -19,6 +19,7 @@ Parameters carry identifiers only: the review batch id, the Drive file ids (for 
 from __future__ import annotations
 
 import sys
+from contextlib import ExitStack
 from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
@@ -34,8 +35,7 @@ from prefect.runtime import flow_run
 from prefect.states import Completed, Failed, State
 
 from blocks.config import load_run_config
-from flows.daily import SCRUBBED_LOGGERS, private_workdir, run_services
-from flows.notice import PrefectSteps
+from flows.daily import SCRUBBED_LOGGERS, build_services, run_workdir
 from flows.review_form import Submitted, forget_inputs, review_form, submitted
 from flows.review_round import ReviewRound, drive_file
 from mailroom.errors import MailroomError
@@ -47,6 +47,7 @@ from mailroom.report import ReportRow, RunSummary, by_urgency
 from mailroom.review import NoticeAnswer, ReviewEntry, form_markdown
 from tasks.context import Services, services, use_services
 from tasks.report import publish_report
+from tasks.steps import PrefectSteps
 from flows.artifacts import publish_review_artifacts
 
 DEPLOYMENT_NAME = "review-mailroom"
@@ -94,8 +95,13 @@ def review_mailroom(review_id: str, notice_ids: list[str] | None = None, blocks:
         return Failed(message=str(exc))
     run_id = flow_run.id
     started = datetime.now(timezone.utc)
-    with private_workdir() as workdir:
-        current = run_services(config, workdir, owner=f"review-{run_id or 'local'}")
+    owner = f"review-{run_id or 'local'}"
+    with ExitStack() as stack:
+        try:
+            current = build_services(config, run_workdir(stack, config, owner), owner=owner)
+        except MailroomError as exc:  # a ledger or state dir that cannot be used: say which setting
+            logger.error("%s", exc)
+            return Failed(message=f"Cannot start: {exc}")
         intake = replace(current.intake, review=None, review_id=review_id)  # decisions are final: no re-routing
         with use_services(replace(current, intake=intake)), current.ledger:  # connections end with the run
             return _review(current.ledger.in_review(review_id), review_id, blocks, started, run_id)

@@ -16,7 +16,6 @@ from prefect.futures import as_completed
 from prefect.logging import get_run_logger
 from prefect.task_runners import ThreadPoolTaskRunner
 
-from flows.notice import PrefectSteps
 from flows.review_form import Submitted
 from mailroom.drive import DriveFile
 from mailroom.intake import Skipped, Verdict
@@ -28,6 +27,7 @@ from mailroom.report import ReportRow
 from mailroom.review import Action, Decision, ReviewEntry, corrected, resolve
 from mailroom.urgency import urgency_key
 from tasks.context import Services
+from tasks.steps import PrefectSteps
 
 
 def drive_file(record: NoticeRecord) -> DriveFile:

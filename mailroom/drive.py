@@ -13,6 +13,11 @@ Design choices that are not obvious:
   resume from there, and a lost final response is answered by that same query -- so a resumable upload is safe to
   retry without creating a second file.
 * httplib2 is not thread-safe; each thread gets its own authorized connection (Google's documented pattern).
+* Shared drives: every request says ``supportsAllDrives=true`` (else a shared-drive item is a 404), listings add
+  ``includeItemsFromAllDrives=true``, and a shared-drive folder's children are listed with ``corpora=drive`` +
+  ``driveId`` (the folder's drive is remembered from the ``driveId`` Drive reports with it: no extra call).
+* Listings lag behind writes; ``files.get`` does not. No write is decided from a listing: a move reads the current
+  parents with ``files.get`` and checks the parents the update answers with (docs/sandbox-drive.md).
 """
 
 from __future__ import annotations
@@ -45,7 +50,7 @@ logger = logging.getLogger(__name__)
 DRIVE_SCOPES = ("https://www.googleapis.com/auth/drive",)
 FOLDER_MIME = "application/vnd.google-apps.folder"
 PDF_MIME = "application/pdf"
-FILE_FIELDS = "id,name,mimeType,parents,md5Checksum,size,createdTime"
+FILE_FIELDS = "id,name,mimeType,parents,md5Checksum,size,createdTime,driveId"
 PAGE_SIZE = 1000  # Drive's maximum: fewest round trips
 DEFAULT_CHUNK = 256 * 1024
 DEFAULT_UPLOAD_CHUNK = 8 * 256 * 1024  # resumable chunks must be multiples of 256 KiB
@@ -63,6 +68,7 @@ class DriveFile(BaseModel):
     md5: str | None = None
     size: int | None = None
     created_time: datetime | None = None
+    drive_id: str | None = None  # the shared drive it lives in; None: My Drive
 
     @property
     def is_folder(self) -> bool:
@@ -83,6 +89,7 @@ class DriveFile(BaseModel):
             md5=resource.get("md5Checksum"),
             size=int(size) if size is not None else None,
             created_time=resource.get("createdTime"),
+            drive_id=resource.get("driveId"),
         )
 
 
@@ -184,6 +191,7 @@ class DriveClient:
             policy = ResiliencePolicy(service="drive")
         self._service = service
         self._policy = policy
+        self._folder_drives: dict[str, str | None] = {}  # folder id -> its shared drive (None: My Drive), as seen
 
     # --- plumbing ---------------------------------------------------------------------------------------------
     def _call(self, step: Callable[..., Any], *, operation: str, idempotent: bool) -> Any:
@@ -198,7 +206,11 @@ class DriveClient:
     def _execute(self, request: Any, *, operation: str, idempotent: bool = True) -> Any:
         return self._call(request.execute, operation=operation, idempotent=idempotent)
 
-    def _list_all(self, q: str, *, order_by: str = "createdTime") -> list[DriveFile]:
+    def _list_all(self, q: str, *, order_by: str = "createdTime", in_folder: str | None = None) -> list[DriveFile]:
+        """Every match, page by page. ``in_folder``: the query is about that folder's children, so a folder in a
+        shared drive is searched in that drive alone (``corpora=drive``)."""
+        drive_id = self._drive_of(in_folder) if in_folder is not None else None
+        scope: dict[str, Any] = {"corpora": "drive", "driveId": drive_id} if drive_id else {}
         files: list[DriveFile] = []
         page_token: str | None = None
         while True:
@@ -207,26 +219,41 @@ class DriveClient:
                 pageSize=PAGE_SIZE,
                 pageToken=page_token,
                 orderBy=order_by,
-                fields=f"nextPageToken,files({FILE_FIELDS})",
+                fields=f"nextPageToken,incompleteSearch,files({FILE_FIELDS})",
                 supportsAllDrives=True,
                 includeItemsFromAllDrives=True,
+                **scope,
             )
             page = self._execute(request, operation="drive.list")
-            files.extend(DriveFile.from_api(item) for item in page.get("files", []))
+            if page.get("incompleteSearch"):
+                logger.warning("Drive says a listing was incomplete (in folder %s): the next run lists again", in_folder)
+            files.extend(self._seen(DriveFile.from_api(item)) for item in page.get("files", []))
             page_token = page.get("nextPageToken")
             if not page_token:
                 return files
+
+    def _seen(self, file: DriveFile) -> DriveFile:
+        if file.is_folder:
+            self._folder_drives[file.id] = file.drive_id
+        return file
+
+    def _drive_of(self, folder_id: str) -> str | None:
+        """The shared drive a folder lives in (None: My Drive): remembered from any answer about it, else asked."""
+        if folder_id not in self._folder_drives:
+            self.get(folder_id)
+        return self._folder_drives.get(folder_id)
 
     def _child_folders(self, parent_id: str, name: str | None = None) -> list[DriveFile]:
         q = f"{quote(parent_id)} in parents and mimeType = '{FOLDER_MIME}' and trashed = false"
         if name is not None:
             q += f" and name = {quote(name)}"
-        return self._list_all(q)
+        return self._list_all(q, in_folder=parent_id)
 
     # --- reads -----------------------------------------------------------------------------------------------
     def get(self, file_id: str) -> DriveFile:
+        """The file as Drive holds it now (files.get is consistent; listings may lag behind writes)."""
         request = self._service.files().get(fileId=file_id, fields=FILE_FIELDS, supportsAllDrives=True)
-        return DriveFile.from_api(self._execute(request, operation="drive.get"))
+        return self._seen(DriveFile.from_api(self._execute(request, operation="drive.get")))
 
     def get_capabilities(self, file_id: str) -> DriveAccess:
         """The item's kind, trash state, shared drive and ``capabilities`` (canAddChildren, canEdit...): read-only."""
@@ -273,7 +300,7 @@ class DriveClient:
     def list_pdfs(self, folder_id: str) -> list[DriveFile]:
         """Every non-trashed PDF directly in the folder (by MIME type or a ``.pdf`` name), oldest first."""
         q = f"{quote(folder_id)} in parents and trashed = false and mimeType != '{FOLDER_MIME}'"
-        return [f for f in self._list_all(q) if f.is_pdf]
+        return [f for f in self._list_all(q, in_folder=folder_id) if f.is_pdf]
 
     def download(self, file_id: str, dest: Path, *, chunk_size: int = DEFAULT_CHUNK) -> DriveFile:
         """Download to ``dest`` in ``chunk_size`` ranges; the md5 must match Drive's or TransientError is raised.
@@ -312,16 +339,26 @@ class DriveClient:
 
     # --- writes ----------------------------------------------------------------------------------------------
     def move(self, file_id: str, *, to_folder_id: str, current_parents: Sequence[str] | None = None) -> DriveFile:
-        """Make ``to_folder_id`` the file's only parent. Safe to repeat: re-adding or re-removing is a no-op."""
+        """Make ``to_folder_id`` the file's only parent. Safe to repeat: re-adding or re-removing is a no-op.
+
+        Current parents come from ``files.get`` (or a caller that just read them), never from a listing: a lagging
+        listing still shows a moved file in its old folder, and adding a parent without removing the real one is
+        refused by Drive (403 ``cannotAddParent``). A move the update's answer does not confirm raises.
+        """
         parents = list(current_parents) if current_parents is not None else self.get(file_id).parents
         remove = [p for p in parents if p != to_folder_id]
         params: dict[str, Any] = {"fileId": file_id, "addParents": to_folder_id, "body": {},
                                   "fields": FILE_FIELDS, "supportsAllDrives": True}
         if remove:
             params["removeParents"] = ",".join(remove)
-        result = self._execute(self._service.files().update(**params), operation="drive.move", idempotent=True)
+        result = DriveFile.from_api(
+            self._execute(self._service.files().update(**params), operation="drive.move", idempotent=True))
+        if result.parents != [to_folder_id]:
+            raise TransientError(f"drive file {file_id} has {len(result.parents)} parent(s) after a move to "
+                                 f"{to_folder_id}, not just that one", service="drive", operation="drive.move",
+                                 reason="move_unconfirmed")
         logger.debug("moved drive file %s to folder %s", file_id, to_folder_id)
-        return DriveFile.from_api(result)
+        return result
 
     def ensure_folder(self, parent_id: str, name: str) -> str:
         """The id of the folder ``name`` under ``parent_id``, creating it once.
@@ -362,7 +399,7 @@ class DriveClient:
         with open(path, "rb") as handle:
             md5 = hashlib.file_digest(handle, lambda: hashlib.md5(usedforsecurity=False)).hexdigest()
         q = f"{quote(parent_id)} in parents and name = {quote(name)} and trashed = false"
-        for existing in self._list_all(q):
+        for existing in self._list_all(q, in_folder=parent_id):
             if existing.md5 == md5:
                 return existing
         media = MediaFileUpload(str(path), mimetype=mime_type, resumable=True, chunksize=chunk_size)

@@ -15,6 +15,7 @@ Callers hold the notice's lease (:meth:`Ledger.claim`). The functions raise only
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from pathlib import Path
 from typing import Literal, Protocol
@@ -112,8 +113,10 @@ def ensure_document(
     def post() -> int:
         return logiqs.upload_document(case_id, path, file_name=file_name, comment=with_marker(comment, key))
 
+    digest = _sha256(path)  # recorded with each attempt: the ledger says which bytes went to Logiqs
+
     def begin() -> None:
-        ledger.begin_document(key, owner, case_id, lease_seconds=lease_seconds)
+        ledger.begin_document(key, owner, case_id, lease_seconds=lease_seconds, sha256=digest)
 
     def record_id(effect_id: int, found: bool) -> None:
         ledger.record_document(key, owner, effect_id, found_by_marker=found)
@@ -178,7 +181,7 @@ def ensure_moved(
             f"notice {key} cannot move to MATCHED before its document and task are confirmed",
             reason="effects_unconfirmed",
         )
-    ledger.record_target(key, owner, to_folder_id, lease_seconds=lease_seconds)
+    ledger.record_target(key, owner, to_folder_id, reason=reason, lease_seconds=lease_seconds)
     drive.move(key.file_id, to_folder_id=to_folder_id)
     ledger.finish(key, owner, outcome, reason=reason)
 
@@ -236,6 +239,11 @@ def _ensure(
         operation=f"ensure_{kind}",
         reason="effect_unconfirmed",
     ) from last_error
+
+
+def _sha256(path: Path) -> str:
+    with open(path, "rb") as handle:
+        return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
 def _current(ledger: Ledger, key: NoticeKey) -> NoticeRecord:

@@ -10,114 +10,57 @@
 The rules live here; *how* each step runs (as a Prefect task run with retries, or in memory in a unit test) is the
 ``Steps`` implementation's business. In order:
 
-1. Claim the notice in the ledger (file id + md5). Held by another live run, finished earlier, or waiting for a
-   reviewer: skip it.
-2. Download it and read its text layer if it has one (``read``: cheap, no OCR), enough to know how urgent it is.
-3. (``conclude``) Read it fully (OCR for scans), find the case. An unreadable file is a known outcome: UNMATCHED
-   with the reason. What the reader or matcher is unsure of (``mailroom.review.ReviewPolicy``: AMBIGUOUS,
+1. Claim the notice in the ledger (file id + md5, for this run's Drive). Held by another live run, finished
+   earlier, or waiting for a reviewer: skip it.
+2. (``read``) A copy of a notice already claimed (same md5) is a duplicate; so is a file Drive says is too large to
+   be a notice (unreadable, TOO_LARGE). Neither is downloaded. Else download it and read its text layer if it has one
+   (cheap, no OCR), enough to know how urgent it is.
+3. (``conclude``) Read it fully (OCR for scans). An unreadable file is a known outcome: UNMATCHED with the specific
+   reason. The same letter scanned twice (same letter type, notice date, SSN last 4, AUR number) is a duplicate.
+   A file holding several letters files each letter on its own (``mailroom.intake_letters``; no review for those).
+4. Find the case. What the reader or matcher is unsure of (``mailroom.review.ReviewPolicy``: AMBIGUOUS,
    INSUFFICIENT_DATA, low confidence, no response date) is recorded PENDING_REVIEW: the file stays in its input
-   folder and a review run asks a person. Anything else but one clear winner is UNMATCHED with the matcher's reason.
-   MATCHED: upload the document, create the follow-up task, then move the file (``mailroom.effects`` keeps each
-   effect exactly-once and refuses the MATCHED move until both are confirmed).
-4. A step that still fails after its retries makes the notice FAILED: recorded in the ledger, the file left in its
+   folder and a review run asks a person. Anything else but one clear winner is UNMATCHED with the matcher's
+   reason; so is a match whose response due date could not be read (review off); so is a letter whose document
+   name is already on the case (filed by hand or by another system): a duplicate.
+5. MATCHED: fit the document under the Logiqs upload limit (an oversize scan is recompressed; one that cannot be
+   fitted is UNMATCHED with the reason, never FAILED for ever), upload it, create the follow-up task, then move the
+   file (``mailroom.effects`` keeps each effect exactly-once and refuses the MATCHED move until both are confirmed).
+6. A step that still fails after its retries makes the notice FAILED: recorded in the ledger, the file left in its
    input folder for the next run. One notice never stops the others, so nothing escapes ``read``/``conclude``.
 
-A review run files a reviewer's decision with ``file_decision`` (claiming only notices of its own review batch);
-if filing fails there, the notice goes back to the review queue instead of FAILED, keeping its effects so far.
-A dry run reads and matches but writes nothing, the ledger included (a claim would hold the notice from the real run).
+A duplicate ends UNMATCHED with "duplicate of <the original>", before any effect: one letter never gets two
+documents or two follow-up tasks (``mailroom.duplicates``). A review run files a reviewer's decision with
+``file_decision`` (claiming only notices of its own review batch); if filing fails there, the notice goes back to
+the review queue instead of FAILED, keeping its effects so far. A dry run reads and matches but writes nothing, the
+ledger included (a claim would hold the notice from the real run), so it does not look for duplicates either.
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date
 from pathlib import Path
 from typing import Any, Callable, Protocol
 
-from pydantic import BaseModel, ConfigDict
-
 from mailroom.drive import DriveFile
+from mailroom.duplicates import IdentityKind, Original, content_identity, letter_identity
 from mailroom.errors import LeaseLostError, MailroomError
+from mailroom.fitting import Fitting
+from mailroom.intake_letters import several_letters
+from mailroom.intake_models import Extraction, Reading, Skipped, Verdict
 from mailroom.ledger import ClaimResult, Ledger, NoticeKey
 from mailroom.matching import MatchOutcome, MatchResult
-from mailroom.notices import LetterType, Notice, document_name
-from mailroom.notices.filename_hints import hints_from_file_name
-from mailroom.notices.model import RESPONSE_WINDOW_DAYS
+from mailroom.notices import Notice, document_name
 from mailroom.outcomes import Outcome, SkipReason
 from mailroom.report import ReportRow
 from mailroom.review import ReviewPolicy
 from mailroom.urgency import days_left
 
+__all__ = ["Extraction", "Intake", "Reading", "Skipped", "Steps", "Verdict"]  # the models live in intake_models
+
 logger = logging.getLogger(__name__)
-
-
-class Extraction(BaseModel):
-    """Either a notice or the specific reason the file cannot be read (a known outcome, not a step failure)."""
-
-    notice: Notice | None = None
-    failure: str | None = None
-    message: str = ""
-
-
-class Skipped(BaseModel):
-    """A notice this run left alone, and why; the run that has it reports it."""
-
-    file_id: str
-    reason: SkipReason
-
-
-class Reading(BaseModel):
-    """What ``Intake.read`` learnt about a notice, held (with its downloaded file) until ``conclude`` files it.
-
-    ``extraction`` is set when the text layer said it all (a typed notice); a scan is read (OCR) in ``conclude``.
-    Holds names (in ``notice``): it stays in the run's memory, never in a Prefect result, log or report.
-    """
-
-    model_config = ConfigDict(arbitrary_types_allowed=True)
-
-    file: DriveFile
-    key: NoticeKey
-    claimed: bool = False
-    path: Path | None = None
-    extraction: Extraction | None = None
-    match: MatchResult | None = None
-    failed_step: str | None = None  # a step failed for good while reading: the notice ends FAILED in conclude
-    failure: str = ""
-    discarded: bool = False  # its downloaded bytes are gone already
-
-    def discard(self, steps: "Steps") -> None:
-        if not self.discarded:
-            steps.discard(self.file)
-            self.discarded, self.path = True, None
-
-    def estimated_due(self, today: date) -> date | None:
-        """The response date to order by, before the notice is read in full: the one read from the text layer,
-        else (a scan) the notice date and letter type its file name gives (staff name scans "CP504 DTD 11.26.2025
-        ..."), a missing date taken as today and a missing type as OTHER (30 days). None: nothing to go by yet
-        (a failed download), ordered last."""
-        if self.failed_step is not None:
-            return None
-        notice = self.extraction.notice if self.extraction else None
-        if notice is not None and notice.response_due_date is not None:
-            return notice.response_due_date
-        hints = hints_from_file_name(self.file.name)
-        letter = notice.letter_type if notice else LetterType(hints.letter_type or LetterType.OTHER.value)
-        dated = (notice.notice_date if notice else None) or hints.notice_date or today
-        return dated + timedelta(days=RESPONSE_WINDOW_DAYS[LetterType(letter)])
-
-    def days_left(self, today: date) -> int | None:
-        return days_left(self.estimated_due(today), today)
-
-
-class Verdict(BaseModel):
-    """A reviewer's decision, ready to file: FILE on ``match.case_id`` (``notice`` as corrected) or REJECT."""
-
-    file: bool  # False: reject to UNMATCHED
-    match: MatchResult | None = None
-    notice: Notice | None = None  # the reviewer's corrections applied (names, SSN last 4, response date)
-    reviewer: str
-    at: datetime
 
 
 class Steps(Protocol):
@@ -135,6 +78,10 @@ class Steps(Protocol):
 
     def match(self, notice: Notice) -> MatchResult: ...
 
+    def fit(self, path: Path) -> Fitting:
+        """The document to upload: ``path`` when within the Logiqs limit, a recompressed copy, or why neither.
+        Same input, same bytes (a retried upload must send what the first attempt sent)."""
+
     def upload(self, key: NoticeKey, case_id: int, path: Path, document_name: str) -> int: ...
 
     def create_task(
@@ -142,6 +89,9 @@ class Steps(Protocol):
     ) -> int: ...
 
     def move(self, key: NoticeKey, outcome: Outcome, to_folder_id: str, reason: str) -> None: ...
+
+    def filed_copy(self, key: NoticeKey, case_id: int, document_name: str) -> int | None:
+        """The id of a document of this name already on the case that is not this notice's own, or None."""
 
 
 class _Where:
@@ -164,6 +114,9 @@ class Intake:
     review: ReviewPolicy | None = None  # None: nothing waits for a person (UNMATCHED as before the review queue)
     review_id: str | None = None  # a review run: the batch whose PENDING_REVIEW notices it may claim
     today: date | None = None  # the firm's today, for days left in the report (None: not shown)
+    max_bytes: int | None = None  # a file Drive says is larger is not downloaded: UNMATCHED, unreadable (TOO_LARGE)
+    drive: str | None = None  # the run's DriveBinding token: ledger rows of another Drive are never read as done
+    check_case_documents: bool = True  # look for the document name on the case before filing (one Logiqs read)
 
     def process(
         self, file: DriveFile, steps: Steps, *, dry_run: bool = False, log: Any = logger
@@ -181,6 +134,15 @@ class Intake:
         reading = Reading(file=file, key=key, claimed=not dry_run)
         where = _Where()
         try:
+            where.at("duplicates")
+            reading.original = self._claim_identity(key, file, IdentityKind.CONTENT, content_identity(file.md5),
+                                                    dry_run)
+            if reading.original is not None:
+                return reading
+            if self.max_bytes is not None and (file.size or 0) > self.max_bytes:  # anyone can drop a 5 GB "PDF"
+                reading.set_aside = (f"unreadable (TOO_LARGE): file is {file.size} bytes, over the {self.max_bytes}"
+                                     "-byte limit (not downloaded)")
+                return reading
             where.at("download")
             reading.path = steps.download(file)
             where.at("extract")
@@ -190,14 +152,15 @@ class Intake:
             reading.discard(steps)
         return reading
 
-    def complete(self, reading: Reading, steps: Steps, where: _Where | None = None) -> Reading:
-        """Read the notice in full (OCR for a scan) and find its case, unless done already; raises a step's error."""
+    def complete(self, reading: Reading, steps: Steps, where: _Where | None = None, *, match: bool = True) -> Reading:
+        """Read the notice in full (OCR for a scan) and (``match``) find its case, unless done already; raises a
+        step's error."""
         where = where or _Where()
         if reading.extraction is None:
             assert reading.path is not None
             where.at("extract")
             reading.extraction = steps.extract(reading.path, reading.file.name)
-        if reading.extraction.notice is not None and reading.match is None:
+        if match and reading.extraction.notice is not None and reading.match is None:
             where.at("match")
             reading.match = steps.match(reading.extraction.notice)
         return reading
@@ -215,7 +178,7 @@ class Intake:
             values = dict(outcome=Outcome.FAILED, failed_step=reading.failed_step, reason=reading.failure)
             return self._row(file, key, values, dry_run, log)
         return self._guarded(file, key, lambda: reading.discard(steps), dry_run, log,
-                             lambda where: self._decide(self.complete(reading, steps, where), steps, where, dry_run))
+                             lambda where: self._decide(reading, steps, where, dry_run))
 
     def file_decision(self, file: DriveFile, steps: Steps, verdict: Verdict, *, log: Any = logger
                       ) -> ReportRow | Skipped:  # fmt: skip
@@ -230,24 +193,39 @@ class Intake:
     # -- the steps, in the order the business does them ------------------------------------------------------
 
     def _decide(self, reading: Reading, steps: Steps, where: _Where, dry_run: bool) -> dict[str, Any]:
-        extraction, key = reading.extraction, reading.key
+        file, key = reading.file, reading.key
+        if reading.original is not None:
+            return self._duplicate(key, file, reading.original, steps, where, dry_run)
+        if reading.set_aside is not None:
+            return self._unmatched(key, reading.set_aside, steps, where, dry_run)
+        extraction = self.complete(reading, steps, where, match=False).extraction
         assert extraction is not None
         if extraction.notice is None:
             reason = f"unreadable ({extraction.failure}): {extraction.message}"
             return self._unmatched(key, reason, steps, where, dry_run)
-        notice, match = extraction.notice, reading.match
+        notice = extraction.notice
+        assert reading.path is not None
+        if extraction.more_notices:
+            return self._notice_fields(notice) | several_letters(
+                self, key, [notice, *extraction.more_notices], reading.path, steps, where, dry_run)
+        fields = self._notice_fields(notice)
+        where.at("duplicates")
+        original = self._claim_identity(key, file, IdentityKind.LETTER, letter_identity(notice), dry_run)
+        if original is not None:
+            return fields | self._duplicate(key, file, original, steps, where, dry_run)
+        match = self.complete(reading, steps, where).match
         assert match is not None
-        fields = self._notice_fields(notice) | dict(match_score=match.score)
+        fields["match_score"] = match.score
         why = self.review.reason_for(notice, match) if self.review is not None else None
         if why is not None:
             return fields | self._to_review(key, why, dry_run)
+        notice = _named_as_confirmed(notice, match)
         if match.outcome is not MatchOutcome.MATCHED:
             return fields | self._unmatched(key, f"{match.outcome.value}: {match.reason}", steps, where, dry_run)
         if notice.response_due_date is None:  # no deadline means no follow-up task: a person must file it
             reason = f"case {match.case_id} matched but no response due date could be read"
             return fields | self._unmatched(key, reason, steps, where, dry_run)
-        assert reading.path is not None
-        return fields | self._matched(key, notice, match, reading.path, steps, where, dry_run)
+        return fields | self._matched(key, file, notice, match, reading.path, steps, where, dry_run)
 
     def _reviewed(self, file: DriveFile, key: NoticeKey, verdict: Verdict, steps: Steps, where: _Where
                   ) -> dict[str, Any]:  # fmt: skip
@@ -257,16 +235,32 @@ class Intake:
         where.at("download")
         path = steps.download(file)
         fields = self._notice_fields(verdict.notice)
-        return fields | self._matched(key, verdict.notice, verdict.match, path, steps, where, False)
+        return fields | self._matched(key, file, verdict.notice, verdict.match, path, steps, where, False)
 
-    def _matched(self, key: NoticeKey, notice: Notice, match: MatchResult, path: Path, steps: Steps, where: _Where,
-                 dry_run: bool) -> dict[str, Any]:
+    def _matched(self, key: NoticeKey, file: DriveFile, notice: Notice, match: MatchResult, path: Path, steps: Steps,
+                 where: _Where, dry_run: bool) -> dict[str, Any]:
         name = document_name(notice)
         result: dict[str, Any] = dict(outcome=Outcome.MATCHED, case_id=match.case_id, document_name=name,
                                       match_score=match.score, reason=match.reason)
+        assert match.case_id is not None and notice.response_due_date is not None  # MATCHED carries both
+        record = None if dry_run else self.ledger.get(key)
+        resuming = record is not None and (record.document_attempts > 0 or record.document_id is not None)
+        if self.check_case_documents and not dry_run and not resuming:  # a filing begun is finished, never re-judged
+            where.at("duplicates")
+            document_id = steps.filed_copy(key, match.case_id, name)
+            if document_id is not None:
+                original = Original(case_id=match.case_id, document_id=document_id)
+                return dict(case_id=match.case_id, match_score=match.score) | self._duplicate(
+                    key, file, original, steps, where, dry_run)
+        if dry_run or self._document_not_filed(key):  # a document already filed is never fitted again
+            where.at("fit")
+            fitting = steps.fit(path)  # a dry run fits too: it shows what the real run would do
+            if not fitting.fits:  # a known outcome: a person files it by hand, and no run tries it again
+                reason = f"case {match.case_id} matched but the document cannot be filed: {fitting.failure}"
+                return self._unmatched(key, reason, steps, where, dry_run)
+            path = fitting.path or path
         if dry_run:
             return result
-        assert match.case_id is not None and notice.response_due_date is not None  # MATCHED carries both
         where.at("upload")
         result["document_id"] = steps.upload(key, match.case_id, path, name)
         where.at("create-task")
@@ -276,6 +270,10 @@ class Intake:
         where.at("move")
         steps.move(key, Outcome.MATCHED, self.matched_folder_id, match.reason)
         return result
+
+    def _document_not_filed(self, key: NoticeKey) -> bool:
+        record = self.ledger.get(key)
+        return record is None or record.document_id is None
 
     def _unmatched(self, key: NoticeKey, reason: str, steps: Steps, where: _Where, dry_run: bool) -> dict[str, Any]:
         if not dry_run:
@@ -289,10 +287,25 @@ class Intake:
             self.ledger.finish(key, self.owner, Outcome.PENDING_REVIEW, reason=why)
         return dict(outcome=Outcome.PENDING_REVIEW, reason=why)
 
+    def _claim_identity(self, key: NoticeKey, file: DriveFile, kind: IdentityKind, value: str | None,
+               dry_run: bool) -> Original | None:
+        """Claim one identity of this notice; the notice that already holds it (this one's original), or None."""
+        if value is None or dry_run:
+            return None
+        holder = self.ledger.claim_identity(key, kind.value, value, drive=self.drive or "", file_name=file.name)
+        return None if holder is None else Original(file_id=holder.key.file_id, file_name=holder.file_name)
+
+    def _duplicate(self, key: NoticeKey, file: DriveFile, original: Original, steps: Steps, where: _Where,
+                   dry_run: bool) -> dict[str, Any]:
+        reason = original.reason if original.file_id != file.id else \
+            "duplicate of an earlier version of this file (same letter): no new document or task"
+        return dict(duplicate_of=original.ref) | self._unmatched(key, reason, steps, where, dry_run)
+
     # -- bookkeeping ------------------------------------------------------------------------------------------
 
     def _claim(self, file: DriveFile, key: NoticeKey, log: Any) -> Skipped | None:
-        claim = self.ledger.claim(key, self.owner, self.lease_seconds, file_name=file.name, review_id=self.review_id)
+        claim = self.ledger.claim(key, self.owner, self.lease_seconds, file_name=file.name,
+                                  review_id=self.review_id, drive=self.drive)
         if claim:
             return None
         log.info("notice %s skipped: %s in the ledger", file.id, claim.value)
@@ -360,6 +373,13 @@ def _failure(exc: Exception, step: str, file_id: str, log: Any) -> str:
         return f"{step}: {exc}"
     log.exception("notice %s: unexpected error in step %s", file_id, step)
     return f"{step}: unexpected {type(exc).__name__}"
+
+
+def _named_as_confirmed(notice: Notice, match: MatchResult) -> Notice:
+    """A name the CRM confirmed on the page (the reader was unsure of it) names the document."""
+    if match.confirmed_last_name and match.outcome is MatchOutcome.MATCHED:
+        return notice.model_copy(update={"taxpayer_last_name": match.confirmed_last_name})
+    return notice
 
 
 def _letter_type(notice: Notice) -> str:

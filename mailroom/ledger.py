@@ -51,8 +51,10 @@ from mailroom.ledger_records import (
     holder_dead as _holder_dead,
     record_from_row as _record,
 )
+from mailroom.ledger_identity import IdentityHolder, claim as claim_identity
 from mailroom.ledger_schema import (
     ALL_RECORDS,
+    FORGET,
     HISTORY,
     LOCK_ROW,
     LOG,
@@ -204,8 +206,11 @@ class Ledger(ReviewQueue):
     # -- leases -----------------------------------------------------------------------------------------------
 
     def claim(self, key: NoticeKey, owner: str, lease_seconds: float, *, file_name: str = "",
-              review_id: str | None = None) -> ClaimResult:
+              review_id: str | None = None, drive: str | None = None) -> ClaimResult:
         """Take the notice's lease for ``owner`` unless another live owner holds it or it is already finished.
+
+        ``drive`` (a DriveBinding token) binds the row to the Drive it is for: a row written for another Drive (a
+        re-created one with the same ids) is forgotten here and the notice starts afresh; an unbound row is adopted.
 
         Re-claiming by the same owner renews the lease. A FAILED notice can be claimed again (a later run retries
         it) and keeps every effect recorded so far, so the retry continues where the failure stopped. A
@@ -217,10 +222,14 @@ class Ledger(ReviewQueue):
         with self._write() as conn:
             row = conn.execute(LOCK_ROW, _key(key)).mappings().first()
             now = self._now(conn)
+            if row is not None and drive and row["drive"] not in (None, drive):
+                _log(conn, key, owner, now, f"forgotten: written for Drive {row['drive']}, this is Drive {drive}")
+                conn.execute(FORGET, _key(key))
+                row = None
             if row is None:
                 added = conn.execute(insert_new(conn.dialect.name), dict(
-                    file_id=key.file_id, md5=key.md5, file_name=file_name, stage=Stage.CLAIMED.value, runs=1,
-                    created_at=now, **_holder(owner, now + lease_seconds, now),
+                    file_id=key.file_id, md5=key.row_md5, file_name=file_name, stage=Stage.CLAIMED.value, runs=1,
+                    created_at=now, drive=drive, **_holder(owner, now + lease_seconds, now),
                 )).first()
                 if added is not None:
                     _log(conn, key, owner, now, "claimed (new)")
@@ -235,7 +244,7 @@ class Ledger(ReviewQueue):
             live = (row["lease_expires"] or 0) > now
             if other and live and not _holder_dead(row["holder_host"], row["holder_pid"]):
                 return ClaimResult.BUSY
-            _take(conn, key, row, owner, now + lease_seconds, now)
+            _take(conn, key, row, owner, now + lease_seconds, now, drive=drive)
             how = "" if not other else " (dead holder's lease taken over)" if live else " (expired lease taken over)"
             _log(conn, key, owner, now, f"claimed{how}")
             return ClaimResult.ACQUIRED
@@ -253,7 +262,7 @@ class Ledger(ReviewQueue):
             candidates = conn.execute(claimable(limit), {"now": now}).mappings().all()
             keys = []
             for row in candidates:
-                key = NoticeKey(file_id=row["file_id"], md5=row["md5"])
+                key = NoticeKey.from_row(row["file_id"], row["md5"])
                 _take(conn, key, row, owner, now + lease_seconds, now)
                 taken_over = row["owner"] not in (None, owner)
                 _log(conn, key, owner, now, "claimed (expired lease taken over)" if taken_over else "claimed (next)")
@@ -265,7 +274,7 @@ class Ledger(ReviewQueue):
         with self._write() as conn:
             now = self._now(conn)
             added = conn.execute(insert_new(conn.dialect.name), dict(
-                file_id=key.file_id, md5=key.md5, file_name=file_name, stage=Stage.LISTED.value, created_at=now,
+                file_id=key.file_id, md5=key.row_md5, file_name=file_name, stage=Stage.LISTED.value, created_at=now,
                 updated_at=now,
             )).first()
             if added is not None:
@@ -333,21 +342,24 @@ class Ledger(ReviewQueue):
             conn.execute(UPDATE_ROW, {**_key(key), **changes})
             _log(conn, key, owner, now, f"stage {stage.value}")
 
-    def begin_document(self, key: NoticeKey, owner: str, case_id: int, *, lease_seconds: float | None = None) -> int:
-        """Write-ahead intent for an upload, committed *before* the POST. Returns the attempt number."""
-        return self._begin(key, owner, "document", case_id, lease_seconds)
+    def begin_document(self, key: NoticeKey, owner: str, case_id: int, *, lease_seconds: float | None = None,
+                       sha256: str | None = None) -> int:
+        """Write-ahead intent for an upload, committed *before* the POST, with the SHA-256 of the bytes it carries.
+        Returns the attempt number."""
+        return self._begin(key, owner, "document", case_id, lease_seconds, {"document_sha256": sha256} if sha256 else {})
 
     def begin_task(self, key: NoticeKey, owner: str, case_id: int, *, lease_seconds: float | None = None) -> int:
         return self._begin(key, owner, "task", case_id, lease_seconds)
 
-    def _begin(self, key: NoticeKey, owner: str, effect: str, case_id: int, lease_seconds: float | None) -> int:
+    def _begin(self, key: NoticeKey, owner: str, effect: str, case_id: int, lease_seconds: float | None,
+               extra: dict[str, Any] | None = None) -> int:
         with self._write() as conn:
             row, now = self._fenced(conn, key, owner)
             if row[f"{effect}_id"] is not None:
                 raise MailroomError(f"{effect} for notice {key} is already recorded", reason="effect_already_done")
             attempt = int(row[f"{effect}_attempts"]) + 1  # the row is locked: nobody else moves the counter meanwhile
             conn.execute(UPDATE_ROW, {**_key(key), f"{effect}_attempts": attempt, "case_id": case_id,
-                                      **_touched(now, lease_seconds)})
+                                      **_touched(now, lease_seconds), **(extra or {})})
             _log(conn, key, owner, now, f"{effect} attempt {attempt}")
             return attempt
 
@@ -374,11 +386,21 @@ class Ledger(ReviewQueue):
             how = " (found by marker)" if found_by_marker else ""
             _log(conn, key, owner, now, f"{effect} {effect_id} confirmed{how}")
 
-    def record_target(self, key: NoticeKey, owner: str, folder_id: str, *, lease_seconds: float | None = None) -> None:
-        """Remember which Drive folder the file belongs in before moving it (a rerun finishes the same move)."""
+    def record_target(self, key: NoticeKey, owner: str, folder_id: str, *, reason: str = "",
+                      lease_seconds: float | None = None) -> None:
+        """Remember which Drive folder the file belongs in, and why, before moving it (a rerun, or reconciliation
+        after a kill between the move and ``finish``, knows both)."""
         with self._write() as conn:
             _row, now = self._fenced(conn, key, owner)
-            conn.execute(UPDATE_ROW, {**_key(key), "target_folder_id": folder_id, **_touched(now, lease_seconds)})
+            why = {"reason": reason} if reason else {}
+            conn.execute(UPDATE_ROW, {**_key(key), "target_folder_id": folder_id, **why,
+                                      **_touched(now, lease_seconds)})
+
+    def claim_identity(self, key: NoticeKey, kind: str, value: str, *, drive: str = "",
+                       file_name: str = "") -> IdentityHolder | None:
+        """Claim one identity of the notice (mailroom.ledger_identity); the notice that owns it already, or None."""
+        with self._write() as conn:
+            return claim_identity(conn, key, kind, value, drive=drive, file_name=file_name, now=self._now(conn))
 
     def finish(self, key: NoticeKey, owner: str, outcome: Outcome, *, reason: str = "") -> None:
         """Record the notice's outcome and release the lease, in one transaction.
@@ -408,18 +430,19 @@ class Ledger(ReviewQueue):
 
 
 def _key(key: NoticeKey) -> dict[str, str]:
-    return {"k_file_id": key.file_id, "k_md5": key.md5}
+    return {"k_file_id": key.file_id, "k_md5": key.row_md5}  # a later letter: "<md5>:p<n>" (NoticeKey)
 
 
 def _holder(owner: str, lease_expires: float, now: float) -> dict[str, Any]:
     return dict(owner=owner, lease_expires=lease_expires, holder_host=_HOST, holder_pid=os.getpid(), updated_at=now)
 
 
-def _take(conn: Connection, key: NoticeKey, row: RowMapping, owner: str, lease_expires: float, now: float) -> None:
+def _take(conn: Connection, key: NoticeKey, row: RowMapping, owner: str, lease_expires: float, now: float, *,
+          drive: str | None = None) -> None:
     """Give the (locked) notice to ``owner``; a LISTED notice becomes CLAIMED, later stages stay."""
     stage = Stage.CLAIMED.value if row["stage"] == Stage.LISTED.value else row["stage"]
     conn.execute(UPDATE_ROW, {**_key(key), **_holder(owner, lease_expires, now), "outcome": None, "stage": stage,
-                              "runs": int(row["runs"]) + 1})
+                              "runs": int(row["runs"]) + 1, **({"drive": drive} if drive else {})})
 
 
 def _advanced(row: RowMapping, stage: Stage) -> dict[str, str]:
@@ -432,4 +455,4 @@ def _touched(now: float, lease_seconds: float | None) -> dict[str, float]:
 
 
 def _log(conn: Connection, key: NoticeKey, owner: str | None, now: float, event: str) -> None:
-    conn.execute(LOG, dict(file_id=key.file_id, md5=key.md5, at=now, owner=owner, event=event))
+    conn.execute(LOG, dict(file_id=key.file_id, md5=key.row_md5, at=now, owner=owner, event=event))

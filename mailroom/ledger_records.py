@@ -52,16 +52,40 @@ class ClaimResult(str, Enum):
 
 
 class NoticeKey(BaseModel, frozen=True):
+    """A notice: the Drive file (id + md5) and, for a file that holds several letters, which letter (``part``).
+
+    Part 0 is the file's first (or only) letter and keeps the key, marker and ledger row it always had, so ledgers
+    and Logiqs markers written before files could hold several letters stay valid. Part n > 0 is stored under the
+    md5 column value ``<md5>:p<n>`` and marked ``mailroom:<file id>/<n>:<md5[:12]>`` (never a substring of part 0's).
+    """
+
     file_id: str
     md5: str
+    part: int = 0
 
     @property
     def marker(self) -> str:
         """Unique, log-safe token we put in Logiqs comments so an effect can be found again after a lost response."""
+        if self.part:
+            return f"mailroom:{self.file_id}/{self.part}:{self.md5[:12]}"
         return f"mailroom:{self.file_id}:{self.md5[:12]}"
 
+    @property
+    def row_md5(self) -> str:
+        """The value of the ledger's md5 column for this key."""
+        return f"{self.md5}:p{self.part}" if self.part else self.md5
+
+    def letter(self, part: int) -> "NoticeKey":
+        return NoticeKey(file_id=self.file_id, md5=self.md5, part=part)
+
+    @classmethod
+    def from_row(cls, file_id: str, row_md5: str) -> "NoticeKey":
+        md5, _, part = row_md5.rpartition(":p")
+        return cls(file_id=file_id, md5=md5, part=int(part)) if md5 and part.isdigit() else cls(file_id=file_id,
+                                                                                                  md5=row_md5)
+
     def __str__(self) -> str:  # identifiers only: safe to log
-        return f"{self.file_id}@{self.md5[:12]}"
+        return f"{self.file_id}{f'/{self.part}' if self.part else ''}@{self.md5[:12]}"
 
 
 class NoticeRecord(BaseModel):
@@ -76,6 +100,7 @@ class NoticeRecord(BaseModel):
     document_id: int | None = None
     task_id: int | None = None
     document_attempts: int = 0  # POSTs started (written *before* sending): > 0 with no id = "look before retrying"
+    document_sha256: str | None = None  # the bytes the last document POST carried (a recompressed copy if oversize)
     task_attempts: int = 0
     target_folder_id: str | None = None
     moved: bool = False
@@ -85,6 +110,7 @@ class NoticeRecord(BaseModel):
     updated_at: float = 0.0
     review_id: str | None = None  # PENDING_REVIEW: the review batch it is in (None: waiting for the next one)
     review_run_id: str | None = None  # the review flow run asking about that batch
+    drive: str | None = None  # the Drive the row was written for (DriveBinding token); None before rows were bound
 
     @property
     def finished(self) -> bool:
@@ -108,7 +134,7 @@ def holder_dead(host: str | None, pid: int | None) -> bool:
 
 def record_from_row(row: Mapping[str, Any]) -> NoticeRecord:
     return NoticeRecord(
-        key=NoticeKey(file_id=row["file_id"], md5=row["md5"]),
+        key=NoticeKey.from_row(row["file_id"], row["md5"]),
         file_name=row["file_name"],
         stage=Stage(row["stage"]),
         outcome=Outcome(row["outcome"]) if row["outcome"] else None,
@@ -117,6 +143,7 @@ def record_from_row(row: Mapping[str, Any]) -> NoticeRecord:
         document_id=row["document_id"],
         task_id=row["task_id"],
         document_attempts=row["document_attempts"],
+        document_sha256=row["document_sha256"],
         task_attempts=row["task_attempts"],
         target_folder_id=row["target_folder_id"],
         moved=bool(row["moved"]),
@@ -126,4 +153,5 @@ def record_from_row(row: Mapping[str, Any]) -> NoticeRecord:
         updated_at=row["updated_at"],
         review_id=row["review_id"],
         review_run_id=row["review_run_id"],
+        drive=row.get("drive"),
     )

@@ -5,8 +5,8 @@ Migrations are an ordered list of small steps, each applied once per database an
 step (nothing to migrate); an existing one gets the steps newer than its recorded version, in order. A later issue
 that adds a column appends one step, e.g.::
 
-    Migration(3, "notices.drive_account: the Drive account a notice was listed from",
-              add_columns("notices", Column("drive_account", Text))),
+    Migration(7, "notices.review_note: what the person who reviewed the notice wrote",
+              add_columns("notices", Column("review_note", Text))),
 
 and adds the same column to the ``notices`` table below. Steps run inside one transaction that holds the
 migration lock (SQLite: ``BEGIN IMMEDIATE``; PostgreSQL: a transaction-scoped advisory lock), so workers starting
@@ -72,8 +72,11 @@ notices = Table(
     Column("review_id", Text),  # PENDING_REVIEW: the review batch holding it (mailroom.ledger_review)
     Column("review_run_id", Text),  # the review flow run asking about that batch
     Column("review_since", Double),  # when the batch was formed (epoch seconds): the review deadline counts from it
+    Column("document_sha256", Text),  # the bytes each document POST carried (step DOCUMENT_HASH)
     Column("created_at", Double, nullable=False),
     Column("updated_at", Double, nullable=False),
+    # The Drive the row was written for (mailroom.drive_binding.DriveBinding.token); NULL: before rows were bound.
+    Column("drive", Text),
 )
 # What claim_next scans: unfinished notices by lease expiry (finished rows, the vast majority, stay out of the way).
 notices_open = Index("notices_open", notices.c.outcome, notices.c.lease_expires)
@@ -91,6 +94,19 @@ transitions = Table(
     sqlite_autoincrement=True,  # ids never reused: the audit order survives deletes
 )
 
+# Who owns each identity of a letter (mailroom.duplicates): the first notice to claim it; later ones are duplicates.
+identities = Table(
+    "identities",
+    metadata,
+    Column("drive", Text, primary_key=True),  # "" when the run was not bound to a Drive
+    Column("kind", Text, primary_key=True),  # "content" (md5) or "letter" (a hash: no taxpayer data beyond last 4)
+    Column("value", Text, primary_key=True),
+    Column("file_id", Text, nullable=False),  # the owning notice
+    Column("md5", Text, nullable=False),
+    Column("file_name", Text, nullable=False, server_default=""),
+    Column("claimed_at", Double, nullable=False),
+)
+
 schema_versions = Table(
     "ledger_schema_version",
     metadata,
@@ -102,7 +118,7 @@ schema_versions = Table(
 RECORD_COLUMNS = (
     "file_id", "md5", "file_name", "stage", "outcome", "reason", "case_id", "document_id", "task_id",
     "document_attempts", "task_attempts", "target_folder_id", "moved", "runs", "owner", "lease_expires", "updated_at",
-    "review_id", "review_run_id",
+    "review_id", "review_run_id", "drive", "document_sha256",
 )
 
 # A fixed advisory-lock key: "mailroom ledger migration" (any constant; only other mailroom ledgers use it).
@@ -129,6 +145,13 @@ def add_columns(table_name: str, *columns: Column) -> Callable[[Connection], Non
     return apply
 
 
+def create_table(table: Table) -> Callable[[Connection], None]:
+    def apply(conn: Connection) -> None:
+        table.create(conn, checkfirst=True)
+
+    return apply
+
+
 def create_index(index: Index) -> Callable[[Connection], None]:
     def apply(conn: Connection) -> None:
         index.create(conn, checkfirst=True)
@@ -136,13 +159,26 @@ def create_index(index: Index) -> Callable[[Connection], None]:
     return apply
 
 
+# Issue 11 (oversize notices). Branches in flight also number their first step 3 (i12-hostile: notices.drive,
+# identities; i13a-review: review columns): whoever lands later renumbers theirs after main's last step. Every step
+# is idempotent (add_columns skips a present column, create_index checks first), so a renumbered step is harmless on
+# a database that already has its column.
+DOCUMENT_HASH = Migration(
+    5, "notices.document_sha256: the bytes each document upload carried (oversize notices are recompressed)",
+    add_columns("notices", Column("document_sha256", Text)))
+
 MIGRATIONS: tuple[Migration, ...] = (
     # Version 0 is the schema of ledger files written before this table existed (notices + transitions).
     Migration(1, "notices.holder_host/holder_pid: a dead holder's lease is taken over at once",
               add_columns("notices", Column("holder_host", Text), Column("holder_pid", Integer))),
     Migration(2, "index notices_open: claim_next finds unfinished notices without scanning finished ones",
               create_index(notices_open)),
-    Migration(3, "notices.review_id/review_run_id/review_since: PENDING_REVIEW notices in review batches",
+    Migration(3, "notices.drive: the Drive a row was written for; another Drive's rows are never read as done",
+              add_columns("notices", Column("drive", Text))),
+    Migration(4, "identities: the content and letter identities notices claim, so a duplicate is caught before any "
+                 "effect", create_table(identities)),
+    DOCUMENT_HASH,
+    Migration(6, "notices.review_id/review_run_id/review_since: PENDING_REVIEW notices in review batches",
               add_columns("notices", Column("review_id", Text), Column("review_run_id", Text),
                           Column("review_since", Double))),
 )
@@ -192,6 +228,7 @@ LOCK_ROW = select(notices).where(*_KEY).with_for_update()
 # SET takes the columns named in the parameters: one statement serves every "change these columns of this row".
 UPDATE_ROW = notices.update().where(*_KEY)
 RELEASE = notices.update().where(*_KEY, notices.c.owner == bindparam("k_owner"))
+FORGET = notices.delete().where(*_KEY)
 LOG = transitions.insert()
 HISTORY = (select(transitions.c.event)
            .where(transitions.c.file_id == bindparam("k_file_id"), transitions.c.md5 == bindparam("k_md5"))

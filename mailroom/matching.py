@@ -52,6 +52,7 @@ class ScoredCandidate(BaseModel):
     # a log line or a report row.
     name: str = Field("", repr=False)
     status: str = ""
+    last_name_in_full: bool = True  # the whole surname agrees (not one part of a compound, not a near spelling)
 
 
 class MatchResult(BaseModel):
@@ -60,6 +61,9 @@ class MatchResult(BaseModel):
     score: float = 0.0
     reason: str
     candidates: list[ScoredCandidate] = Field(default_factory=list)
+    # Set when the reader was unsure of the name and the CRM case's last name was found on the page: the name the
+    # document is filed under (as the CRM spells it). Never in a reason or a log line.
+    confirmed_last_name: str | None = Field(default=None, repr=False)
 
 
 def normalize_name(name: str | None) -> str:
@@ -85,6 +89,11 @@ def last_name_score(notice_last: str, case_last: str) -> float:
     if (len(parts_a) > 1 or len(parts_b) > 1) and (a in parts_b or b in parts_a):
         score = max(score, HYPHEN_PART_SCORE)
     return float(score)
+
+
+def surname_key(name: str | None) -> str:
+    """A surname with case, accents, punctuation, spaces and suffixes removed: "Van Der Berg" = "VANDERBERG"."""
+    return re.sub(r"[- ]", "", normalize_name(name))
 
 
 def first_name_score(notice_first: str | None, case_first: str | None) -> tuple[float, str]:
@@ -149,6 +158,7 @@ def score_candidate(notice: Notice, case: CaseCandidate) -> ScoredCandidate | No
                     case_id=case.case_id, score=round(score, 1), last_name_score=last, first_name_score=first,
                     active=case.active, matched_as=f"{role}~case {case_role}", basis=basis,
                     name=_case_people(case), status=case.status or ("Active" if case.active else "Closed"),
+                    last_name_in_full=surname_key(notice_last) == surname_key(case_last),
                 )  # fmt: skip
     return best
 
@@ -209,6 +219,11 @@ def match_notice(
     threshold: float = DEFAULT_THRESHOLD,
     margin: float = DEFAULT_MARGIN,
 ) -> MatchResult:
+    from mailroom.page_confirmation import confirm_on_page  # it scores with this module's rules
+
+    confirmed = confirm_on_page(notice, directory)
+    if confirmed is not None:
+        return confirmed
     if not notice.ssn_last4 or not notice.taxpayer_last_name:
         wanted = (("SSN last 4", notice.ssn_last4), ("last name", notice.taxpayer_last_name))
         missing = " and ".join(label for label, value in wanted if not value)
@@ -244,6 +259,14 @@ def match_notice(
             outcome=MatchOutcome.AMBIGUOUS, score=best.score, candidates=scored,
             reason=f"{len(close)} cases ({ids}) match SSN {ssn} within {margin:.0f} points "
             f"(scores {', '.join(f'{c.score:.1f}' for c in close)}); needs a person to choose",
+        )  # fmt: skip
+    if not best.last_name_in_full:
+        # SMITH-JONES on the notice, SMITH or SMYTH in the CRM: as often another person as a typo, and the right case
+        # may simply be absent. A person decides.
+        return MatchResult(
+            outcome=MatchOutcome.AMBIGUOUS, score=best.score, candidates=scored,
+            reason=f"case {best.case_id} matches SSN {ssn} (score {best.score:.1f}) but its last name agrees only "
+            f"in part or approximately (last-name score {best.last_name_score:.0f}); needs a person to confirm",
         )  # fmt: skip
     lead = f"{best.score - runner_up.score:.1f} ahead of case {runner_up.case_id}" if runner_up else "only candidate"
     return MatchResult(

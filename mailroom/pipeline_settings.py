@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field, SecretStr
 
 from mailroom.crm import Priority
 from mailroom.urgency import UrgencyRule, today_in
+from mailroom.logiqs import MAX_DOCUMENT_BYTES
 
 
 class PipelineSettings(BaseModel):
@@ -71,6 +72,17 @@ class PipelineSettings(BaseModel):
         "review-mailroom/review-mailroom", description="Deployment (flow/name) the daily run starts review runs of"
     )
 
+    check_case_documents: bool = Field(
+        True, description="Before filing, look in the case's Logiqs activity for a document of the same name (filed by "
+        "hand or by another system): such a notice is a duplicate. Costs one Logiqs read per filed notice"
+    )
+
+    max_document_bytes: int = Field(
+        MAX_DOCUMENT_BYTES, gt=0, le=MAX_DOCUMENT_BYTES,
+        description="Largest document uploaded to Logiqs (its limit is 6 MB). A larger PDF is recompressed to fit; "
+        "one that still does not fit is set aside UNMATCHED with the reason",
+    )
+
     # Matching thresholds (None keeps mailroom.matching's defaults).
     match_threshold: float | None = None
     match_margin: float | None = None
@@ -86,6 +98,16 @@ class PipelineSettings(BaseModel):
         8.0, gt=0, description="Logiqs calls per second (Logiqs allows about 10/s per key; we keep a margin)"
     )
     logiqs_burst: int = Field(2, ge=1, description="Logiqs calls let through at once before the rate applies")
+    shared_rate_limits: bool = Field(
+        False, description="Hold the Drive and Logiqs rates above for every worker together (Prefect global "
+        "concurrency limits mailroom-drive-calls / mailroom-logiqs-calls, created from these values when missing, or "
+        "by `python -m blocks.limits`); off: each flow process keeps the rates on its own"
+    )
+    fan_out_deployment: str | None = Field(
+        None, description="Spread notices over the work pool as flow runs of this deployment (e.g. "
+        "process-notices/process-notices); empty: this flow process works on every notice itself"
+    )
+    batch_size: int = Field(25, ge=1, le=1000, description="Notices per batch flow run when fanning out")
     call_max_retries: int = Field(3, ge=0, description="Call-level retries inside one task attempt")
     call_initial_delay: float = Field(1.0, ge=0)
     call_max_delay: float = Field(30.0, gt=0)
@@ -123,6 +145,14 @@ class PipelineSettings(BaseModel):
             return due_at, due_at - timedelta(days=self.reminder_days_before_due)
         reminder = self.urgency_rule().reminder_date(due, today)
         return due_at, datetime.combine(reminder, time(self.due_hour_utc), tzinfo=timezone.utc)
+
+    def shared_limits(self) -> dict[str, tuple[str, int, float]]:
+        """service -> (global concurrency limit name, slots, slot decay per second): a bucket of ``burst`` calls
+        refilled at the configured rate, so all workers together send at most burst + rate calls in any second."""
+        return {
+            "drive": ("mailroom-drive-calls", self.drive_burst, self.drive_calls_per_second),
+            "logiqs": ("mailroom-logiqs-calls", self.logiqs_burst, self.logiqs_calls_per_second),
+        }
 
     def missing_folders(self) -> list[str]:
         """Names of the folder settings a real run cannot do without."""

@@ -37,6 +37,13 @@ def _parser() -> argparse.ArgumentParser:
                     "(V4 Case/FindCase, Basic auth, a list); the profile carries it to the blocks (default: v4)")
     up.add_argument("--drive-rate-limit", type=float, default=DEFAULT_DRIVE_RATE_LIMIT.requests_per_second,
                     help="Drive requests/second before 403 userRateLimitExceeded (0 = off)")
+    drive = up.add_argument_group("Drive's rules (docs/sandbox-drive.md)")
+    drive.add_argument("--shared-drive", action="store_true",
+                       help="keep the folder tree in a shared drive (clients must send supportsAllDrives)")
+    drive.add_argument("--listing-lag", type=float, default=0.0, metavar="SECONDS",
+                       help="writes show in files.list only this many seconds later (files.get stays immediate)")
+    drive.add_argument("--drive-retry-after", action="store_true",
+                       help="send Retry-After with Drive throttles (real Drive does not)")
     add_fault_arguments(up)  # --fault-rate, --ambiguous-rate, --outage, ... and --rate-limit/--burst for Logiqs
     corpus = commands.add_parser("corpus", help="only generate a corpus + manifest.json into a directory")
     corpus.add_argument("out_dir", type=Path)
@@ -65,7 +72,9 @@ def _up(args: argparse.Namespace) -> int:
     with Sandbox(notices=args.notices, seed=args.seed, workdir=args.workdir, faults=faults if has_faults else None,
                  drive_rate_limit=args.drive_rate_limit, logiqs_rate_limit=rate_limit_from_args(args),
                  corpus_cache=None if args.fresh_corpus else args.corpus_cache,
-                 logiqs_dialect=DIALECTS[args.logiqs_dialect], **_corpus_options(args)) as sandbox:  # fmt: skip
+                 shared_drive=args.shared_drive, listing_lag=args.listing_lag,
+                 drive_retry_after=args.drive_retry_after, logiqs_dialect=DIALECTS[args.logiqs_dialect],
+                 **_corpus_options(args)) as sandbox:  # fmt: skip
         profile = sandbox.write_profile(args.profile).resolve()
         corpus = sandbox.corpus
         print(f"""
@@ -75,6 +84,8 @@ mailroom sandbox is up ({time.perf_counter() - started:.1f} s)
 {sandbox.logiqs.url}/_sandbox/stats)
   corpus              {len(corpus.files)} files ({len(corpus.of_kind(FileKind.SCANNED))} scanned, \
 {len(corpus.of_kind(FileKind.BAD))} bad), {len(corpus.cases)} cases; manifest {corpus.root / 'manifest.json'}
+  Drive rules         {'shared drive ' + str(sandbox.shared_drive_id) if args.shared_drive else 'My Drive'}, \
+listing lag {args.listing_lag:g} s, Retry-After on throttles {'on' if args.drive_retry_after else 'off (like Drive)'}
   faults              {'fault rate ' + str(args.fault_rate) if has_faults else 'off'} \
 (change at runtime: PUT <emulator url>/_sandbox/faults with a FaultConfig JSON)
   profile             {profile}   (URLs + sandbox credentials, mode 0600)

@@ -75,6 +75,11 @@ class Sandbox:
     ``generate_corpus``. ``logiqs_dialect`` is the case search the Logiqs emulator serves (the profile carries it, so
     blocks made from the profile match); ``logiqs_options`` go to ``LogiqsEmulator`` (envelope style, scope denial,
     ``require_user_id``: on by default, as on tenants that refuse a task without a UserID).
+
+    Drive's rules (docs/sandbox-drive.md): ``shared_drive=True`` keeps the whole folder tree in a shared drive (the
+    pipeline must send the shared-drive parameters to see it); ``listing_lag`` makes every write show in listings
+    only that many seconds later (switched on after seeding, like faults); ``drive_retry_after=True`` adds the
+    Retry-After header real Drive does not send with its throttles.
     """
 
     def __init__(
@@ -90,11 +95,16 @@ class Sandbox:
         logiqs_rate_limit: RateLimit = DEFAULT_LOGIQS_RATE_LIMIT,
         corpus: Corpus | None = None,
         corpus_cache: Path | None = DEFAULT_CACHE_DIR,
+        shared_drive: bool = False,
+        listing_lag: float = 0.0,
+        drive_retry_after: bool = False,
         logiqs_dialect: SearchDialect = "v4-findcase",
         logiqs_options: dict[str, Any] | None = None,
         **corpus_options: Any,
     ) -> None:
         self.notices, self.seed = notices, seed
+        self.shared_drive, self.listing_lag, self.drive_retry_after = shared_drive, listing_lag, drive_retry_after
+        self.shared_drive_id: str | None = None
         self.logiqs_dialect: SearchDialect = logiqs_dialect
         self._logiqs_options = {"require_user_id": True, **(logiqs_options or {})}
         self._faults = faults if faults is not None else (
@@ -139,7 +149,8 @@ class Sandbox:
                 self._corpus = cached_corpus(self._corpus_cache, **options)
             else:
                 self._corpus = generate_corpus(self.workdir / "corpus", **options)
-        self.drive = DriveEmulator(rate_limit=self._drive_rate_limit, seed=self.seed)
+        self.drive = DriveEmulator(rate_limit=self._drive_rate_limit, seed=self.seed,
+                                   throttle_retry_after=self.drive_retry_after)
         self.logiqs = LogiqsEmulator(rate_limit=self._logiqs_rate_limit, search_dialect=self.logiqs_dialect,
                                      **self._logiqs_options)
         self.drive.start()
@@ -148,6 +159,7 @@ class Sandbox:
         self._seed_logiqs()
         if self._faults is not None:  # only now: seeding never meets a fault
             self.set_faults(self._faults)
+        self.drive.set_listing_lag(self.listing_lag)  # likewise: the seeded tree was "there yesterday"
 
     def stop(self) -> None:
         """Stop both emulators and remove a temporary workdir. Safe to call twice or after a failed start."""
@@ -165,10 +177,13 @@ class Sandbox:
     # -------------------------------------------------------------------------------------------------- seeding
     def _seed_drive(self) -> None:
         drive, corpus = self._require(self.drive), self.corpus
+        top = None  # My Drive's root, or the shared drive's
+        if self.shared_drive:
+            top = self.shared_drive_id = drive.create_shared_drive("IRS Mail")
         for folder in corpus.folders:  # FOLDER_TREE lists parents before children
-            parent = self.folder_ids[folder.parent_key] if folder.parent_key else None
+            parent = self.folder_ids[folder.parent_key] if folder.parent_key else top
             self.folder_ids[folder.key] = drive.create_folder(folder.name, parent)
-        output = drive.create_folder(OUTPUT_PARENT_NAME, None)
+        output = drive.create_folder(OUTPUT_PARENT_NAME, top)
         outputs = {name: drive.create_folder(name, output) for name in ("MATCHED", "UNMATCHED", "FAILED", "Reports")}
         self._folders = SandboxFolders(
             input_root=self.folder_ids[corpus.input_root_key], matched=outputs["MATCHED"],
@@ -281,6 +296,7 @@ class Sandbox:
             "corpus_manifest": str(self.corpus.root / "manifest.json"),
             "seed": self.seed,
             "today": self.today.isoformat(),
+            "shared_drive_id": self.shared_drive_id,
         }
 
     def write_profile(self, path: Path) -> Path:

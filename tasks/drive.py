@@ -2,35 +2,33 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
+from prefect import task
+from prefect.cache_policies import NO_CACHE
+from prefect.logging import get_run_logger
+
 from mailroom.drive import DriveFile
+from mailroom.drive_binding import check_folders as check_configured_folders
+from mailroom.errors import PermanentError
 from mailroom.effects import ensure_moved
-from mailroom.errors import ConfigurationError, NotFoundError
 from mailroom.ledger import NoticeKey
 from mailroom.outcomes import Outcome
+from mailroom.reconcile import Reconciler
+from mailroom.report import ReportRow
 from tasks.context import services
 from tasks.retry import service_task
 
 
 @service_task(name="check-folders", service="drive")
-def check_folders(folders: dict[str, str]) -> None:
-    """Every folder the run needs exists and is visible, or one ConfigurationError names each one that is not.
-
-    ``folders`` maps where the id came from (a setting or parameter name) to the id, so the message says what to fix.
-    """
-    drive = services().drive
-    missing = []
-    for source, folder_id in folders.items():
-        try:
-            drive.get(folder_id)
-        except NotFoundError:
-            missing.append(f"{source} {folder_id!r}")
-    if missing:
-        raise ConfigurationError(
-            "Drive folder not found (or not shared with the service account): " + ", ".join(missing),
-            service="drive", operation="check-folders",
-        )
+def check_folders(folders: dict[str, str], block_name: str) -> dict[str, DriveFile]:
+    """Every configured folder exists, is a folder and is shared with the account (else: which setting to fix)."""
+    return check_configured_folders(
+        services().drive, folders,
+        where=lambda name: (f"parameter {name}" if name == "input_folder_id"
+                            else f"block mailroom-settings/{block_name}, field {name}"),
+    )
 
 
 @service_task(name="discover-folders", service="drive")
@@ -53,9 +51,44 @@ def list_new_notices(folder_ids: list[str], limit: int | None = None) -> list[Dr
     return ordered[:limit] if limit is not None else ordered
 
 
+@service_task(name="get-notices", service="drive")
+def get_notices(file_ids: list[str]) -> list[DriveFile]:
+    """A batch's notices as they are now (name, md5), from their ids; a file gone since the listing is left out
+    (another run moved it, or a person took it away): nothing to file."""
+    from mailroom.errors import NotFoundError
+
+    drive, found = services().drive, []
+    for file_id in file_ids:
+        try:
+            found.append(drive.get(file_id))
+        except NotFoundError:
+            continue
+    return found
+
+
+_SAFE_ID = re.compile(r"[A-Za-z0-9_-]{1,200}")
+
+
 def download_path(file_id: str) -> Path:
-    """Where a notice's bytes live while it is worked on: the run's private (0700) directory."""
+    """Where a notice's bytes live while it is worked on: the run's private (0700) directory.
+
+    Named by the Drive file id, never by the file's name (which anyone dropping a file chooses); an id that is not
+    Drive-shaped is refused rather than allowed to name a path.
+    """
+    if not _SAFE_ID.fullmatch(file_id):
+        raise PermanentError("drive file id is not a plain id: refused as a download name", service="drive",
+                             operation="download", reason="unsafe_file_id")
     return services().workdir / f"{file_id}.pdf"
+
+
+def forget_download(file_id: str) -> None:
+    """Delete a notice's bytes (and a recompressed copy: it holds the SSN too) once its row is written."""
+    try:
+        path = download_path(file_id)
+    except PermanentError:  # an id refused as a file name: nothing was ever written under it
+        return
+    path.unlink(missing_ok=True)
+    path.with_name(path.stem + ".fitted.pdf").unlink(missing_ok=True)
 
 
 @service_task(name="download-notice", service="drive")
@@ -76,6 +109,24 @@ def move_notice(key: NoticeKey, outcome: Outcome, to_folder_id: str, reason: str
     current = services()
     ensure_moved(current.ledger, current.drive, key, owner=current.owner, outcome=outcome, to_folder_id=to_folder_id,
                  reason=reason, lease_seconds=current.settings.lease_seconds)
+
+
+@task(name="reconcile-unfinished", tags=["drive"], retries=0, cache_policy=NO_CACHE, persist_result=False)
+def reconcile_unfinished(listed: list[str], input_folders: list[str]) -> list[ReportRow]:
+    """Finish the ledger rows earlier runs left unfinished whose file is no longer in an input folder (see
+    mailroom.reconcile); their rows join this run's report. Not retried: a row it could not settle waits for the
+    next run, and a retry could not report the rows an earlier attempt settled."""
+    current = services()
+    s = current.settings
+
+    def move_aside(record, folder_id: str, reason: str) -> None:  # noqa: ANN001 - a NoticeRecord
+        ensure_moved(current.ledger, current.drive, record.key, owner=current.owner, outcome=Outcome.UNMATCHED,
+                     to_folder_id=folder_id, reason=reason, lease_seconds=s.lease_seconds)
+
+    reconciler = Reconciler(current.ledger, current.owner, s.matched_folder_id, s.unmatched_folder_id,
+                            s.lease_seconds, drive=current.intake.drive)
+    return reconciler.reconcile(current.drive.get, listed=listed, input_folders=input_folders, move=move_aside,
+                                log=get_run_logger())
 
 
 @service_task(name="upload-report", service="drive")

@@ -8,6 +8,7 @@ from datetime import date
 from pathlib import Path
 
 from mailroom.crm import TaskRequest
+from mailroom.duplicates import filed_copy
 from mailroom.effects import ensure_document, ensure_task
 from mailroom.ledger import NoticeKey
 from mailroom.urgency import days_left
@@ -19,6 +20,13 @@ from tasks.retry import retry_transient_or_checked_ambiguous, service_task
 def check_logiqs_access() -> None:
     """Fails fast (AuthError, PERMANENT, zero retries) on a bad key or a missing scope."""
     services().logiqs.check_access()
+
+
+@service_task(name="find-filed-copy", service="logiqs")
+def find_filed_copy(key: NoticeKey, case_id: int, document_name: str) -> int | None:
+    """A document of this name already on the case that is not this notice's own (filed by hand, or by another
+    system): the notice is then a duplicate. One read of the case's activity feed."""
+    return filed_copy(services().logiqs.activities(case_id), key.marker, document_name)
 
 
 @service_task(name="upload-document", service="logiqs", retry_condition=retry_transient_or_checked_ambiguous)

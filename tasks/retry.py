@@ -18,6 +18,7 @@ from prefect.tasks import exponential_backoff
 
 from mailroom.errors import CircuitOpenError, ErrorClass, MailroomError
 from tasks.context import note_task_attempt
+from tasks.timing import STEP_TIMES
 
 R = TypeVar("R")
 
@@ -104,7 +105,8 @@ def service_task(
         @functools.wraps(fn)
         def attempt(*args: Any, **kwargs: Any) -> R:
             note_task_attempt(prefect_task_run.run_count)
-            return fn(*args, **kwargs)
+            with STEP_TIMES.inside(name):
+                return fn(*args, **kwargs)
 
         return task(
             attempt,

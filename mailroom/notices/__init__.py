@@ -17,11 +17,14 @@ from mailroom.notices.model import (
 from mailroom.notices.naming import document_name
 
 
-def extract_notice(path: Path, *, file_name: str | None = None, limits: ExtractionLimits | None = None) -> Notice:
-    """Read one notice. Raises ExtractionError (with ``.failure``) for a file that cannot be read.
+def extract_notices(
+    path: Path, *, file_name: str | None = None, limits: ExtractionLimits | None = None
+) -> list[Notice]:
+    """Every letter in the file (one Notice each, with its page range; a cover sheet is skipped). Raises
+    ExtractionError (with ``.failure``) for a file that cannot be read.
 
     ``file_name`` is the name the file had in Drive (the local path may be a temp file); its hints fill fields the
-    document does not give.
+    first letter does not give.
     """
     limits = limits or ExtractionLimits()
     path = Path(path)
@@ -32,9 +35,14 @@ def extract_notice(path: Path, *, file_name: str | None = None, limits: Extracti
     return extract_in_process(path, file_name=file_name or path.name, limits=limits)
 
 
+def extract_notice(path: Path, *, file_name: str | None = None, limits: ExtractionLimits | None = None) -> Notice:
+    """The first (usually the only) letter of the file; ``extract_notices`` gives every letter."""
+    return extract_notices(path, file_name=file_name, limits=limits)[0]
+
+
 def read_text_layer(path: Path, *, file_name: str | None = None, limits: ExtractionLimits | None = None
-                    ) -> Notice | None:
-    """``extract_notice`` without OCR: the notice when its text layer says it all, else None (it needs OCR).
+                    ) -> list[Notice] | None:
+    """``extract_notices`` without OCR: the letters when text layers are all there is, else None (it needs OCR).
 
     With ``limits.isolate`` (hostile files are read in a killable child) nothing is read here: None.
     """
@@ -55,4 +63,5 @@ __all__ = [
     "document_name",
     "extract_notice",
     "read_text_layer",
+    "extract_notices",
 ]

@@ -1,4 +1,10 @@
-"""extract_notice: file -> Notice, text layer first, OCR for pages without usable text, file name as a fallback.
+"""extract: file -> the letters in it (one ``Notice`` each), text layer first, OCR only where and as far as needed.
+
+A scanned page is read in bands (top, middle, footer) and a band is OCR'd only when something is still missing:
+page 1's top band usually gives every field; the footer band gives the page label ("Page 1 of 3"), which says how
+long the letter is and so whether another letter (or nothing) follows. A page before any letter that carries no
+letter (a fax cover, a scan separator sheet) is skipped. Several letters in one PDF come back as several notices,
+each with its page range. See docs/extraction.md.
 
 The document text (which may contain a full SSN) lives only inside this module's functions: it is never logged,
 never put in an exception, never returned. Logs carry page counts, sources and timings only.
@@ -7,6 +13,7 @@ never put in an exception, never returned. Logs carry page counts, sources and t
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections.abc import Callable
 from datetime import timedelta
@@ -15,7 +22,9 @@ from typing import Any
 
 import pymupdf
 
+from mailroom.notices.address import BlockNames, address_block_names, names_found
 from mailroom.notices.filename_hints import FILE_NAME_CONFIDENCE, hints_from_file_name
+from mailroom.notices.layout import PageLayout, text_layer_layout
 from mailroom.notices.model import (
     RESPONSE_WINDOW_DAYS,
     ExtractionError,
@@ -27,7 +36,7 @@ from mailroom.notices.model import (
     Notice,
 )
 from mailroom.notices.names import find_names
-from mailroom.notices.ocr import ocr_page
+from mailroom.notices.ocr import ocr_image, prepare
 from mailroom.notices.parse import (
     Found,
     find_amount_due,
@@ -39,141 +48,250 @@ from mailroom.notices.parse import (
     normalize_text,
 )
 from mailroom.notices.ssn import find_ssn_last4
-from mailroom.notices.text_layer import is_usable, open_document, page_text, read_checked_bytes
+from mailroom.notices.text_layer import is_usable, open_document, read_checked_bytes
 
 logger = logging.getLogger(__name__)
 
 OCR_CONFIDENCE_FACTOR = 0.9  # OCR output is noisier than a text layer; the same parse is worth a bit less
 DERIVED_DUE_CONFIDENCE = 0.7
-# Fields every notice type prints; OCR stops early once they are all found (fields live on the first pages).
+TRUSTED_CONFIDENCE = 0.9  # a parse below this (unlabelled guess, OCR repair) keeps OCR looking at later pages
+# Fields every notice type prints; OCR stops once they are all found with trusted confidence.
 _CORE_FIELDS = ("letter_type", "tax_year", "notice_date", "taxpayer_last_name", "ssn_last4", "amount_due")
 _AUR_LETTERS = (LetterType.CP2000, LetterType.CP2501, LetterType.CP3219A)
+_NAME_GROUP = ("taxpayer_first_name", "taxpayer_last_name", "spouse_first_name", "spouse_last_name")
+# Bands of a scanned page, as shares of its height; they overlap so a line on a border is read whole once.
+BANDS = {"top": (0.0, 0.56), "middle": (0.52, 0.92), "footer": (0.90, 1.0)}
+_PAGE_LABEL = re.compile(r"(?:\bPage\s*(\d{1,2})(?:\s*of\s*(\d{1,2}))?\b|(?:^|\s)(\d{1,2})\s+of\s+(\d{1,2})\s*$)", re.I | re.M)
+_LETTERHEAD = re.compile(r"department\s+of\s+the\s+treasury|internal\s+revenue\s+serv", re.I)
 
 
-def _parse_fields(text: str) -> dict[str, Found[Any]]:
-    """Every field this text gives, keyed by Notice field name."""
+def _parse_text(text: str) -> dict[str, Found[Any]]:
     found: dict[str, Found[Any]] = {}
     simple: dict[str, Callable[[str], Found[Any] | None]] = {
-        "letter_type": find_letter_type,
-        "tax_year": find_tax_year,
-        "notice_date": find_notice_date,
-        "response_due_date": find_response_due_date,
-        "ssn_last4": find_ssn_last4,
-        "aur_control_number": find_aur_control_number,
-        "amount_due": find_amount_due,
-    }
+        "letter_type": find_letter_type, "tax_year": find_tax_year, "notice_date": find_notice_date,
+        "response_due_date": find_response_due_date, "ssn_last4": find_ssn_last4,
+        "aur_control_number": find_aur_control_number, "amount_due": find_amount_due,
+    }  # fmt: skip
     for field_name, parser in simple.items():
         result = parser(text)
         if result is not None:
             found[field_name] = result
-    names = find_names(text)
-    if names is not None:
-        found["taxpayer_first_name"] = Found(names.value.taxpayer.first, names.confidence)
-        found["taxpayer_last_name"] = Found(names.value.taxpayer.last, names.confidence)
-        if names.value.spouse is not None:
-            found["spouse_first_name"] = Found(names.value.spouse.first, names.confidence)
-            found["spouse_last_name"] = Found(names.value.spouse.last, names.confidence)
     return found
 
 
-TRUSTED_CONFIDENCE = 0.9  # a parse below this (unlabelled guess, OCR repair) keeps OCR looking at later pages
-_NAME_GROUP = ("taxpayer_first_name", "taxpayer_last_name", "spouse_first_name", "spouse_last_name")
+def _put_names(found: dict[str, Found[Any]], names: Found[Any]) -> None:
+    found["taxpayer_first_name"] = Found(names.value.taxpayer.first, names.confidence)
+    found["taxpayer_last_name"] = Found(names.value.taxpayer.last, names.confidence)
+    if names.value.spouse is not None:
+        found["spouse_first_name"] = Found(names.value.spouse.first, names.confidence)
+        found["spouse_last_name"] = Found(names.value.spouse.last, names.confidence)
 
 
-def _complete(found: dict[str, Found[Any]]) -> bool:
-    """Every field this letter type prints is known with trusted confidence (so later pages cannot add anything)."""
+def _parse_fields(text: str) -> dict[str, Found[Any]]:
+    """Every field a plain text gives (labelled names or a line-based address block); kept for text-only callers."""
+    found = _parse_text(text)
+    names = find_names(text)
+    if names is not None:
+        _put_names(found, names)
+    return found
+
+
+def parse_layout(layout: PageLayout) -> tuple[dict[str, Found[Any]], BlockNames | None]:
+    text = normalize_text(layout.text)
+    found = _parse_text(text)
+    block = address_block_names(layout)
+    labelled = find_names(text)
+    block_names = names_found(block)
+    names = labelled if labelled is not None and labelled.confidence >= 0.97 else block_names or labelled
+    if names is not None:
+        _put_names(found, names)
+    return found, block
+
+
+def _required(found: dict[str, Found[Any]]) -> list[str]:
     letter = found.get("letter_type")
     required = list(_CORE_FIELDS)
-    if letter is not None and letter.value is LetterType.CP2501:
+    if letter is not None and letter.value in (LetterType.CP2501,):
         required.remove("amount_due")  # CP2501 asks for an explanation; it states no amount
     if letter is not None and letter.value in _AUR_LETTERS:
         required.append("aur_control_number")
-    return all(name in found and found[name].confidence >= TRUSTED_CONFIDENCE for name in required)
+    return required
 
 
-def _merge_pages(per_page: list[dict[str, Found[Any]]]) -> dict[str, Found[Any]]:
-    """Per field, the most confident page wins (the earlier one on ties): a clean "Amount due" on the response form
-    beats an OCR-repaired one on page 1. Names move as a group so a taxpayer and a spouse come from one line."""
-    merged: dict[str, Found[Any]] = {}
-    for found in per_page:
-        for name, result in found.items():
-            if name not in _NAME_GROUP and (name not in merged or result.confidence > merged[name].confidence):
-                merged[name] = result
-        names, best = found.get("taxpayer_last_name"), merged.get("taxpayer_last_name")
-        if names is not None and (best is None or names.confidence > best.confidence):
-            for name in _NAME_GROUP:
-                merged.pop(name, None)
-                if name in found:
-                    merged[name] = found[name]
-    return merged
+def _complete(found: dict[str, Found[Any]]) -> bool:
+    """Every field this letter type prints is known with trusted confidence (later bands cannot add anything)."""
+    return all(name in found and found[name].confidence >= TRUSTED_CONFIDENCE for name in _required(found))
 
 
-class _Reader:
-    """Reads the pages of one open document within the time budget."""
+def _merge(merged: dict[str, Found[Any]], found: dict[str, Found[Any]]) -> None:
+    """Per field the most confident reading wins (the earlier on ties); names move as a group."""
+    for name, result in found.items():
+        if name not in _NAME_GROUP and (name not in merged or result.confidence > merged[name].confidence):
+            merged[name] = result
+    names, best = found.get("taxpayer_last_name"), merged.get("taxpayer_last_name")
+    if names is not None and (best is None or names.confidence > best.confidence):
+        for name in _NAME_GROUP:
+            merged.pop(name, None)
+            if name in found:
+                merged[name] = found[name]
+
+
+def page_label(text: str) -> tuple[int, int | None] | None:
+    """(page number, total or None) from a footer such as "Page 2 of 4", "2 of 4" or "Page 2"."""
+    text = re.sub(r"(?<![\w])[lI|!](?=\s*of\b)", "1", text)  # OCR's "lof 1" / "I of 4" for "1 of ..."
+    text = re.sub(r"(\d)of\b", r"\1 of", text)
+    for match in _PAGE_LABEL.finditer(text):
+        number, total = (match.group(1), match.group(2)) if match.group(1) else (match.group(3), match.group(4))
+        if number and 0 < int(number) <= 40:
+            return int(number), int(total) if total else None
+    return None
+
+
+class _Pages:
+    """Reads of one document's pages: text layer once, OCR band by band, each at most once, within the budget."""
 
     def __init__(self, document: pymupdf.Document, limits: ExtractionLimits, deadline: float) -> None:
         self.document, self.limits, self.deadline = document, limits, deadline
-        self.text_pages: list[str] = []
-        self.scanned_pages: list[int] = []
-        self.ocr_pages: list[str] = []
+        self.layers: dict[int, PageLayout | None] = {}
+        self.bands: dict[tuple[int, str], PageLayout] = {}
+        self.images: dict[int, Any] = {}
+        self.ocr_pages: set[int] = set()
+        self.any_text = False
 
     def remaining(self) -> float:
-        return self.deadline - time.monotonic()
-
-    def _check_time(self, stage: str) -> None:
-        if self.remaining() <= 0:
+        left = self.deadline - time.monotonic()
+        if left <= 0:
             raise ExtractionError(
-                ExtractionFailure.TIMEOUT,
-                f"time budget of {self.limits.time_budget_seconds:.1f} s spent during {stage}",
+                ExtractionFailure.TIMEOUT, f"time budget of {self.limits.time_budget_seconds:.1f} s spent"
             )
+        return left
 
-    def read_text_layer(self) -> None:
-        for page in self.document:
-            self._check_time("text extraction")
-            text = page_text(page)
-            if is_usable(text):
-                self.text_pages.append(normalize_text(text))
-            else:
-                self.scanned_pages.append(page.number)
+    def text_layer(self, index: int) -> PageLayout | None:
+        if index not in self.layers:
+            self.remaining()
+            layout = text_layer_layout(self.document[index])
+            self.layers[index] = layout if is_usable(" ".join(w.text for ln in layout.lines for w in ln.words)) else None
+            self.any_text = self.any_text or self.layers[index] is not None
+        return self.layers[index]
 
-    def read_ocr(self, text_layer_found: dict[str, Found[Any]]) -> dict[str, Found[Any]]:
-        per_page: list[dict[str, Found[Any]]] = []
-        found: dict[str, Found[Any]] = {}
-        for page_number in self.scanned_pages[: self.limits.ocr_max_pages]:
-            self._check_time("OCR")
-            page = self.document[page_number]
-            self.ocr_pages.append(normalize_text(ocr_page(page, self.limits, timeout_seconds=self.remaining())))
-            per_page.append(_parse_fields(self.ocr_pages[-1]))
-            found = _merge_pages(per_page)
-            if _complete({**found, **text_layer_found}):
+    def scanned(self, index: int) -> bool:
+        return self.text_layer(index) is None
+
+    def band(self, index: int, name: str) -> PageLayout:
+        """One band of a page: cut from the text layer, or OCR'd (the first band read of a page sets its turn)."""
+        layer = self.text_layer(index)
+        top, bottom = BANDS[name]
+        if layer is not None:
+            lines = [line for line in layer.lines if top * layer.height <= line.y0 < bottom * layer.height]
+            return PageLayout(lines=lines, width=layer.width, height=layer.height)
+        if (index, name) not in self.bands:
+            if len(self.ocr_pages) >= self.limits.ocr_max_pages and index not in self.ocr_pages:
+                return PageLayout(lines=[], width=1, height=1)
+            if index not in self.images:
+                self.images[index] = prepare(self.document[index], self.limits)
+            image, dpi = self.images[index]
+            crop = image.crop((0, int(top * image.height), image.width, int(bottom * image.height)))
+            layout, turned = ocr_image(crop, dpi, self.limits, self.remaining(), allow_turn=name != "footer")
+            self.remaining()  # a band that ran into the deadline ends the extraction here
+            if turned:  # the page is upside down: every band is read from the turned image (re-read this one)
+                self.images[index] = (image.rotate(180), dpi)
+                self.bands = {key: value for key, value in self.bands.items() if key[0] != index}
+            self.bands[(index, name)] = layout
+            self.ocr_pages.add(index)
+            self.any_text = self.any_text or bool(layout.lines)
+        return self.bands[(index, name)]
+
+    def label(self, index: int) -> tuple[int, int | None] | None:
+        return page_label(normalize_text(self.band(index, "footer").text))
+
+
+def _starts_letter(found: dict[str, Found[Any]], text: str) -> bool:
+    labelled = sum(name in found and found[name].confidence >= 0.9
+                   for name in ("letter_type", "notice_date", "ssn_last4", "tax_year"))  # fmt: skip
+    return labelled >= 2 or (labelled >= 1 and bool(_LETTERHEAD.search(text)))
+
+
+class _Letter:
+    def __init__(self, first: int) -> None:
+        self.first, self.last = first, first
+        self.found: dict[str, Found[Any]] = {}
+        self.block: BlockNames | None = None
+        self.sources: dict[str, FieldSource] = {}
+
+    def add(self, found: dict[str, Found[Any]], block: BlockNames | None, source: FieldSource) -> None:
+        """Parser confidences as they are (completeness is judged on them); the OCR factor applies in the Notice."""
+        before = dict(self.found)
+        _merge(self.found, found)
+        for name, value in self.found.items():
+            if before.get(name) is not value:
+                self.sources[name] = source
+        if self.block is None or (block is not None and block.names is not None and self.block.names is None):
+            self.block = block
+
+
+def _read_page(pages: _Pages, letter: _Letter, index: int, bands: tuple[str, ...]) -> None:
+    source = FieldSource.TEXT_LAYER if not pages.scanned(index) else FieldSource.OCR
+    for band in bands:
+        if _complete(letter.found) and band != bands[0]:
+            return
+        found, block = parse_layout(pages.band(index, band))
+        letter.add(found, block, source)
+
+
+def _letter_end(pages: _Pages, letter: _Letter, count: int) -> int:
+    """Index of the letter's last page: from page 1's "of N", else the pages up to the next "Page 1"."""
+    label = pages.label(letter.first) if letter.first + 1 < count else None
+    if label is not None and label[0] == 1 and label[1]:
+        return min(count, letter.first + label[1]) - 1
+    index = letter.first + 1
+    while index < count:
+        label = pages.label(index)
+        if label is not None and label[0] == 1:
+            break
+        if label is None:  # footer unreadable: a letterhead at the top starts a new letter
+            found, _ = parse_layout(pages.band(index, "top"))
+            if _starts_letter(found, pages.band(index, "top").text) and _LETTERHEAD.search(pages.band(index, "top").text):
                 break
-        return found
+        index += 1
+    return index - 1
 
 
-def _provenance(found: Found[Any], source: FieldSource, factor: float = 1.0) -> FieldProvenance:
-    return FieldProvenance(confidence=round(found.confidence * factor, 3), source=source)
+def _read_letters(pages: _Pages, count: int) -> list[_Letter]:
+    letters: list[_Letter] = []
+    index = 0
+    while index < count:
+        letter = _Letter(index)
+        _read_page(pages, letter, index, ("top", "middle", "footer"))
+        if not _starts_letter(letter.found, pages.band(index, "top").text):
+            if letters:  # a page no letter claims, after a letter: it belongs to that letter
+                letters[-1].last = index
+            index += 1  # before any letter: a cover or separator sheet
+            continue
+        letter.last = _letter_end(pages, letter, count)
+        # Page 1 prints every field; a value it lost to damage is looked for on the last page only (the response
+        # form repeats name, SSN and amount): reading every page for a value a stamp covered costs ~1 s a page.
+        if not _complete(letter.found) and letter.last > letter.first:
+            _read_page(pages, letter, letter.last, ("top", "middle", "footer"))
+        letters.append(letter)
+        index = letter.last + 1
+    return letters
 
 
-def _merge(notice_values: dict[str, Any], fields: dict[str, FieldProvenance], found: dict[str, Found[Any]],
-           source: FieldSource, factor: float = 1.0) -> None:  # fmt: skip
-    for field_name, result in found.items():
-        if field_name not in notice_values:
-            notice_values[field_name] = result.value
-            fields[field_name] = _provenance(result, source, factor)
+def _provenance(confidence: float, source: FieldSource) -> FieldProvenance:
+    return FieldProvenance(confidence=round(min(confidence, 1.0), 3), source=source)
 
 
 def _apply_file_name_hints(values: dict[str, Any], fields: dict[str, FieldProvenance], file_name: str | None) -> None:
+    """File-name hints fill what the page did not give; they never replace a page read (a confident one or not,
+    the page is about this letter and the name is a clerk's guess)."""
     hints = hints_from_file_name(file_name)
-    hinted = {
-        "letter_type": hints.letter_type,
-        "notice_date": hints.notice_date,
-        "taxpayer_last_name": hints.last_name,
-        "tax_year": hints.tax_year,
-    }
+    hinted = {"letter_type": hints.letter_type, "notice_date": hints.notice_date,
+              "taxpayer_last_name": hints.last_name, "tax_year": hints.tax_year,
+              "taxpayer_first_name": hints.first_name if hints.last_name else None}  # fmt: skip
+    if "taxpayer_last_name" in values:
+        hinted.pop("taxpayer_first_name")
     for field_name, value in hinted.items():
-        if value is None:
-            continue
-        if field_name not in values or fields[field_name].confidence < FILE_NAME_CONFIDENCE:
+        if value is not None and field_name not in values:
             values[field_name] = value
             fields[field_name] = FieldProvenance(confidence=FILE_NAME_CONFIDENCE, source=FieldSource.FILE_NAME)
 
@@ -185,50 +303,62 @@ def _derive_due_date(values: dict[str, Any], fields: dict[str, FieldProvenance])
     values["response_due_date"] = values["notice_date"] + timedelta(days=window)
     values["response_due_derived"] = True
     base = fields["notice_date"].confidence
-    fields["response_due_date"] = FieldProvenance(
-        confidence=round(base * DERIVED_DUE_CONFIDENCE, 3), source=FieldSource.DERIVED
-    )
+    fields["response_due_date"] = _provenance(base * DERIVED_DUE_CONFIDENCE, FieldSource.DERIVED)
 
 
-def extract_in_process(path: Path, *, file_name: str | None, limits: ExtractionLimits) -> Notice:
-    notice = _extract(path, file_name=file_name, limits=limits, ocr=True)
-    assert notice is not None  # with OCR allowed there is always an answer (or an ExtractionError)
-    return notice
+def _notice(letter: _Letter, part: int, page_count: int, ocr_pages: int, file_name: str | None) -> Notice:
+    values: dict[str, Any] = {}
+    fields: dict[str, FieldProvenance] = {}
+    for name, result in letter.found.items():
+        values[name] = result.value
+        factor = OCR_CONFIDENCE_FACTOR if letter.sources[name] is FieldSource.OCR else 1.0
+        fields[name] = _provenance(result.confidence * factor, letter.sources[name])
+    if part == 0:  # a clerk names the file after its first letter
+        _apply_file_name_hints(values, fields, file_name)
+    _derive_due_date(values, fields)
+    evidence = list(letter.block.lines) if letter.block is not None else []
+    return Notice(**values, page_count=page_count, ocr_pages=ocr_pages, fields=fields, part=part,
+                  first_page=letter.first + 1, last_page=letter.last + 1, name_evidence=evidence)  # fmt: skip
 
 
-def read_without_ocr(path: Path, *, file_name: str | None, limits: ExtractionLimits) -> Notice | None:
-    """The notice from its text layer alone, or None when reading it needs OCR: a scan, or a text layer that lacks
-    fields a scanned page may hold. Cheap (no page is rendered): what a run reads first to order its notices."""
-    return _extract(path, file_name=file_name, limits=limits, ocr=False)
-
-
-def _extract(path: Path, *, file_name: str | None, limits: ExtractionLimits, ocr: bool) -> Notice | None:
+def extract_letters(path: Path, *, file_name: str | None, limits: ExtractionLimits,
+                    ocr: bool = True) -> list[Notice] | None:
+    """Every letter in the file, in page order (at least one), or ExtractionError. With ``ocr`` False: None when
+    any page is a scan (reading it needs OCR), so nothing but text layers is read."""
     started = time.monotonic()
     data = read_checked_bytes(path, limits)
     document = open_document(data, limits)
     try:
-        reader = _Reader(document, limits, started + limits.time_budget_seconds)
-        reader.read_text_layer()
-        text_found = _parse_fields("\n".join(reader.text_pages)) if reader.text_pages else {}
-        ocr_found: dict[str, Found[Any]] = {}
-        if reader.scanned_pages and not _complete(text_found):
-            if not ocr:
-                return None
-            ocr_found = reader.read_ocr(text_found)
-        page_count = document.page_count
+        count = document.page_count
+        pages = _Pages(document, limits, started + limits.time_budget_seconds)
+        if not ocr and any(pages.scanned(index) for index in range(count)):
+            return None
+        letters = _read_letters(pages, count)
+        if not letters and pages.any_text:  # no page looks like a letter: read what there is as one notice
+            fallback = _Letter(0)
+            for index in range(count):
+                _read_page(pages, fallback, index, ("top", "middle", "footer"))
+            fallback.last = count - 1
+            letters = [fallback]
     finally:
         document.close()
-    if not reader.text_pages and not any(page.strip() for page in reader.ocr_pages):
-        raise ExtractionError(ExtractionFailure.NO_TEXT, f"no readable text on any of {page_count} page(s)")
-    values: dict[str, Any] = {}
-    fields: dict[str, FieldProvenance] = {}
-    _merge(values, fields, text_found, FieldSource.TEXT_LAYER)
-    _merge(values, fields, ocr_found, FieldSource.OCR, OCR_CONFIDENCE_FACTOR)
-    _apply_file_name_hints(values, fields, file_name)
-    _derive_due_date(values, fields)
-    notice = Notice(**values, page_count=page_count, ocr_pages=len(reader.ocr_pages), fields=fields)
-    logger.debug(
-        "extracted notice: pages=%d ocr_pages=%d fields=%d in %.2fs",
-        page_count, len(reader.ocr_pages), len(fields), time.monotonic() - started,
-    )  # fmt: skip
-    return notice
+    if not pages.any_text:
+        raise ExtractionError(ExtractionFailure.NO_TEXT, f"no readable text on any of {count} page(s)")
+    letters[0].first = 0  # a cover sheet is filed with the first letter: no page of the file is lost
+    letters[-1].last = count - 1
+    notices = [_notice(letter, part, count, len(pages.ocr_pages), file_name) for part, letter in enumerate(letters)]
+    logger.debug("extracted %d letter(s): pages=%d ocr_pages=%d in %.2fs", len(notices), count,
+                 len(pages.ocr_pages), time.monotonic() - started)  # fmt: skip
+    return notices
+
+
+def extract_in_process(path: Path, *, file_name: str | None, limits: ExtractionLimits) -> list[Notice]:
+    letters = extract_letters(path, file_name=file_name, limits=limits)
+    assert letters is not None  # with OCR allowed there is always an answer (or an ExtractionError)
+    return letters
+
+
+def read_without_ocr(path: Path, *, file_name: str | None, limits: ExtractionLimits) -> list[Notice] | None:
+    """The letters from the text layer alone, or None when reading them needs OCR (a scanned page). Cheap (no page
+    is rendered): what a run reads first to order its notices."""
+    return extract_letters(path, file_name=file_name, limits=limits, ocr=False)

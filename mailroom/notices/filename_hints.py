@@ -18,10 +18,13 @@ FILE_NAME_CONFIDENCE = 0.6
 
 # "DTD 10.14.2025", "DTD 10-14-2025", "DTD 10142025", "dated 10/14/2025"
 _DATED = re.compile(r"\b(?:DTD|DATED)\s*[_:.-]?\s*(\d{1,2})[._/-]?(\d{1,2})[._/-]?((?:19|20)\d\d)", re.I)
-# The last name follows the date: "..._SMITH - 0012", "... SMITH-JONES 0012", "_O'BRIEN"
-_WORD = r"[A-Za-z\u00c0-\u024f][A-Za-z\u00c0-\u024f'\-]*"
-_NAME_AFTER_DATE = re.compile(rf"^[\s_-]+({_WORD}(?:\s{_WORD})?)")
 _TAX_YEAR = re.compile(r"\b(?:TY|TAX\s?YEAR)\s*[_-]?\s*((?:19|20)\d\d)\b", re.I)
+_WORD = re.compile(r"^[A-Za-z\u00c0-\u024f][A-Za-z\u00c0-\u024f'\-]*$")
+_COMMA_FORM = re.compile(r"^\s*([A-Za-z\u00c0-\u024f' -]+?)\s*,\s*([A-Za-z\u00c0-\u024f'-]+)")
+_LETTER_CODE = re.compile(r"^(?:CP|LT|L)-?\d{2,4}[A-Z]?$", re.I)
+# Words clerks put in file names that are not names.
+_NOT_NAMES = {"IRS", "NOTICE", "NOTICES", "LETTER", "LTR", "SCAN", "SCANNED", "COPY", "FINAL", "DOC", "IMG", "PDF",
+              "DTD", "DATED", "TY", "TAX", "YEAR", "RE", "FW", "FWD", "AND", "MAIL", "NEW"}
 
 
 @dataclass(frozen=True)
@@ -29,6 +32,7 @@ class FileNameHints:
     letter_type: LetterType | None = None
     notice_date: date | None = None
     last_name: str | None = None
+    first_name: str | None = None
     tax_year: int | None = None
 
 
@@ -38,26 +42,56 @@ def _stem(file_name: str) -> str:
     return re.sub(r"\.pdf$", "", base, flags=re.I)
 
 
+def _name_run(tokens: list[str]) -> list[str]:
+    """The leading tokens that can be name words (a letter code, a number or a clerk's word ends the run)."""
+    run: list[str] = []
+    for token in tokens:
+        if not _WORD.match(token) or not token[0].isupper() or token.upper() in _NOT_NAMES or _LETTER_CODE.match(token):
+            break
+        run.append(token)
+    return run
+
+
+def names_from_file_name(stem: str, after_date: str | None) -> tuple[str | None, str | None]:
+    """(last, first) as clerks write them. Whole multi-word surnames: "VAN DER BERG CP2000 2023" is VAN DER BERG;
+    "SMITH-JONES, MARY - IRS"; "Mary Smith-Jones notice" (given name first in Title Case); "VAN_DER_BERG_MARY_CP2000"
+    (underscores: surname then given name); "CP2000 DTD 10.14.2025_DE LA CRUZ - 0012" (after the date)."""
+    if after_date is not None:
+        run = _name_run(re.split(r"[\s_]+", after_date.strip(" _-")))
+        return (" ".join(run).upper() or None), None
+    comma = _COMMA_FORM.match(stem)
+    if comma and _name_run(comma.group(1).split()) == comma.group(1).split():
+        return comma.group(1).strip().upper(), comma.group(2).upper()
+    underscored = "_" in stem and " " not in stem.strip()
+    run = _name_run(re.split(r"[\s_]+", stem.strip()))
+    if not run:
+        return None, None
+    title_case = any(token[:1].isupper() and token[1:].islower() for token in run)
+    if title_case and len(run) >= 2:
+        return " ".join(run[1:]).upper(), run[0].upper()
+    if underscored and len(run) >= 2:
+        return " ".join(run[:-1]).upper(), run[-1].upper()
+    return " ".join(run).upper(), None
+
+
 def hints_from_file_name(file_name: str | None) -> FileNameHints:
     if not file_name:
         return FileNameHints()
     stem = _stem(file_name)
     letter = find_letter_type(stem.replace("_", " "))
     notice_date: date | None = None
-    last_name: str | None = None
     dated = _DATED.search(stem)
     if dated:
         try:
             notice_date = date(int(dated.group(3)), int(dated.group(1)), int(dated.group(2)))
         except ValueError:
             notice_date = None
-        name = _NAME_AFTER_DATE.match(stem[dated.end() :])
-        if name and name.group(1).upper() not in ("COPY", "SCAN", "FINAL"):
-            last_name = name.group(1).strip().upper()
+    last_name, first_name = names_from_file_name(stem, stem[dated.end() :] if dated else None)
     tax_year = _TAX_YEAR.search(stem)
     return FileNameHints(
         letter_type=letter.value if letter else None,
         notice_date=notice_date,
         last_name=last_name,
+        first_name=first_name,
         tax_year=int(tax_year.group(1)) if tax_year else None,
     )

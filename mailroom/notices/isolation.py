@@ -19,7 +19,7 @@ from pathlib import Path
 from mailroom.notices.model import ExtractionError, ExtractionFailure, ExtractionLimits, Notice
 
 
-def extract_isolated(path: Path, *, file_name: str | None, limits: ExtractionLimits) -> Notice:
+def extract_isolated(path: Path, *, file_name: str | None, limits: ExtractionLimits) -> list[Notice]:
     request = json.dumps({"path": str(path), "file_name": file_name, "limits": limits.model_dump(mode="json")})
     try:
         completed = subprocess.run(
@@ -37,8 +37,8 @@ def extract_isolated(path: Path, *, file_name: str | None, limits: ExtractionLim
             ExtractionFailure.CORRUPT, f"extraction process died while reading the PDF (exit {completed.returncode})"
         )
     answer = json.loads(completed.stdout)
-    if "notice" in answer:
-        return Notice.model_validate(answer["notice"])
+    if "notices" in answer:
+        return [Notice.model_validate(notice) for notice in answer["notices"]]
     raise ExtractionError(ExtractionFailure(answer["failure"]), answer["message"])
 
 
@@ -50,8 +50,8 @@ def _serve_one() -> None:
     from mailroom.notices.extract import extract_in_process
 
     try:
-        notice = extract_in_process(Path(request["path"]), file_name=request["file_name"], limits=limits)
-        answer = {"notice": notice.model_dump(mode="json")}
+        notices = extract_in_process(Path(request["path"]), file_name=request["file_name"], limits=limits)
+        answer = {"notices": [notice.model_dump(mode="json") for notice in notices]}
     except ExtractionError as exc:
         answer = {"failure": exc.failure.value, "message": str(exc)}
     except Exception as exc:  # noqa: BLE001 - anything else from a PDF library means the file is unreadable

@@ -6,11 +6,12 @@ error messages carry the failure kind and counts only, never document text.
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from decimal import Decimal
 from enum import Enum
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 # Re-exported: the errors live with every other error in mailroom.errors.
 from mailroom.errors import ExtractionError, ExtractionFailure  # noqa: F401
@@ -67,9 +68,21 @@ class Notice(BaseModel):
     ssn_last4: str | None = Field(default=None, pattern=r"^\d{4}$")
     aur_control_number: str | None = None
     amount_due: Decimal | None = None
-    page_count: int = 0
-    ocr_pages: int = 0
+    page_count: int = 0  # pages of the whole file
+    ocr_pages: int = 0  # pages of the file OCR'd (any band)
     fields: dict[str, FieldProvenance] = Field(default_factory=dict)
+    # Where this letter sits in its file: part 0 is the first (or only) letter; pages are 1-based and inclusive.
+    part: int = Field(default=0, ge=0)
+    first_page: int = 1
+    last_page: int | None = None
+    # The address block's name line(s) as read (letters, spaces, ' - & only: no digit can get in), for the CRM check
+    # of an uncertain name (mailroom.matching); empty when the page has no address block.
+    name_evidence: list[str] = Field(default_factory=list, repr=False)
+
+    @field_validator("name_evidence")
+    @classmethod
+    def _no_digits(cls, lines: list[str]) -> list[str]:
+        return [re.sub(r"[^A-Za-z' &-]", "", line) for line in lines]
 
     def confidence(self, field_name: str) -> float:
         provenance = self.fields.get(field_name)
@@ -86,9 +99,10 @@ class ExtractionLimits(BaseModel):
     max_bytes: int = 20 * 1024 * 1024
     max_pages: int = 40  # a notice longer than this is not a notice: refuse instead of reading it
     time_budget_seconds: float = 60.0  # whole file, text layer + OCR
-    ocr_dpi: int = 200  # minimum render resolution; finer scans are read at their own resolution
-    ocr_max_dpi: int = 400  # a 600-dpi scan is read at 400: no accuracy gain beyond, 2.25x the pixels
+    ocr_dpi: int = 200  # render resolution for OCR (a 300-dpi scan is averaged down, which also melts fax speckle)
+    ocr_max_dpi: int = 400  # upper bound on ocr_dpi (a page is never rendered finer than this)
     ocr_page_segmentation: int = 6  # Tesseract --psm; 6 (one uniform block) beat 3 and 4 on accuracy and speed
+    ocr_despeckle: bool = True  # a 3x3 median filter on pages that show salt-and-pepper speckle
     ocr_max_pages: int = 8  # OCR is ~1-2 s/page; fields live on the first pages
     max_page_pixels: int = 40_000_000  # refuse to render absurd page sizes (memory)
     memory_limit_mb: int = 1024  # enforced when isolate=True (RLIMIT_AS of the worker process)

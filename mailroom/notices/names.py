@@ -16,14 +16,17 @@ from mailroom.notices.parse import Found
 SUFFIXES = {"JR", "SR", "II", "III", "IV", "V", "MD", "PHD", "ESQ", "CPA", "DDS"}
 PARTICLES = {
     "DE", "DEL", "DELA", "DI", "DA", "DOS", "DU", "LA", "LE", "VAN", "VON", "DER", "DEN", "ST", "SAN", "MC", "MAC",
-    "BIN", "AL", "EL", "TER",
+    "BIN", "AL", "EL", "TER", "TEN", "LOS", "LAS", "DELLA", "DOS", "DAS", "VANDER", "VANDEN",
 }  # fmt: skip
 # Lines that sit where a name would but are not people: phrases anywhere, words only as whole tokens (so a
 # hyphenated "WOOD-PAGE" or "STOPFORD" is still a name).
 _NOT_A_NAME_PHRASES = re.compile(
     r"internal revenue|department of the treasury|service center|\bpo box\b|\bp\.o\.|\bc/o\b|united states", re.I
 )
-_NOT_A_NAME_WORDS = {"IRS", "NOTICE", "TAX", "PAGE", "PHONE", "STOP", "PAYMENT", "CONTROL", "FORM", "LETTER"}
+_NOT_A_NAME_WORDS = {"IRS", "NOTICE", "TAX", "PAGE", "PHONE", "STOP", "PAYMENT", "CONTROL", "FORM", "LETTER",
+                     "CONTACT", "AMOUNT", "DUE", "NUMBER", "DATE", "SSN", "BALANCE", "TOTAL", "RESPOND", "INTEREST",
+                     "PENALTIES", "SOCIAL", "SECURITY", "CALLER", "EMPLOYEE", "TELEPHONE", "PROPOSED", "YOUR", "SERVICE",
+                     "TREASURY", "DEPARTMENT", "FAX", "SCANNED", "BATCH", "SEPARATOR", "CHANGES", "SUMMARY"}
 
 
 def is_not_a_name(line: str) -> bool:
@@ -70,7 +73,9 @@ def _ocr_suffix(token: str) -> str:
 
 def _clean_tokens(text: str) -> list[str]:
     text = unicodedata.normalize("NFC", text)
-    tokens = [_ocr_suffix(token.strip(".,")) for token in text.split() if token.strip(".,")]
+    # "ST." keeps its period (the IRS prints "EDWARD ST. JOHN"); other stray periods and commas go
+    tokens = [token.rstrip(",") if token.upper().rstrip(",") == "ST." else _ocr_suffix(token.strip(".,"))
+              for token in text.split() if token.strip(".,")]
     return [token.upper() for token in tokens]
 
 
@@ -86,7 +91,7 @@ def _split_last(tokens: list[str]) -> tuple[list[str], str]:
     """Split "JOHN A DE LA CRUZ" into (["JOHN", "A"], "DE LA CRUZ"): particles belong to the last name."""
     tokens = _drop_suffixes(tokens)
     last_start = len(tokens) - 1
-    while last_start > 1 and tokens[last_start - 1] in PARTICLES:
+    while last_start > 1 and tokens[last_start - 1].rstrip(".") in PARTICLES:
         last_start -= 1
     return tokens[:last_start], " ".join(tokens[last_start:])
 

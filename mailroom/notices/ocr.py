@@ -1,46 +1,35 @@
-"""OCR of one page: PyMuPDF renders it, Tesseract (Debian ``tesseract-ocr``, through pytesseract) reads it.
+"""OCR of one page: PyMuPDF renders it, light preprocessing, Tesseract (in memory, ``tesseract.py``) reads it.
 
-Tesseract runs as a child process; pytesseract kills it when ``timeout`` passes, so a pathological page costs at most
-the remaining time budget. The English model ships with the Debian package: nothing is downloaded at run time.
+What is done to a page, each step kept because it measured better on the development seeds (docs/extraction.md):
+- render in grayscale at ``ocr_dpi`` (200): a 300-dpi scan is averaged down, which also melts fax speckle;
+- a landscape page is a sideways page: it is turned upright; an upside-down page is found by its poor first read
+  (few confident words) and read again turned 180 degrees, so an upright page pays nothing for the check;
+- speckle: a 1-bit (fax) page is rendered at 1.5x, smoothed and averaged down; a greyscale page that shows
+  salt-and-pepper speckle (counted on a thumbnail) gets a 3x3 median.
+Tesseract binarises (Otsu) and tolerates the ±3 degree skew of a scanner feed itself; our own deskew and
+binarisation did not pay for their time (measured, see the docs).
 """
 
 from __future__ import annotations
 
 import math
-import os
+import time
 
 import pymupdf
-import pytesseract
-from PIL import Image
+from PIL import Image, ImageChops, ImageFilter
 
-from mailroom.errors import ConfigurationError
+from mailroom.notices import tesseract
+from mailroom.notices.layout import PageLayout, Word, build_layout
 from mailroom.notices.model import ExtractionError, ExtractionFailure, ExtractionLimits
 
-# Tesseract uses OpenMP threads by default; on a shared 2-core runner that oversubscribes the CPU and was slower in
-# our measurements than one thread per page (parallelism belongs to the pipeline's task runner instead).
-os.environ.setdefault("OMP_THREAD_LIMIT", "1")
+CONFIDENT_WORD = 60.0  # Tesseract confidence of a word we call readable
+_UPSIDE_DOWN_SHARE = 0.15  # fewer readable words than this share (of words with 3+ characters): maybe upside down
 
 
-def tesseract_config(limits: ExtractionLimits) -> str:
-    return f"--oem 1 --psm {limits.ocr_page_segmentation}"
-
-
-def _native_dpi(page: pymupdf.Page) -> int:
-    """The resolution of the largest image on the page, as if it covered the page (a scanner's output); 0 if none."""
-    try:
-        widths = [image[2] for image in page.get_images(full=True)]
-    except Exception:  # an unreadable image list just means "no native resolution"
-        return 0
-    return int(max(widths, default=0) / max(page.rect.width / 72, 1e-6))
-
-
-def render_page(page: pymupdf.Page, limits: ExtractionLimits) -> Image.Image:
-    """The page as a grayscale image, at the configured dpi or lower if the page is absurdly large."""
+def render_page(page: pymupdf.Page, limits: ExtractionLimits, dpi: int | None = None) -> tuple[Image.Image, int]:  # noqa: E501
+    """The page as a grayscale image and its dpi, lowered if the page is absurdly large (memory bound)."""
     square_inches = max(page.rect.width / 72 * page.rect.height / 72, 1e-6)
-    # A scan is OCR'd at its own resolution when that is finer than ocr_dpi: resampling a 300-dpi black-and-white
-    # scan down to 200 dpi cost letters in measurements ("BARAWJAS" for BARAJAS, "GALLAGHER I" for "II").
-    wanted = min(max(limits.ocr_dpi, _native_dpi(page)), limits.ocr_max_dpi)
-    # memory bound: never more than max_page_pixels bytes of grayscale, however large the page claims to be
+    wanted = min(dpi or limits.ocr_dpi, limits.ocr_max_dpi)
     dpi = max(1, min(wanted, int(math.sqrt(limits.max_page_pixels / square_inches))))
     try:
         pixmap = page.get_pixmap(dpi=dpi, colorspace=pymupdf.csGRAY, alpha=False)
@@ -52,28 +41,85 @@ def render_page(page: pymupdf.Page, limits: ExtractionLimits) -> Image.Image:
             raise ExtractionError(ExtractionFailure.TOO_LARGE, message) from None
         message = f"page {page.number + 1} cannot be rendered for OCR ({type(exc).__name__})"
         raise ExtractionError(ExtractionFailure.CORRUPT, message) from None
-    return Image.frombytes("L", (pixmap.width, pixmap.height), pixmap.samples)
+    return Image.frombytes("L", (pixmap.width, pixmap.height), pixmap.samples), dpi
 
 
-def ocr_page(page: pymupdf.Page, limits: ExtractionLimits, *, timeout_seconds: float) -> str:
+def _speckled(image: Image.Image) -> bool:
+    """Salt-and-pepper noise: many isolated dark pixels that a 3x3 median removes, on a thumbnail of the page."""
+    small = image.resize((image.width // 2, image.height // 2), Image.Resampling.NEAREST)
+    dark = small.point(lambda v: 255 if v < 110 else 0)
+    cleaned = dark.filter(ImageFilter.MinFilter(3))  # isolated dark dots vanish under an erosion of the dark mask
+    isolated = ImageChops.subtract(dark, cleaned).histogram()[255]
+    return isolated > 0.004 * small.width * small.height
+
+
+def _read(image: Image.Image, dpi: int, limits: ExtractionLimits, timeout: float) -> list[tesseract.Word]:
+    try:
+        return tesseract.recognize_words(image.tobytes(), image.width, image.height, dpi=dpi,
+                                         psm=limits.ocr_page_segmentation, timeout_seconds=timeout)
+    except TimeoutError:
+        raise ExtractionError(
+            ExtractionFailure.TIMEOUT, f"OCR exceeded the {limits.time_budget_seconds:.1f} s time budget"
+        ) from None
+
+
+def _readable_share(words: list[tesseract.Word]) -> float:
+    long_words = [w for w in words if sum(ch.isalnum() for ch in w.text) >= 3]
+    if len(long_words) < 8:
+        return 0.0
+    return sum(w.conf >= CONFIDENT_WORD for w in long_words) / len(long_words)
+
+
+def ocr_image(image: Image.Image, dpi: int, limits: ExtractionLimits, deadline_seconds: float, *,
+              allow_turn: bool = True) -> tuple[PageLayout, bool]:  # fmt: skip
+    """Words of a page image as lines, and whether it had to be turned 180 degrees (its first read was poor)."""
+    started = time.monotonic()
+    words = _read(image, dpi, limits, deadline_seconds)
+    turned = False
+    if allow_turn and _readable_share(words) < _UPSIDE_DOWN_SHARE:
+        again = _read(image.rotate(180), dpi, limits, deadline_seconds - (time.monotonic() - started))
+        if _readable_share(again) > max(_readable_share(words), _UPSIDE_DOWN_SHARE):
+            image, words, turned = image.rotate(180), again, True
+    grouped: dict[tuple[int, int, int], list[Word]] = {}
+    for w in words:
+        grouped.setdefault(w.line, []).append(Word(w.text, w.conf, w.left, w.top, w.right, w.bottom))
+    return build_layout(list(grouped.values()), image.width, image.height), turned
+
+
+def _bilevel(page: pymupdf.Page) -> bool:
+    """The page is a 1-bit image (a fax, or a scanner's black-and-white mode)."""
+    try:
+        return any(image[4] == 1 for image in page.get_images(full=True))
+    except Exception:  # an unreadable image list: treat as greyscale
+        return False
+
+
+def prepare(page: pymupdf.Page, limits: ExtractionLimits) -> tuple[Image.Image, int]:
+    """Rendered, upright for a sideways page, cleaned of speckle.
+
+    A 1-bit page (fax) is rendered finer, smoothed and averaged down: its thin strokes survive and isolated specks
+    fade to grey, which Tesseract's own binarisation drops. A greyscale page with salt-and-pepper speckle gets a 3x3
+    median instead (on 1-bit Courier the median erased whole strokes: measured, docs/extraction.md).
+    """
+    if limits.ocr_despeckle and _bilevel(page):
+        fine, fine_dpi = render_page(page, limits, dpi=min(int(limits.ocr_dpi * 1.5), limits.ocr_max_dpi))
+        image = fine.filter(ImageFilter.GaussianBlur(0.8 * fine_dpi / 300))
+        dpi = min(limits.ocr_dpi, fine_dpi)
+        image = image.resize((fine.width * dpi // fine_dpi, fine.height * dpi // fine_dpi), Image.Resampling.BOX)
+    else:
+        image, dpi = render_page(page, limits)
+        if limits.ocr_despeckle and _speckled(image):
+            image = image.filter(ImageFilter.MedianFilter(3))
+    if image.width > image.height * 1.1:  # letters are portrait: a landscape scan is a page turned sideways
+        image = image.rotate(90, expand=True)
+    return image, dpi
+
+
+def ocr_page(page: pymupdf.Page, limits: ExtractionLimits, *, timeout_seconds: float) -> PageLayout:
+    """The whole page read by OCR (benchmarks and tests; the reader reads pages band by band)."""
     if timeout_seconds <= 0:
         raise ExtractionError(
             ExtractionFailure.TIMEOUT, f"time budget of {limits.time_budget_seconds:.1f} s spent before OCR"
         )
-    image = render_page(page, limits)
-    try:
-        return pytesseract.image_to_string(image, lang="eng", config=tesseract_config(limits), timeout=timeout_seconds)
-    except pytesseract.TesseractNotFoundError:
-        # the machine, not the file, is at fault: every scanned notice would fail the same way until it is installed
-        raise ConfigurationError(
-            "Tesseract OCR is not installed (Debian package tesseract-ocr; see scripts/install.sh)",
-            service="extraction", operation="ocr",
-        ) from None
-    except RuntimeError as exc:
-        # pytesseract signals its own timeout with RuntimeError("Tesseract process timeout")
-        if "timeout" in str(exc).lower():
-            raise ExtractionError(
-                ExtractionFailure.TIMEOUT,
-                f"OCR of page {page.number + 1} exceeded the {limits.time_budget_seconds:.1f} s time budget",
-            ) from None
-        raise
+    image, dpi = prepare(page, limits)
+    return ocr_image(image, dpi, limits, timeout_seconds)[0]

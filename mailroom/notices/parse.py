@@ -112,7 +112,7 @@ NOTICE_DATE_LABELS = ("notice date", "date of this notice", "date of this letter
 DUE_DATE_LABELS = (
     "response due date", "respond by", "reply by", "response date", "pay by", "payment due date",
     "last day to file a petition with the united states tax court", "last day to petition the tax court",
-    "last day to petition", "due date",
+    "last date to petition tax court", "last day to petition", "last date to petition", "due date",
 )  # fmt: skip
 
 
@@ -139,8 +139,24 @@ def find_notice_date(text: str) -> Found[date] | None:
     return next((Found(value, 0.55) for offset, value in dates if offset not in taken), None)
 
 
+# Letters also say when to answer in a sentence: "Send us your response by ...", "If you don't pay $704.77 by ...",
+# "Request it by ...", "You have until ... to file a petition". A date after "by"/"until" in a sentence that asks the
+# taxpayer to act is the deadline; dates of other sentences (return received, interest computed to) are not.
+_ACT = r"(?:respond|reply|response|return|pay|payment|request|send|petition|file|hearing|contact)"
+_DEADLINE_SENTENCE = re.compile(rf"\b{_ACT}\w*\b(?:[^.\n]|(?<=\d)\.(?=\d)){{0,70}}?\b(?:by|until)\b\s*:?\s*", re.I)
+_UNTIL_THEN_ACT = re.compile(rf"\byou have until\s+", re.I)
+
+
 def find_response_due_date(text: str) -> Found[date] | None:
-    return find_labelled_date(text, DUE_DATE_LABELS, window=80)
+    labelled = find_labelled_date(text, DUE_DATE_LABELS, window=80)
+    if labelled:
+        return labelled
+    for pattern in (_DEADLINE_SENTENCE, _UNTIL_THEN_ACT):
+        for match in pattern.finditer(text):
+            dates = _dates_in(text[match.end() : match.end() + 30])
+            if dates and dates[0][0] <= 2:
+                return Found(dates[0][1], 0.93)
+    return None
 
 
 _LETTER_CODES = {
@@ -170,11 +186,28 @@ def find_letter_type(text: str) -> Found[LetterType] | None:
 
 
 _YEAR = re.compile(r"\b((?:19|20)\d\d)\b")
-TAX_YEAR_LABELS = ("tax year", "tax period", "tax years", "for tax year", "tax form")
+TAX_YEAR_LABELS = ("tax year ending", "tax period ending", "tax year", "tax period", "tax years", "for tax year",
+                   "tax form")
+
+
+_PERIOD_END = re.compile(r"(?<![\d/])12\s?/\s?31\s?/\s?((?:19|20)\d\d)\b|\bdec[a-z]*\.?\s*31\s*,?\s*((?:19|20)\d\d)\b", re.I)
 
 
 def find_tax_year(text: str) -> Found[int] | None:
+    found = _labelled_tax_year(text)
+    if found:
+        return found
+    # "Form  Tax period        Amount you owe" over "1040  12/31/2022   $662.51": the period's end in the row below
+    for snippet in _after_labels(text, ("tax period", "tax year ending"), 90):
+        end = _PERIOD_END.search(snippet)
+        if end:
+            return Found(int(end.group(1) or end.group(2)), 0.9)
+    return None
+
+
+def _labelled_tax_year(text: str) -> Found[int] | None:
     for snippet in _after_labels(text, TAX_YEAR_LABELS, 40):
+        snippet = re.sub(r"^\s*(?:ending|ended)?\s*:?", " ", snippet, flags=re.I)
         # "Tax period: December 31, 2023" and "Tax year 2023" both name the year last in the snippet's first date/number
         dates = _dates_in(snippet[:30])
         if dates and dates[0][0] <= 6:
@@ -187,8 +220,9 @@ def find_tax_year(text: str) -> Found[int] | None:
 
 _AMOUNT = re.compile(r"-?\$?\s?(\d{1,3}(?:,\d{3})+|\d+)(\.\d{2})?\b")
 AMOUNT_LABELS = (
-    "amount due", "amount you owe", "total amount due", "proposed amount due", "amount you now owe",
-    "balance due", "total balance due", "proposed balance due", "pay this amount",
+    "amount due immediately", "total amount you owe", "total amount due", "proposed amount due",
+    "proposed balance due", "total balance due", "amount you now owe", "amount due", "amount you owe",
+    "balance due", "pay this amount",
 )  # fmt: skip
 
 
@@ -245,7 +279,7 @@ def find_amount_due(text: str) -> Found[Decimal] | None:
 
 # AUR (Automated Underreporter) control numbers look like 87139-0114: 5 digits, hyphen, 4 digits.
 _AUR = re.compile(r"(?<![\d-])(\d{5})\s?-\s?(\d{4})(?![\d-])")
-AUR_LABELS = ("aur control number", "control number", "aur control no", "control no")
+AUR_LABELS = ("aur control number", "aur control no", "control number", "control no")
 
 
 # OCR look-alikes of digits, used only inside a labelled value ("AUR control number §6257-9352").
@@ -254,11 +288,20 @@ _DIGIT_LOOKALIKES = str.maketrans({"§": "5", "S": "5", "$": "5", "O": "0", "o":
 _AUR_OCR = re.compile(r"(?<![\w-])([0-9§S$OoDlI|!BZ]{5})\s?-\s?([0-9§S$OoDlI|!BZ]{4})(?![\w-])")
 
 
+# Public samples disagree on the control number's shape, so every one seen is read (docs/extraction.md): 5-4 digits
+# with a hyphen (our first corpus), 10 digits, or a digit, a letter and 7 digits. Only ever next to its label.
+_AUR_PLAIN = re.compile(r"(?<![\w-])(\d{10}|\d[A-Z]\d{7})(?![\w-])")
+
+
 def find_aur_control_number(text: str) -> Found[str] | None:
     for snippet in _after_labels(text, AUR_LABELS, 40):
+        snippet = re.sub(r"^\s*(?:number|no\.?)?\s*:?", " ", snippet, flags=re.I)
         match = _AUR.search(snippet)
         if match and match.start() <= 8:
             return Found(f"{match.group(1)}-{match.group(2)}", 0.98)
+        plain = _AUR_PLAIN.search(snippet)
+        if plain and plain.start() <= 8:
+            return Found(plain.group(1), 0.97)
         damaged = _AUR_OCR.search(snippet)
         if damaged and damaged.start() <= 8:
             head, tail = (group.translate(_DIGIT_LOOKALIKES) for group in damaged.groups())

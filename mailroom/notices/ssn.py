@@ -19,6 +19,9 @@ _MASKED = re.compile(rf"(?<![\w-]){_MASK3}\s?-\s?{_MASK2}\s?-\s?(\d{{4}})(?![\d-
 # Next to a label only: an SSN-shaped value whose first five characters OCR damaged ("§92-73-1284"); its last
 # four are still digits, and they are all we keep.
 _DAMAGED = re.compile(r"(?<![\w-])\S{3}\s?-\s?\S{2}\s?-\s?(\d{4})(?![\d-])")
+# Next to a label only: a masked number whose X's OCR read as other letters ("NAN-NN-1272", "XXN-NX-1272",
+# "XXX -XX-1272", "XXXXX-1272" with a lost hyphen): no digit in the mask, four digits after it.
+_MASKED_OCR = re.compile(r"(?<![\w-])[A-Za-z*#×]{3}\s?-?\s?[A-Za-z*#×]{2}\s?-\s?(\d{4})(?![\d-])")
 _FULL = re.compile(r"(?<![\d-])(\d{3})([- ]?)(\d{2})([- ]?)(\d{4})(?![\d-])")
 
 TIN_LABELS = (
@@ -43,7 +46,13 @@ def _full_tin_last4(candidate: re.Match[str], *, labelled: bool) -> str | None:
     area, sep1, group, sep2, serial = candidate.groups()
     if sep1 != sep2 or (sep1 == "" and not labelled):
         return None
-    return serial if is_valid_tin(area, group, serial) else None
+    if is_valid_tin(area, group, serial):
+        return serial
+    # Next to its label a 9xx number outside the ITIN groups is still the number the notice prints (test notices use
+    # never-issued 9xx areas); numbers that can be no one's (000, 666, group 00, serial 0000) stay rejected.
+    if labelled and area.startswith("9") and serial != "0000" and group != "00":
+        return serial
+    return None
 
 
 def _is_word(text: str, start: int, end: int) -> bool:
@@ -68,6 +77,9 @@ def find_ssn_last4(text: str) -> Found[str] | None:
         masked = _MASKED.search(snippet)
         if masked and masked.start() <= 12:
             return Found(masked.group(1), 0.98)
+        misread = _MASKED_OCR.search(snippet)
+        if misread and misread.start() <= 12:
+            return Found(misread.group(1), 0.92)
         full = _FULL.search(snippet)
         if full and full.start() <= 12:
             span = (window_start + full.start(), window_start + full.end())

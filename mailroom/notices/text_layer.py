@@ -75,3 +75,13 @@ def page_text(page: pymupdf.Page) -> str:
 
 def is_usable(text: str) -> bool:
     return len(re.findall(r"[A-Za-z0-9]", text)) >= MIN_USABLE_CHARS
+
+
+def write_page_range(source: Path, first_page: int, last_page: int, destination: Path) -> Path:
+    """Pages ``first_page``..``last_page`` (1-based, inclusive) of ``source`` as their own PDF: one letter of a file
+    that holds several, filed as its own document. ``destination`` sits in the caller's private directory."""
+    with pymupdf.open(source) as document, pymupdf.open() as letter:
+        letter.insert_pdf(document, from_page=first_page - 1, to_page=last_page - 1)
+        letter.save(destination, garbage=3, deflate=True)
+    destination.chmod(0o600)
+    return destination

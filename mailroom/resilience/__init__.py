@@ -2,7 +2,8 @@
 
 Public API (see docs/resilience.md): the guide's ``run_resiliently``, ``resilient_api_call``, ``rate_limited``,
 ``with_retries_and_rate_limit``, ``api_call_with_retry``; ``classify``; ``ResiliencePolicy``; the per-service
-``registry`` with ``get_service``, ``metrics_snapshot``, ``add_metrics_hook``, ``add_retry_hook``, ``reset_registry``;
+``registry`` with ``get_service``, ``metrics_snapshot``, ``add_metrics_hook``, ``add_retry_hook``, ``reset_registry``,
+``set_shared_limit`` (a limit shared with other processes, injected from outside the core);
 ``register_error_adapter`` for another vendor's exceptions.
 
 This package imports no vendor library: it classifies our own errors and plain transport errors; vendor exceptions
@@ -32,6 +33,7 @@ from mailroom.resilience.registry import (
     metrics_snapshot,
     registry,
     reset_registry,
+    set_shared_limit,
 )
 from mailroom.resilience.taxonomy import Classification, classify, describe, parse_retry_after
 
@@ -65,5 +67,6 @@ __all__ = [
     "reset_registry",
     "resilient_api_call",
     "run_resiliently",
+    "set_shared_limit",
     "with_retries_and_rate_limit",
 ]

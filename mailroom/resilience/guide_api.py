@@ -5,9 +5,23 @@ Reserved keyword-only options (consumed here, never passed to ``func``): ``servi
 limiter of 1/rate_limit_delay calls per second for the service: the same spacing, but shared correctly between
 threads and without delaying an idle caller.
 
-The default service name of ``run_resiliently`` is the function's module: calls made from one client module share a
-breaker, budget and metrics, which matches how the guide's callers were organised (one module per API). The
-decorators default to one service per decorated function, so ``calls_per_second`` means that function's rate.
+Which calls share a circuit breaker, a retry budget, a limiter and metrics is decided by the *service name*:
+
+* ``service_name="logiqs"`` (any name you pass): every call made under that name shares them, whichever function it
+  wraps. A run of outage-like failures opens the breaker for all of them, which is what you want for one API.
+* no ``service_name``: the state belongs to the wrapped function alone (its module and qualified name, e.g.
+  ``billing.sync.fetch_invoices``; a ``functools.partial`` counts as the function it wraps). Five transient failures in
+  a row of one function open *its* breaker for 30 s; another function of the same module is not affected. The
+  guide's callers never asked for a breaker, so the guide API keeps it as narrow as the call it protects.
+  The decorators default the same way (one service per decorated function), so ``calls_per_second`` and
+  ``rate_limit_delay`` mean that function's rate.
+
+The breaker itself (``mailroom.resilience.breaker.CircuitBreaker``): it opens after 5 consecutive THROTTLED /
+TRANSIENT / AMBIGUOUS attempt failures (a PERMANENT answer such as a 404 proves the service is up and resets the
+count); while it is open, calls fail at once with ``CircuitOpenError`` (class TRANSIENT, ``retry_after`` = seconds
+until the probe); after a 30 s cooldown one call goes through as the probe and its outcome closes or re-opens it.
+``registry.configure(name, breaker=CircuitBreaker(...))`` changes the thresholds of one service; a
+``ResiliencePolicy(..., use_breaker=False)`` opts out.
 """
 
 from __future__ import annotations
@@ -46,8 +60,12 @@ def run_resiliently(
 ) -> Any:
     """Call ``func(*args, **kwargs)`` with classification-driven retries, backoff with jitter, Retry-After,
     per-service limiter, circuit breaker and retry budget. Raises ``mailroom.errors`` subclasses (original as
-    ``__cause__``) for failures it recognises; unrecognised exceptions (bugs) propagate unchanged."""
-    service = service_name or _default_service(func)
+    ``__cause__``) for failures it recognises; unrecognised exceptions (bugs) propagate unchanged.
+
+    Circuit breaker and retry budget: shared by every call with the same ``service_name``; without one, they belong
+    to ``func`` alone (see the module docstring), so failures of one function never make another fail fast.
+    While the breaker is open the call raises ``CircuitOpenError`` without calling ``func``."""
+    service = service_name or _function_service(func)
     if retryable_exceptions is not None:
         retryable_exceptions = tuple(retryable_exceptions)
     if retryable_status_codes is not None:
@@ -88,11 +106,13 @@ def resilient_api_call(
     rate_limit_delay: float = 0.0,
     **options: Any,
 ) -> Callable[[F], F]:
-    """Decorator form of ``run_resiliently`` (extra keyword options as there)."""
+    """Decorator form of ``run_resiliently`` (extra keyword options as there).
+
+    Breaker, budget and limiter belong to the decorated function unless ``service_name=`` is given."""
 
     def decorate(func: F) -> F:
         # One service per decorated function: two decorated functions in one module keep their own rates.
-        settings = {"service_name": f"{_default_service(func)}.{_operation_name(func)}", **options}
+        settings = {"service_name": _function_service(func), **options}
 
         @functools.wraps(func)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -115,7 +135,7 @@ def rate_limited(calls_per_second: float = 10.0, *, burst: int = 1, service_name
         raise ValueError("calls_per_second must be positive")
 
     def decorate(func: F) -> F:
-        name = service_name or f"rate_limited:{_default_service(func)}.{_operation_name(func)}"
+        name = service_name or f"rate_limited:{_function_service(func)}"
 
         configured: list[object] = [None]  # the registry entry we configured (reset_registry makes a new one)
 
@@ -154,9 +174,18 @@ def _new_policy(key: tuple, service: str, **settings: Any) -> ResiliencePolicy:
     return policy
 
 
-def _default_service(func: Callable[..., Any]) -> str:
-    return getattr(func, "__module__", None) or "default"
+def _function_service(func: Callable[..., Any]) -> str:
+    """The service name of a function called without ``service_name``: ``module.qualname``.
+
+    Named, not keyed on the object, so the registry stays bounded when a caller builds a new closure per call (the
+    closures of one ``def`` share a name, and so their state). A partial is the function it wraps."""
+    while isinstance(func, functools.partial):
+        func = func.func
+    module = getattr(func, "__module__", None) or getattr(type(func), "__module__", None) or "default"
+    return f"{module}.{_operation_name(func)}"
 
 
 def _operation_name(func: Callable[..., Any]) -> str:
+    while isinstance(func, functools.partial):
+        func = func.func
     return getattr(func, "__qualname__", None) or getattr(func, "__name__", None) or type(func).__name__

@@ -186,6 +186,15 @@ class ResiliencePolicy:
         if wait > 0:
             state.metrics.record_limiter_wait(ctx.operation, wait)
             self._do_sleep(wait)
+        shared = registry.shared_limits.get(self.service)
+        if shared is not None:  # every worker's calls together (e.g. a Prefect global rate limit)
+            before = ctx.clock.monotonic()
+            try:
+                shared()
+            except MailroomError as exc:  # the limit could not answer: nothing was sent, the service is not to blame
+                ctx.last, ctx.last_original = classify(exc, idempotent=True, now=ctx.clock.time()), exc
+                raise
+            state.metrics.record_limiter_wait(ctx.operation, ctx.clock.monotonic() - before)
         try:
             result = ctx.func(*ctx.args, **ctx.kwargs)
         except Exception as exc:

@@ -29,6 +29,9 @@ class ServiceRegistry:
         self._services: dict[str, ServiceState] = {}
         self.retry_hooks: list[Callable[[RetryEvent], None]] = []
         self.metrics_hooks: list[Callable[[CallRecord], None]] = []
+        # service -> a limit shared with other processes (e.g. every worker of a pool): called before each attempt,
+        # after the local limiter, and blocks until the fleet-wide limit admits one call. See ``set_shared_limit``.
+        self.shared_limits: dict[str, Callable[[], None]] = {}
 
     def get(self, name: str) -> ServiceState:
         state = self._services.get(name)
@@ -74,6 +77,7 @@ class ServiceRegistry:
             if clear_hooks:
                 self.retry_hooks.clear()
                 self.metrics_hooks.clear()
+                self.shared_limits.clear()
             self.clock = clock or SYSTEM_CLOCK
 
 
@@ -98,6 +102,18 @@ def add_metrics_hook(hook: Callable[[CallRecord], None]) -> Callable[[], None]:
     """Register ``hook(record: CallRecord)`` for every finished call; returns a function that removes it."""
     registry.metrics_hooks.append(hook)
     return lambda: _remove(registry.metrics_hooks, hook)
+
+
+def set_shared_limit(service: str, acquire: Callable[[], None]) -> Callable[[], None]:
+    """Pace ``service``'s calls with a limit this process shares with others; returns a function that removes it.
+
+    ``acquire()`` blocks until the shared limit admits one call (raising a ``MailroomError`` when it cannot say, e.g.
+    its server is unreachable). The local token bucket and its adaptive slow-down still apply first, per process:
+    the shared limit holds the sum of all workers to the service's quota, the local one reacts to throttling at
+    once. The core stays ignorant of what implements it (the flow layer plugs in Prefect's global concurrency limits).
+    """
+    registry.shared_limits[service] = acquire
+    return lambda: registry.shared_limits.pop(service, None) if registry.shared_limits.get(service) is acquire else None
 
 
 def reset_registry(clock: Clock | None = None, *, clear_hooks: bool = False) -> None:

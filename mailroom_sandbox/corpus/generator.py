@@ -27,16 +27,19 @@ from faker import Faker
 
 from mailroom_sandbox.corpus.badfiles import BAD_FILE_NAMES, OVERSIZE_PAGES, write_bad_file
 from mailroom_sandbox.corpus.cases import CaseBookBuilder, Subject
+from mailroom_sandbox.corpus.hostile import HOSTILE_BAD_NAMES, HOSTILE_NOTICE_NAMES, RESCAN_NAME, oversize
 from mailroom_sandbox.corpus.models import (
     AUR_LETTERS,
     MANIFEST_NAME,
     RESPONSE_WINDOW_DAYS,
+    BadFileReason,
     Corpus,
     CorpusFile,
     ExpectedNotice,
     FileKind,
     Folder,
     Outcome,
+    Reason,
 )
 from mailroom_sandbox.corpus.pdf import IRS_CENTERS, PHONES, NoticeLayout, render_notice
 from mailroom_sandbox.corpus.scan import scan_params, scan_pdf
@@ -176,6 +179,7 @@ def generate_corpus(
     scenario_rates: dict[str, float] | None = None,
     filler_cases: int | None = None,
     as_of: date | None = None,
+    include_hostile_files: bool = False,
 ) -> Corpus:
     """Generate ``notices`` notice files (+ the bad files), the case book and ``out_dir/manifest.json``.
 
@@ -183,9 +187,11 @@ def generate_corpus(
     (None keeps the default mix, about 4 %). ``scenario_rates`` fixes the share of any case-book scenario
     (cases.SCENARIOS, e.g. ``{"spouse_primary": 0.03, "no_case": 0.2}``). ``filler_cases``: extra cases
     no notice is about (default ``notices // 2``). Nasty Drive names (quotes, unicode, ``../``) come with
-    ``include_bad_files``. ``as_of``: date notices as a mailroom sees them on that day (dated up to
-    ``RECENT_DAYS`` before it, so some are overdue and CP504s are days from their date); default: spread over 2025.
-    Write into an empty directory: files of an earlier corpus are not removed.
+    ``include_bad_files``. ``include_hostile_files`` adds the files of ``corpus.hostile`` (formula and control
+    character names, unreadable contents under them, a duplicate upload and a rescanned letter) after all others,
+    so the rest of the corpus is the same with or without them. ``as_of``: date notices as a mailroom sees them on
+    that day (dated up to ``RECENT_DAYS`` before it, so some are overdue and CP504s are days from their date);
+    default: spread over 2025. Write into an empty directory: files of an earlier corpus are not removed.
     """
     started = time.perf_counter()
     out_dir = Path(out_dir)
@@ -235,6 +241,8 @@ def generate_corpus(
         ))  # fmt: skip
     if include_bad_files:
         files += _bad_files(out_dir, book, fake, rng, in_scope_keys)
+    if include_hostile_files:
+        files += _hostile_files(out_dir, book, fake, random.Random(f"hostile-{seed}"), in_scope_keys)
     book.add_filler(notices // 2 if filler_cases is None else filler_cases)
     corpus = Corpus(seed=seed, input_root_key="root", folders=folders, files=files, cases=book.cases)
     corpus.root = out_dir
@@ -263,6 +271,66 @@ def _bad_files(out_dir: Path, book: CaseBookBuilder, fake: Faker, rng: random.Ra
             notice=None, expected_outcome=Outcome.UNMATCHED, expected_case_id=None,
             expected_reason=f"bad_file:{reason.value}", trouble=f"bad_file:{reason.value}",
         ))  # fmt: skip
+    return entries
+
+
+def _plain_letter(book: CaseBookBuilder, fake: Faker, rng: random.Random
+                  ) -> tuple[Subject, ExpectedNotice, NoticeLayout]:  # fmt: skip
+    """A notice mailroom files: a plain case, an AUR letter with the SSN last 4 printed (a full letter identity)."""
+    subject = book.subject()
+    while subject.scenario != "plain":
+        subject = book.subject()
+    expected, tin_shown = _expected(rng, subject)
+    while expected.letter_type not in AUR_LETTERS:
+        expected, tin_shown = _expected(rng, subject)
+    return subject, expected, _layout(fake, rng, expected, tin_shown)
+
+
+def _hostile_files(out_dir: Path, book: CaseBookBuilder, fake: Faker, rng: random.Random, folder_keys: list[str]
+                   ) -> list[CorpusFile]:  # fmt: skip
+    """corpus.hostile's files, in upload order: hostile names, hostile bad files, then the two duplicates."""
+    entries: list[CorpusFile] = []
+
+    def add(key: str, local: str, name: str, **fields: object) -> CorpusFile:
+        entries.append(_file_entry(out_dir, local, key=key, folder_key=rng.choice(folder_keys), drive_name=name,
+                                   **fields))
+        return entries[-1]
+
+    for index, template in enumerate(HOSTILE_NOTICE_NAMES):
+        subject, expected, layout = _plain_letter(book, fake, rng)
+        local = f"files/hostile{index:02d}.pdf"
+        render_notice(out_dir / local, layout)
+        add(f"hostile{index:02d}", local, template.format(**_name_values(expected, rng.randrange(1, 9999))),
+            kind=FileKind.TYPED, notice=expected, expected_outcome=subject.outcome, expected_case_id=subject.case_id,
+            expected_reason=subject.reason.value, trouble="hostile_name")
+    for index, (reason, template) in enumerate(HOSTILE_BAD_NAMES):
+        subject = book.subject()
+        expected, tin_shown = _expected(rng, subject)
+        local = f"files/hostilebad{index:02d}.pdf"
+        if reason is BadFileReason.TOO_LARGE:
+            (out_dir / local).write_bytes(oversize(rng))
+        else:
+            render_notice(out_dir / local, _layout(fake, rng, expected, tin_shown))
+            write_bad_file(reason, out_dir / local, valid_pdf=(out_dir / local).read_bytes(), rng=rng)
+        add(f"hostilebad{index:02d}", local, template.format(**_name_values(expected, rng.randrange(1, 9999))),
+            kind=FileKind.BAD, notice=None, expected_outcome=Outcome.UNMATCHED, expected_case_id=None,
+            expected_reason=f"bad_file:{reason.value}", trouble=f"hostile_name,bad_file:{reason.value}")
+    original = entries[len(HOSTILE_NOTICE_NAMES) - 1]  # the right-to-left override one, filed as usual
+    copy_of = dict(kind=FileKind.TYPED, notice=original.notice, expected_outcome=Outcome.UNMATCHED,
+                   expected_case_id=None, expected_reason=Reason.DUPLICATE.value, duplicate_of=original.key)
+    shutil.copyfile(out_dir / original.local_path, out_dir / "files/duplicate00.pdf")
+    add("duplicate00", "files/duplicate00.pdf", original.drive_name, trouble="duplicate_upload", **copy_of)
+    subject, expected, layout = _plain_letter(book, fake, rng)
+    render_notice(out_dir / "files/letter00.pdf", layout)
+    add("letter00", "files/letter00.pdf", RESCAN_NAME.format(last=expected.taxpayer_last_name.upper()),
+        kind=FileKind.TYPED, notice=expected, expected_outcome=subject.outcome, expected_case_id=subject.case_id,
+        expected_reason=subject.reason.value, trouble="rescanned_later")
+    first, rescan = (out_dir / "files/letter00.pdf").read_bytes(), out_dir / "files/rescan00.pdf"
+    while not rescan.exists() or rescan.read_bytes() == first:
+        layout.rng = random.Random(rng.random())  # same letter, other bytes: the boilerplate changes, not the fields
+        render_notice(rescan, layout)
+    add("rescan00", "files/rescan00.pdf", RESCAN_NAME.format(last=expected.taxpayer_last_name.upper()),
+        trouble="rescanned", **{**copy_of, "notice": expected, "duplicate_of": "letter00"})
     return entries
 
 

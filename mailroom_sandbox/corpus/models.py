@@ -52,6 +52,7 @@ class Reason(str, Enum):
     AMBIGUOUS = "ambiguous"  # two active cases with the same last name and last 4 (same first name too)
     INACTIVE_ONLY = "inactive_only"  # the taxpayer's only case is closed
     INSUFFICIENT_DATA = "insufficient_data"  # the notice prints no taxpayer id number
+    DUPLICATE = "duplicate"  # a copy of another file of the corpus (``CorpusFile.duplicate_of``): no new effects
 
 
 class BadFileReason(str, Enum):
@@ -62,6 +63,7 @@ class BadFileReason(str, Enum):
     ENCRYPTED = "encrypted"
     NOT_PDF = "not_pdf"
     TOO_MANY_PAGES = "too_many_pages"
+    TOO_LARGE = "too_large"  # more bytes than a notice can have (hostile files only: 20 MiB)
 
 
 DateStyle = Literal["long", "abbrev", "numeric"]  # October 14, 2025 / Oct. 14, 2025 / 10/14/2025
@@ -128,6 +130,7 @@ class CorpusFile(BaseModel):
     expected_reason: str  # a Reason value, or "bad_file:<BadFileReason>"
     trouble: str | None = None  # what makes this one hard ("nickname", "joint", "nasty_name", ...)
     scan: ScanParams | None = None
+    duplicate_of: str | None = None  # key of the file this one copies (same bytes, or the same letter rescanned)
 
 
 class CaseRecord(Last4OfFullSsn, BaseModel):

@@ -1,27 +1,34 @@
 """Google Drive v3 emulator on the sandbox HTTP core (``http.core.EmulatorServer``).
 
 Serves what mailroom touches, for the real google-api-python-client and google-auth service-account credentials:
-``POST /token`` (JWT-bearer grant), files.list/get/create/update under ``/drive/v3/``, ``alt=media`` downloads with
-``Range``, and multipart / resumable uploads under ``/upload/drive/v3/files``. Errors use Google's JSON shape.
-Where it differs from the real service: docs/sandbox-drive.md.
+``POST /token`` (JWT-bearer grant), files.list/get/create/update and drives.get/list under ``/drive/v3/``,
+``alt=media`` downloads with ``Range``, and multipart / resumable uploads under ``/upload/drive/v3/files``. Errors
+use Google's JSON shape. Drive's rules that bite a first real run are on by default: one parent per item (403
+``cannotAddParent``), shared-drive items invisible without ``supportsAllDrives``, throttles without ``Retry-After``;
+listings can lag behind writes (``listing_lag``). Where it differs from the real service: docs/sandbox-drive.md.
 
 Seeding API (no HTTP, for tests and the sandbox stack)::
 
     with DriveEmulator(faults=FaultConfig.uniform(0.1, seed=7)) as drive:
         inbox = drive.create_folder("Inbox")
         drive.add_file("CP2000 DTD 10.14.2025_SMITH - 0012.pdf", inbox, pdf_bytes)
+        mail = drive.create_shared_drive("Mail")          # a shared drive: its id is also its root folder's
+        scans = drive.create_folder("Scans", mail)
+        drive.set_listing_lag(2.0)                        # from now on listings show each file as it was 2 s ago
         service = build_drive_service(drive.service_account_info(), api_endpoint=drive.url)
 """
 
 from __future__ import annotations
 
-import json
 import re
 import tempfile
+import time
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Callable
 
+from mailroom_sandbox.drive import shared
+from mailroom_sandbox.drive.consistency import ListingLag
 from mailroom_sandbox.drive.oauth import AuthFailure, SandboxServiceAccount, TokenAuthority
 from mailroom_sandbox.drive.query import (
     QueryError,
@@ -38,18 +45,19 @@ from mailroom_sandbox.drive.store import (
     StoredFile,
     invalid,
 )
-from mailroom_sandbox.http.core import EmulatorServer, Request, Response, parse_multipart
+from mailroom_sandbox.drive.uploads import UploadRoutes, metadata
+from mailroom_sandbox.http.core import EmulatorServer, Request, Response
 from mailroom_sandbox.http.emulator import Emulator
 from mailroom_sandbox.http.faults import FaultConfig, RateLimitConfig
 
 FILES_PATH = "/drive/v3/files"
+DRIVES_PATH = "/drive/v3/drives"
 UPLOAD_PATH = "/upload/drive/v3/files"
 _DEFAULT_FILE_FIELDS = "kind,id,name,mimeType"
 _LIST_FIELDS: dict[str, set[str] | None] = {
     "kind": None, "nextPageToken": None, "incompleteSearch": None, "files": FILE_RESOURCE_FIELDS,
 }
 _RANGE = re.compile(r"bytes=(\d*)-(\d*)$")
-_CONTENT_RANGE = re.compile(r"bytes (?:(\d+)-(\d+)|\*)/(\d+|\*)$")
 
 # How the core's error kinds look in Drive's words: (status, reason, message).
 _CORE_ERRORS: dict[str, tuple[int, str, str]] = {
@@ -73,7 +81,9 @@ class DriveEmulator(Emulator):
     """A Google Drive v3 look-alike on a free 127.0.0.1 port.
 
     ``rate_limit`` is Drive's per-user quota (real Drive: about 12,000 requests/minute); requests over it are
-    answered 403 ``userRateLimitExceeded`` (or 429 ``rateLimitExceeded`` with ``throttle_status=429``).
+    answered 403 ``userRateLimitExceeded`` (or 429 ``rateLimitExceeded`` with ``throttle_status=429``). Like real
+    Drive, throttle answers carry no ``Retry-After`` unless ``throttle_retry_after=True``. ``listing_lag``: seconds a
+    write takes to show in files.list (``lag_clock`` is the monotonic clock it is measured on, for tests).
     """
 
     def __init__(
@@ -84,6 +94,9 @@ class DriveEmulator(Emulator):
         quota_bytes: int | None = None,
         token_lifetime: float = 3600.0,
         throttle_status: int = 403,
+        throttle_retry_after: bool = False,
+        listing_lag: float = 0.0,
+        lag_clock: Callable[[], float] = time.monotonic,
         content_dir: Path | None = None,
         seed: int = 0,
         port: int = 0,
@@ -92,17 +105,18 @@ class DriveEmulator(Emulator):
             raise ValueError("throttle_status must be 403 (userRateLimitExceeded) or 429 (rateLimitExceeded)")
         self._throttle_status = throttle_status
         self._tempdir = None if content_dir else tempfile.TemporaryDirectory(prefix="mailroom-drive-")
-        self.store = DriveStore(Path(content_dir or self._tempdir.name), quota_bytes=quota_bytes, seed=seed)
+        self.store = DriveStore(Path(content_dir or self._tempdir.name), quota_bytes=quota_bytes, seed=seed,
+                                listing_lag=ListingLag(listing_lag, clock=lag_clock))
         self.account = SandboxServiceAccount.generate()
         self.auth = TokenAuthority("", token_lifetime=token_lifetime)  # token_uri is known once the port is
         self.auth.register(self.account)
         self._auth_failures = 0
-        self._upload_fields: dict[str, str | None] = {}
         self.server = EmulatorServer(
             "drive",
             faults=faults,
             rate_limit=rate_limit or RateLimitConfig(requests_per_second=200, burst=200),
             error_renderer=self._render_core_error,
+            retry_after_header=throttle_retry_after,
             port=port,
         )
         self._install_routes()
@@ -111,6 +125,10 @@ class DriveEmulator(Emulator):
         self.server.add_admin_route("POST", "drive/expire-tokens", lambda r: self._admin_ok(self.expire_tokens))
         self.server.add_admin_route("PUT", "drive/quota", lambda r: self._admin_ok(
             lambda: self.set_quota((r.json() or {}).get("bytes"))))
+        self.server.add_admin_route("PUT", "drive/listing-lag", lambda r: self._admin_ok(
+            lambda: self.set_listing_lag(float((r.json() or {})["seconds"]))))
+        self.server.add_admin_route("PUT", "drive/retry-after", lambda r: self._admin_ok(
+            lambda: self.set_throttle_retry_after(bool((r.json() or {})["enabled"]))))
 
     # --- lifecycle and seeding -------------------------------------------------------------------------------
     def start(self) -> "DriveEmulator":
@@ -142,6 +160,22 @@ class DriveEmulator(Emulator):
         created_time: datetime | None = None,
     ) -> str:
         return self.store.create_file(name, [parent_id] if parent_id else None, content, mime_type, created_time).id
+
+    def create_shared_drive(self, name: str) -> str:
+        """A shared drive the service account is a member of; returns its id (also the id of its root folder)."""
+        return self.store.create_shared_drive(name).id
+
+    def add_legacy_parent(self, file_id: str, folder_id: str) -> None:
+        """Give a file a second parent, as files from before Drive's 2020 single-parent change may still have."""
+        self.store.add_legacy_parent(file_id, folder_id)
+
+    def set_listing_lag(self, seconds: float) -> None:
+        """From now on a write shows in files.list only ``seconds`` after it happened (0: at once)."""
+        self.store.lag.set(seconds)
+
+    def set_throttle_retry_after(self, enabled: bool) -> None:
+        """Send ``Retry-After`` with throttle answers (real Drive does not; the switch keeps that case tested)."""
+        self.server.retry_after_header = enabled
 
     def files_in(self, folder_id: str) -> list[StoredFile]:
         return self.store.files_in(folder_id)
@@ -194,8 +228,13 @@ class DriveEmulator(Emulator):
         route("GET", FILES_PATH + "/generateIds", self._api(self._generate_ids), name="files.generateIds")
         route("GET", FILES_PATH + "/{fileId}", self._api(self._get), name="files.get")
         route("PATCH", FILES_PATH + "/{fileId}", self._api(self._update), name="files.update")
-        route("POST", UPLOAD_PATH, self._api(self._upload_start), name="files.upload")
-        route("PUT", UPLOAD_PATH, self._api(self._upload_chunk), name="files.upload_chunk")
+        route("GET", DRIVES_PATH, self._api(lambda r: shared.drives_list(r, self.store.shared_drives)),
+              name="drives.list")
+        route("GET", DRIVES_PATH + "/{driveId}", self._api(lambda r: shared.drives_get(r, self.store.shared_drives)),
+              name="drives.get")
+        uploads = UploadRoutes(self.store, self._file_response, self._check_parents, lambda: self.url + UPLOAD_PATH)
+        route("POST", UPLOAD_PATH, self._api(uploads.start), name="files.upload")
+        route("PUT", UPLOAD_PATH, self._api(uploads.chunk), name="files.upload_chunk")
 
     def _api(self, handler: Callable[[Request], Response]) -> Callable[[Request], Response]:
         """Bearer-token check, then the handler; Drive's and q/fields errors become Google JSON errors."""
@@ -228,12 +267,13 @@ class DriveEmulator(Emulator):
             raise invalid("pageSize")
         fields = parse_fields(request.query_value("fields") or f"kind,incompleteSearch,nextPageToken,files({_DEFAULT_FILE_FIELDS})")
         check_fields(fields, _LIST_FIELDS)
+        in_scope, matches = shared.list_scope(request, self.store.shared_drives), compile_query(q, resolve=self.store.resolve)
         files, next_token = self.store.list(
-            compile_query(q, resolve=self.store.resolve),
+            lambda f: in_scope(f) and matches(f),
             order_by=request.query_value("orderBy"),
             page_size=page_size,
             page_token=request.query_value("pageToken"),
-            query_fingerprint=q or "",
+            query_fingerprint=f"{q or ''}|{request.query_value('driveId')}",
         )
         body: dict[str, Any] = {"kind": "drive#fileList", "incompleteSearch": False,
                                 "files": [f.resource() for f in files]}
@@ -241,8 +281,17 @@ class DriveEmulator(Emulator):
             body["nextPageToken"] = next_token
         return Response.json(apply_fields(body, fields))
 
+    def _visible(self, file_id: str, request: Request) -> StoredFile:
+        return shared.require_visible(self.store.get(file_id), request, file_id)
+
+    def _check_parents(self, parent_ids: Any, request: Request) -> None:
+        """A shared-drive folder named as a parent does not exist for an app without ``supportsAllDrives``."""
+        for parent_id in parent_ids or []:
+            if isinstance(parent_id, str):
+                self._visible(parent_id, request)
+
     def _get(self, request: Request) -> Response:
-        stored = self.store.get(request.path_params["fileId"])
+        stored = self._visible(request.path_params["fileId"], request)
         if request.query_value("alt") == "media":
             return self._media(stored, request.header("Range"))
         return self._file_response(stored, request.query_value("fields"))
@@ -278,7 +327,8 @@ class DriveEmulator(Emulator):
         return Response.json({"kind": "drive#generatedIds", "space": "drive", "ids": self.store.generate_ids(count)})
 
     def _create(self, request: Request) -> Response:
-        meta = _metadata(request.body)
+        meta = metadata(request.body)
+        self._check_parents(meta.get("parents"), request)
         if meta.get("mimeType") == FOLDER_MIME:
             stored = self.store.create_folder(str(meta.get("name") or "Untitled"), meta.get("parents"),
                                               file_id=meta.get("id"))
@@ -289,10 +339,12 @@ class DriveEmulator(Emulator):
         return self._file_response(stored, request.query_value("fields"))
 
     def _update(self, request: Request) -> Response:
-        meta = _metadata(request.body)
+        meta = metadata(request.body)
         if "parents" in meta:
             raise DriveApiError(403, "fieldNotWritable", "The resource body includes fields which are not directly "
                                 "writable. Use the addParents and removeParents parameters instead.")
+        self._visible(request.path_params["fileId"], request)
+        self._check_parents(_id_list(request.query_value("addParents")), request)
         stored = self.store.update(
             request.path_params["fileId"],
             name=meta.get("name"),
@@ -302,68 +354,9 @@ class DriveEmulator(Emulator):
         )
         return self._file_response(stored, request.query_value("fields"))
 
-    # --- uploads ---------------------------------------------------------------------------------------------
-    def _upload_start(self, request: Request) -> Response:
-        upload_type = request.query_value("uploadType")
-        if upload_type == "multipart":
-            parts = parse_multipart(request)
-            if len(parts) != 2:
-                raise invalid("body", "Multipart upload needs a metadata part and a media part.")
-            meta = _metadata(parts[0].data)
-            mime = str(meta.get("mimeType") or parts[1].content_type)
-            stored = self.store.create_file(str(meta.get("name") or "Untitled"), meta.get("parents"),
-                                            parts[1].data, mime, file_id=meta.get("id"))
-            return self._file_response(stored, request.query_value("fields"))
-        if upload_type == "media":
-            mime = request.header("Content-Type") or "application/octet-stream"
-            stored = self.store.create_file("Untitled", None, request.body, mime)
-            return self._file_response(stored, request.query_value("fields"))
-        if upload_type == "resumable":
-            meta = _metadata(request.body)
-            length = request.header("X-Upload-Content-Length")
-            mime = request.header("X-Upload-Content-Type") or "application/octet-stream"
-            session_id = self.store.start_upload(meta, mime, int(length) if length else None)
-            self._upload_fields[session_id] = request.query_value("fields")
-            location = f"{self.url}{UPLOAD_PATH}?uploadType=resumable&upload_id={session_id}"
-            return Response(200, b"", {"Location": location, "X-GUploader-UploadID": session_id})
-        raise invalid("uploadType")
-
-    def _upload_chunk(self, request: Request) -> Response:
-        session_id = request.query_value("upload_id") or ""
-        upload = self.store.session(session_id)
-        content_range = request.header("Content-Range")
-        match = _CONTENT_RANGE.match(content_range.strip()) if content_range else None
-        if content_range is None:  # the whole content in one PUT (googleapiclient does this for an empty file)
-            upload = self.store.put_chunk(session_id, 0, request.body, len(request.body))
-        elif match is None:
-            raise invalid("Content-Range")
-        else:
-            total = int(match.group(3)) if match.group(3) != "*" else None
-            if match.group(1) is not None:
-                upload = self.store.put_chunk(session_id, int(match.group(1)), request.body, total)
-            elif total == 0 and upload.file_id is None:  # "bytes */0": an empty file is complete with no bytes
-                upload = self.store.put_chunk(session_id, 0, b"", 0)
-        if upload.file_id is not None:
-            return self._file_response(self.store.get(upload.file_id), self._upload_fields.get(session_id))
-        received = len(upload.received)
-        headers = {"Range": f"bytes=0-{received - 1}"} if received else {}
-        return Response(308, b"", {**headers, "X-GUploader-UploadID": session_id})
-
 
 def _error(exc: DriveApiError) -> Response:
     return Response.json(exc.body(), status=exc.status)
-
-
-def _metadata(body: bytes) -> dict[str, Any]:
-    if not body.strip():
-        return {}
-    try:
-        meta = json.loads(body)
-    except ValueError as exc:
-        raise invalid("body", "Invalid JSON payload received.") from exc
-    if not isinstance(meta, dict):
-        raise invalid("body", "Invalid JSON payload received.")
-    return meta
 
 
 def _id_list(value: str | None) -> list[str]:

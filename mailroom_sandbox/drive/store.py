@@ -4,6 +4,11 @@ Metadata lives in memory; file bytes live in a directory (one file per Drive id)
 disk, not RAM. Every method takes one lock: the HTTP server is threaded and the pipeline moves files while it lists.
 
 Failures are raised as :class:`DriveApiError`, which carries Google's JSON error shape so the server only renders it.
+
+Drive's rules the store enforces (sources in docs/sandbox-drive.md): an item has exactly one parent (a create with
+two, or an ``addParents`` that is not a move, is 403 ``cannotAddParent``); shared drives hold items whose
+``driveId`` is the drive's id, the drive's id being also its root folder's; listings may lag behind writes
+(``consistency.ListingLag``).
 """
 
 from __future__ import annotations
@@ -13,100 +18,27 @@ import hashlib
 import random
 import string
 import threading
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
+from mailroom_sandbox.drive.consistency import ListingLag
+from mailroom_sandbox.drive.resources import (  # noqa: F401 - re-exported: the server and tests import them from here
+    FILE_RESOURCE_FIELDS,
+    FOLDER_MIME,
+    DriveApiError,
+    SharedDrive,
+    StoredFile,
+    UploadSession,
+    cannot_add_parent,
+    insufficient_permissions,
+    invalid,
+    not_found,
+)
 from mailroom_sandbox.drive.query import compare_keys, decode_page_token, encode_page_token, parse_order_by, sort_key
 
-FOLDER_MIME = "application/vnd.google-apps.folder"
 _ID_ALPHABET = string.ascii_letters + string.digits + "-_"
-# Fields a v3 File resource can be asked for through `fields=` (Drive rejects unknown ones with 400).
-FILE_RESOURCE_FIELDS = {
-    "kind", "id", "name", "mimeType", "parents", "createdTime", "modifiedTime", "trashed", "md5Checksum", "size",
-    "description", "starred", "explicitlyTrashed", "version", "webViewLink", "webContentLink", "owners",
-    "capabilities", "fileExtension", "originalFilename", "fullFileExtension", "quotaBytesUsed", "headRevisionId",
-    "driveId", "sha1Checksum", "sha256Checksum", "iconLink", "thumbnailLink", "viewedByMeTime", "shared",
-}
-_USAGE_LIMITS_REASONS = {"userRateLimitExceeded", "rateLimitExceeded", "storageQuotaExceeded", "dailyLimitExceeded"}
-
-
-class DriveApiError(Exception):
-    """A Drive API failure in Google's shape: ``error.code``, ``error.message``, ``error.errors[0].reason``."""
-
-    def __init__(self, status: int, reason: str, message: str, *, location: str | None = None) -> None:
-        super().__init__(f"{status} {reason}")
-        self.status = status
-        self.reason = reason
-        self.message = message
-        self.location = location
-
-    def body(self) -> dict[str, Any]:
-        detail: dict[str, Any] = {
-            "domain": "usageLimits" if self.reason in _USAGE_LIMITS_REASONS else "global",
-            "reason": self.reason,
-            "message": self.message,
-        }
-        if self.location:
-            detail.update(location=self.location, locationType="parameter")
-        return {"error": {"code": self.status, "message": self.message, "errors": [detail]}}
-
-
-def not_found(file_id: str) -> DriveApiError:
-    return DriveApiError(404, "notFound", f"File not found: {file_id}.", location="fileId")
-
-
-def invalid(location: str, message: str = "Invalid Value") -> DriveApiError:
-    return DriveApiError(400, "invalid", message, location=location)
-
-
-def _rfc3339(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
-
-
-@dataclass
-class StoredFile:
-    id: str
-    name: str
-    mime_type: str
-    parents: list[str]
-    created_time: datetime
-    modified_time: datetime
-    trashed: bool = False
-    size: int | None = None
-    md5: str | None = None
-    read_only: bool = False  # the service account may read but not change it (or, for a folder, its children)
-
-    @property
-    def is_folder(self) -> bool:
-        return self.mime_type == FOLDER_MIME
-
-    def resource(self) -> dict[str, Any]:
-        """The full v3 File resource; the server projects it through ``fields``."""
-        data: dict[str, Any] = {
-            "kind": "drive#file",
-            "id": self.id,
-            "name": self.name,
-            "mimeType": self.mime_type,
-            "parents": list(self.parents),
-            "createdTime": _rfc3339(self.created_time),
-            "modifiedTime": _rfc3339(self.modified_time),
-            "trashed": self.trashed,
-            "capabilities": {"canEdit": not self.read_only, "canAddChildren": self.is_folder and not self.read_only},
-        }
-        if not self.is_folder:
-            data.update(md5Checksum=self.md5, size=str(self.size))  # Drive sends int64 as a JSON string
-        return data
-
-
-@dataclass
-class UploadSession:
-    metadata: dict[str, Any]
-    mime_type: str
-    total: int | None
-    received: bytearray = field(default_factory=bytearray)
-    file_id: str | None = None  # set once complete: a status query after a lost final response returns the file
 
 
 class DriveStore:
@@ -117,6 +49,7 @@ class DriveStore:
         quota_bytes: int | None = None,
         seed: int = 0,
         clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
+        listing_lag: ListingLag | None = None,
     ) -> None:
         self.content_dir = Path(content_dir)
         self.content_dir.mkdir(parents=True, exist_ok=True)
@@ -127,8 +60,11 @@ class DriveStore:
         self._files: dict[str, StoredFile] = {}
         self._sessions: dict[str, UploadSession] = {}
         self._reserved_ids: set[str] = set()  # handed out by files.generateIds, usable once in a create
+        self.shared_drives: dict[str, SharedDrive] = {}
+        self.lag = listing_lag or ListingLag()
         self.usage_bytes = 0
-        self.counters = {"files_created": 0, "folders_created": 0, "updates": 0, "uploads_completed": 0}
+        self.counters = {"files_created": 0, "folders_created": 0, "updates": 0, "uploads_completed": 0,
+                         "single_parent_violations": 0}
         self.root_id = self._insert("My Drive", FOLDER_MIME, [], self._clock()).id
 
     # --- identity and lookup ----------------------------------------------------------------------------
@@ -170,6 +106,9 @@ class DriveStore:
                 "folders": sum(1 for f in items if f.is_folder),
                 "bytes_stored": self.usage_bytes,
                 "open_upload_sessions": sum(1 for u in self._sessions.values() if u.file_id is None),
+                "shared_drives": len(self.shared_drives),
+                "listing_lag_seconds": self.lag.seconds,
+                "listing_pending": self.lag.pending(),
             }
 
     # --- writes -------------------------------------------------------------------------------------------
@@ -193,12 +132,19 @@ class DriveStore:
     def _insert(
         self, name: str, mime_type: str, parents: list[str], created: datetime, file_id: str | None = None
     ) -> StoredFile:
-        stored = StoredFile(self._claim_id(file_id), name, mime_type, parents, created, created)
+        drive_id = self._files[parents[0]].drive_id if parents else None
+        stored = StoredFile(self._claim_id(file_id), name, mime_type, parents, created, created, drive_id=drive_id)
         self._files[stored.id] = stored
         return stored
 
-    def _writable_parents(self, parent_ids: Iterable[str] | None) -> list[str]:
+    def _refuse_second_parent(self) -> DriveApiError:
+        self.counters["single_parent_violations"] += 1
+        return cannot_add_parent()
+
+    def _writable_parents(self, parent_ids: Iterable[str] | None, *, single: bool = True) -> list[str]:
         parents = [self.resolve(p) for p in (parent_ids or [self.root_id])]
+        if single and len(set(parents)) > 1:
+            raise self._refuse_second_parent()
         for parent_id in parents:
             parent = self._files.get(parent_id)
             if parent is None:
@@ -206,7 +152,7 @@ class DriveStore:
             if not parent.is_folder:
                 raise DriveApiError(400, "invalid", "The specified parent is not a folder.", location="parents")
             if parent.read_only:
-                raise _insufficient_permissions()
+                raise insufficient_permissions()
         return parents
 
     def create_folder(
@@ -216,6 +162,7 @@ class DriveStore:
             parents = self._writable_parents(parent_ids)
             stored = self._insert(name, FOLDER_MIME, parents, self._clock(), file_id)
             self.counters["folders_created"] += 1
+            self.lag.written(None, stored)
             return stored
 
     def create_file(
@@ -238,6 +185,7 @@ class DriveStore:
             stored.md5 = hashlib.md5(content, usedforsecurity=False).hexdigest()
             self.usage_bytes += len(content)
             self.counters["files_created"] += 1
+            self.lag.written(None, stored)
             return stored
 
     def update(
@@ -251,13 +199,16 @@ class DriveStore:
     ) -> StoredFile:
         with self._lock:
             stored = self.get(file_id)
+            before = replace(stored, parents=list(stored.parents))
             adding = [self.resolve(p) for p in add_parents]
             removing = [self.resolve(p) for p in remove_parents if self.resolve(p) in stored.parents]
             if stored.read_only or any(self._files[p].read_only for p in removing if p in self._files):
-                raise _insufficient_permissions()
-            self._writable_parents(adding) if adding else None
+                raise insufficient_permissions()
+            self._writable_parents(adding, single=False) if adding else None
             new_parents = [p for p in stored.parents if p not in removing]
             new_parents += [p for p in adding if p not in new_parents]
+            if len(new_parents) > max(1, len(stored.parents)):  # adding without removing: not a move
+                raise self._refuse_second_parent()
             if not new_parents:  # Drive v3 keeps every item somewhere; an orphaning removal is rejected
                 raise DriveApiError(400, "invalid", "A file must have at least one parent.", location="removeParents")
             stored.parents = new_parents
@@ -267,7 +218,39 @@ class DriveStore:
                 stored.trashed = trashed
             stored.modified_time = self._clock()
             self.counters["updates"] += 1
+            new_drive = self._files[new_parents[0]].drive_id
+            if new_drive != stored.drive_id:
+                self._move_to_drive(stored, new_drive)
+            self.lag.written(before, stored)
             return stored
+
+    def _move_to_drive(self, moved: StoredFile, drive_id: str | None) -> None:
+        """An item moved into (or out of) a shared drive takes its subtree along."""
+        subtree, frontier = [moved], [moved.id]
+        while frontier:
+            parent = frontier.pop()
+            children = [f for f in self._files.values() if parent in f.parents]
+            subtree += children
+            frontier += [c.id for c in children if c.is_folder]
+        for item in subtree:
+            item.drive_id = drive_id
+
+    def add_legacy_parent(self, file_id: str, folder_id: str) -> None:
+        """Seeding only: give a file a second parent the way pre-2020 Drive allowed (the API refuses it now)."""
+        with self._lock:
+            stored, folder = self.get(file_id), self.get(folder_id)
+            if not folder.is_folder:
+                raise ValueError("a parent must be a folder")
+            stored.parents.append(folder.id)
+
+    def create_shared_drive(self, name: str) -> SharedDrive:
+        """A shared drive and its root folder (same id, no parent); the service account is a member (organizer)."""
+        with self._lock:
+            created = self._clock()
+            root = self._insert(name, FOLDER_MIME, [], created)
+            root.drive_id = root.id
+            drive = self.shared_drives[root.id] = SharedDrive(root.id, name, created)
+            return drive
 
     def set_read_only(self, file_id: str, read_only: bool = True) -> None:
         with self._lock:
@@ -292,7 +275,8 @@ class DriveStore:
         compare = functools.partial(compare_keys, order)
         fingerprint = hashlib.sha1(f"{query_fingerprint}|{order_by}".encode()).hexdigest()[:12]
         with self._lock:
-            matches = [f for f in self._files.values() if f.id != self.root_id and predicate(f)]
+            indexed = self.lag.visible(f for f in self._files.values() if f.id != self.root_id)
+            matches = [f for f in indexed if f.id not in self.shared_drives and predicate(f)]
             keyed = sorted(((sort_key(f, order), f) for f in matches), key=functools.cmp_to_key(
                 lambda a, b: compare(a[0], b[0])
             ))
@@ -308,7 +292,7 @@ class DriveStore:
     # --- resumable uploads ------------------------------------------------------------------------------------
     def start_upload(self, metadata: dict[str, Any], mime_type: str, total: int | None) -> str:
         with self._lock:
-            self._writable_parents(metadata.get("parents"))
+            self._writable_parents(metadata.get("parents"))  # refused now, not after the bytes were sent
             if self.quota_bytes is not None and total is not None and self.usage_bytes + total > self.quota_bytes:
                 raise DriveApiError(403, "storageQuotaExceeded", "The user's Drive storage quota has been exceeded.")
             session_id = "".join(self._rng.choice(_ID_ALPHABET) for _ in range(40))
@@ -346,7 +330,3 @@ class DriveStore:
                 upload.received = bytearray()  # the bytes now live in the store
                 self.counters["uploads_completed"] += 1
             return upload
-
-
-def _insufficient_permissions() -> DriveApiError:
-    return DriveApiError(403, "insufficientFilePermissions", "The user does not have sufficient permissions for this file.")

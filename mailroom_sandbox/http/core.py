@@ -16,7 +16,8 @@ How to build an emulator on http.core
         # kind: "rate_limit" (server-side throttle), a FaultKind value ("http_429", "throttle", "http_500", ...),
         # "outage", "ambiguous_503", "not_found", "method_not_allowed", "too_large", "internal".
         # Return the service's error body; you may change the status (Drive answers "throttle" with 403).
-        # The core adds the Retry-After header itself (seconds or HTTP-date) when retry_after is not None.
+        # The core adds the Retry-After header itself (seconds or HTTP-date) when retry_after is not None,
+        # unless the server was built with retry_after_header=False (real Drive sends none).
         return Response.json({"error": {"code": status, "message": kind}}, status=status)
 
     server = EmulatorServer("drive", faults=FaultConfig.uniform(0.1, seed=7),
@@ -121,10 +122,14 @@ class EmulatorServer:
         faults: FaultConfig | FaultInjector | None = None,
         rate_limit: RateLimitConfig | None = None,
         error_renderer: ErrorRenderer | None = None,
+        retry_after_header: bool = True,
         host: str = "127.0.0.1",
         port: int = 0,
     ) -> None:
         self.name = name
+        # Whether throttle answers carry Retry-After. Logiqs sends it; real Drive does not, so the Drive emulator
+        # turns it off by default (the renderer still learns the wait, so a body could mention it).
+        self.retry_after_header = retry_after_header
         self.injector = faults if isinstance(faults, FaultInjector) else FaultInjector(faults)
         self.rate_limit = rate_limit or RateLimitConfig(requests_per_second=None)
         self._bucket = TokenBucket(self.rate_limit)
@@ -134,6 +139,7 @@ class EmulatorServer:
         self._admin: dict[tuple[str, str], Handler] = {}
         self._stats_providers: list[Callable[[], dict[str, Any]]] = []
         self._request_hooks: list[Callable[[Request], None]] = []
+        self._response_hooks: list[Callable[[Request, Response], None]] = []
         self._host, self._port = host, port
         self._httpd: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -162,6 +168,16 @@ class EmulatorServer:
         """Call ``hook(request)`` in the request's thread before anything else (tests hold requests here to force an
         interleaving; other requests are served meanwhile)."""
         self._request_hooks.append(hook)
+
+    def add_response_hook(self, hook: Callable[[Request, Response], None]) -> None:
+        """Call ``hook(request, response)`` in the request's thread after the route's handler ran (its change is
+        committed) and before the response is sent: a test acts here on a change the client has not heard of yet,
+        e.g. kills the client between a committed Drive move and the bookkeeping that should follow it."""
+        self._response_hooks.append(hook)
+
+    def handled(self, request: Request, response: Response) -> None:
+        for hook in self._response_hooks:
+            hook(request, response)
 
     def match(self, method: str, path: str) -> tuple[_Route | None, dict[str, str], bool]:
         """(route, path params, path_known) -- path_known tells a 405 from a 404."""
@@ -272,7 +288,7 @@ class EmulatorServer:
 
     def error_response(self, kind: str, status: int, retry_after: float | None, *, http_date: bool) -> Response:
         response = self.render_error(kind, status, retry_after)
-        if retry_after is not None and "Retry-After" not in response.headers:
+        if retry_after is not None and self.retry_after_header and "Retry-After" not in response.headers:
             response.headers["Retry-After"] = (
                 formatdate(time.time() + retry_after, usegmt=True) if http_date else str(math.ceil(retry_after))
             )

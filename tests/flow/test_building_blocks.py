@@ -128,13 +128,13 @@ def test_settings_block_is_the_core_settings_model():
     ]
 
 
-def test_downloads_live_in_a_private_dir_removed_even_on_failure():
+def test_downloads_live_in_a_private_dir_removed_even_on_failure(tmp_path):
     import stat
 
-    from flows.daily import private_workdir
+    from mailroom.workdirs import RunWorkdir
 
     with pytest.raises(RuntimeError):
-        with private_workdir() as workdir:
+        with RunWorkdir(tmp_path / "state", owner="run") as workdir:
             (workdir / "notice.pdf").write_bytes(b"%PDF")
             assert stat.S_IMODE(workdir.stat().st_mode) == 0o700
             raise RuntimeError("a failing run")

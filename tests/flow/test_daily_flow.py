@@ -153,6 +153,7 @@ def test_files_end_in_the_folder_of_their_outcome(faulty_run):
     left_in_input = set().union(*(_ids_in(sandbox, folder_id) for folder_id in sandbox.folder_ids.values()))
     assert left_in_input & (by_outcome[Outcome.MATCHED] | by_outcome[Outcome.UNMATCHED]) == set()
     assert by_outcome[Outcome.FAILED] <= left_in_input  # FAILED notices stay where they were
+    assert sandbox.stats()["drive"]["drive"]["single_parent_violations"] == 0  # never asked Drive for a second parent
     report_names = {f.name for f in sandbox.drive.files_in(folders.reports)}
     assert {summary_of(state).report.xlsx.name, summary_of(state).report.csv.name} <= report_names
 

@@ -103,7 +103,7 @@ def test_deploy_all_then_a_process_worker_completes_a_cli_triggered_run(deployed
     # traceback in the worker's terminal or in the run's logs.
     assert cannot_start.state.is_failed()
     assert cannot_start.state.message.startswith("Cannot start:"), cannot_start.state.message
-    assert f"input_folder_id parameter '{UNKNOWN_FOLDER}'" in cannot_start.state.message
+    assert f"parameter input_folder_id: Drive has no folder {UNKNOWN_FOLDER} " in cannot_start.state.message
     worker_log = (tmp_path / "worker.log").read_text(errors="replace")
     # The worker's terminal shows the run's message line; the run's API logs are read for the traceback only (in
     # the last runs here its own lines had not reached the API 60 s after the run was final: open question).

@@ -82,7 +82,7 @@ def test_the_mix_has_every_letter_type_date_form_and_trouble(typed_corpus: Corpu
     assert any(n.name_line.isupper() for n in notices)
     assert set(range(2, 7)) == {n.page_count for n in notices}
     reasons = {f.expected_reason for f in typed_corpus.files}
-    assert {r.value for r in Reason} <= reasons
+    assert {r.value for r in Reason} - {Reason.DUPLICATE.value} <= reasons  # duplicates come with hostile files
     troubles = ",".join(f.trouble or "" for f in typed_corpus.files)
     for trouble in ("nickname", "typo", "suffix", "hyphenated", "closed_and_open", "nasty_name", "joint",
                     "spouse_primary", "same_last4_other_person", "apostrophe"):

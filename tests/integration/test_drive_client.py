@@ -42,8 +42,8 @@ def test_find_folders_recursive_by_pattern_with_root_and_exclusions(drive, drive
     output = drive.create_folder("Matched CP2000", root)
     drive.create_folder("CP2000 inside output", output)
     client = make_client(drive_service)
-    # a folder with two parents is reported once
-    drive_service.files().update(fileId=deep, addParents=root, body={}).execute(num_retries=0)
+    # a folder with two parents (kept from before Drive's single-parent rule) is reported once
+    drive.add_legacy_parent(deep, root)
 
     found = client.find_folders(root, exclude_ids=[output])
     shallow = client.find_folders(root, recursive=False, exclude_ids=[output])
@@ -104,7 +104,7 @@ def test_download_with_corrupted_bytes_raises_transient_and_leaves_nothing(drive
 def test_move_removes_every_parent_and_is_repeatable(drive, drive_service):
     inbox, other, matched = drive.create_folder("in"), drive.create_folder("also-in"), drive.create_folder("matched")
     file_id = drive.add_file("n.pdf", inbox, b"x")
-    drive_service.files().update(fileId=file_id, addParents=other, body={}).execute(num_retries=0)
+    drive.add_legacy_parent(file_id, other)  # a pre-2020 file with two parents: the move must remove both
     client = make_client(drive_service)
 
     moved = client.move(file_id, to_folder_id=matched)
@@ -112,6 +112,7 @@ def test_move_removes_every_parent_and_is_repeatable(drive, drive_service):
 
     assert moved.parents == [matched] and again.parents == [matched]
     assert drive.files_in(inbox) == [] and drive.files_in(other) == []
+    assert drive.stats()["drive"]["single_parent_violations"] == 0
     assert [f.id for f in drive.files_in(matched)] == [file_id]
 
 

@@ -10,7 +10,7 @@ from sqlalchemy import Column, Text, inspect, select
 
 from mailroom.errors import ConfigurationError
 from mailroom.ledger import Ledger, NoticeKey, Outcome, default_ledger_path, open_ledger
-from mailroom.ledger_schema import MIGRATIONS, Migration, add_columns, migrate, schema_versions
+from mailroom.ledger_schema import DOCUMENT_HASH, MIGRATIONS, Migration, add_columns, migrate, schema_versions
 from mailroom.pipeline_settings import PipelineSettings
 
 KEY = NoticeKey(file_id="f-1", md5="0123456789abcdef0123456789abcdef")
@@ -65,6 +65,38 @@ def test_a_ledger_file_from_before_versions_is_migrated_in_place(tmp_path) -> No
     assert {"holder_host", "holder_pid"} <= columns and "notices_open" in indexes
     other = NoticeKey(file_id="f-2", md5="f" * 32)
     assert ledger.claim(other, "run-b", 60) and ledger.get(other).owner == "run-b"  # type: ignore[union-attr]
+
+
+def test_a_ledger_from_before_the_document_hash_step_gains_the_column_and_records_each_upload_attempt(tmp_path) -> None:
+    from sqlalchemy import create_engine
+
+    path = tmp_path / "ledger.sqlite"
+    earlier = tuple(m for m in MIGRATIONS if m.version < DOCUMENT_HASH.version)  # by number: it may be renumbered
+    with sqlite3.connect(path) as db:
+        db.executescript(VERSION_0_SCHEMA)
+    with create_engine(f"sqlite:///{path}").begin() as conn:
+        assert migrate(conn, earlier) == earlier[-1].version  # the file as the step before left it
+        assert "document_sha256" not in {c["name"] for c in inspect(conn).get_columns("notices")}
+    ledger = Ledger(path)
+    other = NoticeKey(file_id="f-2", md5="e" * 32)
+
+    assert ledger.schema_version == LATEST >= DOCUMENT_HASH.version and ledger.get(KEY).document_sha256 is None
+    assert ledger.claim(other, "run-b", 60)
+    ledger.begin_document(other, "run-b", 7, sha256="ab" * 32)
+    assert (ledger.get(other).document_sha256, ledger.get(other).document_attempts) == ("ab" * 32, 1)
+
+
+def test_the_document_hash_step_is_harmless_where_the_column_exists(tmp_path) -> None:
+    """Renumbered at landing, the step may meet a database that ran it under another number: nothing to add."""
+    from sqlalchemy import create_engine
+
+    ledger = Ledger(tmp_path / "ledger.sqlite")
+    ledger.claim(KEY, "run-a", 60)
+    ledger.begin_document(KEY, "run-a", 7, sha256="cd" * 32)
+    with create_engine(f"sqlite:///{tmp_path / 'ledger.sqlite'}").begin() as conn:
+        DOCUMENT_HASH.apply(conn)
+        names = [c["name"] for c in inspect(conn).get_columns("notices")]
+    assert names.count("document_sha256") == 1 and ledger.get(KEY).document_sha256 == "cd" * 32
 
 
 def test_a_later_step_is_applied_once_and_recorded(ledger_target) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from mailroom.crm import CaseCandidate
 from mailroom.matching import MatchOutcome, match_notice
-from mailroom.notices.model import Notice
+from mailroom.notices.model import FieldProvenance, FieldSource, Notice
 from mailroom_sandbox.logiqs.directory import InMemoryCaseDirectory
 
 
@@ -53,13 +53,30 @@ def test_nickname_typo_suffix_and_hyphen_variants_match():
     assert match_notice(notice(), ListDirectory([case(7, "Bill", "Smith")])).case_id == 7
     assert match_notice(notice("JENNIFER"), ListDirectory([case(8, "Jenifer", "Smith")])).case_id == 8
     assert match_notice(notice(last="SMITH JR"), ListDirectory([case(9, "William", "Smith")])).case_id == 9
-    hyphenated = ListDirectory([case(10, "William", "Smith")])
-    assert match_notice(notice(last="SMITH-JONES"), hyphenated).case_id == 10  # searched under the part "SMITH"
     assert match_notice(notice(last="O'BRIEN"), ListDirectory([case(11, "William", "OBrien")])).case_id == 11
     spaced = ListDirectory([case(12, "William", "Garcia Lopez")])
     assert match_notice(notice(last="GARCIA-LOPEZ"), spaced).score == 100.0  # hyphen keyed as a space
     # Logiqs-like search matches name parts, so a CRM-side suffix is found and scores as the plain name
     assert match_notice(notice(), InMemoryCaseDirectory([case(13, "William", "Smith Jr.")])).score == 100.0
+
+
+def test_a_compound_surname_must_agree_in_full_or_a_person_decides():
+    """SMITH-JONES on the notice, SMITH or SMYTH in the CRM: as often another person as a typo (the right case may be
+    absent), so it is never MATCHED: AMBIGUOUS, with the reason, for a person to confirm."""
+    for crm_last in ("Smith", "Jones"):
+        directory = ListDirectory([case(10, "William", crm_last)])
+        result = match_notice(notice(last="SMITH-JONES"), directory)
+        assert (result.outcome, result.case_id) == (MatchOutcome.AMBIGUOUS, None), crm_last
+        assert "only in part or approximately" in result.reason and "SMITH" not in result.reason
+    near = match_notice(notice(last="SMITH-JONES"), InMemoryCaseDirectory([case(10, "William", "Smyth")]))
+    assert near.outcome is not MatchOutcome.MATCHED
+    # a near spelling of a plain surname with the same first name and last 4 is not filed either
+    assert match_notice(notice(last="SMITH"), ListDirectory([case(11, "William", "Smyth")])).outcome in (
+        MatchOutcome.AMBIGUOUS, MatchOutcome.NO_MATCH)
+    # the whole compound, however the CRM punctuates it, is MATCHED
+    for crm_last in ("Smith-Jones", "Smith Jones", "SMITHJONES"):
+        result = match_notice(notice(last="SMITH-JONES"), InMemoryCaseDirectory([case(12, "William", crm_last)]))
+        assert (result.outcome, result.case_id) == (MatchOutcome.MATCHED, 12), crm_last
 
 
 def test_same_person_entered_twice_is_ambiguous():
@@ -132,6 +149,39 @@ def test_spouse_last4_only_pairs_the_notice_taxpayer_with_the_case_spouse():
     assert scored.matched_as == "taxpayer~case spouse" and scored.score < 85
     stranger = CaseCandidate(case_id=32, first_name="William", last_name="Smith", ssn_last4="5555")
     assert score_candidate(notice(), stranger) is None  # a last 4 that belongs to nobody on the case never counts
+
+
+def _uncertain(evidence, last=None, last4="1234"):
+    fields = {"taxpayer_last_name": FieldProvenance(confidence=0.67, source=FieldSource.OCR)} if last else {}
+    return Notice(taxpayer_last_name=last, ssn_last4=last4, name_evidence=evidence, fields=fields)
+
+
+def test_an_uncertain_name_is_confirmed_by_the_crm_only_when_the_case_name_is_on_the_page():
+    directory = ListDirectory([case(1, "Hyun", "McCarthy"), case(2, "Ann", "Tran")])
+    result = match_notice(_uncertain(["HYUN TL MCCARTHY"]), directory)  # debris "TL" hid the name from the parser
+    assert (result.outcome, result.case_id, result.confirmed_last_name) == (MatchOutcome.MATCHED, 1, "MCCARTHY")
+    assert "MCCARTHY" not in result.reason.upper() and len(directory.queries) <= 3
+    # the right case absent: a near spelling or a part of a compound surname is never confirmed
+    for crm_first, crm_last in (("Hyun", "McCarty"), ("Maria", "Smith"), ("Maria", "Jones")):
+        other = ListDirectory([case(3, crm_first, crm_last)])
+        page = ["HYUN MCCARTHY"] if crm_last == "McCarty" else ["MARIA SMITH-JONES"]
+        assert match_notice(_uncertain(page), other).outcome is not MatchOutcome.MATCHED, crm_last
+    # never more than three FindCase calls, however many names the block shows
+    many = ListDirectory([])
+    match_notice(_uncertain(["ANA B CRUZ & LUIS DE LA ROSA", "MARY O'NEIL", "JOHN VAN DYKE"]), many)
+    assert len(many.queries) <= 3
+    # a confident reader name skips the confirmation (no extra calls for clean pages)
+    confident = Notice(taxpayer_first_name="HYUN", taxpayer_last_name="MCCARTHY", ssn_last4="1234",
+                       name_evidence=["HYUN MCCARTHY"],
+                       fields={"taxpayer_last_name": FieldProvenance(confidence=0.93, source=FieldSource.OCR)})
+    counted = ListDirectory([case(1, "Hyun", "McCarthy")])
+    assert match_notice(confident, counted).case_id == 1 and counted.queries == [("MCCARTHY", "1234", None)]
+
+
+def test_two_cases_confirmed_on_one_page_are_ambiguous():
+    directory = ListDirectory([case(1, "John", "Smith"), case(2, "Mary", "Smith")])
+    result = match_notice(_uncertain(["JOHN & MARY SMITH"]), directory)
+    assert result.outcome is MatchOutcome.AMBIGUOUS and "1" in result.reason and "2" in result.reason
 
 
 class SingleCaseDirectory(ListDirectory):

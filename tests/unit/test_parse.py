@@ -241,3 +241,27 @@ def test_ocr_damage_in_state_code_and_lone_numeral():
     text = "ALEXANDER H VAZQUEZ\n72368 JOHNSON ISLE\nNORTH PHILIP 1A 40361-6676"
     assert find_names(text).value.taxpayer.last == "VAZQUEZ"
     assert parse_name_line("HEATHER P GALLAGHER I").taxpayer.last == "GALLAGHER"  # "II" lost a stroke
+
+
+def test_address_block_names_survive_ocr_debris_token_by_token():
+    from mailroom.notices.address import address_block_names
+    from mailroom.notices.layout import PageLayout, Word, build_layout
+
+    def block(*lines: str) -> PageLayout:
+        rows = [[Word(token, 90.0, 60 + 40 * i, 100 + 14 * n, 95 + 40 * i, 112 + 14 * n)
+                 for i, token in enumerate(line.split())] for n, line in enumerate(lines)]
+        rows.append([Word("Notice", 96.0, 400, 100, 440, 112), Word("CP2000", 96.0, 450, 100, 500, 112)])
+        return build_layout(rows, 612, 792)
+
+    cases = {
+        ("JOHN A SMITH .", "12 ELM ST", "BOISE ID.83702"): ("JOHN", "SMITH"),
+        ("MARY! JR", "12 ELM ST", "BOISE ID 83702"): None,  # one word left: not a person
+        ("ANA © . ; VAN DER BERG", "12 ELM ST", "BOISE ID 83702"): ("ANA", "VAN DER BERG"),
+        ("JOHN. & MARY : O'BRIEN", "—12 ELM ST", "BOISE ID 83702-1234"): ("JOHN", "O'BRIEN"),
+        ("MARIA MACDONALD- MITCHELL", "12 ELM ST", "BOISE ID 83702"): ("MARIA", "MACDONALD-MITCHELL"),
+        ("154678.111277.7849.001 1 AT", "LI XU", "% ANN LEE CPA", "12 ELM ST", "BOISE ID 83702"): ("LI", "XU"),
+    }
+    for lines, expected in cases.items():
+        found = address_block_names(block(*lines))
+        got = (found.names.taxpayer.first, found.names.taxpayer.last) if found and found.names else None
+        assert got == expected, lines

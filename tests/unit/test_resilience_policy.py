@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import re
@@ -399,3 +400,43 @@ def test_a_failure_mapped_by_its_client_reads_exactly_like_the_raw_vendor_except
     mapped = _outcome_through_the_policy(clock, caplog, Raising(failure, mapped=True, idempotent=idempotent), **options)
     assert mapped == raw
     assert raw[0][-1] is failure  # the vendor exception is the __cause__ either way
+
+
+# --- breaker scope of the guide API: two unrelated functions of one module ------------------------------------------
+
+_sync_failures = Script(*[http_error(503)] * 5)
+
+
+def sync_invoices():
+    """One module-level function of this module: the outage-struck one."""
+    return _sync_failures()
+
+
+def fetch_customer(customer_id):
+    """Another function of the same module, talking to something healthy."""
+    return f"customer {customer_id}"
+
+
+def test_transient_failures_of_one_function_do_not_make_another_of_its_module_fail_fast(clock):
+    from mailroom.errors import CircuitOpenError
+
+    _sync_failures.failures[:] = [http_error(503)] * 5
+    _sync_failures.calls = 0
+    with pytest.raises(TransientError):
+        run_resiliently(sync_invoices, max_retries=4, jitter=0.0)  # five transient failures in a row
+    assert _sync_failures.calls == 5
+    assert run_resiliently(fetch_customer, 7) == "customer 7"  # not CircuitOpenError: its own breaker is closed
+    with pytest.raises(CircuitOpenError):  # the struck function's breaker did open: it still protects that service
+        run_resiliently(sync_invoices)
+    assert _sync_failures.calls == 5
+
+
+def test_a_named_service_keeps_one_breaker_for_every_function_called_under_it(clock):
+    from mailroom.errors import CircuitOpenError
+
+    with pytest.raises(TransientError):
+        run_resiliently(always(http_error(503)), max_retries=4, jitter=0.0, service_name="billing")
+    with pytest.raises(CircuitOpenError):
+        run_resiliently(fetch_customer, 7, service_name="billing")
+    assert run_resiliently(functools.partial(fetch_customer, 8)) == "customer 8"
+    assert "tests.unit.test_resilience_policy.fetch_customer" in metrics_snapshot()  # a partial is its function

@@ -216,7 +216,7 @@ def test_a_review_run_files_the_chosen_case_through_the_same_effects_and_stamps_
 
     assert (row.outcome, row.case_id, row.reviewed_by) == (Outcome.MATCHED, 1002, "Alice")
     assert row.reviewed_at == verdict.at and row.document_id == 1 and row.task_id == 1
-    assert steps.calls == ["download", "upload", "create-task", "move"]  # the reviewer's case, no new match
+    assert steps.calls == ["download", "filed-copy", "fit", "upload", "create-task", "move"]  # the reviewer's case, no new match
     assert steps.services.parents == {FILE.id: MATCHED_FOLDER} and ledger.get(KEY).outcome is Outcome.MATCHED
     assert intake.file_decision(FILE, steps, verdict) == Skipped(file_id=FILE.id, reason=SkipReason.FINISHED_EARLIER)
 

@@ -1,0 +1,187 @@
+"""The taxpayer's name from the address block, read token by token so OCR debris costs a token, not the line.
+
+The block is found by its shape, not its position: a "CITY ST 12345" chunk, one or two street chunks above it
+starting at the same left edge, an optional in-care-of line, and one or two name lines above those. Each token of a
+name line is cleaned (stray punctuation and symbols stripped, digits that OCR put into a word turned back into
+letters, debris tokens dropped); apostrophes, hyphens and particles (VAN, DE, LA, DER, MC, O') are kept. What is left
+is parsed by ``names.parse_name_line``. The confidence falls with the weakest OCR word of the name, so an uncertain
+name is confirmed against the CRM before anything is filed (mailroom.matching).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from mailroom.notices.layout import Chunk, PageLayout, Word
+from mailroom.notices.names import Names, is_not_a_name, parse_name_line, parse_person
+from mailroom.notices.parse import Found
+
+_ZIP = re.compile(r"^[0-9OoIlSB]{5}(?:-[0-9OoIlSB]{4})?$")
+_STATE = re.compile(r"^[A-Z0-9!|]{2}$")
+# A street line starts with its number (OCR may garble a digit or two: "32t3 ST CHARLES AVE") or a box/unit word.
+_STREET = re.compile(r"^(?:#?\s?\d[\dA-Za-z]*\b|[A-Za-z]?\d+\b|P\.?\s?O\.?\s+BOX\b|APT\b|UNIT\b|SUITE\b|STE\b|RR\b|HC\b|BOX\b)",
+                     re.I)
+_CARE_OF = re.compile(r"^(?:%|C/O\b|C\\O\b|ATTN\b|IN CARE OF\b)", re.I)
+_LETTERS_TO_DIGITS = str.maketrans({"O": "0", "o": "0", "I": "1", "l": "1", "S": "5", "B": "8"})
+_DIGITS_TO_LETTERS = str.maketrans({"0": "O", "1": "I", "5": "S", "8": "B", "|": "I", "!": "I"})
+_KEEP = re.compile(r"[^A-Z'\-&]")
+DEBRIS_CONF = 35.0  # an OCR word below this confidence with no letters worth keeping is dropped
+
+
+@dataclass(frozen=True)
+class BlockNames:
+    names: Names | None  # None: name lines were found but did not parse (they still serve as CRM evidence)
+    min_conf: float  # weakest OCR word of the name line(s), 0-100
+    cleaned: bool  # debris was stripped from the line(s)
+    lines: tuple[str, ...]  # the cleaned name line(s)
+
+
+def _city_line(text: str) -> bool:
+    """ "SIOUX FALLS SD 57104", "BOISE, ID 83702-1234", OCR's "BOISE ID.83702" and "ID 8370Z"."""
+    text = re.sub(r"([A-Za-z]{2})[.,:;]+(?=\d)", r"\1 ", text.strip().rstrip(".,;:'\""))
+    tokens = text.replace(",", " ").split()
+    if len(tokens) < 3 or not _ZIP.match(tokens[-1]) or sum(ch.isdigit() for ch in tokens[-1]) < 4:
+        return False
+    return bool(_STATE.match(tokens[-2].strip(".").upper())) and any(
+        sum(ch.isalpha() for ch in t) >= 2 for t in tokens[:-2])  # "WINSTON-SALEM", "COEUR D ALENE"
+
+
+def clean_token(token: str) -> str:
+    """One OCR'd name token with debris removed; "" when nothing of a name is left."""
+    token = unicodedata.normalize("NFKD", token).encode("ascii", "ignore").decode("ascii")
+    token = token.replace("`", "'")
+    if token in ("&", "+"):
+        return "&"
+    letters = sum(ch.isalpha() for ch in token)
+    if letters >= 2:  # "SM1TH", "O'BR1EN": digits inside a word are letters OCR misread
+        token = token.translate(_DIGITS_TO_LETTERS)
+    if token.upper() in ("ST.", "STE."):  # "EDWARD ST. JOHN": the IRS prints the abbreviation's period
+        return token.upper()
+    token = _KEEP.sub("", token.upper()).strip("'-")
+    return token if any(ch.isalpha() for ch in token) else ""
+
+
+def _rejoined(words: list[Word]) -> list[Word]:
+    """OCR splits "MACDONALD-MITCHELL" and "D'ANGELO" at the hyphen or apostrophe; such pieces are one token."""
+    joined: list[Word] = []
+    for word in words:
+        previous = joined[-1] if joined else None
+        glue = previous is not None and (
+            previous.text.endswith(("-", "'")) or word.text.startswith(("-", "'"))
+            or (len(previous.text) == 1 and previous.text.isalpha() and word.text.startswith("'"))
+        )
+        if glue and previous is not None:
+            joined[-1] = Word(previous.text + word.text, min(previous.conf, word.conf), previous.x0, previous.y0,
+                              word.x1, max(previous.y1, word.y1))
+        else:
+            joined.append(word)
+    return joined
+
+
+def clean_name_line(chunk: Chunk) -> tuple[str, float, bool]:
+    """(cleaned line, weakest kept word's confidence, whether anything was stripped)."""
+    kept: list[str] = []
+    confs: list[float] = []
+    stripped = False
+    for word in _rejoined(chunk.words):
+        cleaned = clean_token(word.text)
+        if not cleaned or (word.conf < DEBRIS_CONF and len(cleaned) == 1 and cleaned not in "&"):
+            stripped = stripped or bool(word.text.strip())
+            continue
+        if not kept and word.text.endswith(",") and word is not chunk.words[-1]:
+            cleaned += ","  # "CASTRO, SONYA R": the comma of a surname-first line is the line's form, not debris
+        stripped = stripped or cleaned.rstrip(",") != word.text.upper().rstrip(",")
+        kept.append(cleaned)
+        confs.append(word.conf)
+    line = " ".join(kept)
+    line = re.sub(r"\s*&\s*", " & ", line).strip(" &")
+    return line, min(confs, default=0.0), stripped
+
+
+def _lead_trimmed(text: str) -> str:
+    """Without the pen strokes and specks OCR reads before a line ("—32t3-ST-CHARLES AVE")."""
+    return re.sub(r"^[^A-Za-z0-9%#]+", "", text).replace("-", " ", 1)
+
+
+def _aligned(chunk: Chunk, anchor: Chunk, tolerance: float) -> bool:
+    return abs(chunk.x0 - anchor.x0) <= tolerance
+
+
+def _above(chunks: list[Chunk], below: Chunk, tolerance: float, height: float) -> Chunk | None:
+    """The aligned chunk right above ``below`` (within about two line heights), if any."""
+    best = None
+    for chunk in chunks:
+        gap = below.y0 - chunk.y1
+        if chunk.y1 <= below.y0 + height * 0.3 and gap <= 1.0 * height and _aligned(chunk, below, tolerance):
+            if best is None or chunk.y1 > best.y1:
+                best = chunk
+    return best
+
+
+def _spouse_placeholder(line: str) -> str:
+    # "JOHN SMITH & SPOUSE": the spouse is not named on the notice
+    return re.sub(r"\s*&\s*SPOUSE$", "", line)
+
+
+def _parse_lines(lines: list[str]) -> Names | None:
+    lines = [_spouse_placeholder(line) for line in lines if line]
+    if len(lines) == 2 and "&" not in lines[0]:
+        first, second = parse_person(lines[0]), parse_person(lines[1])
+        if first and second:
+            return Names(first, second)
+        lines = lines[-1:]
+    return parse_name_line(lines[-1]) if lines else None
+
+
+def _is_name_line(line: str) -> bool:
+    return len(line.replace("&", " ").split()) >= 2 and not is_not_a_name(line)
+
+
+def address_block_names(layout: PageLayout) -> BlockNames | None:
+    """The taxpayer (and spouse) of the first address block on the page that is not the IRS's own."""
+    chunks = layout.chunks()
+    for anchor in chunks:
+        if not _city_line(anchor.text):
+            continue
+        height = max(anchor.y1 - anchor.y0, 1.0)
+        tolerance = 2.5 * height
+        street = _above(chunks, anchor, tolerance, height)
+        if street is None or not _STREET.match(_lead_trimmed(street.text)):
+            continue
+        cursor = street
+        for _ in range(3):  # "123 MAIN ST" above "APT 4B"; an in-care-of line above the street
+            upper = _above(chunks, cursor, tolerance, height)
+            if upper is None or not (_STREET.match(_lead_trimmed(upper.text)) or _CARE_OF.match(upper.text.strip())):
+                break
+            cursor = upper
+        name_chunks: list[Chunk] = []
+        while len(name_chunks) < 2:
+            upper = _above(chunks, cursor, tolerance, height)
+            if upper is None:
+                break
+            line, _, _ = clean_name_line(upper)
+            digits = sum(ch.isdigit() for ch in upper.text)
+            if digits > 2 or not _is_name_line(line):
+                break  # the scan line, a mail-sort line, a heading: the block ends here
+            name_chunks.insert(0, upper)
+            cursor = upper
+        if not name_chunks:
+            continue
+        cleaned = [clean_name_line(chunk) for chunk in name_chunks]
+        names = _parse_lines([line for line, _, _ in cleaned])
+        return BlockNames(names=names, min_conf=min(conf for _, conf, _ in cleaned),
+                          cleaned=any(stripped for _, _, stripped in cleaned),
+                          lines=tuple(line for line, _, _ in cleaned))  # fmt: skip
+    return None
+
+
+def names_found(block: BlockNames | None) -> Found[Names] | None:
+    """The block's names with a confidence that falls with the weakest OCR word (100 for a text layer)."""
+    if block is None or block.names is None:
+        return None
+    confidence = 0.93 if block.min_conf >= 80 else 0.88 if block.min_conf >= 60 else 0.75
+    if block.cleaned:
+        confidence -= 0.02
+    return Found(block.names, confidence)

@@ -1,0 +1,195 @@
+"""Tesseract in memory: its C API (Debian ``libtesseract5``) through ctypes, pixels in, words with boxes out.
+
+Why not the command line (pytesseract): pytesseract writes the page image and Tesseract's output to files in the
+system temp dir, and a process killed mid-OCR leaves them there with the taxpayer's full SSN in them. Here the
+pixels we rendered go to the library as a buffer and the TSV comes back as a string: nothing touches a disk. A
+side effect measured in benchmarks/extraction.py: the model is loaded once per thread instead of once per page
+(~0.17 s CPU per call saved), which lets the reader OCR small strips of a page cheaply.
+
+Tesseract never parses the (hostile) file: it sees only the grayscale buffer PyMuPDF rendered. Each thread keeps
+its own engine (a TessBaseAPI is not thread-safe); ctypes releases the GIL while Tesseract works.
+"""
+
+from __future__ import annotations
+
+import atexit
+import ctypes
+import ctypes.util
+import os
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from mailroom.errors import ConfigurationError
+
+# Tesseract's OpenMP threads oversubscribe a shared 2-core runner and were slower in our measurements than one thread
+# per page (parallelism belongs to the flow's task runner). libgomp reads this when the library is loaded.
+os.environ.setdefault("OMP_THREAD_LIMIT", "1")
+
+_LIBRARY_NAMES = ("libtesseract.so.5", "libtesseract.so")
+_OEM_LSTM_ONLY = 1
+_lock = threading.Lock()
+_lib: ctypes.CDLL | None = None
+_local = threading.local()
+_engines: list["_Engine"] = []  # every thread's engine, ended at exit (else Tesseract reports its caches "leaked")
+# Test hooks: called with "pixels" once the page is handed to Tesseract and with "text" once its words exist, so a
+# test can kill the process at a known point of an OCR (never used by the product).
+_hooks: list[Callable[[str], None]] = []
+
+
+def add_ocr_hook(hook: Callable[[str], None]) -> None:
+    _hooks.append(hook)
+
+
+def clear_ocr_hooks() -> None:
+    _hooks.clear()
+
+
+@dataclass(frozen=True)
+class Word:
+    """One recognised word: text, Tesseract confidence 0-100, box in image pixels, and its line's identity."""
+
+    text: str
+    conf: float
+    left: int
+    top: int
+    width: int
+    height: int
+    line: tuple[int, int, int]  # (block, paragraph, line) as Tesseract numbered them
+
+    @property
+    def bottom(self) -> int:
+        return self.top + self.height
+
+    @property
+    def right(self) -> int:
+        return self.left + self.width
+
+
+def _library() -> ctypes.CDLL:
+    global _lib
+    with _lock:
+        if _lib is not None:
+            return _lib
+        path = next((name for name in _LIBRARY_NAMES if _loadable(name)), None) or ctypes.util.find_library("tesseract")
+        if path is None:
+            raise ConfigurationError(
+                "Tesseract OCR is not installed (Debian packages tesseract-ocr and libtesseract5; see "
+                "scripts/install.sh)", service="extraction", operation="ocr",
+            )  # fmt: skip
+        lib = ctypes.CDLL(path)
+        p, i, c = ctypes.c_void_p, ctypes.c_int, ctypes.c_char_p
+        signatures = {
+            "TessBaseAPICreate": (p, []),
+            "TessBaseAPIInit2": (i, [p, c, c, i]),
+            "TessBaseAPISetPageSegMode": (None, [p, i]),
+            "TessBaseAPISetVariable": (i, [p, c, c]),
+            "TessBaseAPISetImage": (None, [p, c, i, i, i, i]),
+            "TessBaseAPISetSourceResolution": (None, [p, i]),
+            "TessBaseAPIRecognize": (i, [p, p]),
+            "TessBaseAPIGetTsvText": (p, [p, i]),
+            "TessBaseAPIClear": (None, [p]),
+            "TessBaseAPIEnd": (None, [p]),
+            "TessBaseAPIDelete": (None, [p]),
+            "TessDeleteText": (None, [p]),
+            "TessMonitorCreate": (p, []),
+            "TessMonitorDelete": (None, [p]),
+            "TessMonitorSetDeadlineMSecs": (None, [p, i]),
+        }
+        for name, (restype, argtypes) in signatures.items():
+            function = getattr(lib, name)
+            function.restype, function.argtypes = restype, argtypes
+        _lib = lib
+        return lib
+
+
+def _loadable(name: str) -> bool:
+    try:
+        ctypes.CDLL(name)
+    except OSError:
+        return False
+    return True
+
+
+class _Engine:
+    """One initialised TessBaseAPI (English, LSTM), reused for every page this thread reads."""
+
+    def __init__(self) -> None:
+        self.lib = _library()
+        self.handle = self.lib.TessBaseAPICreate()
+        if self.lib.TessBaseAPIInit2(self.handle, None, b"eng", _OEM_LSTM_ONLY) != 0:
+            raise ConfigurationError(
+                "Tesseract's English model is missing (Debian package tesseract-ocr-eng)",
+                service="extraction", operation="ocr",
+            )  # fmt: skip
+        # Checking every line for white-on-black text cost ~15 % of the time on our notices, which print none.
+        self.lib.TessBaseAPISetVariable(self.handle, b"tessedit_do_invert", b"0")
+        # Tesseract prints diagnostics ("Detected 74 diacritics") to stderr; they say nothing to an operator.
+        self.lib.TessBaseAPISetVariable(self.handle, b"debug_file", os.devnull.encode())
+        with _lock:
+            _engines.append(self)
+
+    def close(self) -> None:
+        self.lib.TessBaseAPIEnd(self.handle)
+        self.lib.TessBaseAPIDelete(self.handle)
+
+    def words(self, pixels: bytes, width: int, height: int, *, dpi: int, psm: int, timeout_seconds: float) -> list[Word]:
+        lib, handle = self.lib, self.handle
+        lib.TessBaseAPISetPageSegMode(handle, psm)
+        lib.TessBaseAPISetImage(handle, pixels, width, height, 1, width)
+        lib.TessBaseAPISetSourceResolution(handle, dpi)
+        monitor = lib.TessMonitorCreate()
+        try:
+            lib.TessMonitorSetDeadlineMSecs(monitor, max(1, int(timeout_seconds * 1000)))
+            for hook in list(_hooks):
+                hook("pixels")
+            started = time.monotonic()
+            status = lib.TessBaseAPIRecognize(handle, monitor)
+            if time.monotonic() - started >= timeout_seconds:
+                raise TimeoutError("OCR deadline passed")
+            if status != 0:
+                return []
+            raw = lib.TessBaseAPIGetTsvText(handle, 0)
+            try:
+                tsv = ctypes.string_at(raw).decode("utf-8", "replace") if raw else ""
+            finally:
+                if raw:
+                    lib.TessDeleteText(raw)
+            for hook in list(_hooks):
+                hook("text")
+        finally:
+            lib.TessMonitorDelete(monitor)
+            lib.TessBaseAPIClear(handle)  # forget the page (and its text) at once
+        return _parse_tsv(tsv)
+
+
+@atexit.register
+def _end_engines() -> None:
+    with _lock:
+        engines, _engines[:] = list(_engines), []
+    for engine in engines:
+        engine.close()
+
+
+def _parse_tsv(tsv: str) -> list[Word]:
+    words = []
+    for row in tsv.splitlines():
+        cells = row.split("\t")
+        if len(cells) < 12 or cells[0] != "5" or not cells[11].strip():
+            continue  # level 5 = word; other levels are page/block/paragraph/line boxes
+        words.append(Word(
+            text=cells[11].strip(), conf=float(cells[10]), left=int(cells[6]), top=int(cells[7]),
+            width=int(cells[8]), height=int(cells[9]), line=(int(cells[2]), int(cells[3]), int(cells[4])),
+        ))  # fmt: skip
+    return words
+
+
+def recognize_words(pixels: bytes, width: int, height: int, *, dpi: int, psm: int, timeout_seconds: float) -> list[Word]:
+    """Words of an 8-bit grayscale image (``width`` bytes per row). Raises TimeoutError past ``timeout_seconds``."""
+    if timeout_seconds <= 0:
+        raise TimeoutError("OCR deadline passed before the page was read")
+    engine = getattr(_local, "engine", None)
+    if engine is None:
+        engine = _local.engine = _Engine()
+    return engine.words(pixels, width, height, dpi=dpi, psm=psm, timeout_seconds=timeout_seconds)

@@ -1,0 +1,107 @@
+"""CRM-guided confirmation: the page gives the SSN last 4 but the reader is unsure of the name.
+
+OCR debris, a stamp or a pen stroke can leave the address block's name lines readable to a person and still
+ambiguous to the parser (where does the surname start? is "TL" a word?). Instead of giving up (INSUFFICIENT_DATA), the
+matcher asks Logiqs with the few best surname candidates from those lines (at most ``MAX_SEARCHES`` FindCase calls,
+through the same client, so the calls are rate-limited and retried like any other) and accepts a case only when the
+case's own first and last name are found on the page: the whole surname as one span at the end of a name, the first
+name (or a nickname of it) at the start. One such case is MATCHED; two are AMBIGUOUS; none falls back to the usual
+scoring. Reasons name case ids and the masked SSN only.
+"""
+
+from __future__ import annotations
+
+import re
+
+from mailroom.crm import CaseCandidate, CaseDirectory
+from mailroom.matching import MatchOutcome, MatchResult, first_name_score, normalize_name, surname_key
+from mailroom.notices.model import Notice
+
+MAX_SEARCHES = 3
+CONFIRM_BELOW = 0.9  # a reader's name confidence under this asks the CRM (text-layer and clean OCR names are above)
+_PARTICLES = {"DE", "DEL", "DELA", "DI", "DA", "DOS", "DU", "LA", "LE", "VAN", "VON", "DER", "DEN", "ST", "SAN", "MC",
+              "MAC", "EL", "AL", "TER", "TEN", "LOS", "LAS"}
+_SUFFIXES = {"JR", "SR", "II", "III", "IV", "V"}
+
+
+def _segments(line: str) -> list[list[str]]:
+    """A name line as its people: "JOHN A & MARY SMITH" -> [["JOHN", "A"], ["MARY", "SMITH"]]."""
+    people = []
+    for part in re.split(r"\s*&\s*|\s+AND\s+", line.upper()):
+        tokens = [t for t in part.split() if t not in ("SPOUSE",)]
+        while tokens and tokens[-1].replace(".", "") in _SUFFIXES:
+            tokens.pop()
+        if tokens:
+            people.append(tokens)
+    return people
+
+
+def surname_candidates(notice: Notice) -> list[str]:
+    """Surnames to search by, best first: the reader's own guess, then each name's tail (one word, or two or three
+    when particles lead it: DE LA CRUZ)."""
+    found: list[str] = []
+    if notice.taxpayer_last_name:
+        found.append(notice.taxpayer_last_name)
+    for line in notice.name_evidence:
+        for tokens in reversed(_segments(line)) if "&" in line else _segments(line):
+            if len(tokens) < 2:
+                continue
+            start = len(tokens) - 1
+            while start > 1 and tokens[start - 1] in _PARTICLES:
+                start -= 1
+            found.append(" ".join(tokens[start:]))
+    unique = list(dict.fromkeys(name for name in found if len(surname_key(name)) >= 2))
+    return unique[:MAX_SEARCHES]
+
+
+def name_on_page(first: str | None, last: str | None, lines: list[str]) -> bool:
+    """The person's whole surname ends one of the page's names and their first name starts it (or starts the other
+    name of a joint line that shares the surname)."""
+    wanted = surname_key(last)
+    if not wanted or not first:
+        return False
+    for line in lines:
+        people = _segments(line)
+        for index, tokens in enumerate(people):
+            tails = {surname_key(" ".join(tokens[start:])) for start in range(1, len(tokens))}
+            if wanted not in tails:
+                continue
+            givens = [tokens[0]] + ([people[index - 1][0]] if index and len(people[index - 1]) <= 2 else [])
+            if any(first_name_score(given, first)[0] >= 90 for given in givens):
+                return True
+    return False
+
+
+def _confirmed(case: CaseCandidate, notice: Notice) -> str | None:
+    for first, last in ((case.first_name, case.last_name), (case.spouse_first_name, case.spouse_last_name)):
+        if name_on_page(first, last, notice.name_evidence):
+            return normalize_name(last)
+    return None
+
+
+def confirm_on_page(notice: Notice, directory: CaseDirectory) -> MatchResult | None:
+    """A match confirmed by the page, or None when confirmation does not apply or finds nothing."""
+    if not notice.ssn_last4 or not notice.name_evidence:
+        return None
+    if notice.taxpayer_last_name and notice.confidence("taxpayer_last_name") >= CONFIRM_BELOW:
+        return None
+    hits: dict[int, str] = {}
+    candidates = surname_candidates(notice)
+    for surname in candidates:
+        for case in directory.find_cases(surname, notice.ssn_last4, active_only=True):
+            last = _confirmed(case, notice) if case.active else None
+            if last and case.ssn_last4 in (None, notice.ssn_last4):
+                hits[case.case_id] = last
+    ssn = notice.masked_ssn
+    if len(hits) == 1:
+        case_id, last = next(iter(hits.items()))
+        return MatchResult(
+            outcome=MatchOutcome.MATCHED, case_id=case_id, score=100.0, confirmed_last_name=last,
+            reason=f"case {case_id} matched on SSN {ssn}; its name was found on the page "
+            f"(reader unsure of the name; {len(candidates)} CRM search(es))",
+        )  # fmt: skip
+    if len(hits) > 1:
+        ids = ", ".join(str(case_id) for case_id in sorted(hits))
+        return MatchResult(outcome=MatchOutcome.AMBIGUOUS, reason=f"cases {ids} share SSN {ssn} and all their "
+                           "names appear on the page; needs a person to choose")  # fmt: skip
+    return None

@@ -1,0 +1,78 @@
+"""The daily run fanned out over two process workers: batches as process-notices deployment runs, one PostgreSQL
+ledger, Logiqs calls paced by a Prefect global rate limit shared by every worker. What an operator sets up (README
+"Scaling out"), at small N: every notice filed exactly once and reported once by the parent run."""
+
+from __future__ import annotations
+
+import math
+import os
+
+import pytest
+from prefect.client.orchestration import get_client
+from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterName
+
+from benchmarks.scale import RequestClock, max_in_window, prefect, start_workers, stop_workers
+from blocks.register import SandboxProfile, save_sandbox_blocks
+from flows.records import summary_of
+from mailroom.outcomes import Outcome
+from mailroom_sandbox.http.faults import FaultConfig
+
+pytestmark = [pytest.mark.prefect_server, pytest.mark.slow, pytest.mark.timeout(900)]  # worker processes start slowly
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+LOGIQS_RATE, LOGIQS_BURST = 4.0, 1  # all workers together: at most 5 Logiqs requests in any second
+
+
+def test_two_workers_file_every_notice_once_within_one_shared_logiqs_rate(prefect_server, sandbox_factory,
+                                                                          postgres_url, tmp_path):
+    from benchmarks.chaos import FAST_SETTINGS, verify
+    from flows.daily import daily_mailroom
+    from mailroom.run_rows import RunRows
+
+    sandbox = sandbox_factory(notices=8, seed=41, scanned_fraction=0.0)
+    sandbox.set_faults(FaultConfig.uniform(0.05, seed=41, ambiguous_rate=0.05))
+    logiqs_requests = RequestClock()
+    sandbox.logiqs.server.add_request_hook(logiqs_requests)
+    batch_size = 3
+    save_sandbox_blocks(
+        SandboxProfile.of(sandbox), name="fanout", state_dir=str(tmp_path / "state"),
+        report_dir=str(tmp_path / "reports"), **{**FAST_SETTINGS, "concurrency": 2}, ledger_url=postgres_url,
+        shared_rate_limits=True, logiqs_calls_per_second=LOGIQS_RATE, logiqs_burst=LOGIQS_BURST,
+        batch_size=batch_size,
+    )
+    env = {**os.environ, "PREFECT_API_URL": prefect_server.api_url, "PREFECT_HOME": str(tmp_path / "home"),
+           "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "PWD": ROOT, "PYTHONPATH": ROOT}
+    prefect(["work-pool", "create", "mailroom-process", "--type", "process", "--overwrite"], env)
+    prefect(["deploy", "--name", "process-notices"], env)
+    workers = start_workers(2, 2, env, tmp_path)
+    try:
+        state = daily_mailroom(blocks="fanout", fan_out_deployment="process-notices/process-notices",
+                               return_state=True)
+    finally:
+        stop_workers(workers)
+    logs = "\n".join((tmp_path / f"worker-{n}.log").read_text(errors="replace")[-2000:] for n in range(2))
+    assert state.is_completed(), f"{state.message}\n{logs}"
+
+    in_scope = len(sandbox.corpus.in_scope())
+    verdict = verify(sandbox)
+    assert verdict.exactly_once and verdict.lost == 0, verdict
+    summary = summary_of(state)
+    assert summary.total == in_scope and summary.failed == 0  # the parent reported every notice, once
+    assert summary.matched == sum(f.expected_outcome.value == Outcome.MATCHED.value for f in sandbox.corpus.in_scope())
+
+    with get_client(sync_client=True) as client:
+        batches = [run for run in client.read_flow_runs(flow_run_filter=FlowRunFilter(
+            name=FlowRunFilterName(like_="batch-"))) if run.parameters.get("parent_run_id") == str(
+            state.state_details.flow_run_id)]
+    assert len(batches) == math.ceil(in_scope / batch_size)
+    assert all(run.state.is_completed() for run in batches)
+    assert {run.parameters["batch"] for run in batches} == set(range(len(batches)))
+    # Parameters carry Drive ids only, never file names.
+    names = {f.drive_name for f in sandbox.corpus.in_scope()}
+    assert not names & {value for run in batches for value in run.parameters["file_ids"]}
+    # The rows went through the shared database and were removed once the report was written.
+    with RunRows.open(postgres_url, None) as store:
+        assert store.count(str(state.state_details.flow_run_id)) == 0
+
+    # Both workers' Logiqs calls together stayed within the shared limit: burst + rate in any one second.
+    assert max_in_window(logiqs_requests.times) <= LOGIQS_BURST + LOGIQS_RATE

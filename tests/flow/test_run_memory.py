@@ -1,0 +1,49 @@
+"""A long run does not keep Prefect's result links of finished notices (~19 KB per notice otherwise)."""
+
+from __future__ import annotations
+
+import gc
+
+import pytest
+from prefect import flow, task
+from prefect.cache_policies import NO_CACHE
+from prefect.context import FlowRunContext
+from pydantic import BaseModel
+
+from flows.run_results import forget_finished_results
+
+pytestmark = [pytest.mark.prefect_server]
+
+
+class Row(BaseModel):
+    file_id: str
+
+
+@task(cache_policy=NO_CACHE, persist_result=False)
+def row(n: int) -> Row:
+    return Row(file_id=f"file-{n}")
+
+
+@task(cache_policy=NO_CACHE, persist_result=False)
+def number(n: int) -> int:
+    return 100_000 + n
+
+
+@flow(persist_result=False)
+def links() -> tuple[int, int, int, bool]:
+    results = FlowRunContext.get().run_results
+    kept = row(0)  # still referenced: a later task could take it as input, so its link must stay
+    for n in range(1, 20):
+        row(n)
+        number(n)
+    gc.collect()
+    before = len(results)
+    dropped = forget_finished_results()
+    return before, dropped, len(results), id(kept) in results
+
+
+def test_links_of_results_nobody_holds_are_dropped_and_live_ones_kept(prefect_server):
+    before, dropped, after, kept_linked = links()
+    assert before >= 39  # one per result (and per part of it): 20 rows + 19 numbers
+    assert dropped == before - after and after <= 2
+    assert kept_linked
