@@ -1,6 +1,6 @@
 """Most urgent first (docs/operations.md, "Most urgent first"): every notice glanced at, then filed fewest days left
 first. ``read-notice`` task runs claim, download and read the text layer of each notice (cheap: enough to know its
-response date, or to estimate it for a scan from its file name); ``file-notice`` task runs read the rest (OCR), find
+response date, or to estimate it for a scan from its file name); ``process-notice`` task runs read the rest (OCR), find
 the case and file or set aside each notice, in urgency order. ``flows.daily.process_all`` uses this when
 ``file_most_urgent_first`` is on; ``flows.notice.process_notice`` does both halves at once otherwise.
 """
@@ -42,7 +42,7 @@ def read_notice(file: DriveFile, dry_run: bool = False) -> tuple[Reading | Skipp
 
 @task(name="process-notice", task_run_name="notice-{reading.file.id}", retries=0, cache_policy=NO_CACHE,
       persist_result=False)
-def file_reading(reading: Reading, dry_run: bool = False, retries: RetryCounter | None = None) -> State:
+def process_notice(reading: Reading, dry_run: bool = False, retries: RetryCounter | None = None) -> State:
     """The notice's report row (or Skipped when another run took it over) as the data of the task run's final state:
     never raises for a notice; a FAILED notice ends this task run Failed, its row still the state's data."""
     current = services()
@@ -86,7 +86,7 @@ def process_most_urgent_first(files: list[DriveFile], *, concurrency: int, dry_r
                 done(result[0] if isinstance(result, tuple) else result)
         on_read(len(readings))
         readings.sort(key=lambda item: urgency_key(item[1].days_left(today), item[0]))
-        filing = {runner.submit(file_reading, {"reading": r, "dry_run": dry_run, "retries": c}): r.file
+        filing = {runner.submit(process_notice, {"reading": r, "dry_run": dry_run, "retries": c}): r.file
                   for _, r, c in readings}
         readings.clear()
         for future in as_completed(list(filing)):
