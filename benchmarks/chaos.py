@@ -45,6 +45,7 @@ LOGIQS_RATE = 10.0  # the sandbox default (docs/logiqs-api.md)
 FAST_SETTINGS: dict[str, Any] = dict(
     call_max_retries=3, call_initial_delay=0.1, call_max_delay=2.0, task_retries=6, task_retry_delay_seconds=1.5,
     concurrency=4,
+    review_enabled=False,  # verify() compares Drive folders with the manifest, which knows no review queue
 )
 
 

@@ -180,7 +180,8 @@ def run_once(workdir: Path, name: str, args: argparse.Namespace, fault_rate: flo
 
 def settings_of(args: argparse.Namespace) -> dict[str, Any]:
     return dict(concurrency=args.concurrency, call_initial_delay=0.25, call_max_delay=5.0,
-                task_retry_delay_seconds=1.0, task_retries=4)
+                task_retry_delay_seconds=1.0, task_retries=4,
+                review_enabled=False)  # outcomes as the manifest expects them
 
 
 def describe(label: str, r: dict[str, Any]) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,7 @@ class SandboxProfile(BaseModel):
     logiqs_api_key: SecretStr
     logiqs_secret: SecretStr
     folders: dict[str, str]
+    today: date | None = None  # the sandbox's date: days left are counted from it (its notices are from 2025)
     logiqs_search_dialect: str = "v4-findcase"  # profiles written before the dialect switch served V4
 
     @classmethod
@@ -44,6 +46,7 @@ class SandboxProfile(BaseModel):
             logiqs_api_key=sandbox.logiqs_api_key,
             logiqs_secret=sandbox.logiqs_secret,
             folders=dict(folders),
+            today=getattr(sandbox, "today", None),
             logiqs_search_dialect=getattr(sandbox, "logiqs_dialect", "v4-findcase"),
         )
 
@@ -73,6 +76,7 @@ def save_sandbox_blocks(
         reports_folder_id=folders["reports"],
         assignee_user_id=1,
         report_dir=str(Path("reports").resolve()),
+        as_of=profile.today,
     )
     values.update(setting_overrides)
     settings = MailroomSettings(**values)

@@ -14,7 +14,7 @@ from prefect.artifacts import (
 )
 
 from mailroom.outcomes import Outcome
-from mailroom.report import ReportRow, RunSummary, notice_table, summary_markdown
+from mailroom.report import ReportRow, RunSummary, by_urgency, notice_table, summary_markdown
 
 NOTICES_KEY = "mailroom-notices"
 SUMMARY_KEY = "mailroom-summary"
@@ -106,7 +106,8 @@ def service_rows(operations: dict[str, dict]) -> list[dict[str, Any]]:
 def publish_artifacts(rows: list[ReportRow], summary: RunSummary, services: dict[str, dict[str, dict]]) -> None:
     create_table_artifact(
         key=NOTICES_KEY, table=notice_table(rows),
-        description="One row per notice: file, outcome, Logiqs case id, retries (task + call level), reason",
+        description="One row per notice, most urgent first: letter type, respond-by date, days left, file, outcome, "
+        "Logiqs case id, retries (task + call level), reason",
     )
     for service, operations in sorted(services.items()):
         create_table_artifact(
@@ -114,3 +115,21 @@ def publish_artifacts(rows: list[ReportRow], summary: RunSummary, services: dict
             description=f"{service}: calls, retries, throttles, failures, circuit opens, p95 latency per operation",
         )
     create_markdown_artifact(key=SUMMARY_KEY, markdown=summary_markdown(summary), description=summary.one_line())
+
+
+REVIEW_KEY = "mailroom-review"
+
+
+def publish_review_artifacts(rows: list[ReportRow], summary: RunSummary, left: int) -> None:
+    """A review run's decisions: one row per notice (most urgent first) with who decided and when."""
+    table = [  # notice_table lists the rows in by_urgency's order
+        {**shown, "reviewed_by": row.reviewed_by or "",
+         "reviewed_at": row.reviewed_at.isoformat(timespec="seconds") if row.reviewed_at else ""}
+        for shown, row in zip(notice_table(rows), by_urgency(rows))
+    ]
+    create_table_artifact(key=REVIEW_KEY, table=table,
+                          description="One row per notice of this review: decision filed (MATCHED by review, "
+                          "UNMATCHED rejected), left for the next review, or failed; who decided and when")
+    create_markdown_artifact(key=SUMMARY_KEY, markdown=summary_markdown(summary, title="mailroom review"),
+                             description=f"{summary.matched} filed by review, {summary.unmatched} rejected, "
+                             f"{left} left for the next review")

@@ -14,7 +14,6 @@ import json
 import resource
 import sys
 from contextlib import ExitStack
-from datetime import datetime, timezone
 from pathlib import Path
 
 if __package__ in (None, ""):  # loaded by file path (a worker's entrypoint): make the project root importable
@@ -74,8 +73,9 @@ def process_notices(
             except MailroomError as exc:
                 logger.error("batch %d: cannot read its notices: %s", batch, exc)
                 return Failed(message=f"Cannot start batch {batch}: {exc}")
-            today = datetime.now(timezone.utc).date()  # as the daily run dates its notices' overdue alerts
-            rows, skips = process_all(files, concurrency or settings.concurrency, dry_run, today, progress=False)
+            today = settings.today()  # the firm's today, as the daily run counts days left and overdue alerts
+            rows, skips = process_all(files, concurrency or settings.concurrency, dry_run, today, progress=False,
+                                      most_urgent_first=settings.file_most_urgent_first)  # within the batch
             store.add(parent_run_id, batch, rows)
     gone = len(file_ids) - len(files)
     message = f"batch {batch}: {len(rows)} row(s) handed to run {parent_run_id}, {len(skips)} skipped, {gone} gone"

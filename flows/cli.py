@@ -90,11 +90,12 @@ def demo_faults(fault_rate: float, seed: int) -> Any:
 
 def _start_sandbox(stack: ExitStack, args: argparse.Namespace) -> str:
     from blocks.register import SandboxProfile, save_sandbox_blocks
-    from mailroom_sandbox.stack import Sandbox
+    from mailroom_sandbox.stack import SANDBOX_TODAY, Sandbox
 
+    # Notices dated in the weeks before the sandbox's today, so the run shows overdue and urgent ones first.
     sandbox = stack.enter_context(
-        Sandbox(notices=args.notices, seed=args.seed, faults=demo_faults(args.fault_rate, args.seed),
-                logiqs_dialect=f"{args.logiqs_dialect}-findcase")
+        Sandbox(notices=args.notices, seed=args.seed, as_of=SANDBOX_TODAY,
+                faults=demo_faults(args.fault_rate, args.seed), logiqs_dialect=f"{args.logiqs_dialect}-findcase")
     )
     save_sandbox_blocks(
         SandboxProfile.of(sandbox), name="sandbox", state_dir=str(Path(sandbox.workdir) / "state"),

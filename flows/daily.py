@@ -3,8 +3,8 @@
     python flows/daily.py --sandbox [--notices N --fault-rate F]   # the demo, on the built-in sandbox
     python flows/daily.py [--blocks NAME] [--limit N] [--dry-run]  # a real run with the configured blocks
 
-Every notice ends MATCHED, UNMATCHED or FAILED; the run ends Failed (after all others are processed) when any
-notice is FAILED. See docs/operations.md.
+Every notice ends MATCHED, UNMATCHED, PENDING_REVIEW (a review run asks a person) or FAILED, most urgent first;
+the run ends Failed (after all others are processed) when any notice is FAILED. See docs/operations.md.
 """
 
 from __future__ import annotations
@@ -30,12 +30,14 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from blocks.config import RunConfig, load_run_config
 from blocks.limits import ensure_shared_limits
-from flows.alerts import emit_notice_alerts
+from flows.alerts import emit, emit_notice_alerts
 from flows.artifacts import Progress, metrics_delta, publish_artifacts
 from flows.engine_logs import quiet_deliberate_failures
 from flows.fan_out import process_in_batches
 from flows.notice import process_notice
 from flows.run_results import forget_finished_results
+from flows.urgent_first import process_most_urgent_first
+from mailroom.alerts import review_pending_alert
 from mailroom.drive import DriveFile
 from mailroom.drive_binding import binding_of
 from mailroom.errors import ConfigurationError, MailroomError
@@ -44,13 +46,15 @@ from mailroom.ledger import Ledger, default_ledger_path, open_ledger
 from mailroom.notices import ExtractionLimits
 from mailroom.outcomes import Outcome, SkipReason
 from mailroom.pii import install_scrubber
-from mailroom.report import ReportFiles, ReportRow, RunSummary
+from mailroom.report import ReportFiles, ReportRow, RunSummary, by_urgency
 from mailroom.resilience import ResiliencePolicy, metrics_snapshot
+from mailroom.review import ReviewPolicy
 from mailroom.workdirs import RunWorkdir, sweep_dead, sweep_legacy
 from tasks.context import Services, install_call_retry_logging, use_services
 from tasks.limits import shared_limits_installed
 from tasks.options import RunTasks
 from tasks.report import publish_report
+from tasks.review import ReviewStart, start_review_run
 
 DEPLOYMENT_NAME = "daily-mailroom"
 # Prefect ships run logs to the API from handlers on its run loggers: filter there too, not only on the root.
@@ -104,7 +108,8 @@ def build_services(config: RunConfig, workdir: Path, owner: str) -> Services:
         owner=owner,
         tasks=RunTasks.for_settings(s),
         intake=Intake(ledger, owner, s.matched_folder_id, s.unmatched_folder_id, s.lease_seconds,
-                      max_bytes=ExtractionLimits().max_bytes, check_case_documents=s.check_case_documents),
+                      max_bytes=ExtractionLimits().max_bytes, check_case_documents=s.check_case_documents,
+                      review=ReviewPolicy.of(s), today=s.today()),
         drive_web_links=config.drive.api_endpoint is None,
     )
 
@@ -139,9 +144,12 @@ def _reconcile(services: Services, files: list[DriveFile], folder_ids: list[str]
         return []
 
 
-def process_all(files: list, concurrency: int, dry_run: bool, today: date, *,
-                progress: bool = True) -> tuple[list[ReportRow], list[SkipReason]]:
+def process_all(files: list, concurrency: int, dry_run: bool, today: date, *, progress: bool = True,
+                most_urgent_first: bool = False) -> tuple[list[ReportRow], list[SkipReason]]:
     """Every notice through ``process_notice`` with at most ``concurrency`` at once; returns rows and skip reasons.
+
+    ``most_urgent_first``: every notice is read first, then filed fewest days left (from ``today``) first
+    (``flows.urgent_first``; docs/operations.md, "Most urgent first").
 
     Only a window of ``2 x concurrency`` notices is submitted at a time, so a 10,000-notice run holds a few dozen
     futures (and their task-run states), not 10,000. A notice's events (FAILED, overdue) go out as soon as it
@@ -150,6 +158,20 @@ def process_all(files: list, concurrency: int, dry_run: bool, today: date, *,
     rows: list[ReportRow] = []
     skips: list[SkipReason] = []
     meter = Progress(len(files), log=get_run_logger().info) if progress else None
+    if most_urgent_first:
+        def finished(result: ReportRow | Skipped) -> None:
+            if isinstance(result, Skipped):
+                skips.append(result.reason)
+            else:
+                rows.append(result)
+                emit_notice_alerts(result, today)
+            if meter is not None:
+                meter.advance(None if isinstance(result, Skipped) else result.outcome)
+
+        process_most_urgent_first(
+            files, concurrency=concurrency, dry_run=dry_run, today=today, on_finished=finished,
+            on_read=lambda n: get_run_logger().info("%d notice(s) read; filing them most urgent first", n))
+        return rows, skips
     waiting = iter(files)
     finished: queue.SimpleQueue = queue.SimpleQueue()  # futures, as they finish (one callback each)
     with ThreadPoolTaskRunner(max_workers=concurrency) as runner:
@@ -262,10 +284,16 @@ def daily_mailroom(
                                                blocks=blocks, dry_run=dry_run, concurrency=concurrency)
             skips = [SkipReason.HELD_BY_ANOTHER_RUN] * skipped  # a batch hands over how many, not why
         else:
-            rows, skips = process_all(files, concurrency or config.settings.concurrency, dry_run, started.date())
-        rows = reconciled + rows
+            s = config.settings
+            rows, skips = process_all(files, concurrency or s.concurrency, dry_run, s.today(),
+                                      most_urgent_first=s.file_most_urgent_first)
+        review = ReviewStart() if dry_run else start_review_run(blocks)  # never waits for the reviewer
+        if review.notices:  # one event per run that left notices for a person (docs/operations.md, Alerts)
+            emit(review_pending_alert(run_id, review.notices, review_run_id=review.run_id, review_url=review.url))
+        rows = reconciled + by_urgency(rows)  # the report lists the most urgent notices first
         report = _publish_report(rows, started, dry_run)
     summary = RunSummary.of(rows, dry_run=dry_run, report=report, skips=skips)
+    summary.review_run = review.label() or (f"not started: {review.problem}" if review.problem else None)
     publish_artifacts(rows, summary, metrics_delta(metrics_before, metrics_snapshot()))
     logger.info("%s; report: %s", summary.one_line(), report.local)
     if summary.failed:

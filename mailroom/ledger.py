@@ -39,6 +39,7 @@ from mailroom.ledger_engine import (
     sqlite_engine,
     unavailable_is_transient,
 )
+from mailroom.ledger_review import ReviewBatch, ReviewQueue, review_claim
 from mailroom.ledger_records import (
     HOST as _HOST,
     ClaimResult,
@@ -67,8 +68,8 @@ from mailroom.ledger_schema import (
 )
 
 __all__ = [
-    "ClaimResult", "LeaseLostError", "Ledger", "NoticeKey", "NoticeRecord", "Outcome", "Stage", "default_ledger_path",
-    "open_ledger",
+    "ClaimResult", "LeaseLostError", "Ledger", "NoticeKey", "NoticeRecord", "Outcome", "ReviewBatch", "Stage",
+    "default_ledger_path", "open_ledger",
 ]
 
 DEFAULT_STATE_DIR_ENV = "MAILROOM_STATE_DIR"
@@ -93,8 +94,10 @@ def open_ledger(
     return Ledger(default_ledger_path(state_dir), **options)
 
 
-class Ledger:
-    """The notice ledger over one SQLite file (``Ledger(path)``) or a PostgreSQL database (``Ledger.from_url``)."""
+class Ledger(ReviewQueue):
+    """The notice ledger over one SQLite file (``Ledger(path)``) or a PostgreSQL database (``Ledger.from_url``).
+
+    The review queue's batches (PENDING_REVIEW notices, one batch per review run) are in ``ReviewQueue``."""
 
     path: Path | None  # the SQLite file; None on PostgreSQL
 
@@ -203,14 +206,15 @@ class Ledger:
     # -- leases -----------------------------------------------------------------------------------------------
 
     def claim(self, key: NoticeKey, owner: str, lease_seconds: float, *, file_name: str = "",
-              drive: str | None = None) -> ClaimResult:
+              review_id: str | None = None, drive: str | None = None) -> ClaimResult:
         """Take the notice's lease for ``owner`` unless another live owner holds it or it is already finished.
 
         ``drive`` (a DriveBinding token) binds the row to the Drive it is for: a row written for another Drive (a
         re-created one with the same ids) is forgotten here and the notice starts afresh; an unbound row is adopted.
 
         Re-claiming by the same owner renews the lease. A FAILED notice can be claimed again (a later run retries
-        it) and keeps every effect recorded so far, so the retry continues where the failure stopped.
+        it) and keeps every effect recorded so far, so the retry continues where the failure stopped. A
+        PENDING_REVIEW notice is claimed only by a review run of its own batch (``review_id``).
 
         A lease whose holder process is known to be dead (same host, its pid gone) is taken over at once instead of
         after expiry: after a ``kill -9`` the rerun need not wait ``lease_seconds``.
@@ -234,6 +238,8 @@ class Ledger:
                 row = conn.execute(LOCK_ROW, _key(key)).mappings().one()
             if row["outcome"] in _FINISHED:
                 return ClaimResult.FINISHED
+            if (in_review := review_claim(row["outcome"], row["review_id"], review_id)) is not None:
+                return in_review
             other = row["owner"] not in (None, owner)
             live = (row["lease_expires"] or 0) > now
             if other and live and not _holder_dead(row["holder_host"], row["holder_pid"]):
@@ -279,6 +285,19 @@ class Ledger:
         with self._write() as conn:
             _row, now = self._fenced(conn, key, owner)
             conn.execute(UPDATE_ROW, {**_key(key), "lease_expires": now + lease_seconds})
+
+    def extend(self, key: NoticeKey, owner: str, lease_seconds: float) -> bool:
+        """Renew ``owner``'s lease even if it ran out, unless another run took the notice or it was finished.
+
+        For a run that reads every notice before filing any (most urgent first): nobody wrote meanwhile, so a lease
+        that expired while the notice waited is safe to renew. False: another run has it now; leave it alone.
+        """
+        with self._write() as conn:
+            row = conn.execute(LOCK_ROW, _key(key)).mappings().first()
+            if row is None or row["owner"] != owner or row["outcome"] is not None:
+                return False
+            conn.execute(UPDATE_ROW, {**_key(key), "lease_expires": self._now(conn) + lease_seconds})
+            return True
 
     def release(self, key: NoticeKey, owner: str) -> None:
         """Give the lease back without finishing (e.g. a dry run). A no-op when ``owner`` does not hold it."""
@@ -401,6 +420,8 @@ class Ledger:
                 **_key(key), **(_advanced(row, Stage.DONE) if outcome is Outcome.MATCHED else {}),
                 "outcome": outcome.value, "reason": reason, "moved": 1 if moved else row["moved"], "owner": None,
                 "lease_expires": None, "updated_at": now,
+                # Finishing leaves any review batch; PENDING_REVIEW waits unbatched for the next review run.
+                "review_id": None, "review_run_id": None, "review_since": None,
             })
             _log(conn, key, owner, now, f"finished {outcome.value}")
 

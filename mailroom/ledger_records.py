@@ -44,6 +44,8 @@ class ClaimResult(str, Enum):
     ACQUIRED = "ACQUIRED"
     BUSY = "BUSY"  # another live owner holds the lease: leave the notice alone
     FINISHED = "FINISHED"  # MATCHED or UNMATCHED already: nothing to do
+    IN_REVIEW = "IN_REVIEW"  # PENDING_REVIEW: only a review run of its batch may claim it
+    OTHER_REVIEW = "OTHER_REVIEW"  # PENDING_REVIEW, but in another review batch than the claiming review run's
 
     def __bool__(self) -> bool:
         return self is ClaimResult.ACQUIRED
@@ -106,6 +108,8 @@ class NoticeRecord(BaseModel):
     owner: str | None = None
     lease_expires: float | None = None
     updated_at: float = 0.0
+    review_id: str | None = None  # PENDING_REVIEW: the review batch it is in (None: waiting for the next one)
+    review_run_id: str | None = None  # the review flow run asking about that batch
     drive: str | None = None  # the Drive the row was written for (DriveBinding token); None before rows were bound
 
     @property
@@ -147,5 +151,7 @@ def record_from_row(row: Mapping[str, Any]) -> NoticeRecord:
         owner=row["owner"],
         lease_expires=row["lease_expires"],
         updated_at=row["updated_at"],
+        review_id=row["review_id"],
+        review_run_id=row["review_run_id"],
         drive=row.get("drive"),
     )

@@ -5,7 +5,7 @@ Migrations are an ordered list of small steps, each applied once per database an
 step (nothing to migrate); an existing one gets the steps newer than its recorded version, in order. A later issue
 that adds a column appends one step, e.g.::
 
-    Migration(6, "notices.review_note: what the person who reviewed the notice wrote",
+    Migration(7, "notices.review_note: what the person who reviewed the notice wrote",
               add_columns("notices", Column("review_note", Text))),
 
 and adds the same column to the ``notices`` table below. Steps run inside one transaction that holds the
@@ -69,6 +69,9 @@ notices = Table(
     Column("lease_expires", Double),  # epoch seconds
     Column("holder_host", Text),
     Column("holder_pid", Integer),
+    Column("review_id", Text),  # PENDING_REVIEW: the review batch holding it (mailroom.ledger_review)
+    Column("review_run_id", Text),  # the review flow run asking about that batch
+    Column("review_since", Double),  # when the batch was formed (epoch seconds): the review deadline counts from it
     Column("document_sha256", Text),  # the bytes each document POST carried (step DOCUMENT_HASH)
     Column("created_at", Double, nullable=False),
     Column("updated_at", Double, nullable=False),
@@ -115,7 +118,7 @@ schema_versions = Table(
 RECORD_COLUMNS = (
     "file_id", "md5", "file_name", "stage", "outcome", "reason", "case_id", "document_id", "task_id",
     "document_attempts", "task_attempts", "target_folder_id", "moved", "runs", "owner", "lease_expires", "updated_at",
-    "drive", "document_sha256",
+    "review_id", "review_run_id", "drive", "document_sha256",
 )
 
 # A fixed advisory-lock key: "mailroom ledger migration" (any constant; only other mailroom ledgers use it).
@@ -175,6 +178,9 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(4, "identities: the content and letter identities notices claim, so a duplicate is caught before any "
                  "effect", create_table(identities)),
     DOCUMENT_HASH,
+    Migration(6, "notices.review_id/review_run_id/review_since: PENDING_REVIEW notices in review batches",
+              add_columns("notices", Column("review_id", Text), Column("review_run_id", Text),
+                          Column("review_since", Double))),
 )
 
 

@@ -48,6 +48,10 @@ class ScoredCandidate(BaseModel):
     active: bool
     matched_as: str  # e.g. "taxpayer~case spouse": which notice person matched which person on the case
     basis: str  # "exact", "nickname", "prefix", "fuzzy", "unknown first name", "different first name"
+    # For the reviewer's form only (mailroom.review): the case's people and CRM status. Never put in a reason,
+    # a log line or a report row.
+    name: str = Field("", repr=False)
+    status: str = ""
     last_name_in_full: bool = True  # the whole surname agrees (not one part of a compound, not a near spelling)
 
 
@@ -153,9 +157,16 @@ def score_candidate(notice: Notice, case: CaseCandidate) -> ScoredCandidate | No
                 best = ScoredCandidate(
                     case_id=case.case_id, score=round(score, 1), last_name_score=last, first_name_score=first,
                     active=case.active, matched_as=f"{role}~case {case_role}", basis=basis,
+                    name=_case_people(case), status=case.status or ("Active" if case.active else "Closed"),
                     last_name_in_full=surname_key(notice_last) == surname_key(case_last),
                 )  # fmt: skip
     return best
+
+
+def _case_people(case: CaseCandidate) -> str:
+    primary = f"{case.first_name} {case.last_name}".strip()
+    spouse = f"{case.spouse_first_name or ''} {case.spouse_last_name or ''}".strip()
+    return f"{primary} & {spouse}" if spouse else primary
 
 
 def _search_names(notice: Notice) -> list[str]:

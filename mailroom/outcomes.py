@@ -11,6 +11,9 @@ class Outcome(str, Enum):
     MATCHED = "MATCHED"  # filed on its case: document + follow-up task in Logiqs, file in the MATCHED folder
     UNMATCHED = "UNMATCHED"  # a person must file it: the file is in the UNMATCHED folder with the reason
     FAILED = "FAILED"  # a service kept failing: the file stays in its input folder for the next run
+    # A person decides: the reader or the matcher was unsure (AMBIGUOUS, INSUFFICIENT_DATA, low confidence). The
+    # file stays in its input folder; a review flow run asks a reviewer and files the decision (docs/operations.md).
+    PENDING_REVIEW = "PENDING_REVIEW"
 
 
 class SkipReason(str, Enum):
@@ -19,3 +22,5 @@ class SkipReason(str, Enum):
     HELD_BY_ANOTHER_RUN = "held by another run"
     FINISHED_EARLIER = "already finished earlier"
     LEASE_TAKEN_OVER = "another run took over its lease"
+    WAITING_FOR_REVIEW = "waiting for a reviewer"
+    MOVED_TO_ANOTHER_REVIEW = "moved to another review run"

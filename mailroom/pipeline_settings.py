@@ -11,6 +11,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from pydantic import BaseModel, Field, SecretStr
 
 from mailroom.crm import Priority
+from mailroom.urgency import UrgencyRule, today_in
 from mailroom.logiqs import MAX_DOCUMENT_BYTES
 
 
@@ -32,8 +33,44 @@ class PipelineSettings(BaseModel):
     task_date_format: str = "%m/%d/%Y"
     assignee_user_id: int | None = Field(None, description="Logiqs UserID the follow-up task is assigned to")
     reminder_days_before_due: int = Field(7, ge=0, description="The reminder fires this many days before the due date")
-    task_priority: Priority = Priority.HIGH
+    task_priority: Priority = Field(Priority.HIGH, description="Priority of follow-up tasks not yet urgent")
     due_hour_utc: int = Field(17, ge=0, le=23, description="Due dates are stored in UTC at this hour")
+
+    # Urgency: days left = response due date (printed, or the letter type's window) - today. Notices are filed
+    # most urgent first; overdue ones and those due within `urgent_within_days` get URGENT tasks reminding today.
+    urgent_within_days: int = Field(
+        7, ge=0, description="Overdue notices and those due within this many days get URGENT follow-up tasks"
+    )
+    file_most_urgent_first: bool = Field(
+        True, description="Read every notice before filing any, then file the most urgent first (off: file each "
+        "as soon as it is read; faster on large runs, no order)"
+    )
+    timezone: str = Field("America/New_York", description="The firm's time zone: what 'today' is for days left")
+    as_of: date | None = Field(
+        None, description="Count days left from this date instead of today (the sandbox sets its corpus date)"
+    )
+
+    # Review queue: what the reader or matcher is unsure of waits for a person (docs/operations.md, "Review").
+    review_enabled: bool = Field(
+        True, description="Send AMBIGUOUS, INSUFFICIENT_DATA and low-confidence notices to review (off: UNMATCHED)"
+    )
+    review_min_match_score: float = Field(
+        90.0, ge=0, le=100, description="A match scoring below this waits for a reviewer instead of being filed"
+    )
+    review_min_field_confidence: float = Field(
+        0.75, ge=0, le=1,
+        description="A match whose SSN last 4 or last name was read with less confidence waits for a reviewer",
+    )
+    review_no_match_with_candidates: bool = Field(
+        True, description="NO_MATCH with open cases sharing the SSN last 4 (names differ) goes to review too"
+    )
+    review_deadline_hours: float = Field(
+        72.0, gt=0, description="A review run left open this long is closed by the next daily run; its undecided "
+        "notices go to a fresh review run"
+    )
+    review_deployment: str = Field(
+        "review-mailroom/review-mailroom", description="Deployment (flow/name) the daily run starts review runs of"
+    )
 
     check_case_documents: bool = Field(
         True, description="Before filing, look in the case's Logiqs activity for a document of the same name (filed by "
@@ -95,11 +132,19 @@ class PipelineSettings(BaseModel):
         shown = notice_date.strftime(self.task_date_format) if notice_date else "date unknown"
         return self.task_subject_template.format(letter_type=letter_type, notice_date=shown)
 
-    def due_and_reminder(self, due: date) -> tuple[datetime, datetime]:
-        """Due date and reminder as UTC datetimes (Logiqs stores UTC)."""
+    def today(self) -> date:
+        return today_in(self.timezone, self.as_of)
+
+    def urgency_rule(self) -> UrgencyRule:
+        return UrgencyRule(self.urgent_within_days, self.task_priority, self.reminder_days_before_due)
+
+    def due_and_reminder(self, due: date, today: date | None = None) -> tuple[datetime, datetime]:
+        """Due date and reminder as UTC datetimes (Logiqs stores UTC); the reminder is never before ``today``."""
         due_at = datetime.combine(due, time(self.due_hour_utc), tzinfo=timezone.utc)
-        reminder = due_at - timedelta(days=self.reminder_days_before_due)
-        return due_at, reminder
+        if today is None:
+            return due_at, due_at - timedelta(days=self.reminder_days_before_due)
+        reminder = self.urgency_rule().reminder_date(due, today)
+        return due_at, datetime.combine(reminder, time(self.due_hour_utc), tzinfo=timezone.utc)
 
     def shared_limits(self) -> dict[str, tuple[str, int, float]]:
         """service -> (global concurrency limit name, slots, slot decay per second): a bucket of ``burst`` calls

@@ -26,6 +26,7 @@ from pydantic import BaseModel, Field, field_validator
 
 from mailroom.outcomes import Outcome, SkipReason
 from mailroom.pii import scrub
+from mailroom.urgency import Urgency, urgency, urgency_key
 from mailroom.safe_text import from_spreadsheet_cell, printable, spreadsheet_cell
 
 logger = logging.getLogger(__name__)
@@ -44,18 +45,21 @@ class ReportRow(BaseModel):
     tax_year: int | None = None
     notice_date: date | None = None
     response_due_date: date | None = None
+    days_left: int | None = Field(None, description="days from the run's date to the response date; < 0 overdue")
     ssn: str | None = Field(None, description="masked, e.g. ***-**-1234")
     match_score: float | None = None
     task_retries: int = Field(0, description="Prefect-level retries of this notice's tasks")
     call_retries: int = Field(0, description="Call-level retries absorbed inside those tasks")
     failed_step: str | None = None
+    reviewed_by: str | None = Field(None, description="MATCHED/UNMATCHED by a reviewer's decision: who (as typed)")
+    reviewed_at: datetime | None = Field(None, description="when the reviewer submitted the decision (UTC)")
     duplicate_of: str | None = Field(
         None, description="the notice this one copies: a Drive file id, or logiqs-document:<id> already on the case"
     )
     reconciled: bool = Field(False, description="finished at the start of a later run, from the ledger and Drive")
     dry_run: bool = False
 
-    @field_validator("reason", "file_name", "document_name", mode="after")
+    @field_validator("reason", "file_name", "document_name", "reviewed_by", mode="after")
     @classmethod
     def _no_full_ssn(cls, value: str | None) -> str | None:
         return scrub(value) if value else value
@@ -77,15 +81,22 @@ class ReportRow(BaseModel):
     def retries(self) -> int:
         return self.task_retries + self.call_retries
 
+    @property
+    def urgency(self) -> Urgency:
+        return urgency(self.days_left)
+
 
 COLUMNS: tuple[str, ...] = tuple(ReportRow.model_fields)
-SHEETS: dict[Outcome, str] = {Outcome.MATCHED: "Matched", Outcome.UNMATCHED: "Unmatched", Outcome.FAILED: "Failed"}
+SHEETS: dict[Outcome, str] = {Outcome.MATCHED: "Matched", Outcome.UNMATCHED: "Unmatched", Outcome.FAILED: "Failed",
+                               Outcome.PENDING_REVIEW: "Review"}
 
 
 def _cell(value: Any) -> Any:
     """A report value as a spreadsheet cell: enums by value, every string formula-proof."""
     if isinstance(value, Enum):
         value = value.value
+    if isinstance(value, datetime) and value.tzinfo is not None:  # openpyxl cannot store time zones
+        return value.replace(tzinfo=None)
     return spreadsheet_cell(value) if isinstance(value, str) else value
 
 
@@ -181,9 +192,14 @@ class RunSummary(BaseModel):
     matched: int = 0
     unmatched: int = 0
     failed: int = 0
+    pending_review: int = Field(0, description="set aside for a reviewer by this run")
+    overdue: int = Field(0, description="notices of this run past their response date")
+    due_this_week: int = Field(0, description="notices of this run due within 7 days (not overdue)")
+    in_review: int = Field(0, description="left alone: waiting for a reviewer since an earlier run")
+    review_run: str | None = Field(None, description="the review flow run asking about PENDING_REVIEW notices")
     duplicates: int = Field(0, description="UNMATCHED as a copy of a notice filed (or being filed): no new effects")
     reconciled: int = Field(0, description="finished from the ledger and Drive after a crash (listed once, here)")
-    held_by_another_run: int = Field(0, description="skipped: another run holds them and reports them")
+    held_by_another_run: int = Field(0, description="skipped: another run (or review run) holds them and reports them")
     finished_earlier: int = Field(0, description="skipped: an earlier run finished and reported them")
     lease_taken_over: int = Field(0, description="skipped: this run stalled and another run took them over")
     task_retries: int = 0
@@ -197,18 +213,23 @@ class RunSummary(BaseModel):
 
     @classmethod
     def of(cls, rows: Iterable[ReportRow], *, dry_run: bool = False, report: ReportFiles | None = None,
-           skips: Iterable[SkipReason] = ()) -> "RunSummary":
+           skips: Iterable[SkipReason] = (), in_review: int = 0) -> "RunSummary":
         rows = list(rows)
         counts = Counter(row.outcome for row in rows)
+        urgencies = Counter(row.urgency for row in rows)
         skipped = Counter(SkipReason(reason) for reason in skips)
         return cls(
             total=len(rows),
             matched=counts[Outcome.MATCHED],
             unmatched=counts[Outcome.UNMATCHED],
             failed=counts[Outcome.FAILED],
+            pending_review=counts[Outcome.PENDING_REVIEW],
+            overdue=urgencies[Urgency.OVERDUE],
+            due_this_week=urgencies[Urgency.THIS_WEEK],
+            in_review=in_review + skipped[SkipReason.WAITING_FOR_REVIEW],
             duplicates=sum(row.duplicate_of is not None for row in rows),
             reconciled=sum(row.reconciled for row in rows),
-            held_by_another_run=skipped[SkipReason.HELD_BY_ANOTHER_RUN],
+            held_by_another_run=skipped[SkipReason.HELD_BY_ANOTHER_RUN] + skipped[SkipReason.MOVED_TO_ANOTHER_REVIEW],
             finished_earlier=skipped[SkipReason.FINISHED_EARLIER],
             lease_taken_over=skipped[SkipReason.LEASE_TAKEN_OVER],
             task_retries=sum(row.task_retries for row in rows),
@@ -226,28 +247,42 @@ class RunSummary(BaseModel):
 
     def one_line(self) -> str:
         duplicates = f" ({self.duplicates} duplicate{'s' if self.duplicates != 1 else ''})" if self.duplicates else ""
+        review = f", {self.pending_review} waiting for review" if self.pending_review else ""
+        urgent = f" ({self.overdue} overdue, {self.due_this_week} due this week)" if self.overdue or \
+            self.due_this_week else ""
         reconciled = f"; {self.reconciled} reconciled after a crash" if self.reconciled else ""
-        skips = ", ".join(f"{count} {reason.value}" for reason, count in self.skip_counts().items())
-        skipped = f"; skipped: {skips}" if skips else ""
+        skips = [f"{count} {reason.value}" for reason, count in self.skip_counts().items()]
+        skips += [f"{self.in_review} still waiting for a reviewer"] if self.in_review else []
+        skipped = f"; skipped: {', '.join(skips)}" if skips else ""
         return (
-            f"{self.total} notices: {self.matched} MATCHED, {self.unmatched} UNMATCHED{duplicates}, "
-            f"{self.failed} FAILED{reconciled}{skipped}; "
+            f"{self.total} notices: {self.matched} MATCHED, {self.unmatched} UNMATCHED{duplicates}{review}, "
+            f"{self.failed} FAILED{urgent}{reconciled}{skipped}; "
             f"retries: {self.task_retries} task-level, {self.call_retries} call-level"
         )
 
 
+def by_urgency(rows: Iterable[ReportRow]) -> list[ReportRow]:
+    """Fewest days left first (overdue on top), no response date last; file name among equals."""
+    ordered = sorted(rows, key=lambda r: (r.file_name, r.file_id))
+    return [row for _, row in sorted(enumerate(ordered), key=lambda p: urgency_key(p[1].days_left, p[0]))]
+
+
 def notice_table(rows: Iterable[ReportRow]) -> list[dict[str, Any]]:
-    """Rows of the per-notice UI table: file, outcome, case id, retries, reason."""
+    """Rows of the per-notice UI table, most urgent first: letter type, response date, days left, outcome..."""
     return [
         {
+            "letter": row.letter_type or "",
+            "respond_by": row.response_due_date.isoformat() if row.response_due_date else "",
+            "days_left": row.days_left if row.days_left is not None else "",
+            "urgency": row.urgency.value,
             "file": row.file_name,
             "file_id": row.file_id,
-            "outcome": row.outcome.value,
+            "outcome": row.outcome.value + (" (by review)" if row.reviewed_by else ""),
             "case_id": row.case_id if row.case_id is not None else "",
             "retries": row.retries,
             "reason": row.reason,
         }
-        for row in sorted(rows, key=lambda r: (r.outcome.value, r.file_name))
+        for row in by_urgency(rows)
     ]
 
 
@@ -258,6 +293,7 @@ def summary_markdown(summary: RunSummary, *, title: str = "mailroom run") -> str
         "|---|---:|",
         f"| MATCHED | {summary.matched} |",
         f"| UNMATCHED | {summary.unmatched} |",
+        f"| PENDING_REVIEW | {summary.pending_review} |",
         f"| FAILED | {summary.failed} |",
         f"| **total** | **{summary.total}** |",
         "",
@@ -269,6 +305,9 @@ def summary_markdown(summary: RunSummary, *, title: str = "mailroom run") -> str
         lines += ["| skipped (not in this report) | notices |", "|---|---:|"]
         lines += [f"| {reason.value} | {count} |" for reason, count in summary.skip_counts().items()] + [""]
     lines += [
+        f"Urgency: **{summary.overdue} overdue**, **{summary.due_this_week} due this week** (days left to the "
+        "response date; the notices table lists them first).",
+        "",
         f"Retries: {summary.task_retries} task-level (Prefect), {summary.call_retries} call-level (resilience core).",
         "",
     ]
@@ -284,6 +323,11 @@ def summary_markdown(summary: RunSummary, *, title: str = "mailroom run") -> str
         for error in report.write_errors:
             lines.append(f"**Report incomplete**: {error}; the tables on this page list every notice.")
         lines.append(f"Local copy: {report.local}")
+    if summary.pending_review or summary.in_review:
+        where = f" in review run `{summary.review_run}`" if summary.review_run else ""
+        lines += ["", f"**{summary.pending_review} notice(s) wait for a reviewer**{where} "
+                  f"({summary.in_review} more from earlier runs still wait). See the Review sheet and "
+                  "docs/operations.md, \"Review queue\"."]
     if summary.failed:
         lines += ["", f"**{summary.failed} notice(s) FAILED** after all retries; they stay in their input folder "
                   "and the next run picks them up again. See the Failed sheet."]

@@ -16,7 +16,7 @@ from pathlib import Path
 from mailroom_sandbox.corpus import DEFAULT_CACHE_DIR, generate_corpus
 from mailroom_sandbox.corpus.models import FileKind
 from mailroom_sandbox.http.faults import add_fault_arguments, fault_config_from_args, rate_limit_from_args
-from mailroom_sandbox.stack import DEFAULT_DRIVE_RATE_LIMIT, Sandbox
+from mailroom_sandbox.stack import DEFAULT_DRIVE_RATE_LIMIT, SANDBOX_TODAY, Sandbox
 
 DIALECTS = {"v3": "v3-findcase", "v4": "v4-findcase", "v3-findcase": "v3-findcase", "v4-findcase": "v4-findcase"}
 
@@ -59,7 +59,9 @@ def _corpus_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _corpus_options(args: argparse.Namespace) -> dict[str, object]:
-    return {"scanned_fraction": args.scanned_fraction, "include_bad_files": not args.no_bad_files}
+    # Notices dated in the weeks before the sandbox's today: some overdue, CP504s days from their deadline.
+    return {"scanned_fraction": args.scanned_fraction, "include_bad_files": not args.no_bad_files,
+            "as_of": SANDBOX_TODAY}
 
 
 def _up(args: argparse.Namespace) -> int:

@@ -19,7 +19,7 @@ import json
 import os
 import shutil
 import tempfile
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Literal
 
@@ -39,6 +39,9 @@ OUTPUT_PARENT_NAME = "IRS Notices - Filed"
 DEFAULT_DRIVE_RATE_LIMIT = RateLimitConfig(requests_per_second=200, burst=200)
 DEFAULT_LOGIQS_RATE_LIMIT = RateLimitConfig(requests_per_second=10, burst=10)
 _UPLOAD_EPOCH = datetime(2025, 12, 1, 8, 0, tzinfo=timezone.utc)
+# The sandbox's "today" (days left to response dates are counted from it): the day the files were uploaded. The
+# demo dates its notices in the weeks before it (corpus option ``as_of``), as an inbox sees them.
+SANDBOX_TODAY = _UPLOAD_EPOCH.date()
 
 RateLimit = RateLimitConfig | float | None
 
@@ -207,6 +210,12 @@ class Sandbox:
         return self._corpus
 
     @property
+    def today(self) -> date:
+        """The date the sandbox's notices are read on: the corpus's ``as_of``, else ``SANDBOX_TODAY``."""
+        as_of = self._corpus_options.get("as_of")
+        return as_of if isinstance(as_of, date) else SANDBOX_TODAY
+
+    @property
     def folders(self) -> SandboxFolders:
         if self._folders is None:
             raise RuntimeError("the sandbox is not started")
@@ -286,6 +295,7 @@ class Sandbox:
             "stats_urls": {s: f"{self._emulator(s).url}/_sandbox/stats" for s in SERVICES},
             "corpus_manifest": str(self.corpus.root / "manifest.json"),
             "seed": self.seed,
+            "today": self.today.isoformat(),
             "shared_drive_id": self.shared_drive_id,
         }
 

@@ -81,8 +81,9 @@ _notice_retries: ContextVar[RetryCounter | None] = ContextVar("mailroom_notice_r
 
 
 @contextmanager
-def counting_call_retries() -> Iterator[RetryCounter]:
-    counter = RetryCounter()
+def counting_call_retries(counter: RetryCounter | None = None) -> Iterator[RetryCounter]:
+    """Count one notice's retries; pass the counter of its earlier phase (reading) to keep counting (filing)."""
+    counter = counter or RetryCounter()
     token = _notice_retries.set(counter)
     try:
         yield counter

@@ -11,6 +11,7 @@ from mailroom.crm import TaskRequest
 from mailroom.duplicates import filed_copy
 from mailroom.effects import ensure_document, ensure_task
 from mailroom.ledger import NoticeKey
+from mailroom.urgency import days_left
 from tasks.context import services
 from tasks.retry import retry_transient_or_checked_ambiguous, service_task
 
@@ -44,13 +45,14 @@ def create_follow_up_task(
 ) -> int:
     current = services()
     settings = current.settings
-    due_at, reminder = settings.due_and_reminder(due_date)
+    today = settings.today()
+    due_at, reminder = settings.due_and_reminder(due_date, today)  # an urgent notice reminds today
     request = TaskRequest(
         case_id=case_id,
         subject=settings.follow_up_subject(letter_type, notice_date),
         due_date=due_at,
         reminder=reminder,
-        priority=settings.task_priority,
+        priority=settings.urgency_rule().priority(days_left(due_date, today)),  # overdue / <= 7 days: URGENT
         user_ids=[settings.assignee_user_id] if settings.assignee_user_id is not None else [],
         comments="Review the IRS notice filed by mailroom",
     )

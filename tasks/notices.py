@@ -16,6 +16,7 @@ from mailroom.matching import MatchResult
 from mailroom.matching import match_notice as match
 from mailroom.notices import ExtractionError, Notice
 from mailroom.notices import extract_notices as extract
+from mailroom.notices import read_text_layer as read_without_ocr
 from tasks.context import services
 from tasks.retry import service_task
 from tasks.timing import STEP_TIMES
@@ -59,6 +60,17 @@ def fit_for_upload_if_needed(fit_task: Any, path: Path) -> Fitting:
     if path.stat().st_size <= limit:
         return fit_document(path, fitted_path(path), max_bytes=limit)
     return fit_task(path)
+
+
+@task(name="read-text-layer", tags=["extraction"], retries=0, cache_policy=NO_CACHE, persist_result=False)
+def read_text_layer(path: Path, file_name: str) -> Extraction | None:
+    """The letters from their text layers alone (no OCR: cheap), so the run knows how urgent it is before reading the
+    rest; None for a scan (read with OCR later). An unreadable file gives its reason here already."""
+    try:
+        letters = read_without_ocr(path, file_name=file_name, limits=services().extraction_limits)
+    except ExtractionError as exc:
+        return Extraction(failure=exc.failure.value, message=str(exc))
+    return Extraction(notice=letters[0], more_notices=letters[1:]) if letters else None
 
 
 @service_task(name="match-notice", service="logiqs")

@@ -26,6 +26,7 @@ class RunTasks:
     get_notices: Task[..., Any]
     download_notice: Task[..., Any]
     extract_notice: Task[..., Any]  # local work: keeps its own options (no retries)
+    read_text_layer: Task[..., Any]  # same
     fit_for_upload: Task[..., Any]  # local work, likewise
     match_notice: Task[..., Any]
     find_filed_copy: Task[..., Any]
@@ -56,6 +57,6 @@ class RunTasks:
             move_notice=drive.move_notice,
             upload_report=drive.upload_report,
         )
-        return cls(extract_notice=notices.extract_notice, fit_for_upload=notices.fit_for_upload,
-                   reconcile_unfinished=drive.reconcile_unfinished,
+        return cls(extract_notice=notices.extract_notice, read_text_layer=notices.read_text_layer,
+                   fit_for_upload=notices.fit_for_upload, reconcile_unfinished=drive.reconcile_unfinished,
                    **{name: task.with_options(**options) for name, task in service_tasks.items()})

@@ -35,6 +35,9 @@ class PrefectSteps:
     def extract(self, path: Path, file_name: str) -> Extraction:
         return run_step("extract-notice", self.tasks.extract_notice, path, file_name)
 
+    def read_text_layer(self, path: Path, file_name: str) -> Extraction | None:
+        return run_step("read-text-layer", self.tasks.read_text_layer, path, file_name)
+
     def match(self, notice: Notice) -> MatchResult:
         return run_step("match-notice", self.tasks.match_notice, notice)
 

@@ -40,6 +40,12 @@ class StepTimes:
         self.steps: dict[str, StepTime] = {}
         self.extract_thread_cpu = 0.0
 
+    def __reduce__(self) -> tuple:
+        """Pickled as a reference to this process's ``STEP_TIMES``: a runner that serves a flow from a script
+        (``python flows/review.py --serve``) pickles the flow's functions by value, and a task function that times
+        itself reaches this object (a lock cannot be pickled, and times belong to the process that measures)."""
+        return (_process_step_times, ())
+
     def reset(self) -> None:
         with self._lock:
             self.steps = {}
@@ -90,3 +96,7 @@ class StepTimes:
 
 
 STEP_TIMES = StepTimes()
+
+
+def _process_step_times() -> StepTimes:
+    return STEP_TIMES

@@ -50,7 +50,7 @@ def corpus_cache(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., Corp
     cache: dict[tuple[Any, ...], Corpus] = {}
 
     def get(notices: int = DEFAULT_NOTICES, seed: int = 7, **options: Any) -> Corpus:
-        key = (notices, seed, json.dumps(options, sort_keys=True))
+        key = (notices, seed, json.dumps(options, sort_keys=True, default=str))
         if key not in cache:
             out_dir = tmp_path_factory.mktemp(f"corpus-{notices}-{seed}")
             cache[key] = generate_corpus(out_dir, notices=notices, seed=seed, **options)
@@ -60,7 +60,8 @@ def corpus_cache(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., Corp
 
 
 def _factory(corpus_cache: Callable[..., Corpus], started: list[Sandbox]) -> SandboxFactory:
-    corpus_keys = ("scanned_fraction", "include_bad_files", "scenario_rates", "filler_cases", "include_hostile_files")
+    corpus_keys = ("scanned_fraction", "include_bad_files", "scenario_rates", "filler_cases", "as_of",
+                   "include_hostile_files")
 
     def make(notices: int = DEFAULT_NOTICES, fault_rate: float = 0.0, seed: int = 7, **kwargs: Any) -> Sandbox:
         options = {k: kwargs.pop(k) for k in corpus_keys if k in kwargs}

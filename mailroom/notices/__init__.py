@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from mailroom.notices.extract import extract_in_process
+from mailroom.notices.extract import extract_in_process, read_without_ocr
 from mailroom.notices.model import (
     ExtractionError,
     ExtractionFailure,
@@ -40,6 +40,18 @@ def extract_notice(path: Path, *, file_name: str | None = None, limits: Extracti
     return extract_notices(path, file_name=file_name, limits=limits)[0]
 
 
+def read_text_layer(path: Path, *, file_name: str | None = None, limits: ExtractionLimits | None = None
+                    ) -> list[Notice] | None:
+    """``extract_notices`` without OCR: the letters when text layers are all there is, else None (it needs OCR).
+
+    With ``limits.isolate`` (hostile files are read in a killable child) nothing is read here: None.
+    """
+    limits = limits or ExtractionLimits()
+    if limits.isolate:
+        return None
+    return read_without_ocr(Path(path), file_name=file_name or Path(path).name, limits=limits)
+
+
 __all__ = [
     "ExtractionError",
     "ExtractionFailure",
@@ -50,5 +62,6 @@ __all__ = [
     "Notice",
     "document_name",
     "extract_notice",
+    "read_text_layer",
     "extract_notices",
 ]

@@ -321,14 +321,18 @@ def _notice(letter: _Letter, part: int, page_count: int, ocr_pages: int, file_na
                   first_page=letter.first + 1, last_page=letter.last + 1, name_evidence=evidence)  # fmt: skip
 
 
-def extract_letters(path: Path, *, file_name: str | None, limits: ExtractionLimits) -> list[Notice]:
-    """Every letter in the file, in page order (at least one), or ExtractionError."""
+def extract_letters(path: Path, *, file_name: str | None, limits: ExtractionLimits,
+                    ocr: bool = True) -> list[Notice] | None:
+    """Every letter in the file, in page order (at least one), or ExtractionError. With ``ocr`` False: None when
+    any page is a scan (reading it needs OCR), so nothing but text layers is read."""
     started = time.monotonic()
     data = read_checked_bytes(path, limits)
     document = open_document(data, limits)
     try:
         count = document.page_count
         pages = _Pages(document, limits, started + limits.time_budget_seconds)
+        if not ocr and any(pages.scanned(index) for index in range(count)):
+            return None
         letters = _read_letters(pages, count)
         if not letters and pages.any_text:  # no page looks like a letter: read what there is as one notice
             fallback = _Letter(0)
@@ -349,4 +353,12 @@ def extract_letters(path: Path, *, file_name: str | None, limits: ExtractionLimi
 
 
 def extract_in_process(path: Path, *, file_name: str | None, limits: ExtractionLimits) -> list[Notice]:
-    return extract_letters(path, file_name=file_name, limits=limits)
+    letters = extract_letters(path, file_name=file_name, limits=limits)
+    assert letters is not None  # with OCR allowed there is always an answer (or an ExtractionError)
+    return letters
+
+
+def read_without_ocr(path: Path, *, file_name: str | None, limits: ExtractionLimits) -> list[Notice] | None:
+    """The letters from the text layer alone, or None when reading them needs OCR (a scanned page). Cheap (no page
+    is rendered): what a run reads first to order its notices."""
+    return extract_letters(path, file_name=file_name, limits=limits, ocr=False)

@@ -91,8 +91,13 @@ def _folders() -> list[Folder]:
     return folders
 
 
-def _date_fields(rng: random.Random, letter_type: str) -> tuple[int, date, date, bool]:
-    notice_date = date(2025, 1, 6) + timedelta(days=rng.randrange(0, 340))
+RECENT_DAYS = 40  # with ``as_of``: notices are dated up to this many days before it (mail takes its time)
+
+
+def _date_fields(rng: random.Random, letter_type: str, as_of: date | None = None) -> tuple[int, date, date, bool]:
+    drawn = rng.randrange(0, 340)  # drawn either way, so ``as_of`` changes dates only, never the rest of the corpus
+    notice_date = date(2025, 1, 6) + timedelta(days=drawn) if as_of is None else as_of - timedelta(
+        days=drawn % RECENT_DAYS)
     if notice_date.weekday() >= 5:  # the IRS dates notices on business days
         notice_date -= timedelta(days=notice_date.weekday() - 4)
     tax_year = notice_date.year - rng.choice((1, 2, 2, 3))
@@ -125,9 +130,9 @@ def _address(fake: Faker, rng: random.Random) -> list[str]:
     return [street, city]
 
 
-def _expected(rng: random.Random, subject: Subject) -> tuple[ExpectedNotice, str | None]:
+def _expected(rng: random.Random, subject: Subject, as_of: date | None = None) -> tuple[ExpectedNotice, str | None]:
     letter_type = rng.choices(list(LETTER_MIX), list(LETTER_MIX.values()))[0]
-    tax_year, notice_date, due, derived = _date_fields(rng, letter_type)
+    tax_year, notice_date, due, derived = _date_fields(rng, letter_type, as_of)
     tp, sp = subject.taxpayer, subject.spouse
     display = "absent" if not subject.prints_ssn else ("full" if rng.random() < 0.3 else "masked")
     tin_shown = {"absent": None, "full": tp.ssn, "masked": f"XXX-XX-{tp.last4}"}[display]
@@ -173,6 +178,7 @@ def generate_corpus(
     ambiguous_rate: float | None = None,
     scenario_rates: dict[str, float] | None = None,
     filler_cases: int | None = None,
+    as_of: date | None = None,
     include_hostile_files: bool = False,
 ) -> Corpus:
     """Generate ``notices`` notice files (+ the bad files), the case book and ``out_dir/manifest.json``.
@@ -183,8 +189,9 @@ def generate_corpus(
     no notice is about (default ``notices // 2``). Nasty Drive names (quotes, unicode, ``../``) come with
     ``include_bad_files``. ``include_hostile_files`` adds the files of ``corpus.hostile`` (formula and control
     character names, unreadable contents under them, a duplicate upload and a rescanned letter) after all others,
-    so the rest of the corpus is the same with or without them. Write into an empty directory: files of an earlier
-    corpus are not removed.
+    so the rest of the corpus is the same with or without them. ``as_of``: date notices as a mailroom sees them on
+    that day (dated up to ``RECENT_DAYS`` before it, so some are overdue and CP504s are days from their date);
+    default: spread over 2025. Write into an empty directory: files of an earlier corpus are not removed.
     """
     started = time.perf_counter()
     out_dir = Path(out_dir)
@@ -204,7 +211,7 @@ def generate_corpus(
     scan_seconds = 0.0
     for i in range(notices):
         subject = book.subject()
-        expected, tin_shown = _expected(rng, subject)
+        expected, tin_shown = _expected(rng, subject, as_of)
         local = f"files/n{i:04d}.pdf"
         render_notice(out_dir / local, _layout(fake, rng, expected, tin_shown))
         scanned = rng.random() < scanned_fraction

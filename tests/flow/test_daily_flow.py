@@ -18,7 +18,9 @@ from blocks.register import SandboxProfile, save_sandbox_blocks
 from flows.artifacts import NOTICES_KEY, PROGRESS_KEY, SUMMARY_KEY, service_key
 from blocks.prefect_server import flush_run_records
 from flows.records import summary_of, wait_until_recorded
+from mailroom.pipeline_settings import PipelineSettings
 from mailroom.report import Outcome, read_csv
+from mailroom.urgency import days_left
 
 pytestmark = [pytest.mark.prefect_server, pytest.mark.slow]
 
@@ -35,6 +37,7 @@ AMBIGUOUS_RATE = 0.02  # POSTs that commit and then lose their response: the ded
 TEST_SETTINGS: dict[str, Any] = dict(
     call_max_retries=1, call_initial_delay=0.05, call_max_delay=2.0, task_retries=3, task_retry_delay_seconds=0.2,
     concurrency=4,
+    review_enabled=False,  # outcomes are compared with the manifest (the review queue: tests/flow/test_review_flow.py)
 )
 
 
@@ -124,12 +127,18 @@ def test_one_document_and_one_task_per_matched_notice(faulty_run):
         assert stats["documents"][str(row.case_id)][row.document_name] == 1
         assert row.document_id and row.task_id
     tasks = {t.task_id: t for t in sandbox.logiqs.store.tasks}
+    # The run's today (the sandbox's, saved in the settings block as ``as_of``) and urgency rule.
+    settings = PipelineSettings(**TEST_SETTINGS, as_of=SandboxProfile.of(sandbox).today)
     for row in matched:  # the follow-up a person works from: its subject, deadline and priority
         task = tasks[row.task_id]
         assert task.case_id == row.case_id
         assert task.subject == f"Review {row.letter_type} Notice - {row.notice_date:%m/%d/%Y}"
-        assert task.due_date.date() == row.response_due_date and task.reminder < task.due_date
-        assert task.priority_id == 2  # High
+        # Priority and reminder follow the days left (this corpus is dated months before the sandbox's today: all
+        # overdue, so URGENT with a reminder today; tests/flow/test_urgency_flow.py covers the other bands).
+        left = days_left(row.response_due_date, settings.today())
+        assert task.due_date.date() == row.response_due_date and row.days_left == left
+        assert task.reminder.date() == settings.urgency_rule().reminder_date(row.response_due_date, settings.today())
+        assert task.priority_id == settings.urgency_rule().priority(left)
 
 
 def test_files_end_in_the_folder_of_their_outcome(faulty_run):

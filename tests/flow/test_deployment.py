@@ -68,10 +68,15 @@ def test_deploy_all_then_a_process_worker_completes_a_cli_triggered_run(deployed
     assert {"mailroom", "drive", "logiqs"} <= set(deployment.tags)
     (schedule,) = deployment.schedules
     assert schedule.schedule.cron == "0 7 * * 1-5" and schedule.schedule.timezone == "America/New_York"
+    with get_client(sync_client=True) as client:  # the review flow's deployment, started by the daily run
+        review = client.read_deployment_by_name("review-mailroom/review-mailroom")
+    assert review.work_pool_name == "mailroom-process" and not review.schedules
+    assert set(review.parameter_openapi_schema["required"]) == {"review_id"}
 
     with Sandbox(notices=6, seed=3) as sandbox:
         save_sandbox_blocks(SandboxProfile.of(sandbox), name="deploytest", state_dir=str(tmp_path / "state"),
-                            report_dir=str(tmp_path / "reports"), task_retry_delay_seconds=0.2)
+                            report_dir=str(tmp_path / "reports"), task_retry_delay_seconds=0.2,
+                            review_enabled=False)  # effects are counted from the manifest
         out = _cli(["deployment", "run", "daily-mailroom/daily-mailroom", "--param", "blocks=deploytest"], env)
         flow_run_id = UUID(re.search(r"UUID:\s*([0-9a-f-]{36})", out).group(1))
         out = _cli(["deployment", "run", "daily-mailroom/daily-mailroom", "--param", "blocks=deploytest",

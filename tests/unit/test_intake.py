@@ -72,6 +72,7 @@ class MemorySteps:
     match_result: MatchResult
     services: InMemoryServices = field(default_factory=InMemoryServices)
     fail_at: dict[str, Exception] = field(default_factory=dict)
+    scanned: bool = False  # a scan: the text layer says nothing, the full read (OCR) happens later
     calls: list[str] = field(default_factory=list)
     discarded: list[str] = field(default_factory=list)
     content: bytes = b"%PDF-1.4 notice"  # what the download writes
@@ -97,6 +98,11 @@ class MemorySteps:
         self._step("extract")
         assert path.exists()
         return self.extraction
+
+    def read_text_layer(self, path: Path, file_name: str) -> Extraction | None:
+        if self.scanned:
+            return None
+        return self.extract(path, file_name)  # a typed notice: the text layer is the whole reading
 
     def match(self, notice: Notice) -> MatchResult:
         self._step("match")
@@ -252,6 +258,16 @@ def test_a_dry_run_reads_and_matches_but_writes_nothing_not_even_the_ledger(ledg
     assert steps.calls == ["download", "extract", "match", "fit"]
     assert row.outcome is Outcome.MATCHED and row.dry_run and row.document_id is None
     assert ledger.records() == [] and steps.services.parents == {}
+
+
+def test_a_scan_is_read_in_full_only_in_the_second_half(ledger, tmp_path):
+    steps = _steps(ledger, tmp_path, scanned=True)
+    reading = _intake(ledger).read(FILE, steps)
+    assert steps.calls == ["download"] and reading.extraction is None  # the text layer said nothing: no OCR yet
+    row = _intake(ledger).conclude(reading, steps)
+    assert steps.calls == ["download", "extract", "match", "filed-copy", "fit", "upload", "create-task",
+                           "move"]
+    assert row.outcome is Outcome.MATCHED
 
 
 def test_a_file_drive_says_is_too_large_is_set_aside_without_downloading_it(ledger, tmp_path):

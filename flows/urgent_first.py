@@ -1,0 +1,105 @@
+"""Most urgent first (docs/operations.md, "Most urgent first"): every notice glanced at, then filed fewest days left
+first. ``read-notice`` task runs claim, download and read the text layer of each notice (cheap: enough to know its
+response date, or to estimate it for a scan from its file name); ``process-notice`` task runs read the rest (OCR), find
+the case and file or set aside each notice, in urgency order. ``flows.daily.process_all`` uses this when
+``file_most_urgent_first`` is on; ``flows.notice.process_notice`` does both halves at once otherwise.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from typing import Any
+
+from prefect import task
+from prefect.cache_policies import NO_CACHE
+from prefect.futures import as_completed
+from prefect.logging import get_run_logger
+from prefect.states import Completed, Failed, State
+from prefect.task_runners import ThreadPoolTaskRunner
+
+from flows.run_results import forget_finished_results
+from mailroom.drive import DriveFile
+from mailroom.intake import Reading, Skipped
+from mailroom.outcomes import Outcome
+from mailroom.report import ReportRow
+from mailroom.urgency import urgency_key
+from tasks.context import RetryCounter, counting_call_retries, services
+from tasks.nesting import steps_commit_on_their_own
+from tasks.steps import PrefectSteps
+
+Finished = Callable[[ReportRow | Skipped], None]  # told of each notice as it finishes (progress, alerts)
+
+
+@task(name="read-notice", task_run_name="read-{file.id}", retries=0, cache_policy=NO_CACHE, persist_result=False)
+def read_notice(file: DriveFile, dry_run: bool = False) -> tuple[Reading | Skipped, RetryCounter]:
+    """Claim, download and read the text layer of one notice; never raises for a notice (a failure is kept)."""
+    current = services()
+    with counting_call_retries() as retries, steps_commit_on_their_own():
+        reading = current.intake.read(file, PrefectSteps(current.tasks), dry_run=dry_run, log=get_run_logger())
+    return reading, retries
+
+
+@task(name="process-notice", task_run_name="notice-{reading.file.id}", retries=0, cache_policy=NO_CACHE,
+      persist_result=False)
+def process_notice(reading: Reading, dry_run: bool = False, retries: RetryCounter | None = None) -> State:
+    """The notice's report row (or Skipped when another run took it over) as the data of the task run's final state:
+    never raises for a notice; a FAILED notice ends this task run Failed, its row still the state's data."""
+    current = services()
+    with counting_call_retries(retries) as counted, steps_commit_on_their_own():
+        result = current.intake.conclude(reading, PrefectSteps(current.tasks), dry_run=dry_run, log=get_run_logger())
+    if isinstance(result, Skipped):
+        return Completed(data=result, message=f"skipped: {result.reason.value}")
+    row = result.model_copy(update=dict(task_retries=counted.task_retries, call_retries=counted.count))
+    if row.outcome is Outcome.FAILED:
+        return Failed(data=row, message=row.reason)
+    return Completed(data=row, message=row.outcome.value)
+
+
+def process_most_urgent_first(files: list[DriveFile], *, concurrency: int, dry_run: bool, today: date,
+                              on_finished: Finished, on_read: Callable[[int], None] = lambda _: None) -> None:
+    """Glance at every notice (``concurrency`` at a time), then work on them fewest days left first.
+
+    The pool starts submissions in order, so with ``concurrency`` n a notice starts filing only after every more
+    urgent one has started. ``on_read`` is told how many notices wait to be filed once all are read. The listing
+    must be read whole before ordering, so readings (not their files' bytes: those are on disk) are all held.
+    """
+    readings: list[tuple[int, Reading, RetryCounter]] = []
+    position = {file.id: index for index, file in enumerate(files)}
+    finished = 0
+
+    def done(result: ReportRow | Skipped) -> None:
+        nonlocal finished
+        on_finished(result)
+        finished += 1
+        if finished % concurrency == 0:
+            forget_finished_results()  # else Prefect keeps ~19 KB per notice for the whole run
+
+    with ThreadPoolTaskRunner(max_workers=concurrency) as runner:
+        futures = {runner.submit(read_notice, {"file": f, "dry_run": dry_run}): f for f in files}
+        for future in as_completed(list(futures)):
+            file = futures.pop(future)
+            result = _result(future, file, dry_run)
+            if isinstance(result, tuple) and isinstance(result[0], Reading):
+                readings.append((position[file.id], *result))
+            else:
+                done(result[0] if isinstance(result, tuple) else result)
+        on_read(len(readings))
+        readings.sort(key=lambda item: urgency_key(item[1].days_left(today), item[0]))
+        filing = {runner.submit(process_notice, {"reading": r, "dry_run": dry_run, "retries": c}): r.file
+                  for _, r, c in readings}
+        readings.clear()
+        for future in as_completed(list(filing)):
+            done(_result(future, filing.pop(future), dry_run))
+
+
+def _result(future: Any, file: DriveFile, dry_run: bool) -> Any:
+    """What the task run ended with; a FAILED notice's task run is Failed on purpose and carries its row."""
+    try:
+        result = future.result(raise_on_failure=False)
+    except Exception as exc:  # noqa: BLE001 - the tasks catch notice errors; this is a crash of the task itself
+        result = exc
+    if isinstance(result, (ReportRow, Skipped, tuple)):
+        return result
+    return ReportRow(file_id=file.id, file_name=file.name, outcome=Outcome.FAILED,
+                     reason=f"crashed: {type(result).__name__}", dry_run=dry_run)
