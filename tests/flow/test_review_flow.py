@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -36,8 +37,10 @@ from mailroom.ledger import Ledger, NoticeKey, Outcome, default_ledger_path
 from mailroom.report import read_csv
 from mailroom.review import Decision
 from mailroom_sandbox.stack import SANDBOX_TODAY
+from tests.flow.test_browser import CHROMIUM, RENDER_TIMEOUT_MS
+from tests.flow.test_daily_flow import FULL_SSN
 
-pytestmark = [pytest.mark.prefect_server, pytest.mark.slow]
+pytestmark = [pytest.mark.prefect_server, pytest.mark.browser, pytest.mark.slow]
 
 ROOT = Path(__file__).resolve().parents[2]
 REVIEW_DEPLOYMENT = "review-mailroom/review-mailroom"
@@ -124,7 +127,26 @@ def _batches(ledger: Ledger) -> dict[str, set[str]]:
     return batches
 
 
-def test_review_queue_from_daily_run_to_filed_decisions(review_runner, sandbox_factory, tmp_path):
+def _resume_form_as_rendered(url: str) -> str:
+    """The page's text once its Resume button was clicked and the form showed (Debian's Chromium, see
+    test_browser.py); the browser is closed again before the test goes on (Playwright's loop would make Prefect's
+    sync client async)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM,
+                                             args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"])
+        try:
+            page = browser.new_page(viewport={"width": 1600, "height": 1100})
+            page.goto(url)
+            page.get_by_role("button", name="Resume").first.click(timeout=RENDER_TIMEOUT_MS)
+            page.get_by_text("Your name").first.wait_for(timeout=RENDER_TIMEOUT_MS)
+            return page.inner_text("body")
+        finally:
+            browser.close()
+
+
+def test_review_queue_from_daily_run_to_filed_decisions(review_runner, sandbox_factory, prefect_server, tmp_path):
     sandbox = sandbox_factory(notices=10, seed=62, scanned_fraction=0.0, include_bad_files=False,
                               scenario_rates={"ambiguous": 0.4}, as_of=SANDBOX_TODAY)
     ids = dict(sandbox.file_ids)
@@ -144,6 +166,11 @@ def test_review_queue_from_daily_run_to_filed_decisions(review_runner, sandbox_f
     assert summary.review_run and run_1 in summary.review_run
     _until(lambda: _run_state(run_1).is_paused(), timeout=240, what="review run 1 to wait for its form",
            log=review_runner)
+    # What the reviewer sees: the run's page in Chromium, its Resume button, the form with a section per notice.
+    form = _resume_form_as_rendered(f"{prefect_server.ui_url}/runs/flow-run/{run_1}")
+    assert "Your name" in form and "Decision" in form, form[-1500:]
+    assert {n for n in re.findall(r"\b([123])\. \S+ · ", form)} == {"1", "2", "3"}, form[-1500:]  # a section each
+    assert not FULL_SSN.search(form)
     # One alert event for the run that left notices for a person, naming its review run (docs/operations.md).
     assert _until(lambda: _review_pending(run_1), timeout=60, what="the review.pending event") == [3]
 
