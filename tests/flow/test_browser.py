@@ -1,7 +1,8 @@
 """What a person sees in the Prefect UI, rendered by Debian's Chromium (driven by Playwright, no browser download):
 the flow run page, its Artifacts tab (clicked: `?tab=` does not switch tabs), and a retried task run's page with its
 Run Count. The run uses the demo's own fault config, so this also pins the README's promise that the demo shows a
-task-level retry."""
+task-level retry. The review form (behind a suspended review run's Resume button) is rendered and checked in
+test_review_flow.py, where such a run exists."""
 
 from __future__ import annotations
 
