@@ -67,9 +67,9 @@ def test_report_sheets_and_csv_agree_and_hold_no_full_ssn(tmp_path: Path):
     rows = _rows()
     files = write_report(rows, tmp_path, "r")
     book = load_workbook(files.xlsx)
-    assert book.sheetnames == ["Matched", "Unmatched", "Failed"]
+    assert book.sheetnames == ["Matched", "Unmatched", "Failed", "Review"]  # Review: notices waiting for a person
     by_sheet = {name: [r[0] for r in book[name].iter_rows(min_row=2, values_only=True)] for name in book.sheetnames}
-    assert by_sheet == {"Matched": ["f1"], "Unmatched": ["f2"], "Failed": ["f3"]}
+    assert by_sheet == {"Matched": ["f1"], "Unmatched": ["f2"], "Failed": ["f3"], "Review": []}
     assert [r.model_dump() for r in read_csv(files.csv)] == [r.model_dump() for r in rows]
     everything = files.csv.read_text() + "".join(
         str(v) for name in book.sheetnames for row in book[name].iter_rows(values_only=True) for v in row
