@@ -158,18 +158,20 @@ def process_all(files: list, concurrency: int, dry_run: bool, today: date, *, pr
     rows: list[ReportRow] = []
     skips: list[SkipReason] = []
     meter = Progress(len(files), log=get_run_logger().info) if progress else None
-    if most_urgent_first:
-        def finished(result: ReportRow | Skipped) -> None:
-            if isinstance(result, Skipped):
-                skips.append(result.reason)
-            else:
-                rows.append(result)
-                emit_notice_alerts(result, today)
-            if meter is not None:
-                meter.advance(None if isinstance(result, Skipped) else result.outcome)
 
+    def record(result: ReportRow | Skipped) -> None:
+        """One notice done: its row (alerts out at once) or why it was skipped, and the progress line."""
+        if isinstance(result, Skipped):
+            skips.append(result.reason)
+        else:
+            rows.append(result)
+            emit_notice_alerts(result, today)
+        if meter is not None:
+            meter.advance(None if isinstance(result, Skipped) else result.outcome)
+
+    if most_urgent_first:
         process_most_urgent_first(
-            files, concurrency=concurrency, dry_run=dry_run, today=today, on_finished=finished,
+            files, concurrency=concurrency, dry_run=dry_run, today=today, on_finished=record,
             on_read=lambda n: get_run_logger().info("%d notice(s) read; filing them most urgent first", n))
         return rows, skips
     waiting = iter(files)
@@ -197,13 +199,7 @@ def process_all(files: list, concurrency: int, dry_run: bool, today: date, *, pr
             if not isinstance(row, (ReportRow, Skipped)):  # a crash of the task itself, not a notice problem
                 row = ReportRow(file_id=file.id, file_name=file.name, outcome=Outcome.FAILED,
                                 reason=f"crashed: {type(row).__name__}", dry_run=dry_run)
-            if isinstance(row, Skipped):
-                skips.append(row.reason)
-            else:
-                rows.append(row)
-                emit_notice_alerts(row, today)
-            if meter is not None:
-                meter.advance(None if isinstance(row, Skipped) else row.outcome)
+            record(row)
             if (len(rows) + len(skips)) % concurrency == 0:
                 forget_finished_results()  # else Prefect keeps ~19 KB per notice for the whole run
     return rows, skips

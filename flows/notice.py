@@ -10,7 +10,8 @@ from prefect.states import Completed, Failed, State
 from mailroom.drive import DriveFile
 from mailroom.intake import Skipped
 from mailroom.outcomes import Outcome
-from tasks.context import counting_call_retries, services
+from mailroom.report import ReportRow
+from tasks.context import RetryCounter, counting_call_retries, services
 from tasks.nesting import steps_commit_on_their_own
 from tasks.steps import PrefectSteps
 
@@ -25,6 +26,12 @@ def process_notice(file: DriveFile, dry_run: bool = False) -> State:
     current = services()
     with counting_call_retries() as retries, steps_commit_on_their_own():
         result = current.intake.process(file, PrefectSteps(current.tasks), dry_run=dry_run, log=get_run_logger())
+    return notice_state(result, retries)
+
+
+def notice_state(result: ReportRow | Skipped, retries: RetryCounter) -> State:
+    """A notice's row (with its retry counts) or Skipped as a final state: Failed for a FAILED notice, else
+    Completed; the row is the state's data either way, so the flow reports it and goes on."""
     if isinstance(result, Skipped):
         return Completed(data=result, message=f"skipped: {result.reason.value}")
     row = result.model_copy(update=dict(task_retries=retries.task_retries, call_retries=retries.count))

@@ -15,9 +15,10 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 from prefect.futures import as_completed
 from prefect.logging import get_run_logger
-from prefect.states import Completed, Failed, State
+from prefect.states import State
 from prefect.task_runners import ThreadPoolTaskRunner
 
+from flows.notice import notice_state
 from flows.run_results import forget_finished_results
 from mailroom.drive import DriveFile
 from mailroom.intake import Reading, Skipped
@@ -48,12 +49,7 @@ def process_notice(reading: Reading, dry_run: bool = False, retries: RetryCounte
     current = services()
     with counting_call_retries(retries) as counted, steps_commit_on_their_own():
         result = current.intake.conclude(reading, PrefectSteps(current.tasks), dry_run=dry_run, log=get_run_logger())
-    if isinstance(result, Skipped):
-        return Completed(data=result, message=f"skipped: {result.reason.value}")
-    row = result.model_copy(update=dict(task_retries=counted.task_retries, call_retries=counted.count))
-    if row.outcome is Outcome.FAILED:
-        return Failed(data=row, message=row.reason)
-    return Completed(data=row, message=row.outcome.value)
+    return notice_state(result, counted)
 
 
 def process_most_urgent_first(files: list[DriveFile], *, concurrency: int, dry_run: bool, today: date,
