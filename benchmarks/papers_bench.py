@@ -203,6 +203,12 @@ def measure(corpus: Path, label: str, *, typed: int, scanned: int, old_reader: P
     return results
 
 
+def _pages_of_another_letter(notice: Notice, file: FileEntry, letter: LetterEntry) -> bool:
+    """The filed page range reaches outside the letter (a cover sheet before the first letter is its own)."""
+    first_allowed = 1 if letter.index == 0 else letter.first_page
+    return notice.first_page < first_allowed or (notice.last_page or notice.page_count) > letter.last_page
+
+
 def match_letters(manifest: Manifest, letters: dict) -> Counter[str]:
     """Every letter's notice through the matcher over the corpus case book (Logiqs FindCase semantics)."""
     directory = InMemoryCaseDirectory(
@@ -222,6 +228,12 @@ def match_letters(manifest: Manifest, letters: dict) -> Counter[str]:
         if result.outcome is MatchOutcome.MATCHED and result.case_id != expected:
             counts[f"{kind} WRONG-CASE MATCHED"] += 1
             print(f"  WRONG-CASE MATCHED {name}#{index}: expected {expected}, got {result.case_id}")
+        if result.outcome is MatchOutcome.MATCHED and _pages_of_another_letter(notice, file, letter):
+            counts[f"{kind} WRONG-CASE MATCHED (pages of another letter)"] += 1
+            print(f"  MATCHED WITH ANOTHER LETTER'S PAGES {name}#{index}: filed pages {notice.first_page}-"
+                  f"{notice.last_page}, the letter is pages {letter.first_page}-{letter.last_page}")
+        if result.outcome is not MatchOutcome.MATCHED and notice.pages_in_doubt:
+            counts[f"{kind} held back: pages in doubt"] += 1
         if expected:
             counts[f"{kind} true matches"] += 1
             counts[f"{kind} recalled"] += result.outcome is MatchOutcome.MATCHED and result.case_id == expected

@@ -219,6 +219,17 @@ def match_notice(
     threshold: float = DEFAULT_THRESHOLD,
     margin: float = DEFAULT_MARGIN,
 ) -> MatchResult:
+    result = _match(notice, directory, threshold=threshold, margin=margin)
+    if notice.pages_in_doubt and result.outcome is MatchOutcome.MATCHED:
+        # A letter whose start the reader missed would put another taxpayer's page (with their full SSN) on this
+        # case: the right case is not enough, the pages must be right too.
+        return result.model_copy(update=dict(outcome=MatchOutcome.AMBIGUOUS, reason=(
+            f"case {result.case_id} matches, but the letter's pages are in doubt ({notice.pages_in_doubt}); "
+            "a person must check which pages belong to it before filing")))  # fmt: skip
+    return result
+
+
+def _match(notice: Notice, directory: CaseDirectory, *, threshold: float, margin: float) -> MatchResult:
     from mailroom.page_confirmation import confirm_on_page  # it scores with this module's rules
 
     confirmed = confirm_on_page(notice, directory)

@@ -202,7 +202,13 @@ class _Pages:
         return self.bands[(index, name)]
 
     def label(self, index: int) -> tuple[int, int | None] | None:
-        return page_label(normalize_text(self.band(index, "footer").text))
+        """The footer's label, else a "Page 2 of 3" in the header (where IRS notices print it on later pages; only
+        with its total there, so body text such as "see page 3" is not taken for one)."""
+        footer = page_label(normalize_text(self.band(index, "footer").text))
+        if footer is not None:
+            return footer
+        header = page_label(normalize_text(self.band(index, "top").text))
+        return header if header is not None and header[1] is not None else None
 
 
 def _starts_letter(found: dict[str, Found[Any]], text: str) -> bool:
@@ -217,6 +223,12 @@ class _Letter:
         self.found: dict[str, Found[Any]] = {}
         self.block: BlockNames | None = None
         self.sources: dict[str, FieldSource] = {}
+        # Why a page filed with this letter may belong to another letter (page numbers only), or None when every
+        # page is known to be the letter's: a missed letter start must never put another taxpayer's page on a case.
+        self.doubt: str | None = None
+
+    def doubt_about(self, reason: str) -> None:
+        self.doubt = self.doubt or reason
 
     def add(self, found: dict[str, Found[Any]], block: BlockNames | None, source: FieldSource) -> None:
         """Parser confidences as they are (completeness is judged on them); the OCR factor applies in the Notice."""
@@ -239,7 +251,9 @@ def _read_page(pages: _Pages, letter: _Letter, index: int, bands: tuple[str, ...
 
 
 def _letter_end(pages: _Pages, letter: _Letter, count: int) -> int:
-    """Index of the letter's last page: from page 1's "of N", else the pages up to the next "Page 1"."""
+    """Index of the letter's last page: from page 1's "of N", else the pages up to the next "Page 1". An inner page
+    whose label is unreadable or out of sequence, and whose top shows neither this letter's SSN nor a new letter,
+    stays with the letter but puts it in doubt (``_Letter.doubt``)."""
     label = pages.label(letter.first) if letter.first + 1 < count else None
     if label is not None and label[0] == 1 and label[1]:
         return min(count, letter.first + label[1]) - 1
@@ -248,25 +262,58 @@ def _letter_end(pages: _Pages, letter: _Letter, count: int) -> int:
         label = pages.label(index)
         if label is not None and label[0] == 1:
             break
+        expected = index - letter.first + 1
+        if label is not None and label[0] != expected:
+            letter.doubt_about(f"page {index + 1} is labelled page {label[0]} where page {expected} was expected")
         if label is None:  # footer unreadable: a letterhead at the top starts a new letter
-            found, _ = parse_layout(pages.band(index, "top"))
-            if _starts_letter(found, pages.band(index, "top").text) and _LETTERHEAD.search(pages.band(index, "top").text):
+            top = pages.band(index, "top")
+            found, _ = parse_layout(top)
+            if _starts_letter(found, top.text) and _LETTERHEAD.search(top.text):
                 break
+            if _foreign(found, letter):
+                break  # another taxpayer's or another letter's page: never filed with this one
+            if not _own(found, letter):
+                letter.doubt_about(f"page {index + 1} has no readable page label and shows nothing of this letter")
         index += 1
     return index - 1
+
+
+def _own(found: dict[str, Found[Any]], letter: _Letter) -> bool:
+    """The page repeats this letter's SSN last 4 (the response form does)."""
+    ssn, own = found.get("ssn_last4"), letter.found.get("ssn_last4")
+    return ssn is not None and own is not None and ssn.value == own.value
+
+
+def _foreign(found: dict[str, Found[Any]], letter: _Letter) -> bool:
+    """The page confidently shows another SSN last 4 or another letter type than the letter it follows."""
+    for name in ("ssn_last4", "letter_type"):
+        seen, own = found.get(name), letter.found.get(name)
+        if seen is not None and own is not None and seen.confidence >= 0.9 and seen.value != own.value:
+            return True
+    return False
+
+
+_LETTER_MARKS = ("ssn_last4", "letter_type", "notice_date", "tax_year", "aur_control_number", "amount_due")
 
 
 def _read_letters(pages: _Pages, count: int) -> list[_Letter]:
     letters: list[_Letter] = []
     index = 0
+    marked_cover: int | None = None  # a page before the first letter that shows an IRS letter's marks
     while index < count:
         letter = _Letter(index)
         _read_page(pages, letter, index, ("top", "middle", "footer"))
         if not _starts_letter(letter.found, pages.band(index, "top").text):
-            if letters:  # a page no letter claims, after a letter: it belongs to that letter
+            if letters:  # a page no letter claims, after the end the letter's label gave: it may be another letter's
                 letters[-1].last = index
+                letters[-1].doubt_about(f"page {index + 1} follows the end of letter {len(letters)} and starts none")
+            elif marked_cover is None and any(name in letter.found for name in _LETTER_MARKS):
+                marked_cover = index  # a fax cover carries none of these; a letter whose start was missed does
             index += 1  # before any letter: a cover or separator sheet
             continue
+        if not letters and marked_cover is not None:
+            letter.doubt_about(f"page {marked_cover + 1}, before the first letter, shows a letter's marks but starts "
+                               "no letter")  # fmt: skip
         letter.last = _letter_end(pages, letter, count)
         # Page 1 prints every field; a value it lost to damage is looked for on the last page only (the response
         # form repeats name, SSN and amount): reading every page for a value a stamp covered costs ~1 s a page.
@@ -318,7 +365,8 @@ def _notice(letter: _Letter, part: int, page_count: int, ocr_pages: int, file_na
     _derive_due_date(values, fields)
     evidence = list(letter.block.lines) if letter.block is not None else []
     return Notice(**values, page_count=page_count, ocr_pages=ocr_pages, fields=fields, part=part,
-                  first_page=letter.first + 1, last_page=letter.last + 1, name_evidence=evidence)  # fmt: skip
+                  first_page=letter.first + 1, last_page=letter.last + 1, name_evidence=evidence,
+                  pages_in_doubt=letter.doubt)  # fmt: skip
 
 
 def extract_letters(path: Path, *, file_name: str | None, limits: ExtractionLimits,
@@ -339,6 +387,8 @@ def extract_letters(path: Path, *, file_name: str | None, limits: ExtractionLimi
             for index in range(count):
                 _read_page(pages, fallback, index, ("top", "middle", "footer"))
             fallback.last = count - 1
+            if count > 1:
+                fallback.doubt_about(f"none of the {count} pages reads as the first page of a letter")
             letters = [fallback]
     finally:
         document.close()

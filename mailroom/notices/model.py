@@ -75,6 +75,9 @@ class Notice(BaseModel):
     part: int = Field(default=0, ge=0)
     first_page: int = 1
     last_page: int | None = None
+    # Why a page filed with this letter may belong to another letter (page numbers only, e.g. "page 3 has no
+    # readable page label and shows nothing of this letter"), or None: such a letter is never filed without a person.
+    pages_in_doubt: str | None = None
     # The address block's name line(s) as read (letters, spaces, ' - & only: no digit can get in), for the CRM check
     # of an uncertain name (mailroom.matching); empty when the page has no address block.
     name_evidence: list[str] = Field(default_factory=list, repr=False)

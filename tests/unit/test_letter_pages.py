@@ -1,0 +1,123 @@
+"""Which pages belong to which letter, and the guard when the reader cannot tell (issue 10's wrong-case filing).
+
+A letter whose start the reader misses must never be filed inside the letter before it: that puts another
+taxpayer's page, with their full SSN, on the wrong case. Text-layer PDFs made here (reportlab) exercise the same band
+logic a scan goes through, in milliseconds.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from reportlab.lib.pagesizes import letter
+from reportlab.pdfgen.canvas import Canvas
+
+from mailroom.crm import CaseCandidate
+from mailroom.matching import MatchOutcome, match_notice
+from mailroom.notices import extract_notices
+from mailroom_sandbox.logiqs.directory import InMemoryCaseDirectory
+
+FILLER = "Information reported to the IRS by your employer and your bank."
+
+
+def first_page(ssn: str = "912-78-4321", name: str = "JOHN SMITH", letter_type: str = "CP2000") -> list[str]:
+    return [
+        "Department of the Treasury", "Internal Revenue Service", "Ogden, UT 84201-0045",
+        f"Notice {letter_type}", "Tax year 2023", "Notice date Oct. 14, 2025", f"Social Security number {ssn}",
+        "AUR control number 87139-0114", "", name, "123 MAIN ST", "ANYTOWN OH 44101-1234", "",
+        "Proposed amount due: $1,234.56", "Respond by: November 13, 2025",
+    ]  # fmt: skip
+
+
+def inner_page(*lines: str) -> list[str]:
+    return [FILLER, FILLER, *lines]
+
+
+def write(path: Path, pages: list[tuple[list[str], str | None]]) -> Path:
+    """Pages of (body lines, footer label or None for a footer a stamp made unreadable)."""
+    canvas = Canvas(str(path), pagesize=letter)
+    for lines, footer in pages:
+        y = 740
+        for line in lines:
+            canvas.drawString(60, y, line)
+            y -= 15
+        if footer:
+            canvas.drawString(480, 30, footer)
+        canvas.showPage()
+    canvas.save()
+    return path
+
+
+def directory() -> InMemoryCaseDirectory:
+    return InMemoryCaseDirectory([
+        CaseCandidate(case_id=1, first_name="John", last_name="Smith", ssn_last4="4321", active=True),
+        CaseCandidate(case_id=2, first_name="Ana", last_name="Ruiz", ssn_last4="5555", active=True),
+    ])  # fmt: skip
+
+
+def test_labelled_pages_of_two_letters_split_cleanly_without_doubt(tmp_path):
+    path = write(tmp_path / "two.pdf", [
+        (first_page(), "Page 1"), (inner_page(), "Page 2"),
+        (first_page("913-55-5555", "ANA RUIZ"), "Page 1 of 2"), (inner_page(), "Page 2 of 2"),
+    ])  # fmt: skip
+    notices = extract_notices(path)
+    assert [(n.first_page, n.last_page) for n in notices] == [(1, 2), (3, 4)]
+    assert [n.pages_in_doubt for n in notices] == [None, None]
+    assert [match_notice(n, directory()).outcome for n in notices] == [MatchOutcome.MATCHED, MatchOutcome.MATCHED]
+
+
+def test_a_second_letter_whose_start_was_missed_is_never_filed_inside_the_first(tmp_path):
+    # Page 3 is the first page of another taxpayer's letter, so damaged that only its label and SSN are left.
+    path = write(tmp_path / "missed.pdf", [
+        (first_page(), "Page 1 of 2"), (inner_page(), "Page 2 of 2"),
+        (inner_page("Social Security number 913-55-5555"), "Page 1"),
+    ])  # fmt: skip
+    notices = extract_notices(path)
+    assert [(n.first_page, n.last_page) for n in notices] == [(1, 3)]
+    assert "page 3 follows the end of letter 1" in (notices[0].pages_in_doubt or "")
+    result = match_notice(notices[0], directory())
+    assert result.outcome is MatchOutcome.AMBIGUOUS
+    assert "pages are in doubt" in result.reason and "5555" not in result.reason
+
+
+def test_an_inner_page_without_a_readable_label_that_shows_nothing_of_its_letter_puts_it_in_doubt(tmp_path):
+    path = write(tmp_path / "stamped.pdf", [(first_page(), "Page 1"), (inner_page(), None), (inner_page(), "Page 3")])
+    notices = extract_notices(path)
+    assert [(n.first_page, n.last_page) for n in notices] == [(1, 3)]
+    assert notices[0].pages_in_doubt == "page 2 has no readable page label and shows nothing of this letter"
+    assert match_notice(notices[0], directory()).outcome is MatchOutcome.AMBIGUOUS
+
+
+def test_an_unlabelled_inner_page_repeating_the_letters_ssn_is_the_letters_own(tmp_path):
+    path = write(tmp_path / "form.pdf", [
+        (first_page(), "Page 1"), (inner_page("Response form", "Social Security number 912-78-4321"), None),
+    ])  # fmt: skip
+    notices = extract_notices(path)
+    assert [(n.first_page, n.last_page, n.pages_in_doubt) for n in notices] == [(1, 2, None)]
+    assert match_notice(notices[0], directory()).outcome is MatchOutcome.MATCHED
+
+
+def test_an_unlabelled_page_showing_another_ssn_is_cut_off_from_the_letter(tmp_path):
+    path = write(tmp_path / "foreign.pdf", [
+        (first_page(), "Page 1"), (inner_page("Social Security number 913-55-5555"), None),
+    ])  # fmt: skip
+    notices = extract_notices(path)
+    assert notices[0].pages_in_doubt == "page 2 follows the end of letter 1 and starts none"
+    assert match_notice(notices[0], directory()).outcome is MatchOutcome.AMBIGUOUS
+
+
+def test_a_page_label_out_of_sequence_puts_the_letter_in_doubt(tmp_path):
+    path = write(tmp_path / "sequence.pdf", [(first_page(), "Page 1"), (inner_page(), "Page 4")])
+    notices = extract_notices(path)
+    assert notices[0].pages_in_doubt == "page 2 is labelled page 4 where page 2 was expected"
+
+
+def test_a_cover_sheet_goes_with_the_letter_but_a_page_with_a_letters_marks_before_it_does_not(tmp_path):
+    cover = ["FAX COVER SHEET", "To: Tax resolution desk", "From: client services", "Re: IRS letter - JOHN SMITH"]
+    clean = extract_notices(write(tmp_path / "cover.pdf", [(cover, None), (first_page(), "Page 1 of 1")]))
+    assert [(n.first_page, n.last_page, n.pages_in_doubt) for n in clean] == [(1, 2, None)]
+    marked = extract_notices(write(tmp_path / "marked.pdf", [
+        (inner_page("Social Security number 913-55-5555"), None), (first_page(), "Page 1 of 1"),
+    ]))  # fmt: skip
+    assert marked[0].pages_in_doubt == "page 1, before the first letter, shows a letter's marks but starts no letter"
+    assert match_notice(marked[0], directory()).outcome is MatchOutcome.AMBIGUOUS
