@@ -23,6 +23,7 @@ import pymupdf
 from pydantic import BaseModel
 
 from mailroom.logiqs import MAX_DOCUMENT_BYTES
+from mailroom.notices.text_layer import release_caches
 
 logger = logging.getLogger(__name__)
 
@@ -85,6 +86,7 @@ def _recompressed(data: bytes, dpi: int, quality: int) -> bytes:
     with pymupdf.open(stream=copy, filetype="pdf") as check:
         if check.page_count != pages:
             raise ValueError("page count changed")
+    release_caches()  # a 10 MB scan's decoded images would otherwise stay in MuPDF's store
     return copy
 
 

@@ -48,7 +48,7 @@ from mailroom.notices.parse import (
     normalize_text,
 )
 from mailroom.notices.ssn import find_ssn_last4
-from mailroom.notices.text_layer import is_usable, open_document, read_checked_bytes
+from mailroom.notices.text_layer import is_usable, open_document, read_checked_bytes, release_caches
 
 logger = logging.getLogger(__name__)
 
@@ -392,6 +392,7 @@ def extract_letters(path: Path, *, file_name: str | None, limits: ExtractionLimi
             letters = [fallback]
     finally:
         document.close()
+        release_caches()
     if not pages.any_text:
         raise ExtractionError(ExtractionFailure.NO_TEXT, f"no readable text on any of {count} page(s)")
     letters[0].first = 0  # a cover sheet is filed with the first letter: no page of the file is lost

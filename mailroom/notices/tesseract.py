@@ -3,11 +3,14 @@
 Why not the command line (pytesseract): pytesseract writes the page image and Tesseract's output to files in the
 system temp dir, and a process killed mid-OCR leaves them there with the taxpayer's full SSN in them. Here the
 pixels we rendered go to the library as a buffer and the TSV comes back as a string: nothing touches a disk. A
-side effect measured in benchmarks/extraction.py: the model is loaded once per thread instead of once per page
+side effect measured in benchmarks/extraction.py: the model is loaded once per engine instead of once per page
 (~0.17 s CPU per call saved), which lets the reader OCR small strips of a page cheaply.
 
-Tesseract never parses the (hostile) file: it sees only the grayscale buffer PyMuPDF rendered. Each thread keeps
-its own engine (a TessBaseAPI is not thread-safe); ctypes releases the GIL while Tesseract works.
+Tesseract never parses the (hostile) file: it sees only the grayscale buffer PyMuPDF rendered. A TessBaseAPI is not
+thread-safe, so a thread borrows an engine from a pool for one page and gives it back: there are only ever as many
+engines as OCRs that ran at once. (An engine per thread grew a flow by ~30 MB per new thread for good: the task
+runner's threads come and go, and 179 notices took the flow to 1.1 GB.) ctypes releases the GIL while Tesseract
+works.
 """
 
 from __future__ import annotations
@@ -31,8 +34,8 @@ _LIBRARY_NAMES = ("libtesseract.so.5", "libtesseract.so")
 _OEM_LSTM_ONLY = 1
 _lock = threading.Lock()
 _lib: ctypes.CDLL | None = None
-_local = threading.local()
-_engines: list["_Engine"] = []  # every thread's engine, ended at exit (else Tesseract reports its caches "leaked")
+_engines: list["_Engine"] = []  # every engine made, ended at exit (else Tesseract reports its caches "leaked")
+_idle: list["_Engine"] = []  # engines no thread is using right now
 # Test hooks: called with "pixels" once the page is handed to Tesseract and with "text" once its words exist, so a
 # test can kill the process at a known point of an OCR (never used by the product).
 _hooks: list[Callable[[str], None]] = []
@@ -167,7 +170,7 @@ class _Engine:
 @atexit.register
 def _end_engines() -> None:
     with _lock:
-        engines, _engines[:] = list(_engines), []
+        engines, _engines[:], _idle[:] = list(_engines), [], []
     for engine in engines:
         engine.close()
 
@@ -189,7 +192,18 @@ def recognize_words(pixels: bytes, width: int, height: int, *, dpi: int, psm: in
     """Words of an 8-bit grayscale image (``width`` bytes per row). Raises TimeoutError past ``timeout_seconds``."""
     if timeout_seconds <= 0:
         raise TimeoutError("OCR deadline passed before the page was read")
-    engine = getattr(_local, "engine", None)
+    with _lock:
+        engine = _idle.pop() if _idle else None
     if engine is None:
-        engine = _local.engine = _Engine()
-    return engine.words(pixels, width, height, dpi=dpi, psm=psm, timeout_seconds=timeout_seconds)
+        engine = _Engine()
+    try:
+        return engine.words(pixels, width, height, dpi=dpi, psm=psm, timeout_seconds=timeout_seconds)
+    finally:
+        with _lock:
+            _idle.append(engine)
+
+
+def engine_count() -> int:
+    """Engines made so far in this process (each holds the model, ~30 MB): at most the OCRs that ran at once."""
+    with _lock:
+        return len(_engines)

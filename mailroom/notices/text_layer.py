@@ -45,6 +45,13 @@ def read_checked_bytes(path: Path, limits: ExtractionLimits) -> bytes:
     return data
 
 
+def release_caches() -> None:
+    """Empty MuPDF's process-wide store once a document is closed. The store keeps decoded images and fonts of closed
+    documents up to 256 MB, so a long run's flow grew by ~5 MB per scanned file until it was full (measured: 16 scans
+    read 3 times, 315 -> 414 -> 483 MB; with this after each file, 201 MB flat)."""
+    pymupdf.TOOLS.store_shrink(100)
+
+
 def open_document(data: bytes, limits: ExtractionLimits) -> pymupdf.Document:
     try:
         document = pymupdf.open(stream=data, filetype="pdf")
