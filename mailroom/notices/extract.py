@@ -47,6 +47,7 @@ from mailroom.notices.parse import (
     find_tax_year,
     normalize_text,
 )
+from mailroom.notices.rows import header_row_pairs
 from mailroom.notices.ssn import find_ssn_last4
 from mailroom.notices.text_layer import is_usable, open_document, read_checked_bytes, release_caches
 
@@ -67,6 +68,9 @@ _LETTERHEAD = re.compile(r"department\s+of\s+the\s+treasury|internal\s+revenue\s
 
 def _parse_text(text: str) -> dict[str, Found[Any]]:
     found: dict[str, Found[Any]] = {}
+    pairs = header_row_pairs(text)
+    if pairs:  # box rows read by value type: after the page's own lines, so a value printed beside its label wins
+        text = text + "\n" + "\n".join(pairs)
     simple: dict[str, Callable[[str], Found[Any] | None]] = {
         "letter_type": find_letter_type, "tax_year": find_tax_year, "notice_date": find_notice_date,
         "response_due_date": find_response_due_date, "ssn_last4": find_ssn_last4,

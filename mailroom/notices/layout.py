@@ -87,10 +87,13 @@ class PageLayout:
         for labels, values in zip(self.lines, self.lines[1:]):
             if not 2 <= len(values.words) <= 12 or len(labels.words) > 16:
                 continue
+            if any(any(ch.isdigit() for ch in w.text) for w in labels.words):
+                continue  # a row of values ("amount due: $1,234.56"), not of box labels: its words label nothing
             size = statistics.median(w.y1 - w.y0 for w in values.words)
             if values.y0 - labels.y0 > 3 * size:
                 continue
-            starts = sorted({v.x0 for v in values.words if any(abs(v.x0 - w.x0) <= 0.4 * size for w in labels.words)})
+            starts = sorted({v.x0 for v in values.words if any(_column_start(v, w, values, labels, size)
+                                                                for w in labels.words)})
             if len(starts) < 2:
                 continue
             edges = [starts[0] - 0.4 * size] + [x - 0.4 * size for x in starts[1:]] + [float("inf")]
@@ -110,6 +113,18 @@ class PageLayout:
 
     def footer_text(self, share: float = 0.12) -> str:
         return "\n".join(line.text for line in self.lines if line.y0 >= self.height * (1 - share))
+
+
+def _column_start(value: Word, label: Word, values: TextLine, labels: TextLine, size: float) -> bool:
+    """A value word and a label word that start a column together: close left edges, and either edge starts its
+    row's chunk or the two agree to a quarter of a line height. "Sept. 30, 2025" under "Notice Date" must not start a
+    column at "30," just because it sits near "Date"."""
+    gap = abs(value.x0 - label.x0)
+    if gap > 0.4 * size:
+        return False
+    starts_chunk = any(chunk.words[0] is value for chunk in values.chunks) or any(
+        chunk.words[0] is label for chunk in labels.chunks)
+    return starts_chunk or gap <= 0.25 * size
 
 
 def _groups(line: TextLine, start: float, end: float) -> list[str]:

@@ -65,21 +65,26 @@ def parse_date(text: str) -> date | None:
 
 def _dates_in(text: str) -> list[tuple[int, date]]:
     """Every date in ``text`` as (offset, date), in reading order."""
-    hits: list[tuple[int, date]] = []
+    return [(start, value) for start, _, value in date_spans(text)]
+
+
+def date_spans(text: str) -> list[tuple[int, int, date]]:
+    """Every date in ``text`` as (start, end, date), in reading order."""
+    hits: list[tuple[int, int, date]] = []
     for match in _DATE_WORDS.finditer(text):
         month = _month_number(match.group(1))
         parsed = month and _make_date(int(match.group(3)), month, int(match.group(2)))
         if parsed:
-            hits.append((match.start(), parsed))
+            hits.append((match.start(), match.end(), parsed))
     for match in _DATE_WORDS_DMY.finditer(text):
         month = _month_number(match.group(2))
         parsed = month and _make_date(int(match.group(3)), month, int(match.group(1)))
         if parsed:
-            hits.append((match.start(), parsed))
+            hits.append((match.start(), match.end(), parsed))
     for match in _DATE_NUMERIC.finditer(text):
         parsed = _make_date(int(match.group(3)), int(match.group(1)), int(match.group(2)))
         if parsed:
-            hits.append((match.start(), parsed))
+            hits.append((match.start(), match.end(), parsed))
     return sorted(hits, key=lambda hit: hit[0])
 
 
@@ -92,10 +97,14 @@ def _fuzzy_word(word: str) -> str:
     return "".join(_OCR_LOOKALIKES.get(char.lower(), re.escape(char)) for char in word)
 
 
-@lru_cache(maxsize=64)
+_LABEL_GAP = r"(?:\s+[.\-]?\s*|[.\-]\s*)"
+
+
+@lru_cache(maxsize=128)
 def _label_pattern(labels: tuple[str, ...]) -> re.Pattern[str]:
     # Labels are matched with flexible whitespace (OCR and text layers break lines and double spaces differently).
-    alternatives = "|".join(r"\s+".join(map(_fuzzy_word, label.split())) for label in labels)
+    # OCR also reads the space between label words as a period or a hyphen ("Tax.period", "Amount you -owe").
+    alternatives = "|".join(_LABEL_GAP.join(map(_fuzzy_word, label.split())) for label in labels)
     return re.compile(rf"(?:{alternatives})", re.I)
 
 
@@ -117,11 +126,24 @@ DUE_DATE_LABELS = (
 
 
 def find_labelled_date(text: str, labels: tuple[str, ...], *, window: int = 60) -> Found[date] | None:
-    for snippet in _after_labels(text, labels, window):
+    for label in _label_pattern(labels).finditer(text):
+        snippet = text[label.end() : label.end() + window]
         dates = _dates_in(snippet)
-        if dates and dates[0][0] <= 25:  # the value sits next to its label, not a sentence later
-            return Found(dates[0][1], 0.97)
+        if not dates or dates[0][0] > 25:  # the value sits next to its label, not a sentence later
+            continue
+        if "\n" in snippet[: dates[0][0]] and not _alone_on_line(text, label):
+            # a row of box labels over a row of values: the date below this label may be another column's (the
+            # tax period's end); such rows are paired by column (layout.table_pairs, rows.header_row_pairs)
+            continue
+        return Found(dates[0][1], 0.97)
     return None
+
+
+def _alone_on_line(text: str, label: re.Match[str]) -> bool:
+    start = text.rfind("\n", 0, label.start()) + 1
+    end = text.find("\n", label.end())
+    line = text[start : end if end >= 0 else len(text)]
+    return not re.search(r"\w", line[: label.start() - start] + line[label.end() - start :].rstrip(" :.")[:]) 
 
 
 def find_notice_date(text: str) -> Found[date] | None:
@@ -136,7 +158,10 @@ def find_notice_date(text: str) -> Found[date] | None:
     for label in _label_pattern(DUE_DATE_LABELS + TAX_YEAR_LABELS).finditer(header):
         following = [offset for offset, _ in dates if 0 <= offset - label.end() <= 25]
         taken.update(following[:1])
-    return next((Found(value, 0.55) for offset, value in dates if offset not in taken), None)
+    # a box that prints "Tax year ending" over "December 31, 2024" beside the notice date: the period's end is not it
+    period = bool(_label_pattern(("tax year ending", "tax period")).search(header))
+    return next((Found(value, 0.55) for offset, value in dates
+                 if offset not in taken and not (period and (value.month, value.day) == (12, 31))), None)
 
 
 # Letters also say when to answer in a sentence: "Send us your response by ...", "If you don't pay $704.77 by ...",
@@ -193,6 +218,14 @@ TAX_YEAR_LABELS = ("tax year ending", "tax period ending", "tax year", "tax peri
 _PERIOD_END = re.compile(r"(?<![\d/])12\s?/\s?31\s?/\s?((?:19|20)\d\d)\b|\bdec[a-z]*\.?\s*31\s*,?\s*((?:19|20)\d\d)\b", re.I)
 
 
+# The letter names its year in sentences too ("Proposed changes to your 2023 tax return", "your 2022 Form 1040",
+# "The total increase in tax for 2022 is", "records for 2022"): when the box's year is unreadable, one year named by
+# all such sentences is the tax year (below trusted: it keeps OCR looking for the box on later pages).
+_YEAR_SENTENCE = re.compile(
+    r"\byour\s+((?:19|20)\d\d)\s+(?:tax\s+return|form\s+10\d\d|return)\b|\btax\s+for\s+((?:19|20)\d\d)\b"
+    r"|\brecords\s+for\s+((?:19|20)\d\d)\b", re.I)
+
+
 def find_tax_year(text: str) -> Found[int] | None:
     found = _labelled_tax_year(text)
     if found:
@@ -202,6 +235,9 @@ def find_tax_year(text: str) -> Found[int] | None:
         end = _PERIOD_END.search(snippet)
         if end:
             return Found(int(end.group(1) or end.group(2)), 0.9)
+    named = {int(next(group for group in match.groups() if group)) for match in _YEAR_SENTENCE.finditer(text)}
+    if len(named) == 1:
+        return Found(named.pop(), 0.85)
     return None
 
 
@@ -261,7 +297,20 @@ def _well_grouped(whole: str) -> bool:
     return all(len(group) == 3 for group in groups[1:])
 
 
+# "Form   Tax period   Amount you owe" over "1040   12/31/2020   $516.10": a table header whose last column is the
+# amount; the amount is the last cell of the row below.
+_ROW_BELOW_MONEY = re.compile(r"[ \t.:]*\n[^\n]*?[$S§]\s?(\d{1,3}(?:,\d{3})+\.\d{2}|\d+\.\d{2})[ \t.:]*(?:\n|$)")
+
+
+_COLUMN_HEADS = re.compile(r"^(?:form|tax[\s.\-]+(?:period|year)|period)\b", re.I)
+
+
 def find_amount_due(text: str) -> Found[Decimal] | None:
+    for match in _label_pattern(AMOUNT_LABELS).finditer(text):
+        header = text[text.rfind("\n", 0, match.start()) + 1 : match.start()]
+        below = _ROW_BELOW_MONEY.match(text, match.end())
+        if below and _COLUMN_HEADS.search(header) and "$" not in header:  # a table's header row, not a sentence
+            return Found(Decimal(below.group(1).replace(",", "")), 0.95)
     for snippet in _after_labels(text, AMOUNT_LABELS, 40):
         money = _MONEY_AFTER_LABEL.match(snippet.split("\n", 1)[0] if snippet.strip() else snippet)
         if not money:
@@ -291,6 +340,9 @@ _AUR_OCR = re.compile(r"(?<![\w-])([0-9§S$OoDlI|!BZ]{5})\s?-\s?([0-9§S$OoDlI|!
 # Public samples disagree on the control number's shape, so every one seen is read (docs/extraction.md): 5-4 digits
 # with a hyphen (our first corpus), 10 digits, or a digit, a letter and 7 digits. Only ever next to its label.
 _AUR_PLAIN = re.compile(r"(?<![\w-])(\d{10}|\d[A-Z]\d{7})(?![\w-])")
+# OCR reads the letter of a digit-letter-7-digit number as a symbol: C as "€" or "¢", X as "%".
+_AUR_LETTER_SYMBOL = re.compile(r"(?<![\w-])(\d)([€¢%])(\d{7})(?![\w-])")
+_SYMBOL_LETTERS = {"€": "C", "¢": "C", "%": "X"}
 
 
 def find_aur_control_number(text: str) -> Found[str] | None:
@@ -302,6 +354,9 @@ def find_aur_control_number(text: str) -> Found[str] | None:
         plain = _AUR_PLAIN.search(snippet)
         if plain and plain.start() <= 8:
             return Found(plain.group(1), 0.97)
+        symbol = _AUR_LETTER_SYMBOL.search(snippet)
+        if symbol and symbol.start() <= 8:
+            return Found(symbol.group(1) + _SYMBOL_LETTERS[symbol.group(2)] + symbol.group(3), 0.85)
         damaged = _AUR_OCR.search(snippet)
         if damaged and damaged.start() <= 8:
             head, tail = (group.translate(_DIGIT_LOOKALIKES) for group in damaged.groups())

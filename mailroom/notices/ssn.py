@@ -23,6 +23,12 @@ _DAMAGED = re.compile(r"(?<![\w-])\S{3}\s?-\s?\S{2}\s?-\s?(\d{4})(?![\d-])")
 # "XXX -XX-1272", "XXXXX-1272" with a lost hyphen): no digit in the mask, four digits after it.
 _MASKED_OCR = re.compile(r"(?<![\w-])[A-Za-z*#×]{3}\s?-?\s?[A-Za-z*#×]{2}\s?-\s?(\d{4})(?![\d-])")
 _FULL = re.compile(r"(?<![\d-])(\d{3})([- ]?)(\d{2})([- ]?)(\d{4})(?![\d-])")
+# Next to a label only: a mask OCR mangled beyond the shapes above ("ee #* 9261", "XXX~-XX~9014", "HRR_KK_7362",
+# "XXNX-NX-8625", "**e-** 9261"): up to 12 characters of no digit, at least two of them mask characters (X, *, #,
+# K, H, N...), then the last four. A word such as "year" is no mask, so "SSN  Tax year 2022" gives nothing.
+_MASK_LIKE = re.compile(r"(?<![\w-])([^\d\s]{1,6}(?:[\s\-~=_.,:]{1,3}[^\d\s]{1,6}){0,2})[\s\-~=_.,:]{0,3}(\d{4})(?![\d-])")
+_MASK_CHARS = set("Xx*#×KkHN%+")
+_DASH_LIKE = re.compile(r"[~=_\u2014\u2013]")
 
 TIN_LABELS = (
     "social security number", "ssn", "taxpayer identification number", "taxpayer id number", "your ssn",
@@ -65,6 +71,20 @@ def _overlaps(span: tuple[int, int], others: list[tuple[int, int]]) -> bool:
     return any(span[0] < end and start < span[1] for start, end in others)
 
 
+def _mangled_mask(snippet: str) -> Found[str] | None:
+    """The last four after a mask OCR mangled; 0.85 (below trusted), so a cleaner copy on a later page still wins
+    and a name read beside it must be confirmed against the CRM before anything is filed."""
+    mask = _MASK_LIKE.search(snippet)
+    if mask is None or mask.start() > 12:
+        return None
+    characters = mask.group(1)
+    if sum(ch in _MASK_CHARS for ch in characters) < 2 or len(characters.replace(" ", "")) > 12:
+        return None
+    if _MASKED.fullmatch(_DASH_LIKE.sub("-", characters) + "-" + mask.group(2)):
+        return Found(mask.group(2), 0.88)  # "XXX~XX~1234": only the hyphens were misread
+    return Found(mask.group(2), 0.85)
+
+
 def find_ssn_last4(text: str) -> Found[str] | None:
     """The primary taxpayer's SSN/ITIN last four, labelled first, then any masked number, then any full one."""
     excluded = aur_spans(text)
@@ -74,6 +94,8 @@ def find_ssn_last4(text: str) -> Found[str] | None:
             continue  # "tin" inside "Austin", or the spouse's number on a joint notice
         window_start = label.end()
         snippet = text[window_start : window_start + _LABEL_WINDOW]
+        # a pen stroke or speck before the value ("-998-15-4307", "/986-11-7866") is not part of it
+        snippet = re.sub(r"^([\s:.\]|]*)[-/'\u2018\u2019\u201c\u201d]+(?=[\dXx*])", r"\1 ", snippet)
         masked = _MASKED.search(snippet)
         if masked and masked.start() <= 12:
             return Found(masked.group(1), 0.98)
@@ -90,6 +112,9 @@ def find_ssn_last4(text: str) -> Found[str] | None:
         # a readable number at the same place was judged above (an invalid one stays rejected)
         if damaged and damaged.start() <= 12 and not (full and full.start() == damaged.start()):
             return Found(damaged.group(1), 0.8)
+        mangled = _mangled_mask(snippet)
+        if mangled:
+            return mangled
     masked = _MASKED.search(text)
     if masked:
         return Found(masked.group(1), 0.85)
