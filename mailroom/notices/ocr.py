@@ -5,7 +5,7 @@ What is done to a page, each step kept because it measured better on the develop
 - a landscape page is a sideways page: it is turned upright; an upside-down page is found by its poor first read
   (few confident words) and read again turned 180 degrees, so an upright page pays nothing for the check;
 - speckle: a 1-bit (fax) page is rendered at 1.5x, smoothed and averaged down; a greyscale page that shows
-  salt-and-pepper speckle (counted on a thumbnail) gets a 3x3 median.
+  salt-and-pepper speckle (isolated dark pixels at full resolution) gets a 3x3 median.
 Tesseract binarises (Otsu) and tolerates the ±3 degree skew of a scanner feed itself; our own deskew and
 binarisation did not pay for their time (measured, see the docs).
 """
@@ -15,14 +15,16 @@ from __future__ import annotations
 import math
 import time
 
+import numpy as np
 import pymupdf
-from PIL import Image, ImageChops, ImageFilter
+from PIL import Image, ImageFilter
 
 from mailroom.notices import tesseract
 from mailroom.notices.layout import PageLayout, Word, build_layout
 from mailroom.notices.model import ExtractionError, ExtractionFailure, ExtractionLimits
 
 CONFIDENT_WORD = 60.0  # Tesseract confidence of a word we call readable
+_SPECKLE_SHARE = 1.8e-4  # isolated dark pixels per pixel above which a page gets the 3x3 median
 _UPSIDE_DOWN_SHARE = 0.15  # fewer readable words than this share (of words with 3+ characters): maybe upside down
 
 
@@ -45,12 +47,23 @@ def render_page(page: pymupdf.Page, limits: ExtractionLimits, dpi: int | None = 
 
 
 def _speckled(image: Image.Image) -> bool:
-    """Salt-and-pepper noise: many isolated dark pixels that a 3x3 median removes, on a thumbnail of the page."""
-    small = image.resize((image.width // 2, image.height // 2), Image.Resampling.NEAREST)
-    dark = small.point(lambda v: 255 if v < 110 else 0)
-    cleaned = dark.filter(ImageFilter.MinFilter(3))  # isolated dark dots vanish under an erosion of the dark mask
-    isolated = ImageChops.subtract(dark, cleaned).histogram()[255]
-    return isolated > 0.004 * small.width * small.height
+    """Salt-and-pepper noise: dark pixels none of whose 8 neighbours is dark, at the page's own resolution.
+
+    A printed stroke is never one pixel alone, so text, blur and JPEG blocks count (almost) nothing: on the
+    development seed 4242 pages without speckle gave at most 1.4 such pixels per 10,000, speckled pages 2 to 83. The
+    earlier count (on a half-size thumbnail, where thin strokes fall apart into dots) called 12 of 13 greyscale
+    pages speckled, and the 3x3 median it triggered was the most expensive step of preparing a page (~0.19 s).
+    """
+    dark = np.asarray(image) < 128
+    padded = np.pad(dark, 1)
+    height, width = dark.shape
+    neighbours = np.zeros(dark.shape, dtype=np.uint8)
+    for dy in (0, 1, 2):
+        for dx in (0, 1, 2):
+            if dy != 1 or dx != 1:
+                neighbours += padded[dy : dy + height, dx : dx + width]
+    isolated = int(np.count_nonzero(dark & (neighbours == 0)))
+    return isolated > _SPECKLE_SHARE * dark.size
 
 
 def _read(image: Image.Image, dpi: int, limits: ExtractionLimits, timeout: float) -> list[tesseract.Word]:
