@@ -36,6 +36,10 @@ _lock = threading.Lock()
 _lib: ctypes.CDLL | None = None
 _engines: list["_Engine"] = []  # every engine made, ended at exit (else Tesseract reports its caches "leaked")
 _idle: list["_Engine"] = []  # engines no thread is using right now
+# OCR is CPU-bound (one OpenMP thread each): more OCRs at once than cores only add engines (~30 MB each), not speed.
+# The flow runs `concurrency` notices at once (8 by default); their OCRs take turns on this many engines.
+MAX_ENGINES = max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1))
+_engine_slots = threading.BoundedSemaphore(MAX_ENGINES)
 # Test hooks: called with "pixels" once the page is handed to Tesseract and with "text" once its words exist, so a
 # test can kill the process at a known point of an OCR (never used by the product).
 _hooks: list[Callable[[str], None]] = []
@@ -192,15 +196,24 @@ def recognize_words(pixels: bytes, width: int, height: int, *, dpi: int, psm: in
     """Words of an 8-bit grayscale image (``width`` bytes per row). Raises TimeoutError past ``timeout_seconds``."""
     if timeout_seconds <= 0:
         raise TimeoutError("OCR deadline passed before the page was read")
-    with _lock:
-        engine = _idle.pop() if _idle else None
-    if engine is None:
-        engine = _Engine()
+    waited_from = time.monotonic()
+    if not _engine_slots.acquire(timeout=timeout_seconds):
+        raise TimeoutError("OCR deadline passed waiting for an engine")
     try:
-        return engine.words(pixels, width, height, dpi=dpi, psm=psm, timeout_seconds=timeout_seconds)
-    finally:
         with _lock:
-            _idle.append(engine)
+            engine = _idle.pop() if _idle else None
+        if engine is None:
+            engine = _Engine()
+        try:
+            left = timeout_seconds - (time.monotonic() - waited_from)
+            if left <= 0:
+                raise TimeoutError("OCR deadline passed waiting for an engine")
+            return engine.words(pixels, width, height, dpi=dpi, psm=psm, timeout_seconds=left)
+        finally:
+            with _lock:
+                _idle.append(engine)
+    finally:
+        _engine_slots.release()
 
 
 def engine_count() -> int:

@@ -318,6 +318,38 @@ def test_ocr_in_one_new_thread_after_another_reuses_one_engine(typed, tmp_path):
     assert tesseract.engine_count() == before
 
 
+def test_no_more_ocrs_run_at_once_than_there_are_engine_slots(typed, tmp_path):
+    """Eight notices at once must not mean eight engines (~30 MB each) on a 2-core machine."""
+    import threading
+
+    from mailroom.notices import tesseract
+
+    scan = scanned_copy(typed, tmp_path / "scan.pdf")
+    inside, most, lock = [0], [0], threading.Lock()
+    crowd = threading.Condition(lock)
+
+    def hook(point: str) -> None:
+        if point != "pixels":
+            return
+        with crowd:  # wait (at most 1 s) for one OCR more than the slots allow to arrive
+            inside[0] += 1
+            most[0] = max(most[0], inside[0])
+            crowd.notify_all()
+            crowd.wait_for(lambda: inside[0] > tesseract.MAX_ENGINES, timeout=1.0)
+            inside[0] -= 1
+
+    tesseract.add_ocr_hook(hook)
+    try:
+        threads = [threading.Thread(target=extract_notice, args=(scan,)) for _ in range(tesseract.MAX_ENGINES + 2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        tesseract.clear_ocr_hooks()
+    assert most[0] == tesseract.MAX_ENGINES and tesseract.engine_count() <= tesseract.MAX_ENGINES
+
+
 def test_scans_are_rendered_at_the_ocr_resolution_within_bounds(typed, tmp_path):
     from mailroom.notices.ocr import render_page
 
