@@ -82,6 +82,14 @@ class Notice(BaseModel):
     # of an uncertain name (mailroom.matching); empty when the page has no address block.
     name_evidence: list[str] = Field(default_factory=list, repr=False)
 
+    @field_validator("taxpayer_first_name", "taxpayer_last_name", "spouse_first_name", "spouse_last_name")
+    @classmethod
+    def _name_without_digits(cls, name: str | None) -> str | None:
+        """A name never holds a digit: whatever a parser took for one, no run of an SSN can leave in a name field."""
+        if name is None:
+            return None
+        return re.sub(r"\s+", " ", re.sub(r"\d", "", name)).strip(" -") or None
+
     @field_validator("name_evidence")
     @classmethod
     def _no_digits(cls, lines: list[str]) -> list[str]:

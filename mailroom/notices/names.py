@@ -99,6 +99,8 @@ def _split_last(tokens: list[str]) -> tuple[list[str], str]:
 def _person(given: list[str], last: str) -> PersonName | None:
     if not given or not last:
         return None
+    if any(char.isdigit() for char in last + given[0]):
+        return None  # "Taxpayer: ID number: 979-60-2896" is a label OCR broke, and a name has no digits
     return PersonName(first=given[0], last=last)
 
 

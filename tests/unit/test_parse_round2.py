@@ -120,3 +120,18 @@ def test_a_value_word_near_a_label_word_inside_both_chunks_starts_no_column() ->
                    ("Sept.", 225, 242), ("30,", 244, 254), ("2025", 256, 272)], 112)
     pairs = build_layout([labels, values], 600, 800).table_pairs()
     assert "Notice Date Sept. 30, 2025" in pairs and not any(pair.startswith("Date 30") for pair in pairs)
+
+
+def test_a_label_ocr_broke_never_puts_an_ssn_into_a_name() -> None:
+    """Seen on a scan: "Taxpayer: ID number: 979-60-2896" read as a labelled taxpayer name (the full SSN as surname)."""
+    from mailroom.notices.names import find_names
+
+    assert find_names("Taxpayer: ID number: 979-60-2896\nPerson to contact: Collections") is None
+
+
+def test_a_notice_name_field_drops_any_digit() -> None:
+    from mailroom.notices.model import Notice
+
+    notice = Notice(taxpayer_first_name="ID", taxpayer_last_name="979-60-2896", spouse_last_name="SM1TH")
+    assert notice.taxpayer_last_name is None and notice.spouse_last_name == "SMTH"
+    assert "2896" not in notice.model_dump_json()
