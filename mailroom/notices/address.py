@@ -80,12 +80,34 @@ def _rejoined(words: list[Word]) -> list[Word]:
     return joined
 
 
+# OCR reads the space between two name words as a symbol: "SUSAN.DE LA ROSA", "LUCIA G*MAC ARTHUR". A period, star,
+# colon, semicolon or comma between two letters splits the word ("ST.JOHN" keeps its abbreviation's period).
+_GLUED = re.compile(r"(?<=[A-Za-z])[.*:;,]+(?=[A-Za-z])")
+
+
+def _unglued(words: list[Word]) -> list[Word]:
+    split: list[Word] = []
+    for word in words:
+        pieces = _GLUED.split(word.text)
+        marks = _GLUED.findall(word.text)
+        if len(pieces) == 1:
+            split.append(word)
+            continue
+        for index, piece in enumerate(pieces):
+            if index < len(marks) and piece.upper() == "ST" and marks[index] == ".":
+                piece += "."
+            split.append(Word(piece, word.conf, word.x0, word.y0, word.x1, word.y1))
+    return split
+
+
 def clean_name_line(chunk: Chunk) -> tuple[str, float, bool]:
     """(cleaned line, weakest kept word's confidence, whether anything was stripped)."""
     kept: list[str] = []
     confs: list[float] = []
     stripped = False
-    for word in _rejoined(chunk.words):
+    glued = _unglued(chunk.words)
+    stripped = len(glued) != len(chunk.words)
+    for word in _rejoined(glued):
         cleaned = clean_token(word.text)
         if not cleaned or (word.conf < DEBRIS_CONF and len(cleaned) == 1 and cleaned not in "&"):
             stripped = stripped or bool(word.text.strip())

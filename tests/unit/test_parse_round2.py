@@ -135,3 +135,17 @@ def test_a_notice_name_field_drops_any_digit() -> None:
     notice = Notice(taxpayer_first_name="ID", taxpayer_last_name="979-60-2896", spouse_last_name="SM1TH")
     assert notice.taxpayer_last_name is None and notice.spouse_last_name == "SMTH"
     assert "2896" not in notice.model_dump_json()
+
+
+@pytest.mark.parametrize("line, cleaned", [
+    ("D'ANDRE F & SUSAN.DE LA: ROSA", "D'ANDRE F & SUSAN DE LA ROSA"),  # a space read as a period
+    ("LUCIA. G*MAC ARTHUR", "LUCIA G MAC ARTHUR"),  # ... as a star: the particle MAC is its own word again
+    ("EDWARD ST.JOHN", "EDWARD ST. JOHN"),  # the abbreviation keeps its period
+    ("CASTRO, SONYA R", "CASTRO, SONYA R"),  # a surname-first line keeps its comma
+])  # fmt: skip
+def test_a_symbol_ocr_put_between_two_name_words_splits_them(line: str, cleaned: str) -> None:
+    from mailroom.notices.address import clean_name_line
+    from mailroom.notices.layout import Chunk
+
+    words = [Word(text, 90.0, 50 * n, 0, 50 * n + 40, 10) for n, text in enumerate(line.split())]
+    assert clean_name_line(Chunk(words))[0] == cleaned
