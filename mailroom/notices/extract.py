@@ -263,11 +263,21 @@ class _Letter:
             self.block = block
 
 
+def _amount_wanted(found: dict[str, Found[Any]]) -> bool:
+    """A scanned page's middle band is OCR'd only for the amount: on the development seed 4242 (100 scanned files)
+    the 172 middle bands read gave 7 values the top and footer bands had not, 3 of them amounts, for ~0.38 s CPU each;
+    the box, the address block and the deadline sit in the top band, the letter code in the footer."""
+    amount = found.get("amount_due")
+    return "amount_due" in _required(found) and (amount is None or amount.confidence < TRUSTED_CONFIDENCE)
+
+
 def _read_page(pages: _Pages, letter: _Letter, index: int, bands: tuple[str, ...]) -> None:
     source = FieldSource.TEXT_LAYER if not pages.scanned(index) else FieldSource.OCR
     for band in bands:
         if _complete(letter.found) and band != bands[0]:
             return
+        if band == "middle" and pages.scanned(index) and not _amount_wanted(letter.found):
+            continue
         found, block = parse_layout(pages.band(index, band))
         letter.add(found, block, source)
 

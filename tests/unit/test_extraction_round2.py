@@ -81,3 +81,20 @@ def test_only_pages_with_isolated_dark_pixels_count_as_speckled(tmp_path):
 def _no_leftover_hooks():
     yield
     tesseract.clear_ocr_hooks()
+
+
+def test_the_middle_band_is_read_only_for_a_missing_amount(tmp_path):
+    """Page 1 gives everything but a readable SSN: the letter is incomplete, but the middle band (the letter's
+    body) cannot give an SSN, so only the top and footer bands are OCR'd; without the amount, the middle is read."""
+    counts = []
+    for drop in ("Social Security number", "Proposed amount due"):
+        lines = [line for line in page_one() if not line.startswith(drop)]
+        scan = scanned_copy(write_pdf(tmp_path / f"{len(counts)}.pdf", [lines]), tmp_path / f"s{len(counts)}.pdf")
+        reads: list[str] = []
+        tesseract.add_ocr_hook(lambda point, reads=reads: reads.append(point) if point == "pixels" else None)
+        try:
+            extract_notice(scan)
+        finally:
+            tesseract.clear_ocr_hooks()
+        counts.append(len(reads))
+    assert counts == [2, 3]
