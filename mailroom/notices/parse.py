@@ -158,10 +158,13 @@ def find_notice_date(text: str) -> Found[date] | None:
     for label in _label_pattern(DUE_DATE_LABELS + TAX_YEAR_LABELS).finditer(header):
         following = [offset for offset, _ in dates if 0 <= offset - label.end() <= 25]
         taken.update(following[:1])
-    # a box that prints "Tax year ending" over "December 31, 2024" beside the notice date: the period's end is not it
-    period = bool(_label_pattern(("tax year ending", "tax period")).search(header))
+    # the deadline of a sentence ("If you don't pay $334.44 by 7/19/2023") is not the notice's date either
+    for pattern in (_DEADLINE_SENTENCE, _UNTIL_THEN_ACT):
+        taken.update(offset for match in pattern.finditer(header) for offset, _ in dates
+                     if 0 <= offset - match.end() <= 2)
+    # nor a tax period's end (a box that prints "Tax year ending" over "December 31, 2024", its label lost to OCR)
     return next((Found(value, 0.55) for offset, value in dates
-                 if offset not in taken and not (period and (value.month, value.day) == (12, 31))), None)
+                 if offset not in taken and (value.month, value.day) != (12, 31)), None)
 
 
 # Letters also say when to answer in a sentence: "Send us your response by ...", "If you don't pay $704.77 by ...",

@@ -149,3 +149,10 @@ def test_a_symbol_ocr_put_between_two_name_words_splits_them(line: str, cleaned:
 
     words = [Word(text, 90.0, 50 * n, 0, 50 * n + 40, 10) for n, text in enumerate(line.split())]
     assert clean_name_line(Chunk(words))[0] == cleaned
+
+
+def test_an_unlabelled_notice_date_is_neither_a_deadline_nor_a_period_end() -> None:
+    text = ("Internal Revenue Service\nDecember 31, 2021\nIf you don't pay $334.44 by 7/19/2023, we may seize your "
+            "refund.\nJune 28, 2023")
+    found = find_notice_date(text)
+    assert found is not None and found.value == date(2023, 6, 28) and found.confidence < 0.9
