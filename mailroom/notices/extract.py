@@ -15,14 +15,13 @@ from __future__ import annotations
 import logging
 import re
 import time
-from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pymupdf
 
-from mailroom.notices.address import BlockNames, address_block_names, names_found
+from mailroom.notices.address import BlockNames
 from mailroom.notices.filename_hints import FILE_NAME_CONFIDENCE, hints_from_file_name
 from mailroom.notices.layout import PageLayout, text_layer_layout
 from mailroom.notices.model import (
@@ -35,109 +34,26 @@ from mailroom.notices.model import (
     LetterType,
     Notice,
 )
-from mailroom.notices.names import find_names
 from mailroom.notices.ocr import ocr_image, prepare
-from mailroom.notices.parse import (
-    Found,
-    find_amount_due,
-    find_aur_control_number,
-    find_letter_type,
-    find_notice_date,
-    find_response_due_date,
-    find_tax_year,
-    normalize_text,
+from mailroom.notices.page_fields import (  # noqa: F401  (_parse_fields: benchmarks/extraction.py reads text with it)
+    TRUSTED_CONFIDENCE,
+    _complete,
+    _merge,
+    _parse_fields,
+    _required,
+    parse_layout,
 )
-from mailroom.notices.rows import header_row_pairs
-from mailroom.notices.ssn import find_ssn_last4
+from mailroom.notices.parse import Found, normalize_text
 from mailroom.notices.text_layer import is_usable, open_document, read_checked_bytes, release_caches
 
 logger = logging.getLogger(__name__)
 
-OCR_CONFIDENCE_FACTOR = 0.9  # OCR output is noisier than a text layer; the same parse is worth a bit less
-DERIVED_DUE_CONFIDENCE = 0.7
-TRUSTED_CONFIDENCE = 0.9  # a parse below this (unlabelled guess, OCR repair) keeps OCR looking at later pages
-# Fields every notice type prints; OCR stops once they are all found with trusted confidence.
-_CORE_FIELDS = ("letter_type", "tax_year", "notice_date", "taxpayer_last_name", "ssn_last4", "amount_due")
-_AUR_LETTERS = (LetterType.CP2000, LetterType.CP2501, LetterType.CP3219A)
-_NAME_GROUP = ("taxpayer_first_name", "taxpayer_last_name", "spouse_first_name", "spouse_last_name")
 # Bands of a scanned page, as shares of its height; they overlap so a line on a border is read whole once.
 BANDS = {"top": (0.0, 0.56), "middle": (0.52, 0.92), "footer": (0.90, 1.0)}
 _PAGE_LABEL = re.compile(r"(?:\bPage\s*(\d{1,2})(?:\s*of\s*(\d{1,2}))?\b|(?:^|\s)(\d{1,2})\s+of\s+(\d{1,2})\s*$)", re.I | re.M)
 _LETTERHEAD = re.compile(r"department\s+of\s+the\s+treasury|internal\s+revenue\s+serv", re.I)
-
-
-def _parse_text(text: str) -> dict[str, Found[Any]]:
-    found: dict[str, Found[Any]] = {}
-    pairs = header_row_pairs(text)
-    if pairs:  # box rows read by value type: after the page's own lines, so a value printed beside its label wins
-        text = text + "\n" + "\n".join(pairs)
-    simple: dict[str, Callable[[str], Found[Any] | None]] = {
-        "letter_type": find_letter_type, "tax_year": find_tax_year, "notice_date": find_notice_date,
-        "response_due_date": find_response_due_date, "ssn_last4": find_ssn_last4,
-        "aur_control_number": find_aur_control_number, "amount_due": find_amount_due,
-    }  # fmt: skip
-    for field_name, parser in simple.items():
-        result = parser(text)
-        if result is not None:
-            found[field_name] = result
-    return found
-
-
-def _put_names(found: dict[str, Found[Any]], names: Found[Any]) -> None:
-    found["taxpayer_first_name"] = Found(names.value.taxpayer.first, names.confidence)
-    found["taxpayer_last_name"] = Found(names.value.taxpayer.last, names.confidence)
-    if names.value.spouse is not None:
-        found["spouse_first_name"] = Found(names.value.spouse.first, names.confidence)
-        found["spouse_last_name"] = Found(names.value.spouse.last, names.confidence)
-
-
-def _parse_fields(text: str) -> dict[str, Found[Any]]:
-    """Every field a plain text gives (labelled names or a line-based address block); kept for text-only callers."""
-    found = _parse_text(text)
-    names = find_names(text)
-    if names is not None:
-        _put_names(found, names)
-    return found
-
-
-def parse_layout(layout: PageLayout) -> tuple[dict[str, Found[Any]], BlockNames | None]:
-    text = normalize_text(layout.text)
-    found = _parse_text(text)
-    block = address_block_names(layout)
-    labelled = find_names(text)
-    block_names = names_found(block)
-    names = labelled if labelled is not None and labelled.confidence >= 0.97 else block_names or labelled
-    if names is not None:
-        _put_names(found, names)
-    return found, block
-
-
-def _required(found: dict[str, Found[Any]]) -> list[str]:
-    letter = found.get("letter_type")
-    required = list(_CORE_FIELDS)
-    if letter is not None and letter.value in (LetterType.CP2501,):
-        required.remove("amount_due")  # CP2501 asks for an explanation; it states no amount
-    if letter is not None and letter.value in _AUR_LETTERS:
-        required.append("aur_control_number")
-    return required
-
-
-def _complete(found: dict[str, Found[Any]]) -> bool:
-    """Every field this letter type prints is known with trusted confidence (later bands cannot add anything)."""
-    return all(name in found and found[name].confidence >= TRUSTED_CONFIDENCE for name in _required(found))
-
-
-def _merge(merged: dict[str, Found[Any]], found: dict[str, Found[Any]]) -> None:
-    """Per field the most confident reading wins (the earlier on ties); names move as a group."""
-    for name, result in found.items():
-        if name not in _NAME_GROUP and (name not in merged or result.confidence > merged[name].confidence):
-            merged[name] = result
-    names, best = found.get("taxpayer_last_name"), merged.get("taxpayer_last_name")
-    if names is not None and (best is None or names.confidence > best.confidence):
-        for name in _NAME_GROUP:
-            merged.pop(name, None)
-            if name in found:
-                merged[name] = found[name]
+OCR_CONFIDENCE_FACTOR = 0.9  # OCR output is noisier than a text layer; the same parse is worth a bit less
+DERIVED_DUE_CONFIDENCE = 0.7
 
 
 def page_label(text: str) -> tuple[int, int | None] | None:

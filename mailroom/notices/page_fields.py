@@ -1,0 +1,108 @@
+"""page_fields: the fields one page (or one band of it) gives, and how the readings of a letter's pages combine.
+
+Split from extract.py (which reads pages and letters): parse a page's layout (labelled values, box rows, the
+address block), merge readings (the most confident wins; names move as a group), and judge a letter complete (every
+field its type prints read with trusted confidence, so OCR stops).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from mailroom.notices.address import BlockNames, address_block_names, names_found
+from mailroom.notices.layout import PageLayout
+from mailroom.notices.model import LetterType
+from mailroom.notices.names import find_names
+from mailroom.notices.parse import (
+    Found,
+    find_amount_due,
+    find_aur_control_number,
+    find_letter_type,
+    find_notice_date,
+    find_response_due_date,
+    find_tax_year,
+    normalize_text,
+)
+from mailroom.notices.rows import header_row_pairs
+from mailroom.notices.ssn import find_ssn_last4
+
+TRUSTED_CONFIDENCE = 0.9  # a parse below this (unlabelled guess, OCR repair) keeps OCR looking at later pages
+# Fields every notice type prints; OCR stops once they are all found with trusted confidence.
+_CORE_FIELDS = ("letter_type", "tax_year", "notice_date", "taxpayer_last_name", "ssn_last4", "amount_due")
+_AUR_LETTERS = (LetterType.CP2000, LetterType.CP2501, LetterType.CP3219A)
+_NAME_GROUP = ("taxpayer_first_name", "taxpayer_last_name", "spouse_first_name", "spouse_last_name")
+
+
+def _parse_text(text: str) -> dict[str, Found[Any]]:
+    found: dict[str, Found[Any]] = {}
+    pairs = header_row_pairs(text)
+    if pairs:  # box rows read by value type: after the page's own lines, so a value printed beside its label wins
+        text = text + "\n" + "\n".join(pairs)
+    simple: dict[str, Callable[[str], Found[Any] | None]] = {
+        "letter_type": find_letter_type, "tax_year": find_tax_year, "notice_date": find_notice_date,
+        "response_due_date": find_response_due_date, "ssn_last4": find_ssn_last4,
+        "aur_control_number": find_aur_control_number, "amount_due": find_amount_due,
+    }  # fmt: skip
+    for field_name, parser in simple.items():
+        result = parser(text)
+        if result is not None:
+            found[field_name] = result
+    return found
+
+
+def _put_names(found: dict[str, Found[Any]], names: Found[Any]) -> None:
+    found["taxpayer_first_name"] = Found(names.value.taxpayer.first, names.confidence)
+    found["taxpayer_last_name"] = Found(names.value.taxpayer.last, names.confidence)
+    if names.value.spouse is not None:
+        found["spouse_first_name"] = Found(names.value.spouse.first, names.confidence)
+        found["spouse_last_name"] = Found(names.value.spouse.last, names.confidence)
+
+
+def _parse_fields(text: str) -> dict[str, Found[Any]]:
+    """Every field a plain text gives (labelled names or a line-based address block); kept for text-only callers."""
+    found = _parse_text(text)
+    names = find_names(text)
+    if names is not None:
+        _put_names(found, names)
+    return found
+
+
+def parse_layout(layout: PageLayout) -> tuple[dict[str, Found[Any]], BlockNames | None]:
+    text = normalize_text(layout.text)
+    found = _parse_text(text)
+    block = address_block_names(layout)
+    labelled = find_names(text)
+    block_names = names_found(block)
+    names = labelled if labelled is not None and labelled.confidence >= 0.97 else block_names or labelled
+    if names is not None:
+        _put_names(found, names)
+    return found, block
+
+
+def _required(found: dict[str, Found[Any]]) -> list[str]:
+    letter = found.get("letter_type")
+    required = list(_CORE_FIELDS)
+    if letter is not None and letter.value in (LetterType.CP2501,):
+        required.remove("amount_due")  # CP2501 asks for an explanation; it states no amount
+    if letter is not None and letter.value in _AUR_LETTERS:
+        required.append("aur_control_number")
+    return required
+
+
+def _complete(found: dict[str, Found[Any]]) -> bool:
+    """Every field this letter type prints is known with trusted confidence (later bands cannot add anything)."""
+    return all(name in found and found[name].confidence >= TRUSTED_CONFIDENCE for name in _required(found))
+
+
+def _merge(merged: dict[str, Found[Any]], found: dict[str, Found[Any]]) -> None:
+    """Per field the most confident reading wins (the earlier on ties); names move as a group."""
+    for name, result in found.items():
+        if name not in _NAME_GROUP and (name not in merged or result.confidence > merged[name].confidence):
+            merged[name] = result
+    names, best = found.get("taxpayer_last_name"), merged.get("taxpayer_last_name")
+    if names is not None and (best is None or names.confidence > best.confidence):
+        for name in _NAME_GROUP:
+            merged.pop(name, None)
+            if name in found:
+                merged[name] = found[name]
