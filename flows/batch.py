@@ -28,6 +28,7 @@ from blocks.config import load_run_config
 from flows.daily import SCRUBBED_LOGGERS, build_services, process_all, run_workdir
 from mailroom.errors import MailroomError
 from mailroom.pii import install_scrubber
+from mailroom.process_memory import limit_malloc_arenas
 from mailroom.resilience import metrics_snapshot
 from mailroom.run_rows import RunRows
 from tasks.context import install_call_retry_logging, use_services
@@ -61,6 +62,7 @@ def process_notices(
         logger.error("%s", exc)
         return Failed(message=str(exc))
     install_call_retry_logging()
+    limit_malloc_arenas()  # before the task runner's threads exist (mailroom.process_memory)
     settings = config.settings
     STEP_TIMES.reset()  # a worker process runs one flow run: its step times are this batch's
     children_cpu = _children_cpu()

@@ -46,6 +46,7 @@ from mailroom.ledger import Ledger, default_ledger_path, open_ledger
 from mailroom.notices import ExtractionLimits
 from mailroom.outcomes import Outcome, SkipReason
 from mailroom.pii import install_scrubber
+from mailroom.process_memory import limit_malloc_arenas
 from mailroom.report import ReportFiles, ReportRow, RunSummary, by_urgency
 from mailroom.resilience import ResiliencePolicy, metrics_snapshot
 from mailroom.review import ReviewPolicy
@@ -255,6 +256,7 @@ def daily_mailroom(
         config = load_run_config(blocks)
     except MailroomError as exc:
         return _cannot_start(str(exc))
+    limit_malloc_arenas()  # before the task runner's threads exist (mailroom.process_memory)
     install_call_retry_logging()
     if config.settings.shared_rate_limits:  # the pool's shared limits exist before any worker asks them for a slot
         for line in ensure_shared_limits(config.settings):

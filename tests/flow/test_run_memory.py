@@ -47,3 +47,33 @@ def test_links_of_results_nobody_holds_are_dropped_and_live_ones_kept(prefect_se
     assert before >= 39  # one per result (and per part of it): 20 rows + 19 numbers
     assert dropped == before - after and after <= 2
     assert kept_linked
+
+
+class _Busy(dict):
+    """Run results that another thread's task run adds to while they are being looked at (forced, not timed)."""
+
+    def _added_during(self, view):
+        for n, entry in enumerate(view):
+            if n == 1:
+                self[object()] = entry[1]  # a task run on another thread records its result right now
+            yield entry
+
+    def items(self):
+        return self._added_during(super().items())
+
+    def __iter__(self):
+        return self._added_during(iter(list(super().keys())))
+
+
+@flow(persist_result=False)
+def links_while_others_finish() -> int:
+    context = FlowRunContext.get()
+    for n in range(5):
+        number(n)
+    context.run_results = _Busy(context.run_results)
+    return forget_finished_results()
+
+
+def test_results_added_by_other_threads_while_looking_do_not_fail_the_run(prefect_server):
+    # A 1,000-notice run failed with "dictionary changed size during iteration" here.
+    assert links_while_others_finish() >= 5
