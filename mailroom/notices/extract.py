@@ -241,7 +241,16 @@ def _foreign(found: dict[str, Found[Any]], letter: _Letter) -> bool:
     return False
 
 
-_LETTER_MARKS = ("ssn_last4", "letter_type", "notice_date", "tax_year", "aur_control_number", "amount_due")
+# What shows a page is (part of) an IRS letter: any taxpayer id, letter code or AUR number, however unsure (a fax
+# cover prints none), and a date, tax year or amount only next to its label (a cover's own date read as an
+# unlabelled notice date held back 12 of 102 true matches on a development seed).
+_LETTER_IDS = ("ssn_last4", "letter_type", "aur_control_number")
+_LABELLED_MARKS = ("notice_date", "tax_year", "amount_due")
+
+
+def _letter_marks(found: dict[str, Found[Any]]) -> bool:
+    return any(name in found for name in _LETTER_IDS) or any(
+        name in found and found[name].confidence >= TRUSTED_CONFIDENCE for name in _LABELLED_MARKS)
 
 
 def _read_letters(pages: _Pages, count: int) -> list[_Letter]:
@@ -255,7 +264,7 @@ def _read_letters(pages: _Pages, count: int) -> list[_Letter]:
             if letters:  # a page no letter claims, after the end the letter's label gave: it may be another letter's
                 letters[-1].last = index
                 letters[-1].doubt_about(f"page {index + 1} follows the end of letter {len(letters)} and starts none")
-            elif marked_cover is None and any(name in letter.found for name in _LETTER_MARKS):
+            elif marked_cover is None and _letter_marks(letter.found):
                 marked_cover = index  # a fax cover carries none of these; a letter whose start was missed does
             index += 1  # before any letter: a cover or separator sheet
             continue

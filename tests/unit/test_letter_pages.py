@@ -113,7 +113,8 @@ def test_a_page_label_out_of_sequence_puts_the_letter_in_doubt(tmp_path):
 
 
 def test_a_cover_sheet_goes_with_the_letter_but_a_page_with_a_letters_marks_before_it_does_not(tmp_path):
-    cover = ["FAX COVER SHEET", "To: Tax resolution desk", "From: client services", "Re: IRS letter - JOHN SMITH"]
+    cover = ["FAX COVER SHEET", "Date: 11/14/2025   Time: 09:12", "To: Tax resolution desk", "From: client services",
+             "Pages (including cover): 2", "Re: IRS letter - JOHN SMITH"]  # fmt: skip
     clean = extract_notices(write(tmp_path / "cover.pdf", [(cover, None), (first_page(), "Page 1 of 1")]))
     assert [(n.first_page, n.last_page, n.pages_in_doubt) for n in clean] == [(1, 2, None)]
     marked = extract_notices(write(tmp_path / "marked.pdf", [
