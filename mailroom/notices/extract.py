@@ -199,14 +199,14 @@ def _read_page(pages: _Pages, letter: _Letter, index: int, bands: tuple[str, ...
 
 
 def _letter_end(pages: _Pages, letter: _Letter, count: int) -> int:
-    """Index of the letter's last page: from page 1's "of N", else the pages up to the next "Page 1". An inner page
-    whose label is unreadable or out of sequence, and whose top shows neither this letter's SSN nor a new letter,
-    stays with the letter but puts it in doubt (``_Letter.doubt``)."""
+    """Index of the letter's last page: up to page 1's "of N", else up to the next "Page 1"; either way each page is
+    checked. A misread total ("1 of 2" for "1 of 1") once filed the next taxpayer's page 1 with this letter. An inner
+    page whose label is unreadable or out of sequence, and whose top shows neither this letter's SSN nor a new letter,
+    stays with the letter but puts it in doubt (``_Letter.doubt``); one that shows another SSN or letter code ends it."""
     label = pages.label(letter.first) if letter.first + 1 < count else None
-    if label is not None and label[0] == 1 and label[1]:
-        return min(count, letter.first + label[1]) - 1
+    end = min(count, letter.first + label[1]) if label is not None and label[0] == 1 and label[1] else count
     index = letter.first + 1
-    while index < count:
+    while index < end:
         label = pages.label(index)
         if label is not None and label[0] == 1:
             break

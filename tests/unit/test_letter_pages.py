@@ -122,3 +122,15 @@ def test_a_cover_sheet_goes_with_the_letter_but_a_page_with_a_letters_marks_befo
     ]))  # fmt: skip
     assert marked[0].pages_in_doubt == "page 1, before the first letter, shows a letter's marks but starts no letter"
     assert match_notice(marked[0], directory()).outcome is MatchOutcome.AMBIGUOUS
+
+
+def test_a_misread_total_does_not_carry_the_next_taxpayers_letter_into_this_one(tmp_path):
+    # Page 1 says "1 of 2" (OCR's reading of "1 of 1"); page 2 is another taxpayer's letter whose own label is lost.
+    path = write(tmp_path / "total.pdf", [
+        (first_page(), "Page 1 of 2"),
+        (first_page("913-55-5555", "ANA RUIZ", "CP504")[3:], None), (inner_page("Social Security number 913-55-5555"), "2 of 2"),
+    ])  # fmt: skip
+    notices = extract_notices(path)
+    assert [(n.first_page, n.last_page) for n in notices][0] == (1, 1)
+    assert match_notice(notices[0], directory()).case_id == 1
+    assert all(n.pages_in_doubt or n.first_page > 1 or n.last_page == 1 for n in notices)
