@@ -131,6 +131,7 @@ def ensure_server(configured_api_url: str | None) -> LocalServer:
         if sock.connect_ex(("127.0.0.1", DEFAULT_PORT)) == 0:  # something else holds 4200
             port = free_port()
     api_url = f"http://127.0.0.1:{port}/api"
+    clear_stale_pid_file(_prefect_home())
     subprocess.run(
         [*prefect_cli(), "server", "start", "--host", "127.0.0.1", "--port", str(port), "--background"],
         env=server_env(None, api_url),
@@ -141,6 +142,34 @@ def ensure_server(configured_api_url: str | None) -> LocalServer:
     )
     wait_healthy(api_url)
     return LocalServer(api_url=api_url, started_here=True)
+
+
+def _prefect_home() -> Path:
+    from prefect.settings import PREFECT_HOME
+
+    return Path(PREFECT_HOME.value()).expanduser()
+
+
+def clear_stale_pid_file(home: Path) -> bool:
+    """Remove ``server.pid`` when its process is gone; True if removed.
+
+    ``prefect server start --background`` refuses to start while that file exists ("A server is already running in
+    the background"), even when the process it names died with the machine or was killed: the demo then failed with
+    a traceback. A live process's file is left alone (that server is someone's; `prefect server stop` is theirs).
+    """
+    pid_file = home / "server.pid"
+    try:
+        pid = int(pid_file.read_text().strip())
+    except (OSError, ValueError):
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        pid_file.unlink(missing_ok=True)
+        return True
+    except PermissionError:  # alive, another user's
+        return False
+    return False
 
 
 def flush_run_records(timeout: float = 15.0) -> None:
