@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from mailroom.matching import MatchOutcome, match_notice  # noqa: E402
 from mailroom.notices import ExtractionError, ExtractionLimits, Notice, extract_notice  # noqa: E402
 from mailroom.notices.accuracy import FIELDS, FieldTally  # noqa: E402
-from mailroom.notices.extract import _parse_fields  # noqa: E402
+from mailroom.notices.page_fields import _parse_fields  # noqa: E402
 from benchmarks.papers_bench import measure as measure_papers  # noqa: E402
 from mailroom.notices.parse import normalize_text  # noqa: E402
 from mailroom_sandbox.corpus import generate_corpus  # noqa: E402

@@ -35,11 +35,10 @@ from mailroom.notices.model import (
     Notice,
 )
 from mailroom.notices.ocr import ocr_image, prepare
-from mailroom.notices.page_fields import (  # noqa: F401  (_parse_fields: benchmarks/extraction.py reads text with it)
+from mailroom.notices.page_fields import (
     TRUSTED_CONFIDENCE,
     _complete,
     _merge,
-    _parse_fields,
     _required,
     parse_layout,
 )
@@ -111,7 +110,7 @@ class _Pages:
             if index not in self.images:
                 self.images[index] = prepare(self.document[index], self.limits)
             image, dpi = self.images[index]
-            crop = image.crop((0, int(top * image.height), image.width, int(bottom * image.height)))
+            crop = _band_of(image, name)
             # A page is turned once: the first top or middle band read judges it (a second 180-degree read of every
             # sparse band of an upright page cost ~40 % of the middle bands' CPU on the development seed).
             settle = name != "footer" and index not in self.upright
@@ -127,8 +126,7 @@ class _Pages:
                 self.bands = {key: value for key, value in self.bands.items() if key[0] != index}
                 if name == "top":
                     self.bands[(index, "middle")] = layout
-                crop = image.crop((0, int(top * image.height), image.width, int(bottom * image.height)))
-                layout, _ = ocr_image(crop, dpi, self.limits, self.remaining(), allow_turn=False)
+                layout, _ = ocr_image(_band_of(image, name), dpi, self.limits, self.remaining(), allow_turn=False)
                 self.remaining()
             self.bands[(index, name)] = layout
             self.ocr_pages.add(index)
@@ -143,6 +141,11 @@ class _Pages:
             return footer
         header = page_label(normalize_text(self.band(index, "top").text))
         return header if header is not None and header[1] is not None else None
+
+
+def _band_of(image: Any, name: str) -> Any:
+    top, bottom = BANDS[name]
+    return image.crop((0, int(top * image.height), image.width, int(bottom * image.height)))
 
 
 def _judged(layout: PageLayout) -> bool:
@@ -236,7 +239,8 @@ def _foreign(found: dict[str, Found[Any]], letter: _Letter) -> bool:
     """The page confidently shows another SSN last 4 or another letter type than the letter it follows."""
     for name in ("ssn_last4", "letter_type"):
         seen, own = found.get(name), letter.found.get(name)
-        if seen is not None and own is not None and seen.confidence >= 0.9 and seen.value != own.value:
+        confident = seen is not None and seen.confidence >= TRUSTED_CONFIDENCE
+        if confident and own is not None and seen.value != own.value:
             return True
     return False
 
