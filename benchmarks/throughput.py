@@ -179,9 +179,10 @@ def run_once(workdir: Path, name: str, args: argparse.Namespace, fault_rate: flo
 
 
 def settings_of(args: argparse.Namespace) -> dict[str, Any]:
+    steps = {} if args.steps_as_task_runs_up_to is None else dict(steps_as_task_runs_up_to=args.steps_as_task_runs_up_to)
     return dict(concurrency=args.concurrency, call_initial_delay=0.25, call_max_delay=5.0,
                 task_retry_delay_seconds=1.0, task_retries=4,
-                review_enabled=False)  # outcomes as the manifest expects them
+                review_enabled=False, **steps)  # outcomes as the manifest expects them
 
 
 def describe(label: str, r: dict[str, Any]) -> None:
@@ -225,6 +226,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--scanned-fraction", type=float, default=0.2)
     parser.add_argument("--skip-faulty", action="store_true", help="baseline only (memory runs)")
+    parser.add_argument("--steps-as-task-runs-up-to", type=int, default=None,
+                        help="the setting of that name (default: the settings' default)")
+    parser.add_argument("--compare-steps", action="store_true",
+                        help="also run the baseline with every step a task run, side by side")
     args = parser.parse_args(argv)
 
     import logging
@@ -245,6 +250,8 @@ def main(argv: list[str] | None = None) -> int:
         with temporary_settings(updates={PREFECT_API_URL: server.api_url, PREFECT_SERVER_ANALYTICS_ENABLED: False}):
             baseline = run_once(workdir, "baseline", args, 0.0)
             faulty = None if args.skip_faulty else run_once(workdir, "faulty", args, args.fault_rate)
+            as_runs = (run_once(workdir, "steps-as-runs", argparse.Namespace(
+                **{**vars(args), "steps_as_task_runs_up_to": 10 ** 9}), 0.0) if args.compare_steps else None)
     finally:
         server.stop()
     load_after = os.getloadavg()
@@ -269,6 +276,11 @@ def main(argv: list[str] | None = None) -> int:
                 f"amplification={requests(faulty) / requests(baseline):.2f} "
                 f"logiqs_amplification={faulty['logiqs_requests'] / baseline['logiqs_requests']:.2f} "
                 f"failed={faulty['summary'].failed if faulty['summary'] else -1} duplicates={faulty['duplicates']}")
+    if as_runs is not None:
+        describe("as-runs", as_runs)
+        breakdown(as_runs)
+        line += (f" steps_as_task_runs_ratio_to_floor={as_runs['wall'] / floor:.2f} "
+                 f"baseline_vs_steps_as_task_runs={baseline['wall'] / as_runs['wall']:.2f}")
     growth = baseline["rss_growth_kb"]
     print(f"{line} rss_growth_kb_per_notice={growth if growth is not None else float('nan'):.1f} "
           f"peak_rss_mb={peak_rss_mb():.0f}")

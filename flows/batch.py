@@ -42,7 +42,7 @@ TIMING_MARK = "timing="  # the batch's step times, at the end of its final state
 @flow(name="process-notices", persist_result=False, log_prints=False)
 def process_notices(
     file_ids: list[str], parent_run_id: str, batch: int = 0, blocks: str = "default", dry_run: bool = False,
-    concurrency: int | None = None,
+    concurrency: int | None = None, inline_steps: bool = False,
 ) -> State:
     """Process one batch of a daily run's notices and hand their rows to that run.
 
@@ -53,6 +53,7 @@ def process_notices(
         blocks: name of the block documents to use.
         dry_run: read and match only.
         concurrency: notices processed at once in this batch (default: the settings block's value).
+        inline_steps: run each notice's steps inside its task run (the daily run decides for all its batches).
     """
     install_scrubber(*SCRUBBED_LOGGERS)
     logger = get_run_logger()
@@ -77,7 +78,8 @@ def process_notices(
                 return Failed(message=f"Cannot start batch {batch}: {exc}")
             today = settings.today()  # the firm's today, as the daily run counts days left and overdue alerts
             rows, skips = process_all(files, concurrency or settings.concurrency, dry_run, today, progress=False,
-                                      most_urgent_first=settings.file_most_urgent_first)  # within the batch
+                                      most_urgent_first=settings.file_most_urgent_first,  # within the batch
+                                      inline_steps=inline_steps)
             store.add(parent_run_id, batch, rows)
     gone = len(file_ids) - len(files)
     message = f"batch {batch}: {len(rows)} row(s) handed to run {parent_run_id}, {len(skips)} skipped, {gone} gone"

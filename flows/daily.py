@@ -52,6 +52,7 @@ from mailroom.resilience import ResiliencePolicy, metrics_snapshot
 from mailroom.review import ReviewPolicy
 from mailroom.workdirs import RunWorkdir, sweep_dead, sweep_legacy
 from tasks.context import Services, install_call_retry_logging, use_services
+from tasks.context import services as current_services
 from tasks.limits import shared_limits_installed
 from tasks.options import RunTasks
 from tasks.report import publish_report
@@ -146,7 +147,8 @@ def _reconcile(services: Services, files: list[DriveFile], folder_ids: list[str]
 
 
 def process_all(files: list, concurrency: int, dry_run: bool, today: date, *, progress: bool = True,
-                most_urgent_first: bool = False) -> tuple[list[ReportRow], list[SkipReason]]:
+                most_urgent_first: bool = False, inline_steps: bool | None = None,
+                ) -> tuple[list[ReportRow], list[SkipReason]]:
     """Every notice through ``process_notice`` with at most ``concurrency`` at once; returns rows and skip reasons.
 
     ``most_urgent_first``: every notice is read first, then filed fewest days left (from ``today``) first
@@ -155,7 +157,15 @@ def process_all(files: list, concurrency: int, dry_run: bool, today: date, *, pr
     Only a window of ``2 x concurrency`` notices is submitted at a time, so a 10,000-notice run holds a few dozen
     futures (and their task-run states), not 10,000. A notice's events (FAILED, overdue) go out as soon as it
     finishes, not at the end of the run (in a fanned-out run, from the batch run that worked on it).
+
+    ``inline_steps`` (default: from the count of ``files``, ``PipelineSettings.steps_inside_notices``): each notice's steps run
+    inside its task run instead of as task runs of their own.
     """
+    current = current_services()
+    current.inline_steps = current.settings.steps_inside_notices(len(files)) if inline_steps is None else inline_steps
+    if current.inline_steps:
+        get_run_logger().info("each notice's steps run inside its task run, retried and logged there (more than "
+                              "%d notices: steps_as_task_runs_up_to)", current.settings.steps_as_task_runs_up_to)
     rows: list[ReportRow] = []
     skips: list[SkipReason] = []
     meter = Progress(len(files), log=get_run_logger().info) if progress else None

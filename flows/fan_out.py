@@ -47,7 +47,8 @@ def process_in_batches(
         run = run_deployment(
             deployment, timeout=0, flow_run_name=f"batch-{number:03d}-of-{len(groups):03d}",
             parameters=dict(file_ids=[f.id for f in group], parent_run_id=run_id, batch=number, blocks=blocks,
-                            dry_run=dry_run, concurrency=concurrency),
+                            dry_run=dry_run, concurrency=concurrency,
+                            inline_steps=settings.steps_inside_notices(len(files))),
         )
         started[run.id] = (number, group)
     logger.info("%d notice(s) in %d batch run(s) of %s", len(files), len(groups), deployment)

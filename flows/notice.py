@@ -13,7 +13,7 @@ from mailroom.outcomes import Outcome
 from mailroom.report import ReportRow
 from tasks.context import RetryCounter, counting_call_retries, services
 from tasks.nesting import steps_commit_on_their_own
-from tasks.steps import PrefectSteps
+from tasks.steps import steps_of
 
 
 @task(name="process-notice", task_run_name="notice-{file.id}", retries=0, cache_policy=NO_CACHE, persist_result=False)
@@ -25,7 +25,7 @@ def process_notice(file: DriveFile, dry_run: bool = False) -> State:
     """
     current = services()
     with counting_call_retries() as retries, steps_commit_on_their_own():
-        result = current.intake.process(file, PrefectSteps(current.tasks), dry_run=dry_run, log=get_run_logger())
+        result = current.intake.process(file, steps_of(current), dry_run=dry_run, log=get_run_logger())
     return notice_state(result, retries)
 
 

@@ -27,7 +27,7 @@ from mailroom.report import ReportRow
 from mailroom.urgency import urgency_key
 from tasks.context import RetryCounter, counting_call_retries, services
 from tasks.nesting import steps_commit_on_their_own
-from tasks.steps import PrefectSteps
+from tasks.steps import steps_of
 
 Finished = Callable[[ReportRow | Skipped], None]  # told of each notice as it finishes (progress, alerts)
 
@@ -37,7 +37,7 @@ def read_notice(file: DriveFile, dry_run: bool = False) -> tuple[Reading | Skipp
     """Claim, download and read the text layer of one notice; never raises for a notice (a failure is kept)."""
     current = services()
     with counting_call_retries() as retries, steps_commit_on_their_own():
-        reading = current.intake.read(file, PrefectSteps(current.tasks), dry_run=dry_run, log=get_run_logger())
+        reading = current.intake.read(file, steps_of(current), dry_run=dry_run, log=get_run_logger())
     return reading, retries
 
 
@@ -48,7 +48,7 @@ def process_notice(reading: Reading, dry_run: bool = False, retries: RetryCounte
     never raises for a notice; a FAILED notice ends this task run Failed, its row still the state's data."""
     current = services()
     with counting_call_retries(retries) as counted, steps_commit_on_their_own():
-        result = current.intake.conclude(reading, PrefectSteps(current.tasks), dry_run=dry_run, log=get_run_logger())
+        result = current.intake.conclude(reading, steps_of(current), dry_run=dry_run, log=get_run_logger())
     return notice_state(result, counted)
 
 

@@ -45,6 +45,11 @@ class PipelineSettings(BaseModel):
         True, description="Read every notice before filing any, then file the most urgent first (off: file each "
         "as soon as it is read; faster on large runs, no order)"
     )
+    steps_as_task_runs_up_to: int = Field(
+        100, ge=0, description="A run of up to this many notices shows each step of a notice (download, match, upload, "
+        "...) as its own task run; a larger run keeps each notice's steps inside its task run (same retries, logged "
+        "there), which is several times cheaper for Prefect (docs/operations.md, 'Steps inside the notice')"
+    )
     timezone: str = Field("America/New_York", description="The firm's time zone: what 'today' is for days left")
     as_of: date | None = Field(
         None, description="Count days left from this date instead of today (the sandbox sets its corpus date)"
@@ -131,6 +136,10 @@ class PipelineSettings(BaseModel):
     def follow_up_subject(self, letter_type: str, notice_date: date | None) -> str:
         shown = notice_date.strftime(self.task_date_format) if notice_date else "date unknown"
         return self.task_subject_template.format(letter_type=letter_type, notice_date=shown)
+
+    def steps_inside_notices(self, notices: int) -> bool:
+        """Whether a run of this many notices keeps each notice's steps inside its task run."""
+        return notices > self.steps_as_task_runs_up_to
 
     def today(self) -> date:
         return today_in(self.timezone, self.as_of)

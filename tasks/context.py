@@ -39,6 +39,7 @@ class Services:
     intake: "Intake" = field(repr=False)  # a notice's fate: the rules, over this run's ledger and folders
     drive_web_links: bool = False  # real Google Drive: files have https://drive.google.com/file/d/<id> pages
     extraction_limits: "ExtractionLimits | None" = None
+    inline_steps: bool = False  # a notice's steps run inside its task run (tasks.inline_steps), not as task runs
 
 
 _services: ContextVar[Services | None] = ContextVar("mailroom_services", default=None)

@@ -41,10 +41,15 @@ def extract_notice(path: Path, file_name: str) -> Extraction:
 def fit_for_upload(path: Path) -> Fitting:
     """The notice within the Logiqs upload limit: as it is, recompressed (a copy next to it), or why it cannot be.
     Local work, deterministic: a retried upload sends the bytes the first attempt sent."""
+    return fit_and_tell(path, get_run_logger())
+
+
+def fit_and_tell(path: Path, log: Any) -> Fitting:
+    """``fit_document`` under the run's limit; a recompression is told in the run's log."""
     fitting = fit_document(path, fitted_path(path), max_bytes=services().settings.max_document_bytes)
     if fitting.recompressed:
-        get_run_logger().info("document recompressed from %.1f MB to %.1f MB (%s dpi) to fit the Logiqs limit",
-                              fitting.original_bytes / 1048576, (fitting.final_bytes or 0) / 1048576, fitting.dpi)
+        log.info("document recompressed from %.1f MB to %.1f MB (%s dpi) to fit the Logiqs limit",
+                 fitting.original_bytes / 1048576, (fitting.final_bytes or 0) / 1048576, fitting.dpi)
     return fitting
 
 

@@ -48,28 +48,49 @@ def _error_class(exc: BaseException) -> ErrorClass | None:
     return None  # a bug or an unclassified foreign error: retrying it only hides it
 
 
-def retry_transient(task: Any, task_run: Any, state: Any) -> bool:
-    """For idempotent tasks (reads, moves to a fixed folder): retry TRANSIENT, THROTTLED and CircuitOpen.
+def idempotent_step_worth_retrying(exc: BaseException) -> bool:
+    """For idempotent steps (reads, moves to a fixed folder): TRANSIENT, THROTTLED and CircuitOpen.
 
-    A Prefect timeout is retried too: repeating an idempotent step is safe. PERMANENT never is.
+    A timeout is retried too: repeating an idempotent step is safe. PERMANENT never is.
     """
-    exc = exception_of(state)
-    if exc is None:
-        return False
     if isinstance(exc, TimeoutError):
         return True
     error_class = _error_class(exc)
     return error_class is not None and error_class.retryable
 
 
-def retry_transient_or_checked_ambiguous(task: Any, task_run: Any, state: Any) -> bool:
-    """For effect tasks whose body looks for its marker in Logiqs before acting again (a dedup check).
+def checked_effect_worth_retrying(exc: BaseException) -> bool:
+    """For effect steps whose body looks for its marker in Logiqs before acting again (a dedup check).
 
     AMBIGUOUS is retried only because the retried attempt checks first; PERMANENT never is.
     """
-    exc = exception_of(state)
-    error_class = _error_class(exc) if exc is not None else None
+    error_class = _error_class(exc)
     return error_class is not None and (error_class.retryable or error_class is ErrorClass.AMBIGUOUS)
+
+
+RetryCondition = Callable[[Any, Any, Any], bool]
+
+
+def _prefect_condition(worth_retrying: Callable[[BaseException], bool]) -> RetryCondition:
+    """A Prefect ``retry_condition_fn`` over an exception rule; the rule stays reachable from the task's options
+    (``retry_rule_of``) so steps run inside a notice's task run retry by the very same rule."""
+
+    def condition(task: Any, task_run: Any, state: Any) -> bool:
+        exc = exception_of(state)
+        return exc is not None and worth_retrying(exc)
+
+    condition.worth_retrying = worth_retrying  # type: ignore[attr-defined]
+    condition.__name__ = condition.__qualname__ = f"retry_if_{worth_retrying.__name__}"
+    return condition
+
+
+retry_transient = _prefect_condition(idempotent_step_worth_retrying)
+retry_transient_or_checked_ambiguous = _prefect_condition(checked_effect_worth_retrying)
+
+
+def retry_rule_of(task: Task[..., Any]) -> Callable[[BaseException], bool] | None:
+    """The exception rule behind a task's retry condition (None: the task is never retried)."""
+    return getattr(task.retry_condition_fn, "worth_retrying", None)
 
 
 def jittered_backoff(first_delay: float) -> Callable[[int], list[float]]:

@@ -13,10 +13,17 @@ from mailroom.ledger import NoticeKey
 from mailroom.matching import MatchResult
 from mailroom.notices import Notice
 from mailroom.outcomes import Outcome
+from tasks.context import Services
 from tasks.drive import forget_download
+from tasks.inline_steps import InlineSteps
 from tasks.notices import fit_for_upload_if_needed
 from tasks.options import RunTasks
 from tasks.starting import run_step
+
+
+def steps_of(current: Services) -> "PrefectSteps | InlineSteps":
+    """The run's way of running a notice's steps: each its own task run, or inside the notice's (large runs)."""
+    return InlineSteps(current.tasks) if current.inline_steps else PrefectSteps(current.tasks)
 
 
 @dataclass(frozen=True)
