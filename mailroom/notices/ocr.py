@@ -70,8 +70,6 @@ def _read(image: Image.Image, dpi: int, limits: ExtractionLimits, timeout: float
     try:
         return tesseract.recognize_words(image.tobytes(), image.width, image.height, dpi=dpi,
                                          psm=limits.ocr_page_segmentation, timeout_seconds=timeout)
-    except tesseract.EngineQueueTimeout as exc:
-        raise ExtractionError(ExtractionFailure.TIMEOUT, f"OCR not started: {exc}") from None
     except TimeoutError:
         raise ExtractionError(
             ExtractionFailure.TIMEOUT, f"OCR exceeded the {limits.time_budget_seconds:.1f} s time budget"

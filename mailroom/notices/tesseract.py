@@ -24,7 +24,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from mailroom.errors import ConfigurationError
+from mailroom.errors import ConfigurationError, ExtractionError, ExtractionFailure
 
 # Tesseract's OpenMP threads oversubscribe a shared 2-core runner and were slower in our measurements than one thread
 # per page (parallelism belongs to the flow's task runner). libgomp reads this when the library is loaded.
@@ -197,10 +197,6 @@ def _parse_tsv(tsv: str) -> list[Word]:
     return words
 
 
-class EngineQueueTimeout(TimeoutError):
-    """No OCR engine came free within ``ENGINE_QUEUE_TIMEOUT_SECONDS`` (far more scans at once than cores)."""
-
-
 def queue_wait_seconds() -> float:
     """Seconds this thread has waited for an OCR engine so far (a document is read in one thread: its budget
     subtracts what this grew by while it was read)."""
@@ -209,14 +205,16 @@ def queue_wait_seconds() -> float:
 
 def recognize_words(pixels: bytes, width: int, height: int, *, dpi: int, psm: int, timeout_seconds: float) -> list[Word]:
     """Words of an 8-bit grayscale image (``width`` bytes per row). Raises TimeoutError past ``timeout_seconds`` of
-    its own work (waiting for a free engine does not count: ``queue_wait_seconds``)."""
+    its own work (waiting for a free engine does not count: ``queue_wait_seconds``); an ExtractionError (TIMEOUT)
+    when no engine came free within ``ENGINE_QUEUE_TIMEOUT_SECONDS`` (far more scans at once than cores)."""
     if timeout_seconds <= 0:
         raise TimeoutError("OCR deadline passed before the page was read")
     waited_from = time.monotonic()
     acquired = _engine_slots.acquire(timeout=ENGINE_QUEUE_TIMEOUT_SECONDS)
     _queue_waits.seconds = queue_wait_seconds() + (time.monotonic() - waited_from)
     if not acquired:
-        raise EngineQueueTimeout(f"no OCR engine came free within {ENGINE_QUEUE_TIMEOUT_SECONDS:.0f} s")
+        raise ExtractionError(ExtractionFailure.TIMEOUT,
+                              f"OCR not started: no OCR engine came free within {ENGINE_QUEUE_TIMEOUT_SECONDS:.0f} s")
     try:
         with _lock:
             engine = _idle.pop() if _idle else None
