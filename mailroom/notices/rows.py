@@ -32,7 +32,7 @@ _ANY_LABEL = label_pattern(tuple(label for label, _ in _LABELS))
 _LABEL_PATTERNS = [(label_pattern((label,)), kind) for label, kind in _LABELS]
 
 _YEAR = re.compile(r"(?<![\w/,.\-])((?:19|20)\d\d)(?![\w/\-])")
-_AUR = re.compile(r"(?<![\w-])(\d{5}-\d{4}|\d{10}|\d[A-Z]\d{7})(?![\w-])")
+_AUR = re.compile(r"(?<![\w-])(\d{5}-\d{4}|\d{10}|\d[A-Za-z]\d{7})(?![\w-])")
 _TIN = re.compile(r"(?<!\S)((?:\d{3}-\d{2}-\d{4})|[^\s\d]*[Xx*#×KkHN][^\s\d]*[-~=_.]?[^\s\d]{0,6}[-~=_.]?\d{4})(?![\w-])")
 _PERIOD_END = re.compile(r"^(?:12/31/|dec)", re.I)
 

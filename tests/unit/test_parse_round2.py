@@ -12,7 +12,7 @@ from decimal import Decimal
 import pytest
 
 from mailroom.notices.layout import PageLayout, TextLine, Word, build_layout
-from mailroom.notices.parse import find_amount_due, find_aur_control_number, find_notice_date, find_tax_year
+from mailroom.notices.parse import Found, find_amount_due, find_aur_control_number, find_notice_date, find_tax_year
 from mailroom.notices.rows import header_row_pairs
 from mailroom.notices.ssn import find_ssn_last4
 
@@ -156,3 +156,11 @@ def test_an_unlabelled_notice_date_is_neither_a_deadline_nor_a_period_end() -> N
             "refund.\nJune 28, 2023")
     found = find_notice_date(text)
     assert found is not None and found.value == date(2023, 6, 28) and found.confidence < 0.9
+
+
+def test_the_letter_of_an_aur_number_read_in_lower_case_is_repaired_unsure() -> None:
+    # round 3: a scan's box row "AUR control number" over "1v9504695" (1V9504695), development seed 4242
+    assert find_aur_control_number("AUR control number 1v9504695") == Found("1V9504695", 0.85)
+    assert find_aur_control_number("AUR control number 1l9504695") is None  # l may be the digit 1: no guess
+    text = "Notice   Tax year   Notice date   SSN   AUR control number\ncP2000   2022   1/30/2023   XXX-XX-4852   1v9504695"
+    assert "AUR control number 1v9504695" in header_row_pairs(text)
