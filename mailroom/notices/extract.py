@@ -149,10 +149,15 @@ class _Pages:
             return header
         return self._turned_label(index)
 
-    def _turned_label(self, index: int) -> Label | None:
+    def turned_over(self, index: int) -> bool:
+        """An unlabelled page that starts no letter, yet turned 180 degrees shows a label: it is upside down (Tesseract
+        reads upside-down text as confident nonsense, so its first read looked upright) and must be read again."""
+        return self.scanned(index) and self.label(index) is None and self._turned_label(index, force=True) is not None
+
+    def _turned_label(self, index: int, *, force: bool = False) -> Label | None:
         """The label of a page whose top band was too sparse to show it is upside down (an inner page's lower half is
         mostly blank): the footer strip of the page turned 180 degrees. A label there settles the page's turn."""
-        if not self.scanned(index) or index in self.upright or index not in self.images:
+        if not self.scanned(index) or (index in self.upright and not force) or index not in self.images:
             return None
         image, dpi = self.images[index]
         turned = image.rotate(180)
@@ -276,6 +281,9 @@ def _read_letters(pages: _Pages, count: int) -> list[_Letter]:
     while index < count:
         letter = _Letter(index)
         _read_page(pages, letter, index, ("top", "middle", "footer"))
+        if not starts_letter(letter.found, pages.band(index, "top").text) and pages.turned_over(index):
+            letter = _Letter(index)
+            _read_page(pages, letter, index, ("top", "middle", "footer"))
         if not starts_letter(letter.found, pages.band(index, "top").text):
             if letters:  # a page no letter claims, after the end the letter's label gave: it may be another letter's
                 letters[-1].last = index

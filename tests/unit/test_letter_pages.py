@@ -227,3 +227,11 @@ def test_footer_reads_do_not_count_toward_the_ocr_page_cap(tmp_path):
     text = write(tmp_path / "text.pdf", [(first_page(), "Page 1"), (inner_page(), "Page 2")])
     notices = extract_notices(scanned(text, tmp_path / "scan.pdf"), limits=ExtractionLimits(ocr_max_pages=1))
     assert [(n.first_page, n.last_page, n.pages_in_doubt) for n in notices] == [(1, 2, None)]
+
+
+def test_an_upside_down_first_page_is_turned_and_read_as_the_letters_start(tmp_path):
+    body = [FILLER] * 12  # a page 1 full of text below the box: read upside down, Tesseract still finds "words"
+    text = write(tmp_path / "text.pdf", [([*first_page(), *body], "Page 1 of 2"), (inner_page(), "Page 2 of 2")])
+    notices = extract_notices(scanned(text, tmp_path / "scan.pdf", upside_down=(1,)))
+    assert [(n.first_page, n.last_page, n.pages_in_doubt) for n in notices] == [(1, 2, None)]
+    assert (notices[0].ssn_last4, notices[0].taxpayer_last_name) == ("4321", "SMITH")
