@@ -14,14 +14,13 @@ from __future__ import annotations
 
 import logging
 import time
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pymupdf
 
 from mailroom.notices.address import BlockNames
-from mailroom.notices.filename_hints import FILE_NAME_CONFIDENCE, hints_from_file_name
+from mailroom.notices.filename_hints import apply_file_name_hints
 from mailroom.notices.layout import PageLayout, text_layer_layout
 from mailroom.notices.letter_marks import (
     LETTERHEAD,
@@ -34,14 +33,13 @@ from mailroom.notices.letter_marks import (
     starts_letter,
 )
 from mailroom.notices.model import (
-    RESPONSE_WINDOW_DAYS,
     ExtractionError,
     ExtractionFailure,
     ExtractionLimits,
     FieldProvenance,
     FieldSource,
-    LetterType,
     Notice,
+    derive_due_date,
 )
 from mailroom.notices.ocr import ocr_image, prepare
 from mailroom.notices.page_fields import (
@@ -59,7 +57,6 @@ logger = logging.getLogger(__name__)
 # Bands of a scanned page, as shares of its height; they overlap so a line on a border is read whole once.
 BANDS = {"top": (0.0, 0.56), "middle": (0.52, 0.92), "footer": (0.90, 1.0)}
 OCR_CONFIDENCE_FACTOR = 0.9  # OCR output is noisier than a text layer; the same parse is worth a bit less
-DERIVED_DUE_CONFIDENCE = 0.7
 
 
 class _Pages:
@@ -92,6 +89,9 @@ class _Pages:
 
     def scanned(self, index: int) -> bool:
         return self.text_layer(index) is None
+
+    def source(self, index: int) -> FieldSource:
+        return FieldSource.OCR if self.scanned(index) else FieldSource.TEXT_LAYER
 
     def band(self, index: int, name: str) -> PageLayout:
         """One band of a page: cut from the text layer, or OCR'd (the first band read of a page sets its turn)."""
@@ -214,7 +214,7 @@ def _amount_wanted(found: dict[str, Found[Any]]) -> bool:
 
 
 def _read_page(pages: _Pages, letter: _Letter, index: int, bands: tuple[str, ...]) -> None:
-    source = FieldSource.TEXT_LAYER if not pages.scanned(index) else FieldSource.OCR
+    source = pages.source(index)
     for band in bands:
         if complete(letter.found) and band != bands[0]:
             return
@@ -253,6 +253,17 @@ def _letter_end(pages: _Pages, letter: _Letter, count: int) -> int:
     return index - 1
 
 
+def _inner_ssn(pages: _Pages, letter: _Letter) -> None:
+    """The SSN is what a case is found by: when neither page 1 nor the last page gave it, the inner pages' tops are
+    read for it (the header of later pages, the payer table's "Recipient's SSN"), at most unsure (0.85)."""
+    for index in range(letter.first + 1, letter.last):
+        if "ssn_last4" in letter.found:
+            return
+        seen = parse_layout(pages.band(index, "top"))[0].get("ssn_last4")
+        if seen is not None:
+            letter.add({"ssn_last4": Found(seen.value, min(seen.confidence, 0.85))}, None, pages.source(index))
+
+
 def _claim_first_pages(pages: _Pages, letter: _Letter, before: list[_Letter]) -> None:
     """A first page whose box OCR could not read starts no letter, and the letter is found one page later, where the
     header of later pages repeats the box. When that page is labelled page k and the k-1 pages before it are labelled
@@ -269,7 +280,7 @@ def _claim_first_pages(pages: _Pages, letter: _Letter, before: list[_Letter]) ->
         if shows_other_letter(page.found, letter.found):
             return
     for page in claimed:
-        letter.add(page.found, page.block, FieldSource.OCR if pages.scanned(page.first) else FieldSource.TEXT_LAYER)
+        letter.add(page.found, page.block, pages.source(page.first))
     letter.first = claimed[0].first
 
 
@@ -304,6 +315,7 @@ def _read_letters(pages: _Pages, count: int) -> list[_Letter]:
         # form repeats name, SSN and amount): reading every page for a value a stamp covered costs ~1 s a page.
         if not complete(letter.found) and letter.last > letter.first:
             _read_page(pages, letter, letter.last, ("top", "middle", "footer"))
+        _inner_ssn(pages, letter)
         letters.append(letter)
         index = letter.last + 1
     return letters
@@ -311,31 +323,6 @@ def _read_letters(pages: _Pages, count: int) -> list[_Letter]:
 
 def _provenance(confidence: float, source: FieldSource) -> FieldProvenance:
     return FieldProvenance(confidence=round(min(confidence, 1.0), 3), source=source)
-
-
-def _apply_file_name_hints(values: dict[str, Any], fields: dict[str, FieldProvenance], file_name: str | None) -> None:
-    """File-name hints fill what the page did not give; they never replace a page read (a confident one or not,
-    the page is about this letter and the name is a clerk's guess)."""
-    hints = hints_from_file_name(file_name)
-    hinted = {"letter_type": hints.letter_type, "notice_date": hints.notice_date,
-              "taxpayer_last_name": hints.last_name, "tax_year": hints.tax_year,
-              "taxpayer_first_name": hints.first_name if hints.last_name else None}  # fmt: skip
-    if "taxpayer_last_name" in values:
-        hinted.pop("taxpayer_first_name")
-    for field_name, value in hinted.items():
-        if value is not None and field_name not in values:
-            values[field_name] = value
-            fields[field_name] = FieldProvenance(confidence=FILE_NAME_CONFIDENCE, source=FieldSource.FILE_NAME)
-
-
-def _derive_due_date(values: dict[str, Any], fields: dict[str, FieldProvenance]) -> None:
-    if "response_due_date" in values or "notice_date" not in values:
-        return
-    window = RESPONSE_WINDOW_DAYS[values.get("letter_type", LetterType.OTHER)]
-    values["response_due_date"] = values["notice_date"] + timedelta(days=window)
-    values["response_due_derived"] = True
-    base = fields["notice_date"].confidence
-    fields["response_due_date"] = _provenance(base * DERIVED_DUE_CONFIDENCE, FieldSource.DERIVED)
 
 
 def _notice(letter: _Letter, part: int, page_count: int, ocr_pages: int, file_name: str | None) -> Notice:
@@ -346,8 +333,8 @@ def _notice(letter: _Letter, part: int, page_count: int, ocr_pages: int, file_na
         factor = OCR_CONFIDENCE_FACTOR if letter.sources[name] is FieldSource.OCR else 1.0
         fields[name] = _provenance(result.confidence * factor, letter.sources[name])
     if part == 0:  # a clerk names the file after its first letter
-        _apply_file_name_hints(values, fields, file_name)
-    _derive_due_date(values, fields)
+        apply_file_name_hints(values, fields, file_name)
+    derive_due_date(values, fields)
     evidence = list(letter.block.lines) if letter.block is not None else []
     return Notice(**values, page_count=page_count, ocr_pages=ocr_pages, fields=fields, part=part,
                   first_page=letter.first + 1, last_page=letter.last + 1, name_evidence=evidence,

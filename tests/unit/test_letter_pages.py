@@ -235,3 +235,12 @@ def test_an_upside_down_first_page_is_turned_and_read_as_the_letters_start(tmp_p
     notices = extract_notices(scanned(text, tmp_path / "scan.pdf", upside_down=(1,)))
     assert [(n.first_page, n.last_page, n.pages_in_doubt) for n in notices] == [(1, 2, None)]
     assert (notices[0].ssn_last4, notices[0].taxpayer_last_name) == ("4321", "SMITH")
+
+
+def test_an_ssn_page_1_and_the_last_page_lost_is_read_from_an_inner_page_unsure(tmp_path):
+    stamped = [line for line in first_page() if not line.startswith("Social Security")]  # a stamp over the SSN
+    path = write(tmp_path / "inner.pdf", [
+        (stamped, "Page 1 of 3"), (inner_page("Recipient's SSN XXX-XX-4321"), "Page 2 of 3"), (inner_page(), "Page 3 of 3"),
+    ])  # fmt: skip
+    notice = extract_notices(path)[0]
+    assert (notice.ssn_last4, notice.confidence("ssn_last4"), notice.pages_in_doubt) == ("4321", 0.85, None)
