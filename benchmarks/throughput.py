@@ -179,10 +179,23 @@ def run_once(workdir: Path, name: str, args: argparse.Namespace, fault_rate: flo
 
 
 def settings_of(args: argparse.Namespace) -> dict[str, Any]:
-    steps = {} if args.steps_as_task_runs_up_to is None else dict(steps_as_task_runs_up_to=args.steps_as_task_runs_up_to)
-    return dict(concurrency=args.concurrency, call_initial_delay=0.25, call_max_delay=5.0,
-                task_retry_delay_seconds=1.0, task_retries=4,
-                review_enabled=False, **steps)  # outcomes as the manifest expects them
+    return {**dict(concurrency=args.concurrency, call_initial_delay=0.25, call_max_delay=5.0,
+                   task_retry_delay_seconds=1.0, task_retries=4,
+                   review_enabled=False),  # outcomes as the manifest expects them
+            **getattr(args, "overrides", {})}
+
+
+def variant(text: str) -> tuple[str, dict[str, Any]]:
+    """``label:setting=value,setting=value`` (values as JSON, else strings): a baseline run with these settings."""
+    label, _, assignments = text.partition(":")
+    overrides: dict[str, Any] = {}
+    for assignment in filter(None, assignments.split(",")):
+        name, _, value = assignment.partition("=")
+        try:
+            overrides[name] = json.loads(value)
+        except json.JSONDecodeError:
+            overrides[name] = value
+    return label, overrides
 
 
 def describe(label: str, r: dict[str, Any]) -> None:
@@ -226,10 +239,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--scanned-fraction", type=float, default=0.2)
     parser.add_argument("--skip-faulty", action="store_true", help="baseline only (memory runs)")
-    parser.add_argument("--steps-as-task-runs-up-to", type=int, default=None,
-                        help="the setting of that name (default: the settings' default)")
-    parser.add_argument("--compare-steps", action="store_true",
-                        help="also run the baseline with every step a task run, side by side")
+    parser.add_argument("--variant", type=variant, action="append", default=[],
+                        help="also run the baseline with other settings, side by side, e.g. "
+                        "as-runs:steps_as_task_runs_up_to=1000000 or fifo:file_most_urgent_first=false")
     args = parser.parse_args(argv)
 
     import logging
@@ -250,8 +262,8 @@ def main(argv: list[str] | None = None) -> int:
         with temporary_settings(updates={PREFECT_API_URL: server.api_url, PREFECT_SERVER_ANALYTICS_ENABLED: False}):
             baseline = run_once(workdir, "baseline", args, 0.0)
             faulty = None if args.skip_faulty else run_once(workdir, "faulty", args, args.fault_rate)
-            as_runs = (run_once(workdir, "steps-as-runs", argparse.Namespace(
-                **{**vars(args), "steps_as_task_runs_up_to": 10 ** 9}), 0.0) if args.compare_steps else None)
+            variants = [(label, run_once(workdir, label, argparse.Namespace(**{**vars(args), "overrides": overrides}),
+                                         0.0)) for label, overrides in args.variant]
     finally:
         server.stop()
     load_after = os.getloadavg()
@@ -276,11 +288,10 @@ def main(argv: list[str] | None = None) -> int:
                 f"amplification={requests(faulty) / requests(baseline):.2f} "
                 f"logiqs_amplification={faulty['logiqs_requests'] / baseline['logiqs_requests']:.2f} "
                 f"failed={faulty['summary'].failed if faulty['summary'] else -1} duplicates={faulty['duplicates']}")
-    if as_runs is not None:
-        describe("as-runs", as_runs)
-        breakdown(as_runs)
-        line += (f" steps_as_task_runs_ratio_to_floor={as_runs['wall'] / floor:.2f} "
-                 f"baseline_vs_steps_as_task_runs={baseline['wall'] / as_runs['wall']:.2f}")
+    for label, other in variants:
+        describe(label, other)
+        breakdown(other)
+        line += f" {label}_ratio_to_floor={other['wall'] / floor:.2f} {label}_vs_baseline={other['wall'] / baseline['wall']:.2f}"
     growth = baseline["rss_growth_kb"]
     print(f"{line} rss_growth_kb_per_notice={growth if growth is not None else float('nan'):.1f} "
           f"peak_rss_mb={peak_rss_mb():.0f}")

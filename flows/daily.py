@@ -9,7 +9,6 @@ the run ends Failed (after all others are processed) when any notice is FAILED. 
 
 from __future__ import annotations
 
-import queue
 import sys
 from contextlib import ExitStack
 from dataclasses import replace
@@ -35,7 +34,7 @@ from flows.artifacts import Progress, metrics_delta, publish_artifacts
 from flows.engine_logs import quiet_deliberate_failures
 from flows.fan_out import process_in_batches
 from flows.notice import process_notice
-from flows.run_results import forget_finished_results
+from flows.run_results import forget_finished_results, in_a_window
 from flows.urgent_first import process_most_urgent_first
 from mailroom.alerts import review_pending_alert
 from mailroom.drive import DriveFile
@@ -185,24 +184,9 @@ def process_all(files: list, concurrency: int, dry_run: bool, today: date, *, pr
             files, concurrency=concurrency, dry_run=dry_run, today=today, on_finished=record,
             on_read=lambda n: get_run_logger().info("%d notice(s) read; filing them most urgent first", n))
         return rows, skips
-    waiting = iter(files)
-    finished: queue.SimpleQueue = queue.SimpleQueue()  # futures, as they finish (one callback each)
     with ThreadPoolTaskRunner(max_workers=concurrency) as runner:
-        pending: dict = {}
-
-        def submit_next() -> None:
-            for file in waiting:
-                future = runner.submit(process_notice, {"file": file, "dry_run": dry_run})
-                pending[future] = file
-                future.add_done_callback(finished.put)
-                return
-
-        for _ in range(2 * concurrency):
-            submit_next()
-        while pending:
-            future = finished.get()
-            file = pending.pop(future)
-            submit_next()
+        calls = ((file, {"file": file, "dry_run": dry_run}) for file in files)
+        for file, future in in_a_window(runner, process_notice, calls, 2 * concurrency):
             try:  # a FAILED notice's task run is Failed on purpose and carries its row as the state's data
                 row = future.result(raise_on_failure=False)
             except Exception as exc:

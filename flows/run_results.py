@@ -1,6 +1,14 @@
-"""Keeping a long flow run's memory flat: Prefect's per-task-result links are dropped as notices finish."""
+"""Keeping a long flow run's memory flat: a window of notices in flight, and Prefect's per-task-result links dropped
+as notices finish."""
 
 from __future__ import annotations
+
+import queue
+from collections.abc import Iterable, Iterator
+from typing import Any, TypeVar
+
+K = TypeVar("K")
+
 
 def forget_finished_results() -> int:
     """Drop Prefect's links from finished task runs' results to their states; returns how many.
@@ -25,3 +33,30 @@ def forget_finished_results() -> int:
     for key in stale:
         results.pop(key, None)
     return len(stale)
+
+
+def in_a_window(runner: Any, task: Any, calls: Iterable[tuple[K, dict[str, Any]]], window: int,
+                ) -> Iterator[tuple[K, Any]]:
+    """Submit ``task`` once per ``(key, parameters)`` with at most ``window`` calls submitted and unfinished at a
+    time; yield ``(key, future)`` as each finishes. The pool starts submissions in order, so ``calls`` in urgency
+    order start in urgency order. A 10,000-notice run then holds a few dozen futures (with their parameters, contexts
+    and task-run states) instead of 10,000.
+    """
+    waiting = iter(calls)
+    finished: queue.SimpleQueue = queue.SimpleQueue()  # futures, as they finish (one callback each)
+    pending: dict[Any, K] = {}
+
+    def submit_next() -> None:
+        for key, parameters in waiting:
+            future = runner.submit(task, parameters)
+            pending[future] = key
+            future.add_done_callback(finished.put)
+            return
+
+    for _ in range(window):
+        submit_next()
+    while pending:
+        future = finished.get()
+        key = pending.pop(future)
+        submit_next()
+        yield key, future

@@ -7,19 +7,18 @@ the case and file or set aside each notice, in urgency order. ``flows.daily.proc
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import date
 from typing import Any
 
 from prefect import task
 from prefect.cache_policies import NO_CACHE
-from prefect.futures import as_completed
 from prefect.logging import get_run_logger
 from prefect.states import State
 from prefect.task_runners import ThreadPoolTaskRunner
 
 from flows.notice import notice_state
-from flows.run_results import forget_finished_results
+from flows.run_results import forget_finished_results, in_a_window
 from mailroom.drive import DriveFile
 from mailroom.intake import Reading, Skipped
 from mailroom.outcomes import Outcome
@@ -72,21 +71,25 @@ def process_most_urgent_first(files: list[DriveFile], *, concurrency: int, dry_r
             forget_finished_results()  # else Prefect keeps ~19 KB per notice for the whole run
 
     with ThreadPoolTaskRunner(max_workers=concurrency) as runner:
-        futures = {runner.submit(read_notice, {"file": f, "dry_run": dry_run}): f for f in files}
-        for future in as_completed(list(futures)):
-            file = futures.pop(future)
+        calls = ((f, {"file": f, "dry_run": dry_run}) for f in files)
+        for read, (file, future) in enumerate(in_a_window(runner, read_notice, calls, 2 * concurrency), start=1):
+            if read % concurrency == 0:
+                forget_finished_results()
             result = _result(future, file, dry_run)
             if isinstance(result, tuple) and isinstance(result[0], Reading):
                 readings.append((position[file.id], *result))
             else:
                 done(result[0] if isinstance(result, tuple) else result)
         on_read(len(readings))
-        readings.sort(key=lambda item: urgency_key(item[1].days_left(today), item[0]))
-        filing = {runner.submit(process_notice, {"reading": r, "dry_run": dry_run, "retries": c}): r.file
-                  for _, r, c in readings}
-        readings.clear()
-        for future in as_completed(list(filing)):
-            done(_result(future, filing.pop(future), dry_run))
+        readings.sort(key=lambda item: urgency_key(item[1].days_left(today), item[0]), reverse=True)
+
+        def most_urgent_first() -> Iterator[tuple[DriveFile, dict[str, Any]]]:
+            while readings:  # popped as submitted: a filed notice's reading is not held to the end of the run
+                _, reading, counted = readings.pop()
+                yield reading.file, {"reading": reading, "dry_run": dry_run, "retries": counted}
+
+        for file, future in in_a_window(runner, process_notice, most_urgent_first(), 2 * concurrency):
+            done(_result(future, file, dry_run))
 
 
 def _result(future: Any, file: DriveFile, dry_run: bool) -> Any:

@@ -41,6 +41,7 @@ from mailroom.notices.model import (
     Notice,
     derive_due_date,
 )
+from mailroom.notices import tesseract
 from mailroom.notices.ocr import ocr_image, prepare
 from mailroom.notices.page_fields import (
     TRUSTED_CONFIDENCE,
@@ -64,6 +65,7 @@ class _Pages:
 
     def __init__(self, document: pymupdf.Document, limits: ExtractionLimits, deadline: float) -> None:
         self.document, self.limits, self.deadline = document, limits, deadline
+        self.queued_before = tesseract.queue_wait_seconds()  # waits for an OCR engine do not spend the budget
         self.layers: dict[int, PageLayout | None] = {}
         self.bands: dict[tuple[int, str], PageLayout] = {}
         self.images: dict[int, Any] = {}
@@ -72,7 +74,7 @@ class _Pages:
         self.any_text = False
 
     def remaining(self) -> float:
-        left = self.deadline - time.monotonic()
+        left = self.deadline + (tesseract.queue_wait_seconds() - self.queued_before) - time.monotonic()
         if left <= 0:
             raise ExtractionError(
                 ExtractionFailure.TIMEOUT, f"time budget of {self.limits.time_budget_seconds:.1f} s spent"
