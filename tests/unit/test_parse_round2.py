@@ -164,3 +164,22 @@ def test_the_letter_of_an_aur_number_read_in_lower_case_is_repaired_unsure() -> 
     assert find_aur_control_number("AUR control number 1l9504695") is None  # l may be the digit 1: no guess
     text = "Notice   Tax year   Notice date   SSN   AUR control number\ncP2000   2022   1/30/2023   XXX-XX-4852   1v9504695"
     assert "AUR control number 1v9504695" in header_row_pairs(text)
+
+
+def test_two_name_lines_of_a_widely_leaded_address_block_are_both_read() -> None:
+    # round 3 (seed 4242, TORRES CP504): lines 17 px high, 19 px apart; the first name line was lost, and the spouse's
+    # line read as the taxpayer
+    from mailroom.notices.address import address_block_names
+
+    def line(text: str, top: float) -> list[Word]:
+        words, x = [], 167.0
+        for token in text.split():
+            words.append(Word(token, 95.0, x, top, x + 12 * len(token), top + 17))
+            x += 12 * len(token) + 12
+        return words
+
+    rows = [("Kansas City, MO 64999-0025", 197), ("WILLIAM TORRES", 340), ("MARIE-CLAIRE T TORRES", 376),
+            ("22064 MAPLE AVE", 412), ("DES MOINES IA 50309", 448)]  # fmt: skip
+    block = address_block_names(build_layout([line(text, top) for text, top in rows], 1700, 1200))
+    assert block is not None and block.names is not None
+    assert (block.names.taxpayer.first, block.names.spouse and block.names.spouse.first) == ("WILLIAM", "MARIE-CLAIRE")
