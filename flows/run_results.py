@@ -4,6 +4,7 @@ as notices finish."""
 from __future__ import annotations
 
 import queue
+from dataclasses import dataclass
 from collections.abc import Iterable, Iterator
 from typing import Any, TypeVar
 
@@ -42,21 +43,38 @@ def in_a_window(runner: Any, task: Any, calls: Iterable[tuple[K, dict[str, Any]]
     order start in urgency order. A 10,000-notice run then holds a few dozen futures (with their parameters, contexts
     and task-run states) instead of 10,000.
     """
-    waiting = iter(calls)
-    finished: queue.SimpleQueue = queue.SimpleQueue()  # futures, as they finish (one callback each)
-    pending: dict[Any, K] = {}
+    return in_lanes([Lane(runner, task, calls, window)])
 
-    def submit_next() -> None:
-        for key, parameters in waiting:
-            future = runner.submit(task, parameters)
-            pending[future] = key
+
+@dataclass
+class Lane:
+    """Calls of one task on one runner, at most ``window`` in flight (``in_lanes``)."""
+
+    runner: Any
+    task: Any
+    calls: Iterable[tuple[Any, dict[str, Any]]]
+    window: int
+
+
+def in_lanes(lanes: list[Lane]) -> Iterator[tuple[Any, Any]]:
+    """``in_a_window`` over several lanes at once, each with its own runner and window; ``(key, future)`` from any
+    lane as it finishes, and the next call of that lane submitted in its place."""
+    waiting = [iter(lane.calls) for lane in lanes]
+    finished: queue.SimpleQueue = queue.SimpleQueue()  # futures, as they finish (one callback each)
+    pending: dict[Any, tuple[int, Any]] = {}
+
+    def submit_next(index: int) -> None:
+        for key, parameters in waiting[index]:
+            future = lanes[index].runner.submit(lanes[index].task, parameters)
+            pending[future] = (index, key)
             future.add_done_callback(finished.put)
             return
 
-    for _ in range(window):
-        submit_next()
+    for index, lane in enumerate(lanes):
+        for _ in range(lane.window):
+            submit_next(index)
     while pending:
         future = finished.get()
-        key = pending.pop(future)
-        submit_next()
+        index, key = pending.pop(future)
+        submit_next(index)
         yield key, future

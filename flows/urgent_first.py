@@ -18,9 +18,10 @@ from prefect.states import State
 from prefect.task_runners import ThreadPoolTaskRunner
 
 from flows.notice import notice_state
-from flows.run_results import forget_finished_results, in_a_window
+from flows.run_results import Lane, forget_finished_results, in_a_window, in_lanes
 from mailroom.drive import DriveFile
 from mailroom.intake import Reading, Skipped
+from mailroom.notices import tesseract
 from mailroom.outcomes import Outcome
 from mailroom.report import ReportRow
 from mailroom.urgency import urgency_key
@@ -28,6 +29,8 @@ from tasks.context import RetryCounter, counting_call_retries, services
 from tasks.nesting import steps_commit_on_their_own
 from tasks.steps import steps_of
 
+# Scans filed at once: one per OCR engine, plus one doing its Logiqs calls while the engines read the next pages.
+SCAN_LANE = tesseract.MAX_ENGINES + 1
 Finished = Callable[[ReportRow | Skipped], None]  # told of each notice as it finishes (progress, alerts)
 
 
@@ -52,11 +55,15 @@ def process_notice(reading: Reading, dry_run: bool = False, retries: RetryCounte
 
 
 def process_most_urgent_first(files: list[DriveFile], *, concurrency: int, dry_run: bool, today: date,
-                              on_finished: Finished, on_read: Callable[[int], None] = lambda _: None) -> None:
+                              on_finished: Finished, on_read: Callable[[int], None] = lambda _: None,
+                              scan_lane: int | None = None) -> None:
     """Glance at every notice (``concurrency`` at a time), then work on them fewest days left first.
 
     The pool starts submissions in order, so with ``concurrency`` n a notice starts filing only after every more
-    urgent one has started. ``on_read`` is told how many notices wait to be filed once all are read. The listing
+    urgent one has started. Scans are filed in a lane of their own, ``scan_lane`` (default ``SCAN_LANE``) at a time
+    and also most urgent first: their OCR is CPU-bound (one engine per core), and in the common pool a cluster of
+    scans waiting for an engine held every slot while Logiqs sat idle (docs/operations.md, "Steps inside the
+    notice"). ``on_read`` is told how many notices wait to be filed once all are read. The listing
     must be read whole before ordering, so readings (not their files' bytes: those are on disk) are all held.
     """
     readings: list[tuple[int, Reading, RetryCounter]] = []
@@ -82,14 +89,21 @@ def process_most_urgent_first(files: list[DriveFile], *, concurrency: int, dry_r
                 done(result[0] if isinstance(result, tuple) else result)
         on_read(len(readings))
         readings.sort(key=lambda item: urgency_key(item[1].days_left(today), item[0]), reverse=True)
+        scans = [item for item in readings if item[1].needs_ocr]
+        readings[:] = [item for item in readings if not item[1].needs_ocr]
 
-        def most_urgent_first() -> Iterator[tuple[DriveFile, dict[str, Any]]]:
-            while readings:  # popped as submitted: a filed notice's reading is not held to the end of the run
-                _, reading, counted = readings.pop()
+        def most_urgent_first(lane: list[tuple[int, Reading, RetryCounter]]
+                              ) -> Iterator[tuple[DriveFile, dict[str, Any]]]:  # fmt: skip
+            while lane:  # popped as submitted: a filed notice's reading is not held to the end of the run
+                _, reading, counted = lane.pop()
                 yield reading.file, {"reading": reading, "dry_run": dry_run, "retries": counted}
 
-        for file, future in in_a_window(runner, process_notice, most_urgent_first(), 2 * concurrency):
-            done(_result(future, file, dry_run))
+        scan_lane = scan_lane or SCAN_LANE
+        with ThreadPoolTaskRunner(max_workers=scan_lane) as scan_runner:
+            lanes = [Lane(runner, process_notice, most_urgent_first(readings), 2 * concurrency),
+                     Lane(scan_runner, process_notice, most_urgent_first(scans), scan_lane)]
+            for file, future in in_lanes(lanes):
+                done(_result(future, file, dry_run))
 
 
 def _result(future: Any, file: DriveFile, dry_run: bool) -> Any:

@@ -126,8 +126,8 @@ class Intake:
         return reading if isinstance(reading, Skipped) else self.conclude(reading, steps, dry_run=dry_run, log=log)
 
     def read(self, file: DriveFile, steps: Steps, *, dry_run: bool = False, log: Any = logger) -> Reading | Skipped:
-        """Claim, download, and read the text layer (no OCR). Never raises for a notice problem: a failure is kept
-        for ``conclude``."""
+        """Claim, download, read the text layer (no OCR) and, for a typed single letter, find its case. Never raises
+        for a notice problem: a failure is kept for ``conclude``."""
         key = NoticeKey(file_id=file.id, md5=file.md5 or "no-md5")
         if not dry_run and (skipped := self._claim(file, key, log)):
             return skipped
@@ -147,6 +147,11 @@ class Intake:
             reading.path = steps.download(file)
             where.at("extract")
             reading.extraction = steps.read_text_layer(reading.path, file.name)
+            if _one_letter(reading.extraction):
+                # Finding the case only reads Logiqs: done while the run still reads Drive, the two services'
+                # waits overlap instead of following each other (filing still waits for its turn by urgency).
+                where.at("match")
+                reading.match = steps.match(reading.extraction.notice)
         except Exception as exc:  # noqa: BLE001 - MailroomError or a bug: either way this notice only
             reading.failed_step, reading.failure = where.step, _failure(exc, where.step, file.id, log)
             reading.discard(steps)
@@ -373,6 +378,10 @@ def _failure(exc: Exception, step: str, file_id: str, log: Any) -> str:
         return f"{step}: {exc}"
     log.exception("notice %s: unexpected error in step %s", file_id, step)
     return f"{step}: unexpected {type(exc).__name__}"
+
+
+def _one_letter(extraction: Extraction | None) -> bool:
+    return extraction is not None and extraction.notice is not None and not extraction.more_notices
 
 
 def _named_as_confirmed(notice: Notice, match: MatchResult) -> Notice:

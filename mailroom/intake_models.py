@@ -69,6 +69,12 @@ class Reading(BaseModel):
             steps.discard(self.file)
             self.discarded, self.path = True, None
 
+    @property
+    def needs_ocr(self) -> bool:
+        """Filing it starts with reading its scanned pages (CPU-bound OCR), not with a Logiqs call."""
+        return (self.extraction is None and self.path is not None and self.failed_step is None
+                and self.original is None and self.set_aside is None)
+
     def estimated_due(self, today: date) -> date | None:
         """The response date to order by, before the notice is read in full: the one read from the text layer,
         else (a scan) the notice date and letter type its file name gives (staff name scans "CP504 DTD 11.26.2025

@@ -82,3 +82,48 @@ def test_a_cp504_due_in_5_days_is_filed_before_cp2000s_due_in_25(prefect_server,
         "letter": "CP504", "respond_by": (TODAY + timedelta(days=5)).isoformat(), "days_left": 5,
         "urgency": "due this week"}
     assert "**1 overdue**, **1 due this week**" in artifacts[SUMMARY_KEY].data
+
+
+def test_scans_waiting_for_an_ocr_engine_do_not_hold_back_typed_notices(prefect_server, corpus_cache,
+                                                                        sandbox_factory, tmp_path):
+    """Scans are filed in a lane of their own: with every OCR engine busy, the typed notices still get filed.
+    Forced: OCR does not start until every typed notice's follow-up task exists (the hook gives up after 60 s, so
+    a single pool, where the more urgent scans take the one slot first, files a scan first and fails here)."""
+    import time as clock
+
+    from mailroom.notices import tesseract
+    from mailroom_sandbox.corpus.models import FileKind
+
+    base = corpus_cache(8, 73, scanned_fraction=0.5, include_bad_files=False, scenario_rates={"plain": 1.0})
+    typed = [f.key for f in base.in_scope() if f.kind is FileKind.TYPED]
+    scans = [f.key for f in base.in_scope() if f.kind is FileKind.SCANNED]
+    assert typed and scans, "the corpus changed: pick another seed"
+    # Typed notices due in 60 days: every scan (dated by its file name, else as of today) is more urgent.
+    changes = {key: _dated("CP2000", 60, 30) for key in typed}
+    sandbox = sandbox_factory(corpus=with_notices_changed(base, tmp_path / "corpus", changes))
+    save_sandbox_blocks(SandboxProfile.of(sandbox), name="scan-lane", state_dir=str(tmp_path / "state"),
+                        report_dir=str(tmp_path / "reports"), concurrency=1, review_enabled=False)
+    store = sandbox.logiqs.store
+    held: list[bool] = []
+
+    def wait_for_typed(point: str) -> None:
+        if point != "pixels":
+            return
+        deadline = clock.monotonic() + 60
+        while len(store.tasks) < len(typed) and clock.monotonic() < deadline:
+            clock.sleep(0.05)
+        held.append(len(store.tasks) >= len(typed))
+
+    from flows.daily import daily_mailroom
+
+    tesseract.add_ocr_hook(wait_for_typed)
+    try:
+        state = daily_mailroom(blocks="scan-lane", return_state=True)
+    finally:
+        tesseract.clear_ocr_hooks()
+    flush_run_records()
+    assert state.is_completed(), state.message
+    key_of = {sandbox.file_ids[key]: key for key in sandbox.file_ids}
+    filed = [key_of[MARKER.search(d.comment).group(1)] for d in store.documents]
+    assert held and all(held) and set(filed[:len(typed)]) == set(typed), (held, filed)
+    assert set(filed) == set(typed) | set(scans)

@@ -311,7 +311,8 @@ def test_the_same_letter_scanned_twice_is_a_duplicate_found_once_it_is_read(ledg
     row = _intake(ledger).process(RESCAN, rescan)
 
     assert (row.outcome, row.duplicate_of, row.letter_type) == (Outcome.UNMATCHED, FILE.id, "CP2000")
-    assert rescan.calls == ["download", "extract", "move"]  # never matched, never filed
+    # Its case was looked up while reading (a Logiqs read, made before the run knows it is a copy); never filed.
+    assert rescan.calls == ["download", "extract", "match", "move"]
     assert len(first.services.documents) == 1 and len(first.services.tasks) == 1
 
 
@@ -490,3 +491,27 @@ def test_a_document_that_cannot_be_fitted_is_set_aside_unmatched_and_never_tried
     assert _intake(ledger, "run-2").process(FILE, again) == Skipped(file_id=FILE.id,
                                                                    reason=SkipReason.FINISHED_EARLIER)
     assert again.calls == []
+
+
+def test_a_typed_letter_finds_its_case_while_the_run_is_still_reading(ledger, tmp_path):
+    """Matching only reads Logiqs: done in ``read`` (while other notices still download from Drive), so filing in
+    urgency order later starts with the effects. A scan, or a file of several letters, is matched when concluded."""
+    typed = _steps(ledger, tmp_path)
+    reading = _intake(ledger).read(FILE, typed)
+    assert typed.calls == ["download", "extract", "match"] and reading.match == MATCH
+    row = _intake(ledger).conclude(reading, typed)
+    assert row.outcome is Outcome.MATCHED and typed.calls.count("match") == 1
+
+    other = [FILE.model_copy(update=dict(id=f"file-{n}", md5=f"{n:020d}")) for n in (7, 8)]
+    several = _steps(ledger, tmp_path, extraction=Extraction(notice=_notice(), more_notices=[_notice()]))
+    assert _intake(ledger).read(other[0], several).match is None and several.calls == ["download", "extract"]
+    scan = _steps(ledger, tmp_path, scanned=True)
+    assert _intake(ledger).read(other[1], scan).match is None and scan.calls == ["download"]
+
+
+def test_a_case_search_that_fails_while_reading_ends_the_notice_failed_at_match(ledger, tmp_path):
+    steps = _steps(ledger, tmp_path, fail_at={"match": TransientError("503", service="logiqs", operation="find")})
+    reading = _intake(ledger).read(FILE, steps)
+    row = _intake(ledger).conclude(reading, steps)
+    assert (row.outcome, row.failed_step) == (Outcome.FAILED, "match")
+    assert "upload" not in steps.calls and steps.services.parents == {}
