@@ -68,8 +68,9 @@ def header_row_pairs(text: str) -> list[str]:
     pairs: list[str] = []
     for header, row in zip(lines, lines[1:]):
         kinds = _label_kinds(header)
-        if len(kinds) < 2:
-            continue
+        if len(kinds) < 2 or header.rstrip().endswith("."):
+            continue  # a sentence naming two labels ("Write your taxpayer identification number and the tax year on
+            # your payment.") is no box row: the payer table's EIN below it was read as the SSN (first corpus, round 3)
         values = _typed_values(row)
         date_kinds = [kind for kind in kinds if kind in ("period", "notice", "due")]
         if date_kinds and len(date_kinds) == len(values["date"]):

@@ -183,3 +183,11 @@ def test_two_name_lines_of_a_widely_leaded_address_block_are_both_read() -> None
     block = address_block_names(build_layout([line(text, top) for text, top in rows], 1700, 1200))
     assert block is not None and block.names is not None
     assert (block.names.taxpayer.first, block.names.spouse and block.names.spouse.first) == ("WILLIAM", "MARIE-CLAIRE")
+
+
+def test_a_sentence_naming_two_box_labels_is_no_box_row() -> None:
+    # round 3: an inner page's sentence over the payer table; the payer's EIN mask became the taxpayer's SSN
+    text = ("Write your taxpayer identification number and the tax year on your payment.\n"
+            "FIRST NATIONAL BANK XX-XXX1377 1099-NEC $89,403.42 $0.00")  # fmt: skip
+    assert header_row_pairs(text) == []
+    assert find_ssn_last4(text) is None
