@@ -157,8 +157,8 @@ def process_all(files: list, concurrency: int, dry_run: bool, today: date, *, pr
     futures (and their task-run states), not 10,000. A notice's events (FAILED, overdue) go out as soon as it
     finishes, not at the end of the run (in a fanned-out run, from the batch run that worked on it).
 
-    ``inline_steps`` (default: from the count of ``files``, ``PipelineSettings.steps_inside_notices``): each notice's steps run
-    inside its task run instead of as task runs of their own.
+    ``inline_steps`` (default: from the count of ``files``, ``PipelineSettings.steps_inside_notices``): each
+    notice's steps run inside its task run instead of as task runs of their own.
     """
     current = current_services()
     current.inline_steps = current.settings.steps_inside_notices(len(files)) if inline_steps is None else inline_steps
