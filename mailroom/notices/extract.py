@@ -13,34 +13,41 @@ never put in an exception, never returned. Logs carry page counts, sources and t
 from __future__ import annotations
 
 import logging
-import re
 import time
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pymupdf
 
 from mailroom.notices.address import BlockNames
-from mailroom.notices.filename_hints import FILE_NAME_CONFIDENCE, hints_from_file_name
+from mailroom.notices.filename_hints import apply_file_name_hints
 from mailroom.notices.layout import PageLayout, text_layer_layout
+from mailroom.notices.letter_marks import (
+    LETTERHEAD,
+    Label,
+    letter_marks,
+    one_letter_by_labels,
+    page_label,
+    repeats_marks,
+    shows_other_letter,
+    starts_letter,
+)
 from mailroom.notices.model import (
-    RESPONSE_WINDOW_DAYS,
     ExtractionError,
     ExtractionFailure,
     ExtractionLimits,
     FieldProvenance,
     FieldSource,
-    LetterType,
     Notice,
+    derive_due_date,
 )
 from mailroom.notices import tesseract
 from mailroom.notices.ocr import ocr_image, prepare
 from mailroom.notices.page_fields import (
     TRUSTED_CONFIDENCE,
-    _complete,
-    _merge,
-    _required,
+    complete,
+    merge,
+    required,
     parse_layout,
 )
 from mailroom.notices.parse import Found, normalize_text
@@ -50,21 +57,7 @@ logger = logging.getLogger(__name__)
 
 # Bands of a scanned page, as shares of its height; they overlap so a line on a border is read whole once.
 BANDS = {"top": (0.0, 0.56), "middle": (0.52, 0.92), "footer": (0.90, 1.0)}
-_PAGE_LABEL = re.compile(r"(?:\bPage\s*(\d{1,2})(?:\s*of\s*(\d{1,2}))?\b|(?:^|\s)(\d{1,2})\s+of\s+(\d{1,2})\s*$)", re.I | re.M)
-_LETTERHEAD = re.compile(r"department\s+of\s+the\s+treasury|internal\s+revenue\s+serv", re.I)
 OCR_CONFIDENCE_FACTOR = 0.9  # OCR output is noisier than a text layer; the same parse is worth a bit less
-DERIVED_DUE_CONFIDENCE = 0.7
-
-
-def page_label(text: str) -> tuple[int, int | None] | None:
-    """(page number, total or None) from a footer such as "Page 2 of 4", "2 of 4" or "Page 2"."""
-    text = re.sub(r"(?<![\w])[lI|!](?=\s*of\b)", "1", text)  # OCR's "lof 1" / "I of 4" for "1 of ..."
-    text = re.sub(r"(\d)of\b", r"\1 of", text)
-    for match in _PAGE_LABEL.finditer(text):
-        number, total = (match.group(1), match.group(2)) if match.group(1) else (match.group(3), match.group(4))
-        if number and 0 < int(number) <= 40:
-            return int(number), int(total) if total else None
-    return None
 
 
 class _Pages:
@@ -99,6 +92,9 @@ class _Pages:
     def scanned(self, index: int) -> bool:
         return self.text_layer(index) is None
 
+    def source(self, index: int) -> FieldSource:
+        return FieldSource.OCR if self.scanned(index) else FieldSource.TEXT_LAYER
+
     def band(self, index: int, name: str) -> PageLayout:
         """One band of a page: cut from the text layer, or OCR'd (the first band read of a page sets its turn)."""
         layer = self.text_layer(index)
@@ -107,7 +103,9 @@ class _Pages:
             lines = [line for line in layer.lines if top * layer.height <= line.y0 < bottom * layer.height]
             return PageLayout(lines=lines, width=layer.width, height=layer.height)
         if (index, name) not in self.bands:
-            if len(self.ocr_pages) >= self.limits.ocr_max_pages and index not in self.ocr_pages:
+            # The cap counts pages whose body was OCR'd: a footer strip (the page label) is a tenth of a page, and
+            # without it page 9 of a 9-page file went unread and put its letter in doubt (seed 4242, 2 letters).
+            if name != "footer" and len(self.ocr_pages) >= self.limits.ocr_max_pages and index not in self.ocr_pages:
                 return PageLayout(lines=[], width=1, height=1)
             if index not in self.images:
                 self.images[index] = prepare(self.document[index], self.limits)
@@ -131,18 +129,49 @@ class _Pages:
                 layout, _ = ocr_image(_band_of(image, name), dpi, self.limits, self.remaining(), allow_turn=False)
                 self.remaining()
             self.bands[(index, name)] = layout
-            self.ocr_pages.add(index)
+            if name != "footer":
+                self.ocr_pages.add(index)
             self.any_text = self.any_text or bool(layout.lines)
         return self.bands[(index, name)]
 
-    def label(self, index: int) -> tuple[int, int | None] | None:
+    def label(self, index: int) -> Label | None:
         """The footer's label, else a "Page 2 of 3" in the header (where IRS notices print it on later pages; only
-        with its total there, so body text such as "see page 3" is not taken for one)."""
+        with its total there, so body text such as "see page 3" is not taken for one). An upside-down page (a sheet
+        fed the wrong way, or turned sideways) shows its label at the top: on development seed 4242, 7 of the 16
+        inner pages held as "no readable page label" were such pages."""
         footer = page_label(normalize_text(self.band(index, "footer").text))
         if footer is not None:
             return footer
         header = page_label(normalize_text(self.band(index, "top").text))
-        return header if header is not None and header[1] is not None else None
+        if (index, "footer") not in self.bands:  # reading the top turned the page: its footer is the other end
+            footer = page_label(normalize_text(self.band(index, "footer").text))
+            if footer is not None:
+                return footer
+        if header is not None and header[1] is not None:
+            return header
+        return self._turned_label(index)
+
+    def turned_over(self, index: int) -> bool:
+        """An unlabelled page that starts no letter, yet turned 180 degrees shows a label: it is upside down (Tesseract
+        reads upside-down text as confident nonsense, so its first read looked upright) and must be read again."""
+        return self.scanned(index) and self.label(index) is None and self._turned_label(index, force=True) is not None
+
+    def _turned_label(self, index: int, *, force: bool = False) -> Label | None:
+        """The label of a page whose top band was too sparse to show it is upside down (an inner page's lower half is
+        mostly blank): the footer strip of the page turned 180 degrees. A label there settles the page's turn."""
+        if not self.scanned(index) or (index in self.upright and not force) or index not in self.images:
+            return None
+        image, dpi = self.images[index]
+        turned = image.rotate(180)
+        layout, _ = ocr_image(_band_of(turned, "footer"), dpi, self.limits, self.remaining(), allow_turn=False)
+        self.remaining()
+        found = page_label(normalize_text(layout.text))
+        if found is not None:
+            self.images[index] = (turned, dpi)
+            self.bands = {key: value for key, value in self.bands.items() if key[0] != index}
+            self.bands[(index, "footer")] = layout
+            self.upright.add(index)
+        return found
 
 
 def _band_of(image: Any, name: str) -> Any:
@@ -152,12 +181,6 @@ def _band_of(image: Any, name: str) -> Any:
 
 def _judged(layout: PageLayout) -> bool:
     return sum(sum(ch.isalnum() for ch in word.text) >= 3 for line in layout.lines for word in line.words) >= 8
-
-
-def _starts_letter(found: dict[str, Found[Any]], text: str) -> bool:
-    labelled = sum(name in found and found[name].confidence >= 0.9
-                   for name in ("letter_type", "notice_date", "ssn_last4", "tax_year"))  # fmt: skip
-    return labelled >= 2 or (labelled >= 1 and bool(_LETTERHEAD.search(text)))
 
 
 class _Letter:
@@ -176,7 +199,7 @@ class _Letter:
     def add(self, found: dict[str, Found[Any]], block: BlockNames | None, source: FieldSource) -> None:
         """Parser confidences as they are (completeness is judged on them); the OCR factor applies in the Notice."""
         before = dict(self.found)
-        _merge(self.found, found)
+        merge(self.found, found)
         for name, value in self.found.items():
             if before.get(name) is not value:
                 self.sources[name] = source
@@ -189,13 +212,13 @@ def _amount_wanted(found: dict[str, Found[Any]]) -> bool:
     the 172 middle bands read gave 7 values the top and footer bands had not, 3 of them amounts, for ~0.38 s CPU each;
     the box, the address block and the deadline sit in the top band, the letter code in the footer."""
     amount = found.get("amount_due")
-    return "amount_due" in _required(found) and (amount is None or amount.confidence < TRUSTED_CONFIDENCE)
+    return "amount_due" in required(found) and (amount is None or amount.confidence < TRUSTED_CONFIDENCE)
 
 
 def _read_page(pages: _Pages, letter: _Letter, index: int, bands: tuple[str, ...]) -> None:
-    source = FieldSource.TEXT_LAYER if not pages.scanned(index) else FieldSource.OCR
+    source = pages.source(index)
     for band in bands:
-        if _complete(letter.found) and band != bands[0]:
+        if complete(letter.found) and band != bands[0]:
             return
         if band == "middle" and pages.scanned(index) and not _amount_wanted(letter.found):
             continue
@@ -206,8 +229,8 @@ def _read_page(pages: _Pages, letter: _Letter, index: int, bands: tuple[str, ...
 def _letter_end(pages: _Pages, letter: _Letter, count: int) -> int:
     """Index of the letter's last page: up to page 1's "of N", else up to the next "Page 1"; either way each page is
     checked. A misread total ("1 of 2" for "1 of 1") once filed the next taxpayer's page 1 with this letter. An inner
-    page whose label is unreadable or out of sequence, and whose top shows neither this letter's SSN nor a new letter,
-    stays with the letter but puts it in doubt (``_Letter.doubt``); one that shows another SSN or letter code ends it."""
+    page whose label is unreadable or out of sequence, and that repeats none of this letter's marks, stays with the
+    letter but puts it in doubt (``_Letter.doubt``); one that shows another letter's marks ends it."""
     label = pages.label(letter.first) if letter.first + 1 < count else None
     end = min(count, letter.first + label[1]) if label is not None and label[0] == 1 and label[1] else count
     index = letter.first + 1
@@ -221,67 +244,80 @@ def _letter_end(pages: _Pages, letter: _Letter, count: int) -> int:
         if label is None:  # footer unreadable: a letterhead at the top starts a new letter
             top = pages.band(index, "top")
             found, _ = parse_layout(top)
-            if _starts_letter(found, top.text) and _LETTERHEAD.search(top.text):
+            merge(found, parse_layout(pages.band(index, "footer"))[0])  # a response form's scan line is there
+            if starts_letter(found, top.text) and LETTERHEAD.search(top.text):
                 break
-            if _foreign(found, letter):
+            if shows_other_letter(found, letter.found):
                 break  # another taxpayer's or another letter's page: never filed with this one
-            if not _own(found, letter):
+            if not repeats_marks(found, letter.found):
                 letter.doubt_about(f"page {index + 1} has no readable page label and shows nothing of this letter")
         index += 1
     return index - 1
 
 
-def _own(found: dict[str, Found[Any]], letter: _Letter) -> bool:
-    """The page repeats this letter's SSN last 4 (the response form does)."""
-    ssn, own = found.get("ssn_last4"), letter.found.get("ssn_last4")
-    return ssn is not None and own is not None and ssn.value == own.value
+def _inner_ssn(pages: _Pages, letter: _Letter) -> None:
+    """The SSN is what a case is found by: when neither page 1 nor the last page gave it, the inner pages' tops are
+    read for it (the header of later pages, the payer table's "Recipient's SSN"), at most unsure (0.85)."""
+    for index in range(letter.first + 1, letter.last):
+        if "ssn_last4" in letter.found:
+            return
+        seen = parse_layout(pages.band(index, "top"))[0].get("ssn_last4")
+        if seen is not None:
+            letter.add({"ssn_last4": Found(seen.value, min(seen.confidence, 0.85))}, None, pages.source(index))
 
 
-def _foreign(found: dict[str, Found[Any]], letter: _Letter) -> bool:
-    """The page confidently shows another SSN last 4 or another letter type than the letter it follows."""
-    for name in ("ssn_last4", "letter_type"):
-        seen, own = found.get(name), letter.found.get(name)
-        confident = seen is not None and seen.confidence >= TRUSTED_CONFIDENCE
-        if confident and own is not None and seen.value != own.value:
-            return True
-    return False
-
-
-# What shows a page is (part of) an IRS letter: any taxpayer id, letter code or AUR number, however unsure (a fax
-# cover prints none), and a date, tax year or amount only next to its label (a cover's own date read as an
-# unlabelled notice date held back 12 of 102 true matches on a development seed).
-_LETTER_IDS = ("ssn_last4", "letter_type", "aur_control_number")
-_LABELLED_MARKS = ("notice_date", "tax_year", "amount_due")
-
-
-def _letter_marks(found: dict[str, Found[Any]]) -> bool:
-    return any(name in found for name in _LETTER_IDS) or any(
-        name in found and found[name].confidence >= TRUSTED_CONFIDENCE for name in _LABELLED_MARKS)
+def _claim_first_pages(pages: _Pages, letter: _Letter, before: list[_Letter]) -> None:
+    """A first page whose box OCR could not read starts no letter, and the letter is found one page later, where the
+    header of later pages repeats the box. When that page is labelled page k and the k-1 pages before it are labelled
+    1 .. k-1 and show no other letter's marks, they are the letter's first pages, not a cover (development seed 4242:
+    3 letters held as "a page before the first letter shows a letter's marks")."""
+    label = pages.label(letter.first)
+    if label is None or not 2 <= label[0] <= len(before) + 1:
+        return
+    claimed = before[len(before) - (label[0] - 1) :]
+    for number, page in enumerate(claimed, start=1):
+        seen = pages.label(page.first)
+        if seen is None or seen[0] != number or (seen[1] and label[1] and seen[1] != label[1]):
+            return
+        if shows_other_letter(page.found, letter.found):
+            return
+    for page in claimed:
+        letter.add(page.found, page.block, pages.source(page.first))
+    letter.first = claimed[0].first
 
 
 def _read_letters(pages: _Pages, count: int) -> list[_Letter]:
     letters: list[_Letter] = []
+    before: list[_Letter] = []  # pages before the first letter, each read as if it started one
     index = 0
     marked_cover: int | None = None  # a page before the first letter that shows an IRS letter's marks
     while index < count:
         letter = _Letter(index)
         _read_page(pages, letter, index, ("top", "middle", "footer"))
-        if not _starts_letter(letter.found, pages.band(index, "top").text):
+        if not starts_letter(letter.found, pages.band(index, "top").text) and pages.turned_over(index):
+            letter = _Letter(index)
+            _read_page(pages, letter, index, ("top", "middle", "footer"))
+        if not starts_letter(letter.found, pages.band(index, "top").text):
             if letters:  # a page no letter claims, after the end the letter's label gave: it may be another letter's
                 letters[-1].last = index
                 letters[-1].doubt_about(f"page {index + 1} follows the end of letter {len(letters)} and starts none")
-            elif marked_cover is None and _letter_marks(letter.found):
-                marked_cover = index  # a fax cover carries none of these; a letter whose start was missed does
+            else:
+                before.append(letter)
+                if marked_cover is None and letter_marks(letter.found):
+                    marked_cover = index  # a fax cover carries none of these; a letter whose start was missed does
             index += 1  # before any letter: a cover or separator sheet
             continue
-        if not letters and marked_cover is not None:
-            letter.doubt_about(f"page {marked_cover + 1}, before the first letter, shows a letter's marks but starts "
-                               "no letter")  # fmt: skip
+        if not letters:
+            _claim_first_pages(pages, letter, before)
+            if marked_cover is not None and marked_cover < letter.first:
+                letter.doubt_about(f"page {marked_cover + 1}, before the first letter, shows a letter's marks but "
+                                   "starts no letter")  # fmt: skip
         letter.last = _letter_end(pages, letter, count)
         # Page 1 prints every field; a value it lost to damage is looked for on the last page only (the response
         # form repeats name, SSN and amount): reading every page for a value a stamp covered costs ~1 s a page.
-        if not _complete(letter.found) and letter.last > letter.first:
+        if not complete(letter.found) and letter.last > letter.first:
             _read_page(pages, letter, letter.last, ("top", "middle", "footer"))
+        _inner_ssn(pages, letter)
         letters.append(letter)
         index = letter.last + 1
     return letters
@@ -289,31 +325,6 @@ def _read_letters(pages: _Pages, count: int) -> list[_Letter]:
 
 def _provenance(confidence: float, source: FieldSource) -> FieldProvenance:
     return FieldProvenance(confidence=round(min(confidence, 1.0), 3), source=source)
-
-
-def _apply_file_name_hints(values: dict[str, Any], fields: dict[str, FieldProvenance], file_name: str | None) -> None:
-    """File-name hints fill what the page did not give; they never replace a page read (a confident one or not,
-    the page is about this letter and the name is a clerk's guess)."""
-    hints = hints_from_file_name(file_name)
-    hinted = {"letter_type": hints.letter_type, "notice_date": hints.notice_date,
-              "taxpayer_last_name": hints.last_name, "tax_year": hints.tax_year,
-              "taxpayer_first_name": hints.first_name if hints.last_name else None}  # fmt: skip
-    if "taxpayer_last_name" in values:
-        hinted.pop("taxpayer_first_name")
-    for field_name, value in hinted.items():
-        if value is not None and field_name not in values:
-            values[field_name] = value
-            fields[field_name] = FieldProvenance(confidence=FILE_NAME_CONFIDENCE, source=FieldSource.FILE_NAME)
-
-
-def _derive_due_date(values: dict[str, Any], fields: dict[str, FieldProvenance]) -> None:
-    if "response_due_date" in values or "notice_date" not in values:
-        return
-    window = RESPONSE_WINDOW_DAYS[values.get("letter_type", LetterType.OTHER)]
-    values["response_due_date"] = values["notice_date"] + timedelta(days=window)
-    values["response_due_derived"] = True
-    base = fields["notice_date"].confidence
-    fields["response_due_date"] = _provenance(base * DERIVED_DUE_CONFIDENCE, FieldSource.DERIVED)
 
 
 def _notice(letter: _Letter, part: int, page_count: int, ocr_pages: int, file_name: str | None) -> Notice:
@@ -324,8 +335,8 @@ def _notice(letter: _Letter, part: int, page_count: int, ocr_pages: int, file_na
         factor = OCR_CONFIDENCE_FACTOR if letter.sources[name] is FieldSource.OCR else 1.0
         fields[name] = _provenance(result.confidence * factor, letter.sources[name])
     if part == 0:  # a clerk names the file after its first letter
-        _apply_file_name_hints(values, fields, file_name)
-    _derive_due_date(values, fields)
+        apply_file_name_hints(values, fields, file_name)
+    derive_due_date(values, fields)
     evidence = list(letter.block.lines) if letter.block is not None else []
     return Notice(**values, page_count=page_count, ocr_pages=ocr_pages, fields=fields, part=part,
                   first_page=letter.first + 1, last_page=letter.last + 1, name_evidence=evidence,
@@ -350,7 +361,7 @@ def extract_letters(path: Path, *, file_name: str | None, limits: ExtractionLimi
             for index in range(count):
                 _read_page(pages, fallback, index, ("top", "middle", "footer"))
             fallback.last = count - 1
-            if count > 1:
+            if count > 1 and not one_letter_by_labels([pages.label(index) for index in range(count)]):
                 fallback.doubt_about(f"none of the {count} pages reads as the first page of a letter")
             letters = [fallback]
     finally:

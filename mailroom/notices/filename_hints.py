@@ -10,8 +10,9 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
-from mailroom.notices.model import LetterType
+from mailroom.notices.model import FieldProvenance, FieldSource, LetterType
 from mailroom.notices.parse import find_letter_type
 
 FILE_NAME_CONFIDENCE = 0.6
@@ -95,3 +96,18 @@ def hints_from_file_name(file_name: str | None) -> FileNameHints:
         first_name=first_name,
         tax_year=int(tax_year.group(1)) if tax_year else None,
     )
+
+
+def apply_file_name_hints(values: dict[str, Any], fields: dict[str, FieldProvenance], file_name: str | None) -> None:
+    """File-name hints fill what the page did not give; they never replace a page read (a confident one or not,
+    the page is about this letter and the name is a clerk's guess)."""
+    hints = hints_from_file_name(file_name)
+    hinted = {"letter_type": hints.letter_type, "notice_date": hints.notice_date,
+              "taxpayer_last_name": hints.last_name, "tax_year": hints.tax_year,
+              "taxpayer_first_name": hints.first_name if hints.last_name else None}  # fmt: skip
+    if "taxpayer_last_name" in values:
+        hinted.pop("taxpayer_first_name")
+    for field_name, value in hinted.items():
+        if value is not None and field_name not in values:
+            values[field_name] = value
+            fields[field_name] = FieldProvenance(confidence=FILE_NAME_CONFIDENCE, source=FieldSource.FILE_NAME)

@@ -7,9 +7,10 @@ error messages carry the failure kind and counts only, never document text.
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from enum import Enum
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -119,3 +120,18 @@ class ExtractionLimits(BaseModel):
     memory_limit_mb: int = 1024  # enforced when isolate=True (RLIMIT_AS of the worker process)
     isolate: bool = False  # run in a child process that is killed at the time budget (hard bound on hangs)
     isolation_grace_seconds: float = 3.0  # child interpreter start-up, on top of time_budget_seconds
+
+
+DERIVED_DUE_CONFIDENCE = 0.7
+
+
+def derive_due_date(values: dict[str, Any], fields: dict[str, FieldProvenance]) -> None:
+    """``response_due_date = notice_date + window`` when the notice prints no due date (confidence 0.7 x the date's)."""
+    if "response_due_date" in values or "notice_date" not in values:
+        return
+    window = RESPONSE_WINDOW_DAYS[values.get("letter_type", LetterType.OTHER)]
+    values["response_due_date"] = values["notice_date"] + timedelta(days=window)
+    values["response_due_derived"] = True
+    base = fields["notice_date"].confidence
+    confidence = round(min(base * DERIVED_DUE_CONFIDENCE, 1.0), 3)
+    fields["response_due_date"] = FieldProvenance(confidence=confidence, source=FieldSource.DERIVED)

@@ -80,7 +80,7 @@ def parse_layout(layout: PageLayout) -> tuple[dict[str, Found[Any]], BlockNames 
     return found, block
 
 
-def _required(found: dict[str, Found[Any]]) -> list[str]:
+def required(found: dict[str, Found[Any]]) -> list[str]:
     letter = found.get("letter_type")
     required = list(_CORE_FIELDS)
     if letter is not None and letter.value in (LetterType.CP2501,):
@@ -90,12 +90,12 @@ def _required(found: dict[str, Found[Any]]) -> list[str]:
     return required
 
 
-def _complete(found: dict[str, Found[Any]]) -> bool:
+def complete(found: dict[str, Found[Any]]) -> bool:
     """Every field this letter type prints is known with trusted confidence (later bands cannot add anything)."""
-    return all(name in found and found[name].confidence >= TRUSTED_CONFIDENCE for name in _required(found))
+    return all(name in found and found[name].confidence >= TRUSTED_CONFIDENCE for name in required(found))
 
 
-def _merge(merged: dict[str, Found[Any]], found: dict[str, Found[Any]]) -> None:
+def merge(merged: dict[str, Found[Any]], found: dict[str, Found[Any]]) -> None:
     """Per field the most confident reading wins (the earlier on ties); names move as a group."""
     for name, result in found.items():
         if name not in _NAME_GROUP and (name not in merged or result.confidence > merged[name].confidence):

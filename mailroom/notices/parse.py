@@ -346,6 +346,8 @@ _AUR_PLAIN = re.compile(r"(?<![\w-])(\d{10}|\d[A-Z]\d{7})(?![\w-])")
 # OCR reads the letter of a digit-letter-7-digit number as a symbol: C as "€" or "¢", X as "%".
 _AUR_LETTER_SYMBOL = re.compile(r"(?<![\w-])(\d)([€¢%])(\d{7})(?![\w-])")
 _SYMBOL_LETTERS = {"€": "C", "¢": "C", "%": "X"}
+# ... or in lower case ("1v9504695" for 1V9504695); never l, i, o, which may be the digits 1 and 0.
+_AUR_LOWER_LETTER = re.compile(r"(?<![\w-])(\d[a-hjkmnp-z]\d{7})(?![\w-])")
 
 
 def find_aur_control_number(text: str) -> Found[str] | None:
@@ -357,6 +359,9 @@ def find_aur_control_number(text: str) -> Found[str] | None:
         plain = _AUR_PLAIN.search(snippet)
         if plain and plain.start() <= 8:
             return Found(plain.group(1), 0.97)
+        lower = _AUR_LOWER_LETTER.search(snippet)
+        if lower and lower.start() <= 8:
+            return Found(lower.group(1).upper(), 0.85)
         symbol = _AUR_LETTER_SYMBOL.search(snippet)
         if symbol and symbol.start() <= 8:
             return Found(symbol.group(1) + _SYMBOL_LETTERS[symbol.group(2)] + symbol.group(3), 0.85)

@@ -32,7 +32,7 @@ _ANY_LABEL = label_pattern(tuple(label for label, _ in _LABELS))
 _LABEL_PATTERNS = [(label_pattern((label,)), kind) for label, kind in _LABELS]
 
 _YEAR = re.compile(r"(?<![\w/,.\-])((?:19|20)\d\d)(?![\w/\-])")
-_AUR = re.compile(r"(?<![\w-])(\d{5}-\d{4}|\d{10}|\d[A-Z]\d{7})(?![\w-])")
+_AUR = re.compile(r"(?<![\w-])(\d{5}-\d{4}|\d{10}|\d[A-Za-z]\d{7})(?![\w-])")
 _TIN = re.compile(r"(?<!\S)((?:\d{3}-\d{2}-\d{4})|[^\s\d]*[Xx*#×KkHN][^\s\d]*[-~=_.]?[^\s\d]{0,6}[-~=_.]?\d{4})(?![\w-])")
 _PERIOD_END = re.compile(r"^(?:12/31/|dec)", re.I)
 
@@ -68,8 +68,9 @@ def header_row_pairs(text: str) -> list[str]:
     pairs: list[str] = []
     for header, row in zip(lines, lines[1:]):
         kinds = _label_kinds(header)
-        if len(kinds) < 2:
-            continue
+        if len(kinds) < 2 or header.rstrip().endswith("."):
+            continue  # a sentence naming two labels ("Write your taxpayer identification number and the tax year on
+            # your payment.") is no box row: the payer table's EIN below it was read as the SSN (first corpus, round 3)
         values = _typed_values(row)
         date_kinds = [kind for kind in kinds if kind in ("period", "notice", "due")]
         if date_kinds and len(date_kinds) == len(values["date"]):

@@ -29,6 +29,12 @@ _FULL = re.compile(r"(?<![\d-])(\d{3})([- ]?)(\d{2})([- ]?)(\d{4})(?![\d-])")
 _MASK_LIKE = re.compile(r"(?<![\w-])([^\d\s]{1,6}(?:[\s\-~=_.,:]{1,3}[^\d\s]{1,6}){0,2})[\s\-~=_.,:]{0,3}(\d{4})(?![\d-])")
 _MASK_CHARS = set("Xx*#×KkHN%+")
 _DASH_LIKE = re.compile(r"[~=_\u2014\u2013]")
+# The scan line a response form prints at its foot for the IRS's reading machines: the taxpayer id (masked or in
+# full), the name control (the surname's first four letters), two codes and the tax period (YYYYMM), e.g.
+# "XXXXX6426 MART 25 0 202112 612 00000403929" or "934916381 LOPE 33 0 202412 765 00000042815"; OCR may glue the
+# two codes ("830"). It is the only place some response forms repeat the taxpayer id.
+_SCAN_LINE = re.compile(r"(?<![\w-])(?:[Xx×K*#]{5}|\d{5})(\d{4})\s+[A-Z][A-Z&'-]{0,3}\s+\d{2}\s?\d\s+(?:19|20)\d\d"
+                        r"(?:0[1-9]|1[0-2])(?!\d)")
 
 TIN_LABELS = (
     "social security number", "ssn", "taxpayer identification number", "taxpayer id number", "your ssn",
@@ -86,7 +92,8 @@ def _mangled_mask(snippet: str) -> Found[str] | None:
 
 
 def find_ssn_last4(text: str) -> Found[str] | None:
-    """The primary taxpayer's SSN/ITIN last four, labelled first, then any masked number, then any full one."""
+    """The primary taxpayer's SSN/ITIN last four, labelled first, then a response form's scan line, then any masked
+    number, then any full one."""
     excluded = aur_spans(text)
     for label in label_pattern(TIN_LABELS).finditer(text):
         before = text[max(0, label.start() - 12) : label.start()]
@@ -115,6 +122,9 @@ def find_ssn_last4(text: str) -> Found[str] | None:
         mangled = _mangled_mask(snippet)
         if mangled:
             return mangled
+    scan_line = _SCAN_LINE.search(text)
+    if scan_line and scan_line.group(1) != "0000":
+        return Found(scan_line.group(1), 0.85)  # machine-printed, but OCR'd digits with no check digit
     masked = _MASKED.search(text)
     if masked:
         return Found(masked.group(1), 0.85)

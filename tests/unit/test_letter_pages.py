@@ -9,12 +9,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from reportlab.lib.pagesizes import letter
 from reportlab.pdfgen.canvas import Canvas
 
 from mailroom.crm import CaseCandidate
 from mailroom.matching import MatchOutcome, match_notice
-from mailroom.notices import extract_notices
+from mailroom.notices import ExtractionLimits, extract_notices
+from mailroom.notices.letter_marks import page_label
+from mailroom.notices.parse import Found
+from mailroom.notices.ssn import find_ssn_last4
 from mailroom_sandbox.logiqs.directory import InMemoryCaseDirectory
 
 FILLER = "Information reported to the IRS by your employer and your bank."
@@ -33,7 +37,7 @@ def inner_page(*lines: str) -> list[str]:
     return [FILLER, FILLER, *lines]
 
 
-def write(path: Path, pages: list[tuple[list[str], str | None]]) -> Path:
+def write(path: Path, pages: list[tuple[list[str], str | None]], footer_x: float = 480) -> Path:
     """Pages of (body lines, footer label or None for a footer a stamp made unreadable)."""
     canvas = Canvas(str(path), pagesize=letter)
     for lines, footer in pages:
@@ -42,7 +46,7 @@ def write(path: Path, pages: list[tuple[list[str], str | None]]) -> Path:
             canvas.drawString(60, y, line)
             y -= 15
         if footer:
-            canvas.drawString(480, 30, footer)
+            canvas.drawString(footer_x, 30, footer)
         canvas.showPage()
     canvas.save()
     return path
@@ -134,3 +138,109 @@ def test_a_misread_total_does_not_carry_the_next_taxpayers_letter_into_this_one(
     assert [(n.first_page, n.last_page) for n in notices][0] == (1, 1)
     assert match_notice(notices[0], directory()).case_id == 1
     assert all(n.pages_in_doubt or n.first_page > 1 or n.last_page == 1 for n in notices)
+
+
+# --- Round 3 (issue 10): inner pages read or recognised instead of held in doubt -------------------------------------
+
+def scanned(source: Path, target: Path, *, upside_down: tuple[int, ...] = ()) -> Path:
+    """The PDF as a scan: each page an image only (so it is OCR'd), pages in ``upside_down`` (1-based) fed turned."""
+    import pymupdf
+
+    with pymupdf.open(source) as original, pymupdf.open() as out:
+        for number, page in enumerate(original, start=1):
+            pixmap = page.get_pixmap(dpi=200, colorspace=pymupdf.csGRAY)
+            sheet = out.new_page(width=page.rect.width, height=page.rect.height)
+            sheet.insert_image(sheet.rect, stream=pixmap.tobytes("png"), rotate=180 if number in upside_down else 0)
+        out.save(target)
+    return target
+
+
+@pytest.mark.parametrize(("footer", "label"), [
+    ("CP2000 (Rev. 11-2023) . 2 0f 4", (2, 4)), ("CP3219A (Rev. 6-2021) 40f 4", (4, 4)),
+    ("Letter LT11 (Rev. 01-2022) 4of4", (4, 4)), ("CP2501 (Rev. 04-2019) / 3 of 3 :", (3, 3)),
+    ("CP2000 (Rev. 11-2023) ' 2 of 2 '", (2, 2)), ("cp2000 (Rev- 11-2023) 1.of 4", (1, 4)),
+    ("CP2000 (Rev. 01-2022) Page |", (1, None)), ("1 of 3 remaining items", None),
+])  # fmt: skip
+def test_page_labels_as_ocr_garbles_them_are_read(footer: str, label: tuple[int, int | None] | None) -> None:
+    assert page_label(footer) == label
+
+
+def test_an_unlabelled_inner_page_repeating_the_aur_number_or_the_letter_code_and_date_is_the_letters_own(tmp_path):
+    path = write(tmp_path / "header.pdf", [
+        (first_page(), "Page 1"), (inner_page("AUR control number 87139-0114"), None),
+        (inner_page("Notice CP2000", "Notice date Oct. 14, 2025"), None),
+    ])  # fmt: skip
+    notices = extract_notices(path)
+    assert [(n.first_page, n.last_page, n.pages_in_doubt) for n in notices] == [(1, 3, None)]
+    assert match_notice(notices[0], directory()).outcome is MatchOutcome.MATCHED
+
+
+def test_an_unlabelled_page_showing_another_aur_number_is_cut_off_from_the_letter(tmp_path):
+    path = write(tmp_path / "other-aur.pdf", [(first_page(), "Page 1"), (inner_page("AUR control number 55120-0999"), None)])
+    notices = extract_notices(path)
+    assert notices[0].pages_in_doubt == "page 2 follows the end of letter 1 and starts none"
+
+
+def test_the_response_forms_scan_line_repeats_the_letters_ssn(tmp_path):
+    assert find_ssn_last4("XXXXX4321 SMIT 25 0 202312 612 00000123456") == Found("4321", 0.85)
+    assert find_ssn_last4("912784321 SMIT 830 202312 612 00000123456") == Found("4321", 0.85)  # codes glued by OCR
+    form = write(tmp_path / "form.pdf", [
+        (first_page(), "Page 1"), (inner_page("Response form"), "XXXXX4321 SMIT 25 0 202312 612 00000123456"),
+    ], footer_x=60)  # fmt: skip
+    assert [(n.first_page, n.last_page, n.pages_in_doubt) for n in extract_notices(form)] == [(1, 2, None)]
+    other = write(tmp_path / "other-form.pdf", [
+        (first_page(), "Page 1"), (inner_page("Response form"), "XXXXX5555 RUIZ 25 0 202312 612 00000123456"),
+    ], footer_x=60)  # fmt: skip
+    assert extract_notices(other)[0].pages_in_doubt is not None  # another taxpayer's form is not this letter's
+
+
+def test_a_letter_found_on_its_page_2_claims_its_labelled_first_page_unless_that_shows_another_letter(tmp_path):
+    damaged = ["Department of the Treasury", "JOHN SMITH", "123 MAIN ST", "ANYTOWN OH 44101-1234"]  # box unreadable
+    header = ["Notice CP2000", "Tax year 2023", "Notice date Oct. 14, 2025", "Social Security number XXX-XX-4321"]
+    own = extract_notices(write(tmp_path / "own.pdf", [(damaged, "Page 1 of 2"), (header, "Page 2 of 2")]))
+    assert [(n.first_page, n.last_page, n.pages_in_doubt) for n in own] == [(1, 2, None)]
+    assert (own[0].taxpayer_last_name, own[0].ssn_last4) == ("SMITH", "4321")
+    other = extract_notices(write(tmp_path / "other.pdf", [
+        ([*damaged[1:], "Social Security number 913-55-5555"], "Page 1 of 2"), (header, "Page 2 of 2"),
+    ]))  # fmt: skip
+    assert other[0].pages_in_doubt == "page 1, before the first letter, shows a letter's marks but starts no letter"
+    marked = [*damaged, "XXX-XX-4321"]  # its own SSN, but without a label nothing says it is page 1 of this letter
+    unlabelled = extract_notices(write(tmp_path / "unlabelled.pdf", [(marked, None), (header, "Page 2 of 2")]))
+    assert unlabelled[0].pages_in_doubt == "page 1, before the first letter, shows a letter's marks but starts no letter"
+
+
+def test_a_file_whose_pages_are_labelled_in_sequence_is_one_letter_even_when_no_page_reads_as_its_first(tmp_path):
+    page = inner_page("JOHN SMITH", "123 MAIN ST", "ANYTOWN OH 44101-1234")
+    labelled = extract_notices(write(tmp_path / "labelled.pdf", [(page, "1 of 2"), (inner_page(), "2 of 2")]))
+    assert [(n.first_page, n.last_page, n.pages_in_doubt) for n in labelled] == [(1, 2, None)]
+    restarted = extract_notices(write(tmp_path / "restarted.pdf", [(page, "1 of 1"), (inner_page(), "1 of 1")]))
+    assert restarted[0].pages_in_doubt == "none of the 2 pages reads as the first page of a letter"
+
+
+def test_an_upside_down_inner_page_is_read_turned_and_its_label_found(tmp_path):
+    text = write(tmp_path / "text.pdf", [(first_page(), "Page 1"), (inner_page(), "Page 2")])
+    notices = extract_notices(scanned(text, tmp_path / "scan.pdf", upside_down=(2,)))
+    assert [(n.first_page, n.last_page, n.pages_in_doubt) for n in notices] == [(1, 2, None)]
+
+
+def test_footer_reads_do_not_count_toward_the_ocr_page_cap(tmp_path):
+    text = write(tmp_path / "text.pdf", [(first_page(), "Page 1"), (inner_page(), "Page 2")])
+    notices = extract_notices(scanned(text, tmp_path / "scan.pdf"), limits=ExtractionLimits(ocr_max_pages=1))
+    assert [(n.first_page, n.last_page, n.pages_in_doubt) for n in notices] == [(1, 2, None)]
+
+
+def test_an_upside_down_first_page_is_turned_and_read_as_the_letters_start(tmp_path):
+    body = [FILLER] * 12  # a page 1 full of text below the box: read upside down, Tesseract still finds "words"
+    text = write(tmp_path / "text.pdf", [([*first_page(), *body], "Page 1 of 2"), (inner_page(), "Page 2 of 2")])
+    notices = extract_notices(scanned(text, tmp_path / "scan.pdf", upside_down=(1,)))
+    assert [(n.first_page, n.last_page, n.pages_in_doubt) for n in notices] == [(1, 2, None)]
+    assert (notices[0].ssn_last4, notices[0].taxpayer_last_name) == ("4321", "SMITH")
+
+
+def test_an_ssn_page_1_and_the_last_page_lost_is_read_from_an_inner_page_unsure(tmp_path):
+    stamped = [line for line in first_page() if not line.startswith("Social Security")]  # a stamp over the SSN
+    path = write(tmp_path / "inner.pdf", [
+        (stamped, "Page 1 of 3"), (inner_page("Recipient's SSN XXX-XX-4321"), "Page 2 of 3"), (inner_page(), "Page 3 of 3"),
+    ])  # fmt: skip
+    notice = extract_notices(path)[0]
+    assert (notice.ssn_last4, notice.confidence("ssn_last4"), notice.pages_in_doubt) == ("4321", 0.85, None)

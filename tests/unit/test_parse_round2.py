@@ -12,7 +12,7 @@ from decimal import Decimal
 import pytest
 
 from mailroom.notices.layout import PageLayout, TextLine, Word, build_layout
-from mailroom.notices.parse import find_amount_due, find_aur_control_number, find_notice_date, find_tax_year
+from mailroom.notices.parse import Found, find_amount_due, find_aur_control_number, find_notice_date, find_tax_year
 from mailroom.notices.rows import header_row_pairs
 from mailroom.notices.ssn import find_ssn_last4
 
@@ -156,3 +156,38 @@ def test_an_unlabelled_notice_date_is_neither_a_deadline_nor_a_period_end() -> N
             "refund.\nJune 28, 2023")
     found = find_notice_date(text)
     assert found is not None and found.value == date(2023, 6, 28) and found.confidence < 0.9
+
+
+def test_the_letter_of_an_aur_number_read_in_lower_case_is_repaired_unsure() -> None:
+    # round 3: a scan's box row "AUR control number" over "1v9504695" (1V9504695), development seed 4242
+    assert find_aur_control_number("AUR control number 1v9504695") == Found("1V9504695", 0.85)
+    assert find_aur_control_number("AUR control number 1l9504695") is None  # l may be the digit 1: no guess
+    text = "Notice   Tax year   Notice date   SSN   AUR control number\ncP2000   2022   1/30/2023   XXX-XX-4852   1v9504695"
+    assert "AUR control number 1v9504695" in header_row_pairs(text)
+
+
+def test_two_name_lines_of_a_widely_leaded_address_block_are_both_read() -> None:
+    # round 3 (seed 4242, TORRES CP504): lines 17 px high, 19 px apart; the first name line was lost, and the spouse's
+    # line read as the taxpayer
+    from mailroom.notices.address import address_block_names
+
+    def line(text: str, top: float) -> list[Word]:
+        words, x = [], 167.0
+        for token in text.split():
+            words.append(Word(token, 95.0, x, top, x + 12 * len(token), top + 17))
+            x += 12 * len(token) + 12
+        return words
+
+    rows = [("Kansas City, MO 64999-0025", 197), ("WILLIAM TORRES", 340), ("MARIE-CLAIRE T TORRES", 376),
+            ("22064 MAPLE AVE", 412), ("DES MOINES IA 50309", 448)]  # fmt: skip
+    block = address_block_names(build_layout([line(text, top) for text, top in rows], 1700, 1200))
+    assert block is not None and block.names is not None
+    assert (block.names.taxpayer.first, block.names.spouse and block.names.spouse.first) == ("WILLIAM", "MARIE-CLAIRE")
+
+
+def test_a_sentence_naming_two_box_labels_is_no_box_row() -> None:
+    # round 3: an inner page's sentence over the payer table; the payer's EIN mask became the taxpayer's SSN
+    text = ("Write your taxpayer identification number and the tax year on your payment.\n"
+            "FIRST NATIONAL BANK XX-XXX1377 1099-NEC $89,403.42 $0.00")  # fmt: skip
+    assert header_row_pairs(text) == []
+    assert find_ssn_last4(text) is None

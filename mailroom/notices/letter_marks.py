@@ -1,0 +1,83 @@
+"""letter_marks: what tells which letter a page belongs to: its page label and the identifying marks it shows.
+
+Split from extract.py (which reads pages and cuts a file into letters). A page filed with a letter must be known to
+be the letter's: a missed letter start once filed another taxpayer's page, with their full SSN, on the wrong case
+(held-out seed 90210). These are the pure judgements that guard uses; docs/extraction.md "Pages in doubt".
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from mailroom.notices.page_fields import TRUSTED_CONFIDENCE
+from mailroom.notices.parse import Found
+
+# "2 of 3" ends its footer line, but OCR may leave debris after it ("2 of 3 :", "2 of 2 '", "3 of 4 -").
+_PAGE_LABEL = re.compile(r"(?:\bPage\s*(\d{1,2})(?:\s*of\s*(\d{1,2}))?\b|(?:^|\s)(\d{1,2})\s+of\s+(\d{1,2})"
+                         r"(?=(?:\s+[^\w\s]{1,3})*\s*$))", re.I | re.M)  # fmt: skip
+LETTERHEAD = re.compile(r"department\s+of\s+the\s+treasury|internal\s+revenue\s+serv", re.I)
+
+Label = tuple[int, int | None]
+
+
+def page_label(text: str) -> Label | None:
+    """(page number, total or None) from a footer such as "Page 2 of 4", "2 of 4" or "Page 2"."""
+    text = re.sub(r"(?<![\w])[lI|!](?=\s*[.,]?\s*of\b)", "1", text)  # OCR's "lof 1" / "I of 4" for "1 of ..."
+    text = re.sub(r"\b(Page\s*)[lI|!](?![\w|!])", r"\g<1>1", text)  # "Page |" for "Page 1"
+    # OCR's "of" as "0f"/"Of", glued to the numbers or to a speck: "2 0f 4", "40f 4" (4 of 4), "4of4", "1.of 4"
+    text = re.sub(r"(\d)\s*[.,]?\s*[o0O]f\s*(?=\d)", r"\1 of ", text)
+    for match in _PAGE_LABEL.finditer(text):
+        number, total = (match.group(1), match.group(2)) if match.group(1) else (match.group(3), match.group(4))
+        if number and 0 < int(number) <= 40:
+            return int(number), int(total) if total else None
+    return None
+
+
+def starts_letter(found: dict[str, Found[Any]], text: str) -> bool:
+    labelled = sum(name in found and found[name].confidence >= 0.9
+                   for name in ("letter_type", "notice_date", "ssn_last4", "tax_year"))  # fmt: skip
+    return labelled >= 2 or (labelled >= 1 and bool(LETTERHEAD.search(text)))
+
+
+def repeats_marks(found: dict[str, Found[Any]], letter: dict[str, Found[Any]]) -> bool:
+    """The page repeats one of the letter's identifying marks, as IRS inner pages and response forms do: its SSN
+    last 4 (a masked header, the response form's scan line), its AUR control number, or its letter code together
+    with its notice date (the header of later pages). Judge ``shows_other_letter`` first."""
+
+    def same(name: str) -> bool:
+        seen, own = found.get(name), letter.get(name)
+        return seen is not None and own is not None and seen.value == own.value
+
+    return same("ssn_last4") or same("aur_control_number") or (same("letter_type") and same("notice_date"))
+
+
+def shows_other_letter(found: dict[str, Found[Any]], letter: dict[str, Found[Any]]) -> bool:
+    """The page confidently shows another SSN last 4, AUR control number or letter type than the letter's."""
+    for name in ("ssn_last4", "letter_type", "aur_control_number"):
+        seen, own = found.get(name), letter.get(name)
+        confident = seen is not None and seen.confidence >= TRUSTED_CONFIDENCE
+        if confident and own is not None and seen.value != own.value:
+            return True
+    return False
+
+
+# What shows a page is (part of) an IRS letter: any taxpayer id, letter code or AUR number, however unsure (a fax
+# cover prints none), and a date, tax year or amount only next to its label (a cover's own date read as an
+# unlabelled notice date held back 12 of 102 true matches on a development seed).
+_LETTER_IDS = ("ssn_last4", "letter_type", "aur_control_number")
+_LABELLED_MARKS = ("notice_date", "tax_year", "amount_due")
+
+
+def letter_marks(found: dict[str, Found[Any]]) -> bool:
+    return any(name in found for name in _LETTER_IDS) or any(
+        name in found and found[name].confidence >= TRUSTED_CONFIDENCE for name in _LABELLED_MARKS)
+
+
+def one_letter_by_labels(labels: list[Label | None]) -> bool:
+    """Every page of the file is labelled in sequence as one letter of that many pages ("1 of 2", "2 of 2"; a page
+    may omit the total). A file where no page reads as a letter's first page is then still one letter."""
+    count = len(labels)
+    return (all(label is not None and label[0] == number and label[1] in (None, count)
+                for number, label in enumerate(labels, start=1))
+            and any(label is not None and label[1] == count for label in labels))  # fmt: skip
