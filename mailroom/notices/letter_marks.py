@@ -42,14 +42,16 @@ def starts_letter(found: dict[str, Found[Any]], text: str) -> bool:
 
 def repeats_marks(found: dict[str, Found[Any]], letter: dict[str, Found[Any]]) -> bool:
     """The page repeats one of the letter's identifying marks, as IRS inner pages and response forms do: its SSN
-    last 4 (a masked header, the response form's scan line), its AUR control number, or its letter code together
-    with its notice date (the header of later pages). Judge ``shows_other_letter`` first."""
+    last 4 (a masked header, the response form's scan line) or its AUR control number. Not its letter code with its
+    notice date: the IRS mails CP2000s in batches dated alike, so a clerk's batch scan can hold several taxpayers'
+    letters with the same code and date, and a page vouched for by them could be another taxpayer's (a wrong-case
+    filing). Judge ``shows_other_letter`` first."""
 
     def same(name: str) -> bool:
         seen, own = found.get(name), letter.get(name)
         return seen is not None and own is not None and seen.value == own.value
 
-    return same("ssn_last4") or same("aur_control_number") or (same("letter_type") and same("notice_date"))
+    return same("ssn_last4") or same("aur_control_number")
 
 
 def shows_other_letter(found: dict[str, Found[Any]], letter: dict[str, Found[Any]]) -> bool:

@@ -165,14 +165,24 @@ def test_page_labels_as_ocr_garbles_them_are_read(footer: str, label: tuple[int,
     assert page_label(footer) == label
 
 
-def test_an_unlabelled_inner_page_repeating_the_aur_number_or_the_letter_code_and_date_is_the_letters_own(tmp_path):
+def test_an_unlabelled_inner_page_repeating_the_aur_number_is_the_letters_own(tmp_path):
     path = write(tmp_path / "header.pdf", [
         (first_page(), "Page 1"), (inner_page("AUR control number 87139-0114"), None),
-        (inner_page("Notice CP2000", "Notice date Oct. 14, 2025"), None),
     ])  # fmt: skip
     notices = extract_notices(path)
-    assert [(n.first_page, n.last_page, n.pages_in_doubt) for n in notices] == [(1, 3, None)]
+    assert [(n.first_page, n.last_page, n.pages_in_doubt) for n in notices] == [(1, 2, None)]
     assert match_notice(notices[0], directory()).outcome is MatchOutcome.MATCHED
+
+
+def test_the_letter_code_and_notice_date_alone_do_not_vouch_for_a_page(tmp_path):
+    """CP2000s come in batches dated alike: the same code and date on an unlabelled page without an SSN or AUR
+    number may be another taxpayer's letter in the same scan."""
+    path = write(tmp_path / "batch.pdf", [
+        (first_page(), "Page 1"), (inner_page("Notice CP2000", "Notice date Oct. 14, 2025"), None),
+    ])  # fmt: skip
+    notices = extract_notices(path)
+    assert notices[0].pages_in_doubt is not None
+    assert match_notice(notices[0], directory()).outcome is MatchOutcome.AMBIGUOUS
 
 
 def test_an_unlabelled_page_showing_another_aur_number_is_cut_off_from_the_letter(tmp_path):
