@@ -20,25 +20,17 @@ import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
 from pathlib import Path
 from typing import Any
 
 from prefect.logging import get_run_logger
 
-from mailroom.drive import DriveFile
 from mailroom.errors import MailroomError
 from mailroom.fitting import Fitting
-from mailroom.intake import Extraction
-from mailroom.ledger import NoticeKey
-from mailroom.matching import MatchResult
-from mailroom.notices import Notice
-from mailroom.outcomes import Outcome
 from tasks.context import note_task_attempt
-from tasks.drive import forget_download
 from tasks.notices import fit_and_tell
-from tasks.options import RunTasks
 from tasks.retry import RETRY_JITTER_FACTOR, retry_rule_of
+from tasks.steps import PrefectSteps
 from tasks.timing import STEP_TIMES
 
 
@@ -62,8 +54,9 @@ def describe(exc: BaseException) -> str:
 
 
 @dataclass(frozen=True)
-class InlineSteps:
-    tasks: RunTasks
+class InlineSteps(PrefectSteps):
+    """``PrefectSteps`` with each step run here, in the notice's task run, instead of as a task run of its own."""
+
     sleep: Callable[[float], None] = field(default=time.sleep)
     log: Callable[[], Any] = field(default=get_run_logger)
 
@@ -84,33 +77,5 @@ class InlineSteps:
                 self.sleep(delay)
         raise AssertionError("unreachable")
 
-    def download(self, file: DriveFile) -> Path:
-        return self.run("download-notice", self.tasks.download_notice, file.id)
-
-    def discard(self, file: DriveFile) -> None:
-        forget_download(file.id)
-
-    def extract(self, path: Path, file_name: str) -> Extraction:
-        return self.run("extract-notice", self.tasks.extract_notice, path, file_name)
-
-    def read_text_layer(self, path: Path, file_name: str) -> Extraction | None:
-        return self.run("read-text-layer", self.tasks.read_text_layer, path, file_name)
-
-    def match(self, notice: Notice) -> MatchResult:
-        return self.run("match-notice", self.tasks.match_notice, notice)
-
     def fit(self, path: Path) -> Fitting:
         return fit_and_tell(path, self.log())
-
-    def upload(self, key: NoticeKey, case_id: int, path: Path, document_name: str) -> int:
-        return self.run("upload-document", self.tasks.upload_document, key, case_id, path, document_name)
-
-    def create_task(self, key: NoticeKey, case_id: int, letter_type: str, notice_date: date | None, due: date) -> int:
-        return self.run("create-follow-up-task", self.tasks.create_follow_up_task, key, case_id, letter_type,
-                        notice_date, due)
-
-    def move(self, key: NoticeKey, outcome: Outcome, to_folder_id: str, reason: str) -> None:
-        self.run("move-notice", self.tasks.move_notice, key, outcome, to_folder_id, reason)
-
-    def filed_copy(self, key: NoticeKey, case_id: int, document_name: str) -> int | None:
-        return self.run("find-filed-copy", self.tasks.find_filed_copy, key, case_id, document_name)
