@@ -7,7 +7,10 @@ the case and file or set aside each notice, in urgency order. ``flows.daily.proc
 
 from __future__ import annotations
 
+import pickle
+import zlib
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -64,9 +67,10 @@ def process_most_urgent_first(files: list[DriveFile], *, concurrency: int, dry_r
     and also most urgent first: their OCR is CPU-bound (one engine per core), and in the common pool a cluster of
     scans waiting for an engine held every slot while Logiqs sat idle (docs/operations.md, "Steps inside the
     notice"). ``on_read`` is told how many notices wait to be filed once all are read. The listing
-    must be read whole before ordering, so readings (not their files' bytes: those are on disk) are all held.
+    must be read whole before ordering, so every reading is held until its turn (its file's bytes are on disk), and
+    held packed (``Waiting``).
     """
-    readings: list[tuple[int, Reading, RetryCounter]] = []
+    waiting: list[Waiting] = []
     position = {file.id: index for index, file in enumerate(files)}
     finished = 0
 
@@ -84,26 +88,50 @@ def process_most_urgent_first(files: list[DriveFile], *, concurrency: int, dry_r
                 forget_finished_results()
             result = _result(future, file, dry_run)
             if isinstance(result, tuple) and isinstance(result[0], Reading):
-                readings.append((position[file.id], *result))
+                waiting.append(Waiting.of(result[0], result[1], urgency_key(result[0].days_left(today),
+                                                                              position[file.id])))
             else:
                 done(result[0] if isinstance(result, tuple) else result)
-        on_read(len(readings))
-        readings.sort(key=lambda item: urgency_key(item[1].days_left(today), item[0]), reverse=True)
-        scans = [item for item in readings if item[1].needs_ocr]
-        readings[:] = [item for item in readings if not item[1].needs_ocr]
+        on_read(len(waiting))
+        waiting.sort(key=lambda held: held.order, reverse=True)
+        scans = [held for held in waiting if held.needs_ocr]
+        waiting[:] = [held for held in waiting if not held.needs_ocr]
 
-        def most_urgent_first(lane: list[tuple[int, Reading, RetryCounter]]
-                              ) -> Iterator[tuple[DriveFile, dict[str, Any]]]:  # fmt: skip
+        def most_urgent_first(lane: list[Waiting]) -> Iterator[tuple[DriveFile, dict[str, Any]]]:
             while lane:  # popped as submitted: a filed notice's reading is not held to the end of the run
-                _, reading, counted = lane.pop()
+                reading, counted = lane.pop().unpacked()
                 yield reading.file, {"reading": reading, "dry_run": dry_run, "retries": counted}
 
         scan_lane = scan_lane or SCAN_LANE
         with ThreadPoolTaskRunner(max_workers=scan_lane) as scan_runner:
-            lanes = [Lane(runner, process_notice, most_urgent_first(readings), 2 * concurrency),
+            lanes = [Lane(runner, process_notice, most_urgent_first(waiting), 2 * concurrency),
                      Lane(scan_runner, process_notice, most_urgent_first(scans), scan_lane)]
             for file, future in in_lanes(lanes):
                 done(_result(future, file, dry_run))
+
+
+@dataclass(frozen=True, slots=True)
+class Waiting:
+    """A notice read and waiting for its turn to be filed: its order and lane, and the reading itself pickled.
+
+    Most urgent first holds every reading of the run until the last one is read. As objects a reading took ~10 KB
+    (a provenance object per field of its notice, its match's candidates), 22 KB per notice of RSS with Prefect's
+    own share; pickled and compressed it is ~1.5 KB, ~0.3 ms to pack and unpack (docs/operations.md, "Memory").
+    Held in this process only, never persisted: it carries names.
+    """
+
+    order: tuple[int, int, int]
+    needs_ocr: bool
+    packed: bytes
+
+    @classmethod
+    def of(cls, reading: Reading, counted: RetryCounter, order: tuple[int, int, int]) -> "Waiting":
+        packed = zlib.compress(pickle.dumps((reading, counted), protocol=pickle.HIGHEST_PROTOCOL))
+        return cls(order, reading.needs_ocr, packed)
+
+    def unpacked(self) -> tuple[Reading, RetryCounter]:
+        # Bytes this process packed a moment ago, never read from outside it.
+        return pickle.loads(zlib.decompress(self.packed))  # noqa: S301
 
 
 def _result(future: Any, file: DriveFile, dry_run: bool) -> Any:

@@ -77,6 +77,14 @@ class RetryCounter:
         with self._lock:
             self.task_retries += 1
 
+    # Packed with a reading that waits its turn (flows.urgent_first); a lock does not pickle.
+    def __getstate__(self) -> dict[str, int]:
+        return {"count": self.count, "task_retries": self.task_retries}
+
+    def __setstate__(self, state: dict[str, int]) -> None:
+        self.__init__()
+        self.count, self.task_retries = state["count"], state["task_retries"]
+
 
 _notice_retries: ContextVar[RetryCounter | None] = ContextVar("mailroom_notice_retries", default=None)
 

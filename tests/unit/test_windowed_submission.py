@@ -5,7 +5,10 @@ runner here is a real thread pool; each call waits until the test lets it finish
 from __future__ import annotations
 
 import threading
+import uuid
 from concurrent.futures import Future, ThreadPoolExecutor
+
+from prefect.task_runners import ThreadPoolTaskRunner
 
 from flows.run_results import in_a_window
 
@@ -19,6 +22,7 @@ class PoolRunner:
         self.submitted: list[int] = []
         self.unfinished = 0
         self.most_unfinished = 0
+        self._cancel_events: dict[uuid.UUID, threading.Event] = {}  # as Prefect's ThreadPoolTaskRunner keeps them
 
     def submit(self, task, parameters) -> Future:
         with self.lock:
@@ -26,6 +30,8 @@ class PoolRunner:
             self.unfinished += 1
             self.most_unfinished = max(self.most_unfinished, self.unfinished)
         future = self.pool.submit(task, **parameters)
+        future.task_run_id = uuid.uuid4()
+        self._cancel_events[future.task_run_id] = threading.Event()
         future.add_done_callback(self._finished)
         return future
 
@@ -69,4 +75,13 @@ def test_calls_are_drawn_lazily_so_a_generator_can_free_what_it_handed_over():
     first = next(windowed)
     assert first[0] in (0, 1) and len(drawn) == 3  # the window, plus the one submitted after the first finished
     assert sorted([first[0]] + [key for key, _ in windowed]) == list(range(6))
+    runner.pool.shutdown()
+
+
+def test_a_finished_task_runs_cancel_event_is_not_kept_for_the_rest_of_the_run():
+    # Prefect's thread runner keeps an Event per task run until it closes (~1.3 KB; two per notice).
+    assert isinstance(ThreadPoolTaskRunner(max_workers=1)._cancel_events, dict)  # what forget_cancel_event relies on
+    runner = PoolRunner(workers=2)
+    keys = [key for key, _ in in_a_window(runner, lambda n: n, ((n, {"n": n}) for n in range(5)), 2)]
+    assert sorted(keys) == list(range(5)) and len(runner.submitted) == 5 and runner._cancel_events == {}
     runner.pool.shutdown()
