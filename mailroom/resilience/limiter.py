@@ -13,6 +13,14 @@ that were already in flight are one signal, not many), never below ``floor_fract
 (the configured rate, or for an unlimited bucket the rate measured over the last 2 s when the episode began). It
 then climbs back linearly to the target over ``recovery_seconds`` (10 s). The floor keeps random, load-independent
 429s (chaos runs) from collapsing throughput; slower real limits are still honoured through Retry-After and backoff.
+
+A throttle is evidence of a limit only when throttles are at least ``noise_share`` (10 %) of the requests of the
+last ``evidence_seconds`` (5 s). Without this rule, isolated 429s (3 % of requests in the 10 %-fault benchmark) cut
+the rate every few seconds and it never recovered: Logiqs ran at ~72 % and Drive at ~59 % of their configured rates
+(simulated; the 1,000-notice faulty run took 1.41x the fault-free one). A real limit below ours refuses every request
+over it, so its throttles pass the share within a second or two (a server at 5/s against our 8/s: ~37 %); one
+just below ours (under 10 % refused) is left to Retry-After and backoff, at the cost of those retries. The idea is
+the accept ratio of client-side throttling in Google's SRE book ("Handling Overload"); the numbers are ours.
 """
 
 from __future__ import annotations
@@ -36,6 +44,8 @@ class RateLimiter:
         decrease_interval: float = 1.0,
         floor_fraction: float = 0.25,
         min_rate: float = 1.0,
+        noise_share: float = 0.1,
+        evidence_seconds: float = 5.0,
     ) -> None:
         if calls_per_second is not None and calls_per_second <= 0:
             raise ValueError("calls_per_second must be positive (or None for unlimited)")
@@ -54,7 +64,10 @@ class RateLimiter:
         self._throttled_rate: float | None = None  # rate right after the last throttle
         self._recovery_target: float | None = None
         self._throttled_at = 0.0
-        self._recent: deque[float] = deque(maxlen=512)  # acquisition times, to measure an unlimited bucket's rate
+        self._noise_share = noise_share
+        self._evidence_seconds = evidence_seconds
+        self._recent: deque[float] = deque(maxlen=512)  # acquisition times: the rate measured, the share throttled
+        self._throttles: deque[float] = deque(maxlen=512)
 
     @property
     def configured_rate(self) -> float | None:
@@ -92,6 +105,9 @@ class RateLimiter:
             return
         with self._lock:
             now = self._clock.monotonic()
+            self._throttles.append(now)
+            if not self._is_evidence_locked(now):
+                return
             current = self._rate_locked(now)
             episode_running = self._throttled_rate is not None
             if episode_running and now - self._throttled_at < self._decrease_interval:
@@ -103,6 +119,12 @@ class RateLimiter:
             floor = max(self._min_rate, self._floor_fraction * (self._recovery_target or current))
             self._throttled_rate = max(floor, current * self._throttle_factor)
             self._throttled_at = now
+
+    def _is_evidence_locked(self, now: float) -> bool:
+        since = now - self._evidence_seconds
+        throttles = sum(1 for t in self._throttles if t >= since)
+        requests = sum(1 for t in self._recent if t >= since)
+        return throttles >= self._noise_share * max(requests, 1)
 
     def _rate_locked(self, now: float) -> float | None:
         if self._throttled_rate is None:
