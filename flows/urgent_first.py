@@ -116,7 +116,8 @@ class Waiting:
 
     Most urgent first holds every reading of the run until the last one is read. As objects a reading took ~10 KB
     (a provenance object per field of its notice, its match's candidates), 22 KB per notice of RSS with Prefect's
-    own share; pickled and compressed it is ~1.5 KB, ~0.3 ms to pack and unpack (docs/operations.md, "Memory").
+    own share; pickled and compressed it is ~1.5 KB, ~0.3 ms to pack and unpack (docs/operations.md, "10,000
+    typed notices, whole").
     Held in this process only, never persisted: it carries names.
     """
 
