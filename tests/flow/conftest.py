@@ -10,6 +10,11 @@ from prefect.settings import PREFECT_API_URL, PREFECT_HOME, PREFECT_SERVER_ANALY
 
 from blocks.prefect_server import LocalServer, flush_run_records, start_server
 
+# For the workers and runners the tests start: they look for scheduled runs every 10 s by default, so each run a test
+# triggers waited up to 10 s (5 on average) before anything happened, once per pick-up. Looking every second changes
+# when a run is picked up, not what the run does or what the tests check; each look is one small API call.
+QUICK_PICKUP_ENV = {"PREFECT_WORKER_QUERY_SECONDS": "1", "PREFECT_RUNNER_POLL_FREQUENCY": "1"}
+
 
 @pytest.fixture(scope="session")
 def prefect_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalServer]:

@@ -19,6 +19,7 @@ from prefect.client.schemas.filters import DeploymentFilter, DeploymentFilterId,
 from blocks.register import SandboxProfile, save_sandbox_blocks
 from blocks.prefect_server import prefect_cli
 from mailroom.report import Outcome
+from tests.flow.conftest import QUICK_PICKUP_ENV
 
 pytestmark = [pytest.mark.prefect_server, pytest.mark.slow]
 
@@ -49,7 +50,8 @@ def deployed(prefect_server, tmp_path_factory) -> dict[str, str]:
     """`prefect deploy --all` once for the module; returns the environment the CLI and the worker use."""
     env = {**os.environ, "PREFECT_API_URL": prefect_server.api_url,
            "PREFECT_HOME": str(tmp_path_factory.mktemp("deploy-home")),
-           "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "PWD": str(ROOT)}  # PWD: prefect.yaml's pull step
+           "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "PWD": str(ROOT),  # PWD: prefect.yaml's pull step
+           **QUICK_PICKUP_ENV}
     _cli(["work-pool", "create", "mailroom-process", "--type", "process", "--overwrite"], env)
     _cli(["deploy", "--all"], env)
     return env

@@ -16,6 +16,7 @@ from blocks.register import SandboxProfile, save_sandbox_blocks
 from flows.records import summary_of
 from mailroom.outcomes import Outcome
 from mailroom_sandbox.http.faults import FaultConfig
+from tests.flow.conftest import QUICK_PICKUP_ENV
 
 pytestmark = [pytest.mark.prefect_server, pytest.mark.slow, pytest.mark.timeout(900)]  # worker processes start slowly
 
@@ -41,7 +42,8 @@ def test_two_workers_file_every_notice_once_within_one_shared_logiqs_rate(prefec
         batch_size=batch_size,
     )
     env = {**os.environ, "PREFECT_API_URL": prefect_server.api_url, "PREFECT_HOME": str(tmp_path / "home"),
-           "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "PWD": ROOT, "PYTHONPATH": ROOT}
+           "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "PWD": ROOT, "PYTHONPATH": ROOT,
+           **QUICK_PICKUP_ENV}
     prefect(["work-pool", "create", "mailroom-process", "--type", "process", "--overwrite"], env)
     prefect(["deploy", "--name", "process-notices"], env)
     workers = start_workers(2, 2, env, tmp_path)
