@@ -42,6 +42,11 @@ TEST_SETTINGS: dict[str, Any] = dict(
     concurrency=4,
     review_enabled=False,  # outcomes are compared with the manifest (the review queue: tests/flow/test_review_flow.py)
 )
+# This module's runs are paced well above the production defaults (Logiqs 8/s, Drive 20/s), clients and emulators
+# alike: at 8/s a 60-notice run spends much of its time waiting on the Logiqs limiter, and nothing here checks the
+# pacing (tests/flow/test_shared_limits.py, tests/flow/test_fan_out.py and the limiter's unit tests do).
+QUICK_RATES: dict[str, Any] = dict(logiqs_calls_per_second=40.0, logiqs_burst=4, drive_calls_per_second=100.0)
+EMULATOR_RATES: dict[str, Any] = dict(logiqs_rate_limit=50, drive_rate_limit=200)
 
 
 def run_flow(blocks: str, **parameters: Any):
@@ -60,9 +65,9 @@ def faulty_run(prefect_server, tmp_path_factory, request):
     dialect = request.param
     workdir = tmp_path_factory.mktemp(f"faulty-run-{dialect}")
     with Sandbox(notices=NOTICES_BY_DIALECT[dialect], fault_rate=FAULT_RATE, ambiguous_rate=AMBIGUOUS_RATE, seed=11,
-                 logiqs_dialect=dialect) as sandbox:
+                 logiqs_dialect=dialect, **EMULATOR_RATES) as sandbox:
         save_sandbox_blocks(SandboxProfile.of(sandbox), name=f"flowtest-{dialect}", state_dir=str(workdir / "state"),
-                            report_dir=str(workdir / "reports"), **TEST_SETTINGS,
+                            report_dir=str(workdir / "reports"), **TEST_SETTINGS, **QUICK_RATES,
                             steps_as_task_runs_up_to=STEPS_AS_TASK_RUNS_UP_TO[dialect])
         state, runs = run_flow(f"flowtest-{dialect}")
         yield sandbox, state, runs

@@ -19,6 +19,7 @@ from prefect.client.schemas.filters import DeploymentFilter, DeploymentFilterId,
 from blocks.register import SandboxProfile, save_sandbox_blocks
 from blocks.prefect_server import prefect_cli
 from mailroom.report import Outcome
+from tests.flow.conftest import prefect_cli_ok  # the session's `deployed` fixture: pool + `prefect deploy --all`
 
 pytestmark = [pytest.mark.prefect_server, pytest.mark.slow]
 
@@ -27,10 +28,7 @@ UNKNOWN_FOLDER = "NoSuchFolder0123"
 
 
 def _cli(args: list[str], env: dict[str, str]) -> str:
-    done = subprocess.run([*prefect_cli(), "--no-prompt", *args], cwd=ROOT, env=env, capture_output=True,
-                          text=True, timeout=120, stdin=subprocess.DEVNULL)
-    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
-    return done.stdout
+    return prefect_cli_ok(args, env)
 
 
 def _wait_final(flow_run_id: UUID, timeout: float = 400.0):
@@ -42,17 +40,6 @@ def _wait_final(flow_run_id: UUID, timeout: float = 400.0):
                 return run
             time.sleep(1.0)
     raise AssertionError(f"flow run {flow_run_id} not final after {timeout:.0f}s (state {run.state_name})")
-
-
-@pytest.fixture(scope="module")
-def deployed(prefect_server, tmp_path_factory) -> dict[str, str]:
-    """`prefect deploy --all` once for the module; returns the environment the CLI and the worker use."""
-    env = {**os.environ, "PREFECT_API_URL": prefect_server.api_url,
-           "PREFECT_HOME": str(tmp_path_factory.mktemp("deploy-home")),
-           "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "PWD": str(ROOT)}  # PWD: prefect.yaml's pull step
-    _cli(["work-pool", "create", "mailroom-process", "--type", "process", "--overwrite"], env)
-    _cli(["deploy", "--all"], env)
-    return env
 
 
 @pytest.mark.timeout(600)  # two deployment runs through one worker, one after the other, on a shared 2-core machine

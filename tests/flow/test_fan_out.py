@@ -11,7 +11,7 @@ import pytest
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterName
 
-from benchmarks.scale import RequestClock, max_in_window, prefect, start_workers, stop_workers
+from benchmarks.scale import RequestClock, max_in_window, start_workers, stop_workers
 from blocks.register import SandboxProfile, save_sandbox_blocks
 from flows.records import summary_of
 from mailroom.outcomes import Outcome
@@ -23,7 +23,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 LOGIQS_RATE, LOGIQS_BURST = 4.0, 1  # all workers together: at most 5 Logiqs requests in any second
 
 
-def test_two_workers_file_every_notice_once_within_one_shared_logiqs_rate(prefect_server, sandbox_factory,
+def test_two_workers_file_every_notice_once_within_one_shared_logiqs_rate(prefect_server, deployed, sandbox_factory,
                                                                           postgres_url, tmp_path):
     from benchmarks.chaos import FAST_SETTINGS, verify
     from flows.daily import daily_mailroom
@@ -40,10 +40,8 @@ def test_two_workers_file_every_notice_once_within_one_shared_logiqs_rate(prefec
         shared_rate_limits=True, logiqs_calls_per_second=LOGIQS_RATE, logiqs_burst=LOGIQS_BURST,
         batch_size=batch_size,
     )
-    env = {**os.environ, "PREFECT_API_URL": prefect_server.api_url, "PREFECT_HOME": str(tmp_path / "home"),
-           "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "PWD": ROOT, "PYTHONPATH": ROOT}
-    prefect(["work-pool", "create", "mailroom-process", "--type", "process", "--overwrite"], env)
-    prefect(["deploy", "--name", "process-notices"], env)
+    # The work pool and the process-notices deployment come from the session's `prefect deploy --all` (`deployed`).
+    env = {**deployed, "PREFECT_HOME": str(tmp_path / "home"), "PYTHONPATH": ROOT}
     workers = start_workers(2, 2, env, tmp_path)
     try:
         state = daily_mailroom(blocks="fanout", fan_out_deployment="process-notices/process-notices",

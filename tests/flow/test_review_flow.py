@@ -38,6 +38,7 @@ from mailroom.report import read_csv
 from mailroom.review import Decision
 from mailroom_sandbox.stack import SANDBOX_TODAY
 from tests.flow.test_browser import CHROMIUM, RENDER_TIMEOUT_MS
+from tests.flow.conftest import QUICK_PICKUP_ENV
 from tests.flow.test_daily_flow import FULL_SSN
 
 pytestmark = [pytest.mark.prefect_server, pytest.mark.browser, pytest.mark.slow]
@@ -53,7 +54,7 @@ def review_runner(prefect_server, tmp_path_factory) -> Iterator[Path]:
     home = tmp_path_factory.mktemp("review-runner")
     log = home / "runner.log"
     env = {**os.environ, "PREFECT_API_URL": prefect_server.api_url, "PREFECT_HOME": str(home),
-           "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "PYTHONPATH": str(ROOT)}
+           "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "PYTHONPATH": str(ROOT), **QUICK_PICKUP_ENV}
     runner = subprocess.Popen([sys.executable, str(ROOT / "flows" / "review.py"), "--serve"], cwd=home, env=env,
                               stdout=open(log, "wb"), stderr=subprocess.STDOUT, start_new_session=True)
     try:
