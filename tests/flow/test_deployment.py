@@ -79,8 +79,8 @@ def test_deploy_all_then_a_process_worker_completes_a_cli_triggered_run(deployed
         finally:
             os.killpg(worker.pid, signal.SIGTERM)
             try:
-                worker.wait(timeout=60)
-            except subprocess.TimeoutExpired:  # its shutdown is not under test: on a loaded machine it took > 30 s
+                worker.wait(timeout=5)
+            except subprocess.TimeoutExpired:  # not under test; Prefect's process worker often ignores SIGTERM here
                 os.killpg(worker.pid, signal.SIGKILL)
                 worker.wait(timeout=30)
         log_tail = (tmp_path / "worker.log").read_text(errors="replace")[-3000:]
