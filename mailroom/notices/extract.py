@@ -258,15 +258,21 @@ def _letter_end(pages: _Pages, letter: _Letter, count: int) -> int:
     return index - 1
 
 
+_INNER_SSN_CAP = 0.85
+
+
 def _inner_ssn(pages: _Pages, letter: _Letter) -> None:
-    """The SSN is what a case is found by: when neither page 1 nor the last page gave it, the inner pages' tops are
-    read for it (the header of later pages, the payer table's "Recipient's SSN"), at most unsure (0.85)."""
+    """The SSN is what a case is found by: when neither page 1 nor the last page gave it, or gave only a guess below
+    0.85 (a mask read as a word, a damaged prefix), the inner pages' tops are read for it (the header of later pages,
+    the payer table's "Recipient's SSN"), at most unsure (0.85); the more confident reading wins. Round 4: the last
+    page's "SSN wee 9995" (0.8, OCR read 9095 as 9995) had stopped the search for page 2's header."""
     for index in range(letter.first + 1, letter.last):
-        if "ssn_last4" in letter.found:
+        known = letter.found.get("ssn_last4")
+        if known is not None and known.confidence >= _INNER_SSN_CAP:
             return
         seen = parse_layout(pages.band(index, "top"))[0].get("ssn_last4")
         if seen is not None:
-            letter.add({"ssn_last4": Found(seen.value, min(seen.confidence, 0.85))}, None, pages.source(index))
+            letter.add({"ssn_last4": Found(seen.value, min(seen.confidence, _INNER_SSN_CAP))}, None, pages.source(index))
 
 
 def _judge_unvouched(pages: _Pages, letter: _Letter) -> None:

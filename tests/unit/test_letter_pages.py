@@ -275,3 +275,14 @@ def test_an_unlabelled_page_never_vouches_for_itself(tmp_path):
     ])  # fmt: skip
     notices = extract_notices(path)
     assert notices[0].pages_in_doubt == "page 3 has no readable page label and shows nothing of this letter"
+
+
+def test_a_guessed_ssn_on_the_last_page_does_not_stop_the_search_of_the_inner_pages(tmp_path):
+    # round 4 (seed 4242): the response form's "SSN wee 9995" (OCR read 9095 as 9995; a mask read as a word, 0.8) had
+    # kept the inner pages' header, which prints the number cleanly, from being read
+    path = write(tmp_path / "guess.pdf", [
+        (first_page(ssn=""), "Page 1 of 3"), (inner_page("Social Security number XXX-XX-9095"), "Page 2 of 3"),
+        (inner_page("Response form", "SSN wee 9995"), "Page 3 of 3"),
+    ])  # fmt: skip
+    notices = extract_notices(path)
+    assert notices[0].ssn_last4 == "9095"
