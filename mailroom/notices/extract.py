@@ -192,6 +192,9 @@ class _Letter:
         # Why a page filed with this letter may belong to another letter (page numbers only), or None when every
         # page is known to be the letter's: a missed letter start must never put another taxpayer's page on a case.
         self.doubt: str | None = None
+        # Unlabelled inner pages that repeated none of the letter's marks known when they were read (page index, what
+        # the page shows): judged again once the letter's other pages have given what they show (``_judge_unvouched``).
+        self.unvouched: list[tuple[int, dict[str, Found[Any]]]] = []
 
     def doubt_about(self, reason: str) -> None:
         self.doubt = self.doubt or reason
@@ -250,20 +253,45 @@ def _letter_end(pages: _Pages, letter: _Letter, count: int) -> int:
             if shows_other_letter(found, letter.found):
                 break  # another taxpayer's or another letter's page: never filed with this one
             if not repeats_marks(found, letter.found):
-                letter.doubt_about(f"page {index + 1} has no readable page label and shows nothing of this letter")
+                letter.unvouched.append((index, found))
         index += 1
     return index - 1
 
 
+_INNER_SSN_CAP = 0.85
+
+
 def _inner_ssn(pages: _Pages, letter: _Letter) -> None:
-    """The SSN is what a case is found by: when neither page 1 nor the last page gave it, the inner pages' tops are
-    read for it (the header of later pages, the payer table's "Recipient's SSN"), at most unsure (0.85)."""
+    """The SSN is what a case is found by: when neither page 1 nor the last page gave it, or gave only a guess below
+    0.85 (a mask read as a word, a damaged prefix), the inner pages' tops are read for it (the header of later pages,
+    the payer table's "Recipient's SSN"), at most unsure (0.85); the more confident reading wins. Round 4: the last
+    page's "SSN wee 9995" (0.8, OCR read 9095 as 9995) had stopped the search for page 2's header."""
     for index in range(letter.first + 1, letter.last):
-        if "ssn_last4" in letter.found:
+        known = letter.found.get("ssn_last4")
+        if known is not None and known.confidence >= _INNER_SSN_CAP:
             return
         seen = parse_layout(pages.band(index, "top"))[0].get("ssn_last4")
         if seen is not None:
-            letter.add({"ssn_last4": Found(seen.value, min(seen.confidence, 0.85))}, None, pages.source(index))
+            letter.add({"ssn_last4": Found(seen.value, min(seen.confidence, _INNER_SSN_CAP))}, None, pages.source(index))
+
+
+def _judge_unvouched(pages: _Pages, letter: _Letter) -> None:
+    """An unlabelled inner page is the letter's when another of its pages shows the same SSN last 4 or AUR number.
+    Page 1's box may have lost the SSN while the header of a later page shows it: judged only against page 1, such a
+    page put its letter in doubt (round 4, seed 4242). The page never vouches for itself: the marks compared are
+    read from the letter's other pages (bands already read, then the tops of the inner pages for an SSN)."""
+    for index, found in letter.unvouched:
+        others: dict[str, Found[Any]] = {}
+        for (page, band), layout in list(pages.bands.items()):
+            if letter.first <= page <= letter.last and page != index:
+                merge(others, parse_layout(layout)[0])
+        for page in range(letter.first, letter.last + 1):
+            if repeats_marks(found, others) or "ssn_last4" in others:
+                break
+            if page != index:
+                merge(others, parse_layout(pages.band(page, "top"))[0])
+        if not repeats_marks(found, others) or shows_other_letter(found, others):
+            letter.doubt_about(f"page {index + 1} has no readable page label and shows nothing of this letter")
 
 
 def _claim_first_pages(pages: _Pages, letter: _Letter, before: list[_Letter]) -> None:
@@ -318,6 +346,7 @@ def _read_letters(pages: _Pages, count: int) -> list[_Letter]:
         if not complete(letter.found) and letter.last > letter.first:
             _read_page(pages, letter, letter.last, ("top", "middle", "footer"))
         _inner_ssn(pages, letter)
+        _judge_unvouched(pages, letter)
         letters.append(letter)
         index = letter.last + 1
     return letters

@@ -135,7 +135,11 @@ def _groups(line: TextLine, start: float, end: float) -> list[str]:
 
 def _split_chunks(words: list[Word]) -> list[Chunk]:
     words = sorted(words, key=lambda w: w.x0)
-    height = statistics.median(max(w.y1 - w.y0, 1.0) for w in words)
+    # The gap is measured in the height of the line's real words: OCR's specks and marks ("," "~" "'") are a few
+    # pixels high, and counted in they shrank the median until a name's own word gap split it into chunks (round 4,
+    # seed 4242: ", ANA | OKAFOR | ~" lost the address block's name line).
+    lettered = [w for w in words if any(ch.isalnum() for ch in w.text)] or words
+    height = statistics.median(max(w.y1 - w.y0, 1.0) for w in lettered)
     chunks = [Chunk([words[0]])]
     for word in words[1:]:
         if word.x0 - chunks[-1].words[-1].x1 > CHUNK_GAP_EM * height:

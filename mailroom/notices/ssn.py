@@ -28,6 +28,12 @@ _FULL = re.compile(r"(?<![\d-])(\d{3})([- ]?)(\d{2})([- ]?)(\d{4})(?![\d-])")
 # K, H, N...), then the last four. A word such as "year" is no mask, so "SSN  Tax year 2022" gives nothing.
 _MASK_LIKE = re.compile(r"(?<![\w-])([^\d\s]{1,6}(?:[\s\-~=_.,:]{1,3}[^\d\s]{1,6}){0,2})[\s\-~=_.,:]{0,3}(\d{4})(?![\d-])")
 _MASK_CHARS = set("Xx*#×KkHN%+")
+# Next to a label only: a mask OCR read as one short lower-case non-word ("wee 6732", "eet 8379"), the last four
+# ending the line. Labels and box words are printed capitalised, so a lower-case run of 2-4 letters there is the
+# mask's ink, unless it is one of the few words that can sit between a label and a number.
+_MASK_AS_WORD = re.compile(r"^[\s:.]{0,4}([a-z]{2,4})[\s\-~=_.,:]{1,4}(\d{4})[\s.,:;'|]*$", re.M)
+_NOT_A_MASK = {"no", "is", "of", "the", "for", "and", "or", "on", "at", "by", "to", "in", "year", "tax", "date",
+               "was", "are", "see", "page", "form", "ein", "tin", "ssn", "itin"}
 _DASH_LIKE = re.compile(r"[~=_\u2014\u2013]")
 # The scan line a response form prints at its foot for the IRS's reading machines: the taxpayer id (masked or in
 # full), the name control (the surname's first four letters), two codes and the tax period (YYYYMM), e.g.
@@ -122,6 +128,9 @@ def find_ssn_last4(text: str) -> Found[str] | None:
         mangled = _mangled_mask(snippet)
         if mangled:
             return mangled
+        as_word = _MASK_AS_WORD.match(snippet)
+        if as_word and as_word.group(1) not in _NOT_A_MASK:
+            return Found(as_word.group(2), 0.8)  # unsure: a name read beside it is confirmed in the CRM
     scan_line = _SCAN_LINE.search(text)
     if scan_line and scan_line.group(1) != "0000":
         return Found(scan_line.group(1), 0.85)  # machine-printed, but OCR'd digits with no check digit

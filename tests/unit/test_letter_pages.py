@@ -254,3 +254,35 @@ def test_an_ssn_page_1_and_the_last_page_lost_is_read_from_an_inner_page_unsure(
     ])  # fmt: skip
     notice = extract_notices(path)[0]
     assert (notice.ssn_last4, notice.confidence("ssn_last4"), notice.pages_in_doubt) == ("4321", 0.85, None)
+
+
+def test_an_unlabelled_page_repeating_the_ssn_another_inner_page_shows_is_the_letters_own(tmp_path):
+    # round 4 (seed 4242): page 1's box lost the SSN, the header of page 2 shows it, the unlabelled last page repeats
+    # it; judged against page 1 alone, the last page had put the letter in doubt
+    path = write(tmp_path / "late_ssn.pdf", [
+        (first_page(ssn=""), "Page 1 of 3"), (inner_page("Social Security number XXX-XX-4321"), "Page 2 of 3"),
+        (inner_page("Response form", "Social Security number 912-78-4321"), None),
+    ])  # fmt: skip
+    notices = extract_notices(path)
+    assert [(n.first_page, n.last_page, n.pages_in_doubt) for n in notices] == [(1, 3, None)]
+
+
+def test_an_unlabelled_page_never_vouches_for_itself(tmp_path):
+    # the only SSN of the letter is the one on the unlabelled page: nothing else says the page is this letter's
+    path = write(tmp_path / "self.pdf", [
+        (first_page(ssn=""), "Page 1"), (inner_page(), "Page 2"),
+        (inner_page("Response form", "Social Security number 912-78-4321"), None),
+    ])  # fmt: skip
+    notices = extract_notices(path)
+    assert notices[0].pages_in_doubt == "page 3 has no readable page label and shows nothing of this letter"
+
+
+def test_a_guessed_ssn_on_the_last_page_does_not_stop_the_search_of_the_inner_pages(tmp_path):
+    # round 4 (seed 4242): the response form's "SSN wee 9995" (OCR read 9095 as 9995; a mask read as a word, 0.8) had
+    # kept the inner pages' header, which prints the number cleanly, from being read
+    path = write(tmp_path / "guess.pdf", [
+        (first_page(ssn=""), "Page 1 of 3"), (inner_page("Social Security number XXX-XX-9095"), "Page 2 of 3"),
+        (inner_page("Response form", "SSN wee 9995"), "Page 3 of 3"),
+    ])  # fmt: skip
+    notices = extract_notices(path)
+    assert notices[0].ssn_last4 == "9095"
