@@ -42,7 +42,7 @@ from mailroom.notices.model import (
     derive_due_date,
 )
 from mailroom.notices import tesseract
-from mailroom.notices.ocr import ocr_image, prepare
+from mailroom.notices.ocr import PreparedPage, ocr_image, prepare, shows_upright
 from mailroom.notices.page_fields import (
     TRUSTED_CONFIDENCE,
     complete,
@@ -68,7 +68,7 @@ class _Pages:
         self.queued_before = tesseract.queue_wait_seconds()  # waits for an OCR engine do not spend the budget
         self.layers: dict[int, PageLayout | None] = {}
         self.bands: dict[tuple[int, str], PageLayout] = {}
-        self.images: dict[int, Any] = {}
+        self.images: dict[int, PreparedPage] = {}
         self.ocr_pages: set[int] = set()
         self.upright: set[int] = set()  # pages whose turn a top or middle band already settled
         self.any_text = False
@@ -109,24 +109,24 @@ class _Pages:
                 return PageLayout(lines=[], width=1, height=1)
             if index not in self.images:
                 self.images[index] = prepare(self.document[index], self.limits)
-            image, dpi = self.images[index]
-            crop = _band_of(image, name)
+            prepared = self.images[index]
+            crop = _band_of(prepared, name)
             # A page is turned once: the first top or middle band read judges it (a second 180-degree read of every
             # sparse band of an upright page cost ~40 % of the middle bands' CPU on the development seed).
             settle = name != "footer" and index not in self.upright
-            layout, turned = ocr_image(crop, dpi, self.limits, self.remaining(), allow_turn=settle)
-            if settle and _judged(layout):  # a nearly blank band says nothing about the page's turn
+            layout, turned = ocr_image(crop, prepared.dpi, self.limits, self.remaining(), allow_turn=settle)
+            if settle and (turned or shows_upright(layout)):  # a band of no English says nothing about the turn
                 self.upright.add(index)
             self.remaining()  # a band that ran into the deadline ends the extraction here
             if turned:  # the page is upside down: every band is read from the turned image, this one again
                 # (what was read, turned, is the other end of the page: the top band's read is the page's lower
                 # half, kept as its middle band; before, it was kept as the top, and the box was never read)
-                image = image.rotate(180)
-                self.images[index] = (image, dpi)
+                prepared = self.images[index] = prepared.turned()
                 self.bands = {key: value for key, value in self.bands.items() if key[0] != index}
                 if name == "top":
                     self.bands[(index, "middle")] = layout
-                layout, _ = ocr_image(_band_of(image, name), dpi, self.limits, self.remaining(), allow_turn=False)
+                layout, _ = ocr_image(_band_of(prepared, name), prepared.dpi, self.limits, self.remaining(),
+                                      allow_turn=False)  # fmt: skip
                 self.remaining()
             self.bands[(index, name)] = layout
             if name != "footer":
@@ -161,26 +161,20 @@ class _Pages:
         mostly blank): the footer strip of the page turned 180 degrees. A label there settles the page's turn."""
         if not self.scanned(index) or (index in self.upright and not force) or index not in self.images:
             return None
-        image, dpi = self.images[index]
-        turned = image.rotate(180)
-        layout, _ = ocr_image(_band_of(turned, "footer"), dpi, self.limits, self.remaining(), allow_turn=False)
+        turned = self.images[index].turned()
+        layout, _ = ocr_image(_band_of(turned, "footer"), turned.dpi, self.limits, self.remaining(), allow_turn=False)
         self.remaining()
         found = page_label(normalize_text(layout.text))
         if found is not None:
-            self.images[index] = (turned, dpi)
+            self.images[index] = turned
             self.bands = {key: value for key, value in self.bands.items() if key[0] != index}
             self.bands[(index, "footer")] = layout
             self.upright.add(index)
         return found
 
 
-def _band_of(image: Any, name: str) -> Any:
-    top, bottom = BANDS[name]
-    return image.crop((0, int(top * image.height), image.width, int(bottom * image.height)))
-
-
-def _judged(layout: PageLayout) -> bool:
-    return sum(sum(ch.isalnum() for ch in word.text) >= 3 for line in layout.lines for word in line.words) >= 8
+def _band_of(prepared: PreparedPage, name: str) -> Any:
+    return prepared.band(*BANDS[name])
 
 
 class _Letter:

@@ -19,6 +19,10 @@ _MASKED = re.compile(rf"(?<![\w-]){_MASK3}\s?-\s?{_MASK2}\s?-\s?(\d{{4}})(?![\d-
 # Next to a label only: an SSN-shaped value whose first five characters OCR damaged ("§92-73-1284"); its last
 # four are still digits, and they are all we keep.
 _DAMAGED = re.compile(r"(?<![\w-])\S{3}\s?-\s?\S{2}\s?-\s?(\d{4})(?![\d-])")
+# Next to a label only: the same with the hyphens read as periods or underscores and a short first group, as heavy
+# speckle leaves a mask ("oe%.0%-7121", "oo*.99_7121", "94.99.8759"); one separator at least is no hyphen (a
+# hyphenated number was judged by the rules before, an invalid one stays rejected) and a date ("12.31.2022") is none.
+_DAMAGED_SEPARATORS = re.compile(r"(?<![\w-])(\S{2,3})(?=\S{0,3}[._])[.\-_](\S{2})[.\-_](\d{4})(?![\d-])")
 # Next to a label only: a masked number whose X's OCR read as other letters ("NAN-NN-1272", "XXN-NX-1272",
 # "XXX -XX-1272", "XXXXX-1272" with a lost hyphen): no digit in the mask, four digits after it.
 _MASKED_OCR = re.compile(r"(?<![\w-])[A-Za-z*#×]{3}\s?-?\s?[A-Za-z*#×]{2}\s?-\s?(\d{4})(?![\d-])")
@@ -38,8 +42,9 @@ _DASH_LIKE = re.compile(r"[~=_\u2014\u2013]")
 # The scan line a response form prints at its foot for the IRS's reading machines: the taxpayer id (masked or in
 # full), the name control (the surname's first four letters), two codes and the tax period (YYYYMM), e.g.
 # "XXXXX6426 MART 25 0 202112 612 00000403929" or "934916381 LOPE 33 0 202412 765 00000042815"; OCR may glue the
-# two codes ("830"). It is the only place some response forms repeat the taxpayer id.
-_SCAN_LINE = re.compile(r"(?<![\w-])(?:[Xx×K*#]{5}|\d{5})(\d{4})\s+[A-Z][A-Z&'-]{0,3}\s+\d{2}\s?\d\s+(?:19|20)\d\d"
+# two codes ("830") or misread the one-digit code ("28 @ 202412"). It is the only place some response forms
+# repeat the taxpayer id.
+_SCAN_LINE = re.compile(r"(?<![\w-])(?:[Xx×K*#]{5}|\d{5})(\d{4})\s+[A-Z][A-Z&'-]{0,3}\s+\d{2}\s?[^\s]\s+(?:19|20)\d\d"
                         r"(?:0[1-9]|1[0-2])(?!\d)")
 
 TIN_LABELS = (
@@ -71,6 +76,13 @@ def _full_tin_last4(candidate: re.Match[str], *, labelled: bool) -> str | None:
     if labelled and area.startswith("9") and serial != "0000" and group != "00":
         return serial
     return None
+
+
+def _date_shaped(first: str, second: str, last4: str) -> bool:
+    """"12.31.2022": a month, a day and a year, not a mask and the last four."""
+    if not (first.isdigit() and second.isdigit()):
+        return False
+    return 1 <= int(first) <= 12 and 1 <= int(second) <= 31 and last4[:2] in ("19", "20")
 
 
 def _is_word(text: str, start: int, end: int) -> bool:
@@ -125,6 +137,9 @@ def find_ssn_last4(text: str) -> Found[str] | None:
         # a readable number at the same place was judged above (an invalid one stays rejected)
         if damaged and damaged.start() <= 12 and not (full and full.start() == damaged.start()):
             return Found(damaged.group(1), 0.8)
+        separated = _DAMAGED_SEPARATORS.search(snippet)
+        if separated and separated.start() <= 12 and not _date_shaped(*separated.groups()):
+            return Found(separated.group(3), 0.8)
         mangled = _mangled_mask(snippet)
         if mangled:
             return mangled
