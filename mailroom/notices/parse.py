@@ -14,6 +14,8 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Generic, TypeVar
 
+from rapidfuzz.distance import Levenshtein
+
 from mailroom.notices.model import LetterType
 
 T = TypeVar("T")
@@ -192,25 +194,47 @@ _LETTER_CODES = {
     "CP504": LetterType.CP504, "LT11": LetterType.LT11, "L11": LetterType.LT11,
 }  # fmt: skip
 # "CP2000", "CP 2000", "CP-2000", "LT11", "Letter 11"; OCR sometimes reads the 0s of CP2000 as O.
-_LETTER_CODE = re.compile(r"\b(CP|LT|L)\s?-?\s?([0-9O]{2,4}[A-Z]?)\b", re.I)
+_LETTER_CODE = re.compile(r"\b(CP|LT|L)\s?-?\s?([0-9OlI|]{2,4}[A-Z]?)(?![\w|])", re.I)
+_DIGIT_LOOKALIKES = str.maketrans({"O": "0", "o": "0", "l": "1", "I": "1", "|": "1"})
+# The code of a form's own footer, however OCR spelt it ("LTl11 (Rev. 6-2021)", "CP20O0O (Rev."): one edit from a
+# known code is that code, unsure (0.85).
+_CODE_BEFORE_REVISION = re.compile(r"\b((?:CP|LT)[\w|\]\[]{1,6})\s?[(\[{]?\s?Rev\b", re.I)
 _LETTER_LABEL = re.compile(r"\b(?:notice|letter|notice number|form)\s*:?\s*$", re.I)
+# A form names itself at its foot: "CP2000 (Rev. 6-2021)", "Letter LT11 (Rev. 01-2022)"; a notice mentioned in the
+# text never carries a revision.
+_REVISION_AFTER = re.compile(r"^\s?[(\[{]?\s?Rev\b", re.I)
 
 
 def find_letter_type(text: str) -> Found[LetterType] | None:
     """The notice's code: labelled ("Notice CP2000") beats the most frequent code, which beats nothing."""
     counts: dict[LetterType, int] = {}
     for match in _LETTER_CODE.finditer(text):
-        code = (match.group(1) + match.group(2).replace("O", "0").replace("o", "0")).upper()
+        if not any(ch.isdigit() for ch in match.group(2)):
+            continue  # a word ("Lil", "LOI"), not a code with a look-alike or two
+        code = (match.group(1) + match.group(2).translate(_DIGIT_LOOKALIKES)).upper()
         letter = _LETTER_CODES.get(code)
         if letter is None:
             continue
         if _LETTER_LABEL.search(text[max(0, match.start() - 20) : match.start()]):
             return Found(letter, 0.98)
+        if _REVISION_AFTER.match(text[match.end() : match.end() + 8]):
+            return Found(letter, 0.95)
         counts[letter] = counts.get(letter, 0) + 1
     if not counts:
-        return None
+        return _misspelt_form_code(text)
     best = max(counts, key=lambda letter: counts[letter])
     return Found(best, 0.8 if len(counts) == 1 else 0.6)
+
+
+def _misspelt_form_code(text: str) -> Found[LetterType] | None:
+    for match in _CODE_BEFORE_REVISION.finditer(text):
+        spelt = match.group(1).upper().translate(_DIGIT_LOOKALIKES)
+        distances = {code: Levenshtein.distance(spelt, code) for code in _LETTER_CODES}
+        best = min(distances.values())
+        letters = {_LETTER_CODES[code] for code, distance in distances.items() if distance == best}
+        if best <= 1 and len(letters) == 1:
+            return Found(letters.pop(), 0.85)
+    return None
 
 
 _YEAR = re.compile(r"\b((?:19|20)\d\d)\b")
