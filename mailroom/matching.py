@@ -53,6 +53,9 @@ class ScoredCandidate(BaseModel):
     name: str = Field("", repr=False)
     status: str = ""
     last_name_in_full: bool = True  # the whole surname agrees (not one part of a compound, not a near spelling)
+    # The case's surname is some of the words of the page's, which shows more (RIO for the page's DEL RIO): the
+    # page contradicts it, so it is no rival to a case whose surname agrees in full.
+    part_of_page_surname: bool = False
 
 
 class MatchResult(BaseModel):
@@ -159,8 +162,13 @@ def score_candidate(notice: Notice, case: CaseCandidate) -> ScoredCandidate | No
                     active=case.active, matched_as=f"{role}~case {case_role}", basis=basis,
                     name=_case_people(case), status=case.status or ("Active" if case.active else "Closed"),
                     last_name_in_full=surname_key(notice_last) == surname_key(case_last),
+                    part_of_page_surname=_surname_words(case_last) < _surname_words(notice_last),
                 )  # fmt: skip
     return best
+
+
+def _surname_words(name: str | None) -> set[str]:
+    return set(re.split(r"[- ]", normalize_name(name))) - {""}
 
 
 def _case_people(case: CaseCandidate) -> str:
@@ -262,9 +270,13 @@ def _match(notice: Notice, directory: CaseDirectory, *, threshold: float, margin
             f"(best {scored[0].score:.1f}, case {scored[0].case_id}: {scored[0].basis})",
         )  # fmt: skip
     best = plausible[0]
-    runner_up = plausible[1] if len(plausible) > 1 else None
+    # DEL RIO on the page, "Chloe Del Rio" (100) and "Chloe Rio" (95) in the CRM: the page shows the whole surname, so
+    # the case holding only part of it is not the page's person and does not make the match ambiguous. The other
+    # way round (RIO on the page, DEL RIO in the CRM) it stays a rival: OCR or a stamp may have lost a word.
+    rivals = [c for c in plausible[1:] if not (best.last_name_in_full and c.part_of_page_surname)]
+    runner_up = rivals[0] if rivals else None
     if runner_up is not None and best.score - runner_up.score < margin:
-        close = [c for c in plausible if best.score - c.score < margin]
+        close = [best, *(c for c in rivals if best.score - c.score < margin)]
         ids = ", ".join(str(c.case_id) for c in close)
         return MatchResult(
             outcome=MatchOutcome.AMBIGUOUS, score=best.score, candidates=scored,

