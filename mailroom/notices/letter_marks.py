@@ -13,9 +13,10 @@ from typing import Any
 from mailroom.notices.page_fields import TRUSTED_CONFIDENCE
 from mailroom.notices.parse import Found
 
-# "2 of 3" ends its footer line, but OCR may leave debris after it ("2 of 3 :", "2 of 2 '", "3 of 4 -").
+# "2 of 3" ends its footer line, but OCR may leave debris after it ("2 of 3 :", "2 of 2 '", "3 of 4 -", a speck
+# read as a letter: "3 of 3 a").
 _PAGE_LABEL = re.compile(r"(?:\bPage\s*(\d{1,2})(?:\s*of\s*(\d{1,2}))?\b|(?:^|\s)(\d{1,2})\s+of\s+(\d{1,2})"
-                         r"(?=(?:\s+[^\w\s]{1,3})*\s*$))", re.I | re.M)  # fmt: skip
+                         r"(?=(?:\s+(?:[^\w\s]{1,3}|[^\W\d]))*\s*$))", re.I | re.M)  # fmt: skip
 LETTERHEAD = re.compile(r"department\s+of\s+the\s+treasury|internal\s+revenue\s+serv", re.I)
 
 Label = tuple[int, int | None]

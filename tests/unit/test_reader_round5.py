@@ -126,3 +126,10 @@ def test_an_inner_page_read_only_for_its_label_is_rendered_only_as_its_foot(tmp_
     notices = extract_notices(scanned(path, tmp_path / "scan.pdf"))
     assert [(n.first_page, n.last_page, n.pages_in_doubt) for n in notices] == [(1, 2, None)]
     assert (1, extract.BANDS["footer"]) in prepared and (1, None) not in prepared  # page 2: its foot only
+
+
+def test_a_page_label_with_a_speck_read_as_a_letter_after_it_is_still_read():
+    from mailroom.notices.letter_marks import page_label
+
+    assert page_label("CP2000 (Rev. 6-2021) : \u201c 3 of 3 a") == (3, 3)  # dev seed 5150: the letter held in doubt
+    assert page_label("We sent 2 of 3 letters") is None and page_label("3 of 4 5") is None
