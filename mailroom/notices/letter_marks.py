@@ -26,8 +26,8 @@ def page_label(text: str) -> Label | None:
     """(page number, total or None) from a footer such as "Page 2 of 4", "2 of 4" or "Page 2"."""
     text = re.sub(r"(?<![\w])[lI|!](?=\s*[.,]?\s*of\b)", "1", text)  # OCR's "lof 1" / "I of 4" for "1 of ..."
     text = re.sub(r"\b(Page\s*)[lI|!](?![\w|!])", r"\g<1>1", text)  # "Page |" for "Page 1"
-    # OCR's "of" as "0f"/"Of", glued to the numbers or to a speck: "2 0f 4", "40f 4" (4 of 4), "4of4", "1.of 4"
-    text = re.sub(r"(\d)\s*[.,]?\s*[o0O]f\s*(?=\d)", r"\1 of ", text)
+    # OCR's "of" as "0f"/"Of", glued to the numbers or to a speck: "2 0f 4", "40f 4" (4 of 4), "4of4", "1.of 4", "2o0f5"
+    text = re.sub(r"(\d)\s*[.,]?\s*[o0O]{1,2}f\s*(?=\d)", r"\1 of ", text)
     for match in _PAGE_LABEL.finditer(text):
         number, total = (match.group(1), match.group(2)) if match.group(1) else (match.group(3), match.group(4))
         if number and 0 < int(number) <= 40:

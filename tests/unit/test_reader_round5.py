@@ -132,4 +132,5 @@ def test_a_page_label_with_a_speck_read_as_a_letter_after_it_is_still_read():
     from mailroom.notices.letter_marks import page_label
 
     assert page_label("CP2000 (Rev. 6-2021) : \u201c 3 of 3 a") == (3, 3)  # dev seed 5150: the letter held in doubt
+    assert page_label("Notice CP2000 Tax year 2023 Page 2o0f5") == (2, 5)  # the first corpus's n0282: held in doubt
     assert page_label("We sent 2 of 3 letters") is None and page_label("3 of 4 5") is None
