@@ -256,11 +256,14 @@ def main() -> None:
     parser.add_argument("--old-reader", type=Path, help="checkout of the reader to compare speed with")
     parser.add_argument("--skip-first", action="store_true", help="only the papers corpora")
     parser.add_argument("--time-budget", type=float, default=600.0, help="per-file seconds for accuracy runs")
+    parser.add_argument("--held-out", action="store_true",
+                        help="the papers corpora were generated for this run and never looked at: label them held out "
+                        "(the generator itself marks only seed 90210)")  # fmt: skip
     args = parser.parse_args()
     started = time.perf_counter()
     for corpus in args.papers:
         measure_papers(corpus, corpus.name, typed=args.papers_typed, scanned=args.papers_scanned,
-                       old_reader=args.old_reader, time_budget=args.time_budget)
+                       old_reader=args.old_reader, time_budget=args.time_budget, held_out=args.held_out)
     if args.skip_first:
         return
     if args.regenerate and (args.workdir / "manifest.json").exists():
