@@ -103,7 +103,7 @@ def shows_upright(layout: PageLayout) -> bool:
     return _common_words([word for line in layout.lines for word in line.words]) >= _UPRIGHT_WORDS
 
 
-def enough_to_judge(texts: list[str]) -> bool:
+def _enough_to_judge(texts: list[str]) -> bool:
     """A band with this many words of 3+ letters says whether its page is upright; a sparser one (a scan line, a
     page label, numbers) says nothing, upright or turned."""
     return sum(sum(ch.isalpha() for ch in text) >= 3 for text in texts) >= _JUDGED_WORDS
@@ -111,7 +111,7 @@ def enough_to_judge(texts: list[str]) -> bool:
 
 def _maybe_turned(words: list[tesseract.Word]) -> bool:
     """Enough letters to judge, too few common words among them: the band may be upside down."""
-    return enough_to_judge([w.text for w in words]) and _common_words(words) < _UPRIGHT_WORDS
+    return _enough_to_judge([w.text for w in words]) and _common_words(words) < _UPRIGHT_WORDS
 
 
 def ocr_image(image: Image.Image, dpi: int, limits: ExtractionLimits, deadline_seconds: float, *,

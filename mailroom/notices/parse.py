@@ -195,7 +195,7 @@ _LETTER_CODES = {
 }  # fmt: skip
 # "CP2000", "CP 2000", "CP-2000", "LT11", "Letter 11"; OCR sometimes reads the 0s of CP2000 as O.
 _LETTER_CODE = re.compile(r"\b(CP|LT|L)\s?-?\s?([0-9OlI|]{2,4}[A-Z]?)(?![\w|])", re.I)
-_DIGIT_LOOKALIKES = str.maketrans({"O": "0", "o": "0", "l": "1", "I": "1", "|": "1"})
+_CODE_DIGIT_LOOKALIKES = str.maketrans({"O": "0", "o": "0", "l": "1", "I": "1", "|": "1"})
 # The code of a form's own footer, however OCR spelt it ("LTl11 (Rev. 6-2021)", "CP20O0O (Rev."): one edit from a
 # known code is that code, unsure (0.85).
 _CODE_BEFORE_REVISION = re.compile(r"\b((?:CP|LT)[\w|\]\[]{1,6})\s?[(\[{]?\s?Rev\b", re.I)
@@ -211,7 +211,7 @@ def find_letter_type(text: str) -> Found[LetterType] | None:
     for match in _LETTER_CODE.finditer(text):
         if not any(ch.isdigit() for ch in match.group(2)):
             continue  # a word ("Lil", "LOI"), not a code with a look-alike or two
-        code = (match.group(1) + match.group(2).translate(_DIGIT_LOOKALIKES)).upper()
+        code = (match.group(1) + match.group(2).translate(_CODE_DIGIT_LOOKALIKES)).upper()
         letter = _LETTER_CODES.get(code)
         if letter is None:
             continue
@@ -228,7 +228,7 @@ def find_letter_type(text: str) -> Found[LetterType] | None:
 
 def _misspelt_form_code(text: str) -> Found[LetterType] | None:
     for match in _CODE_BEFORE_REVISION.finditer(text):
-        spelt = match.group(1).upper().translate(_DIGIT_LOOKALIKES)
+        spelt = match.group(1).upper().translate(_CODE_DIGIT_LOOKALIKES)
         distances = {code: Levenshtein.distance(spelt, code) for code in _LETTER_CODES}
         best = min(distances.values())
         letters = {_LETTER_CODES[code] for code, distance in distances.items() if distance == best}
