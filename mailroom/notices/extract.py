@@ -1,7 +1,7 @@
 """extract: file -> the letters in it (one ``Notice`` each), text layer first, OCR only where and as far as needed.
 
-A scanned page is read in bands (top, middle, footer) and a band is OCR'd only when something is still missing:
-page 1's top band usually gives every field; the footer band gives the page label ("Page 1 of 3"), which says how
+A scanned page is read in bands (top, middle, footer; ``pages.py``) and a band is OCR'd only when something
+is still missing: page 1's top band usually gives every field; the footer band gives the page label ("Page 1 of 3"), which says how
 long the letter is and so whether another letter (or nothing) follows. A page before any letter that carries no
 letter (a fax cover, a scan separator sheet) is skipped. Several letters in one PDF come back as several notices,
 each with its page range. See docs/extraction.md.
@@ -17,17 +17,12 @@ import time
 from pathlib import Path
 from typing import Any
 
-import pymupdf
-
 from mailroom.notices.address import BlockNames
 from mailroom.notices.filename_hints import apply_file_name_hints
-from mailroom.notices.layout import PageLayout, text_layer_layout
 from mailroom.notices.letter_marks import (
     LETTERHEAD,
-    Label,
     letter_marks,
     one_letter_by_labels,
-    page_label,
     repeats_marks,
     shows_other_letter,
     starts_letter,
@@ -41,8 +36,6 @@ from mailroom.notices.model import (
     Notice,
     derive_due_date,
 )
-from mailroom.notices import tesseract
-from mailroom.notices.ocr import PreparedPage, ocr_image, prepare, shows_upright
 from mailroom.notices.page_fields import (
     TRUSTED_CONFIDENCE,
     complete,
@@ -50,135 +43,13 @@ from mailroom.notices.page_fields import (
     required,
     parse_layout,
 )
-from mailroom.notices.parse import Found, normalize_text
-from mailroom.notices.text_layer import is_usable, open_document, read_checked_bytes, release_caches
+from mailroom.notices.pages import Pages
+from mailroom.notices.parse import Found
+from mailroom.notices.text_layer import open_document, read_checked_bytes, release_caches
 
 logger = logging.getLogger(__name__)
 
-# Bands of a scanned page, as shares of its height; they overlap so a line on a border is read whole once.
-BANDS = {"top": (0.0, 0.56), "middle": (0.52, 0.92), "footer": (0.90, 1.0)}
 OCR_CONFIDENCE_FACTOR = 0.9  # OCR output is noisier than a text layer; the same parse is worth a bit less
-
-
-class _Pages:
-    """Reads of one document's pages: text layer once, OCR band by band, each at most once, within the budget."""
-
-    def __init__(self, document: pymupdf.Document, limits: ExtractionLimits, deadline: float) -> None:
-        self.document, self.limits, self.deadline = document, limits, deadline
-        self.queued_before = tesseract.queue_wait_seconds()  # waits for an OCR engine do not spend the budget
-        self.layers: dict[int, PageLayout | None] = {}
-        self.bands: dict[tuple[int, str], PageLayout] = {}
-        self.images: dict[int, PreparedPage] = {}
-        self.ocr_pages: set[int] = set()
-        self.upright: set[int] = set()  # pages whose turn a top or middle band already settled
-        self.any_text = False
-
-    def remaining(self) -> float:
-        left = self.deadline + (tesseract.queue_wait_seconds() - self.queued_before) - time.monotonic()
-        if left <= 0:
-            raise ExtractionError(
-                ExtractionFailure.TIMEOUT, f"time budget of {self.limits.time_budget_seconds:.1f} s spent"
-            )
-        return left
-
-    def text_layer(self, index: int) -> PageLayout | None:
-        if index not in self.layers:
-            self.remaining()
-            layout = text_layer_layout(self.document[index])
-            self.layers[index] = layout if is_usable(" ".join(w.text for ln in layout.lines for w in ln.words)) else None
-            self.any_text = self.any_text or self.layers[index] is not None
-        return self.layers[index]
-
-    def scanned(self, index: int) -> bool:
-        return self.text_layer(index) is None
-
-    def source(self, index: int) -> FieldSource:
-        return FieldSource.OCR if self.scanned(index) else FieldSource.TEXT_LAYER
-
-    def band(self, index: int, name: str) -> PageLayout:
-        """One band of a page: cut from the text layer, or OCR'd (the first band read of a page sets its turn)."""
-        layer = self.text_layer(index)
-        top, bottom = BANDS[name]
-        if layer is not None:
-            lines = [line for line in layer.lines if top * layer.height <= line.y0 < bottom * layer.height]
-            return PageLayout(lines=lines, width=layer.width, height=layer.height)
-        if (index, name) not in self.bands:
-            # The cap counts pages whose body was OCR'd: a footer strip (the page label) is a tenth of a page, and
-            # without it page 9 of a 9-page file went unread and put its letter in doubt (seed 4242, 2 letters).
-            if name != "footer" and len(self.ocr_pages) >= self.limits.ocr_max_pages and index not in self.ocr_pages:
-                return PageLayout(lines=[], width=1, height=1)
-            if name == "footer" and index not in self.images:  # only the label is wanted (so far): render its strip
-                prepared = prepare(self.document[index], self.limits, strip=BANDS[name])
-                crop = prepared.band(0.0, 1.0)
-            else:
-                if index not in self.images:
-                    self.images[index] = prepare(self.document[index], self.limits)
-                prepared = self.images[index]
-                crop = _band_of(prepared, name)
-            # A page is turned once: the first top or middle band read judges it (a second 180-degree read of every
-            # sparse band of an upright page cost ~40 % of the middle bands' CPU on the development seed).
-            settle = name != "footer" and index not in self.upright
-            layout, turned = ocr_image(crop, prepared.dpi, self.limits, self.remaining(), allow_turn=settle)
-            if settle and (turned or shows_upright(layout)):  # a band of no English says nothing about the turn
-                self.upright.add(index)
-            self.remaining()  # a band that ran into the deadline ends the extraction here
-            if turned:  # the page is upside down: every band is read from the turned image, this one again
-                # (what was read, turned, is the other end of the page: the top band's read is the page's lower
-                # half, kept as its middle band; before, it was kept as the top, and the box was never read)
-                prepared = self.images[index] = prepared.turned()
-                self.bands = {key: value for key, value in self.bands.items() if key[0] != index}
-                if name == "top":
-                    self.bands[(index, "middle")] = layout
-                layout, _ = ocr_image(_band_of(prepared, name), prepared.dpi, self.limits, self.remaining(),
-                                      allow_turn=False)  # fmt: skip
-                self.remaining()
-            self.bands[(index, name)] = layout
-            if name != "footer":
-                self.ocr_pages.add(index)
-            self.any_text = self.any_text or bool(layout.lines)
-        return self.bands[(index, name)]
-
-    def label(self, index: int) -> Label | None:
-        """The footer's label, else a "Page 2 of 3" in the header (where IRS notices print it on later pages; only
-        with its total there, so body text such as "see page 3" is not taken for one). An upside-down page (a sheet
-        fed the wrong way, or turned sideways) shows its label at the top: on development seed 4242, 7 of the 16
-        inner pages held as "no readable page label" were such pages."""
-        footer = page_label(normalize_text(self.band(index, "footer").text))
-        if footer is not None:
-            return footer
-        header = page_label(normalize_text(self.band(index, "top").text))
-        if (index, "footer") not in self.bands:  # reading the top turned the page: its footer is the other end
-            footer = page_label(normalize_text(self.band(index, "footer").text))
-            if footer is not None:
-                return footer
-        if header is not None and header[1] is not None:
-            return header
-        return self._turned_label(index)
-
-    def turned_over(self, index: int) -> bool:
-        """An unlabelled page that starts no letter, yet turned 180 degrees shows a label: it is upside down (Tesseract
-        reads upside-down text as confident nonsense, so its first read looked upright) and must be read again."""
-        return self.scanned(index) and self.label(index) is None and self._turned_label(index, force=True) is not None
-
-    def _turned_label(self, index: int, *, force: bool = False) -> Label | None:
-        """The label of a page whose top band was too sparse to show it is upside down (an inner page's lower half is
-        mostly blank): the footer strip of the page turned 180 degrees. A label there settles the page's turn."""
-        if not self.scanned(index) or (index in self.upright and not force) or index not in self.images:
-            return None
-        turned = self.images[index].turned()
-        layout, _ = ocr_image(_band_of(turned, "footer"), turned.dpi, self.limits, self.remaining(), allow_turn=False)
-        self.remaining()
-        found = page_label(normalize_text(layout.text))
-        if found is not None:
-            self.images[index] = turned
-            self.bands = {key: value for key, value in self.bands.items() if key[0] != index}
-            self.bands[(index, "footer")] = layout
-            self.upright.add(index)
-        return found
-
-
-def _band_of(prepared: PreparedPage, name: str) -> Any:
-    return prepared.band(*BANDS[name])
 
 
 class _Letter:
@@ -216,7 +87,10 @@ def _amount_wanted(found: dict[str, Found[Any]]) -> bool:
     return "amount_due" in required(found) and (amount is None or amount.confidence < TRUSTED_CONFIDENCE)
 
 
-def _read_page(pages: _Pages, letter: _Letter, index: int, bands: tuple[str, ...]) -> None:
+_WHOLE_PAGE = ("top", "middle", "footer")
+
+
+def _read_page(pages: Pages, letter: _Letter, index: int, bands: tuple[str, ...]) -> None:
     source = pages.source(index)
     for band in bands:
         if complete(letter.found) and band != bands[0]:
@@ -227,7 +101,7 @@ def _read_page(pages: _Pages, letter: _Letter, index: int, bands: tuple[str, ...
         letter.add(found, block, source)
 
 
-def _letter_end(pages: _Pages, letter: _Letter, count: int) -> int:
+def _letter_end(pages: Pages, letter: _Letter, count: int) -> int:
     """Index of the letter's last page: up to page 1's "of N", else up to the next "Page 1"; either way each page is
     checked. A misread total ("1 of 2" for "1 of 1") once filed the next taxpayer's page 1 with this letter. An inner
     page whose label is unreadable or out of sequence, and that repeats none of this letter's marks, stays with the
@@ -266,7 +140,7 @@ def _letter_end(pages: _Pages, letter: _Letter, count: int) -> int:
 _INNER_SSN_CAP = 0.85
 
 
-def _inner_ssn(pages: _Pages, letter: _Letter) -> None:
+def _inner_ssn(pages: Pages, letter: _Letter) -> None:
     """The SSN is what a case is found by: when neither page 1 nor the last page gave it, or gave only a guess below
     0.85 (a mask read as a word, a damaged prefix), the inner pages' tops are read for it (the header of later pages,
     the payer table's "Recipient's SSN"), at most unsure (0.85); the more confident reading wins. Round 4: the last
@@ -280,7 +154,7 @@ def _inner_ssn(pages: _Pages, letter: _Letter) -> None:
             letter.add({"ssn_last4": Found(seen.value, min(seen.confidence, _INNER_SSN_CAP))}, None, pages.source(index))
 
 
-def _judge_unvouched(pages: _Pages, letter: _Letter) -> None:
+def _judge_unvouched(pages: Pages, letter: _Letter) -> None:
     """An unlabelled inner page is the letter's when another of its pages shows the same SSN last 4 or AUR number.
     Page 1's box may have lost the SSN while the header of a later page shows it: judged only against page 1, such a
     page put its letter in doubt (round 4, seed 4242). The page never vouches for itself: the marks compared are
@@ -299,7 +173,7 @@ def _judge_unvouched(pages: _Pages, letter: _Letter) -> None:
             letter.doubt_about(f"page {index + 1} has no readable page label and shows nothing of this letter")
 
 
-def _claim_first_pages(pages: _Pages, letter: _Letter, before: list[_Letter]) -> None:
+def _claim_first_pages(pages: Pages, letter: _Letter, before: list[_Letter]) -> None:
     """A first page whose box OCR could not read starts no letter, and the letter is found one page later, where the
     header of later pages repeats the box. When that page is labelled page k and the k-1 pages before it are labelled
     1 .. k-1 and show no other letter's marks, they are the letter's first pages, not a cover (development seed 4242:
@@ -319,17 +193,17 @@ def _claim_first_pages(pages: _Pages, letter: _Letter, before: list[_Letter]) ->
     letter.first = claimed[0].first
 
 
-def _read_letters(pages: _Pages, count: int) -> list[_Letter]:
+def _read_letters(pages: Pages, count: int) -> list[_Letter]:
     letters: list[_Letter] = []
     before: list[_Letter] = []  # pages before the first letter, each read as if it started one
     index = 0
     marked_cover: int | None = None  # a page before the first letter that shows an IRS letter's marks
     while index < count:
         letter = _Letter(index)
-        _read_page(pages, letter, index, ("top", "middle", "footer"))
+        _read_page(pages, letter, index, _WHOLE_PAGE)
         if not starts_letter(letter.found, pages.band(index, "top").text) and pages.turned_over(index):
             letter = _Letter(index)
-            _read_page(pages, letter, index, ("top", "middle", "footer"))
+            _read_page(pages, letter, index, _WHOLE_PAGE)
         if not starts_letter(letter.found, pages.band(index, "top").text):
             if letters:  # a page no letter claims, after the end the letter's label gave: it may be another letter's
                 letters[-1].last = index
@@ -349,7 +223,7 @@ def _read_letters(pages: _Pages, count: int) -> list[_Letter]:
         # Page 1 prints every field; a value it lost to damage is looked for on the last page only (the response
         # form repeats name, SSN and amount): reading every page for a value a stamp covered costs ~1 s a page.
         if not complete(letter.found) and letter.last > letter.first:
-            _read_page(pages, letter, letter.last, ("top", "middle", "footer"))
+            _read_page(pages, letter, letter.last, _WHOLE_PAGE)
         _inner_ssn(pages, letter)
         _judge_unvouched(pages, letter)
         letters.append(letter)
@@ -386,14 +260,14 @@ def extract_letters(path: Path, *, file_name: str | None, limits: ExtractionLimi
     document = open_document(data, limits)
     try:
         count = document.page_count
-        pages = _Pages(document, limits, started + limits.time_budget_seconds)
+        pages = Pages(document, limits, started + limits.time_budget_seconds)
         if not ocr and any(pages.scanned(index) for index in range(count)):
             return None
         letters = _read_letters(pages, count)
         if not letters and pages.any_text:  # no page looks like a letter: read what there is as one notice
             fallback = _Letter(0)
             for index in range(count):
-                _read_page(pages, fallback, index, ("top", "middle", "footer"))
+                _read_page(pages, fallback, index, _WHOLE_PAGE)
             fallback.last = count - 1
             if count > 1 and not one_letter_by_labels([pages.label(index) for index in range(count)]):
                 fallback.doubt_about(f"none of the {count} pages reads as the first page of a letter")

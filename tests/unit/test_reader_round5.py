@@ -114,18 +114,18 @@ def test_a_form_code_ocr_misspelt_is_repaired_only_as_far_as_it_is_unambiguous()
 
 def test_an_inner_page_read_only_for_its_label_is_rendered_only_as_its_foot(tmp_path, monkeypatch):
     """Rendering a whole page for the label at its foot cost ~0.04 s (a fax page ~0.18 s) against ~0.004 s."""
-    import mailroom.notices.extract as extract
+    import mailroom.notices.pages as pages
 
     from tests.unit.test_letter_pages import write
 
     prepared: list[tuple[int, object]] = []
-    real_prepare = extract.prepare
-    monkeypatch.setattr(extract, "prepare", lambda page, limits, strip=None: (
+    real_prepare = pages.prepare
+    monkeypatch.setattr(pages, "prepare", lambda page, limits, strip=None: (
         prepared.append((page.number, strip)) or real_prepare(page, limits, strip)))
     path = write(tmp_path / "text.pdf", [(first_page(), "Page 1 of 2"), ([FILLER], "Page 2 of 2")])
     notices = extract_notices(scanned(path, tmp_path / "scan.pdf"))
     assert [(n.first_page, n.last_page, n.pages_in_doubt) for n in notices] == [(1, 2, None)]
-    assert (1, extract.BANDS["footer"]) in prepared and (1, None) not in prepared  # page 2: its foot only
+    assert (1, pages.BANDS["footer"]) in prepared and (1, None) not in prepared  # page 2: its foot only
 
 
 def test_a_page_label_with_a_speck_read_as_a_letter_after_it_is_still_read():

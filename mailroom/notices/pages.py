@@ -1,0 +1,172 @@
+"""pages: one document's pages as the reader sees them: text layer once, OCR band by band, each at most once.
+
+Split from extract.py (which cuts a file into letters and reads their fields). A scanned page is OCR'd in bands
+(``BANDS``) and a band only when the reader asks for it; which way up a page is, is settled by its first band read
+(or by its label, read turned at its top). Labels ("Page 2 of 3") are read here too. The text read lives only in
+these objects, for the length of one extraction.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pymupdf
+
+from mailroom.notices import tesseract
+from mailroom.notices.layout import PageLayout, text_layer_layout
+from mailroom.notices.letter_marks import Label, page_label
+from mailroom.notices.model import ExtractionError, ExtractionFailure, ExtractionLimits, FieldSource
+from mailroom.notices.ocr import PreparedPage, ocr_image, prepare, shows_upright
+from mailroom.notices.parse import normalize_text
+from mailroom.notices.text_layer import is_usable
+
+# Bands of a scanned page, as shares of its height; they overlap so a line on a border is read whole once. (A first
+# band of 0-0.45 with the rest read only when a field was missing measured slower and worse on dev seed 5150: the
+# deadline and amount sit at 0.37-0.56, and half the first pages then needed a second read; docs "Round 6".)
+BANDS = {"top": (0.0, 0.56), "middle": (0.52, 0.92), "footer": (0.90, 1.0)}
+
+
+class Pages:
+    """Reads of one document's pages: text layer once, OCR band by band, each at most once, within the budget."""
+
+    def __init__(self, document: pymupdf.Document, limits: ExtractionLimits, deadline: float) -> None:
+        self.document, self.limits, self.deadline = document, limits, deadline
+        self.queued_before = tesseract.queue_wait_seconds()  # waits for an OCR engine do not spend the budget
+        self.layers: dict[int, PageLayout | None] = {}
+        self.bands: dict[tuple[int, str], PageLayout] = {}
+        self.images: dict[int, PreparedPage] = {}
+        self.ocr_pages: set[int] = set()
+        self.upright: set[int] = set()  # pages whose turn a top or middle band already settled
+        self.flipped: set[int] = set()  # pages whose label showed, turned, at their top: rendered turned
+        self.any_text = False
+
+    def remaining(self) -> float:
+        left = self.deadline + (tesseract.queue_wait_seconds() - self.queued_before) - time.monotonic()
+        if left <= 0:
+            raise ExtractionError(
+                ExtractionFailure.TIMEOUT, f"time budget of {self.limits.time_budget_seconds:.1f} s spent"
+            )
+        return left
+
+    def text_layer(self, index: int) -> PageLayout | None:
+        if index not in self.layers:
+            self.remaining()
+            layout = text_layer_layout(self.document[index])
+            self.layers[index] = layout if is_usable(" ".join(w.text for ln in layout.lines for w in ln.words)) else None
+            self.any_text = self.any_text or self.layers[index] is not None
+        return self.layers[index]
+
+    def scanned(self, index: int) -> bool:
+        return self.text_layer(index) is None
+
+    def source(self, index: int) -> FieldSource:
+        return FieldSource.OCR if self.scanned(index) else FieldSource.TEXT_LAYER
+
+    def band(self, index: int, name: str) -> PageLayout:
+        """One band of a page: cut from the text layer, or OCR'd (the first band read of a page sets its turn)."""
+        layer = self.text_layer(index)
+        top, bottom = BANDS[name]
+        if layer is not None:
+            lines = [line for line in layer.lines if top * layer.height <= line.y0 < bottom * layer.height]
+            return PageLayout(lines=lines, width=layer.width, height=layer.height)
+        if (index, name) not in self.bands:
+            # The cap counts pages whose body was OCR'd: a footer strip (the page label) is a tenth of a page, and
+            # without it page 9 of a 9-page file went unread and put its letter in doubt (seed 4242, 2 letters).
+            if name != "footer" and len(self.ocr_pages) >= self.limits.ocr_max_pages and index not in self.ocr_pages:
+                return PageLayout(lines=[], width=1, height=1)
+            if name == "footer" and index not in self.images:  # only the label is wanted (so far): render its strip
+                prepared = prepare(self.document[index], self.limits, strip=BANDS[name])
+                crop = prepared.band(0.0, 1.0)
+            else:
+                if index not in self.images:
+                    rendered = prepare(self.document[index], self.limits)
+                    self.images[index] = rendered.turned() if index in self.flipped else rendered
+                prepared = self.images[index]
+                crop = band_of(prepared, name)
+            # A page is turned once: the first top or middle band read judges it (a second 180-degree read of every
+            # sparse band of an upright page cost ~40 % of the middle bands' CPU on the development seed).
+            settle = name != "footer" and index not in self.upright
+            layout, turned = ocr_image(crop, prepared.dpi, self.limits, self.remaining(), allow_turn=settle)
+            if settle and (turned or shows_upright(layout)):  # a band of no English says nothing about the turn
+                self.upright.add(index)
+            self.remaining()  # a band that ran into the deadline ends the extraction here
+            if turned:  # the page is upside down: every band is read from the turned image, this one again
+                # (what was read, turned, is the other end of the page: the top band's read is the page's lower
+                # half, kept as its middle band; before, it was kept as the top, and the box was never read)
+                prepared = self.images[index] = prepared.turned()
+                self.bands = {key: value for key, value in self.bands.items() if key[0] != index}
+                if name == "top":
+                    self.bands[(index, "middle")] = layout
+                layout, _ = ocr_image(band_of(prepared, name), prepared.dpi, self.limits, self.remaining(),
+                                      allow_turn=False)  # fmt: skip
+                self.remaining()
+            self.bands[(index, name)] = layout
+            if name != "footer":
+                self.ocr_pages.add(index)
+            self.any_text = self.any_text or bool(layout.lines)
+        return self.bands[(index, name)]
+
+    def label(self, index: int) -> Label | None:
+        """The footer's label, else a "Page 2 of 3" in the header (where IRS notices print it on later pages; only
+        with its total there, so body text such as "see page 3" is not taken for one). An upside-down page (a sheet
+        fed the wrong way, or turned sideways) shows its label at the top: on development seed 4242, 7 of the 16
+        inner pages held as "no readable page label" were such pages."""
+        footer = page_label(normalize_text(self.band(index, "footer").text))
+        if footer is not None:
+            return footer
+        upside_down = self._label_upside_down(index)
+        if upside_down is not None:
+            return upside_down
+        header = page_label(normalize_text(self.band(index, "top").text))
+        if (index, "footer") not in self.bands:  # reading the top turned the page: its footer is the other end
+            footer = page_label(normalize_text(self.band(index, "footer").text))
+            if footer is not None:
+                return footer
+        if header is not None and header[1] is not None:
+            return header
+        return self._turned_label(index)
+
+    def _label_upside_down(self, index: int) -> Label | None:
+        """A page fed upside down shows its label at its top, turned: before the page's top band is read for a label,
+        that strip is read turned (~0.05 s against ~0.7 s for the band; dev seed 5150: 9 of the 25 top bands read
+        for a label the footer did not give were upside-down pages). A label there settles the page's turn."""
+        if not self.scanned(index) or index in self.upright or (index, "top") in self.bands:
+            return None
+        top, bottom = BANDS["footer"]
+        strip = prepare(self.document[index], self.limits, strip=(1.0 - bottom, 1.0 - top)).turned()
+        layout, _ = ocr_image(strip.band(0.0, 1.0), strip.dpi, self.limits, self.remaining(), allow_turn=False)
+        self.remaining()
+        found = page_label(normalize_text(layout.text))
+        if found is not None:
+            self.flipped.add(index)
+            self.upright.add(index)
+            self.images.pop(index, None)
+            self.bands = {key: value for key, value in self.bands.items() if key[0] != index}
+            self.bands[(index, "footer")] = layout
+        return found
+
+    def turned_over(self, index: int) -> bool:
+        """An unlabelled page that starts no letter, yet turned 180 degrees shows a label: it is upside down (Tesseract
+        reads upside-down text as confident nonsense, so its first read looked upright) and must be read again."""
+        return self.scanned(index) and self.label(index) is None and self._turned_label(index, force=True) is not None
+
+    def _turned_label(self, index: int, *, force: bool = False) -> Label | None:
+        """The label of a page whose top band was too sparse to show it is upside down (an inner page's lower half is
+        mostly blank): the footer strip of the page turned 180 degrees. A label there settles the page's turn."""
+        if not self.scanned(index) or (index in self.upright and not force) or index not in self.images:
+            return None
+        turned = self.images[index].turned()
+        layout, _ = ocr_image(band_of(turned, "footer"), turned.dpi, self.limits, self.remaining(), allow_turn=False)
+        self.remaining()
+        found = page_label(normalize_text(layout.text))
+        if found is not None:
+            self.images[index] = turned
+            self.bands = {key: value for key, value in self.bands.items() if key[0] != index}
+            self.bands[(index, "footer")] = layout
+            self.upright.add(index)
+        return found
+
+
+def band_of(prepared: PreparedPage, name: str) -> Any:
+    return prepared.band(*BANDS[name])
