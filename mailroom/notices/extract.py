@@ -36,6 +36,7 @@ from mailroom.notices.model import (
     Notice,
     derive_due_date,
 )
+from mailroom.notices.ocr import read_line
 from mailroom.notices.page_fields import (
     TRUSTED_CONFIDENCE,
     complete,
@@ -45,6 +46,7 @@ from mailroom.notices.page_fields import (
 )
 from mailroom.notices.pages import Pages
 from mailroom.notices.parse import Found
+from mailroom.notices.rereads import REREAD_CONFIDENCE, reread_ssn_last4
 from mailroom.notices.text_layer import open_document, read_checked_bytes, release_caches
 
 logger = logging.getLogger(__name__)
@@ -154,6 +156,23 @@ def _inner_ssn(pages: Pages, letter: _Letter) -> None:
             letter.add({"ssn_last4": Found(seen.value, min(seen.confidence, _INNER_SSN_CAP))}, None, pages.source(index))
 
 
+def _reread_ssn(pages: Pages, letter: _Letter) -> None:
+    """No page gave the SSN's last four with 0.85: its region beside a label is read again, closer (rereads.py)."""
+    known = letter.found.get("ssn_last4")
+    for index in range(letter.first, letter.last + 1):
+        if known is not None and known.confidence >= REREAD_CONFIDENCE:
+            return
+        layout, prepared = pages.bands.get((index, "top")), pages.images.get(index)
+        if layout is None or prepared is None:
+            continue
+        found = reread_ssn_last4(prepared.image, layout, dpi=prepared.dpi, speckled=prepared.speckled,
+                                 read=lambda image, dpi, psm, allowed: read_line(image, dpi, psm, allowed,
+                                                                                 pages.remaining()))  # fmt: skip
+        if found is not None:
+            letter.add({"ssn_last4": found}, None, FieldSource.OCR)
+            return
+
+
 def _judge_unvouched(pages: Pages, letter: _Letter) -> None:
     """An unlabelled inner page is the letter's when another of its pages shows the same SSN last 4 or AUR number.
     Page 1's box may have lost the SSN while the header of a later page shows it: judged only against page 1, such a
@@ -225,6 +244,7 @@ def _read_letters(pages: Pages, count: int) -> list[_Letter]:
         if not complete(letter.found) and letter.last > letter.first:
             _read_page(pages, letter, letter.last, _WHOLE_PAGE)
         _inner_ssn(pages, letter)
+        _reread_ssn(pages, letter)
         _judge_unvouched(pages, letter)
         letters.append(letter)
         index = letter.last + 1

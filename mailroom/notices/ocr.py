@@ -93,6 +93,16 @@ def _read(image: Image.Image, dpi: int, limits: ExtractionLimits, timeout: float
         ) from None
 
 
+def read_line(image: Image.Image, dpi: int, psm: int, whitelist: str, timeout: float) -> list[str]:
+    """The words of a small region read on its own (``rereads.py``), limited to ``whitelist``'s characters."""
+    try:
+        words = tesseract.recognize_words(image.tobytes(), image.width, image.height, dpi=dpi, psm=psm,
+                                          timeout_seconds=timeout, whitelist=whitelist)  # fmt: skip
+    except TimeoutError:
+        raise ExtractionError(ExtractionFailure.TIMEOUT, "OCR exceeded the time budget") from None
+    return [word.text for word in words]
+
+
 def _common_words(words: list[tesseract.Word] | list[Word]) -> int:
     return sum("".join(ch for ch in w.text if ch.isalpha()).lower() in _COMMON_WORDS for w in words)
 

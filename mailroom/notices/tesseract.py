@@ -146,9 +146,11 @@ class _Engine:
         self.lib.TessBaseAPIEnd(self.handle)
         self.lib.TessBaseAPIDelete(self.handle)
 
-    def words(self, pixels: bytes, width: int, height: int, *, dpi: int, psm: int, timeout_seconds: float) -> list[Word]:
+    def words(self, pixels: bytes, width: int, height: int, *, dpi: int, psm: int, timeout_seconds: float,
+              whitelist: str = "") -> list[Word]:  # fmt: skip
         lib, handle = self.lib, self.handle
         lib.TessBaseAPISetPageSegMode(handle, psm)
+        lib.TessBaseAPISetVariable(handle, b"tessedit_char_whitelist", whitelist.encode())  # "" = every character
         lib.TessBaseAPISetImage(handle, pixels, width, height, 1, width)
         lib.TessBaseAPISetSourceResolution(handle, dpi)
         monitor = lib.TessMonitorCreate()
@@ -203,8 +205,10 @@ def queue_wait_seconds() -> float:
     return getattr(_queue_waits, "seconds", 0.0)
 
 
-def recognize_words(pixels: bytes, width: int, height: int, *, dpi: int, psm: int, timeout_seconds: float) -> list[Word]:
-    """Words of an 8-bit grayscale image (``width`` bytes per row). Raises TimeoutError past ``timeout_seconds`` of
+def recognize_words(pixels: bytes, width: int, height: int, *, dpi: int, psm: int, timeout_seconds: float,
+                    whitelist: str = "") -> list[Word]:  # fmt: skip
+    """Words of an 8-bit grayscale image (``width`` bytes per row), made of ``whitelist``'s characters only when it is
+    given (engines are shared: every call sets it, so an empty one lifts the last caller's). Raises TimeoutError past ``timeout_seconds`` of
     its own work (waiting for a free engine does not count: ``queue_wait_seconds``); an ExtractionError (TIMEOUT)
     when no engine came free within ``ENGINE_QUEUE_TIMEOUT_SECONDS`` (far more scans at once than cores)."""
     if timeout_seconds <= 0:
@@ -221,7 +225,8 @@ def recognize_words(pixels: bytes, width: int, height: int, *, dpi: int, psm: in
         if engine is None:
             engine = _Engine()
         try:
-            return engine.words(pixels, width, height, dpi=dpi, psm=psm, timeout_seconds=timeout_seconds)
+            return engine.words(pixels, width, height, dpi=dpi, psm=psm, timeout_seconds=timeout_seconds,
+                                whitelist=whitelist)  # fmt: skip
         finally:
             with _lock:
                 _idle.append(engine)
