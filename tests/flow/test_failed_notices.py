@@ -29,11 +29,14 @@ def _wait_for(condition, timeout: float = 120.0) -> None:
 def test_failed_notices_stay_in_place_and_the_next_run_finishes_them(prefect_server, tmp_path):
     from mailroom_sandbox.stack import Sandbox
 
-    with Sandbox(notices=8, seed=4) as sandbox:
+    # Typed notices only: what fails here is Logiqs, after reading; scans would add OCR time to both runs and prove
+    # nothing more (scans through the flow: test_daily_flow, test_urgency_flow). Still 5 to file, 7 that end UNMATCHED.
+    with Sandbox(notices=8, seed=4, scanned_fraction=0.0) as sandbox:
         save_sandbox_blocks(SandboxProfile.of(sandbox), name="failtest", state_dir=str(tmp_path / "state"),
                             report_dir=str(tmp_path / "reports"), call_max_retries=0, task_retries=1,
                             task_retry_delay_seconds=0.1, review_enabled=False)  # outcomes as the manifest says
         expected = {sandbox.drive_id(f): f.expected_outcome.value for f in sandbox.corpus.in_scope()}
+        assert {"MATCHED", "UNMATCHED"} <= set(expected.values()), "the corpus changed: pick another seed"
         with ThreadPoolExecutor(1) as pool:
             first_run = pool.submit(copy_context().run, run_flow, "failtest")  # with this test's Prefect settings
             # Once the access check has probed Task/Task, Logiqs refuses every follow-up task: no notice can

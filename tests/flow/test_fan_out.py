@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 import os
+import time
 
 import pytest
 from prefect.client.orchestration import get_client
@@ -21,6 +22,24 @@ pytestmark = [pytest.mark.prefect_server, pytest.mark.slow, pytest.mark.timeout(
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 LOGIQS_RATE, LOGIQS_BURST = 4.0, 1  # all workers together: at most 5 Logiqs requests in any second
+# Two batches, one flow-run process at a time per worker: once both workers are online, each takes one batch and the
+# two batch processes hit Logiqs at the same time (2 x 4 notices at once > 4/s: the shared limit has work to do). More
+# batches prove nothing more and cost a flow-run process (~10 s on 2 cores) each.
+WORKERS, RUNS_PER_WORKER, BATCHES = 2, 1, 2
+CONCURRENCY = 4  # notices at once in each batch: 8 in flight, as many as the 4 batches of 2 that ran here before
+
+
+def _workers_online(count: int, timeout: float = 240.0) -> None:
+    """Wait (a state, not a delay) until ``count`` workers of the pool have sent a heartbeat."""
+    deadline = time.monotonic() + timeout
+    with get_client(sync_client=True) as client:
+        while time.monotonic() < deadline:
+            online = [w for w in client.read_workers_for_work_pool("mailroom-process")
+                      if w.name.startswith("scale-worker-") and str(w.status).upper().endswith("ONLINE")]
+            if len(online) >= count:
+                return
+            time.sleep(0.5)
+    raise AssertionError(f"fewer than {count} workers online after {timeout:.0f}s")
 
 
 def test_two_workers_file_every_notice_once_within_one_shared_logiqs_rate(prefect_server, deployed, sandbox_factory,
@@ -33,22 +52,24 @@ def test_two_workers_file_every_notice_once_within_one_shared_logiqs_rate(prefec
     sandbox.set_faults(FaultConfig.uniform(0.05, seed=41, ambiguous_rate=0.05))
     logiqs_requests = RequestClock()
     sandbox.logiqs.server.add_request_hook(logiqs_requests)
-    batch_size = 3
+    batch_size = math.ceil(len(sandbox.corpus.in_scope()) / BATCHES)
     save_sandbox_blocks(
         SandboxProfile.of(sandbox), name="fanout", state_dir=str(tmp_path / "state"),
-        report_dir=str(tmp_path / "reports"), **{**FAST_SETTINGS, "concurrency": 2}, ledger_url=postgres_url,
+        report_dir=str(tmp_path / "reports"), **{**FAST_SETTINGS, "concurrency": CONCURRENCY},
+        ledger_url=postgres_url,
         shared_rate_limits=True, logiqs_calls_per_second=LOGIQS_RATE, logiqs_burst=LOGIQS_BURST,
         batch_size=batch_size,
     )
     # The work pool and the process-notices deployment come from the session's `prefect deploy --all` (`deployed`).
     env = {**deployed, "PREFECT_HOME": str(tmp_path / "home"), "PYTHONPATH": ROOT}
-    workers = start_workers(2, 2, env, tmp_path)
+    workers = start_workers(WORKERS, RUNS_PER_WORKER, env, tmp_path)
     try:
+        _workers_online(WORKERS)
         state = daily_mailroom(blocks="fanout", fan_out_deployment="process-notices/process-notices",
                                return_state=True)
     finally:
         stop_workers(workers)
-    logs = "\n".join((tmp_path / f"worker-{n}.log").read_text(errors="replace")[-2000:] for n in range(2))
+    logs = "\n".join((tmp_path / f"worker-{n}.log").read_text(errors="replace")[-2000:] for n in range(WORKERS))
     assert state.is_completed(), f"{state.message}\n{logs}"
 
     in_scope = len(sandbox.corpus.in_scope())
@@ -62,7 +83,7 @@ def test_two_workers_file_every_notice_once_within_one_shared_logiqs_rate(prefec
         batches = [run for run in client.read_flow_runs(flow_run_filter=FlowRunFilter(
             name=FlowRunFilterName(like_="batch-"))) if run.parameters.get("parent_run_id") == str(
             state.state_details.flow_run_id)]
-    assert len(batches) == math.ceil(in_scope / batch_size)
+    assert len(batches) == math.ceil(in_scope / batch_size) == BATCHES
     assert all(run.state.is_completed() for run in batches)
     assert {run.parameters["batch"] for run in batches} == set(range(len(batches)))
     # Parameters carry Drive ids only, never file names.
