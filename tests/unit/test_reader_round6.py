@@ -45,7 +45,7 @@ def test_an_inner_page_fed_upside_down_gives_its_label_without_its_top_band_read
     assert (1, "top") not in bands_read
 
 
-def _box_line(path, text: str, *, value_font: str = "Courier-Bold"):
+def _box_line(path, text: str):
     canvas = Canvas(str(path), pagesize=letter)
     canvas.setFont("Helvetica", 11)
     canvas.drawString(60, 740, "Notice CP2000")
