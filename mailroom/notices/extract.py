@@ -159,9 +159,9 @@ def _inner_ssn(pages: Pages, letter: _Letter) -> None:
 def _reread_ssn(pages: Pages, letter: _Letter) -> None:
     """No page gave the SSN's last four with 0.85: its region beside a label is read again, closer (rereads.py)."""
     known = letter.found.get("ssn_last4")
+    if known is not None and known.confidence >= REREAD_CONFIDENCE:
+        return
     for index in range(letter.first, letter.last + 1):
-        if known is not None and known.confidence >= REREAD_CONFIDENCE:
-            return
         layout, prepared = pages.bands.get((index, "top")), pages.images.get(index)
         if layout is None or prepared is None:
             continue

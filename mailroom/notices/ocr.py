@@ -83,24 +83,19 @@ def _speckled(image: Image.Image) -> bool:
     return isolated > _SPECKLE_SHARE * dark.size
 
 
-def _read(image: Image.Image, dpi: int, limits: ExtractionLimits, timeout: float) -> list[tesseract.Word]:
+def _read(image: Image.Image, dpi: int, psm: int, timeout: float, *, whitelist: str = "",
+          budget: float | None = None) -> list[tesseract.Word]:  # fmt: skip
     try:
-        return tesseract.recognize_words(image.tobytes(), image.width, image.height, dpi=dpi,
-                                         psm=limits.ocr_page_segmentation, timeout_seconds=timeout)
+        return tesseract.recognize_words(image.tobytes(), image.width, image.height, dpi=dpi, psm=psm,
+                                         timeout_seconds=timeout, whitelist=whitelist)  # fmt: skip
     except TimeoutError:
-        raise ExtractionError(
-            ExtractionFailure.TIMEOUT, f"OCR exceeded the {limits.time_budget_seconds:.1f} s time budget"
-        ) from None
+        spent = "the time budget" if budget is None else f"the {budget:.1f} s time budget"
+        raise ExtractionError(ExtractionFailure.TIMEOUT, f"OCR exceeded {spent}") from None
 
 
 def read_line(image: Image.Image, dpi: int, psm: int, whitelist: str, timeout: float) -> list[str]:
     """The words of a small region read on its own (``rereads.py``), limited to ``whitelist``'s characters."""
-    try:
-        words = tesseract.recognize_words(image.tobytes(), image.width, image.height, dpi=dpi, psm=psm,
-                                          timeout_seconds=timeout, whitelist=whitelist)  # fmt: skip
-    except TimeoutError:
-        raise ExtractionError(ExtractionFailure.TIMEOUT, "OCR exceeded the time budget") from None
-    return [word.text for word in words]
+    return [word.text for word in _read(image, dpi, psm, timeout, whitelist=whitelist)]
 
 
 def _common_words(words: list[tesseract.Word] | list[Word]) -> int:
@@ -128,11 +123,12 @@ def ocr_image(image: Image.Image, dpi: int, limits: ExtractionLimits, deadline_s
               allow_turn: bool = True) -> tuple[PageLayout, bool]:  # fmt: skip
     """Words of a page image as lines, and whether it had to be turned 180 degrees (its first read was poor)."""
     started, queued = time.monotonic(), tesseract.queue_wait_seconds()
-    words = _read(image, dpi, limits, deadline_seconds)
+    words = _read(image, dpi, limits.ocr_page_segmentation, deadline_seconds, budget=limits.time_budget_seconds)
     turned = False
     if allow_turn and _maybe_turned(words):
         worked = time.monotonic() - started - (tesseract.queue_wait_seconds() - queued)
-        again = _read(image.rotate(180), dpi, limits, deadline_seconds - worked)
+        again = _read(image.rotate(180), dpi, limits.ocr_page_segmentation, deadline_seconds - worked,
+                      budget=limits.time_budget_seconds)
         if _common_words(again) > max(_common_words(words), _UPRIGHT_WORDS - 1):
             image, words, turned = image.rotate(180), again, True
     grouped: dict[tuple[int, int, int], list[Word]] = {}

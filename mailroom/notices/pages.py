@@ -135,15 +135,10 @@ class Pages:
             return None
         top, bottom = BANDS["footer"]
         strip = prepare(self.document[index], self.limits, strip=(1.0 - bottom, 1.0 - top)).turned()
-        layout, _ = ocr_image(strip.band(0.0, 1.0), strip.dpi, self.limits, self.remaining(), allow_turn=False)
-        self.remaining()
-        found = page_label(normalize_text(layout.text))
+        found = self._label_as_turned_foot(index, strip.band(0.0, 1.0), strip.dpi)
         if found is not None:
             self.flipped.add(index)
-            self.upright.add(index)
             self.images.pop(index, None)
-            self.bands = {key: value for key, value in self.bands.items() if key[0] != index}
-            self.bands[(index, "footer")] = layout
         return found
 
     def turned_over(self, index: int) -> bool:
@@ -157,11 +152,18 @@ class Pages:
         if not self.scanned(index) or (index in self.upright and not force) or index not in self.images:
             return None
         turned = self.images[index].turned()
-        layout, _ = ocr_image(band_of(turned, "footer"), turned.dpi, self.limits, self.remaining(), allow_turn=False)
+        found = self._label_as_turned_foot(index, band_of(turned, "footer"), turned.dpi)
+        if found is not None:
+            self.images[index] = turned
+        return found
+
+    def _label_as_turned_foot(self, index: int, strip: Any, dpi: int) -> Label | None:
+        """The label in a strip read as the foot of the page turned 180 degrees; found, it settles the page as turned:
+        every band read so far was of the other end, and this read is its footer."""
+        layout, _ = ocr_image(strip, dpi, self.limits, self.remaining(), allow_turn=False)
         self.remaining()
         found = page_label(normalize_text(layout.text))
         if found is not None:
-            self.images[index] = turned
             self.bands = {key: value for key, value in self.bands.items() if key[0] != index}
             self.bands[(index, "footer")] = layout
             self.upright.add(index)
