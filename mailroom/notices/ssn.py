@@ -42,9 +42,9 @@ _DASH_LIKE = re.compile(r"[~=_\u2014\u2013]")
 # The scan line a response form prints at its foot for the IRS's reading machines: the taxpayer id (masked or in
 # full), the name control (the surname's first four letters), two codes and the tax period (YYYYMM), e.g.
 # "XXXXX6426 MART 25 0 202112 612 00000403929" or "934916381 LOPE 33 0 202412 765 00000042815"; OCR may glue the
-# two codes ("830") or misread the one-digit code ("28 @ 202412"). It is the only place some response forms
-# repeat the taxpayer id.
-_SCAN_LINE = re.compile(r"(?<![\w-])(?:[Xx×K*#]{5}|\d{5})(\d{4})\s+[A-Z][A-Z&'-]{0,3}\s+\d{2}\s?[^\s]\s+(?:19|20)\d\d"
+# two codes ("830"), misread the one-digit code ("28 @ 202412") or see a speck after the two-digit one ("15. 0"). It
+# is the only place some response forms repeat the taxpayer id.
+_SCAN_LINE = re.compile(r"(?<![\w-])(?:[Xx×K*#]{5}|\d{5})(\d{4})\s+[A-Z][A-Z&'-]{0,3}\s+\d{2}[.,:;']?\s?[^\s]\s+(?:19|20)\d\d"
                         r"(?:0[1-9]|1[0-2])(?!\d)")
 
 TIN_LABELS = (
