@@ -44,6 +44,7 @@ from mailroom.notices.page_fields import (
     required,
     parse_layout,
 )
+from mailroom.notices.layout import PageLayout
 from mailroom.notices.pages import Pages
 from mailroom.notices.parse import Found
 from mailroom.notices.rereads import REREAD_CONFIDENCE, reread_ssn_last4
@@ -92,15 +93,22 @@ def _amount_wanted(found: dict[str, Found[Any]]) -> bool:
 _WHOLE_PAGE = ("top", "middle", "footer")
 
 
-def _read_page(pages: Pages, letter: _Letter, index: int, bands: tuple[str, ...]) -> None:
+def _read_page(pages: Pages, letter: _Letter, index: int, bands: tuple[str, ...], *, again: bool = True) -> None:
     source = pages.source(index)
+    read: dict[str, PageLayout] = {}
     for band in bands:
         if complete(letter.found) and band != bands[0]:
-            return
+            break
         if band == "middle" and pages.scanned(index) and not _amount_wanted(letter.found):
             continue
-        found, block = parse_layout(pages.band(index, band))
+        read[band] = pages.band(index, band)
+        found, block = parse_layout(read[band])
         letter.add(found, block, source)
+    if again and any(pages.bands.get((index, band)) is not layout for band, layout in read.items()):
+        # A later band found the page upside down (a top band of no English cannot tell): what the earlier bands
+        # read was the other end of the page, so the page is read again, turned (dev seed 4242, Doc289: the whole
+        # box read turned was never parsed, and the letter lost its tax year, dates and AUR number).
+        _read_page(pages, letter, index, bands, again=False)
 
 
 def _letter_end(pages: Pages, letter: _Letter, count: int) -> int:

@@ -99,13 +99,14 @@ def _fuzzy_word(word: str) -> str:
     return "".join(_OCR_LOOKALIKES.get(char.lower(), re.escape(char)) for char in word)
 
 
-_LABEL_GAP = r"(?:\s+[.\-]?\s*|[.\-]\s*)"
+_LABEL_GAP = r"(?:\s+[.,\-]?\s*|[.,\-]\s*)"
 
 
 @lru_cache(maxsize=128)
 def _label_pattern(labels: tuple[str, ...]) -> re.Pattern[str]:
     # Labels are matched with flexible whitespace (OCR and text layers break lines and double spaces differently).
-    # OCR also reads the space between label words as a period or a hyphen ("Tax.period", "Amount you -owe").
+    # OCR also reads the space between label words as a period, a comma or a hyphen ("Tax.period", "Amount you -owe",
+    # "AUR Control, No.").
     alternatives = "|".join(_LABEL_GAP.join(map(_fuzzy_word, label.split())) for label in labels)
     return re.compile(rf"(?:{alternatives})", re.I)
 
@@ -367,11 +368,31 @@ _AUR_OCR = re.compile(r"(?<![\w-])([0-9§S$OoDlI|!BZ]{5})\s?-\s?([0-9§S$OoDlI|!
 # Public samples disagree on the control number's shape, so every one seen is read (docs/extraction.md): 5-4 digits
 # with a hyphen (our first corpus), 10 digits, or a digit, a letter and 7 digits. Only ever next to its label.
 _AUR_PLAIN = re.compile(r"(?<![\w-])(\d{10}|\d[A-Z]\d{7})(?![\w-])")
-# OCR reads the letter of a digit-letter-7-digit number as a symbol: C as "€" or "¢", X as "%".
-_AUR_LETTER_SYMBOL = re.compile(r"(?<![\w-])(\d)([€¢%])(\d{7})(?![\w-])")
-_SYMBOL_LETTERS = {"€": "C", "¢": "C", "%": "X"}
 # ... or in lower case ("1v9504695" for 1V9504695); never l, i, o, which may be the digits 1 and 0.
 _AUR_LOWER_LETTER = re.compile(r"(?<![\w-])(\d[a-hjkmnp-z]\d{7})(?![\w-])")
+# ... or damaged otherwise: a digit read as its look-alike ("$104899274", "SASO38651" for 5A5038651; a letter cannot
+# lead the digit-letter shape, so its S is a 5), the letter read as a symbol (C as "€" or "¢", X as "%", E as "£"), a
+# space or a speck after the letter ("3V 9458368", "3Y¥6941467"). Judged by ``repaired_aur``.
+AUR_DAMAGED = re.compile(r"(?<![\w-])([^\s\-|]{2}[^\w\s]?\s?[^\s\-|]{7,8})(?![\w-])")
+_SYMBOL_LETTERS = {"€": "C", "¢": "C", "%": "X", "£": "E"}
+_DIGITISH = set("0123456789") | set(k for k in "§S$OoDlI|!BZ")
+
+
+def repaired_aur(token: str) -> str | None:
+    """A damaged control number with at most three digits repaired (none of them the letter), else None."""
+    compact = "".join(token.split())
+    if len(compact) == 10 and not compact[2].isalnum() and compact[2] not in _DIGITISH:
+        compact = compact[:2] + compact[3:]  # the speck after the letter
+    if len(compact) == 10 and set(compact) <= _DIGITISH and sum(ch.isdigit() for ch in compact) >= 7:
+        return compact.translate(_DIGIT_LOOKALIKES)
+    if len(compact) != 9:
+        return None
+    digits = compact[0] + compact[2:]
+    letter = _SYMBOL_LETTERS.get(compact[1], compact[1])
+    if set(digits) <= _DIGITISH and sum(ch.isdigit() for ch in digits) >= 5 and "A" <= letter <= "Z":
+        repaired = digits.translate(_DIGIT_LOOKALIKES)
+        return repaired[0] + letter + repaired[1:]
+    return None
 
 
 def find_aur_control_number(text: str) -> Found[str] | None:
@@ -386,9 +407,10 @@ def find_aur_control_number(text: str) -> Found[str] | None:
         lower = _AUR_LOWER_LETTER.search(snippet)
         if lower and lower.start() <= 8:
             return Found(lower.group(1).upper(), 0.85)
-        symbol = _AUR_LETTER_SYMBOL.search(snippet)
-        if symbol and symbol.start() <= 8:
-            return Found(symbol.group(1) + _SYMBOL_LETTERS[symbol.group(2)] + symbol.group(3), 0.85)
+        damaged_letter = AUR_DAMAGED.search(snippet)
+        repaired = repaired_aur(damaged_letter.group(1)) if damaged_letter and damaged_letter.start() <= 8 else None
+        if repaired:
+            return Found(repaired, 0.85)
         damaged = _AUR_OCR.search(snippet)
         if damaged and damaged.start() <= 8:
             head, tail = (group.translate(_DIGIT_LOOKALIKES) for group in damaged.groups())

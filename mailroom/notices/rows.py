@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import re
 
-from mailroom.notices.parse import AUR_LABELS, DUE_DATE_LABELS, NOTICE_DATE_LABELS, date_spans, label_pattern
+from mailroom.notices.parse import (
+    AUR_DAMAGED, AUR_LABELS, DUE_DATE_LABELS, NOTICE_DATE_LABELS, date_spans, label_pattern, repaired_aur,
+)
 
 # (kind, canonical label written out, labels that mean it); the longest labels first so "tax year ending" is not read
 # as "tax year", nor "AUR control number" as "control number".
@@ -53,9 +55,12 @@ def _typed_values(row: str) -> dict[str, list[str]]:
     for start, end, _ in dates:
         values["date"].append(row[start:end])
         taken.append((start, end))
-    for pattern, kind in ((_AUR, "aur"), (_TIN, "tin"), (_YEAR, "year")):
+    # a control number OCR damaged ("SASO38651") is one too: find_aur_control_number repairs it from the pair
+    for pattern, kind in ((_AUR, "aur"), (AUR_DAMAGED, "aur"), (_TIN, "tin"), (_YEAR, "year")):
         for match in pattern.finditer(row):
             if any(match.start() < end and start < match.end() for start, end in taken):
+                continue
+            if pattern is AUR_DAMAGED and repaired_aur(match.group(1)) is None:
                 continue
             values[kind].append(match.group(1))
             taken.append(match.span())
@@ -68,9 +73,11 @@ def header_row_pairs(text: str) -> list[str]:
     pairs: list[str] = []
     for header, row in zip(lines, lines[1:]):
         kinds = _label_kinds(header)
-        if len(kinds) < 2 or header.rstrip().endswith("."):
+        if (len(kinds) < 2 and kinds != ["aur"]) or header.rstrip().endswith("."):
             continue  # a sentence naming two labels ("Write your taxpayer identification number and the tax year on
             # your payment.") is no box row: the payer table's EIN below it was read as the SSN (first corpus, round 3)
+            # A row whose only label OCR kept is the AUR number's ("Tex Year | Pate of this notice | Seciat security
+            # rune Control No") still pairs it: the number's shape is its own, and only one such value may sit below.
         values = _typed_values(row)
         date_kinds = [kind for kind in kinds if kind in ("period", "notice", "due")]
         if date_kinds and len(date_kinds) == len(values["date"]):
@@ -79,6 +86,8 @@ def header_row_pairs(text: str) -> list[str]:
             plain = [value for value in values["date"] if not _PERIOD_END.match(value)]
             if len(plain) == 1 and "due" not in date_kinds:
                 pairs.append(f"Notice date {plain[0]}")
+        if kinds == ["aur"] and values["aur"] and "-" in values["aur"][0]:
+            continue  # alone, a 5-4 number below may be the next line's ZIP+4 ("Fresno, CA 93888-0025", dev seed 5150)
         for kind in ("tin", "aur", "year"):
             if kinds.count(kind) == 1 and len(values[kind]) == 1:
                 # a bare year may be the tail of a date OCR broke ("May 5," over "2025"): only when every label of

@@ -1,6 +1,11 @@
 """Reader round 7: values OCR garbles in ways round 6 did not read (docs/extraction.md, "Round 7")."""
 
+from mailroom.notices import extract_notices
+from mailroom.notices.page_fields import _parse_text
 from mailroom.notices.ssn import find_ssn_last4
+
+from tests.unit.test_extraction import page_one
+from tests.unit.test_letter_pages import scanned, write
 
 
 def test_a_scan_line_with_a_speck_after_its_two_digit_code_still_gives_the_last_four():
@@ -8,3 +13,52 @@ def test_a_scan_line_with_a_speck_after_its_two_digit_code_still_gives_the_last_
     assert find_ssn_last4("XXXKX5551 PATE 15. 0 202112 302 00000063917").value == "5551"
     assert find_ssn_last4("XXXXX5551 PATE 15, 0 202112 302").value == "5551"
     assert find_ssn_last4("XXXXX5551 PATE 15.. 0 202112 302") is None  # two specks: not the scan line's shape
+
+
+def test_a_short_page_fed_upside_down_that_only_its_middle_band_shows_turned_is_read_turned(tmp_path):
+    """Turned, a short page's top band holds only its foot, which reads as no English and settles nothing; the middle
+    band (the box, upside down) turns the page. What the top band read before was the foot: the page is read again,
+    turned. Before, the box was read but never parsed (dev seed 4242, Doc289: no tax year, dates or AUR number)."""
+    lines = [line for line in page_one() if line != "Page 1 of 2"]
+    path = write(tmp_path / "short.pdf", [(lines, "CP2000 (Rev. 01-2022) Page 1 of 1")], footer_x=380)
+    notice = extract_notices(scanned(path, tmp_path / "scan.pdf", upside_down=(1,)))[0]
+    assert (notice.tax_year, str(notice.notice_date), notice.ssn_last4) == (2023, "2025-10-14", "4321")
+    assert (notice.aur_control_number, notice.taxpayer_last_name) == ("87139-0114", "SMITH")
+
+
+def _aur(text):
+    found = _parse_text(text).get("aur_control_number")
+    return None if found is None else (found.value, found.confidence)
+
+
+def test_an_aur_number_after_a_label_ocr_punctuated_is_read():
+    assert _aur(". AUR Control, No.; 5435194751\nTo contact us") == ("5435194751", 0.97)
+
+
+def test_an_aur_number_whose_letter_ocr_spaced_or_specked_is_read_unsure():
+    assert _aur("AUR Control No. 3V 9458368") == ("3V9458368", 0.85)
+    assert _aur("AUR Control No.: 3Y¥6941467") == ("3Y6941467", 0.85)
+    assert _aur("AUR Control No. SW1137004") == ("5W1137004", 0.85)  # a letter cannot lead this shape: S is a 5
+    assert _aur("AUR Control No. 3V 94583") is None
+    # dev seed 4242: look-alike digits, a letter read as a symbol
+    assert _aur("Control number SES666338") == ("5E5666338", 0.85)
+    assert _aur("AUR Control No. 1£7474085") == ("1E7474085", 0.85)
+    assert _aur("AUR control number $$92752005") == ("5592752005", 0.85)
+    assert _aur("Control number 909542039") is None  # 9 digits: the letter became a digit, which one is unknown
+    assert _aur("AUR control number SASOSOSO1") is None  # more than three repairs: not a number any more
+
+
+def test_a_box_row_whose_only_readable_label_is_the_aur_numbers_pairs_it():
+    header = "Notice | Tex Year | Pate of this notice | Seciat security rune Control No | To contact us"
+    assert _aur(f"{header}\ncP2000 | 2022 | 1/6/2025 | ***-**.9127 | 8182261938 | Phone 1-800-829-8310") == (
+        "8182261938", 0.97)
+    header = "Notice Tax Year Date of this notice Taxpayer ID number AUR Control No To contact us"
+    assert _aur(f"{header}\nP2000 2021 | sanuary 18, 2023 00.00.5143 SY6849970 Phone 1-800-829-0922") == (
+        "5Y6849970", 0.85)
+    header = "Notice Tax year ending Notice Date Control number To contact us"
+    assert _aur(f"{header}\nCP2000 December 31, 2022 10/27/2023 $104899274 Phone 1-800-829-0922") == (
+        "5104899274", 0.85)
+
+
+def test_alone_an_aur_label_is_not_paired_with_a_zip_code_below_it():
+    assert _aur("AUR control number 1H9: ED Internal Revenue Service\nNotice date J AaereEN Fresno, CA 93888-0025") is None
