@@ -34,18 +34,19 @@ _MASK_LIKE = re.compile(r"(?<![\w-])([^\d\s]{1,6}(?:[\s\-~=_.,:]{1,3}[^\d\s]{1,6
 _MASK_CHARS = set("Xx*#×KkHN%+")
 # Next to a label only: a mask OCR read as one short lower-case non-word ("wee 6732", "eet 8379"), the last four
 # ending the line. Labels and box words are printed capitalised, so a lower-case run of 2-4 letters there is the
-# mask's ink, unless it is one of the few words that can sit between a label and a number.
-_MASK_AS_WORD = re.compile(r"^[\s:.]{0,4}([a-z]{2,4})[\s\-~=_.,:]{1,4}(\d{4})[\s.,:;'|]*$", re.M)
+# mask's ink, unless it is one of the few words that can sit between a label and a number. Its last group's X's may
+# come out as "#" or "*" ("eet #~8379").
+_MASK_AS_WORD = re.compile(r"^[\s:.]{0,4}([a-z]{2,4})[\s\-~=_.,:#*]{1,4}(\d{4})[\s.,:;'|]*$", re.M)
 _NOT_A_MASK = {"no", "is", "of", "the", "for", "and", "or", "on", "at", "by", "to", "in", "year", "tax", "date",
                "was", "are", "see", "page", "form", "ein", "tin", "ssn", "itin"}
 _DASH_LIKE = re.compile(r"[~=_\u2014\u2013]")
 # The scan line a response form prints at its foot for the IRS's reading machines: the taxpayer id (masked or in
 # full), the name control (the surname's first four letters), two codes and the tax period (YYYYMM), e.g.
 # "XXXXX6426 MART 25 0 202112 612 00000403929" or "934916381 LOPE 33 0 202412 765 00000042815"; OCR may glue the
-# two codes ("830"), misread the one-digit code ("28 @ 202412") or see a speck after the two-digit one ("15. 0"). It
-# is the only place some response forms repeat the taxpayer id.
-_SCAN_LINE = re.compile(r"(?<![\w-])(?:[Xx×K*#]{5}|\d{5})(\d{4})\s+[A-Z][A-Z&'-]{0,3}\s+\d{2}[.,:;']?\s?[^\s]\s+(?:19|20)\d\d"
-                        r"(?:0[1-9]|1[0-2])(?!\d)")
+# two codes ("830"), misread the one-digit code ("28 @ 202412"), see a speck after the two-digit one ("15. 0") or
+# read the name control in lower case ("wu"). It is the only place some response forms repeat the taxpayer id.
+_SCAN_LINE = re.compile(r"(?<![\w-])(?:[Xx×K*#]{5}|\d{5})(\d{4})\s+[A-Za-z][A-Za-z&'-]{0,3}\s+\d{2}[.,:;']?\s?[^\s]\s+"
+                        r"(?:19|20)\d\d(?:0[1-9]|1[0-2])(?!\d)")
 
 TIN_LABELS = (
     "social security number", "ssn", "taxpayer identification number", "taxpayer id number", "your ssn",
@@ -148,7 +149,9 @@ def find_ssn_last4(text: str) -> Found[str] | None:
             return Found(as_word.group(2), 0.8)  # unsure: a name read beside it is confirmed in the CRM
     scan_line = _SCAN_LINE.search(text)
     if scan_line and scan_line.group(1) != "0000":
-        return Found(scan_line.group(1), 0.85)  # machine-printed, but OCR'd digits with no check digit
+        # machine-printed in a fixed shape, but OCR'd digits with no check digit: unsure, yet above a mask read as
+        # letters beside its label (0.85), which damage garbles ("SSN ERKA*KK= 3094" over the scan line's 3021, dev 4242)
+        return Found(scan_line.group(1), 0.86)
     masked = _MASKED.search(text)
     if masked:
         return Found(masked.group(1), 0.85)

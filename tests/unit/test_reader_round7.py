@@ -13,6 +13,15 @@ def test_a_scan_line_with_a_speck_after_its_two_digit_code_still_gives_the_last_
     assert find_ssn_last4("XXXKX5551 PATE 15. 0 202112 302 00000063917").value == "5551"
     assert find_ssn_last4("XXXXX5551 PATE 15, 0 202112 302").value == "5551"
     assert find_ssn_last4("XXXXX5551 PATE 15.. 0 202112 302") is None  # two specks: not the scan line's shape
+    assert find_ssn_last4("XXXXX3021 wu   35 0 202212 638 00000376652").value == "3021"  # name control in lower case
+
+
+def test_a_scan_line_outranks_a_mask_the_same_damage_read_as_letters():
+    """Dev seed 4242: page 2's header read "SSN ERKA*KK= 3094", its foot's scan line 3021 (right); both were 0.85 and
+    the first read won, so the notice was searched under the wrong last four (NO_MATCH)."""
+    header, scan_line = find_ssn_last4("SSN ERKA*KK= 3094"), find_ssn_last4("XXXXX3021 WU 35 0 202212 638 00000376652")
+    assert scan_line.confidence > header.confidence
+    assert find_ssn_last4("Social Security number eet #~8379").value == "8379"  # a mask's X's read as "#"
 
 
 def test_a_short_page_fed_upside_down_that_only_its_middle_band_shows_turned_is_read_turned(tmp_path):
