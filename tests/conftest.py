@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
+from hypothesis import settings
 
 from mailroom.resilience import reset_registry
 from mailroom_sandbox.corpus import generate_corpus
@@ -32,6 +33,11 @@ from mailroom_sandbox.stack import Sandbox
 
 SandboxFactory = Callable[..., Sandbox]
 DEFAULT_NOTICES = 12
+
+# Hypothesis fails an example that takes over 200 ms by default: a verdict on speed, which a loaded 2-core machine
+# (the suite runs on two workers, beside other work) must not decide. What each property test proves is unchanged.
+settings.register_profile("mailroom", deadline=None)
+settings.load_profile("mailroom")
 
 
 @pytest.fixture(autouse=True)
