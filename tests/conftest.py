@@ -9,6 +9,10 @@
 
 Corpora are generated once per session per (notices, seed, corpus options) and shared read-only between
 sandboxes: generation (scans especially) is the slow part; starting and seeding emulators takes well under a second.
+The suite runs on two pytest-xdist workers (pyproject addopts): "session" is one worker's, so each worker has its own
+corpora, servers, PostgreSQL cluster and temp dirs under its own basetemp. Shared between workers: only the corpus
+cache of ``Sandbox(...)`` started directly (``cached_corpus``: renamed into place whole, read-only after) and
+Hypothesis's example database.
 Every sandbox a factory started is stopped, whatever the test did.
 """
 
