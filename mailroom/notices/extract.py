@@ -19,6 +19,7 @@ from typing import Any
 
 from mailroom.notices.address import BlockNames
 from mailroom.notices.filename_hints import apply_file_name_hints
+from mailroom.notices.layout import PageLayout
 from mailroom.notices.letter_marks import (
     LETTERHEAD,
     letter_marks,
@@ -44,7 +45,6 @@ from mailroom.notices.page_fields import (
     required,
     parse_layout,
 )
-from mailroom.notices.layout import PageLayout
 from mailroom.notices.pages import Pages
 from mailroom.notices.parse import Found
 from mailroom.notices.rereads import REREAD_CONFIDENCE, reread_ssn_last4

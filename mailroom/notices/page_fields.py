@@ -11,13 +11,13 @@ from collections.abc import Callable
 from typing import Any
 
 from mailroom.notices.address import BlockNames, address_block_names, names_found
+from mailroom.notices.aur import find_aur_control_number
 from mailroom.notices.layout import PageLayout
 from mailroom.notices.model import LetterType
 from mailroom.notices.names import find_names
 from mailroom.notices.parse import (
     Found,
     find_amount_due,
-    find_aur_control_number,
     find_letter_type,
     find_notice_date,
     find_response_due_date,

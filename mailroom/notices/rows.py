@@ -13,9 +13,8 @@ from __future__ import annotations
 
 import re
 
-from mailroom.notices.parse import (
-    AUR_DAMAGED, AUR_LABELS, DUE_DATE_LABELS, NOTICE_DATE_LABELS, date_spans, label_pattern, repaired_aur,
-)
+from mailroom.notices.aur import AUR_DAMAGED, AUR_LABELS, repaired_aur
+from mailroom.notices.parse import DUE_DATE_LABELS, NOTICE_DATE_LABELS, date_spans, label_pattern
 
 # (kind, canonical label written out, labels that mean it); the longest labels first so "tax year ending" is not read
 # as "tax year", nor "AUR control number" as "control number".

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import re
 
-from mailroom.notices.parse import Found, aur_spans, label_pattern
+from mailroom.notices.aur import aur_spans
+from mailroom.notices.parse import Found, label_pattern
 
 _MASK3 = r"[X*x×#]{3}"
 _MASK2 = r"[X*x×#]{2}"

@@ -6,11 +6,11 @@ from decimal import Decimal
 import pytest
 from hypothesis import given, strategies as st
 
+from mailroom.notices.aur import find_aur_control_number
 from mailroom.notices.model import LetterType
 from mailroom.notices.names import parse_name_line, parse_person, find_names
 from mailroom.notices.parse import (
     find_amount_due,
-    find_aur_control_number,
     find_letter_type,
     find_notice_date,
     find_response_due_date,

@@ -12,7 +12,8 @@ from decimal import Decimal
 import pytest
 
 from mailroom.notices.layout import PageLayout, TextLine, Word, build_layout
-from mailroom.notices.parse import Found, find_amount_due, find_aur_control_number, find_notice_date, find_tax_year
+from mailroom.notices.aur import find_aur_control_number
+from mailroom.notices.parse import Found, find_amount_due, find_notice_date, find_tax_year
 from mailroom.notices.rows import header_row_pairs
 from mailroom.notices.ssn import find_ssn_last4
 
