@@ -93,6 +93,23 @@ def _read(image: Image.Image, dpi: int, psm: int, timeout: float, *, whitelist: 
         raise ExtractionError(ExtractionFailure.TIMEOUT, f"OCR exceeded {spent}") from None
 
 
+def otsu(image: Image.Image) -> Image.Image:
+    """Black and white at the threshold that best splits the region's two tones (ink and paper)."""
+    pixels = np.asarray(image)
+    counts = np.bincount(pixels.ravel(), minlength=256).astype(float)
+    levels = np.arange(256)
+    below = np.cumsum(counts)
+    above = below[-1] - below
+    mass = np.cumsum(counts * levels)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        between = (mass / below - (mass[-1] - mass) / above) ** 2 * below * above
+    between = np.nan_to_num(between[:-1], nan=-1.0)
+    if between.max() <= 0:  # one tone only (a blank region): nothing to split
+        return image
+    threshold = int(np.argmax(between))
+    return Image.fromarray(((pixels > threshold) * 255).astype(np.uint8))
+
+
 def read_line(image: Image.Image, dpi: int, psm: int, whitelist: str, timeout: float) -> list[str]:
     """The words of a small region read on its own (``rereads.py``), limited to ``whitelist``'s characters."""
     return [word.text for word in _read(image, dpi, psm, timeout, whitelist=whitelist)]

@@ -21,10 +21,10 @@ import statistics
 from collections import Counter
 from collections.abc import Callable
 
-import numpy as np
 from PIL import Image, ImageFilter
 
 from mailroom.notices.layout import PageLayout, TextLine, Word
+from mailroom.notices.ocr import otsu
 from mailroom.notices.parse import Found
 
 REREAD_CONFIDENCE = 0.85
@@ -48,23 +48,6 @@ def _slope(words: list[Word]) -> float:
     mean_x, mean_y = statistics.fmean(xs), statistics.fmean(ys)
     spread = sum((x - mean_x) ** 2 for x in xs)
     return sum((x - mean_x) * (y - mean_y) for x, y in zip(xs, ys)) / spread if spread else 0.0
-
-
-def _otsu(image: Image.Image) -> Image.Image:
-    """Black and white at the threshold that best splits the region's two tones (ink and paper)."""
-    pixels = np.asarray(image)
-    counts = np.bincount(pixels.ravel(), minlength=256).astype(float)
-    levels = np.arange(256)
-    below = np.cumsum(counts)
-    above = below[-1] - below
-    mass = np.cumsum(counts * levels)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        between = (mass / below - (mass[-1] - mass) / above) ** 2 * below * above
-    between = np.nan_to_num(between[:-1], nan=-1.0)
-    if between.max() <= 0:  # one tone only (a blank region): nothing to split
-        return image
-    threshold = int(np.argmax(between))
-    return Image.fromarray(((pixels > threshold) * 255).astype(np.uint8))
 
 
 def _is_word(word: Word) -> bool:
@@ -121,7 +104,7 @@ def reread_ssn_last4(image: Image.Image, layout: PageLayout, *, dpi: int, speckl
             enlarged = crop.resize((crop.width * scale, crop.height * scale), Image.Resampling.LANCZOS)
             if straighten and slope:
                 enlarged = enlarged.rotate(math.degrees(math.atan(slope)), Image.Resampling.BICUBIC, fillcolor=255)
-            found = _LAST4.search(" ".join(read(_otsu(enlarged), dpi * scale, psm, _NUMBER_CHARACTERS)))
+            found = _LAST4.search(" ".join(read(otsu(enlarged), dpi * scale, psm, _NUMBER_CHARACTERS)))
             if found and found.group(1) != "0000":
                 votes[found.group(1)] += 1
         if votes:

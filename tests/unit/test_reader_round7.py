@@ -1,11 +1,14 @@
 """Reader round 7: values OCR garbles in ways round 6 did not read (docs/extraction.md, "Round 7")."""
 
+from reportlab.lib.pagesizes import letter
+from reportlab.pdfgen.canvas import Canvas
+
 from mailroom.notices import extract_notices
 from mailroom.notices.page_fields import _parse_text
 from mailroom.notices.ssn import find_ssn_last4
 
 from tests.unit.test_extraction import page_one
-from tests.unit.test_letter_pages import scanned, write
+from tests.unit.test_letter_pages import FILLER, first_page, scanned, write
 
 
 def test_a_scan_line_with_a_speck_after_its_two_digit_code_still_gives_the_last_four():
@@ -33,6 +36,33 @@ def test_a_short_page_fed_upside_down_that_only_its_middle_band_shows_turned_is_
     notice = extract_notices(scanned(path, tmp_path / "scan.pdf", upside_down=(1,)))[0]
     assert (notice.tax_year, str(notice.notice_date), notice.ssn_last4) == (2023, "2025-10-14", "4321")
     assert (notice.aur_control_number, notice.taxpayer_last_name) == ("87139-0114", "SMITH")
+
+
+def _tiny_footer_letter(path, second_label):
+    """Two pages; page 2 shows none of the letter's marks and prints its label too small for the band read (3 pt)."""
+    canvas = Canvas(str(path), pagesize=letter)
+    for number, lines, footer, size in ((1, first_page(), "Page 1 of 2", 10), (2, [FILLER] * 3, second_label, 3)):
+        y = 740
+        for line in lines:
+            canvas.drawString(60, y, line)
+            y -= 15
+        canvas.setFont("Helvetica", size)
+        canvas.drawString(420, 30, f"CP2000 (Rev. 01-2022) {footer}")
+        canvas.setFont("Helvetica", 12)
+        canvas.showPage()
+    canvas.save()
+    return path
+
+
+def test_an_inner_page_whose_footer_read_closer_names_its_place_is_the_letters(tmp_path):
+    """Dev seeds 4242 and 5150 (tuned): 4 letters held in doubt by speckled or faded footers whose label a 2x
+    binarised read gives. The closer read only vouches: a place that does not fit keeps the doubt."""
+    own = _tiny_footer_letter(tmp_path / "own.pdf", "Page 2 of 2")
+    assert [(n.first_page, n.last_page, n.pages_in_doubt) for n in extract_notices(scanned(own, tmp_path / "a.pdf"))] \
+        == [(1, 2, None)]  # fmt: skip
+    elsewhere = _tiny_footer_letter(tmp_path / "elsewhere.pdf", "Page 1 of 2")
+    notices = extract_notices(scanned(elsewhere, tmp_path / "b.pdf"))
+    assert [n.pages_in_doubt for n in notices] == ["page 2 has no readable page label and shows nothing of this letter"]
 
 
 def _aur(text):
