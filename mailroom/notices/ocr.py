@@ -111,7 +111,8 @@ def otsu(image: Image.Image) -> Image.Image:
 
 
 def read_line(image: Image.Image, dpi: int, psm: int, whitelist: str, timeout: float) -> list[str]:
-    """The words of a small region read on its own (``rereads.py``), limited to ``whitelist``'s characters."""
+    """The words of a small region read on its own (an SSN's value, ``rereads.py``; a page's foot read closer,
+    ``pages.py``), limited to ``whitelist``'s characters when it names any."""
     return [word.text for word in _read(image, dpi, psm, timeout, whitelist=whitelist)]
 
 
