@@ -60,8 +60,8 @@ def find_aur_control_number(text: str) -> Found[str] | None:
         lower = _AUR_LOWER_LETTER.search(snippet)
         if lower and lower.start() <= 8:
             return Found(lower.group(1).upper(), 0.85)
-        damaged_letter = AUR_DAMAGED.search(snippet)
-        repaired = repaired_aur(damaged_letter.group(1)) if damaged_letter and damaged_letter.start() <= 8 else None
+        repairable = AUR_DAMAGED.search(snippet)
+        repaired = repaired_aur(repairable.group(1)) if repairable and repairable.start() <= 8 else None
         if repaired:
             return Found(repaired, 0.85)
         damaged = _AUR_OCR.search(snippet)

@@ -1,8 +1,8 @@
 """extract: file -> the letters in it (one ``Notice`` each), text layer first, OCR only where and as far as needed.
 
-A scanned page is read in bands (top, middle, footer; ``pages.py``) and a band is OCR'd only when something
-is still missing: page 1's top band usually gives every field; the footer band gives the page label ("Page 1 of 3"), which says how
-long the letter is and so whether another letter (or nothing) follows. A page before any letter that carries no
+A scanned page is read in bands (top, middle, footer; ``pages.py``) and a band is OCR'd only when something is
+still missing: page 1's top band usually gives every field; the footer band gives the page label ("Page 1 of 3"),
+which says how long the letter is and so whether another letter (or nothing) follows. A page before any letter that carries no
 letter (a fax cover, a scan separator sheet) is skipped. Several letters in one PDF come back as several notices,
 each with its page range. See docs/extraction.md.
 

@@ -151,7 +151,8 @@ def find_ssn_last4(text: str) -> Found[str] | None:
     scan_line = _SCAN_LINE.search(text)
     if scan_line and scan_line.group(1) != "0000":
         # machine-printed in a fixed shape, but OCR'd digits with no check digit: unsure, yet above a mask read as
-        # letters beside its label (0.85), which damage garbles ("SSN ERKA*KK= 3094" over the scan line's 3021, dev 4242)
+        # letters beside its label (0.85), which damage garbles ("SSN ERKA*KK= 3094" over the scan line's 3021,
+        # dev seed 4242)
         return Found(scan_line.group(1), 0.86)
     masked = _MASKED.search(text)
     if masked:

@@ -100,4 +100,5 @@ def test_a_box_row_whose_only_readable_label_is_the_aur_numbers_pairs_it():
 
 
 def test_alone_an_aur_label_is_not_paired_with_a_zip_code_below_it():
-    assert _aur("AUR control number 1H9: ED Internal Revenue Service\nNotice date J AaereEN Fresno, CA 93888-0025") is None
+    header = "AUR control number 1H9: ED Internal Revenue Service"
+    assert _aur(f"{header}\nNotice date J AaereEN Fresno, CA 93888-0025") is None
