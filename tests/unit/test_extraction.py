@@ -21,6 +21,7 @@ from reportlab.pdfgen.canvas import Canvas
 
 from mailroom.errors import ErrorClass, PermanentError
 from mailroom.notices.names import PARTICLES, SUFFIXES, is_not_a_name
+from mailroom.notices.pages import BANDS
 from mailroom.notices import ExtractionError, ExtractionFailure, ExtractionLimits, FieldSource, LetterType, extract_notice
 
 FULL_SSN = "912-78-4321"  # ITIN-shaped: valid, and the old extractor rejected it
@@ -146,12 +147,20 @@ def _bad_file(kind: str, typed: Path, tmp_path: Path) -> Path:
     ],
 )
 def test_bad_files_get_their_specific_reason(kind, failure, typed, tmp_path):
-    started = time.monotonic()
-    with pytest.raises(ExtractionError) as caught:
-        extract_notice(_bad_file(kind, typed, tmp_path))
+    """Rejected for its own reason, and cheaply: counted, not timed, so a loaded machine cannot change the verdict.
+    Only the page image with no text is OCR'd, and each of its bands at most twice (upright, turned): 5 reads today."""
+    from mailroom.notices import tesseract
+
+    ocr_reads: list[str] = []
+    tesseract.add_ocr_hook(lambda stage: ocr_reads.append(stage) if stage == "pixels" else None)
+    try:
+        with pytest.raises(ExtractionError) as caught:
+            extract_notice(_bad_file(kind, typed, tmp_path))
+    finally:
+        tesseract.clear_ocr_hooks()
     assert caught.value.failure is failure and caught.value.reason == failure.value
     assert isinstance(caught.value, PermanentError) and caught.value.error_class is ErrorClass.PERMANENT
-    assert time.monotonic() - started < 5
+    assert len(ocr_reads) <= (2 * len(BANDS) if kind == "image_without_text" else 0)
 
 
 def test_page_and_size_limits(typed, tmp_path):
@@ -196,12 +205,12 @@ def test_isolated_extraction_gives_the_same_answers(typed, tmp_path):
 
 
 def test_isolated_extraction_is_killed_at_the_hard_bound(typed, tmp_path):
-    # The child cannot even finish importing in 0.05 s + 0.2 s grace: it is killed, whatever it was doing.
+    # The child cannot even finish importing in 0.05 s + 0.2 s grace (a loaded machine only makes it slower): it is
+    # killed, whatever it was doing. The parent's message says so; the child's own budget check words it otherwise.
     limits = ExtractionLimits(isolate=True, time_budget_seconds=0.05, isolation_grace_seconds=0.2)
-    started = time.monotonic()
     with pytest.raises(ExtractionError) as caught:
         extract_notice(typed, limits=limits)
-    assert caught.value.failure is ExtractionFailure.TIMEOUT and time.monotonic() - started < 1.5
+    assert caught.value.failure is ExtractionFailure.TIMEOUT and str(caught.value).startswith("extraction exceeded")
 
 
 # ---- the full SSN never leaves extraction -----------------------------------------------------------------------
