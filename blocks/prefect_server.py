@@ -38,11 +38,15 @@ def is_healthy(api_url: str, *, timeout: float = 2.0) -> bool:
 STARTUP_TIMEOUT = 240.0
 
 
+class ServerExited(RuntimeError):
+    """The server process ended before it answered (e.g. its port was taken)."""
+
+
 def wait_healthy(api_url: str, *, timeout: float = STARTUP_TIMEOUT, process: subprocess.Popen | None = None) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process is not None and process.poll() is not None:
-            raise RuntimeError(f"prefect server exited with code {process.returncode} before answering {api_url}")
+            raise ServerExited(f"prefect server exited with code {process.returncode} before answering {api_url}")
         if is_healthy(api_url, timeout=1.0):
             return
         time.sleep(0.25)
@@ -95,9 +99,21 @@ def start_server(*, home: Path | None, port: int | None = None, log_path: Path |
     """Start ``prefect server start`` in the foreground of a child process (tests, benchmarks); caller stops it.
 
     ``env``: extra settings for the server, e.g. ``PREFECT_API_DATABASE_CONNECTION_URL`` for a PostgreSQL database
-    (what a server that several workers report to needs; SQLite answers 503 under their load).
+    (what a server that several workers report to needs; SQLite answers 503 under their load). Without a ``port``,
+    a free one is picked; another process (a second pytest-xdist worker) may take it before the server binds it, so
+    a server that exits before answering is started again on a new port, up to three times.
     """
-    port = port or free_port()
+    for attempt in range(1 if port else 3):
+        chosen = port or free_port()
+        try:
+            return _start_on(chosen, home=home, log_path=log_path, env=env)
+        except ServerExited:
+            if port or attempt == 2:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _start_on(port: int, *, home: Path | None, log_path: Path | None, env: dict[str, str] | None) -> LocalServer:
     api_url = f"http://127.0.0.1:{port}/api"
     log = open(log_path, "ab") if log_path else subprocess.DEVNULL
     process = subprocess.Popen(
