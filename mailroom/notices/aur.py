@@ -14,7 +14,7 @@ AUR_LABELS = ("aur control number", "aur control no", "control number", "control
 
 # OCR look-alikes of digits, used only inside a labelled value ("AUR control number §6257-9352").
 _DIGIT_LOOKALIKES = str.maketrans({"§": "5", "S": "5", "$": "5", "O": "0", "o": "0", "D": "0", "l": "1", "I": "1",
-                                   "|": "1", "!": "1", "B": "8", "Z": "2"})  # fmt: skip
+                                   "|": "1", "!": "1", "]": "1", "B": "8", "Z": "2"})  # fmt: skip
 _AUR_OCR = re.compile(r"(?<![\w-])([0-9§S$OoDlI|!BZ]{5})\s?-\s?([0-9§S$OoDlI|!BZ]{4})(?![\w-])")
 
 
@@ -28,7 +28,7 @@ _AUR_LOWER_LETTER = re.compile(r"(?<![\w-])(\d[a-hjkmnp-z]\d{7})(?![\w-])")
 # space or a speck after the letter ("3V 9458368", "3Y¥6941467"). Judged by ``repaired_aur``.
 AUR_DAMAGED = re.compile(r"(?<![\w-])([^\s\-|]{2}[^\w\s]?\s?[^\s\-|]{7,8})(?![\w-])")
 _SYMBOL_LETTERS = {"€": "C", "¢": "C", "%": "X", "£": "E"}
-_DIGITISH = set("0123456789§S$OoDlI|!BZ")
+_DIGITISH = set("0123456789§S$OoDlI|!]BZ")
 
 
 def repaired_aur(token: str) -> str | None:

@@ -25,7 +25,12 @@ from mailroom.notices import tesseract
 from mailroom.notices.layout import PageLayout, Word, build_layout
 from mailroom.notices.model import ExtractionError, ExtractionFailure, ExtractionLimits
 
-_SPECKLE_SHARE = 1.8e-4  # isolated dark pixels per pixel above which a page gets the 3x3 median
+# (darkness, isolated pixels of at least that darkness per pixel) above which a page gets the 3x3 median. Speckle
+# comes dark or grey: grey dots (160-200) are below the 128 line, yet Tesseract's own binarisation turns them into ink
+# (dev seed 4242: three footers a person reads at a glance came back as "ipa see PS gH AaTe"). On its pages without
+# speckle at most 4.0 (128), 1.8 (160), 1.5 (200) per 10,000 pixels were isolated; on speckled pages the median was
+# 12, 36, 54 (tuned).
+_SPECKLE_LEVELS = ((128, 1.8e-4), (160, 2.5e-4), (200, 2.5e-4))
 # Words any English letter about taxes is made of. Tesseract reads upside-down text as words too, often at
 # confidences of 40-80 ("ayy" for "the", "pue" for "and", "noA" for "you"), so confidence could not tell a blurred
 # upright page from a turned one (dev seed 5150: 9 of 32 lost true matches were pages kept upside down); these
@@ -63,15 +68,8 @@ def render_page(page: pymupdf.Page, limits: ExtractionLimits, dpi: int | None = 
     return Image.frombytes("L", (pixmap.width, pixmap.height), pixmap.samples), dpi
 
 
-def _speckled(image: Image.Image) -> bool:
-    """Salt-and-pepper noise: dark pixels none of whose 8 neighbours is dark, at the page's own resolution.
-
-    A printed stroke is never one pixel alone, so text, blur and JPEG blocks count (almost) nothing: on the
-    development seed 4242 pages without speckle gave at most 1.4 such pixels per 10,000, speckled pages 2 to 83. The
-    earlier count (on a half-size thumbnail, where thin strokes fall apart into dots) called 12 of 13 greyscale
-    pages speckled, and the 3x3 median it triggered was the most expensive step of preparing a page (~0.19 s).
-    """
-    dark = np.asarray(image) < 128
+def _isolated_share(dark: np.ndarray) -> float:
+    """The share of pixels that are dark and none of whose 8 neighbours is."""
     padded = np.pad(dark, 1)
     height, width = dark.shape
     neighbours = np.zeros(dark.shape, dtype=np.uint8)
@@ -79,8 +77,21 @@ def _speckled(image: Image.Image) -> bool:
         for dx in (0, 1, 2):
             if dy != 1 or dx != 1:
                 neighbours += padded[dy : dy + height, dx : dx + width]
-    isolated = int(np.count_nonzero(dark & (neighbours == 0)))
-    return isolated > _SPECKLE_SHARE * dark.size
+    return int(np.count_nonzero(dark & (neighbours == 0))) / max(dark.size, 1)
+
+
+def _speckled(image: Image.Image) -> bool:
+    """Salt-and-pepper noise: dark (or grey) pixels none of whose 8 neighbours is as dark, at the page's own
+    resolution.
+
+    A printed stroke is never one pixel alone, so text, blur and JPEG blocks count (almost) nothing: on the
+    development seed 4242 pages without speckle gave at most 1.4 such pixels per 10,000 (at 128), speckled pages 2 to
+    83. The earlier count (on a half-size thumbnail, where thin strokes fall apart into dots) called 12 of 13
+    greyscale pages speckled, and the 3x3 median it triggered was the most expensive step of preparing a page
+    (~0.19 s).
+    """
+    pixels = np.asarray(image)
+    return any(_isolated_share(pixels < level) > share for level, share in _SPECKLE_LEVELS)
 
 
 def _read(image: Image.Image, dpi: int, psm: int, timeout: float, *, whitelist: str = "",
