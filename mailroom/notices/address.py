@@ -50,10 +50,18 @@ def _city_line(text: str) -> bool:
         sum(ch.isalpha() for ch in t) >= 2 for t in tokens[:-2])  # "WINSTON-SALEM", "COEUR D ALENE"
 
 
+# OCR reads the apostrophe of O'BRIEN or D'ANGELO as any of these (dev seed 4242: "CARLOS W D’ ANGELO").
+_APOSTROPHES = str.maketrans({"`": "'", "\u2018": "'", "\u2019": "'", "\u00b4": "'", "\u02bc": "'"})
+
+
+def _as_apostrophe(text: str) -> str:
+    return text.translate(_APOSTROPHES)
+
+
 def clean_token(token: str) -> str:
     """One OCR'd name token with debris removed; "" when nothing of a name is left."""
+    token = _as_apostrophe(token)  # before the ASCII fold, which would drop a curly one ("D’ ANGELO" -> ANGELO)
     token = unicodedata.normalize("NFKD", token).encode("ascii", "ignore").decode("ascii")
-    token = token.replace("`", "'")
     if token in ("&", "+"):
         return "&"
     letters = sum(ch.isalpha() for ch in token)
@@ -68,11 +76,12 @@ def clean_token(token: str) -> str:
 def _rejoined(words: list[Word]) -> list[Word]:
     """OCR splits "MACDONALD-MITCHELL" and "D'ANGELO" at the hyphen or apostrophe; such pieces are one token."""
     joined: list[Word] = []
-    for word in words:
+    for word in (Word(_as_apostrophe(w.text), w.conf, w.x0, w.y0, w.x1, w.y1) for w in words):
         previous = joined[-1] if joined else None
-        glue = previous is not None and (
-            previous.text.endswith(("-", "'")) or word.text.startswith(("-", "'"))
-            or (len(previous.text) == 1 and previous.text.isalpha() and word.text.startswith("'"))
+        # only between letters: "BUREN' & SPOUSE" (a stray mark after a name) is not "BUREN'&" (dev seed 5150)
+        glue = previous is not None and bool(previous.text) and bool(word.text) and (
+            (previous.text.endswith(("-", "'")) and word.text[0].isalpha())
+            or (word.text.startswith(("-", "'")) and previous.text[-1].isalpha())
         )
         if glue and previous is not None:
             joined[-1] = Word(previous.text + word.text, min(previous.conf, word.conf), previous.x0, previous.y0,
@@ -129,8 +138,30 @@ def _lead_trimmed(text: str) -> str:
     return re.sub(r"^[^A-Za-z0-9%#]+", "", text).replace("-", " ", 1)
 
 
+def _first_real_word(chunk: Chunk) -> int:
+    """The index of the chunk's first word of text, past the specks and pen marks OCR read before it (dev seed 4242:
+    a name line read '0." s ABENA T O'BRIEN' started 150 px left of its street line, and its "0" made it a street)."""
+    for index, word in enumerate(chunk.words):
+        alnum = sum(ch.isalnum() for ch in word.text)
+        if alnum >= 2 or (alnum and word.conf >= DEBRIS_CONF):
+            return index
+    return 0
+
+
+def _text_x0(chunk: Chunk) -> float:
+    """Where the chunk's text starts; a word's own leading marks ('"BOISE') are taken off at its mean character
+    width."""
+    word = chunk.words[_first_real_word(chunk)]
+    marks = next((i for i, ch in enumerate(word.text) if ch.isalnum()), 0)
+    return word.x0 + marks * (word.x1 - word.x0) / max(len(word.text), 1)
+
+
+def _real_text(chunk: Chunk) -> str:
+    return " ".join(word.text for word in chunk.words[_first_real_word(chunk):])
+
+
 def _aligned(chunk: Chunk, anchor: Chunk, tolerance: float) -> bool:
-    return abs(chunk.x0 - anchor.x0) <= tolerance
+    return abs(_text_x0(chunk) - _text_x0(anchor)) <= tolerance
 
 
 # Lines of one block are at most this many line heights apart. 1.0 lost the first of two name lines where a letter
@@ -185,12 +216,13 @@ def address_block_names(layout: PageLayout) -> BlockNames | None:
         height = max(anchor.y1 - anchor.y0, 1.0)
         tolerance = 2.5 * height
         street = _above(chunks, anchor, tolerance, height)
-        if street is None or not _STREET.match(_lead_trimmed(street.text)):
+        if street is None or not _STREET.match(_lead_trimmed(_real_text(street))):
             continue
         cursor = street
         for _ in range(3):  # "123 MAIN ST" above "APT 4B"; an in-care-of line above the street
             upper = _above(chunks, cursor, tolerance, height)
-            if upper is None or not (_STREET.match(_lead_trimmed(upper.text)) or _CARE_OF.match(upper.text.strip())):
+            if upper is None or not (_STREET.match(_lead_trimmed(_real_text(upper)))
+                                     or _CARE_OF.match(upper.text.strip())):
                 break
             cursor = upper
         name_chunks: list[Chunk] = []

@@ -57,3 +57,49 @@ def test_an_aur_number_whose_last_one_reads_as_a_bracket_is_repaired():
     # dev seed 4242, SMITH-ABERNATHY: "AUR control number 618445644] | Internal Revenue Service"
     found = find_aur_control_number("AUR control number 618445644] | Internal Revenue Service")
     assert (found.value, found.confidence) == ("6184456441", 0.85)
+
+
+def test_a_curly_apostrophe_read_apart_from_its_surname_stays_in_it():
+    """Dev seed 4242, D'ANGELO_CARLOS: the block read "CARLOS W D’ ANGELO"; the ASCII fold dropped the curly
+    apostrophe before the pieces were joined, and the letter was searched as ANGELO (NO_MATCH)."""
+    from mailroom.notices.address import address_block_names
+    from mailroom.notices.layout import Word, build_layout
+
+    for line in ("CARLOS W D\u2019 ANGELO", "CARLOS W D\u2018ANGELO", "CARLOS W D \u2019ANGELO"):
+        rows = [[Word(token, 90.0, 60 + 50 * i, 100 + 14 * n, 105 + 50 * i, 112 + 14 * n)
+                 for i, token in enumerate(text.split())]
+                for n, text in enumerate((line, "13793 2ND ST", "SALT LAKE CITY UT 84101-3029"))]  # fmt: skip
+        found = address_block_names(build_layout(rows, 612, 792))
+        assert (found.names.taxpayer.first, found.names.taxpayer.last) == ("CARLOS", "D'ANGELO"), line
+
+
+def test_specks_read_before_a_name_line_neither_shift_it_off_its_block_nor_make_it_a_street():
+    """Dev seed 4242, CP2000_2024 (2): the name line read '0." s ABENA T O'BRIEN' with the specks 150 px left of the
+    street line, and its "0" made it look like a second street line; the city's '"BOISE' started left of it too. The
+    block's lines are aligned where their text starts, and a street is judged from its first word of text."""
+    from mailroom.notices.address import address_block_names
+    from mailroom.notices.layout import Word, build_layout
+
+    rows = [  # the words and boxes OCR gave
+        [Word('0."', 0.0, 56, 564, 152, 588), Word("s", 26.0, 176, 571, 184, 588),
+         Word("ABENA", 18.0, 204, 563, 287, 581), Word("T", 92.0, 295, 562, 310, 580),
+         Word("O'BRIEN", 96.0, 317, 562, 412, 582)],
+        [Word("409", 96.0, 202, 595, 239, 612), Word("CEDAR", 95.0, 247, 595, 330, 616),
+         Word("LN", 95.0, 338, 596, 370, 614)],
+        [Word('"BOISE', 19.0, 146, 627, 274, 655), Word("ID", 89.0, 282, 628, 307, 646),
+         Word("83702,", 84.0, 315, 627, 382, 654)],
+    ]  # fmt: skip
+    found = address_block_names(build_layout(rows, 1700, 1100))
+    assert (found.names.taxpayer.first, found.names.taxpayer.last) == ("ABENA", "O'BRIEN")
+    assert found.min_conf < 60  # ABENA was read at 18: the name stays unsure, for the CRM to confirm
+
+
+def test_a_mark_after_a_surname_is_not_glued_to_the_ampersand_that_follows():
+    # dev seed 5150, Doc773: "ROBERT E VAN BUREN’ & SPOUSE" was read as the surname "VAN BUREN'"
+    from mailroom.notices.address import clean_name_line
+    from mailroom.notices.layout import Chunk, Word
+
+    for mark in ("'", "\u2019"):
+        words = [Word(text, 90.0, 60 + 60 * i, 100, 110 + 60 * i, 112)
+                 for i, text in enumerate(("ROBERT", "E", "VAN", "BUREN" + mark, "&", "SPOUSE"))]  # fmt: skip
+        assert clean_name_line(Chunk(words))[0] == "ROBERT E VAN BUREN & SPOUSE", mark
