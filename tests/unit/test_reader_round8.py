@@ -103,3 +103,23 @@ def test_a_mark_after_a_surname_is_not_glued_to_the_ampersand_that_follows():
         words = [Word(text, 90.0, 60 + 60 * i, 100, 110 + 60 * i, 112)
                  for i, text in enumerate(("ROBERT", "E", "VAN", "BUREN" + mark, "&", "SPOUSE"))]  # fmt: skip
         assert clean_name_line(Chunk(words))[0] == "ROBERT E VAN BUREN & SPOUSE", mark
+
+
+def test_a_footer_the_enlarged_read_misses_is_read_binarised_and_cleaned(tmp_path):
+    """Dev seed 4242, BJORKLUND LT11: page 2's footer ("Letter LT11 (Rev. 01-2022) 2 of 4" under speckle and JPEG
+    blocks) read as "2 ef 4a" even enlarged, and the letter went to review. The strip (data/, cut from that
+    synthetic scan) is read a second way when the first finds no label: binarised, then the 3x3 median."""
+    from mailroom.notices.ocr import PreparedPage, otsu
+    from mailroom.notices.pages import band_of
+
+    strip = Image.open(Path(__file__).parent / "data" / "speckled_footer_2_of_4.png").convert("L")
+    page = Image.new("L", (strip.width, strip.height * 10), 255)
+    page.paste(strip, (0, page.height - strip.height))
+    with pymupdf.open() as document:
+        document.new_page()
+        pages = Pages(document, ExtractionLimits(), time.monotonic() + 60)
+        pages.images[0] = PreparedPage(image=page, dpi=200, speckled=True)
+        footer = band_of(pages.images[0], "footer")
+        enlarged = otsu(footer.resize((footer.width * 2, footer.height * 2), Image.Resampling.LANCZOS))
+        assert pages._read_label(enlarged, 400) is None  # the first closer read alone reads no label here
+        assert pages.label_read_closer(0) == (2, 4)
