@@ -34,10 +34,13 @@ MONTHS = {
 
 _MONTH_WORD = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
 # "October 14, 2025", "Oct. 14, 2025", "Oct 14 2025", "14 October 2025" (rare, foreign-address notices)
-_DATE_WORDS = re.compile(rf"\b({_MONTH_WORD})\s*(\d{{1,2}})\s*[,.]?\s*((?:19|20)\d\d)\b", re.I)
+# (OCR may put a comma after the month: "Jun, 3, 2025")
+_DATE_WORDS = re.compile(rf"\b({_MONTH_WORD}),?\s*(\d{{1,2}})\s*[,.]?\s*((?:19|20)\d\d)\b", re.I)
 _DATE_WORDS_DMY = re.compile(rf"\b(\d{{1,2}})\s+({_MONTH_WORD})\s*,?\s*((?:19|20)\d\d)\b", re.I)
 # "10/14/2025", "10-14-2025", "10.14.2025"; 2-digit years are not used on notices and would be ambiguous.
-_DATE_NUMERIC = re.compile(r"(?<![\d/.-])(\d{1,2})\s?[/.-]\s?(\d{1,2})\s?[/.-]\s?((?:19|20)\d\d)(?![\d/])")
+# A hyphen before the month is part of a longer number ("2024-10-14-2025"), unless a label's colon precedes it
+# ("Notice Date:-02/02/2026", OCR's reading of a speck).
+_DATE_NUMERIC = re.compile(r"(?<![\d/.])(?<!\d-)(\d{1,2})\s?[/.-]\s?(\d{1,2})\s?[/.-]\s?((?:19|20)\d\d)(?![\d/])")
 
 
 def normalize_text(text: str) -> str:
@@ -128,17 +131,25 @@ DUE_DATE_LABELS = (
 )  # fmt: skip
 
 
+# A year whose 0 OCR read as 6, 8 or 9 ("11/25/2624"): repaired only beside a label, and then unsure.
+_YEAR_LOOKALIKE = re.compile(r"(?<=[/.\-, ])2[689](\d\d)\b")
+REPAIRED_DATE_CONFIDENCE = 0.85
+
+
 def find_labelled_date(text: str, labels: tuple[str, ...], *, window: int = 60) -> Found[date] | None:
     for label in _label_pattern(labels).finditer(text):
         snippet = text[label.end() : label.end() + window]
         dates = _dates_in(snippet)
+        confidence = 0.97
+        if not dates:
+            dates, confidence = _dates_in(_YEAR_LOOKALIKE.sub(r"20\1", snippet)), REPAIRED_DATE_CONFIDENCE
         if not dates or dates[0][0] > 25:  # the value sits next to its label, not a sentence later
             continue
         if "\n" in snippet[: dates[0][0]] and not _alone_on_line(text, label):
             # a row of box labels over a row of values: the date below this label may be another column's (the
             # tax period's end); such rows are paired by column (layout.table_pairs, rows.header_row_pairs)
             continue
-        return Found(dates[0][1], 0.97)
+        return Found(dates[0][1], confidence)
     return None
 
 

@@ -14,6 +14,7 @@ from reportlab.pdfgen.canvas import Canvas
 
 from mailroom.notices import ExtractionLimits
 from mailroom.notices.aur import find_aur_control_number
+from mailroom.notices.parse import Found
 from mailroom.notices.ocr import prepare
 from mailroom.notices.pages import Pages
 from mailroom_sandbox.papers.damage import _speckle
@@ -123,3 +124,18 @@ def test_a_footer_the_enlarged_read_misses_is_read_binarised_and_cleaned(tmp_pat
         enlarged = otsu(footer.resize((footer.width * 2, footer.height * 2), Image.Resampling.LANCZOS))
         assert pages._read_label(enlarged, 400) is None  # the first closer read alone reads no label here
         assert pages.label_read_closer(0) == (2, 4)
+
+
+def test_dates_ocr_damaged_beside_their_label_are_read():
+    """Dev seed 4242: "Notice date Jun, 3, 2025" (a comma after the month), "Notice Date:-02/02/2026" (a speck read as
+    a hyphen), "Notice date 11/25/2624" (the year's 0 read as 6; repaired only beside a label, and unsure)."""
+    from datetime import date
+
+    from mailroom.notices.parse import find_notice_date, find_response_due_date, normalize_text
+
+    assert find_notice_date("Notice date Jun, 3, 2025") == Found(date(2025, 6, 3), 0.97)
+    assert find_notice_date("Notice Date:-02/02/2026 . . ; a 4") == Found(date(2026, 2, 2), 0.97)
+    assert find_notice_date("Notice date 11/25/2624 Internal Revenue Service") == Found(date(2024, 11, 25), 0.85)
+    assert find_response_due_date(normalize_text("Respond by: Dec. 9, 2924")) == Found(date(2024, 12, 9), 0.85)
+    assert find_notice_date("Notice date 2025-10-14-2026") is None  # a longer number, not a date
+    assert find_notice_date("Reference 11/25/2624") is None  # unlabelled: no repair
