@@ -51,7 +51,7 @@ from mailroom.fitting import Fitting
 from mailroom.intake_letters import several_letters
 from mailroom.intake_models import Extraction, Reading, Skipped, Verdict
 from mailroom.ledger import ClaimResult, Ledger, NoticeKey
-from mailroom.matching import MatchOutcome, MatchResult
+from mailroom.matching import MatchOutcome, MatchResult, as_confirmed
 from mailroom.notices import Notice, document_name
 from mailroom.outcomes import Outcome, SkipReason
 from mailroom.report import ReportRow
@@ -224,7 +224,7 @@ class Intake:
         why = self.review.reason_for(notice, match) if self.review is not None else None
         if why is not None:
             return fields | self._to_review(key, why, dry_run)
-        notice = _named_as_confirmed(notice, match)
+        notice = as_confirmed(notice, match)
         if match.outcome is not MatchOutcome.MATCHED:
             return fields | self._unmatched(key, f"{match.outcome.value}: {match.reason}", steps, where, dry_run)
         if notice.response_due_date is None:  # no deadline means no follow-up task: a person must file it
@@ -384,11 +384,6 @@ def _one_letter(extraction: Extraction | None) -> bool:
     return extraction is not None and extraction.notice is not None and not extraction.more_notices
 
 
-def _named_as_confirmed(notice: Notice, match: MatchResult) -> Notice:
-    """A name the CRM confirmed on the page (the reader was unsure of it) names the document."""
-    if match.confirmed_last_name and match.outcome is MatchOutcome.MATCHED:
-        return notice.model_copy(update={"taxpayer_last_name": match.confirmed_last_name})
-    return notice
 
 
 def _letter_type(notice: Notice) -> str:

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from mailroom.errors import ErrorClass, MailroomError
 from mailroom.ledger import ClaimResult, NoticeKey
-from mailroom.matching import MatchOutcome
+from mailroom.matching import MatchOutcome, as_confirmed
 from mailroom.notices import Notice, document_name
 from mailroom.notices.text_layer import write_page_range
 from mailroom.outcomes import Outcome
@@ -89,8 +89,7 @@ def _one_letter(intake: "Intake", part_key: NoticeKey, notice: Notice, path: Pat
             return earlier
     where.at(f"match {label}")
     match = steps.match(notice)
-    if match.confirmed_last_name and match.outcome is MatchOutcome.MATCHED:
-        notice = notice.model_copy(update={"taxpayer_last_name": match.confirmed_last_name})
+    notice = as_confirmed(notice, match)
     if match.outcome is not MatchOutcome.MATCHED or notice.response_due_date is None:
         reason = (f"{match.outcome.value}: {match.reason}" if match.outcome is not MatchOutcome.MATCHED
                   else f"case {match.case_id} matched but no response due date could be read")  # fmt: skip

@@ -67,6 +67,18 @@ class MatchResult(BaseModel):
     # Set when the reader was unsure of the name and the CRM case's last name was found on the page: the name the
     # document is filed under (as the CRM spells it). Never in a reason or a log line.
     confirmed_last_name: str | None = Field(default=None, repr=False)
+    # Set when the page's last 4 found no case and a look-alike of it did, the case's name being on the page
+    # (page_confirmation.confirm_lookalike_last4): the last 4 the notice is filed with.
+    confirmed_ssn_last4: str | None = Field(default=None, repr=False)
+
+
+def as_confirmed(notice: Notice, match: MatchResult) -> Notice:
+    """The notice as the CRM confirmed it: the name or last 4 the page was unsure of, as the matched case has it."""
+    if match.outcome is not MatchOutcome.MATCHED:
+        return notice
+    update = {name: value for name, value in (("taxpayer_last_name", match.confirmed_last_name),
+                                              ("ssn_last4", match.confirmed_ssn_last4)) if value}  # fmt: skip
+    return notice.model_copy(update=update) if update else notice
 
 
 def normalize_name(name: str | None) -> str:
@@ -238,7 +250,7 @@ def match_notice(
 
 
 def _match(notice: Notice, directory: CaseDirectory, *, threshold: float, margin: float) -> MatchResult:
-    from mailroom.page_confirmation import confirm_on_page  # it scores with this module's rules
+    from mailroom.page_confirmation import confirm_lookalike_last4, confirm_on_page  # they use this module's rules
 
     confirmed = confirm_on_page(notice, directory)
     if confirmed is not None:
@@ -254,7 +266,8 @@ def _match(notice: Notice, directory: CaseDirectory, *, threshold: float, margin
         reverse=True,
     )
     if not scored:
-        return MatchResult(outcome=MatchOutcome.NO_MATCH, reason=f"no case with this last name and SSN {ssn}")
+        return confirm_lookalike_last4(notice, directory) or MatchResult(
+            outcome=MatchOutcome.NO_MATCH, reason=f"no case with this last name and SSN {ssn}")
     plausible = [c for c in scored if c.score >= threshold]
     if not plausible:
         closed = [c for c in scored if not c.active and c.score + INACTIVE_PENALTY >= threshold]

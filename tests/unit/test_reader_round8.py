@@ -139,3 +139,44 @@ def test_dates_ocr_damaged_beside_their_label_are_read():
     assert find_response_due_date(normalize_text("Respond by: Dec. 9, 2924")) == Found(date(2024, 12, 9), 0.85)
     assert find_notice_date("Notice date 2025-10-14-2026") is None  # a longer number, not a date
     assert find_notice_date("Reference 11/25/2624") is None  # unlabelled: no repair
+
+
+# ---- the matcher: a last 4 whose 0 OCR read as 9 or 6 ---------------------------------------------------------------
+
+
+def _lookalike_notice(last4: str, evidence: str = "ANDREW & SUSAN WANG"):
+    from mailroom.notices.model import Notice
+
+    return Notice(taxpayer_first_name="ANDREW", taxpayer_last_name="WANG", ssn_last4=last4,
+                  spouse_first_name="SUSAN", spouse_last_name="WANG", name_evidence=[evidence])  # fmt: skip
+
+
+def test_a_last_4_read_with_9_for_0_finds_the_case_whose_name_is_on_the_page():
+    """Dev seeds 4242 and 5150: five true matches were lost as NO_MATCH to a last 4 whose 0 read as 9 or 6 (5303 as
+    5393, 0901 as 0961). The look-alikes are searched (at most three) and the case is taken only if its name is on the
+    page; the notice is then filed with the case's last 4."""
+    from mailroom.matching import MatchOutcome, as_confirmed, match_notice
+    from tests.unit.test_matching import ListDirectory, case
+
+    directory = ListDirectory([case(7, "Andrew", "Wang", "5303", spouse=("Susan", "Wang"))])
+    notice = _lookalike_notice("5393")
+    result = match_notice(notice, directory)
+    assert (result.outcome, result.case_id, result.confirmed_ssn_last4) == (MatchOutcome.MATCHED, 7, "5303")
+    assert "***-**-5303" in result.reason and "***-**-5393" in result.reason and "WANG" not in result.reason.upper()
+    assert [query[1] for query in directory.queries][-1] == "5303"
+    assert as_confirmed(notice, result).ssn_last4 == "5303"
+
+
+def test_a_look_alike_last_4_is_not_taken_for_a_namesake_or_without_a_9_or_6():
+    from mailroom.matching import MatchOutcome, match_notice
+    from tests.unit.test_matching import ListDirectory, case
+
+    other_person = ListDirectory([case(8, "Mei", "Wang", "5303")])  # same surname, another first name
+    assert match_notice(_lookalike_notice("5393"), other_person).outcome is MatchOutcome.NO_MATCH
+    closed = ListDirectory([case(9, "Andrew", "Wang", "5303", active=False)])
+    assert match_notice(_lookalike_notice("5393"), closed).outcome is MatchOutcome.NO_MATCH
+    plain = ListDirectory([case(10, "Andrew", "Wang", "5303")])
+    assert match_notice(_lookalike_notice("5313"), plain).outcome is MatchOutcome.NO_MATCH
+    assert {query[1] for query in plain.queries} == {"5313"}  # no 9 or 6: nothing more is asked
+    two = ListDirectory([case(11, "Andrew", "Wang", "0961"), case(12, "Andrew", "Wang", "9901")])
+    assert match_notice(_lookalike_notice("9961"), two).outcome is MatchOutcome.AMBIGUOUS
