@@ -86,32 +86,40 @@ def _confirmed(case: CaseCandidate, notice: Notice) -> str | None:
     return None
 
 
+def _hits(notice: Notice, directory: CaseDirectory, searches: list[tuple[str, str]]) -> dict[int, tuple[str, str]]:
+    """Active cases the (surname, last 4) searches find whose own name is on the page: id -> (surname, last 4)."""
+    hits: dict[int, tuple[str, str]] = {}
+    for surname, last4 in searches:
+        for case in directory.find_cases(surname, last4, active_only=True):
+            last = _confirmed(case, notice) if case.active else None
+            if last and (case.ssn_last4 in (None, last4) or case.spouse_ssn_last4 == last4):
+                hits[case.case_id] = (last, last4)
+    return hits
+
+
+def _ambiguous(hits: dict[int, tuple[str, str]], shared: str) -> MatchResult:
+    ids = ", ".join(str(case_id) for case_id in sorted(hits))
+    return MatchResult(outcome=MatchOutcome.AMBIGUOUS,
+                       reason=f"cases {ids} {shared} and all their names appear on the page; needs a person to choose")
+
+
 def confirm_on_page(notice: Notice, directory: CaseDirectory) -> MatchResult | None:
     """A match confirmed by the page, or None when confirmation does not apply or finds nothing."""
     if not notice.ssn_last4 or not notice.name_evidence:
         return None
     if notice.taxpayer_last_name and notice.confidence("taxpayer_last_name") >= CONFIRM_BELOW:
         return None
-    hits: dict[int, str] = {}
     candidates = surname_candidates(notice)
-    for surname in candidates:
-        for case in directory.find_cases(surname, notice.ssn_last4, active_only=True):
-            last = _confirmed(case, notice) if case.active else None
-            if last and case.ssn_last4 in (None, notice.ssn_last4):
-                hits[case.case_id] = last
+    hits = _hits(notice, directory, [(surname, notice.ssn_last4) for surname in candidates])
     ssn = notice.masked_ssn
     if len(hits) == 1:
-        case_id, last = next(iter(hits.items()))
+        case_id, (last, _) = next(iter(hits.items()))
         return MatchResult(
             outcome=MatchOutcome.MATCHED, case_id=case_id, score=100.0, confirmed_last_name=last,
             reason=f"case {case_id} matched on SSN {ssn}; its name was found on the page "
             f"(reader unsure of the name; {len(candidates)} CRM search(es))",
         )  # fmt: skip
-    if len(hits) > 1:
-        ids = ", ".join(str(case_id) for case_id in sorted(hits))
-        return MatchResult(outcome=MatchOutcome.AMBIGUOUS, reason=f"cases {ids} share SSN {ssn} and all their "
-                           "names appear on the page; needs a person to choose")  # fmt: skip
-    return None
+    return _ambiguous(hits, f"share SSN {ssn}") if hits else None
 
 
 # What the letter fonts' 0 is misread as, most often first.
@@ -129,13 +137,8 @@ def confirm_lookalike_last4(notice: Notice, directory: CaseDirectory) -> MatchRe
     """A case found under a look-alike of the page's last 4 whose name is on the page, or None."""
     if not notice.ssn_last4 or not notice.taxpayer_last_name or not notice.name_evidence:
         return None
-    hits: dict[int, tuple[str, str]] = {}
     variants = lookalike_last4s(notice.ssn_last4)
-    for last4 in variants:
-        for case in directory.find_cases(notice.taxpayer_last_name, last4, active_only=True):
-            last = _confirmed(case, notice) if case.active else None
-            if last and (case.ssn_last4 in (None, last4) or case.spouse_ssn_last4 == last4):
-                hits[case.case_id] = (last, last4)
+    hits = _hits(notice, directory, [(notice.taxpayer_last_name, last4) for last4 in variants])
     read = notice.masked_ssn
     if len(hits) == 1:
         case_id, (last, last4) = next(iter(hits.items()))
@@ -146,8 +149,4 @@ def confirm_lookalike_last4(notice: Notice, directory: CaseDirectory) -> MatchRe
             f"{_ZERO_LOOKALIKES[0]} or {_ZERO_LOOKALIKES[1]}; its name was found on the page "
             f"({len(variants)} CRM search(es))",
         )  # fmt: skip
-    if len(hits) > 1:
-        ids = ", ".join(str(case_id) for case_id in sorted(hits))
-        return MatchResult(outcome=MatchOutcome.AMBIGUOUS, reason=f"cases {ids} match look-alikes of SSN {read} and "
-                           "all their names appear on the page; needs a person to choose")  # fmt: skip
-    return None
+    return _ambiguous(hits, f"match look-alikes of SSN {read}") if hits else None
