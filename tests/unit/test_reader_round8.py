@@ -180,3 +180,17 @@ def test_a_look_alike_last_4_is_not_taken_for_a_namesake_or_without_a_9_or_6():
     assert {query[1] for query in plain.queries} == {"5313"}  # no 9 or 6: nothing more is asked
     two = ListDirectory([case(11, "Andrew", "Wang", "0961"), case(12, "Andrew", "Wang", "9901")])
     assert match_notice(_lookalike_notice("9961"), two).outcome is MatchOutcome.AMBIGUOUS
+
+
+def test_an_unsure_name_is_confirmed_on_a_case_whose_spouse_holds_the_pages_last_4():
+    """The page's SSN may be the spouse's (the CRM's FindCase searches either); the confirmed case was dropped when its
+    taxpayer's own last 4 differed. Both confirmations now check the last 4 searched against either person."""
+    from mailroom.crm import CaseCandidate
+    from mailroom.matching import MatchOutcome, match_notice
+    from mailroom_sandbox.logiqs.directory import InMemoryCaseDirectory
+    from tests.unit.test_matching import _uncertain
+
+    couple = CaseCandidate(case_id=5, first_name="Hyun", last_name="McCarthy", ssn_last4="5555", active=True,
+                           spouse_first_name="Mary", spouse_last_name="McCarthy", spouse_ssn_last4="1234")  # fmt: skip
+    result = match_notice(_uncertain(["HYUN TL & MARY MCCARTHY"]), InMemoryCaseDirectory([couple]))
+    assert (result.outcome, result.case_id) == (MatchOutcome.MATCHED, 5)
