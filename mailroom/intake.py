@@ -384,7 +384,5 @@ def _one_letter(extraction: Extraction | None) -> bool:
     return extraction is not None and extraction.notice is not None and not extraction.more_notices
 
 
-
-
 def _letter_type(notice: Notice) -> str:
     return getattr(notice.letter_type, "value", notice.letter_type)

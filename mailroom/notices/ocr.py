@@ -84,11 +84,10 @@ def _speckled(image: Image.Image) -> bool:
     """Salt-and-pepper noise: dark (or grey) pixels none of whose 8 neighbours is as dark, at the page's own
     resolution.
 
-    A printed stroke is never one pixel alone, so text, blur and JPEG blocks count (almost) nothing: on the
-    development seed 4242 pages without speckle gave at most 1.4 such pixels per 10,000 (at 128), speckled pages 2 to
-    83. The earlier count (on a half-size thumbnail, where thin strokes fall apart into dots) called 12 of 13
-    greyscale pages speckled, and the 3x3 median it triggered was the most expensive step of preparing a page
-    (~0.19 s).
+    A printed stroke is never one pixel alone, so text, blur and JPEG blocks count (almost) nothing (the levels and
+    what was measured: ``_SPECKLE_LEVELS``). The earlier count (on a half-size thumbnail, where thin strokes fall
+    apart into dots) called 12 of 13 greyscale pages speckled, and the 3x3 median it triggered was the most expensive
+    step of preparing a page (~0.19 s).
     """
     pixels = np.asarray(image)
     return any(_isolated_share(pixels < level) > share for level, share in _SPECKLE_LEVELS)
