@@ -20,7 +20,7 @@ import re
 
 from mailroom.crm import CaseCandidate, CaseDirectory
 from mailroom.matching import MatchOutcome, MatchResult, first_name_score, normalize_name, surname_key
-from mailroom.notices.model import Notice
+from mailroom.notices.model import FieldSource, Notice
 
 MAX_SEARCHES = 3
 CONFIRM_BELOW = 0.9  # a reader's name confidence under this asks the CRM (text-layer and clean OCR names are above)
@@ -134,19 +134,23 @@ def lookalike_last4s(last4: str) -> list[str]:
 
 
 def confirm_lookalike_last4(notice: Notice, directory: CaseDirectory) -> MatchResult | None:
-    """A case found under a look-alike of the page's last 4 whose name is on the page, or None."""
+    """A case found under a look-alike of the page's last 4 whose name is on the page, or None. Only for a last 4
+    that OCR read: a text layer's digits are the letter's own, and a search for them is no search for a misread."""
+    read = notice.fields.get("ssn_last4")
+    if read is None or read.source is not FieldSource.OCR:
+        return None
     if not notice.ssn_last4 or not notice.taxpayer_last_name or not notice.name_evidence:
         return None
     variants = lookalike_last4s(notice.ssn_last4)
     hits = _hits(notice, directory, [(notice.taxpayer_last_name, last4) for last4 in variants])
-    read = notice.masked_ssn
+    masked = notice.masked_ssn
     if len(hits) == 1:
         case_id, (last, last4) = next(iter(hits.items()))
         return MatchResult(
             outcome=MatchOutcome.MATCHED, case_id=case_id, score=100.0, confirmed_last_name=last,
             confirmed_ssn_last4=last4,
-            reason=f"case {case_id} matched on SSN ***-**-{last4}, the page's {read} with a 0 read as "
+            reason=f"case {case_id} matched on SSN ***-**-{last4}, the page's {masked} with a 0 read as "
             f"{_ZERO_LOOKALIKES[0]} or {_ZERO_LOOKALIKES[1]}; its name was found on the page "
             f"({len(variants)} CRM search(es))",
         )  # fmt: skip
-    return _ambiguous(hits, f"match look-alikes of SSN {read}") if hits else None
+    return _ambiguous(hits, f"match look-alikes of SSN {masked}") if hits else None

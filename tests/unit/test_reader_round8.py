@@ -144,11 +144,12 @@ def test_dates_ocr_damaged_beside_their_label_are_read():
 # ---- the matcher: a last 4 whose 0 OCR read as 9 or 6 ---------------------------------------------------------------
 
 
-def _lookalike_notice(last4: str, evidence: str = "ANDREW & SUSAN WANG"):
-    from mailroom.notices.model import Notice
+def _lookalike_notice(last4: str, source: str = "ocr"):
+    from mailroom.notices.model import FieldProvenance, FieldSource, Notice
 
-    return Notice(taxpayer_first_name="ANDREW", taxpayer_last_name="WANG", ssn_last4=last4,
-                  spouse_first_name="SUSAN", spouse_last_name="WANG", name_evidence=[evidence])  # fmt: skip
+    fields = {"ssn_last4": FieldProvenance(confidence=0.765, source=FieldSource(source))}
+    return Notice(taxpayer_first_name="ANDREW", taxpayer_last_name="WANG", ssn_last4=last4, spouse_first_name="SUSAN",
+                  spouse_last_name="WANG", name_evidence=["ANDREW & SUSAN WANG"], fields=fields)  # fmt: skip
 
 
 def test_a_last_4_read_with_9_for_0_finds_the_case_whose_name_is_on_the_page():
@@ -178,6 +179,9 @@ def test_a_look_alike_last_4_is_not_taken_for_a_namesake_or_without_a_9_or_6():
     plain = ListDirectory([case(10, "Andrew", "Wang", "5303")])
     assert match_notice(_lookalike_notice("5313"), plain).outcome is MatchOutcome.NO_MATCH
     assert {query[1] for query in plain.queries} == {"5313"}  # no 9 or 6: nothing more is asked
+    typed = ListDirectory([case(13, "Andrew", "Wang", "5303")])  # a text layer's 5393 is no misread
+    assert match_notice(_lookalike_notice("5393", "text_layer"), typed).outcome is MatchOutcome.NO_MATCH
+    assert {query[1] for query in typed.queries} == {"5393"}
     two = ListDirectory([case(11, "Andrew", "Wang", "0961"), case(12, "Andrew", "Wang", "9901")])
     assert match_notice(_lookalike_notice("9961"), two).outcome is MatchOutcome.AMBIGUOUS
 
