@@ -183,10 +183,10 @@ class PreparedPage:
     dpi: int
     speckled: bool
 
-    def band(self, top: float, bottom: float) -> Image.Image:
-        """The strip between two shares of the page's height, cleaned of speckle."""
+    def band(self, top: float, bottom: float, *, clean: bool = True) -> Image.Image:
+        """The strip between two shares of the page's height, cleaned of speckle unless ``clean`` is False."""
         strip = self.image.crop((0, int(top * self.image.height), self.image.width, int(bottom * self.image.height)))
-        return strip.filter(ImageFilter.MedianFilter(3)) if self.speckled else strip
+        return strip.filter(ImageFilter.MedianFilter(3)) if self.speckled and clean else strip
 
     def turned(self) -> PreparedPage:
         return replace(self, image=self.image.rotate(180))

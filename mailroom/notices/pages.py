@@ -159,9 +159,7 @@ class Pages:
                 # The strip as scanned, binarised first, then the 3x3 median: what speckle and JPEG blocks leave after
                 # binarising goes too (round 8: dev seeds 4242/5150, 4 more of 21 such pages read, none wrong where
                 # it could vouch)
-                image = self.images[index].image
-                top, bottom = BANDS["footer"]
-                raw = image.crop((0, int(top * image.height), image.width, int(bottom * image.height)))
+                raw = self.images[index].band(*BANDS["footer"], clean=False)
                 label = self._read_label(otsu(raw).filter(ImageFilter.MedianFilter(3)), dpi)
             self.closer_labels[index] = label
         return self.closer_labels[index]

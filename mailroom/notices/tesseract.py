@@ -209,8 +209,9 @@ def recognize_words(pixels: bytes, width: int, height: int, *, dpi: int, psm: in
                     whitelist: str = "") -> list[Word]:  # fmt: skip
     """Words of an 8-bit grayscale image (``width`` bytes per row), made of ``whitelist``'s characters only when it is
     given (engines are shared: every call sets it, so an empty one lifts the last caller's). Raises TimeoutError past
-    ``timeout_seconds`` of its own work (waiting for a free engine does not count: ``queue_wait_seconds``); an ExtractionError (TIMEOUT)
-    when no engine came free within ``ENGINE_QUEUE_TIMEOUT_SECONDS`` (far more scans at once than cores)."""
+    ``timeout_seconds`` of its own work (waiting for a free engine does not count: ``queue_wait_seconds``); an
+    ExtractionError (TIMEOUT) when no engine came free within ``ENGINE_QUEUE_TIMEOUT_SECONDS`` (far more scans at
+    once than cores)."""
     if timeout_seconds <= 0:
         raise TimeoutError("OCR deadline passed before the page was read")
     waited_from = time.monotonic()
