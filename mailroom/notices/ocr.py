@@ -56,7 +56,9 @@ def render_page(page: pymupdf.Page, limits: ExtractionLimits, dpi: int | None = 
     clip = None if strip is None else pymupdf.Rect(rect.x0, rect.y0 + strip[0] * rect.height, rect.x1,
                                                    rect.y0 + strip[1] * rect.height)  # fmt: skip
     try:
-        pixmap = page.get_pixmap(dpi=dpi, colorspace=pymupdf.csGRAY, alpha=False, clip=clip)
+        colour = _coloured(page)
+        pixmap = page.get_pixmap(dpi=dpi, colorspace=pymupdf.csRGB if colour else pymupdf.csGRAY, alpha=False,
+                                 clip=clip)  # fmt: skip
     except Exception as exc:  # MuPDF's own error types: the page's content cannot be drawn
         described = f"{type(exc).__name__} {exc}".lower()
         if isinstance(exc, MemoryError) or "memory" in described or "malloc" in described:
@@ -65,7 +67,23 @@ def render_page(page: pymupdf.Page, limits: ExtractionLimits, dpi: int | None = 
             raise ExtractionError(ExtractionFailure.TOO_LARGE, message) from None
         message = f"page {page.number + 1} cannot be rendered for OCR ({type(exc).__name__})"
         raise ExtractionError(ExtractionFailure.CORRUPT, message) from None
+    if colour:
+        return _without_coloured_ink(Image.frombytes("RGB", (pixmap.width, pixmap.height), pixmap.samples)), dpi
     return Image.frombytes("L", (pixmap.width, pixmap.height), pixmap.samples), dpi
+
+
+def _coloured(page: pymupdf.Page) -> bool:
+    """The page holds a colour image (a colour scan: someone's stamp or pen is on it)."""
+    try:
+        return any(int(info.get("colorspace") or 1) >= 3 for info in page.get_image_info())
+    except Exception:  # an unreadable image list: read the page in grey
+        return False
+
+
+def _without_coloured_ink(image: Image.Image) -> Image.Image:
+    """Grey from each pixel's brightest channel: black print is dark in every channel, a red or blue stamp or pen
+    is bright in its own, so it fades to a light grey that binarising drops (scanners call this colour dropout)."""
+    return Image.fromarray(np.asarray(image).max(axis=2))
 
 
 def _isolated_share(dark: np.ndarray) -> float:

@@ -1,0 +1,63 @@
+"""Reader round 9: colour scans (docs/extraction.md, "Round 9")."""
+
+from __future__ import annotations
+
+import io
+import time
+from pathlib import Path
+
+import pymupdf
+from PIL import Image
+from reportlab.lib.pagesizes import letter
+from reportlab.pdfgen.canvas import Canvas
+
+from mailroom.notices import ExtractionLimits
+from mailroom.notices.page_fields import parse_layout
+from mailroom.notices.pages import Pages
+from mailroom_sandbox.papers.damage import DamageStep, _stamp
+
+_DPI = 200
+
+
+def _stamped_colour_scan(path: Path, colour: str) -> Path:
+    """Page 1's box scanned in colour, a clerk's RECEIVED stamp (the sandbox's) pressed across its SSN line."""
+    source = path.with_suffix(".source.pdf")
+    canvas = Canvas(str(source), pagesize=letter)
+    canvas.setFont("Helvetica", 10)
+    canvas.drawString(330, 700, "Notice date: November 25, 2024")
+    canvas.drawString(330, 686, "Social Security number: XXX-XX-4821")
+    canvas.drawString(330, 672, "To contact us: 800-829-0922")
+    canvas.showPage()
+    canvas.save()
+    with pymupdf.open(source) as original, pymupdf.open() as out:
+        pixels = original[0].get_pixmap(dpi=_DPI, colorspace=pymupdf.csRGB)
+        image = Image.frombytes("RGB", (pixels.width, pixels.height), pixels.samples)
+        # centred on the SSN's digits, in points from the page's top: x 330 + ~150, y 792 - 686
+        step = DamageStep("received_stamp", 1, {"text_date": "NOV 29 2024", "color": colour, "angle": 4.0,
+                                                "where": "box", "x": 0.5, "y": 0.5})  # fmt: skip
+        image = _stamp(image, step, _DPI, {"box": (440, 102, 520, 102)})
+        stream = io.BytesIO()
+        image.save(stream, format="JPEG", quality=85)
+        out.new_page(width=original[0].rect.width, height=original[0].rect.height).insert_image(
+            original[0].rect, stream=stream.getvalue()
+        )
+        out.save(path)
+    return path
+
+
+def _ssn_read(path: Path) -> str | None:
+    with pymupdf.open(path) as document:
+        found = parse_layout(Pages(document, ExtractionLimits(), time.monotonic() + 60).band(0, "top"))[0]
+    return found["ssn_last4"].value if "ssn_last4" in found else None
+
+
+def test_a_red_stamp_over_the_ssn_of_a_colour_scan_drops_out(tmp_path):
+    """Red (or blue) ink is bright in its own channel, black print is dark in all three: read from each pixel's
+    brightest channel, the stamp fades to a light grey and the digits under it read. In plain grey (luminance) the
+    stamp is as dark as print and its letters cross the digits: the SSN does not read."""
+    assert _ssn_read(_stamped_colour_scan(tmp_path / "red.pdf", "red")) == "4821"
+
+
+def test_a_grey_stamp_cannot_drop_out_and_is_not_read_as_a_value(tmp_path):
+    """The same stamp in grey ink: no channel tells it from print. What the page reads must not be a wrong number."""
+    assert _ssn_read(_stamped_colour_scan(tmp_path / "grey.pdf", "grey")) in (None, "4821")
