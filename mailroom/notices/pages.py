@@ -12,13 +12,13 @@ import time
 from typing import Any
 
 import pymupdf
-from PIL import Image, ImageFilter
+from PIL import Image
 
 from mailroom.notices import tesseract
 from mailroom.notices.layout import PageLayout, text_layer_layout
 from mailroom.notices.letter_marks import Label, page_label
 from mailroom.notices.model import ExtractionError, ExtractionFailure, ExtractionLimits, FieldSource
-from mailroom.notices.ocr import PreparedPage, ocr_image, otsu, prepare, read_line, shows_upright
+from mailroom.notices.ocr import PreparedPage, median3, ocr_image, otsu, prepare, read_line, shows_upright
 from mailroom.notices.parse import normalize_text
 from mailroom.notices.text_layer import is_usable
 
@@ -160,7 +160,7 @@ class Pages:
                 # binarising goes too (round 8: dev seeds 4242/5150, 4 more of 21 such pages read, none wrong where
                 # it could vouch)
                 raw = self.images[index].band(*BANDS["footer"], clean=False)
-                label = self._read_label(otsu(raw).filter(ImageFilter.MedianFilter(3)), dpi)
+                label = self._read_label(median3(otsu(raw)), dpi)
             self.closer_labels[index] = label
         return self.closer_labels[index]
 

@@ -21,10 +21,10 @@ import statistics
 from collections import Counter
 from collections.abc import Callable
 
-from PIL import Image, ImageFilter
+from PIL import Image
 
 from mailroom.notices.layout import PageLayout, TextLine, Word
-from mailroom.notices.ocr import otsu
+from mailroom.notices.ocr import median3, otsu
 from mailroom.notices.parse import Found
 
 REREAD_CONFIDENCE = 0.85
@@ -98,7 +98,7 @@ def reread_ssn_last4(image: Image.Image, layout: PageLayout, *, dpi: int, speckl
         if crop.width < 4 or crop.height < 4:
             continue
         if speckled:
-            crop = crop.filter(ImageFilter.MedianFilter(3))
+            crop = median3(crop)
         votes: Counter[str] = Counter()
         for scale, straighten, psm in _READS:
             enlarged = crop.resize((crop.width * scale, crop.height * scale), Image.Resampling.LANCZOS)

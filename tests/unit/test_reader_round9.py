@@ -6,12 +6,14 @@ import io
 import time
 from pathlib import Path
 
+import numpy as np
 import pymupdf
-from PIL import Image
+from PIL import Image, ImageFilter
 from reportlab.lib.pagesizes import letter
 from reportlab.pdfgen.canvas import Canvas
 
 from mailroom.notices import ExtractionLimits
+from mailroom.notices.ocr import median3
 from mailroom.notices.page_fields import parse_layout
 from mailroom.notices.pages import Pages
 from mailroom_sandbox.papers.damage import DamageStep, _stamp
@@ -61,3 +63,14 @@ def test_a_red_stamp_over_the_ssn_of_a_colour_scan_drops_out(tmp_path):
 def test_a_grey_stamp_cannot_drop_out_and_is_not_read_as_a_value(tmp_path):
     """The same stamp in grey ink: no channel tells it from print. What the page reads must not be a wrong number."""
     assert _ssn_read(_stamped_colour_scan(tmp_path / "grey.pdf", "grey")) in (None, "4821")
+
+
+def test_the_vectorised_median_is_pils_median_filter_pixel_for_pixel():
+    """``median3`` replaced ``ImageFilter.MedianFilter(3)`` for speed only: on noise, on flat paper and at the edges
+    (PIL repeats the border pixels) both give the same image."""
+    noise = np.random.default_rng(7).integers(0, 256, size=(97, 131), dtype=np.uint8)
+    speckled_paper = np.full((40, 50), 250, dtype=np.uint8)
+    speckled_paper[::7, ::5] = 0
+    for pixels in (noise, speckled_paper, noise[:3, :4]):
+        image = Image.fromarray(pixels)
+        assert np.array_equal(np.asarray(median3(image)), np.asarray(image.filter(ImageFilter.MedianFilter(3))))
