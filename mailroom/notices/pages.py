@@ -25,7 +25,9 @@ from mailroom.notices.text_layer import is_usable
 # Bands of a scanned page, as shares of its height; they overlap so a line on a border is read whole once. (A first
 # band of 0-0.45 with the rest read only when a field was missing measured slower and worse on dev seed 5150: the
 # deadline and amount sit at 0.37-0.56, and half the first pages then needed a second read; docs "Round 6".)
-BANDS = {"top": (0.0, 0.56), "middle": (0.52, 0.92), "footer": (0.90, 1.0)}
+BANDS = {"top": (0.0, 0.56), "middle": (0.52, 0.92), "footer": (0.90, 1.0), "head": (0.0, 0.40)}
+# "head" is the last page's read (extract.py): a later page repeats name, SSN, year and dates in its header, a response
+# form in its upper part; the top band's lowest 0.16 of the page was letter text.
 
 
 class Pages:
@@ -72,6 +74,8 @@ class Pages:
         if layer is not None:
             lines = [line for line in layer.lines if top * layer.height <= line.y0 < bottom * layer.height]
             return PageLayout(lines=lines, width=layer.width, height=layer.height)
+        if name == "head" and (index, "top") in self.bands:  # the top band holds the head
+            self.bands[(index, name)] = self.bands[(index, "top")]
         if (index, name) not in self.bands:
             # The cap counts pages whose body was OCR'd: a footer strip (the page label) is a tenth of a page, and
             # without it page 9 of a 9-page file went unread and put its letter in doubt (seed 4242, 2 letters).
