@@ -36,8 +36,8 @@ _MASK_CHARS = set("Xx*#×KkHN%+")
 # Next to a label only: a mask OCR read as one short lower-case non-word ("wee 6732", "eet 8379"), the last four
 # ending the line. Labels and box words are printed capitalised, so a lower-case run of 2-4 letters there is the
 # mask's ink, unless it is one of the few words that can sit between a label and a number. Its last group's X's may
-# come out as "#" or "*" ("eet #~8379").
-_MASK_AS_WORD = re.compile(r"^[\s:.]{0,4}([a-z]{2,4})[\s\-~=_.,:#*]{1,4}(\d{4})[\s.,:;'|]*$", re.M)
+# come out as "#" or "*" ("eet #~8379"), its last X and hyphen as a quote ('eee" 3440').
+_MASK_AS_WORD = re.compile(r"^[\s:.]{0,4}([a-z]{2,4})[\s\-~=_.,:#*\"'\u201c\u201d]{1,4}(\d{4})[\s.,:;'|]*$", re.M)
 _NOT_A_MASK = {"no", "is", "of", "the", "for", "and", "or", "on", "at", "by", "to", "in", "year", "tax", "date",
                "was", "are", "see", "page", "form", "ein", "tin", "ssn", "itin"}
 _DASH_LIKE = re.compile(r"[~=_\u2014\u2013]")
@@ -51,9 +51,11 @@ _SCAN_LINE = re.compile(r"(?<![\w-])(?:[Xx×K*#]{5}|\d{5})(\d{4})\s+[A-Za-z][A-Z
 
 TIN_LABELS = (
     "social security number", "ssn", "taxpayer identification number", "taxpayer id number", "your ssn",
-    "identification number", "itin", "tin",
+    "identification number", "itin", "tin", "security number",
 )  # fmt: skip
-_SPOUSE_BEFORE = re.compile(r"spouse'?s?\W*$", re.I)
+# "security number" alone: OCR garbles the "Social" before it ("gocial’ security number"); the spouse's label is
+# then told by "spouse" up to one word before it.
+_SPOUSE_BEFORE = re.compile(r"spouse'?s?\W*(?:\S{0,8}\s+)?$", re.I)
 _LABEL_WINDOW = 45
 
 
@@ -116,7 +118,7 @@ def find_ssn_last4(text: str) -> Found[str] | None:
     number, then any full one."""
     excluded = aur_spans(text)
     for label in label_pattern(TIN_LABELS).finditer(text):
-        before = text[max(0, label.start() - 12) : label.start()]
+        before = text[max(0, label.start() - 20) : label.start()]
         if not _is_word(text, label.start(), label.end()) or _SPOUSE_BEFORE.search(before):
             continue  # "tin" inside "Austin", or the spouse's number on a joint notice
         window_start = label.end()

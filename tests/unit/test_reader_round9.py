@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pymupdf
+import pytest
 from PIL import Image, ImageFilter
 from reportlab.lib.pagesizes import letter
 from reportlab.pdfgen.canvas import Canvas
@@ -16,6 +17,8 @@ from mailroom.notices import ExtractionLimits, extract_notices
 from mailroom.notices.ocr import median3
 from mailroom.notices.page_fields import parse_layout
 from mailroom.notices.pages import Pages
+from mailroom.notices.parse import Found
+from mailroom.notices.ssn import find_ssn_last4
 from mailroom_sandbox.papers.damage import DamageStep, _stamp
 from tests.unit.test_letter_pages import FILLER, first_page, scanned, write
 
@@ -91,3 +94,20 @@ def test_the_last_page_is_read_in_its_upper_part_where_its_header_repeats_the_ss
     notice = extract_notices(scanned(text, tmp_path / "scan.pdf"))[0]
     assert notice.ssn_last4 == "4321"
     assert {name for index, name in read if index == 1} == {"footer", "head"}
+
+
+@pytest.mark.parametrize(("text", "last4"), [
+    # dev seed 4242: a box's column of values, the mask's last X and hyphen read as a quote after the letters
+    ('Taxpayer ID number eee" 3440', "3440"),
+    # dev seed 4242: the label's S read as g ("gocial"), the number's 9 too; its last four are clean
+    ("gocial\u2019 security number * g11-48-5610 =?", "5610"),
+])  # fmt: skip
+def test_an_ssn_beside_a_label_ocr_garbled_gives_its_last_four_unsure(text, last4):
+    assert find_ssn_last4(text) == Found(last4, 0.8)
+
+
+def test_a_spouses_number_behind_a_garbled_label_is_not_the_taxpayers():
+    assert find_ssn_last4("Spouse's gocial security number XXX-XX-1111") == Found("1111", 0.85)  # unlabelled mask
+    assert find_ssn_last4("Spouse's gocial security number XXX-XX-1111  Social security number XXX-XX-2222") == Found(
+        "2222", 0.98
+    )
