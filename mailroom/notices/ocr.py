@@ -1,7 +1,8 @@
 """OCR of one page: PyMuPDF renders it, light preprocessing, Tesseract (in memory, ``tesseract.py``) reads it.
 
 What is done to a page, each step kept because it measured better on the development seeds (docs/extraction.md):
-- render in grayscale at ``ocr_dpi`` (200): a 300-dpi scan is averaged down, which also melts fax speckle;
+- render in grayscale at ``ocr_dpi`` (200): a 300-dpi scan is averaged down, which also melts fax speckle; a colour
+  scan is made grey from each pixel's brightest channel, so a red or blue stamp or pen fades out (colour dropout);
 - a landscape page is a sideways page: it is turned upright; an upside-down page is found by its first read (text,
   but hardly a common English word in it) and read again turned 180 degrees, so an upright page pays nothing for
   the check;
