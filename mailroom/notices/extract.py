@@ -232,6 +232,15 @@ def _claim_first_pages(pages: Pages, letter: _Letter, before: list[_Letter]) -> 
     letter.first = claimed[0].first
 
 
+def _labelled_first(pages: Pages, letters: list[_Letter], index: int) -> bool:
+    """After a letter, a page labelled page 1 ("1 of 2") starts the next letter even when its box read nothing that
+    starts one: joined to the letter before, it put that letter in doubt and sent it to review (dev seed 5150, two
+    letters in one file, page 2's box under a stamp). Before the first letter a label is no such evidence: a fax
+    cover prints "Page 1 of 5" in its header."""
+    label = pages.label(index) if letters else None
+    return label is not None and label[0] == 1
+
+
 def _read_letters(pages: Pages, count: int) -> list[_Letter]:
     letters: list[_Letter] = []
     before: list[_Letter] = []  # pages before the first letter, each read as if it started one
@@ -243,7 +252,8 @@ def _read_letters(pages: Pages, count: int) -> list[_Letter]:
         if not starts_letter(letter.found, pages.band(index, "top").text) and pages.turned_over(index):
             letter = _Letter(index)
             _read_page(pages, letter, index, _WHOLE_PAGE)
-        if not starts_letter(letter.found, pages.band(index, "top").text):
+        starts = starts_letter(letter.found, pages.band(index, "top").text) or _labelled_first(pages, letters, index)
+        if not starts:
             if letters:  # a page no letter claims, after the end the letter's label gave: it may be another letter's
                 letters[-1].last = index
                 letters[-1].doubt_about(f"page {index + 1} follows the end of letter {len(letters)} and starts none")

@@ -13,6 +13,7 @@ from PIL import Image, ImageFilter
 from reportlab.lib.pagesizes import letter
 from reportlab.pdfgen.canvas import Canvas
 
+from mailroom.matching import MatchOutcome, match_notice
 from mailroom.notices import ExtractionLimits, extract_notices
 from mailroom.notices.ocr import median3
 from mailroom.notices.page_fields import parse_layout
@@ -20,7 +21,7 @@ from mailroom.notices.pages import Pages
 from mailroom.notices.parse import Found
 from mailroom.notices.ssn import find_ssn_last4
 from mailroom_sandbox.papers.damage import DamageStep, _stamp
-from tests.unit.test_letter_pages import FILLER, first_page, scanned, write
+from tests.unit.test_letter_pages import FILLER, directory, first_page, inner_page, scanned, write
 
 _DPI = 200
 
@@ -111,3 +112,18 @@ def test_a_spouses_number_behind_a_garbled_label_is_not_the_taxpayers():
     assert find_ssn_last4("Spouse's gocial security number XXX-XX-1111  Social security number XXX-XX-2222") == Found(
         "2222", 0.98
     )
+
+
+def test_after_a_letter_a_page_labelled_page_1_starts_the_next_letter_though_its_box_is_unread(tmp_path):
+    """Dev seed 5150: two letters in one file, the second's box under a stamp. Its page said "1 of 2", yet it was
+    joined to the first letter as a page that starts none, and the first letter went to review in doubt."""
+    second_letters_page_1 = ["Department of the Treasury", FILLER, FILLER]  # the box lost: nothing starts a letter
+    path = write(tmp_path / "two.pdf", [
+        (first_page(), "Page 1 of 1"), (second_letters_page_1, "Page 1 of 2"),
+        (inner_page("Social Security number XXX-XX-5555"), "Page 2 of 2"),
+    ])  # fmt: skip
+    notices = extract_notices(path)
+    assert [(n.first_page, n.last_page, n.pages_in_doubt) for n in notices] == [(1, 1, None), (2, 3, None)]
+    assert (notices[0].ssn_last4, notices[1].ssn_last4) == ("4321", "5555")
+    assert match_notice(notices[0], directory()).case_id == 1
+    assert match_notice(notices[1], directory()).outcome is MatchOutcome.INSUFFICIENT_DATA  # no name on its pages
