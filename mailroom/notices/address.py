@@ -39,8 +39,9 @@ class BlockNames:
 
 
 def _city_line(text: str) -> bool:
-    """ "SIOUX FALLS SD 57104", "BOISE, ID 83702-1234", OCR's "BOISE ID.83702", "ID 8370Z" and "TX .79901-0326"."""
-    text = re.sub(r"([A-Za-z]{2})[.,:;]+(?=\d)", r"\1 ", text.strip().rstrip(".,;:'\""))
+    """ "SIOUX FALLS SD 57104", "BOISE, ID 83702-1234", OCR's "BOISE ID.83702", "MO-'63101", "ID 8370Z" and
+    "TX .79901-0326"."""
+    text = re.sub(r"([A-Za-z]{2})[^\w\s]+(?=\d)", r"\1 ", text.strip().rstrip(".,;:'\""))
     # A speck OCR read before the ZIP (".79901", ". 79901") is no part of the line (round 4, seed 4242: the whole
     # address block of a letter was missed, and with it the only name on the page)
     tokens = [t for t in (t.strip(".:;'\"`\u2018\u2019\u201c\u201d") for t in text.replace(",", " ").split()) if t]

@@ -127,3 +127,11 @@ def test_after_a_letter_a_page_labelled_page_1_starts_the_next_letter_though_its
     assert (notices[0].ssn_last4, notices[1].ssn_last4) == ("4321", "5555")
     assert match_notice(notices[0], directory()).case_id == 1
     assert match_notice(notices[1], directory()).outcome is MatchOutcome.INSUFFICIENT_DATA  # no name on its pages
+
+
+def test_a_city_line_whose_state_ocr_glued_to_the_zip_with_any_mark_still_anchors_the_address_block(tmp_path):
+    """Dev seed 4242: a stamp's edge over the city line left "MO-'63101-8156"; only "." "," ":" ";" between state
+    and ZIP were undone, so the block, and the only readable name on the page, was not found."""
+    lines = [line.replace("OH 44101-1234", "OH-'44101-1234") for line in first_page()]
+    notice = extract_notices(write(tmp_path / "glued.pdf", [(lines, "Page 1 of 1")]))[0]
+    assert (notice.taxpayer_first_name, notice.taxpayer_last_name) == ("JOHN", "SMITH")
