@@ -135,3 +135,11 @@ def test_a_city_line_whose_state_ocr_glued_to_the_zip_with_any_mark_still_anchor
     lines = [line.replace("OH 44101-1234", "OH-'44101-1234") for line in first_page()]
     notice = extract_notices(write(tmp_path / "glued.pdf", [(lines, "Page 1 of 1")]))[0]
     assert (notice.taxpayer_first_name, notice.taxpayer_last_name) == ("JOHN", "SMITH")
+
+
+def test_a_po_box_line_whose_box_word_ocr_moved_is_still_the_street_above_the_city(tmp_path):
+    """Dev seed 4242: a pen stroke through "PO BOX 21726" came back as "PO 21726 BOX": not a street line, so the
+    block ended at the city line and the name above it was never read."""
+    lines = [line.replace("123 MAIN ST", "PO 21726 BOX") for line in first_page()]
+    notice = extract_notices(write(tmp_path / "box.pdf", [(lines, "Page 1 of 1")]))[0]
+    assert (notice.taxpayer_first_name, notice.taxpayer_last_name) == ("JOHN", "SMITH")
