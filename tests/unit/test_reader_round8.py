@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import io
 import time
 from pathlib import Path
 
 import numpy as np
 import pymupdf
 from PIL import Image, ImageFilter
-from reportlab.lib.pagesizes import letter
-from reportlab.pdfgen.canvas import Canvas
 
 from mailroom.notices import ExtractionLimits
 from mailroom.notices.aur import find_aur_control_number
@@ -18,30 +15,18 @@ from mailroom.notices.parse import Found
 from mailroom.notices.ocr import prepare
 from mailroom.notices.pages import Pages
 from mailroom_sandbox.papers.damage import _speckle
+from tests.unit.scan_pages import scanned_strings
 
 
 def _dusty_inner_page(path: Path) -> Path:
     """An inner page in a letter font, scanned at 300 dpi, a little blurred, with the sandbox's speckle (dust and
     sensor noise): rendered at the reader's 200 dpi, each one-pixel speck is averaged into a grey dot (160-200)."""
-    source = path.with_suffix(".source.pdf")
-    canvas = Canvas(str(source), pagesize=letter)
-    canvas.setFont("Courier", 10)
-    canvas.drawString(60, 700, "The income and payment information we have on file doesn't match.")
-    canvas.drawString(60, 30, "CP2501 (Rev. 01-2022)")
-    canvas.drawString(450, 34, "Page 3 of 4")
-    canvas.showPage()
-    canvas.save()
-    with pymupdf.open(source) as original, pymupdf.open() as out:
-        pixels = original[0].get_pixmap(dpi=300, colorspace=pymupdf.csGRAY)
-        image = Image.frombytes("L", (pixels.width, pixels.height), pixels.samples).filter(ImageFilter.BoxBlur(0.9))
-        image = _speckle(image, 0.008, np.random.default_rng(1))
-        stream = io.BytesIO()
-        image.save(stream, format="PNG")
-        out.new_page(width=original[0].rect.width, height=original[0].rect.height).insert_image(
-            original[0].rect, stream=stream.getvalue()
-        )
-        out.save(path)
-    return path
+    strings = [(60, 700, "The income and payment information we have on file doesn't match."),
+               (60, 30, "CP2501 (Rev. 01-2022)"), (450, 34, "Page 3 of 4")]  # fmt: skip
+    return scanned_strings(
+        path, strings, font="Courier", dpi=300, mode="L", image_format="PNG",
+        damage=lambda image: _speckle(image.filter(ImageFilter.BoxBlur(0.9)), 0.008, np.random.default_rng(1)),
+    )  # fmt: skip
 
 
 def test_grey_speckle_is_cleaned_before_ocr_so_an_inner_pages_label_is_read(tmp_path):

@@ -1,8 +1,8 @@
-"""Reader round 9: colour scans (docs/extraction.md, "Round 9")."""
+"""Reader round 9: speed, colour scans, the last page's upper part, page-1 labels, address lines (docs/extraction.md,
+"Round 9")."""
 
 from __future__ import annotations
 
-import io
 import time
 from pathlib import Path
 
@@ -10,8 +10,6 @@ import numpy as np
 import pymupdf
 import pytest
 from PIL import Image, ImageFilter
-from reportlab.lib.pagesizes import letter
-from reportlab.pdfgen.canvas import Canvas
 
 from mailroom.matching import MatchOutcome, match_notice
 from mailroom.notices import ExtractionLimits, extract_notices
@@ -21,6 +19,7 @@ from mailroom.notices.pages import Pages
 from mailroom.notices.parse import Found
 from mailroom.notices.ssn import find_ssn_last4
 from mailroom_sandbox.papers.damage import DamageStep, _stamp
+from tests.unit.scan_pages import scanned_strings
 from tests.unit.test_letter_pages import FILLER, directory, first_page, inner_page, scanned, write
 
 _DPI = 200
@@ -28,28 +27,13 @@ _DPI = 200
 
 def _stamped_colour_scan(path: Path, colour: str) -> Path:
     """Page 1's box scanned in colour, a clerk's RECEIVED stamp (the sandbox's) pressed across its SSN line."""
-    source = path.with_suffix(".source.pdf")
-    canvas = Canvas(str(source), pagesize=letter)
-    canvas.setFont("Helvetica", 10)
-    canvas.drawString(330, 700, "Notice date: November 25, 2024")
-    canvas.drawString(330, 686, "Social Security number: XXX-XX-4821")
-    canvas.drawString(330, 672, "To contact us: 800-829-0922")
-    canvas.showPage()
-    canvas.save()
-    with pymupdf.open(source) as original, pymupdf.open() as out:
-        pixels = original[0].get_pixmap(dpi=_DPI, colorspace=pymupdf.csRGB)
-        image = Image.frombytes("RGB", (pixels.width, pixels.height), pixels.samples)
-        # centred on the SSN's digits, in points from the page's top: x 330 + ~150, y 792 - 686
-        step = DamageStep("received_stamp", 1, {"text_date": "NOV 29 2024", "color": colour, "angle": 4.0,
-                                                "where": "box", "x": 0.5, "y": 0.5})  # fmt: skip
-        image = _stamp(image, step, _DPI, {"box": (440, 102, 520, 102)})
-        stream = io.BytesIO()
-        image.save(stream, format="JPEG", quality=85)
-        out.new_page(width=original[0].rect.width, height=original[0].rect.height).insert_image(
-            original[0].rect, stream=stream.getvalue()
-        )
-        out.save(path)
-    return path
+    strings = [(330, 700, "Notice date: November 25, 2024"), (330, 686, "Social Security number: XXX-XX-4821"),
+               (330, 672, "To contact us: 800-829-0922")]  # fmt: skip
+    # centred on the SSN's digits, in points from the page's top: x 330 + ~150, y 792 - 686
+    step = DamageStep("received_stamp", 1, {"text_date": "NOV 29 2024", "color": colour, "angle": 4.0,
+                                            "where": "box", "x": 0.5, "y": 0.5})  # fmt: skip
+    return scanned_strings(path, strings, font="Helvetica", dpi=_DPI, mode="RGB", image_format="JPEG",
+                           damage=lambda image: _stamp(image, step, _DPI, {"box": (440, 102, 520, 102)}))
 
 
 def _ssn_read(path: Path) -> str | None:
