@@ -3,8 +3,8 @@
 A scanned page is read in bands (top, middle, footer; ``pages.py``) and a band is OCR'd only when something is
 still missing: page 1's top band usually gives every field; the footer band gives the page label ("Page 1 of 3"),
 which says how long the letter is and so whether another letter (or nothing) follows. A page before any letter that
-carries no letter (a fax cover, a scan separator sheet) is skipped. Several letters in one PDF come back as several notices,
-each with its page range. See docs/extraction.md.
+carries no letter (a fax cover, a scan separator sheet) is skipped. Several letters in one PDF come back as several
+notices, each with its page range; after a letter, a page labelled page 1 starts the next. See docs/extraction.md.
 
 The document text (which may contain a full SSN) lives only inside this module's functions: it is never logged,
 never put in an exception, never returned. Logs carry page counts, sources and timings only.
