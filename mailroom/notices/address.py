@@ -113,6 +113,11 @@ def _unglued(words: list[Word]) -> list[Word]:
     return split
 
 
+# No name part is one letter: a single letter hyphened to a word is an initial with a speck read as a hyphen
+# between them (dev seed 5150, "ANA W & LINDA J-LA ROSA" read the surname as ROSA and lost a true match).
+_INITIAL_GLUED = re.compile(r"^([A-Z])-([A-Z][A-Z'-]+)$")
+
+
 def clean_name_line(chunk: Chunk) -> tuple[str, float, bool]:
     """(cleaned line, weakest kept word's confidence, whether anything was stripped)."""
     kept: list[str] = []
@@ -128,6 +133,9 @@ def clean_name_line(chunk: Chunk) -> tuple[str, float, bool]:
         if not kept and word.text.endswith(",") and word is not chunk.words[-1]:
             cleaned += ","  # "CASTRO, SONYA R": the comma of a surname-first line is the line's form, not debris
         stripped = stripped or cleaned.rstrip(",") != word.text.upper().rstrip(",")
+        initial = _INITIAL_GLUED.match(cleaned)
+        if initial:  # "LINDA J-LA ROSA": a speck read as a hyphen after a middle initial
+            stripped, cleaned = True, f"{initial.group(1)} {initial.group(2)}"
         kept.append(cleaned)
         confs.append(word.conf)
     line = " ".join(kept)

@@ -4,9 +4,15 @@ from __future__ import annotations
 
 from datetime import date
 
+import pytest
+
+from mailroom.notices.address import clean_name_line
 from mailroom.notices.aur import find_aur_control_number
+from mailroom.notices.layout import Chunk, Word
+from mailroom.notices.names import parse_name_line
 from mailroom.notices.parse import find_notice_date, find_tax_year
 from mailroom.notices.ssn import find_ssn_last4
+
 
 
 def test_a_long_label_word_with_one_letter_misread_or_lost_still_labels_its_value():
@@ -20,3 +26,20 @@ def test_short_label_words_stay_exact():
     labelled, garbled = find_tax_year("Tax year 2023"), find_tax_year("Tax yean 2023")
     assert labelled is not None and labelled.confidence >= 0.9
     assert garbled is None or garbled.confidence < labelled.confidence
+
+
+@pytest.mark.parametrize("line, cleaned", [
+    ("ANA W & LINDA J-LA ROSA", "ANA W & LINDA J LA ROSA"),  # a speck between the initial and the particle
+    ("ANA J-SMITH", "ANA J SMITH"),
+    ("MARIA GARCIA-LOPEZ", "MARIA GARCIA-LOPEZ"),  # a hyphenated surname's parts are never one letter: kept
+    ("JOHN O'BRIEN-KIM", "JOHN O'BRIEN-KIM"),
+])  # fmt: skip
+def test_an_initial_hyphened_to_the_next_word_is_split_from_it(line: str, cleaned: str) -> None:
+    words = [Word(text, 90.0, 50 * n, 0, 50 * n + 40, 10) for n, text in enumerate(line.split())]
+    assert clean_name_line(Chunk(words))[0] == cleaned
+
+
+def test_a_joint_line_with_a_hyphened_initial_gives_the_whole_surname() -> None:
+    names = parse_name_line(clean_name_line(Chunk([Word(t, 90.0, 50 * n, 0, 50 * n + 40, 10) for n, t in
+                                                    enumerate("ANA W & LINDA J-LA ROSA".split())]))[0])
+    assert names is not None and names.taxpayer.last == "LA ROSA" and names.spouse.last == "LA ROSA"
