@@ -76,6 +76,17 @@ def test_a_clear_match_is_filed_and_a_notice_with_no_open_case_stays_unmatched(m
     assert POLICY.reason_for(_confident(), match) is None
 
 
+def test_a_match_the_crm_confirmed_on_the_page_is_filed_however_unsure_the_read_was():
+    """page_confirmation: the case's own name found on the page and its last 4 the page's. Sending such a match to
+    review for the unsure read it confirmed undid the confirmation; the same read, merely scored, still waits."""
+    unsure = _confident(fields={"ssn_last4": FieldProvenance(confidence=0.72, source=FieldSource.OCR),
+                                "taxpayer_last_name": FieldProvenance(confidence=0.66, source=FieldSource.OCR),
+                                "response_due_date": FieldProvenance(confidence=0.97, source=FieldSource.OCR)})
+    confirmed = MATCH.model_copy(update={"score": 100.0, "confirmed_last_name": "SMITH"})
+    assert POLICY.reason_for(unsure, confirmed) is None
+    assert POLICY.reason_for(unsure, MATCH).startswith("low confidence: ssn_last4 read with confidence 0.72")
+
+
 def test_review_can_be_switched_off():
     assert ReviewPolicy(enabled=False).reason_for(_confident(), AMBIGUOUS) is None
 
