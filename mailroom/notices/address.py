@@ -140,7 +140,9 @@ def clean_name_line(chunk: Chunk) -> tuple[str, float, bool]:
         confs.append(word.conf)
     line = " ".join(kept)
     line = re.sub(r"\s*&\s*", " & ", line).strip(" &")
-    return line, min(confs, default=0.0), stripped
+    # "SUNITA L-& MIGUEL": a mark read glued to the ampersand is left at the end of the word before it
+    trimmed = " ".join(word.strip("'-") or word for word in line.split())
+    return trimmed, min(confs, default=0.0), stripped or trimmed != line
 
 
 def _lead_trimmed(text: str) -> str:

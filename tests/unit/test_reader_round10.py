@@ -8,8 +8,9 @@ import pytest
 
 from mailroom.notices.address import clean_name_line
 from mailroom.notices.aur import find_aur_control_number
-from mailroom.notices.layout import Chunk, Word
+from mailroom.notices.layout import Chunk, PageLayout, Word, build_layout
 from mailroom.notices.names import parse_name_line
+from mailroom.notices.page_fields import merge, parse_layout
 from mailroom.notices.parse import find_notice_date, find_tax_year
 from mailroom.notices.ssn import find_ssn_last4
 
@@ -43,3 +44,26 @@ def test_a_joint_line_with_a_hyphened_initial_gives_the_whole_surname() -> None:
     names = parse_name_line(clean_name_line(Chunk([Word(t, 90.0, 50 * n, 0, 50 * n + 40, 10) for n, t in
                                                     enumerate("ANA W & LINDA J-LA ROSA".split())]))[0])
     assert names is not None and names.taxpayer.last == "LA ROSA" and names.spouse.last == "LA ROSA"
+
+
+def test_a_mark_glued_to_the_ampersand_leaves_no_hyphen_on_the_initial_before_it() -> None:
+    words = [Word(t, 90.0, 50 * n, 0, 50 * n + 40, 10) for n, t in enumerate("SUNITA L-& MIGUEL ZIELINSKI".split())]
+    line, _, stripped = clean_name_line(Chunk(words))
+    assert (line, stripped) == ("SUNITA L & MIGUEL ZIELINSKI", True)
+    assert parse_name_line(line).taxpayer.last == "ZIELINSKI"
+
+
+def _lines(*texts: str) -> PageLayout:
+    return build_layout([[Word(t, 95.0, 60 + 60 * n, 40 * row, 60 + 60 * n + 50, 40 * row + 20)
+                          for n, t in enumerate(text.split())] for row, text in enumerate(texts)], 1700, 1200)
+
+
+def test_a_first_name_read_as_one_letter_is_unsure_so_a_whole_read_of_the_names_wins() -> None:
+    """Page 1's "WILLIAM" lost under a stamp ("S & LISA C ..."), the response form's line whole: its read wins."""
+    address = ("22002 CEDAR LN", "LAS CRUCES NM 88001-2325")
+    initial_only, _ = parse_layout(_lines("S & LISA C THOMPSON-SCOTT", *address))
+    whole, _ = parse_layout(_lines("WILLIAM S & LISA C THOMPSON-SCOTT", *address))
+    assert initial_only["taxpayer_first_name"].value == "S"
+    assert initial_only["taxpayer_first_name"].confidence < whole["taxpayer_first_name"].confidence
+    merge(initial_only, whole)
+    assert initial_only["taxpayer_first_name"].value == "WILLIAM"
