@@ -15,7 +15,7 @@ import unicodedata
 from dataclasses import dataclass
 
 from mailroom.notices.layout import Chunk, PageLayout, Word
-from mailroom.notices.names import Names, is_not_a_name, parse_name_line, parse_person
+from mailroom.notices.names import PARTICLES, Names, is_not_a_name, parse_name_line, parse_person
 from mailroom.notices.parse import Found
 
 _ZIP = re.compile(r"^[0-9OoIlSB]{5}(?:-[0-9OoIlSB]{4})?$")
@@ -116,6 +116,20 @@ def _unglued(words: list[Word]) -> list[Word]:
 # No name part is one letter: a single letter hyphened to a word is an initial with a speck read as a hyphen
 # between them (dev seed 5150, "ANA W & LINDA J-LA ROSA" read the surname as ROSA and lost a true match).
 _INITIAL_GLUED = re.compile(r"^([A-Z])-([A-Z][A-Z'-]+)$")
+# An apostrophe starts no particle: "BO'VAN DER BERG" is a speck between a given name and VAN (dev seed 5150), where
+# D'ANGELO and O'BRIEN keep theirs.
+_BEFORE_PARTICLE = re.compile(r"^([A-Z]{2,})'([A-Z]+)$")
+
+
+def _glued_words(token: str) -> str | None:
+    """The two words a speck glued into one name token, or None."""
+    initial = _INITIAL_GLUED.match(token)
+    if initial:
+        return f"{initial.group(1)} {initial.group(2)}"
+    particle = _BEFORE_PARTICLE.match(token)
+    if particle and particle.group(2) in PARTICLES:
+        return f"{particle.group(1)} {particle.group(2)}"
+    return None
 
 
 def clean_name_line(chunk: Chunk) -> tuple[str, float, bool]:
@@ -133,9 +147,9 @@ def clean_name_line(chunk: Chunk) -> tuple[str, float, bool]:
         if not kept and word.text.endswith(",") and word is not chunk.words[-1]:
             cleaned += ","  # "CASTRO, SONYA R": the comma of a surname-first line is the line's form, not debris
         stripped = stripped or cleaned.rstrip(",") != word.text.upper().rstrip(",")
-        initial = _INITIAL_GLUED.match(cleaned)
-        if initial:  # "LINDA J-LA ROSA": a speck read as a hyphen after a middle initial
-            stripped, cleaned = True, f"{initial.group(1)} {initial.group(2)}"
+        glued = _glued_words(cleaned)
+        if glued:
+            stripped, cleaned = True, glued
         kept.append(cleaned)
         confs.append(word.conf)
     line = " ".join(kept)
@@ -193,8 +207,10 @@ def _above(chunks: list[Chunk], below: Chunk, tolerance: float, height: float) -
 
 
 def _spouse_placeholder(line: str) -> str:
-    # "JOHN SMITH & SPOUSE": the spouse is not named on the notice
-    return re.sub(r"\s*&\s*SPOUSE$", "", line)
+    # "JOHN SMITH & SPOUSE": the spouse is not named on the notice. OCR may cut or garble the word ("& SPO", "&
+    # SPONSE": dev seeds 4242/5150); one word alone after the ampersand is no spouse's name anyway (that has a surname
+    # or shares the taxpayer's, "JOHN & MARY SMITH").
+    return re.sub(r"\s*&\s*SP[A-Z]{0,5}$", "", line)
 
 
 def _parse_lines(lines: list[str]) -> Names | None:

@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from mailroom.notices.address import clean_name_line
+from mailroom.notices.address import address_block_names, clean_name_line, names_found
 from mailroom.notices.aur import find_aur_control_number
 from mailroom.notices.layout import Chunk, PageLayout, Word, build_layout
 from mailroom.notices.names import parse_name_line
@@ -67,3 +67,23 @@ def test_a_first_name_read_as_one_letter_is_unsure_so_a_whole_read_of_the_names_
     assert initial_only["taxpayer_first_name"].confidence < whole["taxpayer_first_name"].confidence
     merge(initial_only, whole)
     assert initial_only["taxpayer_first_name"].value == "WILLIAM"
+
+
+@pytest.mark.parametrize("line", ["AGNIESZKA L PEREZ-JOHNSON & SPOUSE", "AGNIESZKA L PEREZ-JOHNSON & SPO",
+                                  "AGNIESZKA L PEREZ-JOHNSON & SPONSE"])
+def test_a_spouse_placeholder_ocr_cut_or_garbled_still_leaves_the_taxpayer(line: str) -> None:
+    layout = _lines(line, "22002 CEDAR LN", "LAS CRUCES NM 88001-2325")
+    names = names_found(address_block_names(layout))
+    assert names is not None and (names.value.taxpayer.first, names.value.taxpayer.last, names.value.spouse) == (
+        "AGNIESZKA", "PEREZ-JOHNSON", None)
+
+
+@pytest.mark.parametrize("line, cleaned", [
+    ("BO'VAN DER BERG-SCHWARZENEGGER", "BO VAN DER BERG-SCHWARZENEGGER"),  # a speck before a particle
+    ("CARLOS D'ANGELO", "CARLOS D'ANGELO"),
+    ("JOHN O'BRIEN", "JOHN O'BRIEN"),
+    ("DA'QUAN SMITH", "DA'QUAN SMITH"),  # the part after the apostrophe is no particle: a name of its own
+])  # fmt: skip
+def test_an_apostrophe_before_a_surname_particle_is_a_speck_between_two_words(line: str, cleaned: str) -> None:
+    words = [Word(text, 90.0, 50 * n, 0, 50 * n + 40, 10) for n, text in enumerate(line.split())]
+    assert clean_name_line(Chunk(words))[0] == cleaned
