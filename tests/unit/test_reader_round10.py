@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 
 import pytest
 
@@ -11,7 +12,7 @@ from mailroom.notices.aur import find_aur_control_number
 from mailroom.notices.layout import Chunk, PageLayout, Word, build_layout
 from mailroom.notices.names import parse_name_line
 from mailroom.notices.page_fields import merge, parse_layout
-from mailroom.notices.parse import find_notice_date, find_tax_year
+from mailroom.notices.parse import Found, find_amount_due, find_notice_date, find_tax_year
 from mailroom.notices.ssn import find_ssn_last4
 
 
@@ -87,3 +88,26 @@ def test_a_spouse_placeholder_ocr_cut_or_garbled_still_leaves_the_taxpayer(line:
 def test_an_apostrophe_before_a_surname_particle_is_a_speck_between_two_words(line: str, cleaned: str) -> None:
     words = [Word(text, 90.0, 50 * n, 0, 50 * n + 40, 10) for n, text in enumerate(line.split())]
     assert clean_name_line(Chunk(words))[0] == cleaned
+
+
+@pytest.mark.parametrize("line, amount", [
+    ("Amount due WED $1,052.27", "1052.27"),  # a RECEIVED stamp's letters between the label and the amount
+    ("Total amount you owe a : : $9,897.50", "9897.50"),
+    ("Proposed balance due ; $147.15", "147.15"),
+    ("Amount due \u2018 : $11,232.40\u201d", "11232.40"),
+])  # fmt: skip
+def test_an_amount_past_a_marks_debris_on_its_labels_line_is_read(line: str, amount: str) -> None:
+    assert find_amount_due(line) == Found(Decimal(amount), 0.9)
+
+
+@pytest.mark.parametrize("line", [
+    "Pay the amount due immediately. Call us if you can't pay: $25.00",  # a sentence, not debris
+    "Amount due 2 $2,158.00",  # a digit between: unsure what it belongs to
+    "Amount due ; $1,234",  # no cents: not the amount as printed
+])  # fmt: skip
+def test_words_digits_or_a_partial_amount_past_the_label_are_no_debris(line: str) -> None:
+    assert find_amount_due(line) is None
+
+
+def test_an_amount_right_after_any_label_wins_over_one_past_debris() -> None:
+    assert find_amount_due("Amount due WED $1,052.27\nTotal amount you owe: $1,052.72") == Found(Decimal("1052.72"), 0.97)
