@@ -110,4 +110,5 @@ def test_words_digits_or_a_partial_amount_past_the_label_are_no_debris(line: str
 
 
 def test_an_amount_right_after_any_label_wins_over_one_past_debris() -> None:
-    assert find_amount_due("Amount due WED $1,052.27\nTotal amount you owe: $1,052.72") == Found(Decimal("1052.72"), 0.97)
+    text = "Amount due WED $1,052.27\nTotal amount you owe: $1,052.72"
+    assert find_amount_due(text) == Found(Decimal("1052.72"), 0.97)
