@@ -140,6 +140,20 @@ DUE_DATE_LABELS = (
 )  # fmt: skip
 
 
+# A month's name with one letter misread or lost ("QCTOBER 13, 2025", "Septmber"): repaired only beside a label, and
+# then unsure. Names of 5 letters or more: one letter off JUNE or JULY is the other month.
+_MONTH_NAMES = ("JANUARY", "FEBRUARY", "MARCH", "APRIL", "AUGUST", "SEPTEMBER", "OCTOBER", "NOVEMBER", "DECEMBER")
+
+
+def _months_repaired(snippet: str) -> str:
+    def month(word: re.Match[str]) -> str:
+        upper = word.group(0).upper()
+        near = [name for name in _MONTH_NAMES if Levenshtein.distance(upper, name, score_cutoff=1) <= 1]
+        return near[0] if len(near) == 1 else word.group(0)
+
+    return re.sub(r"\b[A-Za-z0-9]{4,10}\b(?=[.,]?\s*\d{1,2}\b)", month, snippet)
+
+
 # A year whose 0 OCR read as 6, 8 or 9 ("11/25/2624"): repaired only beside a label, and then unsure.
 _YEAR_LOOKALIKE = re.compile(r"(?<=[/.\-, ])2[689](\d\d)\b")
 REPAIRED_DATE_CONFIDENCE = 0.85
@@ -151,7 +165,8 @@ def find_labelled_date(text: str, labels: tuple[str, ...], *, window: int = 60) 
         dates = _dates_in(snippet)
         confidence = 0.97
         if not dates:
-            dates, confidence = _dates_in(_YEAR_LOOKALIKE.sub(r"20\1", snippet)), REPAIRED_DATE_CONFIDENCE
+            repaired = _months_repaired(_YEAR_LOOKALIKE.sub(r"20\1", snippet))
+            dates, confidence = _dates_in(repaired), REPAIRED_DATE_CONFIDENCE
         if not dates or dates[0][0] > 25:  # the value sits next to its label, not a sentence later
             continue
         if "\n" in snippet[: dates[0][0]] and not _alone_on_line(text, label):

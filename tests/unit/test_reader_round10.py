@@ -12,7 +12,7 @@ from mailroom.notices.aur import find_aur_control_number
 from mailroom.notices.layout import Chunk, PageLayout, Word, build_layout
 from mailroom.notices.names import parse_name_line
 from mailroom.notices.page_fields import merge, parse_layout
-from mailroom.notices.parse import Found, find_amount_due, find_notice_date, find_tax_year
+from mailroom.notices.parse import Found, find_amount_due, find_notice_date, find_response_due_date, find_tax_year
 from mailroom.notices.ssn import find_ssn_last4
 
 
@@ -112,3 +112,8 @@ def test_words_digits_or_a_partial_amount_past_the_label_are_no_debris(line: str
 def test_an_amount_right_after_any_label_wins_over_one_past_debris() -> None:
     text = "Amount due WED $1,052.27\nTotal amount you owe: $1,052.72"
     assert find_amount_due(text) == Found(Decimal("1052.72"), 0.97)
+
+
+def test_a_month_name_with_one_letter_misread_beside_a_label_is_repaired_unsure() -> None:
+    assert find_response_due_date("If you don't agree, respond by QCTOBER 13, 2025.") == Found(date(2025, 10, 13), 0.85)
+    assert find_response_due_date("If you don't agree, respond by QCTOPER 13, 2025.") is None  # two letters off
