@@ -14,7 +14,7 @@ AUR_LABELS = ("aur control number", "aur control no", "control number", "control
 
 # OCR look-alikes of digits, used only inside a labelled value ("AUR control number §6257-9352").
 _DIGIT_LOOKALIKES = str.maketrans({"§": "5", "S": "5", "$": "5", "O": "0", "o": "0", "D": "0", "l": "1", "I": "1",
-                                   "|": "1", "!": "1", "]": "1", "B": "8", "Z": "2"})  # fmt: skip
+                                   "i": "1", "|": "1", "!": "1", "]": "1", "B": "8", "Z": "2"})  # fmt: skip
 _AUR_OCR = re.compile(r"(?<![\w-])([0-9§S$OoDlI|!BZ]{5})\s?-\s?([0-9§S$OoDlI|!BZ]{4})(?![\w-])")
 
 
@@ -28,7 +28,7 @@ _AUR_LOWER_LETTER = re.compile(r"(?<![\w-])(\d[a-hjkmnp-z]\d{7})(?![\w-])")
 # space or a speck after the letter ("3V 9458368", "3Y¥6941467"). Judged by ``repaired_aur``.
 AUR_DAMAGED = re.compile(r"(?<![\w-])([^\s\-|]{2}[^\w\s]?\s?[^\s\-|]{7,8})(?![\w-])")
 _SYMBOL_LETTERS = {"€": "C", "¢": "C", "%": "X", "£": "E"}
-_DIGITISH = set("0123456789§S$OoDlI|!]BZ")
+_DIGITISH = set("0123456789§S$OoDlIi|!]BZ")
 
 
 def repaired_aur(token: str) -> str | None:
@@ -50,7 +50,8 @@ def repaired_aur(token: str) -> str | None:
 
 def find_aur_control_number(text: str) -> Found[str] | None:
     for snippet in after_labels(text, AUR_LABELS, 40):
-        snippet = re.sub(r"^\s*(?:number|no\.?)?\s*:?", " ", snippet, flags=re.I)
+        # a speck before the value (",2F240395i") is no part of it
+        snippet = re.sub(r"^\s*(?:number|no\.?)?[\s:,.;'\u2018\u2019]*", " ", snippet, flags=re.I)
         match = _AUR.search(snippet)
         if match and match.start() <= 8:
             return Found(f"{match.group(1)}-{match.group(2)}", 0.98)

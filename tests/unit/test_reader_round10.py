@@ -117,3 +117,7 @@ def test_an_amount_right_after_any_label_wins_over_one_past_debris() -> None:
 def test_a_month_name_with_one_letter_misread_beside_a_label_is_repaired_unsure() -> None:
     assert find_response_due_date("If you don't agree, respond by QCTOBER 13, 2025.") == Found(date(2025, 10, 13), 0.85)
     assert find_response_due_date("If you don't agree, respond by QCTOPER 13, 2025.") is None  # two letters off
+
+
+def test_an_aur_number_after_a_speck_with_its_last_1_read_as_i_is_repaired_unsure() -> None:
+    assert find_aur_control_number("AUR Control No. ,2F240395i") == Found("2F2403951", 0.85)
