@@ -140,8 +140,8 @@ DUE_DATE_LABELS = (
 )  # fmt: skip
 
 
-# A month's name with one letter misread or lost ("QCTOBER 13, 2025", "Septmber"): repaired only beside a label, and
-# then unsure. Names of 5 letters or more: one letter off JUNE or JULY is the other month.
+# A month's name with one letter misread or lost where its first three letters are ("QCTOBER 13, 2025", "0CTOBER"):
+# repaired only beside a label, and then unsure. Names of 5 letters or more: one letter off JUNE is JULY.
 _MONTH_NAMES = ("JANUARY", "FEBRUARY", "MARCH", "APRIL", "AUGUST", "SEPTEMBER", "OCTOBER", "NOVEMBER", "DECEMBER")
 
 
@@ -337,8 +337,8 @@ def parse_amount(text: str) -> Decimal | None:
 
 _MONEY_AFTER_LABEL = re.compile(r"^[\s:.]*(?:is\s+)?[$S§]\s?([0-9][0-9, .]*[0-9])")
 # A stamp's or a speck's debris between the label and a whole amount on its line ("Amount due WED $1,052.27",
-# "Total amount you owe a : : $9,897.50", "balance due ; $147.15"): no digit and no word in it (a sentence is no
-# debris), the amount dollars and cents as printed. Dev seed 4242 (tuned): 9 of 15 amounts missed were such lines.
+# "Total amount you owe a : : $9,897.50", "balance due ; $147.15"): no digit and no word of 4 letters in it (a
+# sentence is no debris), the amount dollars and cents as printed. Dev seed 4242 (tuned): 7 of 13 abstained amounts.
 _MONEY_PAST_DEBRIS = re.compile(r"^([^\d\n$§]{1,14}?)[$§]\s?(\d{1,3}(?:,\d{3})*\.\d{2})(?![\d,])")
 _CENTS = re.compile(r"^(.*?)[ .,](\d{2})$")
 
