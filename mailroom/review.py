@@ -79,8 +79,8 @@ class ReviewPolicy:
         # sending it to review undid the confirmation (dev seeds 4242/5150: 16 of 22 and 11 of 15 true matches
         # that waited for review for an unsure field were such matches).
         confirmed = match.confirmed_last_name is not None
-        unsure = [(name, notice.confidence(name)) for name in IDENTITY_FIELDS
-                  if notice.confidence(name) < self.min_field_confidence and not confirmed]
+        unsure = [] if confirmed else [(name, notice.confidence(name)) for name in IDENTITY_FIELDS
+                                       if notice.confidence(name) < self.min_field_confidence]
         if unsure:
             read = ", ".join(f"{name} read with confidence {value:.2f}" for name, value in unsure)
             return f"low confidence: {read} (below {self.min_field_confidence:.2f}); case {match.case_id}"

@@ -27,7 +27,7 @@ from mailroom.notices.parse import (
 from mailroom.notices.rows import header_row_pairs
 from mailroom.notices.ssn import find_ssn_last4
 
-INITIAL_ONLY_CONFIDENCE = 0.85  # a taxpayer whose first name reads as one letter
+_INITIAL_ONLY_CONFIDENCE = 0.85  # a taxpayer whose first name reads as one letter
 TRUSTED_CONFIDENCE = 0.9  # a parse below this (unlabelled guess, OCR repair) keeps OCR looking at later pages
 # Fields every notice type prints; OCR stops once they are all found with trusted confidence.
 _CORE_FIELDS = ("letter_type", "tax_year", "notice_date", "taxpayer_last_name", "ssn_last4", "amount_due")
@@ -79,7 +79,7 @@ def parse_layout(layout: PageLayout) -> tuple[dict[str, Found[Any]], BlockNames 
     if names is not None and len(names.value.taxpayer.first) == 1:
         # "S & LISA C THOMPSON-SCOTT": the given name lost under a stamp, its middle initial read as the first name
         # (dev seed 4242, round 10). Unsure, so the response form's whole "WILLIAM S & ..." wins over it.
-        names = Found(names.value, min(names.confidence, INITIAL_ONLY_CONFIDENCE))
+        names = Found(names.value, min(names.confidence, _INITIAL_ONLY_CONFIDENCE))
     if names is not None:
         _put_names(found, names)
     return found, block

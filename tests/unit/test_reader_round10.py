@@ -16,6 +16,9 @@ from mailroom.notices.parse import Found, find_amount_due, find_notice_date, fin
 from mailroom.notices.ssn import find_ssn_last4
 
 
+def _chunk(line: str) -> Chunk:
+    """A name line as OCR words side by side, each read with confidence 90."""
+    return Chunk([Word(text, 90.0, 50 * n, 0, 50 * n + 40, 10) for n, text in enumerate(line.split())])
 
 def test_a_long_label_word_with_one_letter_misread_or_lost_still_labels_its_value():
     assert find_ssn_last4("Social segurity number XXX-XX-4821").value == "4821"
@@ -37,19 +40,16 @@ def test_short_label_words_stay_exact():
     ("JOHN O'BRIEN-KIM", "JOHN O'BRIEN-KIM"),
 ])  # fmt: skip
 def test_an_initial_hyphened_to_the_next_word_is_split_from_it(line: str, cleaned: str) -> None:
-    words = [Word(text, 90.0, 50 * n, 0, 50 * n + 40, 10) for n, text in enumerate(line.split())]
-    assert clean_name_line(Chunk(words))[0] == cleaned
+    assert clean_name_line(_chunk(line))[0] == cleaned
 
 
 def test_a_joint_line_with_a_hyphened_initial_gives_the_whole_surname() -> None:
-    names = parse_name_line(clean_name_line(Chunk([Word(t, 90.0, 50 * n, 0, 50 * n + 40, 10) for n, t in
-                                                    enumerate("ANA W & LINDA J-LA ROSA".split())]))[0])
+    names = parse_name_line(clean_name_line(_chunk("ANA W & LINDA J-LA ROSA"))[0])
     assert names is not None and names.taxpayer.last == "LA ROSA" and names.spouse.last == "LA ROSA"
 
 
 def test_a_mark_glued_to_the_ampersand_leaves_no_hyphen_on_the_initial_before_it() -> None:
-    words = [Word(t, 90.0, 50 * n, 0, 50 * n + 40, 10) for n, t in enumerate("SUNITA L-& MIGUEL ZIELINSKI".split())]
-    line, _, stripped = clean_name_line(Chunk(words))
+    line, _, stripped = clean_name_line(_chunk("SUNITA L-& MIGUEL ZIELINSKI"))
     assert (line, stripped) == ("SUNITA L & MIGUEL ZIELINSKI", True)
     assert parse_name_line(line).taxpayer.last == "ZIELINSKI"
 
@@ -86,8 +86,7 @@ def test_a_spouse_placeholder_ocr_cut_or_garbled_still_leaves_the_taxpayer(line:
     ("DA'QUAN SMITH", "DA'QUAN SMITH"),  # the part after the apostrophe is no particle: a name of its own
 ])  # fmt: skip
 def test_an_apostrophe_before_a_surname_particle_is_a_speck_between_two_words(line: str, cleaned: str) -> None:
-    words = [Word(text, 90.0, 50 * n, 0, 50 * n + 40, 10) for n, text in enumerate(line.split())]
-    assert clean_name_line(Chunk(words))[0] == cleaned
+    assert clean_name_line(_chunk(line))[0] == cleaned
 
 
 @pytest.mark.parametrize("line, amount", [
