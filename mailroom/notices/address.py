@@ -19,6 +19,7 @@ from mailroom.notices.names import PARTICLES, Names, is_not_a_name, parse_name_l
 from mailroom.notices.parse import Found
 
 _ZIP = re.compile(r"^[0-9OoIlSB]{5}(?:-[0-9OoIlSB]{4})?$")
+_ZIP_PLUS4_SPLIT = re.compile(r"^[0-9OoIlSB]{5} [0-9OoIlSB]{4}$")
 _STATE = re.compile(r"^[A-Z0-9!|]{2}$")
 # A street line starts with its number (OCR may garble a digit or two: "32t3 ST CHARLES AVE") or a box/unit word
 # ("PO 21726 BOX": a pen stroke moved the word).
@@ -46,6 +47,8 @@ def _city_line(text: str) -> bool:
     # A speck OCR read before the ZIP (".79901", ". 79901") is no part of the line (round 4, seed 4242: the whole
     # address block of a letter was missed, and with it the only name on the page)
     tokens = [t for t in (t.strip(".:;'\"`\u2018\u2019\u201c\u201d") for t in text.replace(",", " ").split()) if t]
+    if len(tokens) >= 4 and _ZIP_PLUS4_SPLIT.match(" ".join(tokens[-2:])):
+        tokens[-2:] = ["-".join(tokens[-2:])]  # ZIP+4 whose hyphen OCR lost: "DES MOINES IA 50309 5748"
     if len(tokens) < 3 or not _ZIP.match(tokens[-1]) or sum(ch.isdigit() for ch in tokens[-1]) < 4:
         return False
     return bool(_STATE.match(tokens[-2].strip(".").upper())) and any(

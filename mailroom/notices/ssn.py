@@ -49,6 +49,11 @@ _DASH_LIKE = re.compile(r"[~=_\u2014\u2013]")
 _SCAN_LINE = re.compile(r"(?<![\w-])(?:[Xx×K*#]{5}|\d{5})(\d{4})\s+[A-Za-z][A-Za-z&'-]{0,3}\s+\d{2}[.,:;']?\s?[^\s]\s+"
                         r"(?:19|20)\d\d(?:0[1-9]|1[0-2])(?!\d)")
 
+# The last four split by OCR at a gap between two digits ("XXX-XX-87 12", "***-**-577 1"), ending its line: joined
+# and judged again by the rules above, then unsure (a digit lost at the gap would leave three).
+_SPLIT_LAST4 = re.compile(r"(?<![\d ])(\d{1,3}) (\d{1,3})(?=[\s.,:;'|]*$)")
+_JOINED_CONFIDENCE = 0.85
+
 TIN_LABELS = (
     "social security number", "ssn", "taxpayer identification number", "taxpayer id number", "your ssn",
     "identification number", "itin", "tin", "security number",
@@ -113,6 +118,46 @@ def _mangled_mask(snippet: str) -> Found[str] | None:
     return Found(mask.group(2), 0.85)
 
 
+def _joined_last4(snippet: str) -> str | None:
+    """``snippet`` with its first line's split last four joined, or None when it holds no such split."""
+    line, newline, rest = snippet.partition("\n")
+    split = _SPLIT_LAST4.search(line)
+    if split is None or len(split.group(1)) + len(split.group(2)) != 4:
+        return None
+    return line[: split.start()] + split.group(1) + split.group(2) + line[split.end() :] + newline + rest
+
+
+def _labelled_value(snippet: str, window_start: int, excluded: list[tuple[int, int]]) -> Found[str] | None:
+    """The last four of the number right after a TIN label (``snippet`` starts at the label's end), by the rules
+    above from the cleanest shape to the most damaged."""
+    masked = _MASKED.search(snippet)
+    if masked and masked.start() <= 12:
+        return Found(masked.group(1), 0.98)
+    misread = _MASKED_OCR.search(snippet)
+    if misread and misread.start() <= 12:
+        return Found(misread.group(1), 0.92)
+    full = _FULL.search(snippet)
+    if full and full.start() <= 12:
+        span = (window_start + full.start(), window_start + full.end())
+        last4 = None if _overlaps(span, excluded) else _full_tin_last4(full, labelled=True)
+        if last4:
+            return Found(last4, 0.97)
+    damaged = _DAMAGED.search(snippet)
+    # a readable number at the same place was judged above (an invalid one stays rejected)
+    if damaged and damaged.start() <= 12 and not (full and full.start() == damaged.start()):
+        return Found(damaged.group(1), 0.8)
+    separated = _DAMAGED_SEPARATORS.search(snippet)
+    if separated and separated.start() <= 12 and not _date_shaped(*separated.groups()):
+        return Found(separated.group(3), 0.8)
+    mangled = _mangled_mask(snippet)
+    if mangled:
+        return mangled
+    as_word = _MASK_AS_WORD.match(snippet)
+    if as_word and as_word.group(1) not in _NOT_A_MASK:
+        return Found(as_word.group(2), 0.8)  # unsure: a name read beside it is confirmed in the CRM
+    return None
+
+
 def find_ssn_last4(text: str) -> Found[str] | None:
     """The primary taxpayer's SSN/ITIN last four, labelled first, then a response form's scan line, then any masked
     number, then any full one."""
@@ -125,31 +170,14 @@ def find_ssn_last4(text: str) -> Found[str] | None:
         snippet = text[window_start : window_start + _LABEL_WINDOW]
         # a pen stroke or speck before the value ("-998-15-4307", "/986-11-7866") is not part of it
         snippet = re.sub(r"^([\s:.\]|]*)[-/'\u2018\u2019\u201c\u201d]+(?=[\dXx*])", r"\1 ", snippet)
-        masked = _MASKED.search(snippet)
-        if masked and masked.start() <= 12:
-            return Found(masked.group(1), 0.98)
-        misread = _MASKED_OCR.search(snippet)
-        if misread and misread.start() <= 12:
-            return Found(misread.group(1), 0.92)
-        full = _FULL.search(snippet)
-        if full and full.start() <= 12:
-            span = (window_start + full.start(), window_start + full.end())
-            last4 = None if _overlaps(span, excluded) else _full_tin_last4(full, labelled=True)
-            if last4:
-                return Found(last4, 0.97)
-        damaged = _DAMAGED.search(snippet)
-        # a readable number at the same place was judged above (an invalid one stays rejected)
-        if damaged and damaged.start() <= 12 and not (full and full.start() == damaged.start()):
-            return Found(damaged.group(1), 0.8)
-        separated = _DAMAGED_SEPARATORS.search(snippet)
-        if separated and separated.start() <= 12 and not _date_shaped(*separated.groups()):
-            return Found(separated.group(3), 0.8)
-        mangled = _mangled_mask(snippet)
-        if mangled:
-            return mangled
-        as_word = _MASK_AS_WORD.match(snippet)
-        if as_word and as_word.group(1) not in _NOT_A_MASK:
-            return Found(as_word.group(2), 0.8)  # unsure: a name read beside it is confirmed in the CRM
+        found = _labelled_value(snippet, window_start, excluded)
+        if found is not None:
+            return found
+        joined = _joined_last4(snippet)
+        if joined is not None:
+            found = _labelled_value(joined, window_start, excluded)
+            if found is not None:
+                return Found(found.value, min(found.confidence, _JOINED_CONFIDENCE))
     scan_line = _SCAN_LINE.search(text)
     if scan_line and scan_line.group(1) != "0000":
         # machine-printed in a fixed shape, but OCR'd digits with no check digit: unsure, yet above a mask read as
