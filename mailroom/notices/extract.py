@@ -23,6 +23,7 @@ from mailroom.notices.layout import PageLayout
 from mailroom.notices.letter_marks import (
     LETTERHEAD,
     letter_marks,
+    one_letter_by_first_label,
     one_letter_by_labels,
     repeats_marks,
     shows_other_letter,
@@ -319,7 +320,10 @@ def extract_letters(path: Path, *, file_name: str | None, limits: ExtractionLimi
             for index in range(count):
                 _read_page(pages, fallback, index, _WHOLE_PAGE)
             fallback.last = count - 1
-            if count > 1 and not one_letter_by_labels([pages.label(index) for index in range(count)]):
+            labels = [pages.label(index) for index in range(count)]
+            first_page = parse_layout(pages.band(0, "top"))[0]
+            whole = one_letter_by_labels(labels) or one_letter_by_first_label(labels, first_page)
+            if count > 1 and not whole:
                 fallback.doubt_about(f"none of the {count} pages reads as the first page of a letter")
             letters = [fallback]
     finally:

@@ -84,3 +84,14 @@ def one_letter_by_labels(labels: list[Label | None]) -> bool:
     return (all(label is not None and label[0] == number and label[1] in (None, count)
                 for number, label in enumerate(labels, start=1))
             and any(label is not None and label[1] == count for label in labels))  # fmt: skip
+
+
+def one_letter_by_first_label(labels: list[Label | None], first_page: dict[str, Found[Any]]) -> bool:
+    """Page 1 is labelled "1 of N" for a file of N pages and shows an IRS letter's marks, and no later page is
+    labelled out of that sequence: the letter says it holds every page, even where damage hid the other labels (dev
+    seed 5150: a box too damaged to start a letter, page 2's footer under speckle). A fax cover's "Page 1 of 5"
+    shows no such marks."""
+    count = len(labels)
+    return (labels[0] == (1, count) and letter_marks(first_page)
+            and all(label is None or (label[0] == number and label[1] in (None, count))
+                    for number, label in enumerate(labels[1:], start=2)))  # fmt: skip

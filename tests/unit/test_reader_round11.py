@@ -6,6 +6,7 @@ import pytest
 
 from mailroom.notices.address import address_block_names, names_found
 from mailroom.notices.layout import PageLayout, Word, build_layout
+from mailroom.notices.letter_marks import one_letter_by_first_label
 from mailroom.notices.parse import Found
 from mailroom.notices.ssn import find_ssn_last4
 
@@ -46,3 +47,23 @@ def test_a_zip_plus_4_whose_hyphen_ocr_lost_still_anchors_the_address_block() ->
 
 def test_a_street_line_ending_in_four_digits_is_no_city_line() -> None:
     assert address_block_names(_lines("ROSA GONZALEZ", "17428 2ND ST", "PO BOX 12345 5748")) is None
+
+
+_MARKS = {"ssn_last4": Found("9764", 0.85), "tax_year": Found(2022, 0.85)}
+
+
+def test_page_one_labelled_as_the_whole_file_with_a_letters_marks_holds_every_page() -> None:
+    """Dev seed 5150: page 1's box too damaged to start a letter, page 2's footer unread; "1 of 2" on page 1 of a
+    two-page file says both pages are the letter's, so it is no longer held back in doubt."""
+    assert one_letter_by_first_label([(1, 2), None], _MARKS)
+    assert one_letter_by_first_label([(1, 3), None, (3, None)], _MARKS)
+
+
+@pytest.mark.parametrize("labels, marks", [
+    ([(1, 5), None, None, None, None], {}),  # a fax cover's "Page 1 of 5" shows no letter's marks
+    ([(1, 2), None, None], _MARKS),  # "1 of 2" in a file of three pages: the third may be another letter's
+    ([(1, 3), (1, 2), None], _MARKS),  # a later page starts its own count: two letters
+    ([None, (2, 2)], _MARKS),  # page 1's own label unread
+])  # fmt: skip
+def test_no_whole_file_label_on_page_one_leaves_the_pages_in_doubt(labels: list, marks: dict) -> None:
+    assert not one_letter_by_first_label(labels, marks)
