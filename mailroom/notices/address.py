@@ -22,9 +22,10 @@ _ZIP = re.compile(r"^[0-9OoIlSB]{5}(?:-[0-9OoIlSB]{4})?$")
 _ZIP_PLUS4_SPLIT = re.compile(r"^[0-9OoIlSB]{5} [0-9OoIlSB]{4}$")
 _STATE = re.compile(r"^[A-Z0-9!|]{2}$")
 # A street line starts with its number (OCR may garble a digit or two: "32t3 ST CHARLES AVE") or a box/unit word
-# ("PO 21726 BOX": a pen stroke moved the word).
-_STREET = re.compile(r"^(?:#?\s?\d[\dA-Za-z]*\b|[A-Za-z]?\d+\b|P\.?\s?O\.?\s+(?:BOX\b|\d)|APT\b|UNIT\b|SUITE\b|STE\b|RR\b|"
-                     r"HC\b|BOX\b)", re.I)
+# ("PO 21726 BOX": a pen stroke moved the word); a unit line may be USPS's "#" and a letter ("#C": dev seed 5150, three
+# blocks were lost at it).
+_STREET = re.compile(r"^(?:#?\s?\d[\dA-Za-z]*\b|#\s?[A-Za-z]{1,2}\b|[A-Za-z]?\d+\b|P\.?\s?O\.?\s+(?:BOX\b|\d)|APT\b|"
+                     r"UNIT\b|SUITE\b|STE\b|RR\b|HC\b|BOX\b)", re.I)
 _CARE_OF = re.compile(r"^(?:%|C/O\b|C\\O\b|ATTN\b|IN CARE OF\b)", re.I)
 _LETTERS_TO_DIGITS = str.maketrans({"O": "0", "o": "0", "I": "1", "l": "1", "S": "5", "B": "8"})
 _DIGITS_TO_LETTERS = str.maketrans({"0": "O", "1": "I", "5": "S", "8": "B", "|": "I", "!": "I"})

@@ -67,3 +67,12 @@ def test_page_one_labelled_as_the_whole_file_with_a_letters_marks_holds_every_pa
 ])  # fmt: skip
 def test_no_whole_file_label_on_page_one_leaves_the_pages_in_doubt(labels: list, marks: dict) -> None:
     assert not one_letter_by_first_label(labels, marks)
+
+
+
+@pytest.mark.parametrize("unit", ["#C", "#4B", "APT 4B"])
+def test_a_unit_line_usps_style_between_street_and_city_keeps_the_block(unit: str) -> None:
+    """Dev seed 5150: "#C" under the street was no street line, so three blocks (and their names) were lost."""
+    layout = _lines("XIAO & ANIL LI", "12564 PINE HOLLOW RD", unit, "ST LOUIS MO 63101-8985")
+    names = names_found(address_block_names(layout))
+    assert names is not None and (names.value.taxpayer.first, names.value.spouse.first) == ("XIAO", "ANIL")
