@@ -76,3 +76,20 @@ def test_a_unit_line_usps_style_between_street_and_city_keeps_the_block(unit: st
     layout = _lines("XIAO & ANIL LI", "12564 PINE HOLLOW RD", unit, "ST LOUIS MO 63101-8985")
     names = names_found(address_block_names(layout))
     assert names is not None and (names.value.taxpayer.first, names.value.spouse.first) == ("XIAO", "ANIL")
+
+
+def test_a_last_4_read_with_8_for_0_finds_the_case_whose_name_is_on_the_page() -> None:
+    """Dev seed 3131: HALL's 9650 read as 9658 ended NO_MATCH. An 8 is searched back as 0 like a 9 or a 6 (at most
+    three searches in all), and the case is still taken only when its own name is on the page."""
+    from mailroom.matching import MatchOutcome, match_notice
+    from mailroom.notices.model import FieldProvenance, FieldSource, Notice
+    from tests.unit.test_matching import ListDirectory, case
+
+    notice = Notice(taxpayer_first_name="DENISE", taxpayer_last_name="HALL", ssn_last4="9658",
+                    name_evidence=["DENISE HALL"],
+                    fields={"ssn_last4": FieldProvenance(confidence=0.8, source=FieldSource.OCR)})  # fmt: skip
+    directory = ListDirectory([case(7, "Denise", "Hall", "9650")])
+    result = match_notice(notice, directory)
+    assert (result.outcome, result.case_id, result.confirmed_ssn_last4) == (MatchOutcome.MATCHED, 7, "9650")
+    assert "0 read as 9 or 6 or 8" in result.reason
+    assert match_notice(notice, ListDirectory([case(8, "Ruth", "Hall", "9650")])).outcome is MatchOutcome.NO_MATCH
