@@ -112,9 +112,21 @@ def test_an_unlabelled_page_showing_another_ssn_is_cut_off_from_the_letter(tmp_p
 
 
 def test_a_page_label_out_of_sequence_puts_the_letter_in_doubt(tmp_path):
-    path = write(tmp_path / "sequence.pdf", [(first_page(), "Page 1"), (inner_page(), "Page 4")])
+    path = write(tmp_path / "sequence.pdf", [(first_page(), "Page 1"), (inner_page(), "Page 4"), (inner_page(), None),
+                                             (inner_page(), None)])  # fmt: skip
     notices = extract_notices(path)
     assert notices[0].pages_in_doubt == "page 2 is labelled page 4 where page 2 was expected"
+
+
+def test_a_label_past_the_files_last_page_is_a_misread_not_a_place_in_the_letter(tmp_path):
+    """Dev seed 3131: page 6 of 6 read "Page 22" for "Page 2" and put its letter in doubt. No letter's page lies past
+    the file's end, so the label is unread: the page is the letter's when it repeats the letter's marks."""
+    own = write(tmp_path / "own.pdf", [(first_page(), "Page 1"),
+                                       (inner_page("Social Security number 912-78-4321"), "Page 22")])  # fmt: skip
+    assert [(n.first_page, n.last_page, n.pages_in_doubt) for n in extract_notices(own)] == [(1, 2, None)]
+    blank = write(tmp_path / "blank.pdf", [(first_page(), "Page 1"), (inner_page(), "Page 22")])
+    assert extract_notices(blank)[0].pages_in_doubt == (
+        "page 2 has no readable page label and shows nothing of this letter")
 
 
 def test_a_cover_sheet_goes_with_the_letter_but_a_page_with_a_letters_marks_before_it_does_not(tmp_path):
