@@ -114,12 +114,6 @@ class Pages:
         return self.bands[(index, name)]
 
     def label(self, index: int) -> Label | None:
-        """The page's label (``_label_as_read``), None when its number cannot be: no letter's page lies past the file's
-        last page ("Page 22" for "Page 2" on page 6 of 6 put a letter in doubt, dev seed 3131)."""
-        label = self._label_as_read(index)
-        return label if label is None or label[0] <= self.document.page_count else None
-
-    def _label_as_read(self, index: int) -> Label | None:
         """The footer's label, else a "Page 2 of 3" in the header (where IRS notices print it on later pages; only
         with its total there, so body text such as "see page 3" is not taken for one). An upside-down page (a sheet
         fed the wrong way, or turned sideways) shows its label at the top: on development seed 4242, 7 of the 16
