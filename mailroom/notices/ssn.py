@@ -36,8 +36,10 @@ _MASK_CHARS = set("Xx*#×KkHN%+")
 # Next to a label only: a mask OCR read as one short lower-case non-word ("wee 6732", "eet 8379"), the last four
 # ending the line. Labels and box words are printed capitalised, so a lower-case run of 2-4 letters there is the
 # mask's ink, unless it is one of the few words that can sit between a label and a number. Its last group's X's may
-# come out as "#" or "*" ("eet #~8379"), its last X and hyphen as a quote ('eee" 3440').
-_MASK_AS_WORD = re.compile(r"^[\s:.]{0,4}([a-z]{2,4})[\s\-~=_.,:#*\"'\u201c\u201d]{1,4}(\d{4})[\s.,:;'|]*$", re.M)
+# come out as "#" or "*" ("eet #~8379"), its last X and hyphen as a quote ('eee" 3440'); its two groups may read as
+# two such words ("ween ee 4255", dev seed 3131).
+_MASK_AS_WORD = re.compile(r"^[\s:.]{0,4}([a-z]{2,4})(?:\s([a-z]{2,4}))?[\s\-~=_.,:#*\"'\u201c\u201d]{1,4}(\d{4})"
+                           r"[\s.,:;'|]*$", re.M)
 _NOT_A_MASK = {"no", "is", "of", "the", "for", "and", "or", "on", "at", "by", "to", "in", "year", "tax", "date",
                "was", "are", "see", "page", "form", "ein", "tin", "ssn", "itin"}
 _DASH_LIKE = re.compile(r"[~=_\u2014\u2013]")
@@ -45,9 +47,10 @@ _DASH_LIKE = re.compile(r"[~=_\u2014\u2013]")
 # full), the name control (the surname's first four letters), two codes and the tax period (YYYYMM), e.g.
 # "XXXXX6426 MART 25 0 202112 612 00000403929" or "934916381 LOPE 33 0 202412 765 00000042815"; OCR may glue the
 # two codes ("830"), misread the one-digit code ("28 @ 202412"), see a speck after the two-digit one ("15. 0") or
-# read the name control in lower case ("wu"). It is the only place some response forms repeat the taxpayer id.
-_SCAN_LINE = re.compile(r"(?<![\w-])(?:[Xx×K*#]{5}|\d{5})(\d{4})\s+[A-Za-z][A-Za-z&'-]{0,3}\s+\d{2}[.,:;']?\s?[^\s]\s+"
-                        r"(?:19|20)\d\d(?:0[1-9]|1[0-2])(?!\d)")
+# beside a 0 one-digit code ("41 09 202412", dev seed 3131), or read the name control in lower case ("wu"). It is the
+# only place some response forms repeat the taxpayer id.
+_SCAN_LINE = re.compile(r"(?<![\w-])(?:[Xx×K*#]{5}|\d{5})(\d{4})\s+[A-Za-z][A-Za-z&'-]{0,3}\s+\d{2}[.,:;']?\s?"
+                        r"0?[^\s]\s+(?:19|20)\d\d(?:0[1-9]|1[0-2])(?!\d)")
 
 # The last four split by OCR at a gap between two digits ("XXX-XX-87 12", "***-**-577 1"), ending its line: joined
 # and judged again by the rules above, then unsure (a digit lost at the gap would leave three).
@@ -153,8 +156,8 @@ def _labelled_value(snippet: str, window_start: int, excluded: list[tuple[int, i
     if mangled:
         return mangled
     as_word = _MASK_AS_WORD.match(snippet)
-    if as_word and as_word.group(1) not in _NOT_A_MASK:
-        return Found(as_word.group(2), 0.8)  # unsure: a name read beside it is confirmed in the CRM
+    if as_word and not {as_word.group(1), as_word.group(2)} & _NOT_A_MASK:
+        return Found(as_word.group(3), 0.8)  # unsure: a name read beside it is confirmed in the CRM
     return None
 
 

@@ -93,3 +93,15 @@ def test_a_last_4_read_with_8_for_0_finds_the_case_whose_name_is_on_the_page() -
     assert (result.outcome, result.case_id, result.confirmed_ssn_last4) == (MatchOutcome.MATCHED, 7, "9650")
     assert "0 read as 9 or 6 or 8" in result.reason
     assert match_notice(notice, ListDirectory([case(8, "Ruth", "Hall", "9650")])).outcome is MatchOutcome.NO_MATCH
+
+
+def test_a_mask_read_as_two_short_lower_case_words_still_gives_the_last_four() -> None:
+    """Dev seed 3131: "XXX-XX-" under speckle read as "ween ee"; words that can follow a label are no mask."""
+    assert find_ssn_last4("Social Security. number: ween ee 4255") == Found("4255", 0.8)
+    assert find_ssn_last4("Social Security number is on 4255") is None
+    assert find_ssn_last4("SSN see the 2022") is None
+
+
+def test_a_scan_line_with_a_speck_beside_its_one_digit_code_gives_the_last_four() -> None:
+    """Dev seed 3131: "41 09 202412" for "41 0 202412"; the response form's scan line was the letter's only SSN."""
+    assert find_ssn_last4("XXXXX4175 IBAN 41 09 202412 167 00002880347") == Found("4175", 0.86)
