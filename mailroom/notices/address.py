@@ -22,10 +22,12 @@ _ZIP = re.compile(r"^[0-9OoIlSB]{5}(?:-[0-9OoIlSB]{4})?$")
 _ZIP_PLUS4_SPLIT = re.compile(r"^[0-9OoIlSB]{5} [0-9OoIlSB]{4}$")
 _STATE = re.compile(r"^[A-Z0-9!|]{2}$")
 # A street line starts with its number (OCR may garble a digit or two: "32t3 ST CHARLES AVE") or a box/unit word
-# ("PO 21726 BOX": a pen stroke moved the word); a unit line may be USPS's "#" and a letter ("#C": dev seed 5150, three
-# blocks were lost at it).
-_STREET = re.compile(r"^(?:#?\s?\d[\dA-Za-z]*\b|#\s?[A-Za-z]{1,2}\b|[A-Za-z]?\d+\b|P\.?\s?O\.?\s+(?:BOX\b|\d)|APT\b|"
-                     r"UNIT\b|SUITE\b|STE\b|RR\b|HC\b|BOX\b)", re.I)
+# ("PO 21726 BOX": a pen stroke moved the word).
+_STREET = re.compile(r"^(?:#?\s?\d[\dA-Za-z]*\b|[A-Za-z]?\d+\b|P\.?\s?O\.?\s+(?:BOX\b|\d)|APT\b|UNIT\b|SUITE\b|STE\b|RR\b|"
+                     r"HC\b|BOX\b)", re.I)
+# A unit line USPS style, "#" and a letter: "#C", "# C" (dev seeds 5150 and 3131: four blocks were lost at it; the "#"
+# alone is no word to ``_real_text``, which reads specks out of a line's start).
+_UNIT = re.compile(r"^#\s?[A-Za-z]{1,2}\b")
 _CARE_OF = re.compile(r"^(?:%|C/O\b|C\\O\b|ATTN\b|IN CARE OF\b)", re.I)
 _LETTERS_TO_DIGITS = str.maketrans({"O": "0", "o": "0", "I": "1", "l": "1", "S": "5", "B": "8"})
 _DIGITS_TO_LETTERS = str.maketrans({"0": "O", "1": "I", "5": "S", "8": "B", "|": "I", "!": "I"})
@@ -239,6 +241,10 @@ def _is_name_line(line: str) -> bool:
     return len(line.replace("&", " ").split()) >= 2 and not is_not_a_name(line)
 
 
+def _is_street(chunk: Chunk) -> bool:
+    return bool(_STREET.match(_lead_trimmed(_real_text(chunk))) or _UNIT.match(chunk.text.strip()))
+
+
 def address_block_names(layout: PageLayout) -> BlockNames | None:
     """The taxpayer (and spouse) of the first address block on the page that is not the IRS's own."""
     chunks = layout.chunks()
@@ -248,12 +254,12 @@ def address_block_names(layout: PageLayout) -> BlockNames | None:
         height = max(anchor.y1 - anchor.y0, 1.0)
         tolerance = 2.5 * height
         street = _above(chunks, anchor, tolerance, height)
-        if street is None or not _STREET.match(_lead_trimmed(_real_text(street))):
+        if street is None or not _is_street(street):
             continue
         cursor = street
         for _ in range(3):  # "123 MAIN ST" above "APT 4B"; an in-care-of line above the street
             upper = _above(chunks, cursor, tolerance, height)
-            if upper is None or not (_STREET.match(_lead_trimmed(_real_text(upper)))
+            if upper is None or not (_is_street(upper)
                                      or _CARE_OF.match(upper.text.strip())):
                 break
             cursor = upper

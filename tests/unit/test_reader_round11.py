@@ -105,3 +105,18 @@ def test_a_mask_read_as_two_short_lower_case_words_still_gives_the_last_four() -
 def test_a_scan_line_with_a_speck_beside_its_one_digit_code_gives_the_last_four() -> None:
     """Dev seed 3131: "41 09 202412" for "41 0 202412"; the response form's scan line was the letter's only SSN."""
     assert find_ssn_last4("XXXXX4175 IBAN 41 09 202412 167 00002880347") == Found("4175", 0.86)
+
+
+def test_a_unit_line_read_as_a_lone_hash_and_a_letter_keeps_the_block() -> None:
+    """Dev seed 3131: "# C" (OCR put a space after the "#") ended a block whose name was clean."""
+    def row(y: int, *words: tuple[str, int, int]) -> list[Word]:
+        return [Word(text, 92.0, x0, y, x1, y + 20) for text, x0, x1 in words]
+
+    layout = build_layout([
+        row(0, ("MARIA", 60, 140), ("K", 150, 162), ("&", 172, 184), ("DEBORAH", 194, 320), ("GROSS", 330, 420)),
+        row(40, ("21303", 60, 140), ("RIVER", 150, 240), ("RD", 250, 280)),
+        row(80, ("#", 60, 72), ("C", 80, 92)),
+        row(120, ("COEUR", 60, 150), ("D", 160, 172), ("ALENE", 182, 270), ("ID", 280, 310), ("83814", 320, 410)),
+    ], 1700, 1200)  # fmt: skip
+    names = names_found(address_block_names(layout))
+    assert names is not None and (names.value.taxpayer.first, names.value.taxpayer.last) == ("MARIA", "GROSS")
