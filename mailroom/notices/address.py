@@ -18,7 +18,8 @@ from mailroom.notices.layout import Chunk, PageLayout, Word
 from mailroom.notices.names import PARTICLES, Names, is_not_a_name, parse_name_line, parse_person
 from mailroom.notices.parse import Found
 
-_ZIP = re.compile(r"^[0-9OoIlSB]{5}(?:-[0-9OoIlSB]{4})?$")
+# A ZIP+4 whose last digit OCR lost ("33301-247", dev seed 3131) still ends a city line.
+_ZIP = re.compile(r"^[0-9OoIlSB]{5}(?:-[0-9OoIlSB]{3,4})?$")
 _ZIP_PLUS4_SPLIT = re.compile(r"^[0-9OoIlSB]{5} [0-9OoIlSB]{4}$")
 _STATE = re.compile(r"^[A-Z0-9!|]{2}$")
 # A street line starts with its number (OCR may garble a digit or two: "32t3 ST CHARLES AVE") or a box/unit word
@@ -66,9 +67,15 @@ def _as_apostrophe(text: str) -> str:
     return text.translate(_APOSTROPHES)
 
 
+# A compound surname's hyphen read as a dash or tilde ("VAN DYKE~RODRIGUEZ", dev seed 3131): the ASCII fold dropped the
+# dash and glued the two names into one.
+_DASH_FOR_HYPHEN = re.compile(r"(?<=[A-Za-z])[\u2014\u2013~]+(?=[A-Za-z])")
+
+
 def clean_token(token: str) -> str:
     """One OCR'd name token with debris removed; "" when nothing of a name is left."""
     token = _as_apostrophe(token)  # before the ASCII fold, which would drop a curly one ("D’ ANGELO" -> ANGELO)
+    token = _DASH_FOR_HYPHEN.sub("-", token)  # likewise a hyphen OCR read as a dash ("DYKE—RODRIGUEZ")
     token = unicodedata.normalize("NFKD", token).encode("ascii", "ignore").decode("ascii")
     if token in ("&", "+"):
         return "&"
@@ -100,8 +107,9 @@ def _rejoined(words: list[Word]) -> list[Word]:
 
 
 # OCR reads the space between two name words as a symbol: "SUSAN.DE LA ROSA", "LUCIA G*MAC ARTHUR". A period, star,
-# colon, semicolon or comma between two letters splits the word ("ST.JOHN" keeps its abbreviation's period).
-_GLUED = re.compile(r"(?<=[A-Za-z])[.*:;,]+(?=[A-Za-z])")
+# colon, semicolon or comma between two letters splits the word ("ST.JOHN" keeps its abbreviation's period); so does
+# a pen stroke's dash before an initial ("SUSAN—P-BUENAVENTURA", dev seed 3131).
+_GLUED = re.compile(r"(?<=[A-Za-z])[.*:;,]+(?=[A-Za-z])|(?<=[A-Za-z])[\u2014\u2013]+(?=[A-Za-z](?![A-Za-z]))")
 
 
 def _unglued(words: list[Word]) -> list[Word]:

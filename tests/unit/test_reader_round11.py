@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from mailroom.notices.address import address_block_names, names_found
+from mailroom.notices.address import address_block_names, clean_name_line, names_found
+from mailroom.notices.layout import Chunk
 from mailroom.notices.layout import PageLayout, Word, build_layout
 from mailroom.notices.letter_marks import one_letter_by_first_label
 from mailroom.notices.parse import Found
 from mailroom.notices.ssn import find_ssn_last4
+
+
+def _chunk(line: str) -> Chunk:
+    return Chunk([Word(text, 90.0, 50 * n, 0, 50 * n + 40, 10) for n, text in enumerate(line.split())])
 
 
 def _lines(*texts: str) -> PageLayout:
@@ -120,3 +125,20 @@ def test_a_unit_line_read_as_a_lone_hash_and_a_letter_keeps_the_block() -> None:
     ], 1700, 1200)  # fmt: skip
     names = names_found(address_block_names(layout))
     assert names is not None and (names.value.taxpayer.first, names.value.taxpayer.last) == ("MARIA", "GROSS")
+
+
+@pytest.mark.parametrize("line, cleaned", [
+    ("JUAN VAN DYKE\u2014RODRIGUEZ", "JUAN VAN DYKE-RODRIGUEZ"),  # a hyphen OCR read as a dash: was "DYKERODRIGUEZ"
+    ("JUAN. VAN DYKE~RODRIGUEZ", "JUAN VAN DYKE-RODRIGUEZ"),
+    ("\u2014SUSAN\u2014P-BUENAVENTURA - PARK", "SUSAN P BUENAVENTURA-PARK"),  # a pen stroke's dash before an initial
+])  # fmt: skip
+def test_dashes_in_a_name_line_are_hyphens_or_a_pen_strokes_gap(line: str, cleaned: str) -> None:
+    assert clean_name_line(_chunk(line))[0] == cleaned
+
+
+def test_a_zip_plus_4_with_its_last_digit_lost_still_anchors_the_address_block() -> None:
+    """Dev seed 3131: "FORT LAUDERDALE FL 33301-247" was no city line, so both names above it went unread."""
+    layout = _lines("CIARAN PARK", "\u2014SUSAN\u2014P-BUENAVENTURA - PARK", "23433 N MAIN ST",
+                    "FORT LAUDERDALE FL 33301-247")
+    names = names_found(address_block_names(layout))
+    assert names is not None and (names.value.taxpayer.last, names.value.spouse.last) == ("PARK", "BUENAVENTURA-PARK")
