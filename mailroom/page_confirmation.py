@@ -21,6 +21,7 @@ import re
 from mailroom.crm import CaseCandidate, CaseDirectory
 from mailroom.matching import MatchOutcome, MatchResult, first_name_score, normalize_name, surname_key
 from mailroom.notices.model import FieldSource, Notice
+from mailroom.notices.ssn import ZERO_LOOKALIKES
 
 MAX_SEARCHES = 3
 CONFIRM_BELOW = 0.9  # a reader's name confidence under this asks the CRM (text-layer and clean OCR names are above)
@@ -122,13 +123,11 @@ def confirm_on_page(notice: Notice, directory: CaseDirectory) -> MatchResult | N
     return _ambiguous(hits, f"share SSN {ssn}") if hits else None
 
 
-# What the letter fonts' 0 is misread as, most often first (8: dev seed 3131, round 11).
-_ZERO_LOOKALIKES = "968"
 
 
 def lookalike_last4s(last4: str) -> list[str]:
     """The last 4 with one 9, 6 or 8 read back as the 0 it may be, at most ``MAX_SEARCHES``."""
-    variants = [last4[:i] + "0" + last4[i + 1 :] for lookalike in _ZERO_LOOKALIKES
+    variants = [last4[:i] + "0" + last4[i + 1 :] for lookalike in ZERO_LOOKALIKES
                 for i, digit in enumerate(last4) if digit == lookalike]  # fmt: skip
     return list(dict.fromkeys(variants))[:MAX_SEARCHES]
 
@@ -150,7 +149,7 @@ def confirm_lookalike_last4(notice: Notice, directory: CaseDirectory) -> MatchRe
             outcome=MatchOutcome.MATCHED, case_id=case_id, score=100.0, confirmed_last_name=last,
             confirmed_ssn_last4=last4,
             reason=f"case {case_id} matched on SSN ***-**-{last4}, the page's {masked} with a 0 read as "
-            f"{' or '.join(_ZERO_LOOKALIKES)}; its name was found on the page "
+            f"{' or '.join(ZERO_LOOKALIKES)}; its name was found on the page "
             f"({len(variants)} CRM search(es))",
         )  # fmt: skip
     return _ambiguous(hits, f"match look-alikes of SSN {masked}") if hits else None

@@ -12,6 +12,7 @@ from typing import Any
 
 from mailroom.notices.page_fields import TRUSTED_CONFIDENCE
 from mailroom.notices.parse import Found
+from mailroom.notices.ssn import zero_lookalikes
 
 # "2 of 3" ends its footer line, but OCR may leave debris after it ("2 of 3 :", "2 of 2 '", "3 of 4 -", a speck
 # read as a letter: "3 of 3 a").
@@ -56,12 +57,17 @@ def repeats_marks(found: dict[str, Found[Any]], letter: dict[str, Found[Any]]) -
 
 
 def shows_other_letter(found: dict[str, Found[Any]], letter: dict[str, Found[Any]]) -> bool:
-    """The page confidently shows another SSN last 4, AUR control number or letter type than the letter's."""
+    """The page confidently shows another SSN last 4, AUR control number or letter type than the letter's. A last 4
+    a 0 look-alike away from the letter's unsure one is the same number read two ways (dev seed 5150: page 1's mask
+    read "XxX-Xxx-5393", unsure, pages 2 and 3 and the scan line 5303: the letter was cut after page 1)."""
     for name in ("ssn_last4", "letter_type", "aur_control_number"):
         seen, own = found.get(name), letter.get(name)
         confident = seen is not None and seen.confidence >= TRUSTED_CONFIDENCE
         if confident and own is not None and seen.value != own.value:
-            return True
+            misread = (name == "ssn_last4" and own.confidence < TRUSTED_CONFIDENCE
+                       and zero_lookalikes(seen.value, own.value))  # fmt: skip
+            if not misread:
+                return True
     return False
 
 

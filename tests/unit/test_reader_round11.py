@@ -142,3 +142,15 @@ def test_a_zip_plus_4_with_its_last_digit_lost_still_anchors_the_address_block()
                     "FORT LAUDERDALE FL 33301-247")
     names = names_found(address_block_names(layout))
     assert names is not None and (names.value.taxpayer.last, names.value.spouse.last) == ("PARK", "BUENAVENTURA-PARK")
+
+
+def test_a_last_4_a_zero_look_alike_away_from_the_letters_unsure_one_is_no_other_letters_page() -> None:
+    """Dev seed 5150: page 1's mask read "XxX-Xxx-5393" (unsure), page 2's header 5303 (confident) cut the letter
+    after page 1 and held it in doubt. One number read two ways stays one letter; a confident page 1 or a digit that
+    is no 0 look-alike still shows another letter."""
+    from mailroom.notices.letter_marks import shows_other_letter
+
+    page = {"ssn_last4": Found("5303", 0.98)}
+    assert not shows_other_letter(page, {"ssn_last4": Found("5393", 0.85)})
+    assert shows_other_letter(page, {"ssn_last4": Found("5393", 0.98)})
+    assert shows_other_letter(page, {"ssn_last4": Found("5313", 0.85)})
