@@ -115,6 +115,14 @@ def _read_page(pages: Pages, letter: _Letter, index: int, bands: tuple[str, ...]
         _read_page(pages, letter, index, bands, again=False)
 
 
+def _own_page_misnumbered(pages: Pages, letter: _Letter, index: int) -> bool:
+    """A page labelled out of sequence whose top repeats the letter's SSN last 4 or AUR number and shows no other
+    letter's: its number was misread ("2 of 4" for "3 of 4", dev seed 5150) or the page was scanned twice; either
+    way it is this letter's. Costs a top-band read, only for such pages."""
+    found = parse_layout(pages.band(index, "top"))[0]
+    return repeats_marks(found, letter.found) and not shows_other_letter(found, letter.found)
+
+
 def _letter_end(pages: Pages, letter: _Letter, count: int) -> int:
     """Index of the letter's last page: up to page 1's "of N", else up to the next "Page 1"; either way each page is
     checked. A misread total ("1 of 2" for "1 of 1") once filed the next taxpayer's page 1 with this letter. An inner
@@ -139,7 +147,7 @@ def _letter_end(pages: Pages, letter: _Letter, count: int) -> int:
         code = parse_layout(pages.band(index, "footer"))[0].get("letter_type") if in_sequence else None
         if code is not None:
             letter.add({"letter_type": code}, None, pages.source(index))
-        if label is not None and label[0] != expected:
+        if label is not None and label[0] != expected and not _own_page_misnumbered(pages, letter, index):
             letter.doubt_about(f"page {index + 1} is labelled page {label[0]} where page {expected} was expected")
         if label is None:  # footer unreadable: a letterhead at the top starts a new letter
             top = pages.band(index, "top")

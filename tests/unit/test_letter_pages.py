@@ -118,6 +118,16 @@ def test_a_page_label_out_of_sequence_puts_the_letter_in_doubt(tmp_path):
     assert notices[0].pages_in_doubt == "page 2 is labelled page 4 where page 2 was expected"
 
 
+def test_a_misnumbered_page_that_repeats_the_letters_ssn_is_the_letters_own(tmp_path):
+    """Dev seed 5150: page 3 of 4 read "2 of 4" held a letter whose page 3 repeats its SSN in doubt."""
+    own = write(tmp_path / "own.pdf", [(first_page(), "Page 1 of 3"), (inner_page(), "Page 2 of 3"),
+                                       (inner_page("Social Security number 912-78-4321"), "Page 2 of 3")])  # fmt: skip
+    assert [(n.first_page, n.last_page, n.pages_in_doubt) for n in extract_notices(own)] == [(1, 3, None)]
+    other = write(tmp_path / "other.pdf", [(first_page(), "Page 1 of 3"), (inner_page(), "Page 2 of 3"),
+                                           (inner_page("Social Security number 913-55-5555"), "Page 2 of 3")])  # fmt: skip
+    assert extract_notices(other)[0].pages_in_doubt == "page 3 is labelled page 2 where page 3 was expected"
+
+
 def test_a_label_past_the_files_last_page_is_a_misread_not_a_place_in_the_letter(tmp_path):
     """Dev seed 3131: page 6 of 6 read "Page 22" for "Page 2" and put its letter in doubt. No letter's page lies past
     the file's end, so the label is unread: the page is the letter's when it repeats the letter's marks."""
