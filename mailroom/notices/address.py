@@ -33,6 +33,7 @@ _CARE_OF = re.compile(r"^(?:%|C/O\b|C\\O\b|ATTN\b|IN CARE OF\b)", re.I)
 _LETTERS_TO_DIGITS = str.maketrans({"O": "0", "o": "0", "I": "1", "l": "1", "S": "5", "B": "8"})
 _DIGITS_TO_LETTERS = str.maketrans({"0": "O", "1": "I", "5": "S", "8": "B", "|": "I", "!": "I"})
 _KEEP = re.compile(r"[^A-Z'\-&]")
+_SAME_IN_BOTH_CASES = set("cosuvwxz")  # letters whose capital has the same shape
 DEBRIS_CONF = 35.0  # an OCR word below this confidence with no letters worth keeping is dropped
 
 
@@ -135,13 +136,14 @@ _INITIAL_GLUED = re.compile(r"^([A-Z])-([A-Z][A-Z'-]+)$")
 _BEFORE_PARTICLE = re.compile(r"^([A-Z]{2,})'([A-Z]+)$")
 
 
-def _glued_words(token: str) -> str | None:
-    """The two words a speck glued into one name token, or None."""
+def _glued_words(token: str, *, leads_name: bool) -> str | None:
+    """The two words a speck glued into one name token, or None. A particle before an apostrophe is a surname's
+    first word ("TER'HORST", dev seed 3131), except where a given name leads a person's name (DA'QUAN, DE'ANDRE)."""
     initial = _INITIAL_GLUED.match(token)
     if initial:
         return f"{initial.group(1)} {initial.group(2)}"
     particle = _BEFORE_PARTICLE.match(token)
-    if particle and particle.group(2) in PARTICLES:
+    if particle and (particle.group(2) in PARTICLES or (particle.group(1) in PARTICLES and not leads_name)):
         return f"{particle.group(1)} {particle.group(2)}"
     return None
 
@@ -153,15 +155,21 @@ def clean_name_line(chunk: Chunk) -> tuple[str, float, bool]:
     stripped = False
     glued = _unglued(chunk.words)
     stripped = len(glued) != len(chunk.words)
-    for word in _rejoined(glued):
+    words = _rejoined(glued)
+    capitals = any(len(word.text) >= 3 and word.text.isalpha() and word.text.isupper() for word in words)
+    for word in words:
         cleaned = clean_token(word.text)
-        if not cleaned or (word.conf < DEBRIS_CONF and len(cleaned) == 1 and cleaned not in "&"):
+        # a short lower-case word in a line printed in capitals is a speck's read ("TIMOTHY E BUENAVENTURA~ZIELINSKI
+        # ot", dev seed 3131: the surname read as OT); not a particle, nor letters OCR cannot tell by case ("wu": WU)
+        speck = (capitals and len(word.text) <= 3 and word.text.isalpha() and word.text.islower()
+                 and cleaned not in PARTICLES and not set(word.text) <= _SAME_IN_BOTH_CASES)
+        if not cleaned or speck or (word.conf < DEBRIS_CONF and len(cleaned) == 1 and cleaned not in "&"):
             stripped = stripped or bool(word.text.strip())
             continue
         if not kept and word.text.endswith(",") and word is not chunk.words[-1]:
             cleaned += ","  # "CASTRO, SONYA R": the comma of a surname-first line is the line's form, not debris
         stripped = stripped or cleaned.rstrip(",") != word.text.upper().rstrip(",")
-        glued = _glued_words(cleaned)
+        glued = _glued_words(cleaned, leads_name=not kept or kept[-1] == "&")
         if glued:
             stripped, cleaned = True, glued
         kept.append(cleaned)

@@ -154,3 +154,16 @@ def test_a_last_4_a_zero_look_alike_away_from_the_letters_unsure_one_is_no_other
     assert not shows_other_letter(page, {"ssn_last4": Found("5393", 0.85)})
     assert shows_other_letter(page, {"ssn_last4": Found("5393", 0.98)})
     assert shows_other_letter(page, {"ssn_last4": Found("5313", 0.85)})
+
+
+@pytest.mark.parametrize("line, cleaned", [
+    ("TIMOTHY E BUENAVENTURA~ZIELINSKI ot", "TIMOTHY E BUENAVENTURA-ZIELINSKI"),  # a speck read in lower case
+    ("PETER wu", "PETER WU"),  # w and u look the same in either case: a surname, not a speck
+    ("ANA van DER BERG", "ANA VAN DER BERG"),  # a particle
+    ("Maria de la Cruz", "MARIA DE LA CRUZ"),  # no word of the line in capitals: its case says nothing
+    ("TYRONE R TER'HORST", "TYRONE R TER HORST"),  # a particle before an apostrophe starts the surname
+    ("STEVEN NGUYEN & DE'ANDRE NGUYEN", "STEVEN NGUYEN & DE'ANDRE NGUYEN"),  # ... not a given name
+    ("DA'QUAN SMITH", "DA'QUAN SMITH"),
+])  # fmt: skip
+def test_lower_case_specks_and_particles_glued_by_an_apostrophe(line: str, cleaned: str) -> None:
+    assert clean_name_line(_chunk(line))[0] == cleaned
