@@ -16,6 +16,7 @@ from typing import Generic, TypeVar
 
 from rapidfuzz.distance import Levenshtein
 
+from mailroom.notices.date_repairs import repaired_date_text
 from mailroom.notices.model import LetterType
 
 T = TypeVar("T")
@@ -140,22 +141,6 @@ DUE_DATE_LABELS = (
 )  # fmt: skip
 
 
-# A month's name with one letter misread or lost where its first three letters are ("QCTOBER 13, 2025", "0CTOBER"):
-# repaired only beside a label, and then unsure. Names of 5 letters or more: one letter off JUNE is JULY.
-_MONTH_NAMES = ("JANUARY", "FEBRUARY", "MARCH", "APRIL", "AUGUST", "SEPTEMBER", "OCTOBER", "NOVEMBER", "DECEMBER")
-
-
-def _months_repaired(snippet: str) -> str:
-    def month(word: re.Match[str]) -> str:
-        upper = word.group(0).upper()
-        near = [name for name in _MONTH_NAMES if Levenshtein.distance(upper, name, score_cutoff=1) <= 1]
-        return near[0] if len(near) == 1 else word.group(0)
-
-    return re.sub(r"\b[A-Za-z0-9]{4,10}\b(?=[.,]?\s*\d{1,2}\b)", month, snippet)
-
-
-# A year whose 0 OCR read as 6, 8 or 9 ("11/25/2624"): repaired only beside a label, and then unsure.
-_YEAR_LOOKALIKE = re.compile(r"(?<=[/.\-, ])2[689](\d\d)\b")
 REPAIRED_DATE_CONFIDENCE = 0.85
 
 
@@ -165,7 +150,7 @@ def find_labelled_date(text: str, labels: tuple[str, ...], *, window: int = 60) 
         dates = _dates_in(snippet)
         confidence = 0.97
         if not dates:
-            repaired = _months_repaired(_YEAR_LOOKALIKE.sub(r"20\1", snippet))
+            repaired = repaired_date_text(snippet)
             dates, confidence = _dates_in(repaired), REPAIRED_DATE_CONFIDENCE
         if not dates or dates[0][0] > 25:  # the value sits next to its label, not a sentence later
             continue

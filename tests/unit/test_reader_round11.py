@@ -167,3 +167,13 @@ def test_a_last_4_a_zero_look_alike_away_from_the_letters_unsure_one_is_no_other
 ])  # fmt: skip
 def test_lower_case_specks_and_particles_glued_by_an_apostrophe(line: str, cleaned: str) -> None:
     assert clean_name_line(_chunk(line))[0] == cleaned
+
+
+def test_a_year_with_a_speck_read_as_a_digit_beside_a_date_label_is_repaired_unsure() -> None:
+    """Dev seed 3131: "April 24, 20924"; only one year left by dropping a digit is plausible."""
+    from datetime import date
+
+    from mailroom.notices.parse import find_notice_date
+
+    assert find_notice_date("Date of this notice: April 24, 20924") == Found(date(2024, 4, 24), 0.85)
+    assert find_notice_date("Notice date 11/25/20242") is None  # 2022 or 2024: no telling
