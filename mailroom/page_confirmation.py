@@ -123,8 +123,6 @@ def confirm_on_page(notice: Notice, directory: CaseDirectory) -> MatchResult | N
     return _ambiguous(hits, f"share SSN {ssn}") if hits else None
 
 
-
-
 def lookalike_last4s(last4: str) -> list[str]:
     """The last 4 with one 9, 6 or 8 read back as the 0 it may be, at most ``MAX_SEARCHES``."""
     variants = [last4[:i] + "0" + last4[i + 1 :] for lookalike in ZERO_LOOKALIKES
@@ -149,7 +147,7 @@ def confirm_lookalike_last4(notice: Notice, directory: CaseDirectory) -> MatchRe
             outcome=MatchOutcome.MATCHED, case_id=case_id, score=100.0, confirmed_last_name=last,
             confirmed_ssn_last4=last4,
             reason=f"case {case_id} matched on SSN ***-**-{last4}, the page's {masked} with a 0 read as "
-            f"{' or '.join(ZERO_LOOKALIKES)}; its name was found on the page "
+            f"{', '.join(ZERO_LOOKALIKES[:-1])} or {ZERO_LOOKALIKES[-1]}; its name was found on the page "
             f"({len(variants)} CRM search(es))",
         )  # fmt: skip
     return _ambiguous(hits, f"match look-alikes of SSN {masked}") if hits else None

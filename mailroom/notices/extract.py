@@ -333,9 +333,8 @@ def extract_letters(path: Path, *, file_name: str | None, limits: ExtractionLimi
                 _read_page(pages, fallback, index, _WHOLE_PAGE)
             fallback.last = count - 1
             labels = [pages.label(index) for index in range(count)]
-            first_page = parse_layout(pages.band(0, "top"))[0]
-            whole = one_letter_by_labels(labels) or one_letter_by_first_label(labels, first_page)
-            if count > 1 and not whole:
+            if count > 1 and not (one_letter_by_labels(labels)
+                                  or one_letter_by_first_label(labels, parse_layout(pages.band(0, "top"))[0])):
                 fallback.doubt_about(f"none of the {count} pages reads as the first page of a letter")
             letters = [fallback]
     finally:

@@ -96,7 +96,7 @@ def test_a_last_4_read_with_8_for_0_finds_the_case_whose_name_is_on_the_page() -
     directory = ListDirectory([case(7, "Denise", "Hall", "9650")])
     result = match_notice(notice, directory)
     assert (result.outcome, result.case_id, result.confirmed_ssn_last4) == (MatchOutcome.MATCHED, 7, "9650")
-    assert "0 read as 9 or 6 or 8" in result.reason
+    assert "0 read as 9, 6 or 8" in result.reason
     assert match_notice(notice, ListDirectory([case(8, "Ruth", "Hall", "9650")])).outcome is MatchOutcome.NO_MATCH
 
 
