@@ -6,41 +6,15 @@ Read from the source with ast (every import statement, also those inside functio
 from __future__ import annotations
 
 import functools
-import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from tests.unit.source_reading import imported_packages_of
+
 ROOT = Path(__file__).resolve().parents[2]
 FORWARDER = ROOT / "mailroom" / "sandbox"  # `python -m mailroom.sandbox`, kept for people and scripts
 COMMAND = ROOT / "mailroom" / "__main__.py"  # `python -m mailroom doctor`: forwards to blocks.doctor
-
-
-# Parsed in a fresh interpreter: in a test worker whose earlier tests left threads running, CPython 3.11's ast.parse
-# now and then raises a spurious "AST constructor recursion depth mismatch" SystemError (python/cpython#106905;
-# seen here once on two xdist workers). The files are read the same way, only elsewhere.
-_READ_IMPORTS = """
-import ast, json, sys
-found = {}
-for path in sys.argv[1:]:
-    names = set()
-    for node in ast.walk(ast.parse(open(path, encoding="utf-8").read(), filename=path)):
-        if isinstance(node, ast.Import):
-            names.update(alias.name.partition(".")[0] for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-            names.add(node.module.partition(".")[0])
-    found[path] = sorted(names)
-print(json.dumps(found))
-"""
-
-
-def imported_packages_of(paths: list[Path]) -> dict[Path, set[str]]:
-    """Top-level names of everything each file imports (relative imports stay inside their own package)."""
-    done = subprocess.run([sys.executable, "-c", _READ_IMPORTS, *map(str, paths)], capture_output=True, text=True,
-                          check=True, timeout=120)  # fmt: skip
-    return {Path(path): set(names) for path, names in json.loads(done.stdout).items()}
 
 
 def imported_packages(path: Path) -> set[str]:

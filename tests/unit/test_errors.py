@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ast
 import builtins
 import inspect
 import re
@@ -10,6 +9,7 @@ from pathlib import Path
 
 import mailroom
 from mailroom import errors
+from tests.unit.source_reading import classes_of
 
 PACKAGE = Path(mailroom.__file__).parent
 # The sandbox's emulator-internal errors (a bad Drive query, a refused token) are not mailroom's: it is moving out of
@@ -29,16 +29,12 @@ def test_no_module_outside_errors_defines_an_exception():
     builtin_exceptions = {n for n, o in vars(builtins).items() if inspect.isclass(o) and issubclass(o, BaseException)}
     exception_names = builtin_exceptions | set(error_classes())
     offenders = []
-    for path in PACKAGE.rglob("*.py"):
-        relative = path.relative_to(PACKAGE)
-        if relative.parts[0] in NOT_PRODUCT or path.name == "errors.py":
-            continue
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if not isinstance(node, ast.ClassDef):
-                continue
-            bases = {b.id if isinstance(b, ast.Name) else b.attr for b in node.bases if isinstance(b, (ast.Name, ast.Attribute))}
-            if bases & exception_names or any(re.search(r"(Error|Exception)$", b) for b in bases):
-                offenders.append(f"{relative}:{node.lineno} {node.name}")
+    paths = [path for path in PACKAGE.rglob("*.py")
+             if path.relative_to(PACKAGE).parts[0] not in NOT_PRODUCT and path.name != "errors.py"]  # fmt: skip
+    for path, classes in classes_of(paths).items():
+        for line, name, bases in classes:
+            if set(bases) & exception_names or any(re.search(r"(Error|Exception)$", b) for b in bases):
+                offenders.append(f"{path.relative_to(PACKAGE)}:{line} {name}")
     assert offenders == []
 
 

@@ -6,7 +6,6 @@ must not even import a vendor library.
 
 from __future__ import annotations
 
-import ast
 import errno
 import http.client
 import socket
@@ -33,6 +32,7 @@ from mailroom.errors import (
 from mailroom.http_failures import answer_error, maybe_sent
 from mailroom.resilience import classify, describe, parse_retry_after, register_error_adapter
 from tests.unit.override_properties import assert_no_override_makes_it_retryable, assert_overrides_keep_it_ambiguous
+from tests.unit.source_reading import imported_packages_of
 
 T, R, P, A = ErrorClass.THROTTLED, ErrorClass.TRANSIENT, ErrorClass.PERMANENT, ErrorClass.AMBIGUOUS
 VENDORS = ("googleapiclient", "httplib2", "google", "requests", "urllib3", "google_auth_httplib2")
@@ -40,13 +40,7 @@ VENDORS = ("googleapiclient", "httplib2", "google", "requests", "urllib3", "goog
 
 def test_the_resilience_package_imports_no_vendor_library():
     package = Path(mailroom.resilience.__file__).parent
-    imported = set()
-    for path in package.glob("*.py"):
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if isinstance(node, ast.Import):
-                imported |= {alias.name.split(".")[0] for alias in node.names}
-            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
-                imported.add(node.module.split(".")[0])
+    imported = set().union(*imported_packages_of(sorted(package.glob("*.py"))).values())
     assert imported & set(VENDORS) == set()
     # and at run time: a fresh interpreter that imports the package and classifies plain errors loads none
     probe = (
