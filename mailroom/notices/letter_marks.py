@@ -12,7 +12,7 @@ from typing import Any
 
 from mailroom.notices.page_fields import TRUSTED_CONFIDENCE
 from mailroom.notices.parse import Found
-from mailroom.notices.ssn import zero_lookalikes
+from mailroom.notices.ssn import differ_by_a_misread_zero
 
 # "2 of 3" ends its footer line, but OCR may leave debris after it ("2 of 3 :", "2 of 2 '", "3 of 4 -", a speck
 # read as a letter: "3 of 3 a").
@@ -65,7 +65,7 @@ def shows_other_letter(found: dict[str, Found[Any]], letter: dict[str, Found[Any
         confident = seen is not None and seen.confidence >= TRUSTED_CONFIDENCE
         if confident and own is not None and seen.value != own.value:
             misread = (name == "ssn_last4" and own.confidence < TRUSTED_CONFIDENCE
-                       and zero_lookalikes(seen.value, own.value))  # fmt: skip
+                       and differ_by_a_misread_zero(seen.value, own.value))  # fmt: skip
             if not misread:
                 return True
     return False
@@ -87,8 +87,7 @@ def one_letter_by_labels(labels: list[Label | None]) -> bool:
     """Every page of the file is labelled in sequence as one letter of that many pages ("1 of 2", "2 of 2"; a page
     may omit the total). A file where no page reads as a letter's first page is then still one letter."""
     count = len(labels)
-    return (all(label is not None and label[0] == number and label[1] in (None, count)
-                for number, label in enumerate(labels, start=1))
+    return (all(_in_sequence(label, number, count) for number, label in enumerate(labels, start=1))
             and any(label is not None and label[1] == count for label in labels))  # fmt: skip
 
 
@@ -99,5 +98,10 @@ def one_letter_by_first_label(labels: list[Label | None], first_page: dict[str, 
     shows no such marks."""
     count = len(labels)
     return (labels[0] == (1, count) and letter_marks(first_page)
-            and all(label is None or (label[0] == number and label[1] in (None, count))
+            and all(label is None or _in_sequence(label, number, count)
                     for number, label in enumerate(labels[1:], start=2)))  # fmt: skip
+
+
+def _in_sequence(label: Label | None, number: int, count: int) -> bool:
+    """The label names page ``number`` of a letter of ``count`` pages (or of no stated total)."""
+    return label is not None and label[0] == number and label[1] in (None, count)

@@ -72,7 +72,7 @@ _LABEL_WINDOW = 45
 ZERO_LOOKALIKES = "968"
 
 
-def zero_lookalikes(first: str, second: str) -> bool:
+def differ_by_a_misread_zero(first: str, second: str) -> bool:
     """The two last 4s differ in one digit only, a 0 in one and a look-alike of 0 in the other."""
     differ = [(a, b) for a, b in zip(first, second) if a != b]
     return len(first) == len(second) and len(differ) == 1 and "0" in differ[0] and (

@@ -9,16 +9,12 @@ import pytest
 
 from mailroom.notices.address import address_block_names, clean_name_line, names_found
 from mailroom.notices.aur import find_aur_control_number
-from mailroom.notices.layout import Chunk, PageLayout, Word, build_layout
 from mailroom.notices.names import parse_name_line
 from mailroom.notices.page_fields import merge, parse_layout
 from mailroom.notices.parse import Found, find_amount_due, find_notice_date, find_response_due_date, find_tax_year
 from mailroom.notices.ssn import find_ssn_last4
+from tests.unit.ocr_lines import name_chunk, page_lines
 
-
-def _chunk(line: str) -> Chunk:
-    """A name line as OCR words side by side, each read with confidence 90."""
-    return Chunk([Word(text, 90.0, 50 * n, 0, 50 * n + 40, 10) for n, text in enumerate(line.split())])
 
 def test_a_long_label_word_with_one_letter_misread_or_lost_still_labels_its_value():
     assert find_ssn_last4("Social segurity number XXX-XX-4821").value == "4821"
@@ -40,30 +36,25 @@ def test_short_label_words_stay_exact():
     ("JOHN O'BRIEN-KIM", "JOHN O'BRIEN-KIM"),
 ])  # fmt: skip
 def test_an_initial_hyphened_to_the_next_word_is_split_from_it(line: str, cleaned: str) -> None:
-    assert clean_name_line(_chunk(line))[0] == cleaned
+    assert clean_name_line(name_chunk(line))[0] == cleaned
 
 
 def test_a_joint_line_with_a_hyphened_initial_gives_the_whole_surname() -> None:
-    names = parse_name_line(clean_name_line(_chunk("ANA W & LINDA J-LA ROSA"))[0])
+    names = parse_name_line(clean_name_line(name_chunk("ANA W & LINDA J-LA ROSA"))[0])
     assert names is not None and names.taxpayer.last == "LA ROSA" and names.spouse.last == "LA ROSA"
 
 
 def test_a_mark_glued_to_the_ampersand_leaves_no_hyphen_on_the_initial_before_it() -> None:
-    line, _, stripped = clean_name_line(_chunk("SUNITA L-& MIGUEL ZIELINSKI"))
+    line, _, stripped = clean_name_line(name_chunk("SUNITA L-& MIGUEL ZIELINSKI"))
     assert (line, stripped) == ("SUNITA L & MIGUEL ZIELINSKI", True)
     assert parse_name_line(line).taxpayer.last == "ZIELINSKI"
-
-
-def _lines(*texts: str) -> PageLayout:
-    return build_layout([[Word(t, 95.0, 60 + 60 * n, 40 * row, 60 + 60 * n + 50, 40 * row + 20)
-                          for n, t in enumerate(text.split())] for row, text in enumerate(texts)], 1700, 1200)
 
 
 def test_a_first_name_read_as_one_letter_is_unsure_so_a_whole_read_of_the_names_wins() -> None:
     """Page 1's "WILLIAM" lost under a stamp ("S & LISA C ..."), the response form's line whole: its read wins."""
     address = ("22002 CEDAR LN", "LAS CRUCES NM 88001-2325")
-    initial_only, _ = parse_layout(_lines("S & LISA C THOMPSON-SCOTT", *address))
-    whole, _ = parse_layout(_lines("WILLIAM S & LISA C THOMPSON-SCOTT", *address))
+    initial_only, _ = parse_layout(page_lines("S & LISA C THOMPSON-SCOTT", *address))
+    whole, _ = parse_layout(page_lines("WILLIAM S & LISA C THOMPSON-SCOTT", *address))
     assert initial_only["taxpayer_first_name"].value == "S"
     assert initial_only["taxpayer_first_name"].confidence < whole["taxpayer_first_name"].confidence
     merge(initial_only, whole)
@@ -73,7 +64,7 @@ def test_a_first_name_read_as_one_letter_is_unsure_so_a_whole_read_of_the_names_
 @pytest.mark.parametrize("line", ["AGNIESZKA L PEREZ-JOHNSON & SPOUSE", "AGNIESZKA L PEREZ-JOHNSON & SPO",
                                   "AGNIESZKA L PEREZ-JOHNSON & SPONSE"])
 def test_a_spouse_placeholder_ocr_cut_or_garbled_still_leaves_the_taxpayer(line: str) -> None:
-    layout = _lines(line, "22002 CEDAR LN", "LAS CRUCES NM 88001-2325")
+    layout = page_lines(line, "22002 CEDAR LN", "LAS CRUCES NM 88001-2325")
     names = names_found(address_block_names(layout))
     assert names is not None and (names.value.taxpayer.first, names.value.taxpayer.last, names.value.spouse) == (
         "AGNIESZKA", "PEREZ-JOHNSON", None)
@@ -86,7 +77,7 @@ def test_a_spouse_placeholder_ocr_cut_or_garbled_still_leaves_the_taxpayer(line:
     ("DA'QUAN SMITH", "DA'QUAN SMITH"),  # the part after the apostrophe is no particle: a name of its own
 ])  # fmt: skip
 def test_an_apostrophe_before_a_surname_particle_is_a_speck_between_two_words(line: str, cleaned: str) -> None:
-    assert clean_name_line(_chunk(line))[0] == cleaned
+    assert clean_name_line(name_chunk(line))[0] == cleaned
 
 
 @pytest.mark.parametrize("line, amount", [

@@ -5,20 +5,11 @@ from __future__ import annotations
 import pytest
 
 from mailroom.notices.address import address_block_names, clean_name_line, names_found
-from mailroom.notices.layout import Chunk
-from mailroom.notices.layout import PageLayout, Word, build_layout
+from mailroom.notices.layout import Word, build_layout
 from mailroom.notices.letter_marks import one_letter_by_first_label
 from mailroom.notices.parse import Found
 from mailroom.notices.ssn import find_ssn_last4
-
-
-def _chunk(line: str) -> Chunk:
-    return Chunk([Word(text, 90.0, 50 * n, 0, 50 * n + 40, 10) for n, text in enumerate(line.split())])
-
-
-def _lines(*texts: str) -> PageLayout:
-    return build_layout([[Word(t, 95.0, 60 + 60 * n, 40 * row, 60 + 60 * n + 50, 40 * row + 20)
-                          for n, t in enumerate(text.split())] for row, text in enumerate(texts)], 1700, 1200)
+from tests.unit.ocr_lines import name_chunk, page_lines
 
 
 @pytest.mark.parametrize("text, last4", [
@@ -45,13 +36,13 @@ def test_an_unsplit_last_four_keeps_its_confidence() -> None:
 
 def test_a_zip_plus_4_whose_hyphen_ocr_lost_still_anchors_the_address_block() -> None:
     """Dev seed 5150: "DES MOINES IA 50309 5748" was no city line, so the clean name above it was never read."""
-    layout = _lines("ROSA GONZALEZ", "17428 2ND ST .", "DES MOINES IA 50309 5748")
+    layout = page_lines("ROSA GONZALEZ", "17428 2ND ST .", "DES MOINES IA 50309 5748")
     names = names_found(address_block_names(layout))
     assert names is not None and (names.value.taxpayer.first, names.value.taxpayer.last) == ("ROSA", "GONZALEZ")
 
 
 def test_a_street_line_ending_in_four_digits_is_no_city_line() -> None:
-    assert address_block_names(_lines("ROSA GONZALEZ", "17428 2ND ST", "PO BOX 12345 5748")) is None
+    assert address_block_names(page_lines("ROSA GONZALEZ", "17428 2ND ST", "PO BOX 12345 5748")) is None
 
 
 _MARKS = {"ssn_last4": Found("9764", 0.85), "tax_year": Found(2022, 0.85)}
@@ -78,7 +69,7 @@ def test_no_whole_file_label_on_page_one_leaves_the_pages_in_doubt(labels: list,
 @pytest.mark.parametrize("unit", ["#C", "#4B", "APT 4B"])
 def test_a_unit_line_usps_style_between_street_and_city_keeps_the_block(unit: str) -> None:
     """Dev seed 5150: "#C" under the street was no street line, so three blocks (and their names) were lost."""
-    layout = _lines("XIAO & ANIL LI", "12564 PINE HOLLOW RD", unit, "ST LOUIS MO 63101-8985")
+    layout = page_lines("XIAO & ANIL LI", "12564 PINE HOLLOW RD", unit, "ST LOUIS MO 63101-8985")
     names = names_found(address_block_names(layout))
     assert names is not None and (names.value.taxpayer.first, names.value.spouse.first) == ("XIAO", "ANIL")
 
@@ -133,12 +124,12 @@ def test_a_unit_line_read_as_a_lone_hash_and_a_letter_keeps_the_block() -> None:
     ("\u2014SUSAN\u2014P-BUENAVENTURA - PARK", "SUSAN P BUENAVENTURA-PARK"),  # a pen stroke's dash before an initial
 ])  # fmt: skip
 def test_dashes_in_a_name_line_are_hyphens_or_a_pen_strokes_gap(line: str, cleaned: str) -> None:
-    assert clean_name_line(_chunk(line))[0] == cleaned
+    assert clean_name_line(name_chunk(line))[0] == cleaned
 
 
 def test_a_zip_plus_4_with_its_last_digit_lost_still_anchors_the_address_block() -> None:
     """Dev seed 3131: "FORT LAUDERDALE FL 33301-247" was no city line, so both names above it went unread."""
-    layout = _lines("CIARAN PARK", "\u2014SUSAN\u2014P-BUENAVENTURA - PARK", "23433 N MAIN ST",
+    layout = page_lines("CIARAN PARK", "\u2014SUSAN\u2014P-BUENAVENTURA - PARK", "23433 N MAIN ST",
                     "FORT LAUDERDALE FL 33301-247")
     names = names_found(address_block_names(layout))
     assert names is not None and (names.value.taxpayer.last, names.value.spouse.last) == ("PARK", "BUENAVENTURA-PARK")
@@ -166,7 +157,7 @@ def test_a_last_4_a_zero_look_alike_away_from_the_letters_unsure_one_is_no_other
     ("DA'QUAN SMITH", "DA'QUAN SMITH"),
 ])  # fmt: skip
 def test_lower_case_specks_and_particles_glued_by_an_apostrophe(line: str, cleaned: str) -> None:
-    assert clean_name_line(_chunk(line))[0] == cleaned
+    assert clean_name_line(name_chunk(line))[0] == cleaned
 
 
 def test_a_year_with_a_speck_read_as_a_digit_beside_a_date_label_is_repaired_unsure() -> None:
