@@ -19,7 +19,7 @@ _MASK2 = r"[X*x×#]{2}"
 _MASKED = re.compile(rf"(?<![\w-]){_MASK3}\s?-\s?{_MASK2}\s?-\s?(\d{{4}})(?![\d-])")
 # Next to a label only: an SSN-shaped value whose first five characters OCR damaged ("§92-73-1284"); its last
 # four are still digits, and they are all we keep.
-_DAMAGED = re.compile(r"(?<![\w-])\S{3}\s?-\s?\S{2}\s?-\s?(\d{4})(?![\d-])")
+_DAMAGED = re.compile(r"(?<![\w-])\S{2,3}\s?[-~]\s?\S{2}\s?-\s?(\d{4})(?![\d-])")
 # Next to a label only: the same with the hyphens read as periods or underscores and a short first group, as heavy
 # speckle leaves a mask ("oe%.0%-7121", "oo*.99_7121", "94.99.8759"); one separator at least is no hyphen (a
 # hyphenated number was judged by the rules before, an invalid one stays rejected) and a date ("12.31.2022") is none.
