@@ -20,6 +20,7 @@ from mailroom.notices.letter_marks import Label, page_label
 from mailroom.notices.model import ExtractionError, ExtractionFailure, ExtractionLimits, FieldSource
 from mailroom.notices.ocr import PreparedPage, median3, ocr_image, otsu, prepare, read_line, shows_upright
 from mailroom.notices.parse import normalize_text
+from mailroom.notices.ruled_lines import without_rules
 from mailroom.notices.text_layer import is_usable
 
 # Bands of a scanned page, as shares of its height; they overlap so a line on a border is read whole once. (A first
@@ -112,6 +113,17 @@ class Pages:
                 self.ocr_pages.add(index)
             self.any_text = self.any_text or bool(layout.lines)
         return self.bands[(index, name)]
+
+    def band_without_rules(self, index: int, name: str) -> PageLayout | None:
+        """A band of a scanned page already read, read again with its ruled lines removed (``ruled_lines.py``); None
+        when there is no such band. Kept apart from the band's own read: it is a second look, not a better one."""
+        if (index, name) not in self.bands or index not in self.images or not self.scanned(index):
+            return None
+        prepared = self.images[index]
+        layout, _ = ocr_image(without_rules(band_of(prepared, name), prepared.dpi), prepared.dpi, self.limits,
+                              self.remaining(), allow_turn=False)  # fmt: skip
+        self.remaining()
+        return layout
 
     def label(self, index: int) -> Label | None:
         """The footer's label, else a "Page 2 of 3" in the header (where IRS notices print it on later pages; only

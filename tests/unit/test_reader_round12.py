@@ -2,11 +2,23 @@
 
 from __future__ import annotations
 
-import pytest
+import math
+from pathlib import Path
 
+import numpy as np
+import pytest
+from PIL import Image
+from reportlab.lib.pagesizes import letter
+from reportlab.pdfgen.canvas import Canvas
+
+from mailroom.notices import extract_notices
 from mailroom.notices.page_fields import _parse_text
+from mailroom.notices.pages import Pages
 from mailroom.notices.parse import Found
+from mailroom.notices.ruled_lines import _INK, without_rules
 from mailroom.notices.ssn import find_ssn_last4
+from tests.unit.test_extraction import scanned_copy
+from tests.unit.test_letter_pages import first_page, write
 
 
 @pytest.mark.parametrize("header, row, last4", [
@@ -37,3 +49,68 @@ def test_a_two_letter_or_tilde_mask_beside_its_label_is_read_unsure(text: str) -
 ])  # fmt: skip
 def test_numbers_of_other_shapes_under_a_tin_label_are_not_read_as_its_last_four(header: str, row: str) -> None:
     assert "ssn_last4" not in _parse_text(f"{header}\n{row}")
+
+
+def _page(width: int = 600, height: int = 200) -> np.ndarray:
+    return np.full((height, width), 250, dtype=np.uint8)
+
+
+def test_a_rule_skewed_three_degrees_is_set_to_paper_and_print_beside_it_is_kept() -> None:
+    pixels = _page()
+    for x in range(20, 580):  # a 2-pixel rule, 3 degrees off level, anti-aliased grey at its edges
+        y = 60 + int(x * math.tan(math.radians(3)))
+        pixels[y : y + 2, x] = 60
+        pixels[y + 2, x] = 180
+    pixels[120:140, 100:300] = 20  # a bold, blurred line of print: long, but as tall as a letter
+    pixels[150:156, 100:112] = 20  # a hyphen
+    cleaned = np.asarray(without_rules(Image.fromarray(pixels), dpi=200))
+    assert (cleaned[:115] >= _INK).all()  # the rule is gone, to its grey edges
+    assert (cleaned[120:140, 100:300] == 20).all() and (cleaned[150:156, 100:112] == 20).all()
+
+
+def test_a_table_grid_line_goes_and_the_letter_it_touches_keeps_its_ink() -> None:
+    pixels = _page()
+    pixels[10:190, 300:302] = 40  # a vertical grid line
+    pixels[90:92, 20:580] = 40  # a horizontal one
+    pixels[70:91, 150:153] = 40  # a letter's stem standing on the horizontal line
+    cleaned = np.asarray(without_rules(Image.fromarray(pixels), dpi=200))
+    assert (cleaned[10:88, 300:302] >= _INK).all() and (cleaned[90:92, 400:500] >= _INK).all()
+    assert (cleaned[70:88, 150:153] == 40).all()
+
+
+def test_a_page_with_no_rule_is_returned_as_it_is() -> None:
+    image = Image.fromarray(_page())
+    assert without_rules(image, dpi=200) is image
+
+
+def _name_under_a_rule(tmp_path: Path) -> Path:
+    """Dev seed 5150, Doc810: the response form's rule over the name ran into it, and the name line came back as
+    debris ("LRROE A were rise aeTeG" for "MARK MILLER"); here a rule one point above the name's capitals."""
+    canvas = Canvas(str(tmp_path / "text.pdf"), pagesize=letter)
+    y = 740
+    for line in first_page(name="MARK MILLER"):
+        canvas.drawString(60, y, line)
+        if line == "MARK MILLER":
+            canvas.setLineWidth(0.8)
+            canvas.line(45, y + 9, 560, y + 9)
+        y -= 15
+    canvas.showPage()
+    canvas.save()
+    return scanned_copy(tmp_path / "text.pdf", tmp_path / "scan.pdf")
+
+
+def test_a_name_a_rule_ran_into_is_read_again_without_the_rule(tmp_path: Path) -> None:
+    notice = extract_notices(_name_under_a_rule(tmp_path))[0]
+    assert (notice.taxpayer_first_name, notice.taxpayer_last_name, notice.ssn_last4) == ("MARK", "MILLER", "4321")
+
+
+def test_a_letter_that_gave_its_ssn_and_surname_is_not_read_again(tmp_path: Path, monkeypatch) -> None:
+    again: list[tuple[int, str]] = []
+    real = Pages.band_without_rules
+    monkeypatch.setattr(Pages, "band_without_rules", lambda self, index, name: again.append((index, name))
+                        or real(self, index, name))  # fmt: skip
+    clean = write(tmp_path / "clean.pdf", [(first_page(), "Page 1 of 1")])
+    assert extract_notices(scanned_copy(clean, tmp_path / "clean-scan.pdf"))[0].taxpayer_last_name == "SMITH"
+    assert again == []
+    extract_notices(_name_under_a_rule(tmp_path))
+    assert again == [(0, "top")]
