@@ -242,10 +242,22 @@ def _judge_unvouched(pages: Pages, letter: _Letter) -> None:
 
 def _in_place(pages: Pages, letter: _Letter, index: int) -> bool:
     """A page showing none of the letter's marks whose footer, read closer, names its place in the letter ("3 of 4"
-    as the third of four pages). Dev seed 4242 (tuned): 3 letters held in doubt by speckled or faded footers."""
-    closer = pages.label_read_closer(index)
+    as the third of four pages). Dev seed 4242 (tuned): 3 letters held in doubt by speckled or faded footers. Or one
+    whose own label is lost (under a scanner's dark edge) between the letter's pages labelled one before and one
+    after it, with the letter's length (dev seed 3131): only a page swapped for another letter's, in place, could
+    sit there, and that page would show the other letter's marks."""
     length = letter.last - letter.first + 1
-    return closer is not None and closer[0] == index - letter.first + 1 and closer[1] in (None, length)
+    place = index - letter.first + 1
+    if _labelled(pages, index, place, length, closer_only=True):
+        return True
+    return letter.first < index < letter.last and all(
+        _labelled(pages, page, page - letter.first + 1, length) for page in (index - 1, index + 1))
+
+
+def _labelled(pages: Pages, index: int, place: int, length: int, *, closer_only: bool = False) -> bool:
+    """The page's label, or its footer read closer, names it page ``place`` of ``length``."""
+    labels = [pages.label_read_closer(index)] if closer_only else [pages.label(index), pages.label_read_closer(index)]
+    return any(label is not None and label[0] == place and label[1] in (None, length) for label in labels)
 
 
 def _claim_first_pages(pages: Pages, letter: _Letter, before: list[_Letter]) -> None:

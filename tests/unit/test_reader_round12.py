@@ -2,23 +2,27 @@
 
 from __future__ import annotations
 
+import io
 import math
+import time
 from pathlib import Path
 
 import numpy as np
+import pymupdf
 import pytest
 from PIL import Image
 from reportlab.lib.pagesizes import letter
 from reportlab.pdfgen.canvas import Canvas
 
-from mailroom.notices import extract_notices
+from mailroom.notices import ExtractionLimits, extract_notices
+from mailroom.notices.ocr import without_dark_edges
 from mailroom.notices.page_fields import _parse_text
 from mailroom.notices.pages import Pages
 from mailroom.notices.parse import Found
 from mailroom.notices.ruled_lines import _INK, without_rules
 from mailroom.notices.ssn import find_ssn_last4
 from tests.unit.test_extraction import scanned_copy
-from tests.unit.test_letter_pages import first_page, write
+from tests.unit.test_letter_pages import first_page, inner_page, write
 
 
 @pytest.mark.parametrize("header, row, last4", [
@@ -114,3 +118,61 @@ def test_a_letter_that_gave_its_ssn_and_surname_is_not_read_again(tmp_path: Path
     assert again == []
     extract_notices(_name_under_a_rule(tmp_path))
     assert again == [(0, "top")]
+
+
+def _ramp_edges(pixels: np.ndarray, width: int) -> np.ndarray:
+    """A scanner lid's edge along the left side and the foot: black at the side, fading to paper inwards."""
+    ramp = np.linspace(30, 200, width).astype(np.uint8)
+    pixels[:, :width] = np.minimum(pixels[:, :width], ramp[None, :])
+    pixels[-width:, :] = np.minimum(pixels[-width:, :], ramp[::-1][:, None])
+    return pixels
+
+
+def test_a_scanner_lids_dark_edges_are_set_to_paper_and_print_is_kept() -> None:
+    pixels = _page()
+    pixels[80:100, 100:400] = 150  # faint print
+    pixels[30:170, 250:300] = 10  # a dark table inside the page is no edge
+    cleaned = np.asarray(without_dark_edges(Image.fromarray(_ramp_edges(pixels, 20))))
+    assert (cleaned[:, :20] == 255).all() and (cleaned[-20:, :] == 255).all()
+    assert (cleaned[80:100, 100:250] == 150).all() and (cleaned[30:170, 250:300] == 10).all()
+    image = Image.fromarray(_page())
+    assert without_dark_edges(image) is image
+
+
+def test_a_faded_label_a_dark_edge_hid_is_read_closer_without_the_edge(tmp_path: Path) -> None:
+    """Dev seed 3131, WALKER-HALL: a faded footer beside the lid's edge read as "|", and its letter stayed in doubt."""
+    canvas = Canvas(str(tmp_path / "text.pdf"), pagesize=letter)
+    canvas.setFillGray(0.72)
+    canvas.drawString(60, 40, "CP2000 (Rev. 6-2021)")
+    canvas.drawString(480, 40, "Page 2 of 4")
+    canvas.showPage()
+    canvas.save()
+    with pymupdf.open(tmp_path / "text.pdf") as text, pymupdf.open() as scan:
+        pixmap = text[0].get_pixmap(dpi=200, colorspace=pymupdf.csGRAY)
+        pixels = np.frombuffer(pixmap.samples, dtype=np.uint8).reshape(pixmap.height, pixmap.width).copy()
+        edged = Image.fromarray(_ramp_edges(pixels, 60))
+        page = scan.new_page(width=text[0].rect.width, height=text[0].rect.height)
+        buffer = io.BytesIO()
+        edged.save(buffer, format="PNG")
+        page.insert_image(page.rect, stream=buffer.getvalue())
+        scan.save(tmp_path / "scan.pdf")
+    with pymupdf.open(tmp_path / "scan.pdf") as document:
+        pages = Pages(document, ExtractionLimits(), time.monotonic() + 60)
+        pages.band(0, "top")
+        assert pages.label(0) is None and pages.label_read_closer(0) == (2, 4)
+
+
+def _four_pages(third: list[str], fourth_label: str | None) -> list[tuple[list[str], str | None]]:
+    return [(first_page(), "Page 1 of 4"), (inner_page(), "Page 2 of 4"), (third, None), (inner_page(), fourth_label)]
+
+
+def test_an_unlabelled_page_between_the_letters_pages_before_and_after_it_is_in_place(tmp_path: Path) -> None:
+    notices = extract_notices(write(tmp_path / "between.pdf", _four_pages(inner_page(), "Page 4 of 4")))
+    assert [(n.first_page, n.last_page, n.pages_in_doubt) for n in notices] == [(1, 4, None)]
+
+
+@pytest.mark.parametrize("fourth_label", [None, "Page 4 of 5"])
+def test_without_both_neighbours_labelled_in_sequence_the_unlabelled_page_stays_in_doubt(
+        tmp_path: Path, fourth_label: str | None) -> None:  # fmt: skip
+    notices = extract_notices(write(tmp_path / "doubt.pdf", _four_pages(inner_page(), fourth_label)))
+    assert notices[0].pages_in_doubt is not None and "page 3" in notices[0].pages_in_doubt
