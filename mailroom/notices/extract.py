@@ -246,18 +246,12 @@ def _in_place(pages: Pages, letter: _Letter, index: int) -> bool:
     whose own label is lost (under a scanner's dark edge) between the letter's pages labelled one before and one
     after it, with the letter's length (dev seed 3131): only a page swapped for another letter's, in place, could
     sit there, and that page would show the other letter's marks."""
-    length = letter.last - letter.first + 1
-    place = index - letter.first + 1
-    if _labelled(pages, index, place, length, closer_only=True):
+    closer, length = pages.label_read_closer(index), letter.last - letter.first + 1
+    if closer is not None and closer[0] == index - letter.first + 1 and closer[1] in (None, length):
         return True
     return letter.first < index < letter.last and all(
-        _labelled(pages, page, page - letter.first + 1, length) for page in (index - 1, index + 1))
-
-
-def _labelled(pages: Pages, index: int, place: int, length: int, *, closer_only: bool = False) -> bool:
-    """The page's label, or its footer read closer, names it page ``place`` of ``length``."""
-    labels = [pages.label_read_closer(index)] if closer_only else [pages.label(index), pages.label_read_closer(index)]
-    return any(label is not None and label[0] == place and label[1] in (None, length) for label in labels)
+        (page - letter.first + 1, length) in (pages.label(page), pages.label_read_closer(page))
+        for page in (index - 1, index + 1))  # fmt: skip
 
 
 def _claim_first_pages(pages: Pages, letter: _Letter, before: list[_Letter]) -> None:
