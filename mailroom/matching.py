@@ -68,7 +68,8 @@ class MatchResult(BaseModel):
     # document is filed under (as the CRM spells it). Never in a reason or a log line.
     confirmed_last_name: str | None = Field(default=None, repr=False)
     # Set when the page's last 4 found no case and a look-alike of it did, the case's name being on the page
-    # (page_confirmation.confirm_lookalike_last4): the last 4 the notice is filed with.
+    # (page_confirmation.confirm_lookalike_last4), or a reading of a last 4 OCR garbled did (confirm_guessed_last4):
+    # the last 4 the notice is filed with.
     confirmed_ssn_last4: str | None = Field(default=None, repr=False)
 
 
@@ -250,9 +251,10 @@ def match_notice(
 
 
 def _match(notice: Notice, directory: CaseDirectory, *, threshold: float, margin: float) -> MatchResult:
-    from mailroom.page_confirmation import confirm_lookalike_last4, confirm_on_page  # they use this module's rules
+    from mailroom.page_confirmation import (  # they use this module's rules
+        confirm_guessed_last4, confirm_lookalike_last4, confirm_on_page)
 
-    confirmed = confirm_on_page(notice, directory)
+    confirmed = confirm_on_page(notice, directory) or confirm_guessed_last4(notice, directory)
     if confirmed is not None:
         return confirmed
     if not notice.ssn_last4 or not notice.taxpayer_last_name:

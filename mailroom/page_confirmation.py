@@ -87,13 +87,16 @@ def _confirmed(case: CaseCandidate, notice: Notice) -> str | None:
     return None
 
 
-def _hits(notice: Notice, directory: CaseDirectory, searches: list[tuple[str, str]]) -> dict[int, tuple[str, str]]:
-    """Active cases the (surname, last 4) searches find whose own name is on the page: id -> (surname, last 4)."""
+def _hits(notice: Notice, directory: CaseDirectory, searches: list[tuple[str, str]], *,
+          ssn_on_file: bool = False) -> dict[int, tuple[str, str]]:  # fmt: skip
+    """Active cases the (surname, last 4) searches find whose own name is on the page: id -> (surname, last 4).
+    With ``ssn_on_file`` a case must hold the searched last 4 itself (a case without an SSN on file matches any)."""
     hits: dict[int, tuple[str, str]] = {}
     for surname, last4 in searches:
         for case in directory.find_cases(surname, last4, active_only=True):
             last = _confirmed(case, notice) if case.active else None
-            if last and (case.ssn_last4 in (None, last4) or case.spouse_ssn_last4 == last4):
+            unknown = case.ssn_last4 is None and not ssn_on_file
+            if last and (unknown or last4 in (case.ssn_last4, case.spouse_ssn_last4)):
                 hits[case.case_id] = (last, last4)
     return hits
 
@@ -151,3 +154,24 @@ def confirm_lookalike_last4(notice: Notice, directory: CaseDirectory) -> MatchRe
             f"({len(variants)} CRM search(es))",
         )  # fmt: skip
     return _ambiguous(hits, f"match look-alikes of SSN {masked}") if hits else None
+
+
+def confirm_guessed_last4(notice: Notice, directory: CaseDirectory) -> MatchResult | None:
+    """No last 4 read, but a surname and guesses at a last 4 OCR garbled ("S086": 5086 or 8086): each guess is
+    searched with the surname (at most ``MAX_SEARCHES``), and a case is accepted on the same terms as above (active,
+    its own first and last name on the page) and only if it holds the guessed last 4 itself. None when it does not
+    apply or finds nothing."""
+    if notice.ssn_last4 or not notice.taxpayer_last_name or not notice.name_evidence:
+        return None
+    guesses = notice.ssn_last4_guesses[:MAX_SEARCHES]
+    hits = _hits(notice, directory, [(notice.taxpayer_last_name, guess) for guess in guesses], ssn_on_file=True)
+    if len(hits) == 1:
+        case_id, (last, last4) = next(iter(hits.items()))
+        return MatchResult(
+            outcome=MatchOutcome.MATCHED, case_id=case_id, score=100.0, confirmed_last_name=last,
+            confirmed_ssn_last4=last4,
+            reason=f"case {case_id} matched on SSN ***-**-{last4}, one of {len(guesses)} reading(s) of a last 4 OCR "
+            "garbled; its name was found on the page",
+        )  # fmt: skip
+    return _ambiguous(hits, "match readings of a garbled SSN") if hits else None
+

@@ -332,6 +332,9 @@ def _notice(letter: _Letter, part: int, page_count: int, ocr_pages: int, file_na
     values: dict[str, Any] = {}
     fields: dict[str, FieldProvenance] = {}
     for name, result in letter.found.items():
+        if name == "ssn_last4_guesses":  # no field of the letter: what the matcher may search with (ssn.py)
+            values[name] = [] if "ssn_last4" in letter.found else list(result.value)
+            continue
         values[name] = result.value
         factor = OCR_CONFIDENCE_FACTOR if letter.sources[name] is FieldSource.OCR else 1.0
         fields[name] = _provenance(result.confidence * factor, letter.sources[name])

@@ -10,9 +10,9 @@ import re
 from datetime import date, timedelta
 from decimal import Decimal
 from enum import Enum
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 # Re-exported: the errors live with every other error in mailroom.errors.
 from mailroom.errors import ExtractionError, ExtractionFailure  # noqa: F401
@@ -67,6 +67,10 @@ class Notice(BaseModel):
     spouse_first_name: str | None = None
     spouse_last_name: str | None = None
     ssn_last4: str | None = Field(default=None, pattern=r"^\d{4}$")
+    # No last 4 read, but readings of one OCR garbled (notices/ssn.py ``last4_guesses``): never the notice's last 4,
+    # only what the matcher may search the CRM with, beside the page's surname (mailroom/page_confirmation.py).
+    ssn_last4_guesses: list[Annotated[str, StringConstraints(pattern=r"^\d{4}$")]] = Field(default_factory=list,
+                                                                                          max_length=3)
     aur_control_number: str | None = None
     amount_due: Decimal | None = None
     page_count: int = 0  # pages of the whole file

@@ -25,9 +25,10 @@ from mailroom.notices.parse import (
     normalize_text,
 )
 from mailroom.notices.rows import header_row_pairs
-from mailroom.notices.ssn import find_ssn_last4
+from mailroom.notices.ssn import find_ssn_last4, last4_guesses
 
 _INITIAL_ONLY_CONFIDENCE = 0.85  # a taxpayer whose first name reads as one letter
+GUESS_CONFIDENCE = 0.3  # readings of a garbled last 4: searched with, never filed as (ssn.last4_guesses)
 TRUSTED_CONFIDENCE = 0.9  # a parse below this (unlabelled guess, OCR repair) keeps OCR looking at later pages
 # Fields every notice type prints; OCR stops once they are all found with trusted confidence.
 _CORE_FIELDS = ("letter_type", "tax_year", "notice_date", "taxpayer_last_name", "ssn_last4", "amount_due")
@@ -49,6 +50,8 @@ def _parse_text(text: str) -> dict[str, Found[Any]]:
         result = parser(text)
         if result is not None:
             found[field_name] = result
+    if "ssn_last4" not in found and (guesses := last4_guesses(text)):
+        found["ssn_last4_guesses"] = Found(tuple(guesses), GUESS_CONFIDENCE)
     return found
 
 

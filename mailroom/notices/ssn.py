@@ -8,6 +8,8 @@ SSN-shaped match must use the same separator in both places ("123-45-6789", "123
 
 from __future__ import annotations
 
+import itertools
+import math
 import re
 
 from mailroom.notices.aur import aur_spans
@@ -209,3 +211,47 @@ def find_ssn_last4(text: str) -> Found[str] | None:
         if last4:
             return Found(last4, 0.75)
     return None
+
+
+# What OCR makes of a digit of the last four on the letter fonts, for a last four it garbled ("FRE *E_O834",
+# "SSN ven S086", "qe ee hee d359"; dev seeds 4242, 5150, 3131, tuned). Taken alone such a reading was wrong as often
+# as right (round 8), so it is never the notice's last 4: the matcher searches the CRM with each guess and the page's
+# surname, and takes a case only when its name is on the page (page_confirmation.confirm_guessed_last4).
+_DIGIT_LOOKALIKES = {"O": "0", "o": "0", "D": "0", "Q": "0", "S": "58", "s": "5", "$": "5", "§": "5", "B": "8",
+                     "I": "1", "l": "1", "|": "1", "]": "1", "!": "1", "Z": "2", "A": "4", "d": "4", "b": "6",
+                     "G": "6", "T": "7", "q": "9", "g": "9"}  # fmt: skip
+MAX_GUESSES = 3
+_TAIL = re.compile(r"^(\D*?)(\S{4})$")
+
+
+def _readings(tail: str, *, joined: bool) -> list[str]:
+    """The digit strings ``tail`` may be a reading of: two of its four characters at least are digits, the others
+    digit look-alikes; none when it allows more than ``MAX_GUESSES``. Four plain digits in one word are no guess (a
+    year beside the label, or a number the rules above judged), but they are when OCR split them ("577 1")."""
+    if sum(ch.isdigit() for ch in tail) < 2 or (tail.isdigit() and not joined):
+        return []
+    options = [ch if ch.isdigit() else _DIGIT_LOOKALIKES.get(ch, "") for ch in tail]
+    if not all(options) or math.prod(len(option) for option in options) > MAX_GUESSES:
+        return []
+    return ["".join(reading) for reading in itertools.product(*options)]
+
+
+def last4_guesses(text: str) -> list[str]:
+    """Guesses at a last four OCR garbled beside a TIN label (the spouse's aside), when no rule above could read it:
+    the first value word within reach of the label whose last four characters are digits and digit look-alikes,
+    after a mask of no digits ("*E_O834", "S086"), or two short words making four ("5 O71")."""
+    for label in label_pattern(TIN_LABELS).finditer(text):
+        before = text[max(0, label.start() - 20) : label.start()]
+        if not _is_word(text, label.start(), label.end()) or _SPOUSE_BEFORE.search(before):
+            continue
+        words = [word.strip(".,:;'|_") for word in text[label.end() : label.end() + _LABEL_WINDOW].split("\n")[0].split()]
+        words = [word for word in words if word]
+        candidates = [(word, False) for word in words if len(word) >= 4] + [
+            (first + second, True) for first, second in zip(words, words[1:]) if len(first + second) == 4]
+        for word, joined in candidates:
+            tail = _TAIL.match(word)
+            guesses = _readings(tail.group(2), joined=joined) if tail else []
+            if guesses:
+                return guesses
+    return []
+

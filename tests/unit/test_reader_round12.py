@@ -20,7 +20,7 @@ from mailroom.notices.page_fields import _parse_text
 from mailroom.notices.pages import Pages
 from mailroom.notices.parse import Found
 from mailroom.notices.ruled_lines import _INK, without_rules
-from mailroom.notices.ssn import find_ssn_last4
+from mailroom.notices.ssn import find_ssn_last4, last4_guesses
 from tests.unit.test_extraction import scanned_copy
 from tests.unit.test_letter_pages import first_page, inner_page, write
 
@@ -176,3 +176,62 @@ def test_without_both_neighbours_labelled_in_sequence_the_unlabelled_page_stays_
         tmp_path: Path, fourth_label: str | None) -> None:  # fmt: skip
     notices = extract_notices(write(tmp_path / "doubt.pdf", _four_pages(inner_page(), fourth_label)))
     assert notices[0].pages_in_doubt is not None and "page 3" in notices[0].pages_in_doubt
+
+
+@pytest.mark.parametrize("text, guesses", [
+    ("Social Security number FRE *E_O834", ["0834"]),  # dev seed 5150: the mask read as capitals, 0 as O
+    ("SSN ven S086", ["5086", "8086"]),  # dev seed 3131: S may be a 5 or an 8
+    ("Recipient's SSN . qe ee hee d359", ["4359"]),  # dev seed 4242
+    ("Social Security number: FER EE 577 1", ["5771"]),  # four digits OCR split, behind a mask no rule reads
+])  # fmt: skip
+def test_a_garbled_last_four_beside_its_label_gives_guesses_not_a_value(text: str, guesses: list[str]) -> None:
+    assert find_ssn_last4(text) is None
+    assert last4_guesses(text) == guesses
+
+
+@pytest.mark.parametrize("text", [
+    "SSN Tax year 2022",  # four plain digits in one word: a year, not a guess
+    "Spouse's SSN XXX-XX-S086",  # the spouse's number is not the taxpayer's
+    "Social security number KKK BOBS",  # fewer than two digits: anything could be read into it
+    "Taxpayer ID number #94 ,#4.0327",  # a mask holding digits: where the last four start is unknown
+    "SSN XXX-XX-SSB6",  # more readings than three
+])  # fmt: skip
+def test_no_guess_where_the_characters_say_too_little(text: str) -> None:
+    assert last4_guesses(text) == []
+
+
+def _guessed(guesses: list[str]):
+    from mailroom.notices.model import Notice
+
+    return Notice(taxpayer_first_name="ANA", taxpayer_last_name="GREEN", ssn_last4_guesses=guesses,
+                  name_evidence=["ANA GREEN"])  # fmt: skip
+
+
+def test_a_guess_the_crm_holds_for_the_pages_named_person_matches_and_files_with_that_last_4() -> None:
+    from mailroom.matching import MatchOutcome, as_confirmed, match_notice
+    from tests.unit.test_matching import ListDirectory, case
+
+    directory = ListDirectory([case(7, "Ana", "Green", "8086")])
+    result = match_notice(_guessed(["5086", "8086"]), directory)
+    assert (result.outcome, result.case_id, result.confirmed_ssn_last4) == (MatchOutcome.MATCHED, 7, "8086")
+    assert "GREEN" not in result.reason.upper() and [query[1] for query in directory.queries] == ["5086", "8086"]
+    assert as_confirmed(_guessed(["5086", "8086"]), result).ssn_last4 == "8086"
+
+
+def test_guesses_match_no_namesake_no_case_without_an_ssn_and_two_hits_go_to_a_person() -> None:
+    from mailroom.matching import MatchOutcome, match_notice
+    from tests.unit.test_matching import ListDirectory, case
+
+    namesake = ListDirectory([case(8, "Mei", "Green", "5086")])  # the right case absent, another Green holds it
+    assert match_notice(_guessed(["5086"]), namesake).outcome is MatchOutcome.INSUFFICIENT_DATA
+    class NoSsnOnFile(ListDirectory):  # a CRM that answers a search by last name alone for a case with no SSN
+        def find_cases(self, last_name, ssn_last4, *, first_name=None, active_only=False):
+            self.queries.append((last_name, ssn_last4, first_name))
+            return [c for c in self.cases if c.last_name.lower() == last_name.lower() and c.ssn_last4 is None]
+
+    unknown = NoSsnOnFile([case(9, "Ana", "Green", None)])
+    assert match_notice(_guessed(["5086"]), unknown).outcome is MatchOutcome.INSUFFICIENT_DATA
+    assert unknown.queries  # it was asked, and its answer was not taken
+    two = ListDirectory([case(10, "Ana", "Green", "5086"), case(11, "Ana", "Green", "8086")])
+    assert match_notice(_guessed(["5086", "8086"]), two).outcome is MatchOutcome.AMBIGUOUS
+    assert match_notice(_guessed([]), two).outcome is MatchOutcome.INSUFFICIENT_DATA
