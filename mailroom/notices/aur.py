@@ -12,9 +12,11 @@ _AUR = re.compile(r"(?<![\d-])(\d{5})\s?-\s?(\d{4})(?![\d-])")
 AUR_LABELS = ("aur control number", "aur control no", "control number", "control no")
 
 
-# OCR look-alikes of digits, used only inside a labelled value ("AUR control number §6257-9352").
-_DIGIT_LOOKALIKES = str.maketrans({"§": "5", "S": "5", "$": "5", "O": "0", "o": "0", "D": "0", "l": "1", "I": "1",
-                                   "i": "1", "|": "1", "!": "1", "]": "1", "B": "8", "Z": "2"})  # fmt: skip
+# OCR look-alikes of digits, used only inside a labelled value ("AUR control number §6257-9352"); ssn.py adds the
+# rarer ones it needs for guesses at a garbled last 4.
+DIGIT_LOOKALIKES = {"§": "5", "S": "5", "$": "5", "O": "0", "o": "0", "D": "0", "l": "1", "I": "1", "i": "1", "|": "1",
+                    "!": "1", "]": "1", "B": "8", "Z": "2"}  # fmt: skip
+_DIGIT_LOOKALIKES = str.maketrans(DIGIT_LOOKALIKES)
 _AUR_OCR = re.compile(r"(?<![\w-])([0-9§S$OoDlI|!BZ]{5})\s?-\s?([0-9§S$OoDlI|!BZ]{4})(?![\w-])")
 
 

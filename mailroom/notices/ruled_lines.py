@@ -1,4 +1,4 @@
-"""Ruled lines out of a page band: a form's rules, a table's grid, a stamp's frame, a scanner's dark edge.
+"""Ruled lines out of a page band: a form's rules, a table's grid, a stamp's frame.
 
 Used for a second look only (``extract._read_without_rules``): a band read with its rules in, then again without.
 

@@ -12,7 +12,7 @@ import itertools
 import math
 import re
 
-from mailroom.notices.aur import aur_spans
+from mailroom.notices.aur import DIGIT_LOOKALIKES, aur_spans
 from mailroom.notices.parse import Found, label_pattern
 
 _MASK3 = r"[X*x×#]{3}"
@@ -214,12 +214,12 @@ def find_ssn_last4(text: str) -> Found[str] | None:
 
 
 # What OCR makes of a digit of the last four on the letter fonts, for a last four it garbled ("FRE *E_O834",
-# "SSN ven S086", "qe ee hee d359"; dev seeds 4242, 5150, 3131, tuned). Taken alone such a reading was wrong as often
-# as right (round 8), so it is never the notice's last 4: the matcher searches the CRM with each guess and the page's
-# surname, and takes a case only when its name is on the page (page_confirmation.confirm_guessed_last4).
-_DIGIT_LOOKALIKES = {"O": "0", "o": "0", "D": "0", "Q": "0", "S": "58", "s": "5", "$": "5", "§": "5", "B": "8",
-                     "I": "1", "l": "1", "|": "1", "]": "1", "!": "1", "Z": "2", "A": "4", "d": "4", "b": "6",
-                     "G": "6", "T": "7", "q": "9", "g": "9"}  # fmt: skip
+# "SSN ven S086", "qe ee hee d359"; dev seeds 4242, 5150, 3131, tuned): the AUR reader's look-alikes, an S that may
+# be an 8 as well, and rarer ones. Taken alone such a reading was wrong as often as right (round 8), so it is never
+# the notice's last 4: the matcher searches the CRM with each guess and the page's surname, and takes a case only
+# when its name is on the page (page_confirmation.confirm_guessed_last4).
+_LAST4_LOOKALIKES = {**DIGIT_LOOKALIKES, "S": "58", "Q": "0", "s": "5", "A": "4", "d": "4", "b": "6", "G": "6",
+                     "T": "7", "q": "9", "g": "9"}  # fmt: skip
 MAX_GUESSES = 3
 _TAIL = re.compile(r"^(\D*?)(\S{4})$")
 
@@ -230,7 +230,7 @@ def _readings(tail: str, *, joined: bool) -> list[str]:
     year beside the label, or a number the rules above judged), but they are when OCR split them ("577 1")."""
     if sum(ch.isdigit() for ch in tail) < 2 or (tail.isdigit() and not joined):
         return []
-    options = [ch if ch.isdigit() else _DIGIT_LOOKALIKES.get(ch, "") for ch in tail]
+    options = [ch if ch.isdigit() else _LAST4_LOOKALIKES.get(ch, "") for ch in tail]
     if not all(options) or math.prod(len(option) for option in options) > MAX_GUESSES:
         return []
     return ["".join(reading) for reading in itertools.product(*options)]
@@ -244,8 +244,8 @@ def last4_guesses(text: str) -> list[str]:
         before = text[max(0, label.start() - 20) : label.start()]
         if not _is_word(text, label.start(), label.end()) or _SPOUSE_BEFORE.search(before):
             continue
-        words = [word.strip(".,:;'|_") for word in text[label.end() : label.end() + _LABEL_WINDOW].split("\n")[0].split()]
-        words = [word for word in words if word]
+        line = text[label.end() : label.end() + _LABEL_WINDOW].split("\n")[0]
+        words = [word for word in (word.strip(".,:;'|_") for word in line.split()) if word]
         candidates = [(word, False) for word in words if len(word) >= 4] + [
             (first + second, True) for first, second in zip(words, words[1:]) if len(first + second) == 4]
         for word, joined in candidates:
