@@ -133,6 +133,23 @@ def lookalike_last4s(last4: str) -> list[str]:
     return list(dict.fromkeys(variants))[:MAX_SEARCHES]
 
 
+def _matched_on_searched_last4(notice: Notice, directory: CaseDirectory, last4s: list[str], *, how: str,
+                               shared: str, ssn_on_file: bool = False) -> MatchResult | None:  # fmt: skip
+    """The page's surname searched with each of ``last4s``: one case whose own name is on the page is MATCHED and filed
+    with the last 4 it was found under (``how`` says where that last 4 came from), more are AMBIGUOUS."""
+    surname = notice.taxpayer_last_name or ""
+    hits = _hits(notice, directory, [(surname, last4) for last4 in last4s], ssn_on_file=ssn_on_file)
+    if len(hits) == 1:
+        case_id, (last, last4) = next(iter(hits.items()))
+        return MatchResult(
+            outcome=MatchOutcome.MATCHED, case_id=case_id, score=100.0, confirmed_last_name=last,
+            confirmed_ssn_last4=last4,
+            reason=f"case {case_id} matched on SSN ***-**-{last4}, {how}; its name was found on the page "
+            f"({len(last4s)} CRM search(es))",
+        )  # fmt: skip
+    return _ambiguous(hits, shared) if hits else None
+
+
 def confirm_lookalike_last4(notice: Notice, directory: CaseDirectory) -> MatchResult | None:
     """A case found under a look-alike of the page's last 4 whose name is on the page, or None. Only for a last 4
     that OCR read: a text layer's digits are the letter's own, and a search for them is no search for a misread."""
@@ -141,19 +158,10 @@ def confirm_lookalike_last4(notice: Notice, directory: CaseDirectory) -> MatchRe
         return None
     if not notice.ssn_last4 or not notice.taxpayer_last_name or not notice.name_evidence:
         return None
-    variants = lookalike_last4s(notice.ssn_last4)
-    hits = _hits(notice, directory, [(notice.taxpayer_last_name, last4) for last4 in variants])
-    masked = notice.masked_ssn
-    if len(hits) == 1:
-        case_id, (last, last4) = next(iter(hits.items()))
-        return MatchResult(
-            outcome=MatchOutcome.MATCHED, case_id=case_id, score=100.0, confirmed_last_name=last,
-            confirmed_ssn_last4=last4,
-            reason=f"case {case_id} matched on SSN ***-**-{last4}, the page's {masked} with a 0 read as "
-            f"{', '.join(ZERO_LOOKALIKES[:-1])} or {ZERO_LOOKALIKES[-1]}; its name was found on the page "
-            f"({len(variants)} CRM search(es))",
-        )  # fmt: skip
-    return _ambiguous(hits, f"match look-alikes of SSN {masked}") if hits else None
+    masked, lookalikes = notice.masked_ssn, f"{', '.join(ZERO_LOOKALIKES[:-1])} or {ZERO_LOOKALIKES[-1]}"
+    return _matched_on_searched_last4(notice, directory, lookalike_last4s(notice.ssn_last4),
+                                      how=f"the page's {masked} with a 0 read as {lookalikes}",
+                                      shared=f"match look-alikes of SSN {masked}")  # fmt: skip
 
 
 def confirm_guessed_last4(notice: Notice, directory: CaseDirectory) -> MatchResult | None:
@@ -164,14 +172,6 @@ def confirm_guessed_last4(notice: Notice, directory: CaseDirectory) -> MatchResu
     if notice.ssn_last4 or not notice.taxpayer_last_name or not notice.name_evidence:
         return None
     guesses = notice.ssn_last4_guesses[:MAX_SEARCHES]
-    hits = _hits(notice, directory, [(notice.taxpayer_last_name, guess) for guess in guesses], ssn_on_file=True)
-    if len(hits) == 1:
-        case_id, (last, last4) = next(iter(hits.items()))
-        return MatchResult(
-            outcome=MatchOutcome.MATCHED, case_id=case_id, score=100.0, confirmed_last_name=last,
-            confirmed_ssn_last4=last4,
-            reason=f"case {case_id} matched on SSN ***-**-{last4}, one of {len(guesses)} reading(s) of a last 4 OCR "
-            "garbled; its name was found on the page",
-        )  # fmt: skip
-    return _ambiguous(hits, "match readings of a garbled SSN") if hits else None
-
+    return _matched_on_searched_last4(notice, directory, guesses, ssn_on_file=True,
+                                      how=f"one of {len(guesses)} reading(s) of a last 4 OCR garbled",
+                                      shared="match readings of a garbled SSN")  # fmt: skip
