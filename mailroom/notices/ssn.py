@@ -249,9 +249,26 @@ def last4_guesses(text: str) -> list[str]:
         candidates = [(word, False) for word in words if len(word) >= 4] + [
             (first + second, True) for first, second in zip(words, words[1:]) if len(first + second) == 4]
         for word, joined in candidates:
-            tail = _TAIL.match(word)
-            guesses = _readings(tail.group(2), joined=joined) if tail else []
+            guesses = _word_readings(word, joined=joined)
             if guesses:
                 return guesses
     return []
+
+
+# A masked value's last four after a separator, its mask holding a digit or two OCR made of an X ("#94 ,#4.0327",
+# "seeree=5901"); or five digits after a mask, one of them a misread X or a speck ("OXXX-XX20373").
+_AFTER_SEPARATOR = re.compile(r"^(\S*?)[-~=._](\d{4})$")
+_FIVE_AFTER_MASK = re.compile(r"^[^\d]*[Xx*#][^\d]*(\d{5})$")
+
+
+def _word_readings(word: str, *, joined: bool) -> list[str]:
+    tail = _TAIL.match(word)
+    if tail and (readings := _readings(tail.group(2), joined=joined)):
+        return readings
+    separated = _AFTER_SEPARATOR.match(word)
+    mask = separated.group(1) if separated else ""
+    if separated and sum(ch.isdigit() for ch in mask) <= 2 and not re.split(r"[-~=._,]", mask)[-1].isdigit():
+        return [separated.group(2)]  # not a phone number's or a date's last group: the group before is digits
+    five = _FIVE_AFTER_MASK.match(word)
+    return [five.group(1)[1:], five.group(1)[:4]] if five else []
 

@@ -183,6 +183,9 @@ def test_without_both_neighbours_labelled_in_sequence_the_unlabelled_page_stays_
     ("SSN ven S086", ["5086", "8086"]),  # dev seed 3131: S may be a 5 or an 8
     ("Recipient's SSN . qe ee hee d359", ["4359"]),  # dev seed 4242
     ("Social Security number: FER EE 577 1", ["5771"]),  # four digits OCR split, behind a mask no rule reads
+    ("Taxpayer ID number #94 ,#4.0327", ["0327"]),  # dev seed 3131: X's read as digits, the last 4 after a separator
+    ("Taxpayer ID number \u2014 : ed seeree=5901.", ["5901"]),  # dev seed 4242
+    ("Recipient's SSN 4 j ; : OXXX-XX20373", ["0373", "2037"]),  # dev seed 3131: an X or a speck read as a digit
 ])  # fmt: skip
 def test_a_garbled_last_four_beside_its_label_gives_guesses_not_a_value(text: str, guesses: list[str]) -> None:
     assert find_ssn_last4(text) is None
@@ -193,7 +196,8 @@ def test_a_garbled_last_four_beside_its_label_gives_guesses_not_a_value(text: st
     "SSN Tax year 2022",  # four plain digits in one word: a year, not a guess
     "Spouse's SSN XXX-XX-S086",  # the spouse's number is not the taxpayer's
     "Social security number KKK BOBS",  # fewer than two digits: anything could be read into it
-    "Taxpayer ID number #94 ,#4.0327",  # a mask holding digits: where the last four start is unknown
+    "SSN 1-800-829-0922",  # a phone number's last group: the group before it is digits
+    "SSN 12.31.2024",  # a date's
     "SSN XXX-XX-SSB6",  # more readings than three
 ])  # fmt: skip
 def test_no_guess_where_the_characters_say_too_little(text: str) -> None:
