@@ -11,6 +11,7 @@ from __future__ import annotations
 import itertools
 import math
 import re
+from collections.abc import Iterator
 
 from mailroom.notices.aur import DIGIT_LOOKALIKES, aur_spans
 from mailroom.notices.parse import Found, label_pattern
@@ -175,16 +176,20 @@ def _labelled_value(snippet: str, window_start: int, excluded: list[tuple[int, i
     return None
 
 
-def find_ssn_last4(text: str) -> Found[str] | None:
-    """The primary taxpayer's SSN/ITIN last four, labelled first, then a response form's scan line, then any masked
-    number, then any full one."""
-    excluded = aur_spans(text)
+def _after_taxpayer_labels(text: str) -> Iterator[tuple[int, str]]:
+    """(where it starts, the text) after each TIN label of the taxpayer's own number."""
     for label in label_pattern(TIN_LABELS).finditer(text):
         before = text[max(0, label.start() - 20) : label.start()]
         if not _is_word(text, label.start(), label.end()) or _SPOUSE_BEFORE.search(before):
             continue  # "tin" inside "Austin", or the spouse's number on a joint notice
-        window_start = label.end()
-        snippet = text[window_start : window_start + _LABEL_WINDOW]
+        yield label.end(), text[label.end() : label.end() + _LABEL_WINDOW]
+
+
+def find_ssn_last4(text: str) -> Found[str] | None:
+    """The primary taxpayer's SSN/ITIN last four, labelled first, then a response form's scan line, then any masked
+    number, then any full one."""
+    excluded = aur_spans(text)
+    for window_start, snippet in _after_taxpayer_labels(text):
         # a pen stroke or speck before the value ("-998-15-4307", "/986-11-7866") is not part of it
         snippet = re.sub(r"^([\s:.\]|]*)[-/'\u2018\u2019\u201c\u201d]+(?=[\dXx*])", r"\1 ", snippet)
         found = _labelled_value(snippet, window_start, excluded)
@@ -221,7 +226,7 @@ def find_ssn_last4(text: str) -> Found[str] | None:
 _LAST4_LOOKALIKES = {**DIGIT_LOOKALIKES, "S": "58", "Q": "0", "s": "5", "A": "4", "d": "4", "b": "6", "G": "6",
                      "T": "7", "q": "9", "g": "9"}  # fmt: skip
 MAX_GUESSES = 3
-_TAIL = re.compile(r"^(\D*?)(\S{4})$")
+_TAIL = re.compile(r"^\D*?(\S{4})$")
 
 
 def _readings(tail: str, *, joined: bool) -> list[str]:
@@ -240,11 +245,8 @@ def last4_guesses(text: str) -> list[str]:
     """Guesses at a last four OCR garbled beside a TIN label (the spouse's aside), when no rule above could read it:
     the first value word within reach of the label whose last four characters are digits and digit look-alikes,
     after a mask of no digits ("*E_O834", "S086"), or two short words making four ("5 O71")."""
-    for label in label_pattern(TIN_LABELS).finditer(text):
-        before = text[max(0, label.start() - 20) : label.start()]
-        if not _is_word(text, label.start(), label.end()) or _SPOUSE_BEFORE.search(before):
-            continue
-        line = text[label.end() : label.end() + _LABEL_WINDOW].split("\n")[0]
+    for _, snippet in _after_taxpayer_labels(text):
+        line = snippet.split("\n")[0]
         words = [word for word in (word.strip(".,:;'|_") for word in line.split()) if word]
         candidates = [(word, False) for word in words if len(word) >= 4] + [
             (first + second, True) for first, second in zip(words, words[1:]) if len(first + second) == 4]
@@ -263,7 +265,7 @@ _FIVE_AFTER_MASK = re.compile(r"^[^\d]*[Xx*#][^\d]*(\d{5})$")
 
 def _word_readings(word: str, *, joined: bool) -> list[str]:
     tail = _TAIL.match(word)
-    if tail and (readings := _readings(tail.group(2), joined=joined)):
+    if tail and (readings := _readings(tail.group(1), joined=joined)):
         return readings
     separated = _AFTER_SEPARATOR.match(word)
     mask = separated.group(1) if separated else ""
