@@ -45,10 +45,12 @@ from mailroom.notices.page_fields import (
     merge,
     required,
     parse_layout,
+    with_guesses,
 )
 from mailroom.notices.pages import Pages
 from mailroom.notices.parse import Found
 from mailroom.notices.rereads import REREAD_CONFIDENCE, reread_ssn_last4
+from mailroom.notices.second_looks import second_looks
 from mailroom.notices.text_layer import open_document, read_checked_bytes, release_caches
 
 logger = logging.getLogger(__name__)
@@ -189,35 +191,26 @@ def _reread_ssn(pages: Pages, letter: _Letter) -> None:
         layout, prepared = pages.bands.get((index, "top")) or pages.bands.get((index, "head")), pages.images.get(index)
         if layout is None or prepared is None:
             continue
-        found = reread_ssn_last4(prepared.image, layout, dpi=prepared.dpi, speckled=prepared.speckled,
-                                 read=lambda image, dpi, psm, allowed: read_line(image, dpi, psm, allowed,
-                                                                                 pages.remaining()))  # fmt: skip
-        if found is not None:
-            letter.add({"ssn_last4": found}, None, FieldSource.OCR)
+        closer = reread_ssn_last4(prepared.image, layout, dpi=prepared.dpi, speckled=prepared.speckled,
+                                  read=lambda image, dpi, psm, allowed: read_line(image, dpi, psm, allowed,
+                                                                                  pages.remaining()))  # fmt: skip
+        if closer.last4 is not None:
+            letter.add({"ssn_last4": closer.last4}, None, FieldSource.OCR)
             return
+        if (guesses := with_guesses(letter.found, closer.readings)) is not None:
+            letter.found["ssn_last4_guesses"], letter.sources["ssn_last4_guesses"] = guesses, FieldSource.OCR
 
 
 _FOUND_BY = ("ssn_last4", "taxpayer_last_name")  # what a case is searched by
 
 
-def _read_without_rules(pages: Pages, letter: _Letter) -> None:
-    """A letter still without its SSN or surname: the bands that should have shown them are read once more with their
-    ruled lines removed. A rule that runs into a line of print turns the line into debris (a skewed response form's
-    "Amount due" rule through the name below it, dev seed 5150), yet removing rules from every band before its first
-    read lost more than it won (round 12: 4242 -7 and 3131 +2 true matches, then 3131 -3 and 5150 -2 with the rule
-    test made stricter): the reader was built on reads with the rules in. So it is a second look, only for such
-    letters, and it only fills what is missing (dev seeds, tuned: 4242 +0, 5150 +1, 3131 +0 true matches)."""
-    for (index, band) in [key for key in pages.bands if key[1] in ("top", "head")]:
-        missing = [name for name in _FOUND_BY if name not in letter.found]
-        if not missing:
-            return
-        if not letter.first <= index <= letter.last or (band == "head" and (index, "top") in pages.bands):
-            continue
-        layout = pages.band_without_rules(index, band)
-        if layout is not None:
-            found, block = parse_layout(layout)
-            letter.add({name: value for name, value in found.items() if name not in letter.found}, block,
-                       FieldSource.OCR)  # fmt: skip
+def _read_again(pages: Pages, letter: _Letter) -> None:
+    """A letter still without its SSN or surname: second looks at the bands that should have shown them; they only
+    fill fields still missing (``second_looks.py``)."""
+    for layout in second_looks(pages, letter.first, letter.last,
+                               lambda: any(name not in letter.found for name in _FOUND_BY)):  # fmt: skip
+        found, block = parse_layout(layout)
+        letter.add({name: value for name, value in found.items() if name not in letter.found}, block, FieldSource.OCR)
 
 
 def _judge_unvouched(pages: Pages, letter: _Letter) -> None:
@@ -317,7 +310,7 @@ def _read_letters(pages: Pages, count: int) -> list[_Letter]:
             _read_page(pages, letter, letter.last, _LAST_PAGE)
         _inner_ssn(pages, letter)
         _reread_ssn(pages, letter)
-        _read_without_rules(pages, letter)
+        _read_again(pages, letter)
         _judge_unvouched(pages, letter)
         letters.append(letter)
         index = letter.last + 1

@@ -25,7 +25,7 @@ from mailroom.notices.parse import (
     normalize_text,
 )
 from mailroom.notices.rows import header_row_pairs
-from mailroom.notices.ssn import find_ssn_last4, last4_guesses
+from mailroom.notices.ssn import MAX_GUESSES, find_ssn_last4, last4_guesses
 
 _INITIAL_ONLY_CONFIDENCE = 0.85  # a taxpayer whose first name reads as one letter
 GUESS_CONFIDENCE = 0.3  # readings of a garbled last 4: searched with, never filed as (ssn.last4_guesses)
@@ -114,3 +114,11 @@ def merge(merged: dict[str, Found[Any]], found: dict[str, Found[Any]]) -> None:
             merged.pop(name, None)
             if name in found:
                 merged[name] = found[name]
+
+
+def with_guesses(found: dict[str, Found[Any]], readings: list[str]) -> Found[Any] | None:
+    """The letter's guesses at a last 4 (the band reads' first) joined by a closer read's ``readings`` no two reads
+    agreed on, at most MAX_GUESSES; None when there are none. The matcher searches with them, never files them."""
+    known = found.get("ssn_last4_guesses")
+    guesses = list(dict.fromkeys([*(known.value if known else ()), *readings]))[:MAX_GUESSES]
+    return Found(tuple(guesses), GUESS_CONFIDENCE) if guesses else None

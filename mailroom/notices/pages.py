@@ -9,6 +9,7 @@ these objects, for the length of one extraction.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any
 
 import pymupdf
@@ -21,7 +22,6 @@ from mailroom.notices.model import ExtractionError, ExtractionFailure, Extractio
 from mailroom.notices.ocr import (PreparedPage, median3, ocr_image, otsu, prepare, read_line, shows_upright,
                                   without_dark_edges)
 from mailroom.notices.parse import normalize_text
-from mailroom.notices.ruled_lines import without_rules
 from mailroom.notices.text_layer import is_usable
 
 # Bands of a scanned page, as shares of its height; they overlap so a line on a border is read whole once. (A first
@@ -115,14 +115,16 @@ class Pages:
             self.any_text = self.any_text or bool(layout.lines)
         return self.bands[(index, name)]
 
-    def band_without_rules(self, index: int, name: str) -> PageLayout | None:
-        """A band of a scanned page already read, read again with its ruled lines removed (``ruled_lines.py``); None
-        when there is no such band. Kept apart from the band's own read: it is a second look, not a better one."""
+    def band_cleaned(self, index: int, name: str,
+                     clean: Callable[[Image.Image, int], tuple[Image.Image, int]]) -> PageLayout | None:  # fmt: skip
+        """A band of a scanned page already read, read again as ``clean`` (image, dpi) -> (image, dpi) prepared it
+        (``second_looks.py``); None when there is no such band. Kept apart from the band's own read: it is a second
+        look, not a better one."""
         if (index, name) not in self.bands or index not in self.images or not self.scanned(index):
             return None
         prepared = self.images[index]
-        layout, _ = ocr_image(without_rules(band_of(prepared, name), prepared.dpi), prepared.dpi, self.limits,
-                              self.remaining(), allow_turn=False)  # fmt: skip
+        image, dpi = clean(band_of(prepared, name), prepared.dpi)
+        layout, _ = ocr_image(image, dpi, self.limits, self.remaining(), allow_turn=False)
         self.remaining()
         return layout
 

@@ -10,6 +10,10 @@ whose SSN was unread or misread: alone the best read was right on 4 and wrong on
 right on 4 and wrong on none (tuned; in the whole run the SSN went from 12 letters abstained to 8, docs/extraction.md
 "Round 6"). Even then it is unsure (0.85): the name beside it must confirm the case.
 
+Reads that do not agree are still readings ("*8824177" from one read, nothing from the others): never the notice's
+last 4, they become guesses the matcher searches the CRM with (page_confirmation.confirm_guessed_last4), as the band
+read's garbled last 4 does (round 13).
+
 Costs ~0.05 s, only for letters whose SSN was not read, never for the median file.
 """
 
@@ -20,6 +24,7 @@ import re
 import statistics
 from collections import Counter
 from collections.abc import Callable
+from typing import NamedTuple
 
 from PIL import Image
 
@@ -32,6 +37,7 @@ _TIN_LABEL = re.compile(r"security\s+number|\bssn\b|identification\s+number|\bta
 _LABEL_END = {"number", "ssn", "id", "no", "tin"}
 _NUMBER_CHARACTERS = "0123456789X*-"
 _LAST4 = re.compile(r"(?<!\d)(\d{4})\W*$")
+_LAST_DIGITS = re.compile(r"(\d{4,})\W*$")
 # (enlargement, straightened by the label's slope, psm): three reads that err differently (docs: "Round 6")
 _READS = ((3, False, 13), (3, True, 7), (3, True, 13))
 
@@ -85,10 +91,25 @@ def _value_region(line: TextLine, width: float) -> tuple[tuple[float, float, flo
     return (x0, max(0.0, y0), x1, y1), slope
 
 
+class CloserRead(NamedTuple):
+    last4: Found[str] | None  # two of three reads agree
+    readings: list[str]  # each read's last 4, most often read first (guesses only)
+
+
+def _readings(text: str) -> list[str]:
+    """What one read may say the last 4 is: its final run of digits' last 4; a run of five may also be a last 4 with a
+    speck or the box's edge read after it ("-58151")."""
+    run = _LAST_DIGITS.search(text)
+    if run is None:
+        return []
+    digits = run.group(1)
+    return [digits[-4:]] + ([digits[:4]] if len(digits) == 5 else [])
+
+
 def reread_ssn_last4(image: Image.Image, layout: PageLayout, *, dpi: int, speckled: bool,
-                     read: LineReader) -> Found[str] | None:  # fmt: skip
+                     read: LineReader) -> CloserRead:  # fmt: skip
     """The last four of the TIN printed beside a label of ``layout`` (a band cut from ``image`` at its top, so the
-    boxes are the image's pixels), when two of three enlarged reads agree; None otherwise."""
+    boxes are the image's pixels) when two of three enlarged reads agree, and what each read made of it."""
     for line in layout.lines:
         region = _value_region(line, layout.width)
         if region is None:
@@ -100,16 +121,18 @@ def reread_ssn_last4(image: Image.Image, layout: PageLayout, *, dpi: int, speckl
         if speckled:
             crop = median3(crop)
         votes: Counter[str] = Counter()
+        readings: Counter[str] = Counter()
         for scale, straighten, psm in _READS:
             enlarged = crop.resize((crop.width * scale, crop.height * scale), Image.Resampling.LANCZOS)
             if straighten and slope:
                 enlarged = enlarged.rotate(math.degrees(math.atan(slope)), Image.Resampling.BICUBIC, fillcolor=255)
-            found = _LAST4.search(" ".join(read(otsu(enlarged), dpi * scale, psm, _NUMBER_CHARACTERS)))
+            text = " ".join(read(otsu(enlarged), dpi * scale, psm, _NUMBER_CHARACTERS))
+            found = _LAST4.search(text)
             if found and found.group(1) != "0000":
                 votes[found.group(1)] += 1
-        if votes:
-            last4, count = votes.most_common(1)[0]
-            if count >= 2:
-                return Found(last4, REREAD_CONFIDENCE)
-        return None  # the first labelled line is the value's; a later one would be another number
-    return None
+            readings.update(reading for reading in _readings(text) if reading != "0000")
+        last4, count = votes.most_common(1)[0] if votes else ("", 0)
+        agreed = Found(last4, REREAD_CONFIDENCE) if count >= 2 else None
+        # the first labelled line is the value's; a later one would be another number
+        return CloserRead(agreed, [reading for reading, _ in readings.most_common()])
+    return CloserRead(None, [])

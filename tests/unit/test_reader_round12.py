@@ -110,9 +110,9 @@ def test_a_name_a_rule_ran_into_is_read_again_without_the_rule(tmp_path: Path) -
 
 def test_a_letter_that_gave_its_ssn_and_surname_is_not_read_again(tmp_path: Path, monkeypatch) -> None:
     again: list[tuple[int, str]] = []
-    real = Pages.band_without_rules
-    monkeypatch.setattr(Pages, "band_without_rules", lambda self, index, name: again.append((index, name))
-                        or real(self, index, name))  # fmt: skip
+    real = Pages.band_cleaned
+    monkeypatch.setattr(Pages, "band_cleaned", lambda self, index, name, clean: again.append((index, name))
+                        or real(self, index, name, clean))  # fmt: skip
     clean = write(tmp_path / "clean.pdf", [(first_page(), "Page 1 of 1")])
     assert extract_notices(scanned_copy(clean, tmp_path / "clean-scan.pdf"))[0].taxpayer_last_name == "SMITH"
     assert again == []

@@ -1,0 +1,97 @@
+"""Round 13 of issue 10: closer reads that do not agree become guesses; two more second looks at a letter's bands.
+
+Each fails without its change: reads of an SSN beside its label that disagreed were thrown away (the matcher had
+nothing to search with), and a letter missing its surname was read again only with its rules removed.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pymupdf
+import pytest
+from PIL import Image
+
+from mailroom.notices import extract_notices
+from mailroom.notices.model import ExtractionLimits
+from mailroom.notices.page_fields import GUESS_CONFIDENCE, with_guesses
+from mailroom.notices.pages import Pages
+from mailroom.notices.parse import Found
+from mailroom.notices.rereads import reread_ssn_last4
+from mailroom.notices.second_looks import CLEANUPS, second_looks
+from tests.unit.test_extraction import scanned_copy
+from tests.unit.test_letter_pages import first_page, write
+from tests.unit.test_reader_round6 import _box_line
+
+
+def _scripted(texts: list[str]):
+    """A line reader that answers the three closer reads with ``texts`` in turn (what Tesseract made of a damaged
+    value, dev seed 4242), so the reads disagree as they did there."""
+    answers = iter(texts)
+    return lambda image, dpi, psm, allowed: [next(answers)]
+
+
+@pytest.mark.parametrize("texts, last4, readings", [
+    (["", "*8824177", ""], None, ["4177"]),  # one read of three saw the number: a guess, not a value
+    (["-58151", "-58151", "-58151"], None, ["8151", "5815"]),  # five digits: a speck after the last 4, or before
+    (["**-8-4261", "46", "46"], None, ["4261"]),
+    (["XXX-XX-5088", "XXX-XX-5088", "5089"], "5088", ["5088", "5089"]),  # two agree: the value, as before
+    (["", "", ""], None, []),
+])  # fmt: skip
+def test_closer_reads_that_do_not_agree_still_give_their_readings(tmp_path: Path, texts, last4, readings) -> None:
+    prepared, layout = _box_line(tmp_path / "box.pdf", "Social security number        XXX-XX-5088")
+    closer = reread_ssn_last4(prepared.image, layout, dpi=prepared.dpi, speckled=False, read=_scripted(texts))
+    assert (closer.last4.value if closer.last4 else None, closer.readings) == (last4, readings)
+
+
+def test_no_readings_where_no_line_holds_the_taxpayers_label(tmp_path: Path) -> None:
+    prepared, layout = _box_line(tmp_path / "box.pdf", "Spouse's social security number      XXX-XX-5088")
+    closer = reread_ssn_last4(prepared.image, layout, dpi=prepared.dpi, speckled=False,
+                              read=_scripted(["5088"] * 3))  # fmt: skip
+    assert (closer.last4, closer.readings) == (None, [])
+
+
+def test_readings_join_the_band_reads_guesses_after_them_up_to_three() -> None:
+    found = {"ssn_last4_guesses": Found(("5086", "8086"), GUESS_CONFIDENCE)}
+    joined = with_guesses(found, ["8086", "4177", "1777"])
+    assert joined is not None and joined.value == ("5086", "8086", "4177")
+    assert with_guesses({}, []) is None
+
+
+def _unnamed_scan(tmp_path: Path) -> Path:
+    lines = [line for line in first_page() if line != "JOHN SMITH"]  # no name anywhere: every look is tried
+    return scanned_copy(write(tmp_path / "text.pdf", [(lines, "Page 1 of 1")]), tmp_path / "scan.pdf")
+
+
+def test_a_letter_without_its_surname_is_read_again_each_way_in_turn(tmp_path: Path, monkeypatch) -> None:
+    looks: list[tuple[int, str, int]] = []
+    real = Pages.band_cleaned
+
+    def spy(self, index, name, clean):
+        looks.append((index, name, CLEANUPS.index(clean)))
+        return real(self, index, name, clean)
+
+    monkeypatch.setattr(Pages, "band_cleaned", spy)
+    notice = extract_notices(_unnamed_scan(tmp_path))[0]
+    assert notice.taxpayer_last_name is None and notice.ssn_last4 == "4321"
+    assert looks == [(0, "top", 0), (0, "top", 1), (0, "top", 2)]
+
+
+def test_the_looks_stop_once_nothing_is_missing(tmp_path: Path) -> None:
+    path = _unnamed_scan(tmp_path)
+    with pymupdf.open(path) as document:
+        pages = Pages(document, ExtractionLimits(), deadline=time.monotonic() + 60)
+        pages.band(0, "top")
+        missing = iter([True, False])
+        assert len(list(second_looks(pages, 0, 0, lambda: next(missing)))) == 1
+
+
+def test_each_look_prepares_the_band_its_own_way() -> None:
+    band = Image.new("L", (200, 100), 230)
+    band.paste(40, (20, 40, 180, 44))  # a rule
+    band.paste(90, (50, 60, 60, 80))  # a grey stroke of print
+    without_rules, median_binarised, enlarged = (clean(band, 200) for clean in CLEANUPS)
+    assert without_rules[1] == 200 and without_rules[0].getpixel((100, 42)) == 255
+    assert median_binarised[1] == 200 and set(median_binarised[0].getdata()) == {0, 255}
+    assert enlarged[0].size == (300, 150) and enlarged[1] == 300 and set(enlarged[0].getdata()) <= {0, 255}
