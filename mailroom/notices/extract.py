@@ -251,13 +251,15 @@ def _claim_first_pages(pages: Pages, letter: _Letter, before: list[_Letter]) -> 
     """A first page whose box OCR could not read starts no letter, and the letter is found one page later, where the
     header of later pages repeats the box. When that page is labelled page k and the k-1 pages before it are labelled
     1 .. k-1 and show no other letter's marks, they are the letter's first pages, not a cover (development seed 4242:
-    3 letters held as "a page before the first letter shows a letter's marks")."""
+    3 letters held as "a page before the first letter shows a letter's marks"). A claimed page's label may come from
+    its footer read closer ("Page t" read again as "Page 1", round 13): such a page starts no letter and shows no
+    other letter's marks, which is where a closer read may vouch (``Pages.label_read_closer``)."""
     label = pages.label(letter.first)
     if label is None or not 2 <= label[0] <= len(before) + 1:
         return
     claimed = before[len(before) - (label[0] - 1) :]
     for number, page in enumerate(claimed, start=1):
-        seen = pages.label(page.first)
+        seen = pages.label(page.first) or pages.label_read_closer(page.first)
         if seen is None or seen[0] != number or (seen[1] and label[1] and seen[1] != label[1]):
             return
         if shows_other_letter(page.found, letter.found):

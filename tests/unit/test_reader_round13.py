@@ -1,7 +1,9 @@
-"""Round 13 of issue 10: closer reads that do not agree become guesses; two more second looks at a letter's bands.
+"""Round 13 of issue 10: closer reads that do not agree become guesses; two more second looks at a letter's bands; a
+letter found on its page 2 claims the page before it on that page's footer read closer.
 
 Each fails without its change: reads of an SSN beside its label that disagreed were thrown away (the matcher had
-nothing to search with), and a letter missing its surname was read again only with its rules removed.
+nothing to search with), a letter missing its surname was read again only with its rules removed, and a first page
+whose label only a closer read gives stayed "before the first letter", in doubt.
 """
 
 from __future__ import annotations
@@ -9,9 +11,12 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+import numpy as np
 import pymupdf
 import pytest
 from PIL import Image
+from reportlab.lib.pagesizes import letter
+from reportlab.pdfgen.canvas import Canvas
 
 from mailroom.notices import extract_notices
 from mailroom.notices.model import ExtractionLimits
@@ -21,7 +26,7 @@ from mailroom.notices.parse import Found
 from mailroom.notices.rereads import reread_ssn_last4
 from mailroom.notices.second_looks import CLEANUPS, second_looks
 from tests.unit.test_extraction import scanned_copy
-from tests.unit.test_letter_pages import first_page, write
+from tests.unit.test_letter_pages import FILLER, first_page, scanned, write
 from tests.unit.test_reader_round6 import _box_line
 
 
@@ -93,5 +98,30 @@ def test_each_look_prepares_the_band_its_own_way() -> None:
     band.paste(90, (50, 60, 60, 80))  # a grey stroke of print
     without_rules, median_binarised, enlarged = (clean(band, 200) for clean in CLEANUPS)
     assert without_rules[1] == 200 and without_rules[0].getpixel((100, 42)) == 255
-    assert median_binarised[1] == 200 and set(median_binarised[0].getdata()) == {0, 255}
-    assert enlarged[0].size == (300, 150) and enlarged[1] == 300 and set(enlarged[0].getdata()) <= {0, 255}
+    assert median_binarised[1] == 200 and set(np.unique(np.asarray(median_binarised[0]))) == {0, 255}
+    assert enlarged[0].size == (300, 150) and enlarged[1] == 300 and set(np.unique(np.asarray(enlarged[0]))) <= {0, 255}
+
+
+def _found_on_page_2(path: Path, first_label: str) -> Path:
+    """Page 1 lost its box (name and SSN, nothing that starts a letter) and prints its label too small for the band
+    read (3 pt); page 2's header repeats the box, so the letter is found there."""
+    canvas = Canvas(str(path), pagesize=letter)
+    page_1 = [FILLER, "JOHN SMITH", "123 MAIN ST", "ANYTOWN OH 44101-1234", "Social Security number 912-78-4321"]
+    for lines, label, size in ((page_1, first_label, 3), (first_page(), "Page 2 of 2", 10)):
+        for number, line in enumerate(lines):
+            canvas.drawString(60, 740 - 15 * number, line)
+        canvas.setFont("Helvetica", size)
+        canvas.drawString(420, 30, f"CP2000 (Rev. 01-2022) {label}")
+        canvas.setFont("Helvetica", 12)
+        canvas.showPage()
+    canvas.save()
+    return path
+
+
+def test_a_page_before_the_letter_whose_footer_read_closer_says_page_1_is_its_first(tmp_path: Path) -> None:
+    """Dev seed 4242: "Page t" in the band read, "Page 1" read closer; the letter went to review in doubt."""
+    own = extract_notices(scanned(_found_on_page_2(tmp_path / "own.pdf", "Page 1 of 2"), tmp_path / "a.pdf"))
+    assert [(n.first_page, n.last_page, n.pages_in_doubt) for n in own] == [(1, 2, None)]
+    misplaced = extract_notices(scanned(_found_on_page_2(tmp_path / "other.pdf", "Page 3 of 3"), tmp_path / "b.pdf"))
+    assert [n.pages_in_doubt for n in misplaced] == [
+        "page 1, before the first letter, shows a letter's marks but starts no letter"]
