@@ -134,12 +134,15 @@ _INITIAL_GLUED = re.compile(r"^([A-Z])-([A-Z][A-Z'-]+)$")
 # An apostrophe starts no particle: "BO'VAN DER BERG" is a speck between a given name and VAN (dev seed 5150), where
 # D'ANGELO and O'BRIEN keep theirs.
 _BEFORE_PARTICLE = re.compile(r"^([A-Z]{2,})'([A-Z]+)$")
+# Nor does one end in an apostrophe and one letter: "LAYLA'S NG", "MARY-KATE'M DE LOS SANTOS" are a middle initial a
+# speck glued to the given name (dev seeds 4242 and 3131, round 13: the first name was read as LAYLA'S).
+_INITIAL_AFTER_APOSTROPHE = re.compile(r"^([A-Z][A-Z-]+)'([A-Z])$")
 
 
 def _glued_words(token: str, *, leads_name: bool) -> str | None:
     """The two words a speck glued into one name token, or None. A particle before an apostrophe is a surname's
     first word ("TER'HORST", dev seed 3131), except where a given name leads a person's name (DA'QUAN, DE'ANDRE)."""
-    initial = _INITIAL_GLUED.match(token)
+    initial = _INITIAL_GLUED.match(token) or _INITIAL_AFTER_APOSTROPHE.match(token)
     if initial:
         return f"{initial.group(1)} {initial.group(2)}"
     particle = _BEFORE_PARTICLE.match(token)

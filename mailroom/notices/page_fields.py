@@ -103,13 +103,35 @@ def complete(found: dict[str, Found[Any]]) -> bool:
     return all(name in found and found[name].confidence >= TRUSTED_CONFIDENCE for name in required(found))
 
 
+def _person(found: dict[str, Found[Any]], role: str) -> tuple[Any, Any] | None:
+    first, last = found.get(f"{role}_first_name"), found.get(f"{role}_last_name")
+    return (first.value if first else None, last.value) if last is not None else None
+
+
+_FULLER_WITHIN = 0.1  # a read of both name lines beats a more confident read of one by at most this much
+
+
+def _lost_first_person(names: dict[str, Found[Any]], other: dict[str, Found[Any]]) -> bool:
+    """``names`` hold one person, whom ``other`` holds as the spouse, read nearly as confidently: the read of
+    ``names`` lost the block's first name line (a stamp over the taxpayer's line of a response form), and its taxpayer
+    is the spouse (dev seed 3131, round 13: FRANCOIS SCHRODER, the spouse, became the taxpayer on a more confident read
+    of the last page). Far less confident, the other read's first person is debris ("EE IS" over DONNA HARRIS-BAKER,
+    0.75 against 0.93, dev seed 4242)."""
+    alone = _person(names, "taxpayer")
+    if alone is None or _person(names, "spouse") is not None or alone != _person(other, "spouse"):
+        return False
+    return other["taxpayer_last_name"].confidence >= names["taxpayer_last_name"].confidence - _FULLER_WITHIN
+
+
 def merge(merged: dict[str, Found[Any]], found: dict[str, Found[Any]]) -> None:
     """Per field the most confident reading wins (the earlier on ties); names move as a group."""
     for name, result in found.items():
         if name not in _NAME_GROUP and (name not in merged or result.confidence > merged[name].confidence):
             merged[name] = result
     names, best = found.get("taxpayer_last_name"), merged.get("taxpayer_last_name")
-    if names is not None and (best is None or names.confidence > best.confidence):
+    more_confident = best is None or (names is not None and names.confidence > best.confidence)
+    if names is not None and not _lost_first_person(found, merged) and (
+            more_confident or _lost_first_person(merged, found)):  # fmt: skip
         for name in _NAME_GROUP:
             merged.pop(name, None)
             if name in found:

@@ -1,9 +1,11 @@
 """Round 13 of issue 10: closer reads that do not agree become guesses; two more second looks at a letter's bands; a
-letter found on its page 2 claims the page before it on that page's footer read closer.
+letter found on its page 2 claims the page before it on that page's footer read closer; a middle initial glued to
+the given name by an apostrophe; a read of both name lines beats a read that lost the first.
 
 Each fails without its change: reads of an SSN beside its label that disagreed were thrown away (the matcher had
-nothing to search with), a letter missing its surname was read again only with its rules removed, and a first page
-whose label only a closer read gives stayed "before the first letter", in doubt.
+nothing to search with), a letter missing its surname was read again only with its rules removed, a first page
+whose label only a closer read gives stayed "before the first letter", in doubt, "LAYLA'S NG" gave the first name
+LAYLA'S, and a more confident read of the spouse's line alone made the spouse the taxpayer.
 """
 
 from __future__ import annotations
@@ -20,13 +22,15 @@ from reportlab.pdfgen.canvas import Canvas
 
 from mailroom.notices import extract_notices
 from mailroom.notices.model import ExtractionLimits
-from mailroom.notices.page_fields import GUESS_CONFIDENCE, with_guesses
+from mailroom.notices.address import clean_name_line
+from mailroom.notices.page_fields import GUESS_CONFIDENCE, merge, with_guesses
 from mailroom.notices.pages import Pages
 from mailroom.notices.parse import Found
 from mailroom.notices.rereads import reread_ssn_last4
 from mailroom.notices.second_looks import CLEANUPS, second_looks
 from tests.unit.test_extraction import scanned_copy
 from tests.unit.test_letter_pages import FILLER, first_page, scanned, write
+from tests.unit.ocr_lines import name_chunk
 from tests.unit.test_reader_round6 import _box_line
 
 
@@ -125,3 +129,38 @@ def test_a_page_before_the_letter_whose_footer_read_closer_says_page_1_is_its_fi
     misplaced = extract_notices(scanned(_found_on_page_2(tmp_path / "other.pdf", "Page 3 of 3"), tmp_path / "b.pdf"))
     assert [n.pages_in_doubt for n in misplaced] == [
         "page 1, before the first letter, shows a letter's marks but starts no letter"]
+
+
+@pytest.mark.parametrize("line, cleaned", [
+    ("LAYLA'S NG", "LAYLA S NG"),
+    ("MARY-KATE'M DE LOS SANTOS", "MARY-KATE M DE LOS SANTOS"),
+    ("DE'ANDRE W O'BRIEN", "DE'ANDRE W O'BRIEN"),  # an apostrophe inside a name stays
+])  # fmt: skip
+def test_a_middle_initial_an_apostrophe_glued_to_the_given_name_is_its_own_word(line: str, cleaned: str) -> None:
+    assert clean_name_line(name_chunk(line))[0] == cleaned
+
+
+def _names(confidence: float, taxpayer: tuple[str, str], spouse: tuple[str, str] | None = None) -> dict:
+    people = [("taxpayer", taxpayer)] + ([("spouse", spouse)] if spouse else [])
+    return {f"{role}_{part}_name": Found(value, confidence)
+            for role, (first, last) in people for part, value in (("first", first), ("last", last))}  # fmt: skip
+
+
+def _merged(*reads: dict) -> tuple:
+    merged: dict = {}
+    for read in reads:
+        merge(merged, read)
+    return tuple(merged[f"{role}_last_name"].value if f"{role}_last_name" in merged else None
+                 for role in ("taxpayer", "spouse"))  # fmt: skip
+
+
+def test_a_read_that_lost_the_first_name_line_does_not_make_the_spouse_the_taxpayer() -> None:
+    both = _names(0.86, ("AMANDA", "IBANEZ"), ("FRANCOIS", "SCHRODER"))  # page 1, a word read at under 80
+    spouse_alone = _names(0.93, ("FRANCOIS", "SCHRODER"))  # the response form, its first line under a stamp
+    assert _merged(both, spouse_alone) == _merged(spouse_alone, both) == ("IBANEZ", "SCHRODER")
+
+
+def test_a_far_less_confident_first_person_is_debris_not_a_lost_line() -> None:
+    debris = _names(0.75, ("EE", "IS"), ("DONNA", "HARRIS-BAKER"))
+    alone = _names(0.93, ("DONNA", "HARRIS-BAKER"))
+    assert _merged(debris, alone) == _merged(alone, debris) == ("HARRIS-BAKER", None)
