@@ -123,7 +123,10 @@ class Pages:
         if (index, name) not in self.bands or index not in self.images or not self.scanned(index):
             return None
         prepared = self.images[index]
-        image, dpi = clean(band_of(prepared, name), prepared.dpi)
+        band = band_of(prepared, name)
+        image, dpi = clean(band, prepared.dpi)
+        if image is band:
+            return None  # nothing to take out: the same read again would give the same words
         layout, _ = ocr_image(image, dpi, self.limits, self.remaining(), allow_turn=False)
         self.remaining()
         return layout

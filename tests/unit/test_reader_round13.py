@@ -5,7 +5,8 @@ the given name by an apostrophe; a read of both name lines beats a read that los
 Each fails without its change: reads of an SSN beside its label that disagreed were thrown away (the matcher had
 nothing to search with), a letter missing its surname was read again only with its rules removed, a first page
 whose label only a closer read gives stayed "before the first letter", in doubt, "LAYLA'S NG" gave the first name
-LAYLA'S, and a more confident read of the spouse's line alone made the spouse the taxpayer.
+LAYLA'S, a more confident read of the spouse's line alone made the spouse the taxpayer, and a file no page of which
+reads as a letter's first page got none of the closer looks.
 """
 
 from __future__ import annotations
@@ -92,7 +93,7 @@ def test_the_looks_stop_once_nothing_is_missing(tmp_path: Path) -> None:
     with pymupdf.open(path) as document:
         pages = Pages(document, ExtractionLimits(), deadline=time.monotonic() + 60)
         pages.band(0, "top")
-        missing = iter([True, False])
+        missing = iter([True, True, False])  # the page has no rule: the first look reads nothing, the second does
         assert len(list(second_looks(pages, 0, 0, lambda: next(missing)))) == 1
 
 
@@ -164,3 +165,24 @@ def test_a_far_less_confident_first_person_is_debris_not_a_lost_line() -> None:
     debris = _names(0.75, ("EE", "IS"), ("DONNA", "HARRIS-BAKER"))
     alone = _names(0.93, ("DONNA", "HARRIS-BAKER"))
     assert _merged(debris, alone) == _merged(alone, debris) == ("HARRIS-BAKER", None)
+
+
+def test_a_file_no_page_of_which_starts_a_letter_still_gets_the_closer_looks(tmp_path: Path, monkeypatch) -> None:
+    looked: list[tuple[int, str]] = []
+    real = Pages.band_cleaned
+    monkeypatch.setattr(Pages, "band_cleaned", lambda self, index, name, clean: looked.append((index, name))
+                        or real(self, index, name, clean))  # fmt: skip
+    no_start = ["Department of the Treasury", "Internal Revenue Service", "", "JOHN SMITH", "123 MAIN ST",
+                "ANYTOWN OH 44101-1234"]  # a box a stamp took whole: no code, date or SSN starts a letter
+    path = scanned_copy(write(tmp_path / "text.pdf", [(no_start, "Page 1 of 1")]), tmp_path / "scan.pdf")
+    notice = extract_notices(path)[0]
+    assert notice.ssn_last4 is None and looked and set(looked) == {(0, "top")}
+
+
+def test_a_look_that_takes_nothing_out_is_not_read_again(tmp_path: Path) -> None:
+    rules, median, _ = CLEANUPS
+    with pymupdf.open(_unnamed_scan(tmp_path)) as document:  # no rule on the page
+        pages = Pages(document, ExtractionLimits(), deadline=time.monotonic() + 60)
+        pages.band(0, "top")
+        assert pages.band_cleaned(0, "top", rules) is None
+        assert pages.band_cleaned(0, "top", median) is not None
