@@ -17,9 +17,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-from mailroom.notices.address import BlockNames
+from mailroom.notices.closer_looks import look_closer
 from mailroom.notices.filename_hints import apply_file_name_hints
 from mailroom.notices.layout import PageLayout
+from mailroom.notices.letter import Letter
 from mailroom.notices.letter_marks import (
     LETTERHEAD,
     letter_marks,
@@ -38,51 +39,20 @@ from mailroom.notices.model import (
     Notice,
     derive_due_date,
 )
-from mailroom.notices.ocr import read_line
 from mailroom.notices.page_fields import (
     TRUSTED_CONFIDENCE,
     complete,
     merge,
     required,
     parse_layout,
-    with_guesses,
 )
 from mailroom.notices.pages import Pages
 from mailroom.notices.parse import Found
-from mailroom.notices.rereads import REREAD_CONFIDENCE, reread_ssn_last4
-from mailroom.notices.second_looks import second_looks
 from mailroom.notices.text_layer import open_document, read_checked_bytes, release_caches
 
 logger = logging.getLogger(__name__)
 
 OCR_CONFIDENCE_FACTOR = 0.9  # OCR output is noisier than a text layer; the same parse is worth a bit less
-
-
-class _Letter:
-    def __init__(self, first: int) -> None:
-        self.first, self.last = first, first
-        self.found: dict[str, Found[Any]] = {}
-        self.block: BlockNames | None = None
-        self.sources: dict[str, FieldSource] = {}
-        # Why a page filed with this letter may belong to another letter (page numbers only), or None when every
-        # page is known to be the letter's: a missed letter start must never put another taxpayer's page on a case.
-        self.doubt: str | None = None
-        # Unlabelled inner pages that repeated none of the letter's marks known when they were read (page index, what
-        # the page shows): judged again once the letter's other pages have given what they show (``_judge_unvouched``).
-        self.unvouched: list[tuple[int, dict[str, Found[Any]]]] = []
-
-    def doubt_about(self, reason: str) -> None:
-        self.doubt = self.doubt or reason
-
-    def add(self, found: dict[str, Found[Any]], block: BlockNames | None, source: FieldSource) -> None:
-        """Parser confidences as they are (completeness is judged on them); the OCR factor applies in the Notice."""
-        before = dict(self.found)
-        merge(self.found, found)
-        for name, value in self.found.items():
-            if before.get(name) is not value:
-                self.sources[name] = source
-        if self.block is None or (block is not None and block.names is not None and self.block.names is None):
-            self.block = block
 
 
 def _amount_wanted(found: dict[str, Found[Any]]) -> bool:
@@ -99,7 +69,7 @@ _WHOLE_PAGE = ("top", "middle", "footer")
 _LAST_PAGE = ("head", "footer")
 
 
-def _read_page(pages: Pages, letter: _Letter, index: int, bands: tuple[str, ...], *, again: bool = True) -> None:
+def _read_page(pages: Pages, letter: Letter, index: int, bands: tuple[str, ...], *, again: bool = True) -> None:
     source = pages.source(index)
     read: dict[str, PageLayout] = {}
     for band in bands:
@@ -117,7 +87,7 @@ def _read_page(pages: Pages, letter: _Letter, index: int, bands: tuple[str, ...]
         _read_page(pages, letter, index, bands, again=False)
 
 
-def _own_page_misnumbered(pages: Pages, letter: _Letter, index: int) -> bool:
+def _own_page_misnumbered(pages: Pages, letter: Letter, index: int) -> bool:
     """A page labelled out of sequence whose top repeats the letter's SSN last 4 or AUR number and shows no other
     letter's: its number was misread ("2 of 4" for "3 of 4", dev seed 5150) or the page was scanned twice; either
     way it is this letter's. Costs a top-band read, only for such pages."""
@@ -125,11 +95,11 @@ def _own_page_misnumbered(pages: Pages, letter: _Letter, index: int) -> bool:
     return repeats_marks(found, letter.found) and not shows_other_letter(found, letter.found)
 
 
-def _letter_end(pages: Pages, letter: _Letter, count: int) -> int:
+def _letter_end(pages: Pages, letter: Letter, count: int) -> int:
     """Index of the letter's last page: up to page 1's "of N", else up to the next "Page 1"; either way each page is
     checked. A misread total ("1 of 2" for "1 of 1") once filed the next taxpayer's page 1 with this letter. An inner
     page whose label is unreadable or out of sequence, and that repeats none of this letter's marks, stays with the
-    letter but puts it in doubt (``_Letter.doubt``); one that shows another letter's marks ends it."""
+    letter but puts it in doubt (``Letter.doubt``); one that shows another letter's marks ends it."""
     label = pages.label(letter.first) if letter.first + 1 < count else None
     end = min(count, letter.first + label[1]) if label is not None and label[0] == 1 and label[1] else count
     index = letter.first + 1
@@ -165,65 +135,7 @@ def _letter_end(pages: Pages, letter: _Letter, count: int) -> int:
     return index - 1
 
 
-_INNER_SSN_CAP = 0.85
-
-
-def _inner_ssn(pages: Pages, letter: _Letter) -> None:
-    """The SSN is what a case is found by: when neither page 1 nor the last page gave it, or gave only a guess below
-    0.85 (a mask read as a word, a damaged prefix), the inner pages' tops are read for it (the header of later pages,
-    the payer table's "Recipient's SSN"), at most unsure (0.85); the more confident reading wins. Round 4: the last
-    page's "SSN wee 9995" (0.8, OCR read 9095 as 9995) had stopped the search for page 2's header."""
-    for index in range(letter.first + 1, letter.last):
-        known = letter.found.get("ssn_last4")
-        if known is not None and known.confidence >= _INNER_SSN_CAP:
-            return
-        seen = parse_layout(pages.band(index, "top"))[0].get("ssn_last4")
-        if seen is not None:
-            letter.add({"ssn_last4": Found(seen.value, min(seen.confidence, _INNER_SSN_CAP))}, None, pages.source(index))
-
-
-def _reread_ssn(pages: Pages, letter: _Letter) -> None:
-    """No page gave the SSN's last four with 0.85: its region beside a label is read again, closer (rereads.py)."""
-    known = letter.found.get("ssn_last4")
-    if known is not None and known.confidence >= REREAD_CONFIDENCE:
-        return
-    for index in range(letter.first, letter.last + 1):
-        layout, prepared = pages.bands.get((index, "top")) or pages.bands.get((index, "head")), pages.images.get(index)
-        if layout is None or prepared is None:
-            continue
-        closer = reread_ssn_last4(prepared.image, layout, dpi=prepared.dpi, speckled=prepared.speckled,
-                                  read=lambda image, dpi, psm, allowed: read_line(image, dpi, psm, allowed,
-                                                                                  pages.remaining()))  # fmt: skip
-        if closer.last4 is not None:
-            letter.add({"ssn_last4": closer.last4}, None, FieldSource.OCR)
-            return
-        if (guesses := with_guesses(letter.found, closer.readings)) is not None:
-            letter.found["ssn_last4_guesses"], letter.sources["ssn_last4_guesses"] = guesses, FieldSource.OCR
-
-
-_FOUND_BY = ("ssn_last4", "taxpayer_last_name")  # what a case is searched by
-
-
-def _read_again(pages: Pages, letter: _Letter) -> None:
-    """A letter still without its SSN or surname: second looks at the bands that should have shown them; they only
-    fill fields still missing (``second_looks.py``)."""
-    for layout in second_looks(pages, letter.first, letter.last,
-                               lambda: any(name not in letter.found for name in _FOUND_BY)):  # fmt: skip
-        found, block = parse_layout(layout)
-        letter.add({name: value for name, value in found.items() if name not in letter.found}, block, FieldSource.OCR)
-
-
-def _look_closer(pages: Pages, letter: _Letter) -> None:
-    """What a case is found by, looked for again where the reads so far lost it: the inner pages' tops, the SSN's
-    value read closer, second looks at the bands. Also for a file no page of which reads as a letter's first page:
-    its pages are what a stamp or fading damaged most (round 13, dev seeds, tuned: 21 field values more, 3 of them
-    wrong and unsure; 5150 +1 true match, the others held in doubt as before)."""
-    _inner_ssn(pages, letter)
-    _reread_ssn(pages, letter)
-    _read_again(pages, letter)
-
-
-def _judge_unvouched(pages: Pages, letter: _Letter) -> None:
+def _judge_unvouched(pages: Pages, letter: Letter) -> None:
     """An unlabelled inner page is the letter's when another of its pages shows the same SSN last 4 or AUR number.
     Page 1's box may have lost the SSN while the header of a later page shows it: judged only against page 1, such a
     page put its letter in doubt (round 4, seed 4242). The page never vouches for itself: the marks compared are
@@ -243,7 +155,7 @@ def _judge_unvouched(pages: Pages, letter: _Letter) -> None:
             letter.doubt_about(f"page {index + 1} has no readable page label and shows nothing of this letter")
 
 
-def _in_place(pages: Pages, letter: _Letter, index: int) -> bool:
+def _in_place(pages: Pages, letter: Letter, index: int) -> bool:
     """A page showing none of the letter's marks whose footer, read closer, names its place in the letter ("3 of 4"
     as the third of four pages). Dev seed 4242 (tuned): 3 letters held in doubt by speckled or faded footers. Or one
     whose own label is lost (under a scanner's dark edge) between the letter's pages labelled one before and one
@@ -257,7 +169,7 @@ def _in_place(pages: Pages, letter: _Letter, index: int) -> bool:
         for page in (index - 1, index + 1))  # fmt: skip
 
 
-def _claim_first_pages(pages: Pages, letter: _Letter, before: list[_Letter]) -> None:
+def _claim_first_pages(pages: Pages, letter: Letter, before: list[Letter]) -> None:
     """A first page whose box OCR could not read starts no letter, and the letter is found one page later, where the
     header of later pages repeats the box. When that page is labelled page k and the k-1 pages before it are labelled
     1 .. k-1 and show no other letter's marks, they are the letter's first pages, not a cover (development seed 4242:
@@ -279,7 +191,7 @@ def _claim_first_pages(pages: Pages, letter: _Letter, before: list[_Letter]) -> 
     letter.first = claimed[0].first
 
 
-def _labelled_first(pages: Pages, letters: list[_Letter], index: int) -> bool:
+def _labelled_first(pages: Pages, letters: list[Letter], index: int) -> bool:
     """After a letter, a page labelled page 1 ("1 of 2") starts the next letter even when its box read nothing that
     starts one: joined to the letter before, it put that letter in doubt and sent it to review (dev seed 5150, two
     letters in one file, page 2's box under a stamp). Before the first letter a label is no such evidence: a fax
@@ -288,16 +200,16 @@ def _labelled_first(pages: Pages, letters: list[_Letter], index: int) -> bool:
     return label is not None and label[0] == 1
 
 
-def _read_letters(pages: Pages, count: int) -> list[_Letter]:
-    letters: list[_Letter] = []
-    before: list[_Letter] = []  # pages before the first letter, each read as if it started one
+def _read_letters(pages: Pages, count: int) -> list[Letter]:
+    letters: list[Letter] = []
+    before: list[Letter] = []  # pages before the first letter, each read as if it started one
     index = 0
     marked_cover: int | None = None  # a page before the first letter that shows an IRS letter's marks
     while index < count:
-        letter = _Letter(index)
+        letter = Letter(index)
         _read_page(pages, letter, index, _WHOLE_PAGE)
         if not starts_letter(letter.found, pages.band(index, "top").text) and pages.turned_over(index):
-            letter = _Letter(index)
+            letter = Letter(index)
             _read_page(pages, letter, index, _WHOLE_PAGE)
         starts = starts_letter(letter.found, pages.band(index, "top").text) or _labelled_first(pages, letters, index)
         if not starts:
@@ -320,7 +232,7 @@ def _read_letters(pages: Pages, count: int) -> list[_Letter]:
         # form repeats name, SSN and amount): reading every page for a value a stamp covered costs ~1 s a page.
         if not complete(letter.found) and letter.last > letter.first:
             _read_page(pages, letter, letter.last, _LAST_PAGE)
-        _look_closer(pages, letter)
+        look_closer(pages, letter)
         _judge_unvouched(pages, letter)
         letters.append(letter)
         index = letter.last + 1
@@ -331,7 +243,7 @@ def _provenance(confidence: float, source: FieldSource) -> FieldProvenance:
     return FieldProvenance(confidence=round(min(confidence, 1.0), 3), source=source)
 
 
-def _notice(letter: _Letter, part: int, page_count: int, ocr_pages: int, file_name: str | None) -> Notice:
+def _notice(letter: Letter, part: int, page_count: int, ocr_pages: int, file_name: str | None) -> Notice:
     values: dict[str, Any] = {}
     fields: dict[str, FieldProvenance] = {}
     for name, result in letter.found.items():
@@ -364,11 +276,11 @@ def extract_letters(path: Path, *, file_name: str | None, limits: ExtractionLimi
             return None
         letters = _read_letters(pages, count)
         if not letters and pages.any_text:  # no page looks like a letter: read what there is as one notice
-            fallback = _Letter(0)
+            fallback = Letter(0)
             for index in range(count):
                 _read_page(pages, fallback, index, _WHOLE_PAGE)
             fallback.last = count - 1
-            _look_closer(pages, fallback)
+            look_closer(pages, fallback)
             labels = [pages.label(index) for index in range(count)]
             if count > 1 and not (one_letter_by_labels(labels)
                                   or one_letter_by_first_label(labels, parse_layout(pages.band(0, "top"))[0])):

@@ -186,3 +186,4 @@ def test_a_look_that_takes_nothing_out_is_not_read_again(tmp_path: Path) -> None
         pages.band(0, "top")
         assert pages.band_cleaned(0, "top", rules) is None
         assert pages.band_cleaned(0, "top", median) is not None
+

@@ -1,0 +1,38 @@
+"""letter: one letter of a file as it is being read: its pages, what they show, where each value came from, and why
+any of its pages may belong to another letter."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mailroom.notices.address import BlockNames
+from mailroom.notices.model import FieldSource
+from mailroom.notices.page_fields import merge
+from mailroom.notices.parse import Found
+
+
+class Letter:
+    def __init__(self, first: int) -> None:
+        self.first, self.last = first, first
+        self.found: dict[str, Found[Any]] = {}
+        self.block: BlockNames | None = None
+        self.sources: dict[str, FieldSource] = {}
+        # Why a page filed with this letter may belong to another letter (page numbers only), or None when every
+        # page is known to be the letter's: a missed letter start must never put another taxpayer's page on a case.
+        self.doubt: str | None = None
+        # Unlabelled inner pages that repeated none of the letter's marks known when they were read (page index, what
+        # the page shows): judged again once the letter's other pages have given what they show (``extract._judge_unvouched``).
+        self.unvouched: list[tuple[int, dict[str, Found[Any]]]] = []
+
+    def doubt_about(self, reason: str) -> None:
+        self.doubt = self.doubt or reason
+
+    def add(self, found: dict[str, Found[Any]], block: BlockNames | None, source: FieldSource) -> None:
+        """Parser confidences as they are (completeness is judged on them); the OCR factor applies in the Notice."""
+        before = dict(self.found)
+        merge(self.found, found)
+        for name, value in self.found.items():
+            if before.get(name) is not value:
+                self.sources[name] = source
+        if self.block is None or (block is not None and block.names is not None and self.block.names is None):
+            self.block = block
