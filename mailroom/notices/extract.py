@@ -191,13 +191,22 @@ def _claim_first_pages(pages: Pages, letter: Letter, before: list[Letter]) -> No
     letter.first = claimed[0].first
 
 
-def _labelled_first(pages: Pages, letters: list[Letter], index: int) -> bool:
+def _labelled_first(pages: Pages, letters: list[Letter], index: int, found: dict[str, Found[Any]]) -> bool:
     """After a letter, a page labelled page 1 ("1 of 2") starts the next letter even when its box read nothing that
     starts one: joined to the letter before, it put that letter in doubt and sent it to review (dev seed 5150, two
-    letters in one file, page 2's box under a stamp). Before the first letter a label is no such evidence: a fax
-    cover prints "Page 1 of 5" in its header."""
-    label = pages.label(index) if letters else None
-    return label is not None and label[0] == 1
+    letters in one file, page 2's box under a stamp). Before the first letter a label alone is no such evidence: a fax
+    cover prints "Page 1 of 5" in its header. There the page must show a letter's marks and the next page be labelled
+    page 2 of the same total, showing none of another letter's marks (seed 44917, round 13: a letter whose page 1 box
+    was unread, "1 of 4" then "2 of 4", was taken for pages before the file's second letter, and both went to review in
+    doubt)."""
+    label = pages.label(index)
+    if letters:
+        return label is not None and label[0] == 1
+    if label is None or label[0] != 1 or label[1] is None or not letter_marks(found):
+        return False
+    if index + 1 >= pages.document.page_count or pages.label(index + 1) != (2, label[1]):
+        return False
+    return not shows_other_letter(found, parse_layout(pages.band(index + 1, "top"))[0])
 
 
 def _read_letters(pages: Pages, count: int) -> list[Letter]:
@@ -211,7 +220,7 @@ def _read_letters(pages: Pages, count: int) -> list[Letter]:
         if not starts_letter(letter.found, pages.band(index, "top").text) and pages.turned_over(index):
             letter = Letter(index)
             _read_page(pages, letter, index, _WHOLE_PAGE)
-        starts = starts_letter(letter.found, pages.band(index, "top").text) or _labelled_first(pages, letters, index)
+        starts = starts_letter(letter.found, pages.band(index, "top").text) or _labelled_first(pages, letters, index, letter.found)
         if not starts:
             if letters:  # a page no letter claims, after the end the letter's label gave: it may be another letter's
                 letters[-1].last = index

@@ -6,7 +6,8 @@ Each fails without its change: reads of an SSN beside its label that disagreed w
 nothing to search with), a letter missing its surname was read again only with its rules removed, a first page
 whose label only a closer read gives stayed "before the first letter", in doubt, "LAYLA'S NG" gave the first name
 LAYLA'S, a more confident read of the spouse's line alone made the spouse the taxpayer, and a file no page of which
-reads as a letter's first page got none of the closer looks.
+reads as a letter's first page got none of the closer looks, and a first letter whose page 1 box was lost went before
+the file's second letter, in doubt.
 """
 
 from __future__ import annotations
@@ -187,3 +188,18 @@ def test_a_look_that_takes_nothing_out_is_not_read_again(tmp_path: Path) -> None
         assert pages.band_cleaned(0, "top", rules) is None
         assert pages.band_cleaned(0, "top", median) is not None
 
+
+_BOX_LOST = ["Notice CP2000", FILLER, "JOHN SMITH", "123 MAIN ST", "ANYTOWN OH 44101-1234"]  # a code, nothing else
+
+
+def test_before_any_letter_a_page_labelled_1_of_n_with_a_letters_marks_and_then_2_of_n_starts_one(tmp_path) -> None:
+    path = write(tmp_path / "two.pdf", [(_BOX_LOST, "Page 1 of 2"), ([FILLER, FILLER], "Page 2 of 2"),
+                                        (first_page(ssn="913-55-5555"), "Page 1 of 1")])  # fmt: skip
+    notices = extract_notices(path)
+    assert [(n.first_page, n.last_page, n.pages_in_doubt) for n in notices] == [(1, 2, None), (3, 3, None)]
+    assert notices[1].ssn_last4 == "5555"
+
+
+def test_a_cover_labelled_1_of_n_followed_by_a_letters_own_page_1_starts_nothing(tmp_path) -> None:
+    path = write(tmp_path / "cover.pdf", [(_BOX_LOST, "Page 1 of 2"), (first_page(), "Page 1 of 1")])
+    assert [(n.first_page, n.last_page) for n in extract_notices(path)] == [(1, 2)]
