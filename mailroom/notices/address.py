@@ -220,12 +220,13 @@ def _aligned(chunk: Chunk, anchor: Chunk, tolerance: float) -> bool:
 _LINE_GAP = 1.5
 
 
-def _above(chunks: list[Chunk], below: Chunk, tolerance: float, height: float) -> Chunk | None:
+def _above(chunks: list[Chunk], below: Chunk, tolerance: float, height: float,
+           gap_limit: float = _LINE_GAP) -> Chunk | None:  # fmt: skip
     """The aligned chunk right above ``below`` (within about two line heights), if any."""
     best = None
     for chunk in chunks:
         gap = below.y0 - chunk.y1
-        if chunk.y1 <= below.y0 + height * 0.3 and gap <= _LINE_GAP * height and _aligned(chunk, below, tolerance):
+        if chunk.y1 <= below.y0 + height * 0.3 and gap <= gap_limit * height and _aligned(chunk, below, tolerance):
             if best is None or chunk.y1 > best.y1:
                 best = chunk
     return best
@@ -286,6 +287,12 @@ def address_block_names(layout: PageLayout) -> BlockNames | None:
         skipped = False
         while len(name_chunks) < 2:
             upper = _above(chunks, cursor, tolerance, height)
+            if upper is None and not name_chunks and not skipped:
+                # the line right above the street is lost or OCR moved it out of line (a pen stroke through the
+                # spouse's name read as "ZALEZ" far to the right, seed 44917): a name line one line higher is the
+                # block's, read past a lost line, so as unsure as past an unreadable one
+                upper = _above(chunks, cursor, tolerance, height, gap_limit=_LINE_GAP + 1.2)
+                skipped = upper is not None
             if upper is None:
                 break
             line, _, _ = clean_name_line(upper)

@@ -7,7 +7,7 @@ nothing to search with), a letter missing its surname was read again only with i
 whose label only a closer read gives stayed "before the first letter", in doubt, "LAYLA'S NG" gave the first name
 LAYLA'S, a more confident read of the spouse's line alone made the spouse the taxpayer, and a file no page of which
 reads as a letter's first page got none of the closer looks, and a first letter whose page 1 box was lost went before
-the file's second letter, in doubt.
+the file's second letter, in doubt, and a name line above a line OCR lost or moved out of line was not read.
 """
 
 from __future__ import annotations
@@ -24,7 +24,8 @@ from reportlab.pdfgen.canvas import Canvas
 
 from mailroom.notices import extract_notices
 from mailroom.notices.model import ExtractionLimits
-from mailroom.notices.address import clean_name_line
+from mailroom.notices.address import address_block_names, clean_name_line
+from mailroom.notices.layout import Word, build_layout
 from mailroom.notices.page_fields import GUESS_CONFIDENCE, merge, with_guesses
 from mailroom.notices.pages import Pages
 from mailroom.notices.parse import Found
@@ -203,3 +204,21 @@ def test_before_any_letter_a_page_labelled_1_of_n_with_a_letters_marks_and_then_
 def test_a_cover_labelled_1_of_n_followed_by_a_letters_own_page_1_starts_nothing(tmp_path) -> None:
     path = write(tmp_path / "cover.pdf", [(_BOX_LOST, "Page 1 of 2"), (first_page(), "Page 1 of 1")])
     assert [(n.first_page, n.last_page) for n in extract_notices(path)] == [(1, 2)]
+
+
+def _block(*rows: tuple[int, str]):
+    """Address lines as OCR words 20 px high, a line every 30 px, each starting at its own x."""
+    return build_layout([[Word(text, 95.0, x + 60 * n, 30 * row, x + 60 * n + 50, 30 * row + 20)
+                          for n, text in enumerate(line.split())] for row, (x, line) in enumerate(rows)], 1700, 1200)
+
+
+def test_a_name_line_above_a_line_ocr_moved_out_of_line_is_read_unsure() -> None:
+    block = address_block_names(_block((60, "BARBARA GONZALEZ"), (400, "ZALEZ"), (60, "15614 COUNTY ROAD 12"),
+                                       (60, "NEW ORLEANS LA 70112")))  # fmt: skip
+    assert block is not None and block.names is not None
+    assert (block.names.taxpayer.first, block.names.taxpayer.last, block.min_conf) == ("BARBARA", "GONZALEZ", 0.0)
+
+
+def test_no_name_is_taken_from_two_lines_above_the_street() -> None:
+    assert address_block_names(_block((60, "BARBARA GONZALEZ"), (400, "ZALEZ"), (400, "PEN"),
+                                      (60, "15614 COUNTY ROAD 12"), (60, "NEW ORLEANS LA 70112"))) is None  # fmt: skip
