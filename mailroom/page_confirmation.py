@@ -37,6 +37,10 @@ def _segments(line: str) -> list[list[str]]:
         tokens = [t for t in part.split() if t not in ("SPOUSE",)]
         while tokens and tokens[-1].replace(".", "") in _SUFFIXES:
             tokens.pop()
+        if len(tokens) == 1 and tokens[0].count("-") >= 2:
+            # one word of three hyphened parts: the space after the given name read as a hyphen
+            # ("CARLOS-WALKER-BUENAVENTURA", seed 44917, round 13)
+            tokens = tokens[0].split("-", 1)
         if tokens:
             people.append(tokens)
     return people

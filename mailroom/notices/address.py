@@ -137,6 +137,9 @@ _BEFORE_PARTICLE = re.compile(r"^([A-Z]{2,})'([A-Z]+)$")
 # Nor does one end in an apostrophe and one letter: "LAYLA'S NG", "MARY-KATE'M DE LOS SANTOS" are a middle initial a
 # speck glued to the given name (dev seeds 4242 and 3131, round 13: the first name was read as LAYLA'S).
 _INITIAL_AFTER_APOSTROPHE = re.compile(r"^([A-Z][A-Z-]+)'([A-Z])$")
+# An initial glued to the particle after it ("MOHAMMED L'DE JESUS-ABERNATHY", seed 44917, round 13) is two words;
+# D'ANGELO and O'BRIEN are no particle after their apostrophe.
+_INITIAL_BEFORE_PARTICLE = re.compile(r"^([A-Z])'([A-Z]+)$")
 
 
 def _glued_words(token: str, *, leads_name: bool) -> str | None:
@@ -145,7 +148,7 @@ def _glued_words(token: str, *, leads_name: bool) -> str | None:
     initial = _INITIAL_GLUED.match(token) or _INITIAL_AFTER_APOSTROPHE.match(token)
     if initial:
         return f"{initial.group(1)} {initial.group(2)}"
-    particle = _BEFORE_PARTICLE.match(token)
+    particle = _BEFORE_PARTICLE.match(token) or _INITIAL_BEFORE_PARTICLE.match(token)
     if particle and (particle.group(2) in PARTICLES or (particle.group(1) in PARTICLES and not leads_name)):
         return f"{particle.group(1)} {particle.group(2)}"
     return None

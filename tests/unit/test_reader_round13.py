@@ -7,7 +7,8 @@ nothing to search with), a letter missing its surname was read again only with i
 whose label only a closer read gives stayed "before the first letter", in doubt, "LAYLA'S NG" gave the first name
 LAYLA'S, a more confident read of the spouse's line alone made the spouse the taxpayer, and a file no page of which
 reads as a letter's first page got none of the closer looks, and a first letter whose page 1 box was lost went before
-the file's second letter, in doubt, and a name line above a line OCR lost or moved out of line was not read.
+the file's second letter, in doubt, a name line above a line OCR lost or moved out of line was not read, an initial
+glued to a particle hid the surname's start, and a given name glued to the surname by a hyphen found no case.
 """
 
 from __future__ import annotations
@@ -222,3 +223,23 @@ def test_a_name_line_above_a_line_ocr_moved_out_of_line_is_read_unsure() -> None
 def test_no_name_is_taken_from_two_lines_above_the_street() -> None:
     assert address_block_names(_block((60, "BARBARA GONZALEZ"), (400, "ZALEZ"), (400, "PEN"),
                                       (60, "15614 COUNTY ROAD 12"), (60, "NEW ORLEANS LA 70112"))) is None  # fmt: skip
+
+
+def test_an_initial_an_apostrophe_glued_to_the_particle_after_it_is_its_own_word() -> None:
+    assert clean_name_line(name_chunk("MOHAMMED L'DE JESUS-ABERNATHY"))[0] == "MOHAMMED L DE JESUS-ABERNATHY"
+    assert clean_name_line(name_chunk("CARLOS W D'ANGELO"))[0] == "CARLOS W D'ANGELO"
+
+
+def test_a_given_name_ocr_hyphened_to_the_surname_is_confirmed_in_the_crm() -> None:
+    from mailroom.crm import CaseCandidate
+    from mailroom.matching import MatchOutcome, match_notice
+    from mailroom.notices.model import Notice
+    from mailroom_sandbox.logiqs.directory import InMemoryCaseDirectory
+
+    crm = InMemoryCaseDirectory([CaseCandidate(case_id=5, first_name="Carlos", last_name="Walker-Buenaventura",
+                                               ssn_last4="0393", status="active", active=True)])  # fmt: skip
+    glued = Notice(ssn_last4="0393", name_evidence=["CARLOS-WALKER-BUENAVENTURA & SPOUSE"])
+    result = match_notice(glued, crm)
+    assert (result.outcome, result.case_id) == (MatchOutcome.MATCHED, 5)
+    other = Notice(ssn_last4="0393", name_evidence=["MARIA-WALKER-BUENAVENTURA & SPOUSE"])  # not the case's person
+    assert match_notice(other, crm).outcome is not MatchOutcome.MATCHED
