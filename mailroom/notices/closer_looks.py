@@ -27,7 +27,8 @@ def _inner_ssn(pages: Pages, letter: Letter) -> None:
             return
         seen = parse_layout(pages.band(index, "top"))[0].get("ssn_last4")
         if seen is not None:
-            letter.add({"ssn_last4": Found(seen.value, min(seen.confidence, _INNER_SSN_CAP))}, None, pages.source(index))
+            capped = Found(seen.value, min(seen.confidence, _INNER_SSN_CAP))
+            letter.add({"ssn_last4": capped}, None, pages.source(index))
 
 
 def _reread_ssn(pages: Pages, letter: Letter) -> None:

@@ -220,7 +220,8 @@ def _read_letters(pages: Pages, count: int) -> list[Letter]:
         if not starts_letter(letter.found, pages.band(index, "top").text) and pages.turned_over(index):
             letter = Letter(index)
             _read_page(pages, letter, index, _WHOLE_PAGE)
-        starts = starts_letter(letter.found, pages.band(index, "top").text) or _labelled_first(pages, letters, index, letter.found)
+        starts = (starts_letter(letter.found, pages.band(index, "top").text)
+                  or _labelled_first(pages, letters, index, letter.found))  # fmt: skip
         if not starts:
             if letters:  # a page no letter claims, after the end the letter's label gave: it may be another letter's
                 letters[-1].last = index

@@ -21,7 +21,8 @@ class Letter:
         # page is known to be the letter's: a missed letter start must never put another taxpayer's page on a case.
         self.doubt: str | None = None
         # Unlabelled inner pages that repeated none of the letter's marks known when they were read (page index, what
-        # the page shows): judged again once the letter's other pages have given what they show (``extract._judge_unvouched``).
+        # the page shows): judged again once the letter's other pages have given what they show
+        # (``extract._judge_unvouched``).
         self.unvouched: list[tuple[int, dict[str, Found[Any]]]] = []
 
     def doubt_about(self, reason: str) -> None:

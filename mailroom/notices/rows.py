@@ -73,7 +73,10 @@ def header_row_pairs(text: str) -> list[str]:
     pairs: list[str] = []
     for header, row in zip(lines, lines[1:]):
         kinds = _label_kinds(header)
-        if (len(kinds) < 2 and kinds != ["aur"]) or header.rstrip().endswith("."):
+        # A row whose only label OCR kept is the SSN's ("Leuer date . Taxpayer ID number Peron Us cantact", seed
+        # 44917, round 13) pairs it too, not a spouse's: one such value below is the taxpayer's number.
+        alone = kinds in (["aur"], ["tin"]) and "spouse" not in header.lower()
+        if (len(kinds) < 2 and not alone) or header.rstrip().endswith("."):
             continue  # a sentence naming two labels ("Write your taxpayer identification number and the tax year on
             # your payment.") is no box row: the payer table's EIN below it was read as the SSN (first corpus, round 3)
             # A row whose only label OCR kept is the AUR number's ("Tex Year | Pate of this notice | Seciat security

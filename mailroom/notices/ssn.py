@@ -52,7 +52,9 @@ _DASH_LIKE = re.compile(r"[~=_\u2014\u2013]")
 # two codes ("830"), misread the one-digit code ("28 @ 202412"), see a speck after the two-digit one ("15. 0") or
 # beside a 0 one-digit code ("41 09 202412", dev seed 3131), or read the name control in lower case ("wu"). It is the
 # only place some response forms repeat the taxpayer id.
-_SCAN_LINE = re.compile(r"(?<![\w-])(?:[Xx×K*#]{5}|\d{5})(\d{4})\s+[A-Za-z][A-Za-z&'-]{0,3}\s+\d{2}[.,:;']?\s?"
+# The last 4 and the name control may come joined by a dash OCR read for the gap ("XXXXX6519-KOWA", seed 44917).
+_SCAN_LINE = re.compile(r"(?<![\w-])(?:[Xx×K*#]{5}|\d{5})(\d{4})(?:\s+|\s*[-\u2013\u2014]\s*)"
+                        r"[A-Za-z][A-Za-z&'-]{0,3}\s+\d{2}[.,:;']?\s?"
                         r"0?[^\s]\s+(?:19|20)\d\d(?:0[1-9]|1[0-2])(?!\d)")
 
 # The last four split by OCR at a gap between two digits ("XXX-XX-87 12", "***-**-577 1"), ending its line: joined

@@ -8,7 +8,8 @@ whose label only a closer read gives stayed "before the first letter", in doubt,
 LAYLA'S, a more confident read of the spouse's line alone made the spouse the taxpayer, and a file no page of which
 reads as a letter's first page got none of the closer looks, and a first letter whose page 1 box was lost went before
 the file's second letter, in doubt, a name line above a line OCR lost or moved out of line was not read, an initial
-glued to a particle hid the surname's start, and a given name glued to the surname by a hyphen found no case.
+glued to a particle hid the surname's start, a given name glued to the surname by a hyphen found no case, a scan
+line with a dash after the last 4 and a box row whose only label OCR kept was the SSN's gave no SSN.
 """
 
 from __future__ import annotations
@@ -31,6 +32,8 @@ from mailroom.notices.page_fields import GUESS_CONFIDENCE, merge, with_guesses
 from mailroom.notices.pages import Pages
 from mailroom.notices.parse import Found
 from mailroom.notices.rereads import reread_ssn_last4
+from mailroom.notices.rows import header_row_pairs
+from mailroom.notices.ssn import find_ssn_last4
 from mailroom.notices.second_looks import CLEANUPS, second_looks
 from tests.unit.test_extraction import scanned_copy
 from tests.unit.test_letter_pages import FILLER, first_page, scanned, write
@@ -243,3 +246,16 @@ def test_a_given_name_ocr_hyphened_to_the_surname_is_confirmed_in_the_crm() -> N
     assert (result.outcome, result.case_id) == (MatchOutcome.MATCHED, 5)
     other = Notice(ssn_last4="0393", name_evidence=["MARIA-WALKER-BUENAVENTURA & SPOUSE"])  # not the case's person
     assert match_notice(other, crm).outcome is not MatchOutcome.MATCHED
+
+
+def test_a_scan_line_whose_last_4_ocr_joined_to_the_name_control_by_a_dash_gives_it() -> None:
+    found = find_ssn_last4("XXXXX6519-KOWA 39 0 202312 282 00001244914")
+    assert found is not None and found.value == "6519"
+
+
+def test_a_box_row_whose_only_label_ocr_kept_is_the_ssns_pairs_its_value() -> None:
+    header = "Leuer date . Taxpayer ID number Peron Us cantact Cantact telephone number Employee IP nucrber"
+    assert header_row_pairs(f"{header}\n. December 1, 2025 -XXX-XX-9366 Collections 1-800-829-8310") == [
+        "Social security number -XXX-XX-9366"]
+    spouse = "Spouse's taxpayer ID number   Person to contact"
+    assert header_row_pairs(f"{spouse}\nXXX-XX-5555 Collections") == []  # the spouse's number is not the taxpayer's
