@@ -47,7 +47,7 @@ def _reread_ssn(pages: Pages, letter: Letter) -> None:
             letter.add({"ssn_last4": closer.last4}, None, FieldSource.OCR)
             return
         if (guesses := with_guesses(letter.found, closer.readings)) is not None:
-            letter.found["ssn_last4_guesses"], letter.sources["ssn_last4_guesses"] = guesses, FieldSource.OCR
+            letter.put("ssn_last4_guesses", guesses, FieldSource.OCR)
 
 
 _FOUND_BY = ("ssn_last4", "taxpayer_last_name")  # what a case is searched by

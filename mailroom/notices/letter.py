@@ -28,6 +28,10 @@ class Letter:
     def doubt_about(self, reason: str) -> None:
         self.doubt = self.doubt or reason
 
+    def put(self, name: str, result: Found[Any], source: FieldSource) -> None:
+        """One value set as it is, whatever was there (the guesses at a last 4, which only grow)."""
+        self.found[name], self.sources[name] = result, source
+
     def add(self, found: dict[str, Found[Any]], block: BlockNames | None, source: FieldSource) -> None:
         """Parser confidences as they are (completeness is judged on them); the OCR factor applies in the Notice."""
         before = dict(self.found)

@@ -21,8 +21,6 @@ import numpy as np
 import pymupdf
 import pytest
 from PIL import Image
-from reportlab.lib.pagesizes import letter
-from reportlab.pdfgen.canvas import Canvas
 
 from mailroom.notices import extract_notices
 from mailroom.notices.model import ExtractionLimits
@@ -39,6 +37,7 @@ from tests.unit.test_extraction import scanned_copy
 from tests.unit.test_letter_pages import FILLER, first_page, scanned, write
 from tests.unit.ocr_lines import name_chunk
 from tests.unit.test_reader_round6 import _box_line
+from tests.unit.test_reader_round7 import footed_pages
 
 
 def _scripted(texts: list[str]):
@@ -116,17 +115,8 @@ def test_each_look_prepares_the_band_its_own_way() -> None:
 def _found_on_page_2(path: Path, first_label: str) -> Path:
     """Page 1 lost its box (name and SSN, nothing that starts a letter) and prints its label too small for the band
     read (3 pt); page 2's header repeats the box, so the letter is found there."""
-    canvas = Canvas(str(path), pagesize=letter)
     page_1 = [FILLER, "JOHN SMITH", "123 MAIN ST", "ANYTOWN OH 44101-1234", "Social Security number 912-78-4321"]
-    for lines, label, size in ((page_1, first_label, 3), (first_page(), "Page 2 of 2", 10)):
-        for number, line in enumerate(lines):
-            canvas.drawString(60, 740 - 15 * number, line)
-        canvas.setFont("Helvetica", size)
-        canvas.drawString(420, 30, f"CP2000 (Rev. 01-2022) {label}")
-        canvas.setFont("Helvetica", 12)
-        canvas.showPage()
-    canvas.save()
-    return path
+    return footed_pages(path, [(page_1, first_label, 3), (first_page(), "Page 2 of 2", 10)])
 
 
 def test_a_page_before_the_letter_whose_footer_read_closer_says_page_1_is_its_first(tmp_path: Path) -> None:

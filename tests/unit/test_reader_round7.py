@@ -38,20 +38,24 @@ def test_a_short_page_fed_upside_down_that_only_its_middle_band_shows_turned_is_
     assert (notice.aur_control_number, notice.taxpayer_last_name) == ("87139-0114", "SMITH")
 
 
-def _tiny_footer_letter(path, second_label):
-    """Two pages; page 2 shows none of the letter's marks and prints its label too small for the band read (3 pt)."""
+def footed_pages(path, pages):
+    """Pages of (lines, footer label, the label's type size): a label at 3 pt is too small for the band read and
+    read only closer."""
     canvas = Canvas(str(path), pagesize=letter)
-    for number, lines, footer, size in ((1, first_page(), "Page 1 of 2", 10), (2, [FILLER] * 3, second_label, 3)):
-        y = 740
-        for line in lines:
-            canvas.drawString(60, y, line)
-            y -= 15
+    for lines, footer, size in pages:
+        for number, line in enumerate(lines):
+            canvas.drawString(60, 740 - 15 * number, line)
         canvas.setFont("Helvetica", size)
         canvas.drawString(420, 30, f"CP2000 (Rev. 01-2022) {footer}")
         canvas.setFont("Helvetica", 12)
         canvas.showPage()
     canvas.save()
     return path
+
+
+def _tiny_footer_letter(path, second_label):
+    """Two pages; page 2 shows none of the letter's marks and prints its label too small for the band read (3 pt)."""
+    return footed_pages(path, [(first_page(), "Page 1 of 2", 10), ([FILLER] * 3, second_label, 3)])
 
 
 def test_an_inner_page_whose_footer_read_closer_names_its_place_is_the_letters(tmp_path):
