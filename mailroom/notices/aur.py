@@ -50,7 +50,24 @@ def repaired_aur(token: str) -> str | None:
     return None
 
 
+# "AUR sonttST number: 8549761770": OCR garbled the label's middle word (a stamp's edge, speckle); "AUR" and "number"
+# still frame it. Read only where no label read whole gave a value, and unsure (dev seed 4242, round 14).
+_GARBLED_LABEL = re.compile(r"\bAUR\b\W{0,3}[^\W\d_]{3,10}\W{0,3}(?:number|no)\b", re.I)
+_GARBLED_LABEL_CONFIDENCE = 0.85
+
+
 def find_aur_control_number(text: str) -> Found[str] | None:
+    found = _after_whole_label(text)
+    if found is not None:
+        return found
+    for label in _GARBLED_LABEL.finditer(text):
+        shape = _after_whole_label("control number" + text[label.end() : label.end() + 40])
+        if shape is not None:
+            return Found(shape.value, min(shape.confidence, _GARBLED_LABEL_CONFIDENCE))
+    return None
+
+
+def _after_whole_label(text: str) -> Found[str] | None:
     for snippet in after_labels(text, AUR_LABELS, 40):
         # a speck before the value (",2F240395i") is no part of it
         snippet = re.sub(r"^\s*(?:number|no\.?)?[\s:,.;'\u2018\u2019]*", " ", snippet, flags=re.I)

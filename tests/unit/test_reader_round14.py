@@ -1,8 +1,10 @@
 """Round 14 of issue 10: a letter missing a field its type prints (the notice date, the control number) gets the
 second looks a letter missing its SSN got, and one more look keeps only the darkest ink, so a clerk's lighter
-"RECEIVED" stamp across the box no longer takes the date or the control number with it.
+"RECEIVED" stamp across the box no longer takes the date or the control number with it; a control number whose
+label's middle word OCR garbled ("AUR sonttST number") is read, unsure.
 
-Each fails without its change: second looks ran only for a missing SSN or surname, and no look took a stamp out.
+Each fails without its change: second looks ran only for a missing SSN or surname, no look took a stamp out, and
+only a label read whole led to a control number.
 """
 
 from __future__ import annotations
@@ -15,7 +17,9 @@ import pytest
 from PIL import Image, ImageDraw, ImageFont
 
 from mailroom.notices import extract_notices
+from mailroom.notices.aur import find_aur_control_number
 from mailroom.notices.pages import Pages
+from mailroom.notices.parse import Found
 from mailroom.notices.second_looks import CLEANUPS
 from tests.unit.test_extraction import scanned_copy
 from tests.unit.test_letter_pages import FILLER, first_page, write
@@ -97,3 +101,17 @@ def test_a_letter_with_every_field_its_type_prints_is_not_looked_at_again(tmp_pa
     assert _looks(tmp_path, monkeypatch, first_page()) == []
     lines = [line for line in first_page("912-78-4321", letter_type="CP504") if "AUR" not in line]
     assert _looks(tmp_path, monkeypatch, lines) == []  # a CP504 prints no control number
+
+
+@pytest.mark.parametrize(("line", "value"), [
+    ("AUR sonttST number: 8549761770   os", "8549761770"),  # the label's middle word garbled
+    ("AUR sssertfol no. 1V9504695", "1V9504695"),
+])  # fmt: skip
+def test_a_control_number_whose_labels_middle_word_ocr_garbled_is_read_unsure(line: str, value: str) -> None:
+    found = find_aur_control_number(line)
+    assert found is not None and (found.value, found.confidence) == (value, 0.85)
+
+
+def test_a_control_number_under_its_whole_label_keeps_its_confidence_and_a_garbled_label_needs_a_value_shape() -> None:
+    assert find_aur_control_number("AUR control number 87139-0114") == Found("87139-0114", 0.98)
+    assert find_aur_control_number("AUR sonttST number 12 of 14") is None
