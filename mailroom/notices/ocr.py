@@ -168,20 +168,24 @@ def median3(image: Image.Image) -> Image.Image:
     return Image.fromarray(values[4])
 
 
-def otsu(image: Image.Image) -> Image.Image:
-    """Black and white at the threshold that best splits the region's two tones (ink and paper)."""
-    pixels = np.asarray(image)
-    counts = np.bincount(pixels.ravel(), minlength=256).astype(float)
-    levels = np.arange(256)
+def otsu_level(counts: np.ndarray) -> int | None:
+    """The grey level that best splits a histogram (counts per level) into two tones; None for one tone only."""
+    levels = np.arange(counts.size)
     below = np.cumsum(counts)
     above = below[-1] - below
     mass = np.cumsum(counts * levels)
     with np.errstate(divide="ignore", invalid="ignore"):
         between = (mass / below - (mass[-1] - mass) / above) ** 2 * below * above
     between = np.nan_to_num(between[:-1], nan=-1.0)
-    if between.max() <= 0:  # one tone only (a blank region): nothing to split
+    return int(np.argmax(between)) if between.size and between.max() > 0 else None
+
+
+def otsu(image: Image.Image) -> Image.Image:
+    """Black and white at the threshold that best splits the region's two tones (ink and paper)."""
+    pixels = np.asarray(image)
+    threshold = otsu_level(np.bincount(pixels.ravel(), minlength=256).astype(float))
+    if threshold is None:  # one tone only (a blank region): nothing to split
         return image
-    threshold = int(np.argmax(between))
     return Image.fromarray(((pixels > threshold) * 255).astype(np.uint8))
 
 

@@ -33,7 +33,7 @@ import numpy as np
 from PIL import Image
 
 from mailroom.notices.layout import PageLayout
-from mailroom.notices.ocr import median3, otsu
+from mailroom.notices.ocr import median3, otsu, otsu_level
 from mailroom.notices.pages import Pages
 from mailroom.notices.ruled_lines import without_rules
 
@@ -52,17 +52,6 @@ def _enlarged_binarised(image: Image.Image, dpi: int) -> Prepared:
     return otsu(image.resize((image.width * 3 // 2, image.height * 3 // 2), Image.Resampling.LANCZOS)), dpi * 3 // 2
 
 
-def _otsu_level(counts: np.ndarray) -> int | None:
-    """The grey level that best splits a histogram in two (None for one tone)."""
-    levels = np.arange(counts.size)
-    below = np.cumsum(counts)
-    above = below[-1] - below
-    mass = np.cumsum(counts * levels)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        between = np.nan_to_num((mass / below - (mass[-1] - mass) / above) ** 2 * below * above, nan=-1.0)[:-1]
-    return int(np.argmax(between)) if between.size and between.max() > 0 else None
-
-
 _LIGHT_INK_SHARE = 0.1  # of the ink: less than this of a lighter tone is the edges of print, not a stamp
 _INK_TONES_APART = 30  # grey levels between the two inks' split and the paper's
 
@@ -76,8 +65,8 @@ def _dark_ink_only(image: Image.Image, dpi: int) -> Prepared:
     black and white, a clean scan) comes back as it was: nothing to read again."""
     pixels = np.asarray(image)
     counts = np.bincount(pixels.ravel(), minlength=256).astype(float)
-    paper = _otsu_level(counts)
-    split = None if paper is None else _otsu_level(counts[: paper + 1])
+    paper = otsu_level(counts)
+    split = None if paper is None else otsu_level(counts[: paper + 1])
     if paper is None or split is None or paper - split < _INK_TONES_APART:
         return image, dpi
     if counts[split + 1 : paper + 1].sum() < _LIGHT_INK_SHARE * counts[: paper + 1].sum():
