@@ -82,10 +82,11 @@ def _looks(tmp_path: Path, monkeypatch, *pages: list[str]) -> list[tuple[int, in
     """(page index, look) of every second look at a scan of ``pages``, labelled "Page n of N"."""
     looked: list[tuple[int, int]] = []
     real = Pages.band_cleaned
-    monkeypatch.setattr(Pages, "band_cleaned", lambda self, index, name, clean: looked.append(
-        (index, CLEANUPS.index(clean))) or real(self, index, name, clean))  # fmt: skip
     labelled = [(lines, f"Page {n} of {len(pages)}") for n, lines in enumerate(pages, 1)]
-    extract_notices(scanned_copy(write(tmp_path / "text.pdf", labelled), tmp_path / "scan.pdf"))
+    with monkeypatch.context() as patch:  # undone before the next call
+        patch.setattr(Pages, "band_cleaned", lambda self, index, name, clean: looked.append(
+            (index, CLEANUPS.index(clean))) or real(self, index, name, clean))  # fmt: skip
+        extract_notices(scanned_copy(write(tmp_path / "text.pdf", labelled), tmp_path / "scan.pdf"))
     return looked
 
 
