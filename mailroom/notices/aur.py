@@ -57,39 +57,40 @@ _GARBLED_LABEL_CONFIDENCE = 0.85
 
 
 def find_aur_control_number(text: str) -> Found[str] | None:
-    found = _after_whole_label(text)
-    if found is not None:
-        return found
+    for snippet in after_labels(text, AUR_LABELS, 40):
+        found = _value_after_label(snippet)
+        if found is not None:
+            return found
     for label in _GARBLED_LABEL.finditer(text):
-        shape = _after_whole_label("control number" + text[label.end() : label.end() + 40])
-        if shape is not None:
-            return Found(shape.value, min(shape.confidence, _GARBLED_LABEL_CONFIDENCE))
+        found = _value_after_label(text[label.end() : label.end() + 40])
+        if found is not None:
+            return Found(found.value, min(found.confidence, _GARBLED_LABEL_CONFIDENCE))
     return None
 
 
-def _after_whole_label(text: str) -> Found[str] | None:
-    for snippet in after_labels(text, AUR_LABELS, 40):
-        # a speck before the value (",2F240395i") is no part of it
-        snippet = re.sub(r"^\s*(?:number|no\.?)?[\s:,.;'\u2018\u2019]*", " ", snippet, flags=re.I)
-        match = _AUR.search(snippet)
-        if match and match.start() <= 8:
-            return Found(f"{match.group(1)}-{match.group(2)}", 0.98)
-        plain = _AUR_PLAIN.search(snippet)
-        if plain and plain.start() <= 8:
-            return Found(plain.group(1), 0.97)
-        lower = _AUR_LOWER_LETTER.search(snippet)
-        if lower and lower.start() <= 8:
-            return Found(lower.group(1).upper(), 0.85)
-        repairable = AUR_DAMAGED.search(snippet)
-        repaired = repaired_aur(repairable.group(1)) if repairable and repairable.start() <= 8 else None
-        if repaired:
-            return Found(repaired, 0.85)
-        damaged = _AUR_OCR.search(snippet)
-        if damaged and damaged.start() <= 8:
-            head, tail = (group.translate(_DIGIT_LOOKALIKES) for group in damaged.groups())
-            real_digits = sum(char.isdigit() for char in damaged.group(1) + damaged.group(2))
-            if head.isdigit() and tail.isdigit() and real_digits >= 7:  # at most two characters repaired
-                return Found(f"{head}-{tail}", 0.85)
+def _value_after_label(snippet: str) -> Found[str] | None:
+    """The control number at the start of the text after its label, by shape, from the cleanest to the most damaged."""
+    # a speck before the value (",2F240395i") is no part of it
+    snippet = re.sub(r"^\s*(?:number|no\.?)?[\s:,.;'\u2018\u2019]*", " ", snippet, flags=re.I)
+    match = _AUR.search(snippet)
+    if match and match.start() <= 8:
+        return Found(f"{match.group(1)}-{match.group(2)}", 0.98)
+    plain = _AUR_PLAIN.search(snippet)
+    if plain and plain.start() <= 8:
+        return Found(plain.group(1), 0.97)
+    lower = _AUR_LOWER_LETTER.search(snippet)
+    if lower and lower.start() <= 8:
+        return Found(lower.group(1).upper(), 0.85)
+    repairable = AUR_DAMAGED.search(snippet)
+    repaired = repaired_aur(repairable.group(1)) if repairable and repairable.start() <= 8 else None
+    if repaired:
+        return Found(repaired, 0.85)
+    damaged = _AUR_OCR.search(snippet)
+    if damaged and damaged.start() <= 8:
+        head, tail = (group.translate(_DIGIT_LOOKALIKES) for group in damaged.groups())
+        real_digits = sum(char.isdigit() for char in damaged.group(1) + damaged.group(2))
+        if head.isdigit() and tail.isdigit() and real_digits >= 7:  # at most two characters repaired
+            return Found(f"{head}-{tail}", 0.85)
     return None
 
 

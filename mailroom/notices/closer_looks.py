@@ -58,12 +58,12 @@ def _read_again(pages: Pages, letter: Letter) -> None:
     control number): second looks at the bands that should have shown them; they only fill fields still missing
     (``second_looks.py``). Round 14: a stamp over the box took the date or the control number as often as the SSN
     (dev seed 4242: 15 dates and 23 control numbers abstained), and a person had to key them in."""
-    def wanted() -> bool:
-        return any(name not in letter.found for name in (*_FOUND_BY, *required(letter.found)))
+    def missing(names: tuple[str, ...]) -> bool:
+        return any(name not in letter.found for name in names)
 
     # the box that prints the date and the control number is on the letter's first page
-    last = letter.last if any(name not in letter.found for name in _FOUND_BY) else letter.first
-    for layout in second_looks(pages, letter.first, last, wanted):
+    last = letter.last if missing(_FOUND_BY) else letter.first
+    for layout in second_looks(pages, letter.first, last, lambda: missing((*_FOUND_BY, *required(letter.found)))):
         found, block = parse_layout(layout)
         letter.add({name: value for name, value in found.items() if name not in letter.found}, block, FieldSource.OCR)
 
