@@ -26,6 +26,7 @@ from mailroom.notices.letter_marks import (
     letter_marks,
     one_letter_by_first_label,
     one_letter_by_labels,
+    one_letter_in_sequence,
     repeats_marks,
     shows_other_letter,
     starts_letter,
@@ -140,7 +141,9 @@ def _judge_unvouched(pages: Pages, letter: Letter) -> None:
     Page 1's box may have lost the SSN while the header of a later page shows it: judged only against page 1, such a
     page put its letter in doubt (round 4, seed 4242). The page never vouches for itself: the marks compared are
     read from the letter's other pages (bands already read, then the tops of the inner pages for an SSN). Failing
-    marks, a footer read closer that names the page's place in the letter vouches for it (``_in_place``)."""
+    marks, a footer read closer that names the page's place in the letter vouches for it (``_in_place``), and so do
+    the pages either side of it when both are the letter's (``_between_own_pages``)."""
+    unsure: list[int] = []
     for index, found in letter.unvouched:
         others: dict[str, Found[Any]] = {}
         for (page, band), layout in list(pages.bands.items()):
@@ -151,8 +154,28 @@ def _judge_unvouched(pages: Pages, letter: Letter) -> None:
                 break
             if page != index:
                 merge(others, parse_layout(pages.band(page, "top"))[0])
-        if shows_other_letter(found, others) or not (repeats_marks(found, others) or _in_place(pages, letter, index)):
+        if shows_other_letter(found, others):
             letter.doubt_about(f"page {index + 1} has no readable page label and shows nothing of this letter")
+        elif not (repeats_marks(found, others) or _in_place(pages, letter, index)):
+            unsure.append(index)
+    for index in unsure:
+        if not _between_own_pages(pages, letter, index, unsure):
+            letter.doubt_about(f"page {index + 1} has no readable page label and shows nothing of this letter")
+
+
+def _between_own_pages(pages: Pages, letter: Letter, index: int, unsure: list[int]) -> bool:
+    """An inner page whose neighbours are both the letter's (its first page, a page labelled in its sequence, or one
+    repeating its marks) is the letter's too: another taxpayer's page could only sit there if it had been put inside
+    the letter's paper, and would then most often show that taxpayer's marks (judged before). A neighbour labelled
+    with another total ("4 of 5" in a letter of 4) is no such page. Dev seeds 5150 and 3131 (tuned): faded and fax
+    pages whose labels and header SSN OCR lost held 2 letters in doubt."""
+    length = letter.last - letter.first + 1
+
+    def own(page: int) -> bool:
+        label = pages.label(page)
+        return page not in unsure and (label is None or label[1] in (None, length))
+
+    return letter.first < index < letter.last and own(index - 1) and own(index + 1)
 
 
 def _in_place(pages: Pages, letter: Letter, index: int) -> bool:
@@ -175,9 +198,13 @@ def _claim_first_pages(pages: Pages, letter: Letter, before: list[Letter]) -> No
     1 .. k-1 and show no other letter's marks, they are the letter's first pages, not a cover (development seed 4242:
     3 letters held as "a page before the first letter shows a letter's marks"). A claimed page's label may come from
     its footer read closer ("Page t" read again as "Page 1", round 13): such a page starts no letter and shows no
-    other letter's marks, which is where a closer read may vouch (``Pages.label_read_closer``)."""
+    other letter's marks, which is where a closer read may vouch (``Pages.label_read_closer``). An unlabelled start
+    whose next page is labelled "k of N" claims the pages that label puts before it (``_claim_by_next_label``)."""
     label = pages.label(letter.first)
-    if label is None or not 2 <= label[0] <= len(before) + 1:
+    if label is None:
+        _claim_by_next_label(pages, letter, before)
+        return
+    if not 2 <= label[0] <= len(before) + 1:
         return
     claimed = before[len(before) - (label[0] - 1) :]
     for number, page in enumerate(claimed, start=1):
@@ -186,6 +213,30 @@ def _claim_first_pages(pages: Pages, letter: Letter, before: list[Letter]) -> No
             return
         if shows_other_letter(page.found, letter.found):
             return
+    _claim(pages, letter, claimed)
+
+
+def _claim_by_next_label(pages: Pages, letter: Letter, before: list[Letter]) -> None:
+    """The letter's start, unlabelled, is followed by a page labelled "k of N" with k past 2: the k-2 pages before the
+    start are the letter's first pages (dev seed 3131: page 1's box under a stamp, page 2 started the letter with its
+    header and an unreadable label, page 3 read "3 of 4"; page 1 was held as a page before the letter with its marks).
+    Before the first letter nothing but a cover can sit there, and a cover is filed with the first letter anyway; a
+    page showing another letter's marks, or labelled out of that sequence, is not claimed."""
+    if letter.first + 1 >= pages.document.page_count:
+        return
+    label = pages.label(letter.first + 1)
+    if label is None or label[1] is None or not 3 <= label[0] <= len(before) + 2:
+        return
+    claimed = before[len(before) - (label[0] - 2) :]
+    for number, page in enumerate(claimed, start=1):
+        seen = pages.label(page.first)
+        if (seen is not None and (seen[0] != number or seen[1] not in (None, label[1]))
+                or shows_other_letter(page.found, letter.found)):  # fmt: skip
+            return
+    _claim(pages, letter, claimed)
+
+
+def _claim(pages: Pages, letter: Letter, claimed: list[Letter]) -> None:
     for page in claimed:
         letter.add(page.found, page.block, pages.source(page.first))
     letter.first = claimed[0].first
@@ -249,6 +300,19 @@ def _read_letters(pages: Pages, count: int) -> list[Letter]:
     return letters
 
 
+def _one_letter(pages: Pages, count: int) -> bool:
+    """A file where no page reads as a letter's first page is one letter when its labels say so (letter_marks.py).
+    Labels the footers did not give may come from the footers read closer, but only to complete a sequence 1 .. N
+    that page 1's marks begin: a second letter would start again at 1 (dev seed 5150, tuned: "Page 1", "Page 2",
+    "Page 3" without totals, and page 4's label read only closer)."""
+    labels = [pages.label(index) for index in range(count)]
+    first_page = parse_layout(pages.band(0, "top"))[0]
+    if one_letter_by_labels(labels) or one_letter_by_first_label(labels, first_page):
+        return True
+    filled = [label or pages.label_read_closer(index) for index, label in enumerate(labels)]
+    return one_letter_in_sequence(filled, first_page)
+
+
 def _provenance(confidence: float, source: FieldSource) -> FieldProvenance:
     return FieldProvenance(confidence=round(min(confidence, 1.0), 3), source=source)
 
@@ -291,9 +355,7 @@ def extract_letters(path: Path, *, file_name: str | None, limits: ExtractionLimi
                 _read_page(pages, fallback, index, _WHOLE_PAGE)
             fallback.last = count - 1
             look_closer(pages, fallback)
-            labels = [pages.label(index) for index in range(count)]
-            if count > 1 and not (one_letter_by_labels(labels)
-                                  or one_letter_by_first_label(labels, parse_layout(pages.band(0, "top"))[0])):
+            if count > 1 and not _one_letter(pages, count):
                 fallback.doubt_about(f"none of the {count} pages reads as the first page of a letter")
             letters = [fallback]
     finally:

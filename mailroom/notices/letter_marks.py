@@ -16,7 +16,7 @@ from mailroom.notices.ssn import differ_by_a_misread_zero
 
 # "2 of 3" ends its footer line, but OCR may leave debris after it ("2 of 3 :", "2 of 2 '", "3 of 4 -", a speck
 # read as a letter: "3 of 3 a").
-_PAGE_LABEL = re.compile(r"(?:\bPage\s*(\d{1,2})(?:\s*of\s*(\d{1,2}))?\b|(?:^|\s)(\d{1,2})\s+of\s+(\d{1,2})"
+_PAGE_LABEL = re.compile(r"(?:\bPage\s*(\d{1,2})(?:\s*of\s*(\d{1,2}))?(?!\d)|(?:^|\s)(\d{1,2})\s+of\s+(\d{1,2})"
                          r"(?=(?:\s+(?:[^\w\s]{1,3}|[^\W\d]))*\s*$))", re.I | re.M)  # fmt: skip
 LETTERHEAD = re.compile(r"department\s+of\s+the\s+treasury|internal\s+revenue\s+serv", re.I)
 
@@ -25,10 +25,11 @@ Label = tuple[int, int | None]
 
 def page_label(text: str) -> Label | None:
     """(page number, total or None) from a footer such as "Page 2 of 4", "2 of 4" or "Page 2"."""
-    text = re.sub(r"(?<![\w])[lI|!](?=\s*[.,]?\s*of\b)", "1", text)  # OCR's "lof 1" / "I of 4" for "1 of ..."
+    # OCR's "lof 1" / "I of 4" / "Tof2" for "1 of ..."
+    text = re.sub(r"(?<![\w])[lI|!T](?=\s*[.,]?\s*of(?:\b|\d))", "1", text)
     text = re.sub(r"\b(Page\s*)[lI|!](?![\w|!])", r"\g<1>1", text)  # "Page |" for "Page 1"
     # OCR's "of" as "0f"/"Of", glued to the numbers or to a speck: "2 0f 4", "40f 4" (4 of 4), "4of4", "1.of 4", "2o0f5"
-    text = re.sub(r"(\d)\s*[.,]?\s*[o0O]{1,2}f\s*(?=\d)", r"\1 of ", text)
+    text = re.sub(r"(\d)\s*[.,-]?\s*[o0O]{1,2}f\s*(?=\d)", r"\1 of ", text)  # and "2-0f 2"
     for match in _PAGE_LABEL.finditer(text):
         number, total = (match.group(1), match.group(2)) if match.group(1) else (match.group(3), match.group(4))
         if number and 0 < int(number) <= 40:
@@ -100,6 +101,14 @@ def one_letter_by_first_label(labels: list[Label | None], first_page: dict[str, 
     return (labels[0] == (1, count) and letter_marks(first_page)
             and all(label is None or _in_sequence(label, number, count)
                     for number, label in enumerate(labels[1:], start=2)))  # fmt: skip
+
+
+def one_letter_in_sequence(labels: list[Label | None], first_page: dict[str, Found[Any]]) -> bool:
+    """Every page is labelled with its own place in one letter ("Page 1", "Page 2", ...; totals, where read, the
+    file's length) and page 1 shows an IRS letter's marks: a second letter would start again at page 1."""
+    count = len(labels)
+    return letter_marks(first_page) and all(_in_sequence(label, number, count)
+                                            for number, label in enumerate(labels, start=1))  # fmt: skip
 
 
 def _in_sequence(label: Label | None, number: int, count: int) -> bool:

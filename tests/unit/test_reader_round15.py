@@ -1,0 +1,76 @@
+"""Round 15 of issue 10: pages in doubt, the largest class of letters lost on held-out seed 36912.
+
+Each fails without its change: an unlabelled inner page between two of the letter's own pages held the letter in
+doubt; a letter whose page 1 box was lost, found on its page 2 (unlabelled) and labelled "3 of 3" on page 3, left
+page 1 before it, in doubt; a file no page of which starts a letter, labelled "Page 1", "Page 2", "Page 3" without
+totals, was held as "none of the pages reads as the first page of a letter"; and three footers OCR garbles gave no
+label.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from mailroom.notices import extract_notices
+from mailroom.notices.letter_marks import one_letter_in_sequence, page_label
+from mailroom.notices.parse import Found
+from tests.unit.test_letter_pages import FILLER, first_page, inner_page, write
+
+_SSN_REPEATED = inner_page("Social Security number 912-78-4321")
+_BOX_LOST = ["Notice CP2000", FILLER, "JOHN SMITH", "123 MAIN ST", "ANYTOWN OH 44101-1234"]  # a code, nothing else
+_HEADER = ["Notice CP2000", "Tax year 2023", "Notice date Oct. 14, 2025", FILLER]  # a later page's header
+
+
+@pytest.mark.parametrize("after", [(_SSN_REPEATED, None), (inner_page(), "Page 3")])
+def test_an_unlabelled_page_between_two_of_the_letters_own_pages_is_the_letters(tmp_path: Path, after) -> None:
+    # the page after is the letter's by its marks or by its label in sequence (no total: _in_place cannot vouch)
+    notices = extract_notices(write(tmp_path / "between.pdf", [(first_page(), "Page 1"), (inner_page(), None), after]))
+    assert [(n.first_page, n.last_page, n.pages_in_doubt) for n in notices] == [(1, 3, None)]
+
+
+def test_an_unlabelled_page_before_a_page_that_shows_nothing_either_stays_in_doubt(tmp_path: Path) -> None:
+    pages = [(first_page(), "Page 1"), (inner_page(), None), (inner_page(), None), (_SSN_REPEATED, None)]
+    notices = extract_notices(write(tmp_path / "two.pdf", pages))
+    assert notices[0].pages_in_doubt == "page 2 has no readable page label and shows nothing of this letter"
+
+
+def test_a_letter_found_on_its_page_2_claims_page_1_when_page_3_reads_3_of_3(tmp_path: Path) -> None:
+    notices = extract_notices(write(tmp_path / "claim.pdf", [(_BOX_LOST, None), (_HEADER, None),
+                                                             (inner_page(), "Page 3 of 3")]))  # fmt: skip
+    assert [(n.first_page, n.last_page, n.pages_in_doubt) for n in notices] == [(1, 3, None)]
+    assert notices[0].taxpayer_last_name == "SMITH"  # page 1's block is the letter's
+
+
+def test_a_page_before_showing_another_taxpayers_ssn_is_not_claimed(tmp_path: Path) -> None:
+    other = ["Social Security number 913-55-5555", FILLER, "ANA RUIZ", "9 ELM ST", "ANYTOWN OH 44101"]
+    pages = [(other, None), (_HEADER + ["Social Security number 912-78-4321"], None), (inner_page(), "Page 3 of 3")]
+    notices = extract_notices(write(tmp_path / "other.pdf", pages))
+    assert notices[0].pages_in_doubt == "page 1, before the first letter, shows a letter's marks but starts no letter"
+
+
+def test_pages_labelled_1_2_3_without_totals_are_one_letter_when_page_1_shows_a_letters_marks(tmp_path) -> None:
+    pages = [(_BOX_LOST, "Page 1"), (inner_page(), "Page 2"), (inner_page(), "Page 3")]
+    notices = extract_notices(write(tmp_path / "labels.pdf", pages))
+    assert [(n.first_page, n.last_page, n.pages_in_doubt) for n in notices] == [(1, 3, None)]
+
+
+_MARKS = {"letter_type": Found("CP2000", 0.98)}
+
+
+def test_one_letter_in_sequence_needs_every_label_in_place_and_page_1_marks() -> None:
+    assert one_letter_in_sequence([(1, None), (2, None), (3, 3)], _MARKS)
+    assert not one_letter_in_sequence([(1, None), None, (3, None)], _MARKS)  # a page unlabelled
+    assert not one_letter_in_sequence([(1, None), (2, None), (1, None)], _MARKS)  # a second letter starts
+    assert not one_letter_in_sequence([(1, None), (2, 4)], _MARKS)  # a total past the file's end
+    assert not one_letter_in_sequence([(1, None), (2, None)], {})  # a fax cover's "Page 1" shows no marks
+
+
+@pytest.mark.parametrize(("footer", "label"), [
+    ("~CP2000 (Rev: 11-2023) \" 5 ! Tof2 -~ :", (1, 2)), ("2@P2000-(Rev. 14-2023) ° . . 2-0f 2", (2, 2)),
+    ("/ _€P2000 (Rev. 6-2021) .-. wo Be os : a Page 4_ es", (4, None)), ("Tofu 3 servings", None),
+    ("Page 12345", None),
+])  # fmt: skip
+def test_page_labels_ocr_glued_or_dashed_are_read(footer: str, label) -> None:
+    assert page_label(footer) == label
