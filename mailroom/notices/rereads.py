@@ -10,6 +10,10 @@ whose SSN was unread or misread: alone the best read was right on 4 and wrong on
 right on 4 and wrong on none (tuned; in the whole run the SSN went from 12 letters abstained to 8, docs/extraction.md
 "Round 6"). Even then it is unsure (0.85): the name beside it must confirm the case.
 
+In a table (a header row of labels over a row of values) the value is under its label, not beside it: where the
+label's row holds other columns' labels and the next row starts a value under it, that cell is read the same way
+(round 15, ``_cell_below``).
+
 Reads that do not agree are still readings ("*8824177" from one read, nothing from the others): never the notice's
 last 4, they become guesses the matcher searches the CRM with (page_confirmation.confirm_guessed_last4), as the band
 read's garbled last 4 does (round 13).
@@ -62,25 +66,32 @@ def _is_word(word: Word) -> bool:
     return word.conf >= 60 and len(word.text) >= 3 and word.text.isalpha() and any(ch.islower() for ch in word.text)
 
 
-def _value_region(line: TextLine, width: float) -> tuple[tuple[float, float, float, float], float] | None:
-    """The box right of the line's TIN label where its value is printed, and the label's slope; None when the line
-    holds no label (a spouse's number is not the taxpayer's)."""
+def _label_end(line: TextLine) -> int | None:
+    """The index of the TIN label's last word in the line ("number" of "Social security number"), or None when the
+    line holds no label (a spouse's number is not the taxpayer's)."""
     words = line.words
     text = " ".join(w.text for w in words)
     if not _TIN_LABEL.search(text) or "spouse" in text.lower():
         return None
-    ends = [i for i, w in enumerate(words) if w.text.lower().rstrip(":.") in _LABEL_END]
+    ends = [i for i, w in enumerate(words) if w.text.lower().rstrip(":.|") in _LABEL_END]  # "number|": a cell's rule
     if not ends:
         return None
     end = ends[0]
     while end + 1 in ends:  # "ID number", "SSN no."
         end += 1
+    return end
+
+
+def _value_region(line: TextLine, end: int, width: float) -> tuple[tuple[float, float, float, float] | None, float]:
+    """The box right of the line's TIN label (its last word ``words[end]``) where its value is printed (None when
+    words follow it: a box's next column, "Taxpayer ID number   Person to contact"), and the label's slope."""
+    words = line.words
     label = words[end]
     height = label.y1 - label.y0
     slope = _slope([w for w in words[: end + 1] if w.x0 >= label.x0 - 0.5 * width])
     values = words[end + 1 :]
     if any(_is_word(w) for w in values[:2]):
-        return None  # words, not a mangled number: a box's next column ("Taxpayer ID number   Person to contact")
+        return None, slope
     if values and values[0].x0 - label.x1 < 0.3 * width:
         x0, x1 = values[0].x0 - 0.5 * height, min(values[-1].x1 + 0.5 * height, values[0].x0 + 0.25 * width)
         y0, y1 = min(w.y0 for w in values) - 0.35 * height, max(w.y1 for w in values) + 0.35 * height
@@ -106,31 +117,71 @@ def _readings(text: str) -> list[str]:
     return [digits[-4:]] + ([digits[:4]] if len(digits) == 5 else [])
 
 
+def _cell_below(line: TextLine, end: int, below: TextLine | None) -> tuple[float, float, float, float] | None:
+    """A table's cell under the TIN label of its header row ("Social security number | AUR control number" over
+    "***-**-2891   5P6660144"): the next line's words that start under the label. Dev seed 4242 (tuned): 8 of the 11 SSNs
+    abstained were in such tables, the value read as "wees BOT" beside a label read whole."""
+    words = line.words
+    if below is None:
+        return None
+    # the label's tallest word: "number" alone (no capital, no descender) measured 9 px at 200 dpi, too short a unit
+    # to bridge the gap between "Taxpayer" and "ID" in a monospace font
+    height = max(w.y1 - w.y0 for w in words[max(0, end - 2) : end + 1])
+    start = end
+    while (start > 0 and words[start - 1].text.strip("‘’'\".,:;|").isalpha()
+           and words[start].x0 - words[start - 1].x1 < 1.5 * height):  # fmt: skip
+        start -= 1  # "Social security number": the label's first word, where its column starts
+    if not any(map(_is_word, words[:start] + words[end + 1 :])):
+        return None  # no other column's label beside it: a box of label and value, not a table's header row
+    under = [w for w in below.words if words[start].x0 - height <= w.x0 <= words[end].x1]
+    if not under or min(w.y0 for w in below.words) - words[end].y1 > 2.5 * height or any(map(_is_word, under)):
+        return None  # no row under the label, or one of words ("To contact us   Phone 1-800-829-3903"): no table
+    y0, y1 = min(w.y0 for w in under) - 0.35 * height, max(w.y1 for w in under) + 0.35 * height
+    # the words' own extent: blank cell width to their right left Tesseract reading the mask alone ("*X")
+    return min(w.x0 for w in under) - 0.5 * height, y0, max(w.x1 for w in under) + 0.5 * height, y1
+
+
+def _read_region(image: Image.Image, box: tuple[float, float, float, float], slope: float, *, dpi: int,
+                 speckled: bool, read: LineReader) -> tuple[Counter[str], Counter[str]]:  # fmt: skip
+    """Three reads of one region: the last 4 each read ends with (votes) and what each may say it is (readings)."""
+    votes: Counter[str] = Counter()
+    readings: Counter[str] = Counter()
+    x0, y0, x1, y1 = box
+    crop = image.crop((int(x0), int(max(0.0, y0)), int(x1), int(y1)))
+    if crop.width < 4 or crop.height < 4:
+        return votes, readings
+    if speckled:
+        crop = median3(crop)
+    for scale, straighten, psm in _READS:
+        enlarged = crop.resize((crop.width * scale, crop.height * scale), Image.Resampling.LANCZOS)
+        if straighten and slope:
+            enlarged = enlarged.rotate(math.degrees(math.atan(slope)), Image.Resampling.BICUBIC, fillcolor=255)
+        text = " ".join(read(otsu(enlarged), dpi * scale, psm, _NUMBER_CHARACTERS))
+        found = _LAST4.search(text)
+        if found and found.group(1) != "0000":
+            votes[found.group(1)] += 1
+        readings.update(reading for reading in _readings(text) if reading != "0000")
+    return votes, readings
+
+
 def reread_ssn_last4(image: Image.Image, layout: PageLayout, *, dpi: int, speckled: bool,
                      read: LineReader) -> CloserRead:  # fmt: skip
     """The last four of the TIN printed beside a label of ``layout`` (a band cut from ``image`` at its top, so the
-    boxes are the image's pixels) when two of three enlarged reads agree, and what each read made of it."""
-    for line in layout.lines:
-        region = _value_region(line, layout.width)
-        if region is None:
+    boxes are the image's pixels), or under it in a table, when two of three enlarged reads agree, and what each read
+    made of it."""
+    for number, line in enumerate(layout.lines):
+        end = _label_end(line)
+        if end is None:
             continue
-        (x0, y0, x1, y1), slope = region
-        crop = image.crop((int(x0), int(y0), int(x1), int(y1)))
-        if crop.width < 4 or crop.height < 4:
-            continue
-        if speckled:
-            crop = median3(crop)
-        votes: Counter[str] = Counter()
-        readings: Counter[str] = Counter()
-        for scale, straighten, psm in _READS:
-            enlarged = crop.resize((crop.width * scale, crop.height * scale), Image.Resampling.LANCZOS)
-            if straighten and slope:
-                enlarged = enlarged.rotate(math.degrees(math.atan(slope)), Image.Resampling.BICUBIC, fillcolor=255)
-            text = " ".join(read(otsu(enlarged), dpi * scale, psm, _NUMBER_CHARACTERS))
-            found = _LAST4.search(text)
-            if found and found.group(1) != "0000":
-                votes[found.group(1)] += 1
-            readings.update(reading for reading in _readings(text) if reading != "0000")
+        beside, slope = _value_region(line, end, layout.width)
+        votes, readings = Counter[str](), Counter[str]()
+        if beside is not None:
+            votes, readings = _read_region(image, beside, slope, dpi=dpi, speckled=speckled, read=read)
+        if not votes or votes.most_common(1)[0][1] < 2:
+            below = layout.lines[number + 1] if number + 1 < len(layout.lines) else None
+            if (cell := _cell_below(line, end, below)) is not None:
+                under, more = _read_region(image, cell, slope, dpi=dpi, speckled=speckled, read=read)
+                votes, readings = (under, more + readings) if under else (votes, readings + more)
         last4, count = votes.most_common(1)[0] if votes else ("", 0)
         agreed = Found(last4, REREAD_CONFIDENCE) if count >= 2 else None
         # the first labelled line is the value's; a later one would be another number

@@ -74,3 +74,59 @@ def test_one_letter_in_sequence_needs_every_label_in_place_and_page_1_marks() ->
 ])  # fmt: skip
 def test_page_labels_ocr_glued_or_dashed_are_read(footer: str, label) -> None:
     assert page_label(footer) == label
+
+
+# --- the SSN read again under its label in a table's header row (rereads._cell_below) ----------------------------------
+
+
+def _page(path: Path, rows: list[list[tuple[int, str]]]):
+    """One scanned page whose top holds ``rows`` of (x, text) cells, 16 pt apart, OCR'd as the reader's top band."""
+    import pymupdf
+    from reportlab.lib.pagesizes import letter
+    from reportlab.pdfgen.canvas import Canvas
+
+    from mailroom.notices.model import ExtractionLimits
+    from mailroom.notices.ocr import ocr_image, prepare
+    from tests.unit.test_extraction import scanned_copy
+
+    canvas = Canvas(str(path), pagesize=letter)
+    canvas.setFont("Helvetica", 10)
+    for number, row in enumerate(rows):
+        for x, text in row:
+            canvas.drawString(x, 740 - 16 * number, text)
+    canvas.showPage()
+    canvas.save()
+    with pymupdf.open(scanned_copy(path, path.with_suffix(".scan.pdf"))) as document:
+        prepared = prepare(document[0], ExtractionLimits())
+    layout, _ = ocr_image(prepared.band(0.0, 0.2), prepared.dpi, ExtractionLimits(), 30)
+    return prepared, layout
+
+
+def _reread(prepared, layout):
+    from mailroom.notices.ocr import read_line
+    from mailroom.notices.rereads import reread_ssn_last4
+
+    return reread_ssn_last4(prepared.image, layout, dpi=prepared.dpi, speckled=False,
+                            read=lambda image, dpi, psm, allowed: read_line(image, dpi, psm, allowed, 30))  # fmt: skip
+
+
+def test_the_ssn_in_a_tables_cell_under_its_label_is_read_again(tmp_path: Path) -> None:
+    prepared, layout = _page(tmp_path / "table.pdf", [
+        [(60, "Notice"), (130, "Tax year"), (200, "Social security number"), (340, "AUR control number")],
+        [(60, "CP2000"), (130, "2022"), (200, "XXX-XX-2891"), (340, "5P6660144")],
+    ])  # fmt: skip
+    found = _reread(prepared, layout).last4
+    assert found is not None and (found.value, found.confidence) == ("2891", 0.85)
+
+
+@pytest.mark.parametrize("rows", [
+    # a label alone on its line (a box of label and value, the value faded): the phone number under it is no SSN
+    [[(200, "Social security number")], [(200, "Phone 1-800-829-3903")]],
+    # a header row over a line of words: no table row of values
+    [[(60, "Notice"), (200, "Social security number"), (340, "AUR control number")],
+     [(200, "To contact us 1-800-829-3903")]],
+])  # fmt: skip
+def test_a_number_under_an_ssn_label_that_is_no_tables_cell_is_not_read_as_the_ssn(tmp_path: Path, rows) -> None:
+    prepared, layout = _page(tmp_path / "box.pdf", rows)
+    closer = _reread(prepared, layout)
+    assert closer.last4 is None and "3903" not in closer.readings
