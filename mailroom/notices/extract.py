@@ -19,6 +19,7 @@ from typing import Any
 
 from mailroom.notices.closer_looks import look_closer
 from mailroom.notices.filename_hints import apply_file_name_hints
+from mailroom.notices.first_pages import claim_first_pages, early_letter, labelled_first
 from mailroom.notices.layout import PageLayout
 from mailroom.notices.letter import Letter
 from mailroom.notices.letter_marks import (
@@ -192,74 +193,6 @@ def _in_place(pages: Pages, letter: Letter, index: int) -> bool:
         for page in (index - 1, index + 1))  # fmt: skip
 
 
-def _claim_first_pages(pages: Pages, letter: Letter, before: list[Letter]) -> None:
-    """A first page whose box OCR could not read starts no letter, and the letter is found one page later, where the
-    header of later pages repeats the box. When that page is labelled page k and the k-1 pages before it are labelled
-    1 .. k-1 and show no other letter's marks, they are the letter's first pages, not a cover (development seed 4242:
-    3 letters held as "a page before the first letter shows a letter's marks"). A claimed page's label may come from
-    its footer read closer ("Page t" read again as "Page 1", round 13): such a page starts no letter and shows no
-    other letter's marks, which is where a closer read may vouch (``Pages.label_read_closer``). An unlabelled start
-    whose next page is labelled "k of N" claims the pages that label puts before it (``_claim_by_next_label``)."""
-    label = pages.label(letter.first)
-    if label is None:
-        _claim_by_next_label(pages, letter, before)
-        return
-    if not 2 <= label[0] <= len(before) + 1:
-        return
-    claimed = before[len(before) - (label[0] - 1) :]
-    for number, page in enumerate(claimed, start=1):
-        seen = pages.label(page.first) or pages.label_read_closer(page.first)
-        if seen is None or seen[0] != number or (seen[1] and label[1] and seen[1] != label[1]):
-            return
-        if shows_other_letter(page.found, letter.found):
-            return
-    _claim(pages, letter, claimed)
-
-
-def _claim_by_next_label(pages: Pages, letter: Letter, before: list[Letter]) -> None:
-    """The letter's start, unlabelled, is followed by a page labelled "k of N" with k past 2: the k-2 pages before the
-    start are the letter's first pages (dev seed 3131: page 1's box under a stamp, page 2 started the letter with its
-    header and an unreadable label, page 3 read "3 of 4"; page 1 was held as a page before the letter with its marks).
-    Before the first letter nothing but a cover can sit there, and a cover is filed with the first letter anyway; a
-    page showing another letter's marks, or labelled out of that sequence, is not claimed."""
-    if letter.first + 1 >= pages.document.page_count:
-        return
-    label = pages.label(letter.first + 1)
-    if label is None or label[1] is None or not 3 <= label[0] <= len(before) + 2:
-        return
-    claimed = before[len(before) - (label[0] - 2) :]
-    for number, page in enumerate(claimed, start=1):
-        seen = pages.label(page.first)
-        if (seen is not None and (seen[0] != number or seen[1] not in (None, label[1]))
-                or shows_other_letter(page.found, letter.found)):  # fmt: skip
-            return
-    _claim(pages, letter, claimed)
-
-
-def _claim(pages: Pages, letter: Letter, claimed: list[Letter]) -> None:
-    for page in claimed:
-        letter.add(page.found, page.block, pages.source(page.first))
-    letter.first = claimed[0].first
-
-
-def _labelled_first(pages: Pages, letters: list[Letter], index: int, found: dict[str, Found[Any]]) -> bool:
-    """After a letter, a page labelled page 1 ("1 of 2") starts the next letter even when its box read nothing that
-    starts one: joined to the letter before, it put that letter in doubt and sent it to review (dev seed 5150, two
-    letters in one file, page 2's box under a stamp). Before the first letter a label alone is no such evidence: a fax
-    cover prints "Page 1 of 5" in its header. There the page must show a letter's marks and the next page be labelled
-    page 2 of the same total, showing none of another letter's marks (seed 44917, round 13: a letter whose page 1 box
-    was unread, "1 of 4" then "2 of 4", was taken for pages before the file's second letter, and both went to review in
-    doubt)."""
-    label = pages.label(index)
-    if letters:
-        return label is not None and label[0] == 1
-    if label is None or label[0] != 1 or label[1] is None or not letter_marks(found):
-        return False
-    if index + 1 >= pages.document.page_count or pages.label(index + 1) != (2, label[1]):
-        return False
-    return not shows_other_letter(found, parse_layout(pages.band(index + 1, "top"))[0])
-
-
 def _read_letters(pages: Pages, count: int) -> list[Letter]:
     letters: list[Letter] = []
     before: list[Letter] = []  # pages before the first letter, each read as if it started one
@@ -272,7 +205,7 @@ def _read_letters(pages: Pages, count: int) -> list[Letter]:
             letter = Letter(index)
             _read_page(pages, letter, index, _WHOLE_PAGE)
         starts = (starts_letter(letter.found, pages.band(index, "top").text)
-                  or _labelled_first(pages, letters, index, letter.found))  # fmt: skip
+                  or labelled_first(pages, letters, index, letter.found))  # fmt: skip
         if not starts:
             if letters:  # a page no letter claims, after the end the letter's label gave: it may be another letter's
                 letters[-1].last = index
@@ -284,10 +217,16 @@ def _read_letters(pages: Pages, count: int) -> list[Letter]:
             index += 1  # before any letter: a cover or separator sheet
             continue
         if not letters:
-            _claim_first_pages(pages, letter, before)
+            claim_first_pages(pages, letter, before)
             if marked_cover is not None and marked_cover < letter.first:
-                letter.doubt_about(f"page {marked_cover + 1}, before the first letter, shows a letter's marks but "
-                                   "starts no letter")  # fmt: skip
+                early = early_letter(pages, letter, [page for page in before if page.first < letter.first],
+                                     marked_cover)  # fmt: skip
+                if early is None:
+                    letter.doubt_about(f"page {marked_cover + 1}, before the first letter, shows a letter's marks but "
+                                       "starts no letter")  # fmt: skip
+                else:
+                    look_closer(pages, early)
+                    letters.append(early)
         letter.last = _letter_end(pages, letter, count)
         # Page 1 prints every field; a value it lost to damage is looked for on the last page only (the response
         # form repeats name, SSN and amount): reading every page for a value a stamp covered costs ~1 s a page.

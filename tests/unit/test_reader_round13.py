@@ -197,7 +197,10 @@ def test_before_any_letter_a_page_labelled_1_of_n_with_a_letters_marks_and_then_
 
 def test_a_cover_labelled_1_of_n_followed_by_a_letters_own_page_1_starts_nothing(tmp_path) -> None:
     path = write(tmp_path / "cover.pdf", [(_BOX_LOST, "Page 1 of 2"), (first_page(), "Page 1 of 1")])
-    assert [(n.first_page, n.last_page) for n in extract_notices(path)] == [(1, 2)]
+    # no letter starts on page 1; its letter's marks make it a letter of its own, in doubt (round 15)
+    notices = extract_notices(path)
+    assert [(n.first_page, n.last_page) for n in notices] == [(1, 1), (2, 2)]
+    assert notices[0].pages_in_doubt is not None and notices[1].pages_in_doubt is None
 
 
 def _block(*rows: tuple[int, str]):

@@ -130,3 +130,25 @@ def test_a_number_under_an_ssn_label_that_is_no_tables_cell_is_not_read_as_the_s
     prepared, layout = _page(tmp_path / "box.pdf", rows)
     closer = _reread(prepared, layout)
     assert closer.last4 is None and "3903" not in closer.readings
+
+
+# --- pages before the first letter that show another letter's marks are a letter of their own (first_pages.py) --------
+
+
+def test_pages_before_the_first_letter_labelled_1_to_n_are_a_letter_of_their_own_and_free_the_next(tmp_path) -> None:
+    """Dev seed 3131: a fax cover, a letter whose box was lost ("Page 1", "Page 2"), then a second letter: both letters
+    went to review, the second held in doubt by the pages before it."""
+    cover = ["FAX COVER SHEET", "To: Tax resolution desk", "Pages (including cover): 4"]
+    other = ["Social Security number 913-55-5555", FILLER, "ANA RUIZ", "9 ELM ST", "ANYTOWN OH 44101"]
+    notices = extract_notices(write(tmp_path / "early.pdf", [
+        (cover, None), (other, "Page 1"), (inner_page(), "Page 2"), (first_page(), "Page 1 of 1")]))  # fmt: skip
+    assert [(n.first_page, n.last_page, n.pages_in_doubt) for n in notices] == [(1, 3, None), (4, 4, None)]
+    assert (notices[0].ssn_last4, notices[1].ssn_last4) == ("5555", "4321")
+
+
+def test_pages_before_the_first_letter_that_repeat_its_ssn_stay_with_it_in_doubt(tmp_path) -> None:
+    # the same taxpayer's: maybe the letter's own first page, maybe another of their letters; a person decides
+    same = ["Social Security number 912-78-4321", FILLER, "JOHN SMITH", "123 MAIN ST", "ANYTOWN OH 44101"]
+    notices = extract_notices(write(tmp_path / "same.pdf", [(same, None), (first_page(), "Page 1 of 1")]))
+    assert [(n.first_page, n.last_page, n.pages_in_doubt) for n in notices] == [
+        (1, 2, "page 1, before the first letter, shows a letter's marks but starts no letter")]
