@@ -42,7 +42,7 @@ _MASK_CHARS = set("Xx*#×KkHN%+")
 # come out as "#" or "*" ("eet #~8379"), its last X and hyphen as a quote ('eee" 3440'); its two groups may read as
 # two such words ("ween ee 4255", dev seed 3131).
 _MASK_AS_WORD = re.compile(r"^[\s:.]{0,4}([a-z]{2,4})(?:\s([a-z]{2,4}))?[\s\-~=_.,:#*\"'\u201c\u201d]{1,4}(\d{4})"
-                           r"[\s.,:;'|]*$", re.M)
+                           r"(?:[\s.,:;'|]*$|\s+(?=[A-Z][A-Za-z]))", re.M)  # or a capitalised word: the letterhead beside it
 _NOT_A_MASK = {"no", "is", "of", "the", "for", "and", "or", "on", "at", "by", "to", "in", "year", "tax", "date",
                "was", "are", "see", "page", "form", "ein", "tin", "ssn", "itin"}
 _DASH_LIKE = re.compile(r"[~=_\u2014\u2013]")

@@ -152,3 +152,16 @@ def test_pages_before_the_first_letter_that_repeat_its_ssn_stay_with_it_in_doubt
     notices = extract_notices(write(tmp_path / "same.pdf", [(same, None), (first_page(), "Page 1 of 1")]))
     assert [(n.first_page, n.last_page, n.pages_in_doubt) for n in notices] == [
         (1, 2, "page 1, before the first letter, shows a letter's marks but starts no letter")]
+
+
+@pytest.mark.parametrize(("text", "last4"), [
+    # dev seed 4242: the dark-ink look read the mask as two short words, the letterhead's city on the same line
+    ("Social security number woh es 6745 Fresno, CA 93888-0025", "6745"),
+    ("Social security number see 1234 More text", None),  # a word, not a mask
+    ("SSN ab 1234 c", None),  # what follows is no capitalised word: not the letterhead
+])  # fmt: skip
+def test_a_mask_read_as_short_words_may_be_followed_by_the_letterhead_beside_the_box(text: str, last4) -> None:
+    from mailroom.notices.ssn import find_ssn_last4
+
+    found = find_ssn_last4(text)
+    assert (found.value if found else None) == last4
