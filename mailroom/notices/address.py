@@ -242,7 +242,7 @@ def _spouse_placeholder(line: str) -> str:
     return re.sub(r"\s*&\s*SP[A-Z]{0,5}$", "", line)
 
 
-def _parse_lines(lines: list[str]) -> Names | None:
+def parse_name_lines(lines: list[str]) -> Names | None:
     lines = [_spouse_placeholder(line) for line in lines if line]
     if len(lines) == 2 and "&" not in lines[0]:
         first, second = parse_person(lines[0]), parse_person(lines[1])
@@ -252,7 +252,7 @@ def _parse_lines(lines: list[str]) -> Names | None:
     return parse_name_line(lines[-1]) if lines else None
 
 
-def _unreadable(chunk: Chunk) -> bool:
+def unreadable(chunk: Chunk) -> bool:
     """OCR debris where a line was: no word of three letters read with confidence (round 4, seed 4242: a spouse's
     name line under a pen stroke read as "\u201ca3 NA BIL z" between the taxpayer's line and the street, and ended
     the block before the taxpayer's line was reached)."""
@@ -301,7 +301,7 @@ def address_block_names(layout: PageLayout) -> BlockNames | None:
             line, _, _ = clean_name_line(upper)
             digits = sum(ch.isdigit() for ch in upper.text)
             if digits > 2 or not _is_name_line(line):
-                if not name_chunks and not skipped and _unreadable(upper):
+                if not name_chunks and not skipped and unreadable(upper):
                     skipped, cursor = True, upper  # a name line under a pen stroke or stamp: look one line higher
                     continue
                 break  # the scan line, a mail-sort line, a heading: the block ends here
@@ -310,7 +310,7 @@ def address_block_names(layout: PageLayout) -> BlockNames | None:
         if not name_chunks:
             continue
         cleaned = [clean_name_line(chunk) for chunk in name_chunks]
-        names = _parse_lines([line for line, _, _ in cleaned])
+        names = parse_name_lines([line for line, _, _ in cleaned])
         # Past an unreadable line the name is a guess (the lost line may have been the taxpayer's): weakest
         # confidence, so the CRM must confirm it (the case's own name found on these lines) before anything is filed.
         weakest = 0.0 if skipped else min(conf for _, conf, _ in cleaned)

@@ -5,6 +5,7 @@ far lost it: the inner pages' tops, the SSN's value read closer (``rereads.py``)
 from __future__ import annotations
 
 from mailroom.notices.letter import Letter
+from mailroom.notices.lost_name_line import find_lost_first_line
 from mailroom.notices.model import FieldSource
 from mailroom.notices.ocr import read_line
 from mailroom.notices.page_fields import parse_layout, required, with_guesses
@@ -76,3 +77,4 @@ def look_closer(pages: Pages, letter: Letter) -> None:
     _inner_ssn(pages, letter)
     _reread_ssn(pages, letter)
     _read_again(pages, letter)
+    find_lost_first_line(pages, letter)

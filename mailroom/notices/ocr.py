@@ -195,6 +195,11 @@ def read_line(image: Image.Image, dpi: int, psm: int, whitelist: str, timeout: f
     return [word.text for word in _read(image, dpi, psm, timeout, whitelist=whitelist)]
 
 
+def read_words(image: Image.Image, dpi: int, psm: int, whitelist: str, timeout: float) -> list[tesseract.Word]:
+    """As ``read_line``, with each word's confidence and box (a name line read on its own, ``lost_name_line.py``)."""
+    return _read(image, dpi, psm, timeout, whitelist=whitelist)
+
+
 def _common_words(words: list[tesseract.Word] | list[Word]) -> int:
     return sum("".join(ch for ch in w.text if ch.isalpha()).lower() in _COMMON_WORDS for w in words)
 

@@ -165,3 +165,79 @@ def test_a_mask_read_as_short_words_may_be_followed_by_the_letterhead_beside_the
 
     found = find_ssn_last4(text)
     assert (found.value if found else None) == last4
+
+
+# --- a joint block's first name line that OCR's layout dropped (lost_name_line.py) -------------------------------------
+
+
+def _block_page(tmp_path: Path, above: str | None) -> tuple:
+    """A scanned page with a two-line joint block; the band read as if OCR had dropped its first line (dev seed 5150:
+    "ANDREW WANG", faded, never became a line). ``above`` is what is printed there; None leaves the paper blank."""
+    import time
+
+    import pymupdf
+    from reportlab.lib.pagesizes import letter as letter_size
+    from reportlab.pdfgen.canvas import Canvas
+
+    from mailroom.notices.layout import build_layout
+    from mailroom.notices.letter import Letter
+    from mailroom.notices.model import ExtractionLimits, FieldSource
+    from mailroom.notices.page_fields import parse_layout
+    from mailroom.notices.pages import Pages
+    from tests.unit.test_extraction import scanned_copy
+
+    canvas = Canvas(str(tmp_path / "block.pdf"), pagesize=letter_size)
+    canvas.setFont("Courier", 11)
+    lines = ["Notice CP2000", "", "", *([above] if above else [""]), "SUSAN J WANG", "19989 S BROADWAY", "CHICAGO IL 60616"]
+    for number, text in enumerate(lines):
+        canvas.drawString(72, 720 - 15 * number, text)
+    canvas.showPage()
+    canvas.save()
+    document = pymupdf.open(scanned_copy(tmp_path / "block.pdf", tmp_path / "scan.pdf"))
+    pages = Pages(document, ExtractionLimits(), time.monotonic() + 60)
+    read = pages.band(0, "top")
+    kept = [line.words for line in read.lines if not above or above.split()[0] not in line.text]
+    pages.bands[(0, "top")] = build_layout(kept, read.width, read.height)
+    letter = Letter(0)
+    found, block = parse_layout(pages.bands[(0, "top")])
+    letter.add(found, block, FieldSource.OCR)
+    return document, pages, letter
+
+
+def test_a_joint_blocks_first_line_ocr_dropped_is_read_from_the_paper_above_the_second(tmp_path: Path) -> None:
+    from mailroom.notices.lost_name_line import find_lost_first_line
+
+    document, pages, letter = _block_page(tmp_path, "ANDREW WANG")
+    with document:
+        assert letter.block is not None and letter.block.lines == ("SUSAN J WANG",)
+        find_lost_first_line(pages, letter)
+    assert letter.block.lines == ("ANDREW WANG", "SUSAN J WANG")
+    assert (letter.found["taxpayer_first_name"].value, letter.found["spouse_first_name"].value) == ("ANDREW", "SUSAN")
+    assert letter.found["taxpayer_last_name"].confidence < 0.9  # unsure: the CRM confirms the case
+
+
+@pytest.mark.parametrize("above", [None, "ACCOUNT REVIEW UNIT"])  # blank paper; words sharing no part of a surname
+def test_no_first_line_is_made_up_from_blank_paper_or_words_that_are_no_joint_name(tmp_path: Path, above) -> None:
+    from mailroom.notices.lost_name_line import find_lost_first_line
+
+    document, pages, letter = _block_page(tmp_path, above)
+    with document:
+        find_lost_first_line(pages, letter)
+    assert letter.block is not None and letter.block.lines == ("SUSAN J WANG",)
+    assert letter.found["taxpayer_first_name"].value == "SUSAN"
+
+
+def test_a_name_line_read_but_reaching_into_the_line_below_is_the_line_above() -> None:
+    """Dev seed 4242: "DEBORAH DI NAPOLI- ZIELINSKI" read, its hyphen's box 11 px into "LUCIA S DI NAPOLI-ZIELINSKI"
+    below it, so the block took only the second line."""
+    from mailroom.notices.layout import Chunk, Word
+    from mailroom.notices.lost_name_line import _above
+
+    def chunk(y0: float, y1: float, *texts: str) -> Chunk:
+        return Chunk([Word(text, 96.0, 175 + 120 * n, y0, 275 + 120 * n, y1) for n, text in enumerate(texts)])
+
+    first = chunk(539, 581, "DEBORAH", "DI", "NAPOLI-", "ZIELINSKI")
+    second = chunk(570, 613, "LUCIA", "S", "DI", "NAPOLI-ZIELINSKI")
+    street, city = chunk(617, 646, "5309", "RIVER", "RD"), chunk(645, 678, "NEWARK", "NJ", "07102-9216")
+    assert _above(second, [first, second, street, city]) is first
+    assert isinstance(_above(second, [second, street, city]), tuple)  # blank paper: the strip to read
