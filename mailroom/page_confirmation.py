@@ -74,8 +74,9 @@ def name_on_page(first: str | None, last: str | None, lines: list[str]) -> bool:
         people = _segments(line)
         for index, tokens in enumerate(people):
             # a surname starts after a given name, never after a particle: RIO is not the surname of "CHLOE DEL RIO"
+            # nor after particles OCR joined by a hyphen: WAL is not the surname of "MINH VAN-DER WAL" (dev seed 3131)
             tails = {surname_key(" ".join(tokens[start:])) for start in range(1, len(tokens))
-                     if tokens[start - 1] not in _PARTICLES}  # fmt: skip
+                     if not set(tokens[start - 1].split("-")) <= _PARTICLES}  # fmt: skip
             if wanted not in tails:
                 continue
             givens = [tokens[0]] + ([people[index - 1][0]] if index and len(people[index - 1]) <= 2 else [])

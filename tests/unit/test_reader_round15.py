@@ -241,3 +241,13 @@ def test_a_name_line_read_but_reaching_into_the_line_below_is_the_line_above() -
     street, city = chunk(617, 646, "5309", "RIVER", "RD"), chunk(645, 678, "NEWARK", "NJ", "07102-9216")
     assert _above(second, [first, second, street, city]) is first
     assert isinstance(_above(second, [second, street, city]), tuple)  # blank paper: the strip to read
+
+
+def test_particles_ocr_joined_by_a_hyphen_still_lead_the_surname() -> None:
+    """Dev seed 3131: "MINHI VAN-DER WAL" on the page, "Minh Wal" and "Minh Van Der Wal" in the CRM with its last 4:
+    both seemed named on the page and the notice went to review."""
+    from mailroom.page_confirmation import name_on_page
+
+    assert name_on_page("Minh", "Van Der Wal", ["MINHI VAN-DER WAL"])
+    assert not name_on_page("Minh", "Wal", ["MINHI VAN-DER WAL"])
+    assert name_on_page("Ana", "Wal", ["ANA MAY-LEE WAL"])  # a hyphened middle name is no particle
