@@ -174,10 +174,26 @@ def score_candidate(notice: Notice, case: CaseCandidate) -> ScoredCandidate | No
                     case_id=case.case_id, score=round(score, 1), last_name_score=last, first_name_score=first,
                     active=case.active, matched_as=f"{role}~case {case_role}", basis=basis,
                     name=_case_people(case), status=case.status or ("Active" if case.active else "Closed"),
-                    last_name_in_full=surname_key(notice_last) == surname_key(case_last),
+                    last_name_in_full=(surname_key(notice_last) == surname_key(case_last)
+                                       or _whole_surname_on_page(case_last, notice.name_evidence)),
                     part_of_page_surname=_surname_words(case_last) < _surname_words(notice_last),
                 )  # fmt: skip
     return best
+
+
+def _whole_surname_on_page(surname: str, lines: list[str]) -> bool:
+    """The case's whole compound surname ends a name on the page's name lines, which the reader split otherwise:
+    "KENSETH HILL TAYLOR" (its hyphen lost) read as given name, middle name HILL and surname TAYLOR, for the CRM's
+    Hill-Taylor (dev seed 3131). The page then shows the whole surname, not a part of it."""
+    wanted = surname_key(surname)
+    if not wanted or not re.search(r"[- ]", normalize_name(surname)):
+        return False
+    for line in lines:
+        for person in re.split(r"\s*&\s*|\s+AND\s+", line.upper()):
+            tokens = person.split()
+            if any(surname_key(" ".join(tokens[start:])) == wanted for start in range(1, len(tokens))):
+                return True
+    return False
 
 
 def _surname_words(name: str | None) -> set[str]:

@@ -251,3 +251,22 @@ def test_particles_ocr_joined_by_a_hyphen_still_lead_the_surname() -> None:
     assert name_on_page("Minh", "Van Der Wal", ["MINHI VAN-DER WAL"])
     assert not name_on_page("Minh", "Wal", ["MINHI VAN-DER WAL"])
     assert name_on_page("Ana", "Wal", ["ANA MAY-LEE WAL"])  # a hyphened middle name is no particle
+
+
+def test_a_compound_surname_whole_on_the_page_agrees_in_full_though_the_reader_split_it() -> None:
+    """Dev seed 3131: "KENSETH HILL TAYLOR" (the hyphen lost) read as surname TAYLOR; the CRM's Hill-Taylor with the
+    page's last 4 was held as agreeing only in part. The part-of-compound rule still holds where the page shows part."""
+    from mailroom.crm import CaseCandidate
+    from mailroom.matching import MatchOutcome, match_notice
+    from mailroom.notices.model import Notice
+    from mailroom_sandbox.logiqs.directory import InMemoryCaseDirectory
+
+    crm = InMemoryCaseDirectory([CaseCandidate(case_id=7, first_name="Kenneth", last_name="Hill-Taylor",
+                                               ssn_last4="7528", status="active", active=True)])  # fmt: skip
+    # the first name misread too ("KENSETH"), so the page confirms no case and the names are scored
+    whole = Notice(ssn_last4="7528", taxpayer_first_name="KENSETH", taxpayer_last_name="TAYLOR",
+                   name_evidence=["KENSETH HILL TAYLOR"])  # fmt: skip
+    assert (match_notice(whole, crm).outcome, match_notice(whole, crm).case_id) == (MatchOutcome.MATCHED, 7)
+    part = Notice(ssn_last4="7528", taxpayer_first_name="KENSETH", taxpayer_last_name="TAYLOR",
+                  name_evidence=["KENSETH TAYLOR"])  # fmt: skip
+    assert match_notice(part, crm).outcome is MatchOutcome.AMBIGUOUS
