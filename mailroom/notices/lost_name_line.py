@@ -76,10 +76,11 @@ def _surname_parts(surname: str) -> set[str]:
 
 
 def find_lost_first_line(pages: Pages, letter: Letter) -> None:
+    """The letter's block, one name line read, given the line above it when that is a joint block's first line."""
     block = letter.block
     if block is None or block.names is None or block.names.spouse is not None or len(block.lines) != 1:
         return
-    if "&" in block.lines[0] or not all(pages.scanned(page) for page in (letter.first,)):
+    if "&" in block.lines[0] or "spouse_last_name" in letter.found or not pages.scanned(letter.first):
         return
     located = _name_chunk(pages, letter, block.lines[0])
     if located is None:
@@ -93,10 +94,13 @@ def find_lost_first_line(pages: Pages, letter: Letter) -> None:
     if len(line.split()) < 2 or "&" in line or is_not_a_name(line):
         return
     names = parse_name_lines([line, block.lines[0]])
-    if names is None or names.spouse is None or not _surname_parts(names.taxpayer.last) & _surname_parts(names.spouse.last):
+    if names is None or names.spouse is None:
+        return
+    if not _surname_parts(names.taxpayer.last) & _surname_parts(names.spouse.last):
         return  # debris read as words ("CARD BH IRODER URS CUS"): a joint block's two people share a surname's part
     letter.block = BlockNames(names=names, min_conf=0.0, cleaned=True, lines=(line, block.lines[0]))
-    confidence = min(FOUND_LINE_CONFIDENCE, letter.found["taxpayer_last_name"].confidence)
+    known = letter.found.get("taxpayer_last_name")
+    confidence = min(FOUND_LINE_CONFIDENCE, known.confidence) if known else FOUND_LINE_CONFIDENCE
     for role, person in (("taxpayer", names.taxpayer), ("spouse", names.spouse)):
         letter.put(f"{role}_first_name", Found(person.first, confidence), FieldSource.OCR)
         letter.put(f"{role}_last_name", Found(person.last, confidence), FieldSource.OCR)

@@ -119,8 +119,8 @@ def _readings(text: str) -> list[str]:
 
 def _cell_below(line: TextLine, end: int, below: TextLine | None) -> tuple[float, float, float, float] | None:
     """A table's cell under the TIN label of its header row ("Social security number | AUR control number" over
-    "***-**-2891   5P6660144"): the next line's words that start under the label. Dev seed 4242 (tuned): 8 of the 11 SSNs
-    abstained were in such tables, the value read as "wees BOT" beside a label read whole."""
+    "***-**-2891   5P6660144"): the next line's words that start under the label. Dev seed 4242 (tuned): 8 of the 11
+    SSNs abstained were in such tables, the value read as "wees BOT" beside a label read whole."""
     words = line.words
     if below is None:
         return None

@@ -76,7 +76,7 @@ def test_page_labels_ocr_glued_or_dashed_are_read(footer: str, label) -> None:
     assert page_label(footer) == label
 
 
-# --- the SSN read again under its label in a table's header row (rereads._cell_below) ----------------------------------
+# --- the SSN read again under its label in a table's header row (rereads._cell_below) ------------------------------
 
 
 def _page(path: Path, rows: list[list[tuple[int, str]]]):
@@ -167,7 +167,7 @@ def test_a_mask_read_as_short_words_may_be_followed_by_the_letterhead_beside_the
     assert (found.value if found else None) == last4
 
 
-# --- a joint block's first name line that OCR's layout dropped (lost_name_line.py) -------------------------------------
+# --- a joint block's first name line that OCR's layout dropped (lost_name_line.py) ---------------------------------
 
 
 def _block_page(tmp_path: Path, above: str | None) -> tuple:
@@ -188,7 +188,7 @@ def _block_page(tmp_path: Path, above: str | None) -> tuple:
 
     canvas = Canvas(str(tmp_path / "block.pdf"), pagesize=letter_size)
     canvas.setFont("Courier", 11)
-    lines = ["Notice CP2000", "", "", *([above] if above else [""]), "SUSAN J WANG", "19989 S BROADWAY", "CHICAGO IL 60616"]
+    lines = ["Notice CP2000", "", "", above or "", "SUSAN J WANG", "19989 S BROADWAY", "CHICAGO IL 60616"]
     for number, text in enumerate(lines):
         canvas.drawString(72, 720 - 15 * number, text)
     canvas.showPage()
