@@ -185,15 +185,12 @@ def _whole_surname_on_page(surname: str, lines: list[str]) -> bool:
     """The case's whole compound surname ends a name on the page's name lines, which the reader split otherwise:
     "KENSETH HILL TAYLOR" (its hyphen lost) read as given name, middle name HILL and surname TAYLOR, for the CRM's
     Hill-Taylor (dev seed 3131). The page then shows the whole surname, not a part of it."""
+    from mailroom.page_confirmation import name_line_people, surname_tails  # it uses this module's rules
+
     wanted = surname_key(surname)
     if not wanted or not re.search(r"[- ]", normalize_name(surname)):
         return False
-    for line in lines:
-        for person in re.split(r"\s*&\s*|\s+AND\s+", line.upper()):
-            tokens = person.split()
-            if any(surname_key(" ".join(tokens[start:])) == wanted for start in range(1, len(tokens))):
-                return True
-    return False
+    return any(wanted in surname_tails(tokens) for line in lines for tokens in name_line_people(line))
 
 
 def _surname_words(name: str | None) -> set[str]:

@@ -64,6 +64,19 @@ def surname_candidates(notice: Notice) -> list[str]:
     return unique[:MAX_SEARCHES]
 
 
+def name_line_people(line: str) -> list[list[str]]:
+    """A name line as its people's words: "JOHN A & MARY SMITH" -> [["JOHN", "A"], ["MARY", "SMITH"]]."""
+    return _segments(line)
+
+
+def surname_tails(tokens: list[str]) -> set[str]:
+    """The surnames one person's words may end with (as ``surname_key``s): a surname starts after a given name, never
+    after a particle (RIO is not the surname of "CHLOE DEL RIO"), nor after particles OCR joined by a hyphen (WAL is
+    not the surname of "MINH VAN-DER WAL", dev seed 3131)."""
+    return {surname_key(" ".join(tokens[start:])) for start in range(1, len(tokens))
+            if not set(tokens[start - 1].split("-")) <= _PARTICLES}  # fmt: skip
+
+
 def name_on_page(first: str | None, last: str | None, lines: list[str]) -> bool:
     """The person's whole surname ends one of the page's names and their first name starts it (or starts the other
     name of a joint line that shares the surname)."""
@@ -71,13 +84,9 @@ def name_on_page(first: str | None, last: str | None, lines: list[str]) -> bool:
     if not wanted or not first:
         return False
     for line in lines:
-        people = _segments(line)
+        people = name_line_people(line)
         for index, tokens in enumerate(people):
-            # a surname starts after a given name, never after a particle: RIO is not the surname of "CHLOE DEL RIO"
-            # nor after particles OCR joined by a hyphen: WAL is not the surname of "MINH VAN-DER WAL" (dev seed 3131)
-            tails = {surname_key(" ".join(tokens[start:])) for start in range(1, len(tokens))
-                     if not set(tokens[start - 1].split("-")) <= _PARTICLES}  # fmt: skip
-            if wanted not in tails:
+            if wanted not in surname_tails(tokens):
                 continue
             givens = [tokens[0]] + ([people[index - 1][0]] if index and len(people[index - 1]) <= 2 else [])
             if any(first_name_score(given, first)[0] >= 90 for given in givens):

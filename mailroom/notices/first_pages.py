@@ -12,7 +12,7 @@ from typing import Any
 
 from mailroom.notices.letter import Letter
 from mailroom.notices.letter_marks import letter_marks, one_letter_in_sequence, repeats_marks, shows_other_letter
-from mailroom.notices.page_fields import merge, parse_layout
+from mailroom.notices.page_fields import parse_layout
 from mailroom.notices.pages import Pages
 from mailroom.notices.parse import Found
 
@@ -93,14 +93,13 @@ def early_letter(pages: Pages, first: Letter, before: list[Letter], marked: int)
     before the marked page goes with it, as with any first letter. None, and the pages stay with the letter after
     them, in doubt, when they may be that letter's own: they repeat its SSN last 4 or AUR number (the same
     taxpayer's letter, or another of theirs), or its labels say pages come before it ("2 of 2" on its first page)."""
-    found: dict[str, Found[Any]] = {}
-    for page in before:
-        merge(found, page.found)
-    if repeats_marks(found, first.found) or _pages_before(pages, first):
+    if _pages_before(pages, first):
         return None
     letter = Letter(before[0].first)
     for page in before:
         letter.add(page.found, page.block, pages.source(page.first))
+    if repeats_marks(letter.found, first.found):
+        return None
     letter.last = before[-1].first
     own = [page for page in before if page.first >= marked]
     labels = [pages.label(page.first) or pages.label_read_closer(page.first) for page in own]

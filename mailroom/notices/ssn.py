@@ -40,9 +40,10 @@ _MASK_CHARS = set("Xx*#×KkHN%+")
 # ending the line. Labels and box words are printed capitalised, so a lower-case run of 2-4 letters there is the
 # mask's ink, unless it is one of the few words that can sit between a label and a number. Its last group's X's may
 # come out as "#" or "*" ("eet #~8379"), its last X and hyphen as a quote ('eee" 3440'); its two groups may read as
-# two such words ("ween ee 4255", dev seed 3131).
+# two such words ("ween ee 4255", dev seed 3131). A capitalised word may follow: the letterhead beside the box
+# ("woh es 6745 Fresno, CA", round 15).
 _MASK_AS_WORD = re.compile(r"^[\s:.]{0,4}([a-z]{2,4})(?:\s([a-z]{2,4}))?[\s\-~=_.,:#*\"'\u201c\u201d]{1,4}(\d{4})"
-                           r"(?:[\s.,:;'|]*$|\s+(?=[A-Z][A-Za-z]))", re.M)  # or a capitalised word: the letterhead beside it
+                           r"(?:[\s.,:;'|]*$|\s+(?=[A-Z][A-Za-z]))", re.M)
 _NOT_A_MASK = {"no", "is", "of", "the", "for", "and", "or", "on", "at", "by", "to", "in", "year", "tax", "date",
                "was", "are", "see", "page", "form", "ein", "tin", "ssn", "itin"}
 _DASH_LIKE = re.compile(r"[~=_\u2014\u2013]")
