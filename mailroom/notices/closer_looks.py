@@ -9,10 +9,11 @@ from mailroom.notices.lost_name_line import find_lost_first_line
 from mailroom.notices.model import FieldSource
 from mailroom.notices.ocr import read_line
 from mailroom.notices.page_fields import parse_layout, required, with_guesses
-from mailroom.notices.pages import Pages
+from mailroom.notices.pages import Pages, band_of
 from mailroom.notices.parse import Found
 from mailroom.notices.rereads import REREAD_CONFIDENCE, reread_ssn_last4
 from mailroom.notices.second_looks import second_looks
+from mailroom.notices.table_cells import read_table
 
 _INNER_SSN_CAP = 0.85
 
@@ -51,7 +52,27 @@ def _reread_ssn(pages: Pages, letter: Letter) -> None:
             letter.put("ssn_last4_guesses", guesses, FieldSource.OCR)
 
 
+def _read_table(pages: Pages, letter: Letter) -> None:
+    """A letter still missing what a case is found by or a field its type prints: the first page's box, if it is a
+    table, read cell by cell (``table_cells.py``). A value two preparations of its cell agree on fills a field still
+    missing, at most unsure (0.85); the SSN's cell's readings are guesses the matcher may search with."""
+    prepared = pages.images.get(letter.first)
+    if prepared is None or not pages.scanned(letter.first) or not _missing(letter):
+        return
+    table = read_table(band_of(prepared, "top"), dpi=prepared.dpi,
+                       read=lambda image, dpi, psm, allowed: read_line(image, dpi, psm, allowed, pages.remaining()))
+    letter.add({name: found for name, found in table.agreed().items() if name not in letter.found}, None,
+               FieldSource.OCR)
+    if "ssn_last4" not in letter.found and (guesses := with_guesses(letter.found, table.last4_readings)) is not None:
+        letter.put("ssn_last4_guesses", guesses, FieldSource.OCR)
+
+
 _FOUND_BY = ("ssn_last4", "taxpayer_last_name")  # what a case is searched by
+
+
+def _missing(letter: Letter, names: tuple[str, ...] | None = None) -> bool:
+    """The letter lacks one of ``names`` (by default what a case is found by and the fields its type prints)."""
+    return any(name not in letter.found for name in (names or (*_FOUND_BY, *required(letter.found))))
 
 
 def _read_again(pages: Pages, letter: Letter) -> None:
@@ -59,12 +80,9 @@ def _read_again(pages: Pages, letter: Letter) -> None:
     control number): second looks at the bands that should have shown them; they only fill fields still missing
     (``second_looks.py``). Round 14: a stamp over the box took the date or the control number as often as the SSN
     (dev seed 4242: 15 dates and 23 control numbers abstained), and a person had to key them in."""
-    def missing(names: tuple[str, ...]) -> bool:
-        return any(name not in letter.found for name in names)
-
     # the box that prints the date and the control number is on the letter's first page
-    last = letter.last if missing(_FOUND_BY) else letter.first
-    for layout in second_looks(pages, letter.first, last, lambda: missing((*_FOUND_BY, *required(letter.found)))):
+    last = letter.last if _missing(letter, _FOUND_BY) else letter.first
+    for layout in second_looks(pages, letter.first, last, lambda: _missing(letter)):
         found, block = parse_layout(layout)
         letter.add({name: value for name, value in found.items() if name not in letter.found}, block, FieldSource.OCR)
 
@@ -77,4 +95,5 @@ def look_closer(pages: Pages, letter: Letter) -> None:
     _inner_ssn(pages, letter)
     _reread_ssn(pages, letter)
     _read_again(pages, letter)
+    _read_table(pages, letter)
     find_lost_first_line(pages, letter)

@@ -36,7 +36,7 @@ _AUR_LETTERS = (LetterType.CP2000, LetterType.CP2501, LetterType.CP3219A)
 _NAME_GROUP = ("taxpayer_first_name", "taxpayer_last_name", "spouse_first_name", "spouse_last_name")
 
 
-def _parse_text(text: str) -> dict[str, Found[Any]]:
+def parse_text(text: str) -> dict[str, Found[Any]]:
     found: dict[str, Found[Any]] = {}
     pairs = header_row_pairs(text)
     if pairs:  # box rows read by value type: after the page's own lines, so a value printed beside its label wins
@@ -65,7 +65,7 @@ def _put_names(found: dict[str, Found[Any]], names: Found[Any]) -> None:
 
 def _parse_fields(text: str) -> dict[str, Found[Any]]:
     """Every field a plain text gives (labelled names or a line-based address block); kept for text-only callers."""
-    found = _parse_text(text)
+    found = parse_text(text)
     names = find_names(text)
     if names is not None:
         _put_names(found, names)
@@ -74,7 +74,7 @@ def _parse_fields(text: str) -> dict[str, Found[Any]]:
 
 def parse_layout(layout: PageLayout) -> tuple[dict[str, Found[Any]], BlockNames | None]:
     text = normalize_text(layout.text)
-    found = _parse_text(text)
+    found = parse_text(text)
     block = address_block_names(layout)
     labelled = find_names(text)
     block_names = names_found(block)

@@ -63,13 +63,21 @@ def _rules_along_rows(ink: np.ndarray, length: int, reach: int, most: int) -> np
     return rules & (thin | ~ink)  # a letter the rule touches keeps its ink
 
 
+def find_rules(image: Image.Image, dpi: int, *, down_inches: float = RULE_INCHES) -> tuple[np.ndarray, np.ndarray]:
+    """The pixels of ``image`` (greyscale) on its horizontal rules and on its vertical ones (at least ``down_inches``
+    long: a table cell's side is only as tall as its row)."""
+    ink = np.asarray(image) < _INK
+    reach, most = max(2, round(dpi * _REACH_INCHES)), max(2, round(dpi * _THICKEST_INCHES))
+    across = _rules_along_rows(ink, max(8, int(dpi * RULE_INCHES)), reach, most)
+    down = _rules_along_rows(ink.T, max(8, int(dpi * down_inches)), reach, most).T
+    return across, down
+
+
 def without_rules(image: Image.Image, dpi: int) -> Image.Image:
     """``image`` (greyscale) with its horizontal and vertical rules set to paper."""
     pixels = np.asarray(image)
-    ink = pixels < _INK
-    length = max(8, int(dpi * RULE_INCHES))
-    reach, most = max(2, round(dpi * _REACH_INCHES)), max(2, round(dpi * _THICKEST_INCHES))
-    rules = _rules_along_rows(ink, length, reach, most) | _rules_along_rows(ink.T, length, reach, most).T
+    across, down = find_rules(image, dpi)
+    rules = across | down
     if not rules.any():
         return image
     cleaned = pixels.copy()

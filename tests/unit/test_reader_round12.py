@@ -16,7 +16,7 @@ from reportlab.pdfgen.canvas import Canvas
 
 from mailroom.notices import ExtractionLimits, extract_notices
 from mailroom.notices.ocr import without_dark_edges
-from mailroom.notices.page_fields import _parse_text
+from mailroom.notices.page_fields import parse_text
 from mailroom.notices.pages import Pages
 from mailroom.notices.parse import Found
 from mailroom.notices.ruled_lines import _INK, without_rules
@@ -35,7 +35,7 @@ from tests.unit.test_letter_pages import first_page, inner_page, write
 ])  # fmt: skip
 def test_a_mask_misread_with_zeros_in_a_table_row_gives_its_last_four_unsure(header: str, row: str,
                                                                               last4: str) -> None:
-    found = _parse_text(f"{header}\n{row}")["ssn_last4"]
+    found = parse_text(f"{header}\n{row}")["ssn_last4"]
     assert found.value == last4 and found.confidence < 0.85  # a name on the page must confirm the case
 
 
@@ -52,7 +52,7 @@ def test_a_two_letter_or_tilde_mask_beside_its_label_is_read_unsure(text: str) -
     ("Notice Social Security number Tax year", "CP2000 12-31-2024 2022"),  # nor a date
 ])  # fmt: skip
 def test_numbers_of_other_shapes_under_a_tin_label_are_not_read_as_its_last_four(header: str, row: str) -> None:
-    assert "ssn_last4" not in _parse_text(f"{header}\n{row}")
+    assert "ssn_last4" not in parse_text(f"{header}\n{row}")
 
 
 def _page(width: int = 600, height: int = 200) -> np.ndarray:

@@ -4,7 +4,7 @@ from reportlab.lib.pagesizes import letter
 from reportlab.pdfgen.canvas import Canvas
 
 from mailroom.notices import extract_notices
-from mailroom.notices.page_fields import _parse_text
+from mailroom.notices.page_fields import parse_text
 from mailroom.notices.ssn import find_ssn_last4
 
 from tests.unit.test_extraction import page_one
@@ -70,7 +70,7 @@ def test_an_inner_page_whose_footer_read_closer_names_its_place_is_the_letters(t
 
 
 def _aur(text):
-    found = _parse_text(text).get("aur_control_number")
+    found = parse_text(text).get("aur_control_number")
     return None if found is None else (found.value, found.confidence)
 
 

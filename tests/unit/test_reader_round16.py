@@ -1,0 +1,122 @@
+"""Round 16 of issue 10: a notice box drawn as a table, read cell by cell (``notices/table_cells.py``).
+
+The grid's rules give the cells; a cell's label is read on its own and named by its nearest known label; its value
+is read in two preparations and kept only when both agree; the SSN's cell gives readings to search with, never the
+field. Real Tesseract reads rendered tables; the agreement rule is checked with a scripted reader.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pymupdf
+import pytest
+from reportlab.lib.pagesizes import letter
+from reportlab.pdfgen.canvas import Canvas
+
+from mailroom.notices.model import ExtractionLimits
+from mailroom.notices.ocr import prepare, read_line
+from mailroom.notices.ruled_lines import find_rules
+from mailroom.notices.table_cells import TABLE_CONFIDENCE, read_table, table_cells
+from tests.unit.test_extraction import scanned_copy
+
+_COLUMN = 130  # points per cell
+
+
+def _band(path: Path, cells: list[tuple[str, str]], *, grid: bool = True):
+    """The top band of a scanned page holding one table row of (label, value) cells, as the reader cuts it."""
+    canvas = Canvas(str(path), pagesize=letter)
+    canvas.setFont("Helvetica", 12)
+    canvas.drawString(60, 750, "Department of the Treasury")
+    left, top, bottom = 60, 720, 690
+    if grid:
+        canvas.rect(left, bottom, _COLUMN * len(cells), top - bottom)
+        for number in range(1, len(cells)):
+            canvas.line(left + _COLUMN * number, bottom, left + _COLUMN * number, top)
+    else:
+        canvas.line(left, bottom, left + _COLUMN * len(cells), bottom)  # a rule under a row of text: no table
+    for number, (label, value) in enumerate(cells):
+        canvas.setFont("Helvetica", 7)
+        canvas.drawString(left + 4 + _COLUMN * number, top - 11, label)
+        canvas.setFont("Courier-Bold", 8)
+        canvas.drawString(left + 4 + _COLUMN * number, bottom + 6, value)
+    canvas.drawString(60, 600, "JOHN SMITH")
+    canvas.showPage()
+    canvas.save()
+    with pymupdf.open(scanned_copy(path, path.with_suffix(".scan.pdf"))) as document:
+        prepared = prepare(document[0], ExtractionLimits())
+    return prepared.band(0.0, 0.3), prepared.dpi
+
+
+def _read(image, dpi, psm, allowed):
+    return read_line(image, dpi, psm, allowed, 30)
+
+
+_BOX = [("Notice", "CP2000"), ("Date of this notice", "May 21, 2025"), ("Taxpayer ID number", "XXX-XX-2891"),
+        ("AUR Control No.", "6M5749208")]  # fmt: skip
+
+
+def test_the_cells_of_a_table_are_found_by_its_rules(tmp_path: Path) -> None:
+    band, dpi = _band(tmp_path / "table.pdf", _BOX)
+    cells = table_cells(band, dpi)
+    assert len(cells) == 4
+    assert [right - left for left, _, right, _ in cells] == pytest.approx([_COLUMN * dpi / 72] * 4, abs=4)
+    assert all(20 < bottom - top < 0.8 * dpi for _, top, _, bottom in cells)
+
+
+def test_a_row_of_text_over_a_rule_is_no_table(tmp_path: Path) -> None:
+    band, dpi = _band(tmp_path / "rule.pdf", _BOX, grid=False)
+    assert find_rules(band, dpi)[0].any()  # the rule is there ...
+    assert table_cells(band, dpi) == []  # ... but no side rules cross it
+    assert read_table(band, dpi=dpi, read=_read).agreed() == {}
+
+
+def test_each_cell_is_read_on_its_own_and_the_ssns_cell_gives_readings_only(tmp_path: Path) -> None:
+    band, dpi = _band(tmp_path / "table.pdf", _BOX)
+    table = read_table(band, dpi=dpi, read=_read)
+    agreed = table.agreed()
+    assert {name: found.value for name, found in agreed.items()} == {
+        "letter_type": "CP2000", "notice_date": date(2025, 5, 21),
+        "aur_control_number": "6M5749208"}  # fmt: skip
+    assert {found.confidence for found in agreed.values()} == {TABLE_CONFIDENCE}
+    assert table.last4_readings == ["2891"]  # searched with, never the notice's last 4
+
+
+def test_an_employee_id_is_no_taxpayer_id(tmp_path: Path) -> None:
+    band, dpi = _band(tmp_path / "employee.pdf", [("Notice", "LT11"), ("Employee ID number", "6389545123"),
+                                                  ("Contact telephone number", "1-800-829-0922")])  # fmt: skip
+    table = read_table(band, dpi=dpi, read=_read)
+    assert table.last4_readings == [] and "ssn_last4" not in table.agreed()
+    assert "aur_control_number" not in table.agreed()  # ten digits, but in a column no field is read from
+
+
+class _Scripted:
+    """A reader that answers each cell's label, then its value once per preparation, from a script."""
+
+    def __init__(self, answers: list[str]) -> None:
+        self.answers = answers
+
+    def __call__(self, image, dpi, psm, allowed) -> list[str]:
+        return self.answers.pop(0).split() if self.answers else []
+
+
+@pytest.mark.parametrize(("values", "kept"), [
+    (["May 21, 2025", "May 21, 2025"], True),
+    (["May 21, 2025", "May 21, 2023"], False),  # the preparations disagree: neither is taken
+])  # fmt: skip
+def test_a_value_is_taken_only_when_both_preparations_give_it(tmp_path: Path, values, kept) -> None:
+    band, dpi = _band(tmp_path / "one.pdf", [("Date of this notice", "May 21, 2025"), ("Notice", ""), ("", "")])
+    table = read_table(band, dpi=dpi, read=_Scripted(["Date of this notice", *values]))
+    assert ("notice_date" in table.agreed()) is kept
+
+
+@pytest.mark.parametrize(("texts", "readings"), [
+    (["XXX-XX-8360", "--6360"], ["8360", "6360"]),
+    (["XXX-XX-8360", "XXX-XX-8360"], ["8360"]),  # read alike twice, still only a reading
+    (["1-800-829-0922", "1-800-829-0922"], []),  # a phone number is no mask, whatever its label read as
+])  # fmt: skip
+def test_the_ssns_cell_gives_its_readings_most_often_read_first(tmp_path: Path, texts, readings) -> None:
+    band, dpi = _band(tmp_path / "tin.pdf", [("Taxpayer ID number", "XXX-XX-8360"), ("Notice", ""), ("", "")])
+    table = read_table(band, dpi=dpi, read=_Scripted(["Taxpayer ID number", *texts]))
+    assert table.last4_readings == readings and "ssn_last4" not in table.agreed()
