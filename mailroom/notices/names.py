@@ -79,8 +79,19 @@ def _clean_tokens(text: str) -> list[str]:
     return [token.upper() for token in tokens]
 
 
+# In capitals OCR reads a printed "II" or "III" as "IL", "IT", "IR", "ILL", "IIT": on seed 9191 (generated this round
+# and run once to find classes, never tuned on) five letters had the suffix as their surname ("SANDRA M O'CONNOR IL").
+# After a first name and a surname of two letters or more, such a token is the suffix.
+_GARBLED_ROMAN = re.compile(r"^I[ILTR1|!]{1,2}$")
+
+
+def _garbled_suffix(tokens: list[str]) -> bool:
+    before = "".join(char for char in tokens[-2] if char.isalpha()) if len(tokens) > 2 else ""
+    return len(before) >= 2 and before not in PARTICLES and bool(_GARBLED_ROMAN.match(tokens[-1]))
+
+
 def _drop_suffixes(tokens: list[str]) -> list[str]:
-    while len(tokens) > 1 and tokens[-1].replace(".", "") in SUFFIXES:
+    while len(tokens) > 1 and (tokens[-1].replace(".", "") in SUFFIXES or _garbled_suffix(tokens)):
         tokens = tokens[:-1]
     if len(tokens) > 2 and tokens[-1] == "I":  # nobody's last name is "I": OCR lost a stroke of "II"/"III"
         tokens = tokens[:-1]
