@@ -160,8 +160,18 @@ def _judge_unvouched(pages: Pages, letter: Letter) -> None:
         elif not (repeats_marks(found, others) or _in_place(pages, letter, index)):
             unsure.append(index)
     for index in unsure:
-        if not _between_own_pages(pages, letter, index, unsure):
+        if not (_between_own_pages(pages, letter, index, unsure) or _labelled_to_the_end(pages, letter)):
             letter.doubt_about(f"page {index + 1} has no readable page label and shows nothing of this letter")
+
+
+def _labelled_to_the_end(pages: Pages, letter: Letter) -> bool:
+    """The letter's first page is labelled "1 of N" and the letter runs N pages, to the file's end or to the next
+    letter's first page (a page after its labelled end that starts nothing is joined in doubt, ``_read_letters``): an
+    unlabelled page among them that shows nothing of another letter (judged before) is the letter's. Another
+    taxpayer's page could only be there if as many of the letter's own pages were missing from the scan. Seed 9191
+    (generated this round to find classes): faded and faxed last pages put 4-page letters labelled "1 of 4" in doubt."""
+    label = pages.label(letter.first) or pages.label_read_closer(letter.first)
+    return label == (1, letter.last - letter.first + 1)
 
 
 def _between_own_pages(pages: Pages, letter: Letter, index: int, unsure: list[int]) -> bool:

@@ -120,3 +120,52 @@ def test_the_ssns_cell_gives_its_readings_most_often_read_first(tmp_path: Path, 
     band, dpi = _band(tmp_path / "tin.pdf", [("Taxpayer ID number", "XXX-XX-8360"), ("Notice", ""), ("", "")])
     table = read_table(band, dpi=dpi, read=_Scripted(["Taxpayer ID number", *texts]))
     assert table.last4_readings == readings and "ssn_last4" not in table.agreed()
+
+
+# --- a letter labelled "1 of N" that runs N pages to the file's end (extract._labelled_to_the_end) ------------------
+
+
+def _letter_pages(tmp_path: Path, first_label: str, unlabelled: int, *, then_another: bool = False):
+    from mailroom.notices import extract_notices
+    from tests.unit.test_letter_pages import first_page, inner_page, write
+
+    pages = [(first_page(), first_label), (inner_page(), "Page 2"), *[(inner_page(), None)] * unlabelled]
+    if then_another:
+        pages.append((first_page(ssn="913-55-5555", name="ANA RUIZ"), "Page 1 of 1"))
+    return extract_notices(write(tmp_path / "pages.pdf", pages))
+
+
+@pytest.mark.parametrize("then_another", [False, True])
+def test_unlabelled_last_pages_of_a_letter_labelled_1_of_n_that_runs_n_pages_are_its_own(tmp_path,
+                                                                                         then_another) -> None:
+    notices = _letter_pages(tmp_path, "Page 1 of 4", unlabelled=2, then_another=then_another)
+    got = [(n.first_page, n.last_page, n.pages_in_doubt) for n in notices]
+    assert got == [(1, 4, None)] + ([(5, 5, None)] if then_another else [])
+
+
+@pytest.mark.parametrize(("first_label", "unlabelled"), [
+    ("Page 1", 2),  # no total: nothing says where the letter ends
+    ("Page 1 of 3", 2),  # the file runs a page past the letter's own count
+    ("Page 1 of 5", 2),  # the letter's count runs past the file: a page of it is missing, so the others are unsure
+])  # fmt: skip
+def test_unlabelled_pages_stay_in_doubt_when_the_first_label_does_not_count_them(tmp_path, first_label,
+                                                                                 unlabelled) -> None:
+    notices = _letter_pages(tmp_path, first_label, unlabelled)
+    assert notices[0].pages_in_doubt is not None
+
+
+# --- a generational suffix OCR read as IL, IT, IR, ILL, IIT (names._garbled_suffix) ----------------------------------
+
+
+@pytest.mark.parametrize(("line", "last"), [
+    ("SANDRA M O'CONNOR IL", "O'CONNOR"), ("HUONG C CHEN ILL", "CHEN"), ("RICHARD MCALLISTER IR", "MCALLISTER"),
+    ("GUADALUPE J D'AMICO IIT", "D'AMICO"), ("BJORN J BUENAVENTURA IT", "BUENAVENTURA"),
+    ("RICHARD W IM", "IM"),  # a surname of two letters that is no roman numeral
+    ("JOHN A IT", "IT"),  # after an initial: no surname before it to be the suffix of
+    ("JOHN IL", "IL"),  # a first name and one more word: that word is the surname
+])  # fmt: skip
+def test_a_suffix_ocr_garbled_after_a_surname_is_dropped(line: str, last: str) -> None:
+    from mailroom.notices.names import parse_name_line
+
+    names = parse_name_line(line)
+    assert names is not None and names.taxpayer.last == last
