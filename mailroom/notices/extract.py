@@ -168,10 +168,16 @@ def _labelled_to_the_end(pages: Pages, letter: Letter) -> bool:
     """The letter's first page is labelled "1 of N" and the letter runs N pages, to the file's end or to the next
     letter's first page (a page after its labelled end that starts nothing is joined in doubt, ``_read_letters``): an
     unlabelled page among them that shows nothing of another letter (judged before) is the letter's. Another
-    taxpayer's page could only be there if as many of the letter's own pages were missing from the scan. Seed 9191
+    taxpayer's page could only be there if as many of the letter's own pages were missing from the scan, and none of
+    its pages may be labelled out of its place or with another total. Seed 9191
     (generated this round to find classes): faded and faxed last pages put 4-page letters labelled "1 of 4" in doubt."""
-    label = pages.label(letter.first) or pages.label_read_closer(letter.first)
-    return label == (1, letter.last - letter.first + 1)
+    length = letter.last - letter.first + 1
+    if (pages.label(letter.first) or pages.label_read_closer(letter.first)) != (1, length):
+        return False
+    # a page labelled out of its place or with another total ("4 of 5", "1 of 2" as page 2) is another letter's
+    return all(label is None or (label[0] == page - letter.first + 1 and label[1] in (None, length))
+               for page in range(letter.first + 1, letter.last + 1)
+               for label in (pages.label(page), pages.label_read_closer(page)))  # fmt: skip
 
 
 def _between_own_pages(pages: Pages, letter: Letter, index: int, unsure: list[int]) -> bool:

@@ -122,7 +122,7 @@ def test_the_ssns_cell_gives_its_readings_most_often_read_first(tmp_path: Path, 
     assert table.last4_readings == readings and "ssn_last4" not in table.agreed()
 
 
-# --- a letter labelled "1 of N" that runs N pages to the file's end (extract._labelled_to_the_end) ------------------
+# --- a letter labelled "1 of N" that runs N pages (extract._labelled_to_the_end) -----------------------------------
 
 
 def _letter_pages(tmp_path: Path, first_label: str, unlabelled: int, *, then_another: bool = False):
@@ -141,6 +141,14 @@ def test_unlabelled_last_pages_of_a_letter_labelled_1_of_n_that_runs_n_pages_are
     notices = _letter_pages(tmp_path, "Page 1 of 4", unlabelled=2, then_another=then_another)
     got = [(n.first_page, n.last_page, n.pages_in_doubt) for n in notices]
     assert got == [(1, 4, None)] + ([(5, 5, None)] if then_another else [])
+
+
+def test_a_page_labelled_out_of_place_keeps_the_doubt(tmp_path: Path) -> None:
+    from mailroom.notices import extract_notices
+    from tests.unit.test_letter_pages import first_page, inner_page, write
+
+    pages = [(first_page(), "Page 1 of 4"), (inner_page(), None), (inner_page(), None), (inner_page(), "Page 2 of 4")]
+    assert extract_notices(write(tmp_path / "place.pdf", pages))[0].pages_in_doubt is not None
 
 
 @pytest.mark.parametrize(("first_label", "unlabelled"), [
