@@ -177,3 +177,41 @@ def test_a_suffix_ocr_garbled_after_a_surname_is_dropped(line: str, last: str) -
 
     names = parse_name_line(line)
     assert names is not None and names.taxpayer.last == last
+
+
+# --- a clerk's surname in the file name explains an unsure page read (filename_hints._explains) ---------------------
+
+
+def _applied(file_name: str, last: str, confidence: float, first: str | None = "KIMBERLY"):
+    from mailroom.notices.filename_hints import apply_file_name_hints
+    from mailroom.notices.model import FieldProvenance, FieldSource
+
+    values = {"taxpayer_last_name": last, **({"taxpayer_first_name": first} if first else {})}
+    fields = {name: FieldProvenance(confidence=confidence, source=FieldSource.OCR) for name in values}
+    apply_file_name_hints(values, fields, file_name)
+    return values["taxpayer_last_name"], fields["taxpayer_last_name"]
+
+
+@pytest.mark.parametrize(("file_name", "page", "first", "hinted"), [
+    ("O'BRIEN_KIMBERLY_CP504.pdf", "BRIS", "KIMBERLY", "O'BRIEN"),  # letters OCR garbled
+    ("Layla Dos Santos notice.pdf", "SANTOS", "LAYLA", "DOS SANTOS"),  # a particle OCR lost
+    ("SHAH CP2000 2023.pdf", "SHAY", "AL", "SHAH"),  # no first name in the file name: the surname alone
+])  # fmt: skip
+def test_an_unsure_page_surname_the_clerks_spelling_explains_is_replaced_unsure(file_name, page, first,
+                                                                                hinted) -> None:
+    from mailroom.notices.filename_hints import FILE_NAME_CONFIDENCE
+    from mailroom.notices.model import FieldSource
+
+    last, provenance = _applied(file_name, page, 0.657, first)
+    assert last == hinted
+    assert (provenance.confidence, provenance.source) == (FILE_NAME_CONFIDENCE, FieldSource.FILE_NAME)
+
+
+@pytest.mark.parametrize(("file_name", "page", "confidence", "first"), [
+    ("O'BRIEN_KIMBERLY_CP504.pdf", "BRIS", 0.837, "KIMBERLY"),  # a clean page read is never replaced
+    ("O'BRIEN_KIMBERLY_CP504.pdf", "BRIS", 0.657, "MARY"),  # the clerk named another first name
+    ("O'BRIEN_KIMBERLY_CP504.pdf", "BRIS", 0.657, None),  # the page gave no first name to agree with
+    ("IM CP2000 2023.pdf", "WE", 0.657, "RICHARD"),  # nothing of the page's read in the clerk's
+])  # fmt: skip
+def test_a_page_surname_stays_when_the_hint_does_not_explain_it(file_name, page, confidence, first) -> None:
+    assert _applied(file_name, page, confidence, first)[0] == page
