@@ -135,7 +135,8 @@ def apply_file_name_hints(values: dict[str, Any], fields: dict[str, FieldProvena
         hinted.pop("taxpayer_first_name")
         if _explains(hints, values, fields):
             values["taxpayer_last_name"] = hints.last_name
-            fields["taxpayer_last_name"] = FieldProvenance(confidence=FILE_NAME_CONFIDENCE, source=FieldSource.FILE_NAME)
+            fields["taxpayer_last_name"] = FieldProvenance(confidence=FILE_NAME_CONFIDENCE,
+                                                           source=FieldSource.FILE_NAME)
     for field_name, value in hinted.items():
         if value is not None and field_name not in values:
             values[field_name] = value

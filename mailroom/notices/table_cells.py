@@ -37,6 +37,7 @@ TABLE_CONFIDENCE = 0.85  # a value read from a table's cell alone: unsure
 _NUMBER_CHARACTERS = "0123456789X*-"
 _ROW_INCHES = (0.15, 0.8)  # a table row's height between its rules: a line of labels and a line of values
 _SIDE_INCHES = 0.15  # a cell's side rule is at least this long
+_CELL_INCHES = 0.3  # the narrowest cell that holds a label and its value
 _RULE_SHARE = 0.6  # of a row's height: a cell's side rule, not a letter's stroke
 _VALUE_FROM = 0.45  # of a cell's height: its label sits above, its value below
 _INSET = 4  # pixels kept clear of the cell's rules
@@ -84,8 +85,11 @@ def table_cells(image: Image.Image, dpi: int) -> list[Box]:
             continue
         inside = down[top + _INSET : bottom - _INSET]
         sides = [(start + end) // 2 for start, end in _runs(inside.sum(axis=0) > inside.shape[0] * _RULE_SHARE)]
-        if len(sides) >= 3:
-            return [(left, top, right, bottom) for left, right in zip(sides, sides[1:])]
+        # side rules closer than a cell's width (a double rule, a rule's two edges) bound no cell
+        cells = [(left, top, right, bottom) for left, right in zip(sides, sides[1:])
+                 if right - left >= dpi * _CELL_INCHES]
+        if len(cells) >= 2:
+            return cells
     return []
 
 

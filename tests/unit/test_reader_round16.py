@@ -24,7 +24,7 @@ from tests.unit.test_extraction import scanned_copy
 _COLUMN = 130  # points per cell
 
 
-def _band(path: Path, cells: list[tuple[str, str]], *, grid: bool = True):
+def _band(path: Path, cells: list[tuple[str, str]], *, grid: bool = True, double_rule: bool = False):
     """The top band of a scanned page holding one table row of (label, value) cells, as the reader cuts it."""
     canvas = Canvas(str(path), pagesize=letter)
     canvas.setFont("Helvetica", 12)
@@ -34,6 +34,8 @@ def _band(path: Path, cells: list[tuple[str, str]], *, grid: bool = True):
         canvas.rect(left, bottom, _COLUMN * len(cells), top - bottom)
         for number in range(1, len(cells)):
             canvas.line(left + _COLUMN * number, bottom, left + _COLUMN * number, top)
+        if double_rule:  # a second rule 2.6 points beside the first side rule: two sides, no cell between them
+            canvas.line(left + _COLUMN + 2.6, bottom, left + _COLUMN + 2.6, top)
     else:
         canvas.line(left, bottom, left + _COLUMN * len(cells), bottom)  # a rule under a row of text: no table
     for number, (label, value) in enumerate(cells):
@@ -63,6 +65,13 @@ def test_the_cells_of_a_table_are_found_by_its_rules(tmp_path: Path) -> None:
     assert len(cells) == 4
     assert [right - left for left, _, right, _ in cells] == pytest.approx([_COLUMN * dpi / 72] * 4, abs=4)
     assert all(20 < bottom - top < 0.8 * dpi for _, top, _, bottom in cells)
+
+
+def test_side_rules_closer_than_a_cell_bound_no_cell(tmp_path: Path) -> None:
+    band, dpi = _band(tmp_path / "double.pdf", _BOX, double_rule=True)  # held-out seed 27182 crashed on such a row
+    cells = table_cells(band, dpi)
+    assert len(cells) == 4 and all(right - left > 0.3 * dpi for left, _, right, _ in cells)
+    assert read_table(band, dpi=dpi, read=_read).last4_readings == ["2891"]
 
 
 def test_a_row_of_text_over_a_rule_is_no_table(tmp_path: Path) -> None:
