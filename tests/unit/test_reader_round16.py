@@ -224,3 +224,27 @@ def test_an_unsure_page_surname_the_clerks_spelling_explains_is_replaced_unsure(
 ])  # fmt: skip
 def test_a_page_surname_stays_when_the_hint_does_not_explain_it(file_name, page, confidence, first) -> None:
     assert _applied(file_name, page, confidence, first)[0] == page
+
+
+def test_a_letter_missing_fields_gets_its_tables_agreed_values_and_ssn_readings(tmp_path: Path) -> None:
+    """The closer look's wiring (closer_looks._read_table): only fields still missing are filled, the SSN's cell
+    gives guesses, never the last 4."""
+    import time
+
+    from mailroom.notices.closer_looks import _read_table
+    from mailroom.notices.letter import Letter
+    from mailroom.notices.model import FieldSource
+    from mailroom.notices.pages import Pages
+    from mailroom.notices.parse import Found
+
+    _band(tmp_path / "table.pdf", _BOX)  # writes table.scan.pdf beside it
+    with pymupdf.open(tmp_path / "table.scan.pdf") as document:
+        pages = Pages(document, ExtractionLimits(), time.monotonic() + 60)
+        pages.band(0, "top")
+        letter = Letter(0)
+        letter.add({"letter_type": Found("CP2501", 0.5)}, None, FieldSource.OCR)  # read before, unsure: kept
+        _read_table(pages, letter)
+    assert letter.found["letter_type"].value == "CP2501"
+    assert letter.found["aur_control_number"].value == "6M5749208"
+    assert letter.found["notice_date"].confidence == TABLE_CONFIDENCE
+    assert "ssn_last4" not in letter.found and letter.found["ssn_last4_guesses"].value == ("2891",)
