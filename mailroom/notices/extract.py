@@ -159,9 +159,9 @@ def _judge_unvouched(pages: Pages, letter: Letter) -> None:
             letter.doubt_about(f"page {index + 1} has no readable page label and shows nothing of this letter")
         elif not (repeats_marks(found, others) or _in_place(pages, letter, index)):
             unsure.append(index)
-    for index in unsure:
-        if not (_between_own_pages(pages, letter, index, unsure) or _labelled_to_the_end(pages, letter)):
-            letter.doubt_about(f"page {index + 1} has no readable page label and shows nothing of this letter")
+    doubtful = [index for index in unsure if not _between_own_pages(pages, letter, index, unsure)]
+    if doubtful and not _labelled_to_the_end(pages, letter):
+        letter.doubt_about(f"page {doubtful[0] + 1} has no readable page label and shows nothing of this letter")
 
 
 def _labelled_to_the_end(pages: Pages, letter: Letter) -> bool:

@@ -39,7 +39,7 @@ from mailroom.notices.parse import Found
 REREAD_CONFIDENCE = 0.85
 _TIN_LABEL = re.compile(r"security\s+number|\bssn\b|identification\s+number|\btaxpayer\s+id\b", re.I)
 _LABEL_END = {"number", "ssn", "id", "no", "tin"}
-_NUMBER_CHARACTERS = "0123456789X*-"
+NUMBER_CHARACTERS = "0123456789X*-"  # what a masked or full SSN is made of
 _LAST4 = re.compile(r"(?<!\d)(\d{4})\W*$")
 _LAST_DIGITS = re.compile(r"(\d{4,})\W*$")
 # (enlargement, straightened by the label's slope, psm): three reads that err differently (docs: "Round 6")
@@ -156,7 +156,7 @@ def _read_region(image: Image.Image, box: tuple[float, float, float, float], slo
         enlarged = crop.resize((crop.width * scale, crop.height * scale), Image.Resampling.LANCZOS)
         if straighten and slope:
             enlarged = enlarged.rotate(math.degrees(math.atan(slope)), Image.Resampling.BICUBIC, fillcolor=255)
-        text = " ".join(read(otsu(enlarged), dpi * scale, psm, _NUMBER_CHARACTERS))
+        text = " ".join(read(otsu(enlarged), dpi * scale, psm, NUMBER_CHARACTERS))
         found = _LAST4.search(text)
         if found and found.group(1) != "0000":
             votes[found.group(1)] += 1

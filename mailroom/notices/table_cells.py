@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Callable
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -31,10 +30,10 @@ from rapidfuzz import fuzz, process
 from mailroom.notices.ocr import otsu
 from mailroom.notices.page_fields import parse_text
 from mailroom.notices.parse import Found
+from mailroom.notices.rereads import NUMBER_CHARACTERS, LineReader
 from mailroom.notices.ruled_lines import find_rules
 
 TABLE_CONFIDENCE = 0.85  # a value read from a table's cell alone: unsure
-_NUMBER_CHARACTERS = "0123456789X*-"
 _ROW_INCHES = (0.15, 0.8)  # a table row's height between its rules: a line of labels and a line of values
 _SIDE_INCHES = 0.15  # a cell's side rule is at least this long
 _CELL_INCHES = 0.3  # the narrowest cell that holds a label and its value
@@ -64,8 +63,6 @@ _GUESSES_ONLY = ("ssn_last4", "ssn_last4_guesses")  # the SSN's cell gives readi
 _LABEL_SCORE = 75  # rapidfuzz WRatio: "taxpayer 10 pusber" scores 78 against "taxpayer id number"
 
 Box = tuple[int, int, int, int]
-# reads one prepared image with a whitelist: (image, dpi, psm, whitelist) -> words' texts
-LineReader = Callable[[Image.Image, int, int, str], list[str]]
 
 
 def _runs(flags: np.ndarray) -> list[tuple[int, int]]:
@@ -94,8 +91,9 @@ def table_cells(image: Image.Image, dpi: int) -> list[Box]:
 
 
 def _parts(image: Image.Image, cell: Box) -> tuple[Image.Image, Image.Image]:
-    """The cell's label (upper part) and value (lower part). Not despeckled: a 3x3 median thins 6-point strokes to
-    nothing ("--6308" for 8360); the blur before binarising does the smoothing."""
+    """The cell's label (upper part) and value (lower part), cut from the band as the reader read it (a speckled
+    page's band is already despeckled). Not despeckled again: a second 3x3 median thinned 6-point strokes to nothing
+    ("--6308" for 8360); the blur before binarising does the smoothing."""
     left, top, right, bottom = cell
     split = top + int((bottom - top) * _VALUE_FROM)
     return (image.crop((left + _INSET, top + _INSET, right - _INSET, split + _INSET)),
@@ -147,7 +145,7 @@ def read_table(image: Image.Image, *, dpi: int, read: LineReader) -> TableRead:
             continue
         tin = label == _TIN
         for kept, (scale, blur) in zip(lines, _READS):
-            texts = read(_prepared(value, scale, blur), dpi * scale, 7, _NUMBER_CHARACTERS if tin else "")
+            texts = read(_prepared(value, scale, blur), dpi * scale, 7, NUMBER_CHARACTERS if tin else "")
             if tin and (last4 := _masked_last4(texts)) is not None:
                 readings[last4] += 1
             kept.append(f"{label} {' '.join(texts)}")
