@@ -54,6 +54,11 @@ def repaired_aur(token: str) -> str | None:
 # still frame it. Read only where no label read whole gave a value, and unsure (dev seed 4242, round 14).
 _GARBLED_LABEL = re.compile(r"\bAUR\b\W{0,3}[^\W\d_]{3,10}\W{0,3}(?:number|no)\b", re.I)
 _GARBLED_LABEL_CONFIDENCE = 0.85
+# "rol number: 0596815773": a stamp or a pen stroke took the label's start, its tail is left (dev seed 9191, round
+# 17). "number" alone labels the SSN, a phone, an account; "...rol number" only this one. Read only where neither
+# the whole label nor the garbled one gave a value, only a value of a clean shape (no digit repaired), and unsure.
+_LABEL_TAIL = re.compile(r"(?<![^\W\d_])(?:n?t)?rol\W{0,2}(?:number|no)\b", re.I)
+_CLEAN_SHAPE = 0.97  # the confidence _value_after_label gives a control number none of whose characters it repaired
 
 
 def find_aur_control_number(text: str) -> Found[str] | None:
@@ -65,6 +70,10 @@ def find_aur_control_number(text: str) -> Found[str] | None:
         found = _value_after_label(text[label.end() : label.end() + 40])
         if found is not None:
             return Found(found.value, min(found.confidence, _GARBLED_LABEL_CONFIDENCE))
+    for label in _LABEL_TAIL.finditer(text):
+        found = _value_after_label(text[label.end() : label.end() + 40])
+        if found is not None and found.confidence >= _CLEAN_SHAPE:
+            return Found(found.value, _GARBLED_LABEL_CONFIDENCE)
     return None
 
 

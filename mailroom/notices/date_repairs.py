@@ -40,7 +40,12 @@ def _speck_years_repaired(snippet: str) -> str:
     return _YEAR_WITH_SPECK.sub(year, snippet)
 
 
+# A speck or a stamp's edge read as a symbol between the month and the day ("JUL « 23, 2025", dev seed 9191).
+_SPECK_AFTER_MONTH = re.compile(r"\b([A-Za-z]{3,9}\.?)\s*[^\w\s,.]{1,2}\s*(?=\d{1,2}\b)")
+
+
 def repaired_date_text(snippet: str) -> str:
     """``snippet`` (the text after a date label) with a misread year and month name set right where only one
-    reading fits."""
-    return _months_repaired(_speck_years_repaired(_YEAR_LOOKALIKE.sub(r"20\1", snippet)))
+    reading fits, and a speck between month and day dropped."""
+    repaired = _SPECK_AFTER_MONTH.sub(r"\1 ", snippet)
+    return _months_repaired(_speck_years_repaired(_YEAR_LOOKALIKE.sub(r"20\1", repaired)))

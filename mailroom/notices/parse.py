@@ -185,9 +185,12 @@ def find_notice_date(text: str) -> Found[date] | None:
     for pattern in (_DEADLINE_SENTENCE, _UNTIL_THEN_ACT):
         taken.update(offset for match in pattern.finditer(header) for offset, _ in dates
                      if 0 <= offset - match.end() <= 2)
+    # A date another label or a deadline claims is never the letter's own, wherever else it shows: a box row read by
+    # value type repeats ". form by Aug. 27, 2025" without the verb that made it a deadline (dev seed 9191, round 17).
+    claimed = {value for offset, value in dates if offset in taken}
     # nor a tax period's end (a box that prints "Tax year ending" over "December 31, 2024", its label lost to OCR)
     return next((Found(value, 0.55) for offset, value in dates
-                 if offset not in taken and (value.month, value.day) != (12, 31)), None)
+                 if offset not in taken and value not in claimed and (value.month, value.day) != (12, 31)), None)
 
 
 # Letters also say when to answer in a sentence: "Send us your response by ...", "If you don't pay $704.77 by ...",
