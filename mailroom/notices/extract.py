@@ -279,6 +279,9 @@ def _notice(letter: Letter, part: int, page_count: int, ocr_pages: int, file_nam
         if name == "ssn_last4_guesses":  # no field of the letter: what the matcher may search with (ssn.py)
             values[name] = [] if "ssn_last4" in letter.found else list(result.value)
             continue
+        if name == "ssn_last4_elsewhere":  # no field either: a second printing that disagrees (closer_looks.py)
+            values[name] = result.value if result.value != letter.found["ssn_last4"].value else None
+            continue
         values[name] = result.value
         factor = OCR_CONFIDENCE_FACTOR if letter.sources[name] is FieldSource.OCR else 1.0
         fields[name] = _provenance(result.confidence * factor, letter.sources[name])

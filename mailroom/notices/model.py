@@ -71,6 +71,10 @@ class Notice(BaseModel):
     # only what the matcher may search the CRM with, beside the page's surname (mailroom/page_confirmation.py).
     ssn_last4_guesses: list[Annotated[str, StringConstraints(pattern=r"^\d{4}$")]] = Field(default_factory=list,
                                                                                           max_length=3)
+    # The last 4 as another place on the letter's pages printed it (a response form's scan line), when it differs
+    # from ``ssn_last4``: one of the two reads is wrong, and the matcher searches with this one only when the other
+    # finds no case (mailroom/page_confirmation.py).
+    ssn_last4_elsewhere: str | None = Field(default=None, pattern=r"^\d{4}$")
     aur_control_number: str | None = None
     amount_due: Decimal | None = None
     page_count: int = 0  # pages of the whole file

@@ -54,9 +54,13 @@ _DASH_LIKE = re.compile(r"[~=_\u2014\u2013]")
 # beside a 0 one-digit code ("41 09 202412", dev seed 3131), or read the name control in lower case ("wu"). It is the
 # only place some response forms repeat the taxpayer id.
 # The last 4 and the name control may come joined by a dash OCR read for the gap ("XXXXX6519-KOWA", seed 44917).
+# The tax period may come glued to the three-digit code after it ("202212131", dev seed 9191).
+# Machine-printed in a fixed shape, but OCR'd digits with no check digit: unsure, yet above a mask read as letters
+# beside its label (0.85), which damage garbles ("SSN ERKA*KK= 3094" over the scan line's 3021, dev seed 4242).
+SCAN_LINE_CONFIDENCE = 0.86
 _SCAN_LINE = re.compile(r"(?<![\w-])(?:[Xx×K*#]{5}|\d{5})(\d{4})(?:\s+|\s*[-\u2013\u2014]\s*)"
                         r"[A-Za-z][A-Za-z&'-]{0,3}\s+\d{2}[.,:;']?\s?"
-                        r"0?[^\s]\s+(?:19|20)\d\d(?:0[1-9]|1[0-2])(?!\d)")
+                        r"0?[^\s]\s+(?:19|20)\d\d(?:0[1-9]|1[0-2])(?:\d{3}(?=\s))?(?!\d)")
 
 # The last four split by OCR at a gap between two digits ("XXX-XX-87 12", "***-**-577 1"), ending its line: joined
 # and judged again by the rules above, then unsure (a digit lost at the gap would leave three).
@@ -188,6 +192,12 @@ def _after_taxpayer_labels(text: str) -> Iterator[tuple[int, str]]:
         yield label.end(), text[label.end() : label.end() + _LABEL_WINDOW]
 
 
+def scan_line_last4(text: str) -> str | None:
+    """The last 4 of a response form's scan line in ``text``, or None."""
+    scan_line = _SCAN_LINE.search(text)
+    return scan_line.group(1) if scan_line and scan_line.group(1) != "0000" else None
+
+
 def find_ssn_last4(text: str) -> Found[str] | None:
     """The primary taxpayer's SSN/ITIN last four, labelled first, then a response form's scan line, then any masked
     number, then any full one."""
@@ -203,12 +213,9 @@ def find_ssn_last4(text: str) -> Found[str] | None:
             found = _labelled_value(joined, window_start, excluded)
             if found is not None:
                 return Found(found.value, min(found.confidence, _JOINED_CONFIDENCE))
-    scan_line = _SCAN_LINE.search(text)
-    if scan_line and scan_line.group(1) != "0000":
-        # machine-printed in a fixed shape, but OCR'd digits with no check digit: unsure, yet above a mask read as
-        # letters beside its label (0.85), which damage garbles ("SSN ERKA*KK= 3094" over the scan line's 3021,
-        # dev seed 4242)
-        return Found(scan_line.group(1), 0.86)
+    scan_line = scan_line_last4(text)
+    if scan_line is not None:
+        return Found(scan_line, SCAN_LINE_CONFIDENCE)
     masked = _MASKED.search(text)
     if masked:
         return Found(masked.group(1), 0.85)
