@@ -265,7 +265,7 @@ def match_notice(
 
 def _match(notice: Notice, directory: CaseDirectory, *, threshold: float, margin: float) -> MatchResult:
     from mailroom.page_confirmation import (  # they use this module's rules
-        confirm_guessed_last4, confirm_lookalike_last4, confirm_on_page)
+        confirm_guessed_last4, confirm_last4_elsewhere, confirm_lookalike_last4, confirm_on_page)
 
     confirmed = confirm_on_page(notice, directory) or confirm_guessed_last4(notice, directory)
     if confirmed is not None:
@@ -281,7 +281,7 @@ def _match(notice: Notice, directory: CaseDirectory, *, threshold: float, margin
         reverse=True,
     )
     if not scored:
-        return confirm_lookalike_last4(notice, directory) or MatchResult(
+        return confirm_last4_elsewhere(notice, directory) or confirm_lookalike_last4(notice, directory) or MatchResult(
             outcome=MatchOutcome.NO_MATCH, reason=f"no case with this last name and SSN {ssn}")
     plausible = [c for c in scored if c.score >= threshold]
     if not plausible:

@@ -8,10 +8,14 @@ case's own first and last name are found on the page: the whole surname as one s
 name (or a nickname of it) at the start. One such case is MATCHED; two are AMBIGUOUS; none falls back to the usual
 scoring. Reasons name case ids and the masked SSN only.
 
-The other way round: the page's last 4 and surname find no case at all, and the last 4 holds a 9 or a 6, which the
-letter fonts' 0 is often read as (dev seeds 4242 and 5150: each of the 5 last-4 misreads that cost a true match was a
-0 read as 9 or 6; tuned). The last 4 with one such digit set back to 0 is searched (at most ``MAX_SEARCHES``), and a
-case is accepted on the same terms: active, and its own first and last name found on the page.
+A letter may also print its last 4 twice (beside its label, and in a response form's scan line): where the two
+differ and the one read beside the label finds no case, the other is searched once, on the same terms (round 17).
+
+The other way round: the page's last 4 and surname find no case at all, and the last 4 holds a digit OCR often
+reads for another: a 9, 6 or 8 for the letter fonts' 0 (dev seeds 4242 and 5150: each of the 5 last-4 misreads that
+cost a true match was a 0 read as 9 or 6; tuned), an 8 for a 5, a 7 or a 2 for a 1 (``DIGIT_MISREADS``, round 17,
+tuned). The last 4 with one such digit set back is searched (at most ``MAX_SEARCHES``), and a case is accepted on
+the same terms: active, and its own first and last name found on the page.
 """
 
 from __future__ import annotations
@@ -140,10 +144,17 @@ def confirm_on_page(notice: Notice, directory: CaseDirectory) -> MatchResult | N
     return _ambiguous(hits, f"share SSN {ssn}") if hits else None
 
 
+# (read, printed): the digit misreads that cost true matches on the development seeds, most often first: a 0 read as
+# 9, 6 or 8 (rounds 8 and 11), then a 5 read as 8 and a 1 read as 7 or 2 (round 17: seeds 3131, 4242, 9191, one or
+# two letters each; tuned). Only the first ``MAX_SEARCHES`` variants of a last 4 are searched.
+DIGIT_MISREADS = (*((read, "0") for read in ZERO_LOOKALIKES), ("8", "5"), ("7", "1"), ("2", "1"))
+
+
 def lookalike_last4s(last4: str) -> list[str]:
-    """The last 4 with one 9, 6 or 8 read back as the 0 it may be, at most ``MAX_SEARCHES``."""
-    variants = [last4[:i] + "0" + last4[i + 1 :] for lookalike in ZERO_LOOKALIKES
-                for i, digit in enumerate(last4) if digit == lookalike]  # fmt: skip
+    """The last 4 with one digit read back as the digit it is often misread for (``DIGIT_MISREADS``), at most
+    ``MAX_SEARCHES``."""
+    variants = [last4[:i] + printed + last4[i + 1 :] for read, printed in DIGIT_MISREADS
+                for i, digit in enumerate(last4) if digit == read]  # fmt: skip
     return list(dict.fromkeys(variants))[:MAX_SEARCHES]
 
 
@@ -172,10 +183,22 @@ def confirm_lookalike_last4(notice: Notice, directory: CaseDirectory) -> MatchRe
         return None
     if not notice.ssn_last4 or not notice.taxpayer_last_name or not notice.name_evidence:
         return None
-    masked, lookalikes = notice.masked_ssn, f"{', '.join(ZERO_LOOKALIKES[:-1])} or {ZERO_LOOKALIKES[-1]}"
+    masked = notice.masked_ssn
     return _matched_on_searched_last4(notice, directory, lookalike_last4s(notice.ssn_last4),
-                                      how=f"the page's {masked} with a 0 read as {lookalikes}",
+                                      how=f"the page's {masked} with one digit misread (a 0 read as 9, 6 or 8, "
+                                      "a 5 as 8, a 1 as 7 or 2)",
                                       shared=f"match look-alikes of SSN {masked}")  # fmt: skip
+
+
+def confirm_last4_elsewhere(notice: Notice, directory: CaseDirectory) -> MatchResult | None:
+    """The page's surname searched with the last 4 another place on the letter printed (a response form's scan line)
+    where it differs from the one read and that one found no case: one of the two reads is wrong. Accepted on the
+    same terms as a guess (active, its own first and last name on the page, the last 4 on file): one search."""
+    if not notice.ssn_last4_elsewhere or not notice.taxpayer_last_name or not notice.name_evidence:
+        return None
+    return _matched_on_searched_last4(notice, directory, [notice.ssn_last4_elsewhere], ssn_on_file=True,
+                                      how=f"as the letter printed it elsewhere (read {notice.masked_ssn} beside "
+                                      "its label)", shared="match the letter's other printing of its SSN")  # fmt: skip
 
 
 def confirm_guessed_last4(notice: Notice, directory: CaseDirectory) -> MatchResult | None:
