@@ -55,12 +55,12 @@ _DASH_LIKE = re.compile(r"[~=_\u2014\u2013]")
 # only place some response forms repeat the taxpayer id.
 # The last 4 and the name control may come joined by a dash OCR read for the gap ("XXXXX6519-KOWA", seed 44917).
 # The tax period may come glued to the three-digit code after it ("202212131", dev seed 9191).
-# Machine-printed in a fixed shape, but OCR'd digits with no check digit: unsure, yet above a mask read as letters
-# beside its label (0.85), which damage garbles ("SSN ERKA*KK= 3094" over the scan line's 3021, dev seed 4242).
-SCAN_LINE_CONFIDENCE = 0.86
 _SCAN_LINE = re.compile(r"(?<![\w-])(?:[Xx×K*#]{5}|\d{5})(\d{4})(?:\s+|\s*[-\u2013\u2014]\s*)"
                         r"[A-Za-z][A-Za-z&'-]{0,3}\s+\d{2}[.,:;']?\s?"
                         r"0?[^\s]\s+(?:19|20)\d\d(?:0[1-9]|1[0-2])(?:\d{3}(?=\s))?(?!\d)")
+# Machine-printed in a fixed shape, but OCR'd digits with no check digit: unsure, yet above a mask read as letters
+# beside its label (0.85), which damage garbles ("SSN ERKA*KK= 3094" over the scan line's 3021, dev seed 4242).
+SCAN_LINE_CONFIDENCE = 0.86
 
 # The last four split by OCR at a gap between two digits ("XXX-XX-87 12", "***-**-577 1"), ending its line: joined
 # and judged again by the rules above, then unsure (a digit lost at the gap would leave three).
