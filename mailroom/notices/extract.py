@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from mailroom.notices.closer_looks import look_closer
-from mailroom.notices.filename_hints import apply_file_name_hints
+from mailroom.notices.filename_hints import apply_cover_sheet_names, apply_file_name_hints
 from mailroom.notices.first_pages import claim_first_pages, early_letter, labelled_first
 from mailroom.notices.layout import PageLayout
 from mailroom.notices.letter import Letter
@@ -272,7 +272,8 @@ def _provenance(confidence: float, source: FieldSource) -> FieldProvenance:
     return FieldProvenance(confidence=round(min(confidence, 1.0), 3), source=source)
 
 
-def _notice(letter: Letter, part: int, page_count: int, ocr_pages: int, file_name: str | None) -> Notice:
+def _notice(letter: Letter, part: int, page_count: int, ocr_pages: int, file_name: str | None,
+            cover_text: str = "") -> Notice:  # fmt: skip
     values: dict[str, Any] = {}
     fields: dict[str, FieldProvenance] = {}
     for name, result in letter.found.items():
@@ -287,6 +288,7 @@ def _notice(letter: Letter, part: int, page_count: int, ocr_pages: int, file_nam
         fields[name] = _provenance(result.confidence * factor, letter.sources[name])
     if part == 0:  # a clerk names the file after its first letter
         apply_file_name_hints(values, fields, file_name)
+        apply_cover_sheet_names(values, fields, cover_text)
     derive_due_date(values, fields)
     evidence = list(letter.block.lines) if letter.block is not None else []
     return Notice(**values, page_count=page_count, ocr_pages=ocr_pages, fields=fields, part=part,
@@ -321,9 +323,13 @@ def extract_letters(path: Path, *, file_name: str | None, limits: ExtractionLimi
         release_caches()
     if not pages.any_text:
         raise ExtractionError(ExtractionFailure.NO_TEXT, f"no readable text on any of {count} page(s)")
+    # what the pages before the first letter (a fax cover, a scan sheet) say, as OCR'd to see that they start none
+    cover_text = "\n".join(pages.bands[(index, "top")].text for index in range(letters[0].first)
+                           if (index, "top") in pages.bands)  # fmt: skip
     letters[0].first = 0  # a cover sheet is filed with the first letter: no page of the file is lost
     letters[-1].last = count - 1
-    notices = [_notice(letter, part, count, len(pages.ocr_pages), file_name) for part, letter in enumerate(letters)]
+    notices = [_notice(letter, part, count, len(pages.ocr_pages), file_name, cover_text)
+               for part, letter in enumerate(letters)]  # fmt: skip
     logger.debug("extracted %d letter(s): pages=%d ocr_pages=%d in %.2fs", len(notices), count,
                  len(pages.ocr_pages), time.monotonic() - started)  # fmt: skip
     return notices

@@ -44,6 +44,7 @@ class FieldSource(str, Enum):
     TEXT_LAYER = "text_layer"
     OCR = "ocr"
     FILE_NAME = "file_name"
+    COVER_SHEET = "cover_sheet"  # a fax cover's or scan sheet's "Re:"/"Client:" line (notices/filename_hints.py)
     DERIVED = "derived"  # computed from other fields (response_due_date from notice_date + window)
 
 

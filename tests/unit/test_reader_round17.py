@@ -192,3 +192,64 @@ def test_a_last_4_with_a_5_read_as_8_or_a_1_as_7_or_2_finds_the_case_whose_name_
 def test_a_misread_digit_is_not_taken_for_a_namesake():
     directory = ListDirectory([case(32, "Mei", "Yu", "5761")])
     assert match_notice(_read_twice("5762", elsewhere=None), directory).outcome is MatchOutcome.NO_MATCH
+
+
+# ---- a cover sheet that names the client ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("text, last, first", [
+    ("FAX\nDate: 06/08/2025\nRe: IRS letter - DE LA ROSA\nComments: Please see", "DE LA ROSA", None),
+    ("SCAN SEPARATOR SHEET\nClient: LEWIS, MARK", "LEWIS", "MARK"),
+    ("Re: IRS letter - Mark Lewis", "LEWIS", "MARK"),
+])  # fmt: skip
+def test_a_cover_sheets_re_or_client_line_names_the_client(text, last, first):
+    from mailroom.notices.filename_hints import cover_sheet_names
+
+    hints = cover_sheet_names(text)
+    assert hints is not None and (hints.last_name, hints.first_name) == (last, first)
+
+
+@pytest.mark.parametrize("text", ["Re: IRS letter", "From: UPS STORE #4411", "Comments: Please see the notice"])
+def test_a_cover_sheet_without_a_client_names_nobody(text):
+    from mailroom.notices.filename_hints import cover_sheet_names
+
+    assert cover_sheet_names(text) is None
+
+
+def _covered_letter(tmp_path: Path, name_line: str | None) -> Path:
+    """A scanned fax: a cover naming DE LA ROSA, then a one-page CP2000 whose address block is ``name_line`` (none:
+    a stamp took it)."""
+    source = tmp_path / "covered.pdf"
+    canvas = Canvas(str(source), pagesize=letter)
+    canvas.setFont("Helvetica", 12)
+    for number, line in enumerate(["FAX", "Date: 06/08/2025 Time: 11:56", "To: Intake - Tax Resolution Dept",
+                                   "Pages (including cover): 2", "Re: IRS letter - DE LA ROSA",
+                                   "Comments: Please see the attached notice we received."]):  # fmt: skip
+        canvas.drawString(72, 720 - 20 * number, line)
+    canvas.showPage()
+    canvas.setFont("Helvetica", 11)
+    lines = ["Department of the Treasury", "Internal Revenue Service", "Ogden, UT 84201-0045", "Notice CP2000",
+             "Tax year 2024", "Notice date June 3, 2025", "Social Security number XXX-XX-8625",
+             "AUR control number 87139-0114", "", *([name_line] if name_line else []), "123 MAIN ST",
+             "ANYTOWN OH 44101-1234", "", "Changes to your 2024 Form 1040", "Proposed amount due: $607.20",
+             "Respond by: July 3, 2025"]  # fmt: skip
+    for number, line in enumerate(lines):
+        canvas.drawString(60, 740 - 15 * number, line)
+    canvas.drawString(60, 40, "CP2000 (Rev. 04-2019) Page 1 of 1")
+    canvas.showPage()
+    canvas.save()
+    return scanned_copy(source, tmp_path / "scanned.pdf")
+
+
+def test_a_surname_no_page_gave_comes_from_the_cover_sheet_unsure(tmp_path):
+    notice = extract_notice(_covered_letter(tmp_path, None), file_name="img20250608_115600.pdf",
+                            limits=ExtractionLimits(time_budget_seconds=120))  # fmt: skip
+    assert (notice.taxpayer_last_name, notice.ssn_last4) == ("DE LA ROSA", "8625")
+    provenance = notice.fields["taxpayer_last_name"]
+    assert provenance.source is FieldSource.COVER_SHEET and provenance.confidence < 0.8
+
+
+def test_the_cover_sheet_never_replaces_a_name_the_page_gave(tmp_path):
+    notice = extract_notice(_covered_letter(tmp_path, "CHIDI OKAFOR"), file_name="img20250608_115600.pdf",
+                            limits=ExtractionLimits(time_budget_seconds=120))  # fmt: skip
+    assert notice.taxpayer_last_name == "OKAFOR" and notice.fields["taxpayer_last_name"].source is FieldSource.OCR
