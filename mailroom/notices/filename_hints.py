@@ -137,10 +137,16 @@ def apply_file_name_hints(values: dict[str, Any], fields: dict[str, FieldProvena
             values["taxpayer_last_name"] = hints.last_name
             fields["taxpayer_last_name"] = FieldProvenance(confidence=FILE_NAME_CONFIDENCE,
                                                            source=FieldSource.FILE_NAME)
+    _fill_missing(values, fields, hinted, FieldSource.FILE_NAME)
+
+
+def _fill_missing(values: dict[str, Any], fields: dict[str, FieldProvenance], hinted: dict[str, Any],
+                  source: FieldSource) -> None:  # fmt: skip
+    """Each hinted value the letter lacks, at the hints' low confidence and with their source."""
     for field_name, value in hinted.items():
         if value is not None and field_name not in values:
             values[field_name] = value
-            fields[field_name] = FieldProvenance(confidence=FILE_NAME_CONFIDENCE, source=FieldSource.FILE_NAME)
+            fields[field_name] = FieldProvenance(confidence=FILE_NAME_CONFIDENCE, source=source)
 
 
 # A fax cover's "Re: IRS letter - DE LA ROSA", a scan sheet's "Client: LEWIS, MARK": the sender names the client whose
@@ -167,7 +173,4 @@ def apply_cover_sheet_names(values: dict[str, Any], fields: dict[str, FieldProve
     if hints is None:
         return
     named = {"taxpayer_last_name": hints.last_name, "taxpayer_first_name": hints.first_name}
-    for field_name, value in named.items():
-        if value is not None and field_name not in values:
-            values[field_name] = value
-            fields[field_name] = FieldProvenance(confidence=FILE_NAME_CONFIDENCE, source=FieldSource.COVER_SHEET)
+    _fill_missing(values, fields, named, FieldSource.COVER_SHEET)
