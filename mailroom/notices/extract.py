@@ -165,19 +165,22 @@ def _judge_unvouched(pages: Pages, letter: Letter) -> None:
 
 
 def _labelled_to_the_end(pages: Pages, letter: Letter) -> bool:
-    """The letter's first page is labelled "1 of N" and the letter runs N pages, to the file's end or to the next
-    letter's first page (a page after its labelled end that starts nothing is joined in doubt, ``_read_letters``): an
-    unlabelled page among them that shows nothing of another letter (judged before) is the letter's. Another
-    taxpayer's page could only be there if as many of the letter's own pages were missing from the scan, and none of
-    its pages may be labelled out of its place or with another total. Seed 9191
-    (generated this round to find classes): faded and faxed last pages put 4-page letters labelled "1 of 4" in doubt."""
+    """A page of the letter labelled in its place with the letter's length ("1 of N" on its first page, or "2 of N"
+    on its second) and the letter runs N pages, to the file's end or to the next letter's first page (a page after
+    its labelled end that starts nothing is joined in doubt, ``_read_letters``): an unlabelled page among them that
+    shows nothing of another letter (judged before) is the letter's. Another taxpayer's page could only be there if
+    as many of the letter's own pages were missing from the scan, and none of its pages may be labelled out of its
+    place or with another total. Seed 9191 (generated this round to find classes): faded and faxed last pages put
+    4-page letters labelled "1 of 4" in doubt. Round 18 (dev seed 5150, tuned): page 1's label lost, page 2's "2 of
+    4" counts the letter as well."""
     length = letter.last - letter.first + 1
-    if (pages.label(letter.first) or pages.label_read_closer(letter.first)) != (1, length):
+    labels = [(1, pages.label(letter.first) or pages.label_read_closer(letter.first))]
+    labels += [(page - letter.first + 1, label) for page in range(letter.first + 1, letter.last + 1)
+               for label in (pages.label(page), pages.label_read_closer(page))]  # fmt: skip
+    if not any(label == (place, length) for place, label in labels):
         return False
     # a page labelled out of its place or with another total ("4 of 5", "1 of 2" as page 2) is another letter's
-    return all(label is None or (label[0] == page - letter.first + 1 and label[1] in (None, length))
-               for page in range(letter.first + 1, letter.last + 1)
-               for label in (pages.label(page), pages.label_read_closer(page)))  # fmt: skip
+    return all(label is None or (label[0] == place and label[1] in (None, length)) for place, label in labels)
 
 
 def _between_own_pages(pages: Pages, letter: Letter, index: int, unsure: list[int]) -> bool:
