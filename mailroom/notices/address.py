@@ -73,8 +73,16 @@ def _as_apostrophe(text: str) -> str:
 _DASH_FOR_HYPHEN = re.compile(r"(?<=[A-Za-z])[\u2014\u2013~]+(?=[A-Za-z])")
 
 
+# OCR's reads of the ampersand between two people's names: "CHARLES M ¢ JUN O'MALLEY", "NANCY § JUN ..." (the dev
+# seeds' OCR has 12 such words between two capitalised words, 11 of them on name lines, each an ampersand; the ASCII
+# fold dropped them, and the spouse's given name became the taxpayer's middle name). Round 18, tuned.
+_AMPERSAND_MISREADS = ("\u00a2", "\u00a7")
+
+
 def clean_token(token: str) -> str:
     """One OCR'd name token with debris removed; "" when nothing of a name is left."""
+    if token in _AMPERSAND_MISREADS:  # before the ASCII fold, which drops them
+        return "&"
     token = _as_apostrophe(token)  # before the ASCII fold, which would drop a curly one ("D’ ANGELO" -> ANGELO)
     token = _DASH_FOR_HYPHEN.sub("-", token)  # likewise a hyphen OCR read as a dash ("DYKE—RODRIGUEZ")
     token = unicodedata.normalize("NFKD", token).encode("ascii", "ignore").decode("ascii")

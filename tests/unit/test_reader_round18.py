@@ -74,3 +74,26 @@ def test_a_notice_without_the_garbled_first_name_finds_its_case() -> None:
     assert match_notice(garbled, directory).outcome is MatchOutcome.NO_MATCH
     assert (match_notice(notice, directory).outcome, match_notice(notice, directory).case_id) == (
         MatchOutcome.MATCHED, 445759)
+
+
+# --- OCR's misreads of the ampersand between two people (address.clean_token) -------------------------------------
+
+
+@pytest.mark.parametrize(("words", "spouse"), [
+    ("LUCIA WILSON ¢ OLUWASEUN WILSON", ("OLUWASEUN", "WILSON")),
+    ("MARGARET § THANH LEWIS-MCGRATH", ("THANH", "LEWIS-MCGRATH")),
+    ("BRIAN R & JUAN M THOMPSON", ("JUAN", "THOMPSON")),
+])  # fmt: skip
+def test_a_cent_or_section_sign_between_two_names_is_their_ampersand(words: str, spouse: tuple[str, str]) -> None:
+    from mailroom.notices.address import clean_token
+    from mailroom.notices.names import parse_name_line
+
+    names = parse_name_line(" ".join(cleaned for word in words.split() if (cleaned := clean_token(word))))
+    assert names is not None and names.spouse is not None
+    assert (names.spouse.first, names.spouse.last) == spouse
+
+
+def test_a_cent_sign_is_no_word_of_a_name_otherwise() -> None:
+    from mailroom.notices.address import clean_token
+
+    assert [clean_token(word) for word in ("¢5", "©", "$", "£")] == ["", "", "", ""]
