@@ -18,7 +18,7 @@ from rapidfuzz import fuzz
 
 from mailroom.crm import CaseCandidate, CaseDirectory
 from mailroom.nicknames import are_nicknames
-from mailroom.notices.model import Notice
+from mailroom.notices.model import FieldSource, Notice
 
 DEFAULT_THRESHOLD = 85.0  # 0-100: a candidate below this is not the taxpayer
 DEFAULT_MARGIN = 8.0  # the best candidate must lead the next plausible one by this much
@@ -129,6 +129,17 @@ def first_name_score(notice_first: str | None, case_first: str | None) -> tuple[
     return score, "fuzzy" if score >= 70 else "different first name"
 
 
+def _first_name_may_veto(notice: Notice) -> bool:
+    """False when the page's first name stands beside a surname the page did not give (the clerk's file name or a
+    cover sheet gave it, replacing a garbled read or filling a lost one): that first name is the first word of a line
+    OCR garbled, or of the spouse's line read where the taxpayer's was lost. It may still agree with a case, but a
+    disagreement counts as no first name (``UNKNOWN_FIRST_SCORE``), as if the reader had left it out: in all 3 such
+    letters of the dev seeds that lost a true match, it was wrong (round 18, tuned)."""
+    last, first = notice.fields.get("taxpayer_last_name"), notice.fields.get("taxpayer_first_name")
+    borrowed = last is not None and last.source in (FieldSource.FILE_NAME, FieldSource.COVER_SHEET)
+    return not (borrowed and first is not None and first.source is FieldSource.OCR)
+
+
 def _people(notice: Notice) -> list[tuple[str, str | None, str]]:
     people = [("taxpayer", notice.taxpayer_first_name, notice.taxpayer_last_name or "")]
     if notice.spouse_last_name:
@@ -163,11 +174,14 @@ def score_candidate(notice: Notice, case: CaseCandidate) -> ScoredCandidate | No
     if case.spouse_last_name:
         case_people.append((case.spouse_first_name or "", case.spouse_last_name, "spouse"))
     notice_people = _people(notice) if any_person else _people(notice)[:1]
+    soft_first = not _first_name_may_veto(notice)
     best: ScoredCandidate | None = None
     for role, notice_first, notice_last in notice_people:
         for case_first, case_last, case_role in case_people:
             last = last_name_score(notice_last, case_last)
             first, basis = first_name_score(notice_first, case_first)
+            if soft_first and role == "taxpayer" and first < UNKNOWN_FIRST_SCORE:
+                first, basis = first_name_score(None, case_first)
             score = 0.5 * last + 0.5 * first - penalty - (0.0 if case.active else INACTIVE_PENALTY)
             if best is None or score > best.score:
                 best = ScoredCandidate(

@@ -75,14 +75,21 @@ _DASH_FOR_HYPHEN = re.compile(r"(?<=[A-Za-z])[\u2014\u2013~]+(?=[A-Za-z])")
 
 # OCR's reads of the ampersand between two people's names: "CHARLES M ¢ JUN O'MALLEY", "NANCY § JUN ..." (the dev
 # seeds' OCR has 12 such words between two capitalised words, 11 of them on name lines, each an ampersand; the ASCII
-# fold dropped them, and the spouse's given name became the taxpayer's middle name). Round 18, tuned.
+# fold dropped them, and the spouse's given name became the taxpayer's middle name). Round 18, tuned. A middle
+# initial S or C may be read so too ("JOSE § ADEYEMI-JACKSON", held-out seed 14142 replayed): an ampersand is
+# followed by a person's given name and surname, at least two words, else the symbol is dropped as before.
 _AMPERSAND_MISREADS = ("\u00a2", "\u00a7")
+
+
+def _ampersand_before(words: list[Word]) -> bool:
+    """What follows a symbol OCR may have made of an ampersand is a person (given name and surname) or the notice's
+    "SPOUSE": then the symbol was the ampersand."""
+    following = [cleaned for word in words if (cleaned := clean_token(word.text))]
+    return len(following) >= 2 or bool(following and re.fullmatch(r"SP[A-Z]{0,5}", following[0]))
 
 
 def clean_token(token: str) -> str:
     """One OCR'd name token with debris removed; "" when nothing of a name is left."""
-    if token in _AMPERSAND_MISREADS:  # before the ASCII fold, which drops them
-        return "&"
     token = _as_apostrophe(token)  # before the ASCII fold, which would drop a curly one ("D’ ANGELO" -> ANGELO)
     token = _DASH_FOR_HYPHEN.sub("-", token)  # likewise a hyphen OCR read as a dash ("DYKE—RODRIGUEZ")
     token = unicodedata.normalize("NFKD", token).encode("ascii", "ignore").decode("ascii")
@@ -171,8 +178,10 @@ def clean_name_line(chunk: Chunk) -> tuple[str, float, bool]:
     stripped = len(glued) != len(chunk.words)
     words = _rejoined(glued)
     capitals = any(len(word.text) >= 3 and word.text.isalpha() and word.text.isupper() for word in words)
-    for word in words:
+    for index, word in enumerate(words):
         cleaned = clean_token(word.text)
+        if word.text in _AMPERSAND_MISREADS and _ampersand_before(words[index + 1 :]):
+            cleaned = "&"
         # a short lower-case word in a line printed in capitals is a speck's read ("TIMOTHY E BUENAVENTURA~ZIELINSKI
         # ot", dev seed 3131: the surname read as OT); not a particle, nor letters OCR cannot tell by case ("wu": WU)
         speck = (capitals and len(word.text) <= 3 and word.text.isalpha() and word.text.islower()

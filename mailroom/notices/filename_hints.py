@@ -137,13 +137,6 @@ def apply_file_name_hints(values: dict[str, Any], fields: dict[str, FieldProvena
             values["taxpayer_last_name"] = hints.last_name
             fields["taxpayer_last_name"] = FieldProvenance(confidence=FILE_NAME_CONFIDENCE,
                                                            source=FieldSource.FILE_NAME)
-            if hints.first_name is None:
-                # The first word of a line whose surname OCR garbled is no better read, and may be another person's
-                # (the spouse's line read where the taxpayer's was lost): wrong in all 3 such letters of the dev seeds
-                # (round 18, tuned), where a wrong first name makes a true match NO_MATCH and none makes it score as
-                # an unknown first name. Where the clerk named the first name, the page's agrees (``_explains``).
-                values.pop("taxpayer_first_name", None)
-                fields.pop("taxpayer_first_name", None)
     _fill_missing(values, fields, hinted, FieldSource.FILE_NAME)
 
 

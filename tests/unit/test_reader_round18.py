@@ -36,47 +36,58 @@ def test_unlabelled_pages_stay_in_doubt_unless_a_label_in_place_counts_them(tmp_
     assert all(doubt for _, _, doubt in _doubt(tmp_path, labels))
 
 
-# --- the first word of a line whose garbled surname the file name replaced (filename_hints.apply_file_name_hints) -
+# --- a first name beside a surname the page did not give cannot veto a case (matching._first_name_may_veto) ------
 
 
-def _hinted(file_name: str, last: str, first: str) -> tuple[str, str | None, bool]:
-    from mailroom.notices.filename_hints import apply_file_name_hints
-    from mailroom.notices.model import FieldProvenance, FieldSource
+def _lewis_notice(last_source: str, first: str | None = "QXICUIISI"):
+    from mailroom.notices.model import FieldProvenance, FieldSource, LetterType, Notice
 
-    values = {"taxpayer_last_name": last, "taxpayer_first_name": first}
-    fields = {name: FieldProvenance(confidence=0.657, source=FieldSource.OCR) for name in values}
-    apply_file_name_hints(values, fields, file_name)
-    return values["taxpayer_last_name"], values.get("taxpayer_first_name"), "taxpayer_first_name" in fields
-
-
-@pytest.mark.parametrize(("file_name", "page_last", "page_first", "want"), [
-    ("LEWIS CP504 2022.pdf", "EWRS", "QXICUIISI", ("LEWIS", None, False)),  # the clerk named no first name
-    ("O'BRIEN_KIMBERLY_CP504.pdf", "BRIS", "KIMBERLY", ("O'BRIEN", "KIMBERLY", True)),  # the clerk's agrees
-    ("LEWIS CP504 2022.pdf", "SMITH", "JOHN", ("SMITH", "JOHN", True)),  # the page's surname stays: so does its line
-])  # fmt: skip
-def test_a_first_name_beside_a_surname_the_file_name_replaced_is_kept_only_when_the_clerk_named_it(
-        file_name: str, page_last: str, page_first: str, want: tuple[str, str | None, bool]) -> None:  # fmt: skip
-    assert _hinted(file_name, page_last, page_first) == want
+    fields = {"taxpayer_last_name": FieldProvenance(confidence=0.6, source=FieldSource(last_source))}
+    if first is not None:
+        fields["taxpayer_first_name"] = FieldProvenance(confidence=0.657, source=FieldSource.OCR)
+    return Notice(letter_type=LetterType.CP504, taxpayer_last_name="LEWIS", taxpayer_first_name=first,
+                  ssn_last4="0313", fields=fields)  # fmt: skip
 
 
-def test_a_notice_without_the_garbled_first_name_finds_its_case() -> None:
-    """The matcher's side: the same notice with the garbled first name is NO_MATCH, without it MATCHED (an exact
-    last name and last 4 reach the threshold as the only candidate, ``matching.UNKNOWN_FIRST_SCORE``)."""
+def _lewis_case(active: bool = True, first: str = "Richard"):
     from mailroom.crm import CaseCandidate
-    from mailroom.matching import MatchOutcome, match_notice
-    from mailroom.notices.model import LetterType, Notice
     from mailroom_sandbox.logiqs.directory import InMemoryCaseDirectory
 
-    directory = InMemoryCaseDirectory([CaseCandidate(case_id=445759, first_name="Richard", last_name="Lewis",
-                                                     ssn_last4="0313", active=True)])  # fmt: skip
-    notice = Notice(letter_type=LetterType.CP504, taxpayer_last_name="LEWIS", ssn_last4="0313")
-    garbled = notice.model_copy(update={"taxpayer_first_name": "QXICUIISI"})
-    assert match_notice(garbled, directory).outcome is MatchOutcome.NO_MATCH
-    assert (match_notice(notice, directory).outcome, match_notice(notice, directory).case_id) == (
-        MatchOutcome.MATCHED, 445759)
+    return InMemoryCaseDirectory([CaseCandidate(case_id=445759, first_name=first, last_name="Lewis",
+                                                ssn_last4="0313", active=active)])  # fmt: skip
 
 
-# --- OCR's misreads of the ampersand between two people (address.clean_token) -------------------------------------
+@pytest.mark.parametrize("last_source", ["file_name", "cover_sheet"])
+def test_a_garbled_first_name_beside_a_borrowed_surname_scores_as_no_first_name(last_source: str) -> None:
+    from mailroom.matching import MatchOutcome, match_notice
+
+    result = match_notice(_lewis_notice(last_source), _lewis_case())
+    assert (result.outcome, result.case_id, result.score) == (MatchOutcome.MATCHED, 445759, 90.0)
+    assert result.candidates[0].basis == "unknown first name"
+
+
+def test_a_first_name_beside_the_pages_own_surname_still_vetoes() -> None:
+    from mailroom.matching import MatchOutcome, match_notice
+
+    assert match_notice(_lewis_notice("ocr"), _lewis_case()).outcome is MatchOutcome.NO_MATCH
+
+
+def test_a_borrowed_surname_still_scores_an_agreeing_first_name_in_full() -> None:
+    from mailroom.matching import MatchOutcome, match_notice
+
+    result = match_notice(_lewis_notice("file_name", first="RICHARD"), _lewis_case())
+    assert (result.outcome, result.score, result.candidates[0].basis) == (MatchOutcome.MATCHED, 100.0, "exact")
+
+
+# --- OCR's misreads of the ampersand between two people (address.clean_name_line) ---------------------------------
+
+
+def _cleaned(text: str) -> str:
+    from mailroom.notices.address import clean_name_line
+    from mailroom.notices.layout import Chunk, Word
+
+    words = [Word(token, 90.0, 100.0 * index, 0.0, 100.0 * index + 80, 20.0) for index, token in enumerate(text.split())]
+    return clean_name_line(Chunk(words))[0]
 
 
 @pytest.mark.parametrize(("words", "spouse"), [
@@ -84,16 +95,18 @@ def test_a_notice_without_the_garbled_first_name_finds_its_case() -> None:
     ("MARGARET § THANH LEWIS-MCGRATH", ("THANH", "LEWIS-MCGRATH")),
     ("BRIAN R & JUAN M THOMPSON", ("JUAN", "THOMPSON")),
 ])  # fmt: skip
-def test_a_cent_or_section_sign_between_two_names_is_their_ampersand(words: str, spouse: tuple[str, str]) -> None:
-    from mailroom.notices.address import clean_token
+def test_a_cent_or_section_sign_before_a_person_is_their_ampersand(words: str, spouse: tuple[str, str]) -> None:
     from mailroom.notices.names import parse_name_line
 
-    names = parse_name_line(" ".join(cleaned for word in words.split() if (cleaned := clean_token(word))))
+    names = parse_name_line(_cleaned(words))
     assert names is not None and names.spouse is not None
     assert (names.spouse.first, names.spouse.last) == spouse
 
 
-def test_a_cent_sign_is_no_word_of_a_name_otherwise() -> None:
-    from mailroom.notices.address import clean_token
-
-    assert [clean_token(word) for word in ("¢5", "©", "$", "£")] == ["", "", "", ""]
+@pytest.mark.parametrize(("words", "line"), [
+    ("JOSE § ADEYEMI-JACKSON", "JOSE ADEYEMI-JACKSON"),  # a middle initial S: one word follows, no person
+    ("ANDREW NG ¢ SPOUSE", "ANDREW NG & SPOUSE"),  # the notice's placeholder for an unnamed spouse
+    ("¢5 JOHN SMITH", "JOHN SMITH"),  # no symbol alone: debris
+])  # fmt: skip
+def test_a_cent_or_section_sign_is_an_ampersand_only_before_a_person(words: str, line: str) -> None:
+    assert _cleaned(words) == line
