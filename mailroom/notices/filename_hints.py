@@ -25,7 +25,8 @@ _RESEMBLES = 60  # rapidfuzz ratio of the two surnames' letters: "BRIS" for O'BR
 # "DTD 10.14.2025", "DTD 10-14-2025", "DTD 10142025", "dated 10/14/2025"
 _DATED = re.compile(r"\b(?:DTD|DATED)\s*[_:.-]?\s*(\d{1,2})[._/-]?(\d{1,2})[._/-]?((?:19|20)\d\d)", re.I)
 _TAX_YEAR = re.compile(r"\b(?:TY|TAX\s?YEAR)\s*[_-]?\s*((?:19|20)\d\d)\b", re.I)
-_WORD = re.compile(r"^[A-Za-z\u00c0-\u024f][A-Za-z\u00c0-\u024f'\-]*$")
+# A name word; "St." keeps its period ("Ida St. John notice", "ST. JOHN CP2000 2022": the run ended at it, round 18)
+_WORD = re.compile(r"^(?:[A-Za-z\u00c0-\u024f][A-Za-z\u00c0-\u024f'\-]*|(?:St|ST|Ste|STE)\.)$")
 _COMMA_FORM = re.compile(r"^\s*([A-Za-z\u00c0-\u024f' -]+?)\s*,\s*([A-Za-z\u00c0-\u024f'-]+)")
 _LETTER_CODE = re.compile(r"^(?:CP|LT|L)-?\d{2,4}[A-Z]?$", re.I)
 # Words clerks put in file names that are not names.
@@ -72,7 +73,9 @@ def names_from_file_name(stem: str, after_date: str | None) -> tuple[str | None,
     run = _name_run(re.split(r"[\s_]+", stem.strip()))
     if not run:
         return None, None
-    title_case = any(token[:1].isupper() and token[1:].islower() for token in run)
+    # Title Case is any word with a small letter: "De'Andre Choi-Patel", "Anne-Marie McDonald" (each word's tail
+    # lower case missed them, and the given name became part of the surname, round 18)
+    title_case = any(not token.isupper() for token in run)
     if title_case and len(run) >= 2:
         return " ".join(run[1:]).upper(), run[0].upper()
     if underscored and len(run) >= 2:

@@ -110,3 +110,22 @@ def test_a_cent_or_section_sign_before_a_person_is_their_ampersand(words: str, s
 ])  # fmt: skip
 def test_a_cent_or_section_sign_is_an_ampersand_only_before_a_person(words: str, line: str) -> None:
     assert _cleaned(words) == line
+
+
+# --- clerks' Title Case names with apostrophes and hyphens, and "St." (filename_hints.names_from_file_name) --------
+
+
+@pytest.mark.parametrize(("file_name", "last", "first"), [
+    ("De'Andre Choi-Patel notice.pdf", "CHOI-PATEL", "DE'ANDRE"),
+    ("Jean-Paul O'Malley notice.pdf", "O'MALLEY", "JEAN-PAUL"),
+    ("Anne-Marie McDonald notice.pdf", "MCDONALD", "ANNE-MARIE"),
+    ("Ida St. John notice.pdf", "ST. JOHN", "IDA"),
+    ("ST. JOHN CP2000 2022.pdf", "ST. JOHN", None),
+    ("VAN DER BERG CP2000 2023.pdf", "VAN DER BERG", None),  # capitals: the whole run is the surname, as before
+    ("Mary Smith-Jones notice.pdf", "SMITH-JONES", "MARY"),
+])  # fmt: skip
+def test_file_name_names_in_title_case_and_saints(file_name: str, last: str, first: str | None) -> None:
+    from mailroom.notices.filename_hints import hints_from_file_name
+
+    hints = hints_from_file_name(file_name)
+    assert (hints.last_name, hints.first_name) == (last, first)
