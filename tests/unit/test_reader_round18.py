@@ -1,5 +1,5 @@
-"""Round 18 of issue 10: a letter counted by any page's label; a first name read beside a surname the page garbled
-cannot veto a case; OCR's misreads of the ampersand between two names."""
+"""Round 18 of issue 10: a letter counted by any page's label; a first name read beside a surname the file name or a
+cover sheet gave cannot veto a case; OCR's misreads of the ampersand between two names; clerks' Title Case names."""
 
 from __future__ import annotations
 
@@ -49,12 +49,12 @@ def _lewis_notice(last_source: str, first: str | None = "QXICUIISI"):
                   ssn_last4="0313", fields=fields)  # fmt: skip
 
 
-def _lewis_case(active: bool = True, first: str = "Richard"):
+def _lewis_case():
     from mailroom.crm import CaseCandidate
     from mailroom_sandbox.logiqs.directory import InMemoryCaseDirectory
 
-    return InMemoryCaseDirectory([CaseCandidate(case_id=445759, first_name=first, last_name="Lewis",
-                                                ssn_last4="0313", active=active)])  # fmt: skip
+    return InMemoryCaseDirectory([CaseCandidate(case_id=445759, first_name="Richard", last_name="Lewis",
+                                                ssn_last4="0313", active=True)])  # fmt: skip
 
 
 @pytest.mark.parametrize("last_source", ["file_name", "cover_sheet"])
@@ -86,7 +86,7 @@ def _cleaned(text: str) -> str:
     from mailroom.notices.address import clean_name_line
     from mailroom.notices.layout import Chunk, Word
 
-    words = [Word(token, 90.0, 100.0 * index, 0.0, 100.0 * index + 80, 20.0) for index, token in enumerate(text.split())]
+    words = [Word(token, 90.0, 100.0 * at, 0.0, 100.0 * at + 80, 20.0) for at, token in enumerate(text.split())]
     return clean_name_line(Chunk(words))[0]
 
 
