@@ -150,6 +150,18 @@ def confirm_on_page(notice: Notice, directory: CaseDirectory) -> MatchResult | N
 DIGIT_MISREADS = (*((read, "0") for read in ZERO_LOOKALIKES), ("8", "5"), ("7", "1"), ("2", "1"))
 
 
+def _misreads_told() -> str:
+    """``DIGIT_MISREADS`` in words, for a reason: "a 0 read as 9, 6 or 8, a 5 as 8, a 1 as 7 or 2"."""
+    by_printed: dict[str, list[str]] = {}
+    for read, printed in DIGIT_MISREADS:
+        by_printed.setdefault(printed, []).append(read)
+    told: list[str] = []
+    for printed, reads in by_printed.items():
+        listed = reads[0] if len(reads) == 1 else f"{', '.join(reads[:-1])} or {reads[-1]}"
+        told.append(f"a {printed} {'as' if told else 'read as'} {listed}")
+    return ", ".join(told)
+
+
 def lookalike_last4s(last4: str) -> list[str]:
     """The last 4 with one digit read back as the digit it is often misread for (``DIGIT_MISREADS``), at most
     ``MAX_SEARCHES``."""
@@ -185,8 +197,7 @@ def confirm_lookalike_last4(notice: Notice, directory: CaseDirectory) -> MatchRe
         return None
     masked = notice.masked_ssn
     return _matched_on_searched_last4(notice, directory, lookalike_last4s(notice.ssn_last4),
-                                      how=f"the page's {masked} with one digit misread (a 0 read as 9, 6 or 8, "
-                                      "a 5 as 8, a 1 as 7 or 2)",
+                                      how=f"the page's {masked} with one digit misread ({_misreads_told()})",
                                       shared=f"match look-alikes of SSN {masked}")  # fmt: skip
 
 
