@@ -29,6 +29,7 @@ _STREET = re.compile(r"^(?:#?\s?\d[\dA-Za-z]*\b|[A-Za-z]?\d+\b|P\.?\s?O\.?\s+(?:
 # A unit line USPS style, "#" and a letter: "#C", "# C" (dev seeds 5150 and 3131: four blocks were lost at it; the "#"
 # alone is no word to ``_real_text``, which reads specks out of a line's start).
 _UNIT = re.compile(r"^#\s?[A-Za-z]{1,2}\b")
+_HOUSE_NUMBER = re.compile(r"^\d{1,6}[A-Za-z]?\s+[A-Za-z]{2,}")
 _CARE_OF = re.compile(r"^(?:%|C/O\b|C\\O\b|ATTN\b|IN CARE OF\b)", re.I)
 _LETTERS_TO_DIGITS = str.maketrans({"O": "0", "o": "0", "I": "1", "l": "1", "S": "5", "B": "8"})
 _DIGITS_TO_LETTERS = str.maketrans({"0": "O", "1": "I", "5": "S", "8": "B", "|": "I", "!": "I"})
@@ -52,6 +53,8 @@ def _city_line(text: str) -> bool:
     # A speck OCR read before the ZIP (".79901", ". 79901") is no part of the line (round 4, seed 4242: the whole
     # address block of a letter was missed, and with it the only name on the page)
     tokens = [t for t in (t.strip(".:;'\"`\u2018\u2019\u201c\u201d") for t in text.replace(",", " ").split()) if t]
+    while tokens and not any(ch.isalnum() for ch in tokens[-1]):
+        tokens.pop()  # specks OCR read after the ZIP ("PORTLAND OR 97204 \u00b0*", dev seed 9191)
     if len(tokens) >= 4 and _ZIP_PLUS4_SPLIT.match(" ".join(tokens[-2:])):
         tokens[-2:] = ["-".join(tokens[-2:])]  # ZIP+4 whose hyphen OCR lost: "DES MOINES IA 50309 5748"
     if len(tokens) < 3 or not _ZIP.match(tokens[-1]) or sum(ch.isdigit() for ch in tokens[-1]) < 4:
@@ -149,9 +152,10 @@ _INITIAL_GLUED = re.compile(r"^([A-Z])-([A-Z][A-Z'-]+)$")
 # An apostrophe starts no particle: "BO'VAN DER BERG" is a speck between a given name and VAN (dev seed 5150), where
 # D'ANGELO and O'BRIEN keep theirs.
 _BEFORE_PARTICLE = re.compile(r"^([A-Z]{2,})'([A-Z]+)$")
-# Nor does one end in an apostrophe and one letter: "LAYLA'S NG", "MARY-KATE'M DE LOS SANTOS" are a middle initial a
-# speck glued to the given name (dev seeds 4242 and 3131, round 13: the first name was read as LAYLA'S).
-_INITIAL_AFTER_APOSTROPHE = re.compile(r"^([A-Z][A-Z-]+)'([A-Z])$")
+# Nor does one end in an apostrophe or a hyphen and one letter: "LAYLA'S NG", "MARY-KATE'M DE LOS SANTOS", "HYUN-C
+# FLORES" are a middle initial (or a speck) glued to the given name (dev seeds 4242 and 3131, round 13: the first name
+# was read as LAYLA'S; 5150, round 19: HYUN-C).
+_INITIAL_AFTER_APOSTROPHE = re.compile(r"^([A-Z][A-Z-]+)['-]([A-Z])$")
 # An initial glued to the particle after it ("MOHAMMED L'DE JESUS-ABERNATHY", seed 44917, round 13) is two words;
 # D'ANGELO and O'BRIEN are no particle after their apostrophe.
 _INITIAL_BEFORE_PARTICLE = re.compile(r"^([A-Z])'([A-Z]+)$")
@@ -246,7 +250,9 @@ def _above(chunks: list[Chunk], below: Chunk, tolerance: float, height: float,
     best = None
     for chunk in chunks:
         gap = below.y0 - chunk.y1
-        if chunk.y1 <= below.y0 + height * 0.3 and gap <= gap_limit * height and _aligned(chunk, below, tolerance):
+        # a chunk whose top is not above the line's top is a speck on that line ("T Lor" on a city line, seed 4242)
+        if (chunk.y1 <= below.y0 + height * 0.3 and chunk.y0 < below.y0 and gap <= gap_limit * height
+                and _aligned(chunk, below, tolerance)):
             if best is None or chunk.y1 > best.y1:
                 best = chunk
     return best
@@ -285,6 +291,20 @@ def _is_street(chunk: Chunk) -> bool:
     return bool(_STREET.match(_lead_trimmed(_real_text(chunk))) or _UNIT.match(chunk.text.strip()))
 
 
+def _street_above(chunks: list[Chunk], city: Chunk, tolerance: float, height: float) -> Chunk | None:
+    """The street line above the city line, past one unreadable line between them (dev seed 4242: a pen stroke
+    through the unit line read as "NEP: \u20ac" lost the only name on a letter's page). Past such a line, only a
+    house number and a word is a street: a mail-sort line's long numbers are not (dev seed 9191: "7528834001
+    245663.00} LAH" above a lost street and a garbled name gave the name line above it, "TO GON")."""
+    above = _above(chunks, city, tolerance, height)
+    if above is None or _is_street(above):
+        return above
+    if not unreadable(above):
+        return None
+    above = _above(chunks, above, tolerance, height)
+    return above if above is not None and _HOUSE_NUMBER.match(_lead_trimmed(_real_text(above))) else None
+
+
 def address_block_names(layout: PageLayout) -> BlockNames | None:
     """The taxpayer (and spouse) of the first address block on the page that is not the IRS's own."""
     chunks = layout.chunks()
@@ -293,8 +313,8 @@ def address_block_names(layout: PageLayout) -> BlockNames | None:
             continue
         height = max(anchor.y1 - anchor.y0, 1.0)
         tolerance = 2.5 * height
-        street = _above(chunks, anchor, tolerance, height)
-        if street is None or not _is_street(street):
+        street = _street_above(chunks, anchor, tolerance, height)
+        if street is None:
             continue
         cursor = street
         for _ in range(3):  # "123 MAIN ST" above "APT 4B"; an in-care-of line above the street
