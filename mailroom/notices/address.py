@@ -125,10 +125,10 @@ def _rejoined(words: list[Word]) -> list[Word]:
     return joined
 
 
-# OCR reads the space between two name words as a symbol: "SUSAN.DE LA ROSA", "LUCIA G*MAC ARTHUR". A period, star,
-# colon, semicolon or comma between two letters splits the word ("ST.JOHN" keeps its abbreviation's period); so does
-# a pen stroke's dash before an initial ("SUSAN—P-BUENAVENTURA", dev seed 3131).
-_GLUED = re.compile(r"(?<=[A-Za-z])[.*:;,]+(?=[A-Za-z])|(?<=[A-Za-z])[\u2014\u2013]+(?=[A-Za-z](?![A-Za-z]))")
+# OCR reads the space between two name words as a symbol: "SUSAN.DE LA ROSA", "LUCIA G*MAC ARTHUR", "KAREN_R-ALLEN".
+# A period, star, colon, semicolon, comma or underscore between two letters splits the word ("ST.JOHN" keeps its
+# abbreviation's period); so does a pen stroke's dash before an initial ("SUSAN—P-BUENAVENTURA", dev seed 3131).
+_GLUED = re.compile(r"(?<=[A-Za-z])[.*:;,_]+(?=[A-Za-z])|(?<=[A-Za-z])[\u2014\u2013]+(?=[A-Za-z](?![A-Za-z]))")
 
 
 def _unglued(words: list[Word]) -> list[Word]:

@@ -103,9 +103,16 @@ def complete(found: dict[str, Found[Any]]) -> bool:
     return all(name in found and found[name].confidence >= TRUSTED_CONFIDENCE for name in required(found))
 
 
-def _person(found: dict[str, Found[Any]], role: str) -> tuple[Any, Any] | None:
+def _letters(value: Any) -> str:
+    return "".join(filter(str.isalpha, str(value)))
+
+
+def _person(found: dict[str, Found[Any]], role: str) -> tuple[str, str] | None:
+    """(first, last) in letters only: "DELA TORRE" on one page is "DE LA TORRE" on another (dev seed 9191)."""
     first, last = found.get(f"{role}_first_name"), found.get(f"{role}_last_name")
-    return (first.value if first else None, last.value) if last is not None else None
+    if last is None:
+        return None
+    return _letters(first.value) if first else "", _letters(last.value)
 
 
 _FULLER_WITHIN = 0.1  # a read of both name lines beats a more confident read of one by at most this much
@@ -116,11 +123,14 @@ def _lost_first_person(names: dict[str, Found[Any]], other: dict[str, Found[Any]
     ``names`` lost the block's first name line (a stamp over the taxpayer's line of a response form), and its taxpayer
     is the spouse (dev seed 3131, round 13: FRANCOIS SCHRODER, the spouse, became the taxpayer on a more confident read
     of the last page). Far less confident, the other read's first person is debris ("EE IS" over DONNA HARRIS-BAKER,
-    0.75 against 0.93, dev seed 4242)."""
+    0.75 against 0.93, dev seed 4242), unless it bears the spouse's surname: a couple's block ("MARIE-CLAIRE ALLEN"
+    over "KAREN R ALLEN", 0.73 against 0.93, dev seed 4242, round 19)."""
     alone = _person(names, "taxpayer")
     if alone is None or _person(names, "spouse") is not None or alone != _person(other, "spouse"):
         return False
-    return other["taxpayer_last_name"].confidence >= names["taxpayer_last_name"].confidence - _FULLER_WITHIN
+    first = _person(other, "taxpayer")
+    return (first is not None and first[1] == alone[1]) or (
+        other["taxpayer_last_name"].confidence >= names["taxpayer_last_name"].confidence - _FULLER_WITHIN)
 
 
 def merge(merged: dict[str, Found[Any]], found: dict[str, Found[Any]]) -> None:

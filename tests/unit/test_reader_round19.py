@@ -1,6 +1,8 @@
 """Round 19 of issue 10: an address block found past pen strokes and specks around its city line (specks read after
-the ZIP, an unreadable line between the street and the city, a speck on the city line's own row), and one letter
-hyphened to a given name read as an initial."""
+the ZIP, an unreadable line between the street and the city, a speck on the city line's own row); one letter
+hyphened to a given name read as an initial, an underscore between name words as a space; a read of one person that
+is another read's spouse does not make the spouse the taxpayer when the spellings differ by a space or the couple
+shares a surname; pages before the first letter are one cover sheet, else the letter is in doubt."""
 
 from __future__ import annotations
 
@@ -9,7 +11,9 @@ import pytest
 from mailroom.notices.address import _city_line, address_block_names, clean_name_line
 from mailroom.notices.layout import build_layout
 from tests.unit.ocr_lines import name_chunk
+from tests.unit.test_letter_pages import FILLER, first_page, write
 from tests.unit.test_parse_round4 import _line, _plain
+from tests.unit.test_reader_round13 import _merged, _names as _read
 
 
 def _names(rows: list[tuple], heights: dict[int, float] | None = None) -> tuple[str, str] | None:
@@ -73,6 +77,72 @@ def test_past_an_unreadable_line_a_mail_sort_lines_numbers_are_no_street() -> No
     ("MARY-KATE-M DE LOS SANTOS", "MARY-KATE M DE LOS SANTOS"),
     ("JEAN-PAUL SMITH", "JEAN-PAUL SMITH"),  # two names hyphened stay one
     ("ANA W & LINDA J-LA ROSA", "ANA W & LINDA J LA ROSA"),  # the initial before the hyphen (round 5)
+    ("\u2014KAREN_R-ALLEN", "KAREN R ALLEN"),  # dev seed 4242: the spaces read as an underscore and a hyphen
 ])  # fmt: skip
 def test_one_letter_hyphened_after_a_name_is_an_initial(line: str, cleaned: str) -> None:
     assert clean_name_line(name_chunk(line))[0] == cleaned
+
+
+def test_a_one_person_read_spelled_with_a_space_less_is_still_the_spouse() -> None:
+    # dev seed 9191: page 1's block "AL T DE LA TORRE / EDWARD J DE LA TORRE", the response form's "EDWARD J DELA TORRE"
+    # alone and more confident; EDWARD, the spouse, had become the taxpayer
+    both = _read(0.88, ("AL", "DE LA TORRE"), ("EDWARD", "DE LA TORRE"))
+    spouse_alone = _read(0.91, ("EDWARD", "DELA TORRE"))
+    assert _merged(both, spouse_alone) == _merged(spouse_alone, both) == ("DE LA TORRE", "DE LA TORRE")
+    assert _first_of(both, spouse_alone) == _first_of(spouse_alone, both) == "AL"
+
+
+def test_a_couples_less_confident_read_still_names_the_taxpayer() -> None:
+    # dev seed 4242: "MARIE-CLAIRE ALLEN / KAREN R ALLEN" at 0.73 (a garbled word on the spouse's line), the response
+    # form's "KAREN R ALLEN" alone at 0.93: a debris first person would not bear the couple's surname
+    both = _read(0.73, ("MARIE-CLAIRE", "ALLEN"), ("KAREN", "ALLEN"))
+    spouse_alone = _read(0.93, ("KAREN", "ALLEN"))
+    assert _first_of(both, spouse_alone) == _first_of(spouse_alone, both) == "MARIE-CLAIRE"
+
+
+def _first_of(*reads: dict) -> str:
+    from mailroom.notices.page_fields import merge
+
+    merged: dict = {}
+    for read in reads:
+        merge(merged, read)
+    return merged["taxpayer_first_name"].value
+
+
+# --- pages before the first letter: one cover sheet, not an unread letter (extract._doubt_pages_before) -------------
+
+_COVER = ["FAX COVER SHEET", "Date: 11/14/2025   Time: 09:12", "To: Tax resolution desk", "From: client services"]
+
+
+@pytest.mark.parametrize("before, doubt", [
+    ([_COVER], None),  # a fax cover goes with the letter, as before
+    ([_COVER, _COVER], "pages 1-2 come before the first letter and show nothing of it; a cover sheet is one page"),
+    # spent seed 14142: an unread letter's pages (faded, its box and labels lost) before the next taxpayer's letter
+    ([["Department of the Treasury", "Internal Revenue Service", "", FILLER]],
+     "page 1 comes before the first letter and is printed with the IRS letterhead; a cover sheet is not"),
+])  # fmt: skip
+def test_pages_before_the_first_letter_are_one_cover_sheet_or_put_it_in_doubt(tmp_path, before, doubt) -> None:
+    from mailroom.notices import extract_notices
+
+    pages = [*((lines, None) for lines in before), (first_page(), "Page 1 of 1")]
+    notices = extract_notices(write(tmp_path / "before.pdf", pages))
+    assert [(n.first_page, n.last_page, n.pages_in_doubt) for n in notices] == [(1, len(pages), doubt)]
+
+
+# --- a surname of one letter is a lost surname (names._person) -------------------------------------------------------
+
+
+@pytest.mark.parametrize("line, people", [
+    ("DOROTHY P", None),  # spent seed 57721: DOROTHY P DE LA ROSA, the surname lost; the file name may give it
+    ("TYRONE E MILLER L", None),  # dev seed 3131: MILLER-LEE's second part lost past its hyphen
+    ("JOHN SMITH & ROSA P", [("JOHN", "SMITH")]),  # the spouse's surname lost: the taxpayer stays
+    ("DOROTHY P & JOHN SMITH", [("DOROTHY", "SMITH"), ("JOHN", "SMITH")]),  # an initial before a shared surname
+    ("JOHN SMITH & SPOUSE", None),  # as before: one word after the ampersand is no person (address.py drops it)
+    ("JOHN T O'NEIL", [("JOHN", "O'NEIL")]),
+])  # fmt: skip
+def test_a_one_letter_surname_is_no_surname(line: str, people: list[tuple[str, str]] | None) -> None:
+    from mailroom.notices.names import parse_name_line
+
+    names = parse_name_line(line)
+    read = None if names is None else [(p.first, p.last) for p in (names.taxpayer, names.spouse) if p is not None]
+    assert read == people
