@@ -118,18 +118,20 @@ def _person(found: dict[str, Found[Any]], role: str) -> tuple[str, str] | None:
 _FULLER_WITHIN = 0.1  # a read of both name lines beats a more confident read of one by at most this much
 
 
-def _lost_first_person(names: dict[str, Found[Any]], other: dict[str, Found[Any]]) -> bool:
-    """``names`` hold one person, whom ``other`` holds as the spouse, read nearly as confidently: the read of
-    ``names`` lost the block's first name line (a stamp over the taxpayer's line of a response form), and its taxpayer
-    is the spouse (dev seed 3131, round 13: FRANCOIS SCHRODER, the spouse, became the taxpayer on a more confident read
-    of the last page). Far less confident, the other read's first person is debris ("EE IS" over DONNA HARRIS-BAKER,
-    0.75 against 0.93, dev seed 4242), unless it bears the spouse's surname: a couple's block ("MARIE-CLAIRE ALLEN"
-    over "KAREN R ALLEN", 0.73 against 0.93, dev seed 4242, round 19)."""
+def _lost_a_line(names: dict[str, Found[Any]], other: dict[str, Found[Any]]) -> bool:
+    """``names`` hold one person, whom ``other`` holds beside a second one, read nearly as confidently: the read of
+    ``names`` lost a line of the block. Losing the first (a stamp over the taxpayer's line of a response form) made
+    the spouse the taxpayer (dev seed 3131, round 13: FRANCOIS SCHRODER on a more confident read of the last page);
+    losing the second, or the ampersand and the spouse with it ("BETTY F WOICIECHA MCDONALD" against "BETTY F &
+    WOJCIECH A MCDONALD", dev seed 5150, round 19), dropped the spouse. Far less confident, the other read's second
+    person is debris ("EE IS" over DONNA HARRIS-BAKER, 0.75 against 0.93, dev seed 4242), unless the two people share
+    a surname: a couple's block ("MARIE-CLAIRE ALLEN" over "KAREN R ALLEN", 0.73 against 0.93, dev seed 4242, round
+    19)."""
     alone = _person(names, "taxpayer")
-    if alone is None or _person(names, "spouse") is not None or alone != _person(other, "spouse"):
+    first, second = _person(other, "taxpayer"), _person(other, "spouse")
+    if alone is None or _person(names, "spouse") is not None or second is None or alone not in (first, second):
         return False
-    first = _person(other, "taxpayer")
-    return (first is not None and first[1] == alone[1]) or (
+    return (first is not None and first[1] == second[1]) or (
         other["taxpayer_last_name"].confidence >= names["taxpayer_last_name"].confidence - _FULLER_WITHIN)
 
 
@@ -140,8 +142,8 @@ def merge(merged: dict[str, Found[Any]], found: dict[str, Found[Any]]) -> None:
             merged[name] = result
     names, best = found.get("taxpayer_last_name"), merged.get("taxpayer_last_name")
     more_confident = best is None or (names is not None and names.confidence > best.confidence)
-    if names is not None and not _lost_first_person(found, merged) and (
-            more_confident or _lost_first_person(merged, found)):  # fmt: skip
+    if names is not None and not _lost_a_line(found, merged) and (
+            more_confident or _lost_a_line(merged, found)):  # fmt: skip
         for name in _NAME_GROUP:
             merged.pop(name, None)
             if name in found:

@@ -100,6 +100,16 @@ def test_a_couples_less_confident_read_still_names_the_taxpayer() -> None:
     assert _first_of(both, spouse_alone) == _first_of(spouse_alone, both) == "MARIE-CLAIRE"
 
 
+def test_a_read_that_lost_the_spouse_does_not_drop_the_spouse_of_a_couples_read() -> None:
+    # dev seed 5150: page 1 "BETTY F & WOJCIECH A MCDONALD" at 0.73, the response form "BETTY F WOICIECHA MCDONALD"
+    # (the ampersand lost, the spouse's given name glued to the surname's line) as one person at 0.73 and after it
+    both = _read(0.71, ("BETTY", "MCDONALD"), ("WOJCIECH", "MCDONALD"))
+    alone = _read(0.73, ("BETTY", "MCDONALD"))
+    assert _merged(both, alone) == _merged(alone, both) == ("MCDONALD", "MCDONALD")
+    debris = _read(0.6, ("BETTY", "MCDONALD"), ("EE", "IS"))  # far less sure, and a debris person shares no surname
+    assert _merged(debris, alone) == _merged(alone, debris) == ("MCDONALD", None)
+
+
 def _first_of(*reads: dict) -> str:
     from mailroom.notices.page_fields import merge
 
@@ -146,3 +156,8 @@ def test_a_one_letter_surname_is_no_surname(line: str, people: list[tuple[str, s
     names = parse_name_line(line)
     read = None if names is None else [(p.first, p.last) for p in (names.taxpayer, names.spouse) if p is not None]
     assert read == people
+
+
+@pytest.mark.parametrize("text", ["NEW ORLEANS LA 70] 12-6334", "NEW ORLEANS LA 70]12-6334", "NEW ORLEANS LA 70112-6334"])
+def test_a_zip_a_speck_split_or_whose_1_read_as_a_bracket_still_ends_a_city_line(text: str) -> None:
+    assert _city_line(text)  # spent seed 57721: "70] 12-6334" for 70112-6334 lost a letter's only name block
