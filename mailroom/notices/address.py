@@ -18,9 +18,8 @@ from mailroom.notices.layout import Chunk, PageLayout, Word
 from mailroom.notices.names import PARTICLES, Names, is_not_a_name, parse_name_line, parse_person
 from mailroom.notices.parse import Found
 
-# A ZIP+4 whose last digit OCR lost ("33301-247", dev seed 3131) still ends a city line; a 1 may read as a bracket or
-# a bar ("70]12-6334", spent seed 57721).
-_ZIP = re.compile(r"^[0-9OoIlSB\]\[|!]{5}(?:-[0-9OoIlSB\]\[|!]{3,4})?$")
+# A ZIP+4 whose last digit OCR lost ("33301-247", dev seed 3131) still ends a city line.
+_ZIP = re.compile(r"^[0-9OoIlSB]{5}(?:-[0-9OoIlSB]{3,4})?$")
 _ZIP_PLUS4_SPLIT = re.compile(r"^[0-9OoIlSB]{5} [0-9OoIlSB]{4}$")
 _STATE = re.compile(r"^[A-Z0-9!|]{2}$")
 # A street line starts with its number (OCR may garble a digit or two: "32t3 ST CHARLES AVE") or a box/unit word
@@ -58,8 +57,6 @@ def _city_line(text: str) -> bool:
         tokens.pop()  # specks OCR read after the ZIP ("PORTLAND OR 97204 \u00b0*", dev seed 9191)
     if len(tokens) >= 4 and _ZIP_PLUS4_SPLIT.match(" ".join(tokens[-2:])):
         tokens[-2:] = ["-".join(tokens[-2:])]  # ZIP+4 whose hyphen OCR lost: "DES MOINES IA 50309 5748"
-    elif len(tokens) >= 4 and not _ZIP.match(tokens[-1]) and _ZIP.match(tokens[-2] + tokens[-1]):
-        tokens[-2:] = [tokens[-2] + tokens[-1]]  # a ZIP a speck split: "NEW ORLEANS LA 70] 12-6334"
     if len(tokens) < 3 or not _ZIP.match(tokens[-1]) or sum(ch.isdigit() for ch in tokens[-1]) < 4:
         return False
     return bool(_STATE.match(tokens[-2].strip(".").upper())) and any(

@@ -156,8 +156,3 @@ def test_a_one_letter_surname_is_no_surname(line: str, people: list[tuple[str, s
     names = parse_name_line(line)
     read = None if names is None else [(p.first, p.last) for p in (names.taxpayer, names.spouse) if p is not None]
     assert read == people
-
-
-@pytest.mark.parametrize("text", ["NEW ORLEANS LA 70] 12-6334", "NEW ORLEANS LA 70]12-6334", "NEW ORLEANS LA 70112-6334"])
-def test_a_zip_a_speck_split_or_whose_1_read_as_a_bracket_still_ends_a_city_line(text: str) -> None:
-    assert _city_line(text)  # spent seed 57721: "70] 12-6334" for 70112-6334 lost a letter's only name block
