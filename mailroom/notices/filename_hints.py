@@ -15,6 +15,7 @@ from typing import Any
 from rapidfuzz import fuzz
 
 from mailroom.notices.model import FieldProvenance, FieldSource, LetterType
+from mailroom.notices.names import name_letters
 from mailroom.notices.parse import find_letter_type
 
 FILE_NAME_CONFIDENCE = 0.6
@@ -106,10 +107,6 @@ def hints_from_file_name(file_name: str | None) -> FileNameHints:
     )
 
 
-def _letters(name: str) -> str:
-    return "".join(char for char in unicodedata.normalize("NFKD", name.upper()) if char.isalpha())
-
-
 def _explains(hints: FileNameHints, values: dict[str, Any], fields: dict[str, FieldProvenance]) -> bool:
     """The clerk's surname is a better reading of the page's unsure one: OCR garbled a letter or lost a part ("BRIS"
     for O'BRIEN, "SANTOS" for DOS SANTOS, "VAN DER BERG-ZITELINSKI"), and the clerk, who read the paper, named the
@@ -117,13 +114,13 @@ def _explains(hints: FileNameHints, values: dict[str, Any], fields: dict[str, Fi
     AMBIGUOUS where a compound surname must agree in full). A confident page read is never replaced."""
     page, hinted = str(values["taxpayer_last_name"]), hints.last_name or ""
     read = fields.get("taxpayer_last_name")
-    if not hinted or read is None or read.confidence >= _UNSURE_PAGE_NAME or _letters(page) == _letters(hinted):
+    if not hinted or read is None or read.confidence >= _UNSURE_PAGE_NAME or name_letters(page) == name_letters(hinted):
         return False
     first = values.get("taxpayer_first_name")
-    if hints.first_name is not None and (first is None or _letters(str(first)) != _letters(hints.first_name)):
+    if hints.first_name is not None and (first is None or name_letters(str(first)) != name_letters(hints.first_name)):
         return False
-    parts = {_letters(part) for part in re.split(r"[\s-]+", hinted)}
-    return _letters(page) in parts or fuzz.ratio(_letters(page), _letters(hinted)) >= _RESEMBLES
+    parts = {name_letters(part) for part in re.split(r"[\s-]+", hinted)}
+    return name_letters(page) in parts or fuzz.ratio(name_letters(page), name_letters(hinted)) >= _RESEMBLES
 
 
 def apply_file_name_hints(values: dict[str, Any], fields: dict[str, FieldProvenance], file_name: str | None) -> None:

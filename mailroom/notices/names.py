@@ -71,6 +71,12 @@ def _ocr_suffix(token: str) -> str:
     return token
 
 
+def name_letters(name: str) -> str:
+    """A name's letters alone, in capitals and unaccented: how two spellings of one name compare ("DELA TORRE" and
+    "De la Torre", "O'NEIL" and "ONEIL")."""
+    return "".join(char for char in unicodedata.normalize("NFKD", name.upper()) if char.isalpha())
+
+
 def _clean_tokens(text: str) -> list[str]:
     text = unicodedata.normalize("NFC", text)
     # "ST." keeps its period (the IRS prints "EDWARD ST. JOHN"); other stray periods and commas go

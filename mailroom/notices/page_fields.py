@@ -14,7 +14,7 @@ from mailroom.notices.address import BlockNames, address_block_names, names_foun
 from mailroom.notices.aur import find_aur_control_number
 from mailroom.notices.layout import PageLayout
 from mailroom.notices.model import LetterType
-from mailroom.notices.names import find_names
+from mailroom.notices.names import find_names, name_letters
 from mailroom.notices.parse import (
     Found,
     find_amount_due,
@@ -103,16 +103,12 @@ def complete(found: dict[str, Found[Any]]) -> bool:
     return all(name in found and found[name].confidence >= TRUSTED_CONFIDENCE for name in required(found))
 
 
-def _letters(value: Any) -> str:
-    return "".join(filter(str.isalpha, str(value)))
-
-
 def _person(found: dict[str, Found[Any]], role: str) -> tuple[str, str] | None:
     """(first, last) in letters only: "DELA TORRE" on one page is "DE LA TORRE" on another (dev seed 9191)."""
     first, last = found.get(f"{role}_first_name"), found.get(f"{role}_last_name")
     if last is None:
         return None
-    return _letters(first.value) if first else "", _letters(last.value)
+    return name_letters(str(first.value)) if first else "", name_letters(str(last.value))
 
 
 _FULLER_WITHIN = 0.1  # a read of both name lines beats a more confident read of one by at most this much
