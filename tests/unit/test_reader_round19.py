@@ -1,8 +1,9 @@
 """Round 19 of issue 10: an address block found past pen strokes and specks around its city line (specks read after
 the ZIP, an unreadable line between the street and the city, a speck on the city line's own row); one letter
-hyphened to a given name read as an initial, an underscore between name words as a space; a read of one person that
-is another read's spouse does not make the spouse the taxpayer when the spellings differ by a space or the couple
-shares a surname; pages before the first letter are one cover sheet, else the letter is in doubt."""
+hyphened to a given name read as an initial, an underscore between name words as a space; a read of one of a couple
+neither makes the spouse the taxpayer nor drops the spouse when the spellings differ by a space or the couple shares
+a surname; a one-letter surname is a lost surname; pages before the first letter are one cover sheet, else the
+letter is in doubt."""
 
 from __future__ import annotations
 
@@ -13,10 +14,11 @@ from mailroom.notices.layout import build_layout
 from tests.unit.ocr_lines import name_chunk
 from tests.unit.test_letter_pages import FILLER, first_page, write
 from tests.unit.test_parse_round4 import _line, _plain
-from tests.unit.test_reader_round13 import _merged, _names as _read
+from tests.unit.test_reader_round13 import _merged
+from tests.unit.test_reader_round13 import _names as _read
 
 
-def _names(rows: list[tuple], heights: dict[int, float] | None = None) -> tuple[str, str] | None:
+def _block_taxpayer(rows: list[tuple], heights: dict[int, float] | None = None) -> tuple[str, str] | None:
     """(first, last) of the block's taxpayer; rows are (tokens, top, left edge), 20 px high unless ``heights`` says
     otherwise for a row's index."""
     heights = heights or {}
@@ -39,37 +41,39 @@ def test_specks_after_the_last_word_do_not_make_a_city_line(text: str) -> None:
 
 def test_a_block_whose_city_line_ends_in_specks_gives_its_names() -> None:
     # dev seed 9191: "PORTLAND OR 97204 °*" was no city line, and the letter's only name block was lost
-    assert _names([(_plain("LUIS RAMIREZ SR"), 300, 170), (_plain("SEAN D RAMIREZ"), 330, 170),
-                   (_plain("8461 LAKEVIEW CT"), 360, 170),
-                   ([("PORTLAND", 96), ("OR", 95), ("97204", 93), ("\u00b0*", 50)], 390, 170)]) == ("LUIS", "RAMIREZ")
+    city = [("PORTLAND", 96), ("OR", 95), ("97204", 93), ("\u00b0*", 50)]
+    assert _block_taxpayer([(_plain("LUIS RAMIREZ SR"), 300, 170), (_plain("SEAN D RAMIREZ"), 330, 170),
+                            (_plain("8461 LAKEVIEW CT"), 360, 170), (city, 390, 170)]) == ("LUIS", "RAMIREZ")
 
 
 def test_an_unreadable_line_between_the_street_and_the_city_is_passed_over() -> None:
     # dev seed 4242: a pen stroke through the unit line, read as "NEP: €", ended the search for the street
-    assert _names([(_plain("CHARLES M & JUN O'MALLEY"), 300, 170), (_plain("12564 PINE HOLLOW RD"), 330, 170),
-                   ([("NEP:", 11), ("\u20ac", 67)], 360, 170),
-                   (_plain("ST LOUIS MO 63101-8985"), 390, 170)]) == ("CHARLES", "O'MALLEY")
+    assert _block_taxpayer([(_plain("CHARLES M & JUN O'MALLEY"), 300, 170), (_plain("12564 PINE HOLLOW RD"), 330, 170),
+                            ([("NEP:", 11), ("\u20ac", 67)], 360, 170),
+                            (_plain("ST LOUIS MO 63101-8985"), 390, 170)]) == ("CHARLES", "O'MALLEY")
 
 
 def test_a_readable_line_between_the_street_and_the_city_still_is_no_block() -> None:
-    assert _names([(_plain("CHARLES M & JUN O'MALLEY"), 300, 170), (_plain("12564 PINE HOLLOW RD"), 330, 170),
-                   (_plain("Employee ID number"), 360, 170), (_plain("ST LOUIS MO 63101-8985"), 390, 170)]) is None
+    assert _block_taxpayer([(_plain("CHARLES M & JUN O'MALLEY"), 300, 170), (_plain("12564 PINE HOLLOW RD"), 330, 170),
+                            (_plain("Employee ID number"), 360, 170),
+                            (_plain("ST LOUIS MO 63101-8985"), 390, 170)]) is None
 
 
 def test_a_speck_on_the_city_lines_own_row_is_not_the_line_above_it() -> None:
     # dev seed 4242: pen marks read as "T Lor", boxed a pixel below the city line's top and a quarter of its height,
     # were taken for the street line
-    assert _names([(_plain("CHARLES M & JUN O'MALLEY"), 300, 170), (_plain("12564 PINE HOLLOW RD"), 330, 170),
-                   (_plain("ST LOUIS MO 63101-8985"), 360, 170),
-                   ([("T", 91), ("Lor", 95)], 361, 190)], heights={3: 5.0}) == ("CHARLES", "O'MALLEY")
+    assert _block_taxpayer([(_plain("CHARLES M & JUN O'MALLEY"), 300, 170), (_plain("12564 PINE HOLLOW RD"), 330, 170),
+                            (_plain("ST LOUIS MO 63101-8985"), 360, 170),
+                            ([("T", 91), ("Lor", 95)], 361, 190)], heights={3: 5.0}) == ("CHARLES", "O'MALLEY")
 
 
 def test_past_an_unreadable_line_a_mail_sort_lines_numbers_are_no_street() -> None:
     # dev seed 9191: the street was lost, and past the garbled name line above the city the mail-sort line's
     # "7528834001 245663.00} LAH" was taken for the street; the name read above it was "TO GON"
-    assert _names([(_plain("TO GON"), 270, 170), ([("7528834001", 53), ("245663.00}", 32), ("LAH", 18)], 300, 170),
-                   ([("SUNEEABLDAVIS", 2), ("-", 27)], 330, 170),
-                   (_plain("SPOKANE WA 99201-5238"), 360, 170)]) is None
+    sort_line = [("7528834001", 53), ("245663.00}", 32), ("LAH", 18)]
+    assert _block_taxpayer([(_plain("TO GON"), 270, 170), (sort_line, 300, 170),
+                            ([("SUNEEABLDAVIS", 2), ("-", 27)], 330, 170),
+                            (_plain("SPOKANE WA 99201-5238"), 360, 170)]) is None
 
 
 @pytest.mark.parametrize("line, cleaned", [
