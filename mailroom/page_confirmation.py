@@ -16,6 +16,10 @@ reads for another: a 9, 6 or 8 for the letter fonts' 0 (dev seeds 4242 and 5150:
 cost a true match was a 0 read as 9 or 6; tuned), an 8 for a 5, a 7 or a 2 for a 1 (``DIGIT_MISREADS``, round 17,
 tuned). The last 4 with one such digit set back is searched (at most ``MAX_SEARCHES``), and a case is accepted on
 the same terms: active, and its own first and last name found on the page.
+
+"On the page" is the page's raw name lines, or the name the notice was read as (round 20): a parse that cleaned a
+garbled line, or the file name a clerk gave a scan whose name block was unreadable. Either way the whole surname and
+the first name must agree; a guessed or look-alike last 4 never names a case by itself.
 """
 
 from __future__ import annotations
@@ -98,31 +102,47 @@ def name_on_page(first: str | None, last: str | None, lines: list[str]) -> bool:
     return False
 
 
-def _confirmed(case: CaseCandidate, notice: Notice) -> str | None:
+def read_as(first: str | None, last: str | None, notice: Notice) -> bool:
+    """The reader's own parse names this person (taxpayer or spouse): the whole surname, the first name (or a
+    nickname of it). A parse may have cleaned what the raw line still shows garbled ("BIORN-GOCONNOR IR" read as
+    BJORN O'CONNOR), or come from the file name a clerk gave the scan when the page's name block was unreadable."""
+    wanted = surname_key(last)
+    if not wanted or not first:
+        return False
+    people = ((notice.taxpayer_first_name, notice.taxpayer_last_name), (notice.spouse_first_name, notice.spouse_last_name))
+    return any(read_first and surname_key(read_last) == wanted and first_name_score(read_first, first)[0] >= 90
+               for read_first, read_last in people)  # fmt: skip
+
+
+def _confirmed(case: CaseCandidate, notice: Notice) -> tuple[str, str] | None:
+    """The case's confirmed surname and where its name was found, or None."""
     for first, last in ((case.first_name, case.last_name), (case.spouse_first_name, case.spouse_last_name)):
         if name_on_page(first, last, notice.name_evidence):
-            return normalize_name(last)
+            return normalize_name(last), "its name was found on the page"
+        if read_as(first, last, notice):
+            return normalize_name(last), "its name is the one the notice was read as"
     return None
 
 
 def _hits(notice: Notice, directory: CaseDirectory, searches: list[tuple[str, str]], *,
-          ssn_on_file: bool = False) -> dict[int, tuple[str, str]]:  # fmt: skip
-    """Active cases the (surname, last 4) searches find whose own name is on the page: id -> (surname, last 4).
-    With ``ssn_on_file`` a case must hold the searched last 4 itself (a case without an SSN on file matches any)."""
-    hits: dict[int, tuple[str, str]] = {}
+          ssn_on_file: bool = False) -> dict[int, tuple[str, str, str]]:  # fmt: skip
+    """Active cases the (surname, last 4) searches find whose own name is on the page (or is the name the notice was
+    read as): id -> (surname, last 4, where the name was found). With ``ssn_on_file`` a case must hold the searched
+    last 4 itself (a case without an SSN on file matches any)."""
+    hits: dict[int, tuple[str, str, str]] = {}
     for surname, last4 in searches:
         for case in directory.find_cases(surname, last4, active_only=True):
-            last = _confirmed(case, notice) if case.active else None
+            confirmed = _confirmed(case, notice) if case.active else None
             unknown = case.ssn_last4 is None and not ssn_on_file
-            if last and (unknown or last4 in (case.ssn_last4, case.spouse_ssn_last4)):
-                hits[case.case_id] = (last, last4)
+            if confirmed and (unknown or last4 in (case.ssn_last4, case.spouse_ssn_last4)):
+                hits[case.case_id] = (confirmed[0], last4, confirmed[1])
     return hits
 
 
-def _ambiguous(hits: dict[int, tuple[str, str]], shared: str) -> MatchResult:
+def _ambiguous(hits: dict[int, tuple[str, str, str]], shared: str) -> MatchResult:
     ids = ", ".join(str(case_id) for case_id in sorted(hits))
     return MatchResult(outcome=MatchOutcome.AMBIGUOUS,
-                       reason=f"cases {ids} {shared} and all their names appear on the page; needs a person to choose")
+                       reason=f"cases {ids} {shared} and the notice names each of them; needs a person to choose")
 
 
 def confirm_on_page(notice: Notice, directory: CaseDirectory) -> MatchResult | None:
@@ -135,10 +155,10 @@ def confirm_on_page(notice: Notice, directory: CaseDirectory) -> MatchResult | N
     hits = _hits(notice, directory, [(surname, notice.ssn_last4) for surname in candidates])
     ssn = notice.masked_ssn
     if len(hits) == 1:
-        case_id, (last, _) = next(iter(hits.items()))
+        case_id, (last, _, where) = next(iter(hits.items()))
         return MatchResult(
             outcome=MatchOutcome.MATCHED, case_id=case_id, score=100.0, confirmed_last_name=last,
-            reason=f"case {case_id} matched on SSN {ssn}; its name was found on the page "
+            reason=f"case {case_id} matched on SSN {ssn}; {where} "
             f"(reader unsure of the name; {len(candidates)} CRM search(es))",
         )  # fmt: skip
     return _ambiguous(hits, f"share SSN {ssn}") if hits else None
@@ -177,11 +197,11 @@ def _matched_on_searched_last4(notice: Notice, directory: CaseDirectory, last4s:
     surname = notice.taxpayer_last_name or ""
     hits = _hits(notice, directory, [(surname, last4) for last4 in last4s], ssn_on_file=ssn_on_file)
     if len(hits) == 1:
-        case_id, (last, last4) = next(iter(hits.items()))
+        case_id, (last, last4, where) = next(iter(hits.items()))
         return MatchResult(
             outcome=MatchOutcome.MATCHED, case_id=case_id, score=100.0, confirmed_last_name=last,
             confirmed_ssn_last4=last4,
-            reason=f"case {case_id} matched on SSN ***-**-{last4}, {how}; its name was found on the page "
+            reason=f"case {case_id} matched on SSN ***-**-{last4}, {how}; {where} "
             f"({len(last4s)} CRM search(es))",
         )  # fmt: skip
     return _ambiguous(hits, shared) if hits else None
@@ -193,7 +213,7 @@ def confirm_lookalike_last4(notice: Notice, directory: CaseDirectory) -> MatchRe
     read = notice.fields.get("ssn_last4")
     if read is None or read.source is not FieldSource.OCR:
         return None
-    if not notice.ssn_last4 or not notice.taxpayer_last_name or not notice.name_evidence:
+    if not notice.ssn_last4 or not notice.taxpayer_last_name:
         return None
     masked = notice.masked_ssn
     return _matched_on_searched_last4(notice, directory, lookalike_last4s(notice.ssn_last4),
@@ -205,7 +225,7 @@ def confirm_last4_elsewhere(notice: Notice, directory: CaseDirectory) -> MatchRe
     """The page's surname searched with the last 4 another place on the letter printed (a response form's scan line)
     where it differs from the one read and that one found no case: one of the two reads is wrong. Accepted on the
     same terms as a guess (active, its own first and last name on the page, the last 4 on file): one search."""
-    if not notice.ssn_last4_elsewhere or not notice.taxpayer_last_name or not notice.name_evidence:
+    if not notice.ssn_last4_elsewhere or not notice.taxpayer_last_name:
         return None
     return _matched_on_searched_last4(notice, directory, [notice.ssn_last4_elsewhere], ssn_on_file=True,
                                       how=f"as the letter printed it elsewhere (read {notice.masked_ssn} beside "
@@ -217,7 +237,7 @@ def confirm_guessed_last4(notice: Notice, directory: CaseDirectory) -> MatchResu
     searched with the surname (at most ``MAX_SEARCHES``), and a case is accepted on the same terms as above (active,
     its own first and last name on the page) and only if it holds the guessed last 4 itself. None when it does not
     apply or finds nothing."""
-    if notice.ssn_last4 or not notice.taxpayer_last_name or not notice.name_evidence:
+    if notice.ssn_last4 or not notice.taxpayer_last_name:
         return None
     guesses = notice.ssn_last4_guesses[:MAX_SEARCHES]
     return _matched_on_searched_last4(notice, directory, guesses, ssn_on_file=True,
