@@ -75,6 +75,9 @@ TIN_LABELS = (
 # then told by "spouse" up to one word before it.
 _SPOUSE_BEFORE = re.compile(r"spouse'?s?\W*(?:\S{0,8}\s+)?$", re.I)
 _LABEL_WINDOW = 45
+# "Social Security" and one word OCR garbled beyond the one-letter slack label words get ("naii6e" for "number" over
+# a fax's speckle, dev seed 9191, tuned): on a letter no other word starting with n follows "Social Security".
+_GARBLED_NUMBER_LABEL = re.compile(r"social[\s.,-]+security[\s.,-]+n\S{2,6}(?=\s)", re.I)
 
 
 # What the letter fonts' 0 is misread as, most often first (dev seeds 4242, 5150: 9 and 6; 3131: 8). The matcher
@@ -184,11 +187,14 @@ def _labelled_value(snippet: str, window_start: int, excluded: list[tuple[int, i
 
 
 def _after_taxpayer_labels(text: str) -> Iterator[tuple[int, str]]:
-    """(where it starts, the text) after each TIN label of the taxpayer's own number."""
-    for label in label_pattern(TIN_LABELS).finditer(text):
+    """(where it starts, the text) after each TIN label of the taxpayer's own number; then after each "Social
+    Security" whose "number" OCR garbled past a label word's slack."""
+    ends: set[int] = set()
+    for label in [*label_pattern(TIN_LABELS).finditer(text), *_GARBLED_NUMBER_LABEL.finditer(text)]:
         before = text[max(0, label.start() - 20) : label.start()]
-        if not _is_word(text, label.start(), label.end()) or _SPOUSE_BEFORE.search(before):
+        if label.end() in ends or not _is_word(text, label.start(), label.end()) or _SPOUSE_BEFORE.search(before):
             continue  # "tin" inside "Austin", or the spouse's number on a joint notice
+        ends.add(label.end())
         yield label.end(), text[label.end() : label.end() + _LABEL_WINDOW]
 
 

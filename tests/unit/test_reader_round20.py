@@ -1,4 +1,5 @@
-"""Round 20 (issue 10): a case searched under an uncertain last 4 is confirmed by the name the notice was read as.
+"""Round 20 (issue 10): a case searched under an uncertain last 4 is confirmed by the name the notice was read as;
+"Social Security" with a garbled "number" is a TIN label.
 
 The searches under a last 4 the page may have garbled (a look-alike of the read one, a guess at a garbled one, the
 letter's other printing) took a case only when its name was found in the page's raw name lines. Two kinds of true
@@ -85,3 +86,22 @@ def test_read_as_needs_the_whole_surname_and_a_first_name() -> None:
     assert not read_as("Maria", "De La Cruz", notice)
     assert not read_as(None, "De La Cruz", notice)
     assert not read_as("Bob", "De La Cruz", Notice(taxpayer_last_name="DE LA CRUZ"))  # no first name read
+
+
+# ---- the reader: "Social Security" with its "number" garbled past a label word's slack ---------------------------
+
+
+def test_a_mask_after_social_security_and_a_garbled_number_word_gives_its_last_four() -> None:
+    """Dev seed 9191 (tuned): a fax's speckle made "number" into "naii6e"; the label words allow one letter off, so
+    the masked value beside it was never looked at, and the letter had no other printing of its SSN."""
+    from mailroom.notices.ssn import find_ssn_last4
+
+    found = find_ssn_last4("Notice date March 1, 2025 Social Security naii6e XXDA6293 To contact us")
+    assert found is not None and found.value == "6293" and found.confidence < 0.9
+
+
+def test_social_security_before_another_word_or_the_spouses_garbled_label_gives_nothing() -> None:
+    from mailroom.notices.ssn import find_ssn_last4
+
+    assert find_ssn_last4("Social Security benefits XXDA6293") is None  # only a word starting with n is "number"
+    assert find_ssn_last4("Spouse's Social Security naii6e XXDA6293") is None  # the spouse's number is not read
