@@ -279,7 +279,7 @@ def match_notice(
 
 def _match(notice: Notice, directory: CaseDirectory, *, threshold: float, margin: float) -> MatchResult:
     from mailroom.page_confirmation import (  # they use this module's rules
-        confirm_guessed_last4, confirm_last4_elsewhere, confirm_lookalike_last4, confirm_on_page)
+        confirm_clerks_name, confirm_guessed_last4, confirm_last4_elsewhere, confirm_lookalike_last4, confirm_on_page)
 
     confirmed = confirm_on_page(notice, directory) or confirm_guessed_last4(notice, directory)
     if confirmed is not None:
@@ -295,8 +295,9 @@ def _match(notice: Notice, directory: CaseDirectory, *, threshold: float, margin
         reverse=True,
     )
     if not scored:
-        return confirm_last4_elsewhere(notice, directory) or confirm_lookalike_last4(notice, directory) or MatchResult(
-            outcome=MatchOutcome.NO_MATCH, reason=f"no case with this last name and SSN {ssn}")
+        return (confirm_last4_elsewhere(notice, directory) or confirm_lookalike_last4(notice, directory)
+                or confirm_clerks_name(notice, directory)
+                or MatchResult(outcome=MatchOutcome.NO_MATCH, reason=f"no case with this last name and SSN {ssn}"))
     plausible = [c for c in scored if c.score >= threshold]
     if not plausible:
         closed = [c for c in scored if not c.active and c.score + INACTIVE_PENALTY >= threshold]
@@ -306,7 +307,7 @@ def _match(notice: Notice, directory: CaseDirectory, *, threshold: float, margin
                 outcome=MatchOutcome.NO_MATCH, score=scored[0].score, candidates=scored,
                 reason=f"only closed case(s) {ids} match SSN {ssn}; not filed to a closed case",
             )  # fmt: skip
-        return MatchResult(
+        return confirm_clerks_name(notice, directory) or MatchResult(
             outcome=MatchOutcome.NO_MATCH, score=scored[0].score, candidates=scored,
             reason=f"{len(scored)} case(s) share SSN {ssn} but none scores {threshold:.0f} on names "
             f"(best {scored[0].score:.1f}, case {scored[0].case_id}: {scored[0].basis})",

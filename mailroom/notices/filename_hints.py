@@ -126,7 +126,8 @@ def _explains(hints: FileNameHints, values: dict[str, Any], fields: dict[str, Fi
 def apply_file_name_hints(values: dict[str, Any], fields: dict[str, FieldProvenance], file_name: str | None) -> None:
     """File-name hints fill what the page did not give. They replace a page read only for an unsure surname the
     clerk's spelling explains (``_explains``), at the hint's own low confidence, so a person reviews the match; a
-    confident page read is never replaced (the page is about this letter and the name is a clerk's guess)."""
+    confident page read is never replaced (the page is about this letter and the name is a clerk's guess). A surname
+    that differs and explains nothing is kept aside as the clerk's (``Notice.clerk_last_name``), for the matcher."""
     hints = hints_from_file_name(file_name)
     hinted = {"letter_type": hints.letter_type, "notice_date": hints.notice_date,
               "taxpayer_last_name": hints.last_name, "tax_year": hints.tax_year,
@@ -137,6 +138,9 @@ def apply_file_name_hints(values: dict[str, Any], fields: dict[str, FieldProvena
             values["taxpayer_last_name"] = hints.last_name
             fields["taxpayer_last_name"] = FieldProvenance(confidence=FILE_NAME_CONFIDENCE,
                                                            source=FieldSource.FILE_NAME)
+        elif hints.last_name and name_letters(str(values["taxpayer_last_name"])) != name_letters(hints.last_name):
+            # kept aside, not applied: the matcher may search it once if the page's surname finds no case
+            values["clerk_last_name"], values["clerk_first_name"] = hints.last_name, hints.first_name
     _fill_missing(values, fields, hinted, FieldSource.FILE_NAME)
 
 

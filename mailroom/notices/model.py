@@ -91,8 +91,14 @@ class Notice(BaseModel):
     # The address block's name line(s) as read (letters, spaces, ' - & only: no digit can get in), for the CRM check
     # of an uncertain name (mailroom.matching); empty when the page has no address block.
     name_evidence: list[str] = Field(default_factory=list, repr=False)
+    # The taxpayer as the file's name (a clerk's reading of the paper) gives them, where its surname differs from the
+    # page's read and does not explain it (notices/filename_hints.py): never the notice's name, only a search the
+    # matcher makes once when the page's unsure surname finds no case (page_confirmation.confirm_clerks_name).
+    clerk_last_name: str | None = Field(default=None, repr=False)
+    clerk_first_name: str | None = Field(default=None, repr=False)
 
-    @field_validator("taxpayer_first_name", "taxpayer_last_name", "spouse_first_name", "spouse_last_name")
+    @field_validator("taxpayer_first_name", "taxpayer_last_name", "spouse_first_name", "spouse_last_name",
+                     "clerk_last_name", "clerk_first_name")
     @classmethod
     def _name_without_digits(cls, name: str | None) -> str | None:
         """A name never holds a digit: whatever a parser took for one, no run of an SSN can leave in a name field."""

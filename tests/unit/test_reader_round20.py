@@ -105,3 +105,79 @@ def test_social_security_before_another_word_or_the_spouses_garbled_label_gives_
 
     assert find_ssn_last4("Social Security benefits XXDA6293") is None  # only a word starting with n is "number"
     assert find_ssn_last4("Spouse's Social Security naii6e XXDA6293") is None  # the spouse's number is not read
+
+
+# ---- the clerk's surname, searched once when the page's unsure surname finds no case ------------------------------
+
+
+def _junk_surname(*, confidence: float = 0.675, clerk_first: str | None = "KWAME") -> Notice:
+    """The page's name line "KWAME BEAULIEU TIT": OCR debris after the name read as the surname."""
+    fields = {"taxpayer_last_name": FieldProvenance(confidence=confidence, source=FieldSource.OCR),
+              "ssn_last4": FieldProvenance(confidence=0.9, source=FieldSource.OCR)}  # fmt: skip
+    return Notice(taxpayer_first_name="KWAME", taxpayer_last_name="TIT", ssn_last4="7354", fields=fields,
+                  name_evidence=["KWAME BEAULIEU TIT"], clerk_last_name="BEAULIEU", clerk_first_name=clerk_first)
+
+
+def test_a_file_names_surname_the_page_does_not_explain_is_kept_aside_not_applied() -> None:
+    from mailroom.notices.filename_hints import apply_file_name_hints
+
+    values = {"taxpayer_last_name": "TIT", "taxpayer_first_name": "KWAME"}
+    fields = {"taxpayer_last_name": FieldProvenance(confidence=0.675, source=FieldSource.OCR)}
+    apply_file_name_hints(values, fields, "BEAULIEU_KWAME_CP2000.pdf")
+    assert values["taxpayer_last_name"] == "TIT" and fields["taxpayer_last_name"].source is FieldSource.OCR
+    assert (values["clerk_last_name"], values["clerk_first_name"]) == ("BEAULIEU", "KWAME")
+    same = {"taxpayer_last_name": "BEAULIEU"}
+    apply_file_name_hints(same, {"taxpayer_last_name": fields["taxpayer_last_name"]}, "BEAULIEU_KWAME_CP2000.pdf")
+    assert "clerk_last_name" not in same  # the page and the clerk agree: nothing to search
+
+
+def test_the_clerks_surname_finds_the_case_the_pages_junk_surname_could_not() -> None:
+    directory = ListDirectory([case(21, "Kwame", "Beaulieu", "7354")])
+    notice = _junk_surname()
+    result = match_notice(notice, directory)
+    assert (result.outcome, result.case_id) == (MatchOutcome.MATCHED, 21)
+    assert "file name" in result.reason and "BEAULIEU" not in result.reason.upper()
+    assert [query[0] for query in directory.queries].count("BEAULIEU") == 1  # one search, no more
+    assert as_confirmed(notice, result).taxpayer_last_name == "BEAULIEU"
+
+
+def test_the_clerks_surname_never_outranks_a_confident_read_a_namesake_or_a_part_of_a_surname() -> None:
+    directory = ListDirectory([case(22, "Kwame", "Beaulieu", "7354")])
+    assert match_notice(_junk_surname(confidence=0.95), directory).outcome is MatchOutcome.NO_MATCH
+    assert all(query[0] != "BEAULIEU" for query in directory.queries)  # not even asked
+    namesake = ListDirectory([case(23, "Mei", "Beaulieu", "7354")])
+    assert match_notice(_junk_surname(), namesake).outcome is MatchOutcome.NO_MATCH
+    page_first = ListDirectory([case(24, "Kwame", "Beaulieu", "7354")])  # no first name in the file name: the page's
+    assert match_notice(_junk_surname(clerk_first=None), page_first).outcome is MatchOutcome.MATCHED
+    assert match_notice(_junk_surname(clerk_first="ROSA"), page_first).outcome is MatchOutcome.NO_MATCH
+
+    class PartsToo(ListDirectory):  # FindCase also finds a part of a compound surname (docs/logiqs-api.md)
+        def find_cases(self, last_name, ssn_last4, *, first_name=None, active_only=False):
+            self.queries.append((last_name, ssn_last4, first_name))
+            return [c for c in self.cases if last_name.lower() in c.last_name.lower().split("-")
+                    and ssn_last4 == c.ssn_last4]  # fmt: skip
+
+    compound = PartsToo([case(25, "Kwame", "Smith-Beaulieu", "7354")])
+    assert match_notice(_junk_surname(), compound).outcome is MatchOutcome.NO_MATCH
+    assert any(query[0] == "BEAULIEU" for query in compound.queries)
+    two = ListDirectory([case(26, "Kwame", "Beaulieu", "7354"), case(27, "Kwame", "Beaulieu", "7354")])
+    assert match_notice(_junk_surname(), two).outcome is MatchOutcome.AMBIGUOUS
+
+
+def test_the_clerks_surname_is_searched_when_the_pages_part_of_it_found_a_case_that_scores_too_low() -> None:
+    """Spent seed 57721: the page read "MELDE LA CRUZ" (MEI DE LA CRUZ), FindCase found the De La Cruz case by the part
+    LA CRUZ, and the names scored 66 (first name MELDE): NO_MATCH. The clerk's "DE_LA_CRUZ_MEI" names that case."""
+
+    class Contains(ListDirectory):  # FindCase also finds a surname by a part of it (docs/logiqs-api.md)
+        def find_cases(self, last_name, ssn_last4, *, first_name=None, active_only=False):
+            self.queries.append((last_name, ssn_last4, first_name))
+            return [c for c in self.cases if last_name.lower() in c.last_name.lower() and ssn_last4 == c.ssn_last4]
+
+    fields = {"taxpayer_last_name": FieldProvenance(confidence=0.837, source=FieldSource.OCR)}
+    notice = Notice(taxpayer_first_name="MELDE", taxpayer_last_name="LA CRUZ", ssn_last4="7931", fields=fields,
+                    clerk_last_name="DE LA CRUZ", clerk_first_name="MEI")  # fmt: skip
+    directory = Contains([case(31, "Mei", "De La Cruz", "7931")])
+    result = match_notice(notice, directory)
+    assert (result.outcome, result.case_id) == (MatchOutcome.MATCHED, 31)
+    unnamed = notice.model_copy(update={"clerk_last_name": None, "clerk_first_name": None})
+    assert match_notice(unnamed, Contains([case(31, "Mei", "De La Cruz", "7931")])).outcome is MatchOutcome.NO_MATCH
