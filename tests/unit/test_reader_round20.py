@@ -17,6 +17,15 @@ from mailroom.page_confirmation import read_as
 from tests.unit.test_matching import ListDirectory, case
 
 
+class _PartsToo(ListDirectory):
+    """FindCase that also finds a part of a compound surname, as Logiqs does (docs/logiqs-api.md)."""
+
+    def find_cases(self, last_name, ssn_last4, *, first_name=None, active_only=False):
+        self.queries.append((last_name, ssn_last4, first_name))
+        return [c for c in self.cases if last_name.lower() in c.last_name.lower().split("-")
+                and ssn_last4 == c.ssn_last4]  # fmt: skip
+
+
 def _garbled_line(last4: str = "3487", first: str = "BJORN") -> Notice:
     fields = {"ssn_last4": FieldProvenance(confidence=0.72, source=FieldSource.OCR)}
     return Notice(taxpayer_first_name=first, taxpayer_last_name="O'CONNOR", ssn_last4=last4,
@@ -57,13 +66,7 @@ def test_the_read_name_confirms_no_namesake_no_part_of_a_surname_and_no_case_wit
     assert match_notice(_garbled_line(), namesake).outcome is MatchOutcome.NO_MATCH
     assert namesake.queries  # it was searched, and the answer was not taken
 
-    class PartsToo(ListDirectory):  # FindCase also finds a part of a compound surname (docs/logiqs-api.md)
-        def find_cases(self, last_name, ssn_last4, *, first_name=None, active_only=False):
-            self.queries.append((last_name, ssn_last4, first_name))
-            return [c for c in self.cases if last_name.lower() in c.last_name.lower().split("-")
-                    and ssn_last4 == c.ssn_last4]  # fmt: skip
-
-    compound = PartsToo([case(11, "Jacob", "Smith-Van Buren", "5727")])
+    compound = _PartsToo([case(11, "Jacob", "Smith-Van Buren", "5727")])
     assert match_notice(_named_by_file(["5727"]), compound).outcome is MatchOutcome.INSUFFICIENT_DATA
     assert compound.queries
 
@@ -151,13 +154,7 @@ def test_the_clerks_surname_never_outranks_a_confident_read_a_namesake_or_a_part
     assert match_notice(_junk_surname(clerk_first=None), page_first).outcome is MatchOutcome.MATCHED
     assert match_notice(_junk_surname(clerk_first="ROSA"), page_first).outcome is MatchOutcome.NO_MATCH
 
-    class PartsToo(ListDirectory):  # FindCase also finds a part of a compound surname (docs/logiqs-api.md)
-        def find_cases(self, last_name, ssn_last4, *, first_name=None, active_only=False):
-            self.queries.append((last_name, ssn_last4, first_name))
-            return [c for c in self.cases if last_name.lower() in c.last_name.lower().split("-")
-                    and ssn_last4 == c.ssn_last4]  # fmt: skip
-
-    compound = PartsToo([case(25, "Kwame", "Smith-Beaulieu", "7354")])
+    compound = _PartsToo([case(25, "Kwame", "Smith-Beaulieu", "7354")])
     assert match_notice(_junk_surname(), compound).outcome is MatchOutcome.NO_MATCH
     assert any(query[0] == "BEAULIEU" for query in compound.queries)
     two = ListDirectory([case(26, "Kwame", "Beaulieu", "7354"), case(27, "Kwame", "Beaulieu", "7354")])
