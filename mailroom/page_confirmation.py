@@ -27,7 +27,7 @@ with the page's last 4 (``confirm_clerks_name``).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from mailroom.crm import CaseCandidate, CaseDirectory
 from mailroom.matching import MatchOutcome, MatchResult, first_name_score, normalize_name, surname_key
@@ -122,9 +122,16 @@ def read_as(first: str | None, last: str | None, notice: Notice) -> bool:
             or same_person(notice.spouse_first_name, notice.spouse_last_name, first, last))
 
 
+Confirmation = Callable[[CaseCandidate, Notice], tuple[str, str] | None]  # -> (case's surname, where it was named)
+
+
+def _case_people(case: CaseCandidate) -> tuple[tuple[str | None, str | None], ...]:
+    return (case.first_name, case.last_name), (case.spouse_first_name, case.spouse_last_name)
+
+
 def _confirmed(case: CaseCandidate, notice: Notice) -> tuple[str, str] | None:
     """The case's confirmed surname and where its name was found, or None."""
-    for first, last in ((case.first_name, case.last_name), (case.spouse_first_name, case.spouse_last_name)):
+    for first, last in _case_people(case):
         if name_on_page(first, last, notice.name_evidence):
             return normalize_name(last), "its name was found on the page"
         if read_as(first, last, notice):
@@ -132,15 +139,25 @@ def _confirmed(case: CaseCandidate, notice: Notice) -> tuple[str, str] | None:
     return None
 
 
-def _hits(notice: Notice, directory: CaseDirectory, searches: list[tuple[str, str]], *,
-          ssn_on_file: bool = False) -> dict[int, tuple[str, str, str]]:  # fmt: skip
-    """Active cases the (surname, last 4) searches find whose own name is on the page (or is the name the notice was
-    read as): id -> (surname, last 4, where the name was found). With ``ssn_on_file`` a case must hold the searched
-    last 4 itself (a case without an SSN on file matches any)."""
+def _named_by_clerk(case: CaseCandidate, notice: Notice) -> tuple[str, str] | None:
+    """The case's surname when its person is the one the file's name gives (the page's first name where it gives
+    none), or None."""
+    first = notice.clerk_first_name or notice.taxpayer_first_name
+    for case_first, last in _case_people(case):
+        if same_person(first, notice.clerk_last_name, case_first, last):
+            return normalize_name(last), "its name is the file name's"
+    return None
+
+
+def _hits(notice: Notice, directory: CaseDirectory, searches: list[tuple[str, str]], *, ssn_on_file: bool = False,
+          confirm: Confirmation = _confirmed) -> dict[int, tuple[str, str, str]]:  # fmt: skip
+    """Active cases the (surname, last 4) searches find that ``confirm`` names (by default: whose own name is on the
+    page, or is the name the notice was read as): id -> (surname, last 4, where the name was found). With
+    ``ssn_on_file`` a case must hold the searched last 4 itself (a case without an SSN on file matches any)."""
     hits: dict[int, tuple[str, str, str]] = {}
     for surname, last4 in searches:
         for case in directory.find_cases(surname, last4, active_only=True):
-            confirmed = _confirmed(case, notice) if case.active else None
+            confirmed = confirm(case, notice) if case.active else None
             unknown = case.ssn_last4 is None and not ssn_on_file
             if confirmed and (unknown or last4 in (case.ssn_last4, case.spouse_ssn_last4)):
                 hits[case.case_id] = (confirmed[0], last4, confirmed[1])
@@ -264,21 +281,15 @@ def confirm_clerks_name(notice: Notice, directory: CaseDirectory) -> MatchResult
         return None
     if notice.confidence("taxpayer_last_name") >= CONFIRM_BELOW:
         return None
-    first = notice.clerk_first_name or notice.taxpayer_first_name
-    last4 = notice.ssn_last4
-    hits: dict[int, str] = {}
-    for case in directory.find_cases(notice.clerk_last_name, last4, active_only=True):
-        people = ((case.first_name, case.last_name), (case.spouse_first_name, case.spouse_last_name))
-        named = [last for case_first, last in people if same_person(first, notice.clerk_last_name, case_first, last)]
-        if case.active and named and last4 in (case.ssn_last4, case.spouse_ssn_last4):
-            hits[case.case_id] = normalize_name(named[0])
+    hits = _hits(notice, directory, [(notice.clerk_last_name, notice.ssn_last4)], ssn_on_file=True,
+                 confirm=_named_by_clerk)  # fmt: skip
     if len(hits) > 1:
         return _ambiguous(hits, f"share SSN {notice.masked_ssn} under the file name's surname")
     if not hits:
         return None
-    case_id, last = next(iter(hits.items()))
+    case_id, (last, _, where) = next(iter(hits.items()))
     return MatchResult(
         outcome=MatchOutcome.MATCHED, case_id=case_id, score=100.0, confirmed_last_name=last,
         reason=f"case {case_id} matched on SSN {notice.masked_ssn} under the surname the file name gives (the "
-        "page's unsure surname found no case); its name is the file name's (1 CRM search)",
+        f"page's unsure surname found no case); {where} (1 CRM search)",
     )  # fmt: skip
