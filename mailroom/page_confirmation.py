@@ -170,6 +170,23 @@ def _ambiguous(case_ids: Iterable[int], shared: str) -> MatchResult:
                        reason=f"cases {ids} {shared} and the notice names each of them; needs a person to choose")
 
 
+def _verdict(hits: dict[int, tuple[str, str, str]], *, how: str, searches: str, shared: str,
+             files_searched_last4: bool = False) -> MatchResult | None:  # fmt: skip
+    """One case named is MATCHED (under its surname as the CRM spells it, and with the last 4 it was found under when
+    ``files_searched_last4``), more are AMBIGUOUS, none is None. ``how`` tells how the last 4 or the surname searched
+    came about; reasons name case ids and the masked SSN only."""
+    if len(hits) > 1:
+        return _ambiguous(hits, shared)
+    if not hits:
+        return None
+    case_id, (last, last4, where) = next(iter(hits.items()))
+    return MatchResult(
+        outcome=MatchOutcome.MATCHED, case_id=case_id, score=100.0, confirmed_last_name=last,
+        confirmed_ssn_last4=last4 if files_searched_last4 else None,
+        reason=f"case {case_id} matched on SSN ***-**-{last4}{how}; {where} ({searches})",
+    )  # fmt: skip
+
+
 def confirm_on_page(notice: Notice, directory: CaseDirectory) -> MatchResult | None:
     """A match confirmed by the page, or None when confirmation does not apply or finds nothing."""
     if not notice.ssn_last4 or not notice.name_evidence:
@@ -178,15 +195,8 @@ def confirm_on_page(notice: Notice, directory: CaseDirectory) -> MatchResult | N
         return None
     candidates = surname_candidates(notice)
     hits = _hits(notice, directory, [(surname, notice.ssn_last4) for surname in candidates])
-    ssn = notice.masked_ssn
-    if len(hits) == 1:
-        case_id, (last, _, where) = next(iter(hits.items()))
-        return MatchResult(
-            outcome=MatchOutcome.MATCHED, case_id=case_id, score=100.0, confirmed_last_name=last,
-            reason=f"case {case_id} matched on SSN {ssn}; {where} "
-            f"(reader unsure of the name; {len(candidates)} CRM search(es))",
-        )  # fmt: skip
-    return _ambiguous(hits, f"share SSN {ssn}") if hits else None
+    return _verdict(hits, how="", searches=f"reader unsure of the name; {len(candidates)} CRM search(es)",
+                    shared=f"share SSN {notice.masked_ssn}")  # fmt: skip
 
 
 # (read, printed): the digit misreads that cost true matches on the development seeds, most often first: a 0 read as
@@ -221,15 +231,8 @@ def _matched_on_searched_last4(notice: Notice, directory: CaseDirectory, last4s:
     with the last 4 it was found under (``how`` says where that last 4 came from), more are AMBIGUOUS."""
     surname = notice.taxpayer_last_name or ""
     hits = _hits(notice, directory, [(surname, last4) for last4 in last4s], ssn_on_file=ssn_on_file)
-    if len(hits) == 1:
-        case_id, (last, last4, where) = next(iter(hits.items()))
-        return MatchResult(
-            outcome=MatchOutcome.MATCHED, case_id=case_id, score=100.0, confirmed_last_name=last,
-            confirmed_ssn_last4=last4,
-            reason=f"case {case_id} matched on SSN ***-**-{last4}, {how}; {where} "
-            f"({len(last4s)} CRM search(es))",
-        )  # fmt: skip
-    return _ambiguous(hits, shared) if hits else None
+    return _verdict(hits, how=f", {how}", searches=f"{len(last4s)} CRM search(es)", shared=shared,
+                    files_searched_last4=True)  # fmt: skip
 
 
 def confirm_lookalike_last4(notice: Notice, directory: CaseDirectory) -> MatchResult | None:
@@ -283,13 +286,5 @@ def confirm_clerks_name(notice: Notice, directory: CaseDirectory) -> MatchResult
         return None
     hits = _hits(notice, directory, [(notice.clerk_last_name, notice.ssn_last4)], ssn_on_file=True,
                  confirm=_named_by_clerk)  # fmt: skip
-    if len(hits) > 1:
-        return _ambiguous(hits, f"share SSN {notice.masked_ssn} under the file name's surname")
-    if not hits:
-        return None
-    case_id, (last, _, where) = next(iter(hits.items()))
-    return MatchResult(
-        outcome=MatchOutcome.MATCHED, case_id=case_id, score=100.0, confirmed_last_name=last,
-        reason=f"case {case_id} matched on SSN {notice.masked_ssn} under the surname the file name gives (the "
-        f"page's unsure surname found no case); {where} (1 CRM search)",
-    )  # fmt: skip
+    return _verdict(hits, how=" under the surname the file name gives (the page's unsure surname found no case)",
+                    searches="1 CRM search", shared=f"share SSN {notice.masked_ssn} under the file name's surname")
