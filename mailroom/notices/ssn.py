@@ -72,8 +72,9 @@ TIN_LABELS = (
     "identification number", "itin", "tin", "security number",
 )  # fmt: skip
 # "security number" alone: OCR garbles the "Social" before it ("gocial’ security number"); the spouse's label is
-# then told by "spouse" up to one word before it.
-_SPOUSE_BEFORE = re.compile(r"spouse'?s?\W*(?:\S{0,8}\s+)?$", re.I)
+# then told by "spouse" up to one word before it. Not a name line's "& SPOUSE" ("JOHN DOE & SPOUSE", as a joint
+# notice may name a couple), which the box's label can sit beside on one OCR line: the number is then the taxpayer's.
+_SPOUSE_BEFORE = re.compile(r"(?<!&)(?<!&\s)(?<!&\s\s)(?<!\band\s)spouse'?s?\W*(?:\S{0,8}\s+)?$", re.I)
 _LABEL_WINDOW = 45
 # "Social Security" and one word OCR garbled beyond the one-letter slack label words get ("naii6e" for "number" over
 # a fax's speckle, dev seed 9191, tuned): on a letter no other word starting with n follows "Social Security".
