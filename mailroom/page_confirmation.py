@@ -141,12 +141,36 @@ def _confirmed(case: CaseCandidate, notice: Notice) -> tuple[str, str] | None:
 
 def _named_by_clerk(case: CaseCandidate, notice: Notice) -> tuple[str, str] | None:
     """The case's surname when its person is the one the file's name gives (the page's first name where it gives
-    none), or None."""
+    none), or, where the file name gives no first name, when its first name and whole surname stand on a page line
+    (``_in_a_line``); else None."""
     first = notice.clerk_first_name or notice.taxpayer_first_name
     for case_first, last in _case_people(case):
         if same_person(first, notice.clerk_last_name, case_first, last):
             return normalize_name(last), "its name is the file name's"
+        if (notice.clerk_first_name is None and surname_key(last) == surname_key(notice.clerk_last_name)
+                and _in_a_line(case_first, last, notice.name_evidence)):  # fmt: skip
+            return normalize_name(last), "its name is the file name's and is on the page"
     return None
+
+
+_NEAR = 2  # words a given name may stand before the surname on a line (a middle initial, a speck)
+
+
+def _in_a_line(first: str | None, last: str | None, lines: list[str]) -> bool:
+    """The person's first name, then within ``_NEAR`` words their whole surname, among one line's words, whatever
+    debris follows (the reader's parse of "EVA K IM IIT LISA BRN SS" took junk for the surname)."""
+    wanted = normalize_name(last).split()
+    if not first or not wanted:
+        return False
+    for line in lines:
+        words = normalize_name(line).split()
+        for start, word in enumerate(words):
+            if first_name_score(word, first)[0] < 90:
+                continue
+            for at in range(start + 1, min(start + 2 + _NEAR, len(words))):
+                if words[at : at + len(wanted)] == wanted:
+                    return True
+    return False
 
 
 def _hits(notice: Notice, directory: CaseDirectory, searches: list[tuple[str, str]], *, ssn_on_file: bool = False,
