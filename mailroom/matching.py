@@ -279,7 +279,8 @@ def match_notice(
 
 def _match(notice: Notice, directory: CaseDirectory, *, threshold: float, margin: float) -> MatchResult:
     from mailroom.page_confirmation import (  # they use this module's rules
-        confirm_clerks_name, confirm_guessed_last4, confirm_last4_elsewhere, confirm_lookalike_last4, confirm_on_page)
+        confirm_clerks_name, confirm_guessed_last4, confirm_last4_elsewhere, confirm_lookalike_last4, confirm_on_page,
+        confirm_speck_before_surname)
 
     confirmed = confirm_on_page(notice, directory) or confirm_guessed_last4(notice, directory)
     if confirmed is not None:
@@ -296,7 +297,7 @@ def _match(notice: Notice, directory: CaseDirectory, *, threshold: float, margin
     )
     if not scored:
         return (confirm_last4_elsewhere(notice, directory) or confirm_lookalike_last4(notice, directory)
-                or confirm_clerks_name(notice, directory)
+                or confirm_clerks_name(notice, directory) or confirm_speck_before_surname(notice, directory)
                 or MatchResult(outcome=MatchOutcome.NO_MATCH, reason=f"no case with this last name and SSN {ssn}"))
     plausible = [c for c in scored if c.score >= threshold]
     if not plausible:

@@ -21,7 +21,8 @@ the same terms: active, and its own first and last name found on the page.
 garbled line, or the file name a clerk gave a scan whose name block was unreadable. Either way the whole surname and
 the first name must agree; a guessed or look-alike last 4 never names a case by itself. And where the page's
 unsure surname finds no case, the surname the file's name gives (a clerk's reading of the paper) is searched once
-with the page's last 4 (``confirm_clerks_name``).
+with the page's last 4 (``confirm_clerks_name``), and then the page's one-word surname without its first letter, a
+speck read as one (``confirm_speck_before_surname``, round 21).
 """
 
 from __future__ import annotations
@@ -312,3 +313,31 @@ def confirm_clerks_name(notice: Notice, directory: CaseDirectory) -> MatchResult
                  confirm=_named_by_clerk)  # fmt: skip
     return _verdict(hits, how=" under the surname the file name gives (the page's unsure surname found no case)",
                     searches="1 CRM search", shared=f"share SSN {notice.masked_ssn} under the file name's surname")
+
+
+def _named_without_speck(case: CaseCandidate, notice: Notice) -> tuple[str, str] | None:
+    """The case's surname when it is the page's without its first letter and its first name the page's, or None."""
+    for case_first, last in _case_people(case):
+        if same_person(notice.taxpayer_first_name, (notice.taxpayer_last_name or "")[1:], case_first, last):
+            return normalize_name(last), "its name is the page's, a speck before the surname aside"
+    return None
+
+
+_ONE_WORD = re.compile(r"[A-Z]{3,}")
+
+
+def confirm_speck_before_surname(notice: Notice, directory: CaseDirectory) -> MatchResult | None:
+    """The page's unsure one-word surname and its last 4 found no case: a speck or pen stroke glued before the name
+    reads as a letter ("JIN ENG" for JIN NG, "DAVID ALI" for LI, "EVA NMULLER" for MULLER; spent seeds 65537, 31415,
+    16180 and dev seed 5150, one letter each, tuned). The surname without its first letter is searched once with the
+    page's last 4, and a case is taken only if its whole surname is that, its first name the page's, and it holds
+    that last 4. Never for a surname read with 0.9 or more, nor a compound one (which must agree in full)."""
+    surname = notice.taxpayer_last_name or ""
+    if not notice.ssn_last4 or not notice.taxpayer_first_name or not _ONE_WORD.fullmatch(surname):
+        return None
+    if notice.confidence("taxpayer_last_name") >= CONFIRM_BELOW:
+        return None
+    hits = _hits(notice, directory, [(surname[1:], notice.ssn_last4)], ssn_on_file=True, confirm=_named_without_speck)
+    return _verdict(hits, how=" under the page's surname without its first letter (a speck read as one)",
+                    searches="1 CRM search", shared=f"share SSN {notice.masked_ssn} under the shortened surname")
+

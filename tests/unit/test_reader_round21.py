@@ -79,3 +79,36 @@ def test_a_case_whose_name_is_not_on_the_line_or_is_another_surname_is_not_taken
     assert not _in_a_line("Eva", "Im", ["EVA WAS SENT A LETTER BY IM"])  # the surname far after the first name
     assert _in_a_line("Eva", "De La Cruz", ["EVA M DE LA CRUZ 3"])
     assert not _in_a_line("Eva", "De La Cruz", ["EVA LA CRUZ"])  # a part of the surname is not the surname
+
+
+# ---- a speck glued before a one-word surname -------------------------------------------------------------------
+
+
+def _speck_read(*, surname: str = "ENG", confidence: float = 0.837, first: str = "JIN") -> Notice:
+    """Spent seed 65537: "JIN ENG" read for JIN NG, a speck before the surname read as an E."""
+    fields = {"taxpayer_last_name": FieldProvenance(confidence=confidence, source=FieldSource.OCR)}
+    return Notice(taxpayer_first_name=first, taxpayer_last_name=surname, ssn_last4="3287", fields=fields,
+                  name_evidence=[f"{first} {surname}"])  # fmt: skip
+
+
+def test_a_speck_read_as_a_letter_before_the_surname_is_searched_without_it() -> None:
+    directory = ListDirectory([case(51, "Jin", "Ng", "3287")])
+    notice = _speck_read()
+    result = match_notice(notice, directory)
+    assert (result.outcome, result.case_id, result.confirmed_last_name) == (MatchOutcome.MATCHED, 51, "NG")
+    assert "speck" in result.reason and " NG" not in result.reason.upper()
+    assert [query[0] for query in directory.queries].count("NG") == 1
+
+
+def test_the_shortened_surname_never_outranks_a_confident_read_another_person_or_a_compound() -> None:
+    directory = ListDirectory([case(52, "Jin", "Ng", "3287")])
+    assert match_notice(_speck_read(confidence=0.95), directory).outcome is MatchOutcome.NO_MATCH
+    assert all(query[0] != "NG" for query in directory.queries)  # not even asked
+    assert match_notice(_speck_read(first="MEI"), ListDirectory([case(53, "Jin", "Ng", "3287")])).outcome \
+        is MatchOutcome.NO_MATCH  # fmt: skip
+    other_last4 = ListDirectory([case(54, "Jin", "Ng", "3281")])
+    assert match_notice(_speck_read(), other_last4).outcome is MatchOutcome.NO_MATCH
+    compound = ListDirectory([case(55, "Jin", "Ng-Park", "3287")])  # a compound surname must agree in full
+    assert match_notice(_speck_read(surname="ENG-PARK"), compound).outcome is MatchOutcome.NO_MATCH
+    short = ListDirectory([case(57, "Jin", "G", "3287")])  # two letters read: one left is no surname to search
+    assert match_notice(_speck_read(surname="NG"), short).outcome is MatchOutcome.NO_MATCH
