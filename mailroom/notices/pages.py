@@ -224,7 +224,7 @@ class Pages:
 
 def _footer_label(footer: PageLayout) -> Label | None:
     """The footer's label; failing that, a label that is a chunk of the footer on its own. A bare "2 of 2" must end
-    its line, and OCR may read a speck far beside it as a digit ("2 of 2   4", dev seed 27183 spent, tuned: the
+    its line, and OCR may read a speck far beside it as a digit ("2 of 2   4", spent seed 27183, tuned: the
     letter was split at its response page); a chunk is set apart by a gap of over two word heights, so a digit
     printed or read beside the label ("3 of 4 5") still gives none."""
     label = page_label(normalize_text(footer.text))
