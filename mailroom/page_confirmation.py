@@ -305,14 +305,22 @@ def confirm_clerks_name(notice: Notice, directory: CaseDirectory) -> MatchResult
     with that last 4 on file. OCR debris after a name ("KWAME BEAULIEU TIT") had made the page's surname a junk
     word; the clerk's name never outranks a confident page read (round 20, found on spent seeds 16180, 57721, 11235
     and 31415, one or two letters each; tuned)."""
-    if not notice.clerk_last_name or not notice.ssn_last4:
+    if not notice.clerk_last_name:
         return None
-    if notice.confidence("taxpayer_last_name") >= CONFIRM_BELOW:
+    return _searched_once(notice, directory, notice.clerk_last_name, _named_by_clerk,
+                          how="the surname the file name gives (the page's unsure surname found no case)",
+                          under="the file name's surname")
+
+
+def _searched_once(notice: Notice, directory: CaseDirectory, surname: str, confirm: Confirmation, *, how: str,
+                   under: str) -> MatchResult | None:  # fmt: skip
+    """One FindCase with another reading of the page's unsure surname and the page's last 4: a case named by
+    ``confirm`` that holds that last 4 is MATCHED; never against a surname the page read with 0.9 or more."""
+    if not notice.ssn_last4 or notice.confidence("taxpayer_last_name") >= CONFIRM_BELOW:
         return None
-    hits = _hits(notice, directory, [(notice.clerk_last_name, notice.ssn_last4)], ssn_on_file=True,
-                 confirm=_named_by_clerk)  # fmt: skip
-    return _verdict(hits, how=" under the surname the file name gives (the page's unsure surname found no case)",
-                    searches="1 CRM search", shared=f"share SSN {notice.masked_ssn} under the file name's surname")
+    hits = _hits(notice, directory, [(surname, notice.ssn_last4)], ssn_on_file=True, confirm=confirm)
+    return _verdict(hits, how=f" under {how}", searches="1 CRM search",
+                    shared=f"share SSN {notice.masked_ssn} under {under}")
 
 
 def _named_without_speck(case: CaseCandidate, notice: Notice) -> tuple[str, str] | None:
@@ -333,11 +341,9 @@ def confirm_speck_before_surname(notice: Notice, directory: CaseDirectory) -> Ma
     page's last 4, and a case is taken only if its whole surname is that, its first name the page's, and it holds
     that last 4. Never for a surname read with 0.9 or more, nor a compound one (which must agree in full)."""
     surname = notice.taxpayer_last_name or ""
-    if not notice.ssn_last4 or not notice.taxpayer_first_name or not _ONE_WORD.fullmatch(surname):
+    if not notice.taxpayer_first_name or not _ONE_WORD.fullmatch(surname):
         return None
-    if notice.confidence("taxpayer_last_name") >= CONFIRM_BELOW:
-        return None
-    hits = _hits(notice, directory, [(surname[1:], notice.ssn_last4)], ssn_on_file=True, confirm=_named_without_speck)
-    return _verdict(hits, how=" under the page's surname without its first letter (a speck read as one)",
-                    searches="1 CRM search", shared=f"share SSN {notice.masked_ssn} under the shortened surname")
+    return _searched_once(notice, directory, surname[1:], _named_without_speck,
+                          how="the page's surname without its first letter (a speck read as one)",
+                          under="the shortened surname")
 
