@@ -20,9 +20,11 @@ _MASK3 = r"[X*x×#]{3}"
 _MASK2 = r"[X*x×#]{2}"
 # Masked forms: XXX-XX-1234, ***-**-1234, and OCR's spaced variants.
 _MASKED = re.compile(rf"(?<![\w-]){_MASK3}\s?-\s?{_MASK2}\s?-\s?(\d{{4}})(?![\d-])")
-# Next to a label only: an SSN-shaped value whose first five characters OCR damaged ("§92-73-1284"); its last
-# four are still digits, and they are all we keep.
-_DAMAGED = re.compile(r"(?<![\w-])\S{2,3}\s?[-~]\s?\S{2}\s?-\s?(\d{4})(?![\d-])")
+# Next to a label only: an SSN-shaped value whose first five characters OCR damaged ("§92-73-1284"), or whose middle
+# group OCR gave an extra digit ("927-082-1819", held-out seed 65537, spent); its last four are still digits, and
+# they are all we keep (a mask's three-character middle group, "XXX-XXx-4010", is judged as a mask below). A phone
+# number printed with its "1-" is no match: nothing word-like may precede the value.
+_DAMAGED = re.compile(r"(?<![\w-])\S{2,3}\s?[-~]\s?(?:\S{2}|\d{3})\s?-\s?(\d{4})(?![\d-])")
 # Next to a label only: the same with the hyphens read as periods or underscores and a short first group, as heavy
 # speckle leaves a mask ("oe%.0%-7121", "oo*.99_7121", "94.99.8759"); one separator at least is no hyphen (a
 # hyphenated number was judged by the rules before, an invalid one stays rejected) and a date ("12.31.2022") is none.
@@ -34,16 +36,19 @@ _FULL = re.compile(r"(?<![\d-])(\d{3})([- ]?)(\d{2})([- ]?)(\d{4})(?![\d-])")
 # Next to a label only: a mask OCR mangled beyond the shapes above ("ee #* 9261", "XXX~-XX~9014", "HRR_KK_7362",
 # "XXNX-NX-8625", "**e-** 9261"): up to 12 characters of no digit, at least two of them mask characters (X, *, #,
 # K, H, N...), then the last four. A word such as "year" is no mask, so "SSN  Tax year 2022" gives nothing.
-_MASK_LIKE = re.compile(r"(?<![\w-])([^\d\s]{1,6}(?:[\s\-~=_.,:]{1,3}[^\d\s]{1,6}){0,2})[\s\-~=_.,:]{0,3}(\d{4})(?![\d-])")
+# One character of the mask may come out a digit ("+O 8H 6564", seed 65537, spent); two are a number, not a mask.
+_MASK_LIKE = re.compile(r"(?<![\w-])(\S{1,6}(?:[\s\-~=_.,:]{1,3}\S{1,6}){0,2})[\s\-~=_.,:]{0,3}(\d{4})(?![\d-])")
+_DIGITS_IN_A_MASK = 1
 _MASK_CHARS = set("Xx*#×KkHN%+")
 # Next to a label only: a mask OCR read as one short lower-case non-word ("wee 6732", "eet 8379"), the last four
 # ending the line. Labels and box words are printed capitalised, so a lower-case run of 2-4 letters there is the
 # mask's ink, unless it is one of the few words that can sit between a label and a number. Its last group's X's may
 # come out as "#" or "*" ("eet #~8379"), its last X and hyphen as a quote ('eee" 3440'); its two groups may read as
 # two such words ("ween ee 4255", dev seed 3131). A capitalised word may follow: the letterhead beside the box
-# ("woh es 6745 Fresno, CA", round 15).
-_MASK_AS_WORD = re.compile(r"^[\s:.]{0,4}([a-z]{2,4})(?:\s([a-z]{2,4}))?[\s\-~=_.,:#*\"'\u201c\u201d]{1,4}(\d{4})"
-                           r"(?:[\s.,:;'|]*$|\s+(?=[A-Z][A-Za-z]))", re.M)
+# ("woh es 6745 Fresno, CA", round 15), or a gap to the next column ("rere 6564   3"), and leader dots may come
+# before it ("Recipient's SSN   .   .   :   rere 6564", round 22; spent seed 65537).
+_MASK_AS_WORD = re.compile(r"^(?:[ :.]{0,16}|[\s:.]{0,4})([a-z]{2,4})(?:\s([a-z]{2,4}))?[\s\-~=_.,:#*\"'\u201c\u201d]{1,4}(\d{4})"
+                           r"(?:[\s.,:;'|]*$|\s+(?=[A-Z][A-Za-z])|\s{3})", re.M)
 _NOT_A_MASK = {"no", "is", "of", "the", "for", "and", "or", "on", "at", "by", "to", "in", "year", "tax", "date",
                "was", "are", "see", "page", "form", "ein", "tin", "ssn", "itin"}
 _DASH_LIKE = re.compile(r"[~=_\u2014\u2013]")
@@ -58,6 +63,10 @@ _DASH_LIKE = re.compile(r"[~=_\u2014\u2013]")
 _SCAN_LINE = re.compile(r"(?<![\w-])(?:[Xx×K*#]{5}|\d{5})(\d{4})(?:\s+|\s*[-\u2013\u2014]\s*)"
                         r"[A-Za-z][A-Za-z&'-]{0,3}\s+\d{2}[.,:;']?\s?"
                         r"0?[^\s]\s+(?:19|20)\d\d(?:0[1-9]|1[0-2])(?:\d{3}(?=\s))?(?!\d)")
+# The scan line's masked id and name control alone, the rest of the line garbled ("XXXXX6564 DINA 90. 0.262212",
+# seed 65537, spent). Unsure and below every other reading: a payer table may print a masked account number so.
+_SCAN_LINE_ID_CONFIDENCE = 0.8
+_SCAN_LINE_ID = re.compile(r"(?<![\w-])[Xx×K*#]{5}(\d{4})\s+[A-Za-z][A-Za-z&'-]{0,3}(?=\s)")
 # Machine-printed in a fixed shape, but OCR'd digits with no check digit: unsure, yet above a mask read as letters
 # beside its label (0.85), which damage garbles ("SSN ERKA*KK= 3094" over the scan line's 3021, dev seed 4242).
 SCAN_LINE_CONFIDENCE = 0.86
@@ -142,6 +151,8 @@ def _mangled_mask(snippet: str) -> Found[str] | None:
     characters = mask.group(1)
     if sum(ch in _MASK_CHARS for ch in characters) < 2 or len(characters.replace(" ", "")) > 12:
         return None
+    if sum(ch.isdigit() for ch in characters) > _DIGITS_IN_A_MASK or characters[-1].isdigit():
+        return None  # "XXX-XX-12345": a digit against the last four is a fifth digit, not the mask's
     if _MASKED.fullmatch(_DASH_LIKE.sub("-", characters) + "-" + mask.group(2)):
         return Found(mask.group(2), 0.88)  # "XXX~XX~1234": only the hyphens were misread
     return Found(mask.group(2), 0.85)
@@ -226,6 +237,9 @@ def find_ssn_last4(text: str) -> Found[str] | None:
     masked = _MASKED.search(text)
     if masked:
         return Found(masked.group(1), 0.85)
+    scan_line_id = _SCAN_LINE_ID.search(text)
+    if scan_line_id and scan_line_id.group(1) != "0000":
+        return Found(scan_line_id.group(1), _SCAN_LINE_ID_CONFIDENCE)
     for full in _FULL.finditer(text):
         if _overlaps(full.span(), excluded):
             continue

@@ -5,7 +5,7 @@ from reportlab.pdfgen.canvas import Canvas
 
 from mailroom.notices import extract_notices
 from mailroom.notices.page_fields import parse_text
-from mailroom.notices.ssn import find_ssn_last4
+from mailroom.notices.ssn import SCAN_LINE_CONFIDENCE, find_ssn_last4
 
 from tests.unit.test_extraction import page_one
 from tests.unit.test_letter_pages import FILLER, first_page, scanned, write
@@ -15,7 +15,8 @@ def test_a_scan_line_with_a_speck_after_its_two_digit_code_still_gives_the_last_
     # dev seed 5150, scan_0104: the SSN box read "o*.9*.S5S1"; only the response form's scan line kept the number
     assert find_ssn_last4("XXXKX5551 PATE 15. 0 202112 302 00000063917").value == "5551"
     assert find_ssn_last4("XXXXX5551 PATE 15, 0 202112 302").value == "5551"
-    assert find_ssn_last4("XXXXX5551 PATE 15.. 0 202112 302") is None  # two specks: not the scan line's shape
+    # two specks: not the scan line's shape, only its masked id and name control (round 22, unsure)
+    assert find_ssn_last4("XXXXX5551 PATE 15.. 0 202112 302").confidence < SCAN_LINE_CONFIDENCE
     assert find_ssn_last4("XXXXX3021 wu   35 0 202212 638 00000376652").value == "3021"  # name control in lower case
 
 
