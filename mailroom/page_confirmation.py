@@ -17,7 +17,8 @@ cost a true match was a 0 read as 9 or 6; tuned), an 8 for a 5, a 7 or a 2 for a
 tuned). The last 4 with one such digit set back is searched (at most ``MAX_SEARCHES``), and a case is accepted on
 the same terms: active, and its own first and last name found on the page.
 
-"On the page" is the page's raw name lines, or the name the notice was read as (round 20): a parse that cleaned a
+"On the page" is the page's raw name lines (where no address block was found, its name-like lines: round 22,
+``notices/loose_names.py``), or the name the notice was read as (round 20): a parse that cleaned a
 garbled line, or the file name a clerk gave a scan whose name block was unreadable. Either way the whole surname and
 the first name must agree; a guessed or look-alike last 4 never names a case by itself. And where the page's
 unsure surname finds no case, the surname the file's name gives (a clerk's reading of the paper) is searched once
@@ -220,7 +221,8 @@ def confirm_on_page(notice: Notice, directory: CaseDirectory) -> MatchResult | N
         return None
     candidates = surname_candidates(notice)
     hits = _hits(notice, directory, [(surname, notice.ssn_last4) for surname in candidates])
-    return _verdict(hits, how="", searches=f"reader unsure of the name; {len(candidates)} CRM search(es)",
+    why = "reader unsure of the name" if notice.taxpayer_last_name else "no address block read; the page's name lines"
+    return _verdict(hits, how="", searches=f"{why}; {len(candidates)} CRM search(es)",
                     shared=f"share SSN {notice.masked_ssn}")  # fmt: skip
 
 

@@ -32,6 +32,7 @@ from mailroom.notices.letter_marks import (
     shows_other_letter,
     starts_letter,
 )
+from mailroom.notices.loose_names import loose_name_lines
 from mailroom.notices.model import (
     ExtractionError,
     ExtractionFailure,
@@ -284,6 +285,14 @@ def _one_letter(pages: Pages, count: int) -> bool:
     return one_letter_in_sequence(filled, first_page)
 
 
+def _note_loose_name_lines(pages: Pages, letter: Letter) -> None:
+    """A letter with no address block and no surname keeps its first page's name-like lines as CRM evidence
+    (``loose_names.py``); its name fields stay empty."""
+    top = pages.bands.get((letter.first, "top"))
+    if letter.block is None and "taxpayer_last_name" not in letter.found and top is not None:
+        letter.loose_name_lines = loose_name_lines(top)
+
+
 def _provenance(confidence: float, source: FieldSource) -> FieldProvenance:
     return FieldProvenance(confidence=round(min(confidence, 1.0), 3), source=source)
 
@@ -306,7 +315,7 @@ def _notice(letter: Letter, part: int, page_count: int, ocr_pages: int, file_nam
         apply_file_name_hints(values, fields, file_name)
         apply_cover_sheet_names(values, fields, cover_text)
     derive_due_date(values, fields)
-    evidence = list(letter.block.lines) if letter.block is not None else []
+    evidence = list(letter.block.lines) if letter.block is not None else letter.loose_name_lines
     return Notice(**values, page_count=page_count, ocr_pages=ocr_pages, fields=fields, part=part,
                   first_page=letter.first + 1, last_page=letter.last + 1, name_evidence=evidence,
                   pages_in_doubt=letter.doubt)  # fmt: skip
@@ -334,6 +343,8 @@ def extract_letters(path: Path, *, file_name: str | None, limits: ExtractionLimi
             if count > 1 and not _one_letter(pages, count):
                 fallback.doubt_about(f"none of the {count} pages reads as the first page of a letter")
             letters = [fallback]
+        for letter in letters:
+            _note_loose_name_lines(pages, letter)
     finally:
         document.close()
         release_caches()

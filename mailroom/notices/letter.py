@@ -24,6 +24,8 @@ class Letter:
         # the page shows): judged again once the letter's other pages have given what they show
         # (``extract._judge_unvouched``).
         self.unvouched: list[tuple[int, dict[str, Found[Any]]]] = []
+        # Name-like lines of the first page when it showed no address block and no surname (loose_names.py)
+        self.loose_name_lines: list[str] = []
 
     def doubt_about(self, reason: str) -> None:
         self.doubt = self.doubt or reason

@@ -89,7 +89,8 @@ class Notice(BaseModel):
     # readable page label and shows nothing of this letter"), or None: such a letter is never filed without a person.
     pages_in_doubt: str | None = None
     # The address block's name line(s) as read (letters, spaces, ' - & only: no digit can get in), for the CRM check
-    # of an uncertain name (mailroom.matching); empty when the page has no address block.
+    # of an uncertain name (mailroom.matching); when the page has no address block and gives no surname, its
+    # name-like lines (notices/loose_names.py), else empty.
     name_evidence: list[str] = Field(default_factory=list, repr=False)
     # The taxpayer as the file's name (a clerk's reading of the paper) gives them, where its surname differs from the
     # page's read and does not explain it (notices/filename_hints.py): never the notice's name, only a search the

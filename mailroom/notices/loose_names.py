@@ -1,0 +1,71 @@
+"""Name-like lines of a first page whose address block the reader could not find: evidence for the CRM, never a name.
+
+The address-block reader anchors on a city line and a street line; a stamp, a pen stroke or fading that takes either
+leaves the name lines above them unread, and the letter INSUFFICIENT_DATA for want of a surname, although the name
+may stand on the page in clean capitals ("SUSAN S" and "HARRIS" split into two chunks by a stamp's edge, spent seed
+65537). Such lines are given to the matcher as the page's name evidence: it searches at most three of their tails
+with the page's last 4 and takes a case only when the case's own first name and whole surname are found on one of
+them (``page_confirmation.confirm_on_page``). The notice's name fields stay empty: a line found this way is never
+read as the taxpayer's name.
+
+A line here is a run of chunks, left to right on one OCR line, each printed in capitals and holding no word of the
+letter's own vocabulary (box labels, the letterhead, a clerk's "RECEIVED ... TAX RESOLUTION DEPT" stamp), of two
+words or more with one of three letters or more read at ``_SURE_CONF``; page order, at most ``MAX_LINES``.
+"""
+
+from __future__ import annotations
+
+from mailroom.notices.address import DEBRIS_CONF, clean_token
+from mailroom.notices.layout import Chunk, PageLayout
+from mailroom.notices.names import is_not_a_name
+
+MAX_LINES = 4
+_SURE_CONF = 80.0
+# Words a clerk's date stamp or a scan's mail-sort line prints where the block would be (the stamp's text crosses the
+# name lines it covers); with names.py's vocabulary of the letter itself.
+_STAMP_WORDS = {"RECEIVED", "RESOLUTION", "DEPT", "RESOL", "CLIENT", "SERVICES", "OFFICE", "MAIL", "ROOM", "SCAN"}
+
+
+def _name_words(chunk: Chunk) -> list[str] | None:
+    """The chunk's words as name tokens, or None when the chunk is not printed like a name (a lower-case word, a
+    digit-only or symbol-only word read surely, a word of the letter's or a stamp's vocabulary)."""
+    words: list[str] = []
+    for word in chunk.words:
+        cleaned = clean_token(word.text)
+        if not cleaned:
+            if word.conf >= DEBRIS_CONF and any(ch.isalnum() for ch in word.text):
+                return None  # "1047", "$35.00": a sure word that is no name's
+            continue  # a speck
+        if any(ch.islower() for ch in word.text) or cleaned in _STAMP_WORDS:
+            return None
+        words.append(cleaned)
+    if not words or is_not_a_name(" ".join(words)):
+        return None
+    return words
+
+
+# A city line whose ZIP was lost ("PORTLAND OR") ends with its state, which no surname is.
+_STATES = set("AL AK AZ AR CA CO CT DE DC FL GA HI ID IL IN IA KS KY LA ME MD MA MI MN MS MO MT NE NV NH NJ NM NY NC ND OH "
+              "OK OR PA RI SC SD TN TX UT VT VA WA WV WI WY PR GU VI AS MP AA AE AP".split())
+
+
+def _sure(chunks: list[Chunk]) -> bool:
+    return any(len(clean_token(word.text)) >= 3 and word.conf >= _SURE_CONF for chunk in chunks for word in chunk.words)
+
+
+def loose_name_lines(layout: PageLayout) -> list[str]:
+    """Runs of name-like chunks on the page's lines, in page order (see the module's docstring)."""
+    found: list[str] = []
+    for line in layout.lines:
+        run: list[Chunk] = []
+        words: list[str] = []
+        for chunk in [*sorted(line.chunks, key=lambda chunk: chunk.x0), None]:
+            tokens = _name_words(chunk) if chunk is not None else None
+            if tokens is not None and chunk is not None:
+                run.append(chunk)
+                words += tokens
+                continue
+            if len(words) >= 2 and _sure(run) and words[-1] not in _STATES:
+                found.append(" ".join(words))
+            run, words = [], []
+    return list(dict.fromkeys(found))[:MAX_LINES]
