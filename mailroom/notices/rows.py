@@ -34,7 +34,7 @@ _LABEL_PATTERNS = [(label_pattern((label,)), kind) for label, kind in _LABELS]
 
 _YEAR = re.compile(r"(?<![\w/,.\-])((?:19|20)\d\d)(?![\w/\-])")
 _AUR = re.compile(r"(?<![\w-])(\d{5}-\d{4}|\d{10}|\d[A-Za-z]\d{7})(?![\w-])")
-# a full number may carry a character OCR added to its middle group ("927-082-1819"; ssn.py judges it as damaged)
+# a full number may carry a digit OCR added to its middle group ("927-082-1819"; ssn.py judges it as damaged)
 _TIN = re.compile(r"(?<!\S)((?:\d{3}-\d{2,3}-\d{4})|[^\s\d]*[Xx*#×KkHN][^\s\d]*[-~=_.]?[^\s\d]{0,6}[-~=_.]?\d{4}"
                   r"|[^\s\d]{2,3}[-~=_.]\S{2}-\d{4})(?![\w-])")
 _PERIOD_END = re.compile(r"^(?:12/31/|dec)", re.I)

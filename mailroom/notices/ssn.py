@@ -34,9 +34,9 @@ _DAMAGED_SEPARATORS = re.compile(r"(?<![\w-])(\S{2,3})(?=\S{0,3}[._])[.\-_](\S{2
 _MASKED_OCR = re.compile(r"(?<![\w-])[A-Za-z*#×]{3}\s?-?\s?[A-Za-z*#×]{2}\s?-\s?(\d{4})(?![\d-])")
 _FULL = re.compile(r"(?<![\d-])(\d{3})([- ]?)(\d{2})([- ]?)(\d{4})(?![\d-])")
 # Next to a label only: a mask OCR mangled beyond the shapes above ("ee #* 9261", "XXX~-XX~9014", "HRR_KK_7362",
-# "XXNX-NX-8625", "**e-** 9261"): up to 12 characters of no digit, at least two of them mask characters (X, *, #,
-# K, H, N...), then the last four. A word such as "year" is no mask, so "SSN  Tax year 2022" gives nothing.
-# One character of the mask may come out a digit ("+O 8H 6564", seed 65537, spent); two are a number, not a mask.
+# "XXNX-NX-8625", "**e-** 9261"): up to 12 characters, at least two of them mask characters (X, *, #, K, H, N...),
+# then the last four. A word such as "year" is no mask, so "SSN  Tax year 2022" gives nothing. One character of the
+# mask may come out a digit ("+O 8H 6564", seed 65537, spent); two are a number, not a mask.
 _MASK_LIKE = re.compile(r"(?<![\w-])(\S{1,6}(?:[\s\-~=_.,:]{1,3}\S{1,6}){0,2})[\s\-~=_.,:]{0,3}(\d{4})(?![\d-])")
 _DIGITS_IN_A_MASK = 1
 _MASK_CHARS = set("Xx*#×KkHN%+")
@@ -47,7 +47,8 @@ _MASK_CHARS = set("Xx*#×KkHN%+")
 # two such words ("ween ee 4255", dev seed 3131). A capitalised word may follow: the letterhead beside the box
 # ("woh es 6745 Fresno, CA", round 15), or a gap to the next column ("rere 6564   3"), and leader dots may come
 # before it ("Recipient's SSN   .   .   :   rere 6564", round 22; spent seed 65537).
-_MASK_AS_WORD = re.compile(r"^(?:[ :.]{0,16}|[\s:.]{0,4})([a-z]{2,4})(?:\s([a-z]{2,4}))?[\s\-~=_.,:#*\"'\u201c\u201d]{1,4}(\d{4})"
+_MASK_AS_WORD = re.compile(r"^(?:[ :.]{0,16}|[\s:.]{0,4})([a-z]{2,4})(?:\s([a-z]{2,4}))?"
+                           r"[\s\-~=_.,:#*\"'\u201c\u201d]{1,4}(\d{4})"
                            r"(?:[\s.,:;'|]*$|\s+(?=[A-Z][A-Za-z])|\s{3})", re.M)
 _NOT_A_MASK = {"no", "is", "of", "the", "for", "and", "or", "on", "at", "by", "to", "in", "year", "tax", "date",
                "was", "are", "see", "page", "form", "ein", "tin", "ssn", "itin"}

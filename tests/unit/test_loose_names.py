@@ -28,8 +28,8 @@ def _page(*rows: list[tuple[str, float, float]], conf: float = 95.0) -> object:
 
 
 def test_a_name_split_into_chunks_beside_the_box_is_one_loose_line() -> None:
-    layout = _page([("SUSAN", 217, 300), ("S", 310, 322), ("HARRIS", 393, 480),
-                    ("Social", 976, 1040), ("Security", 1050, 1140), ("number", 1150, 1230), ("XXX-XX-1047", 1400, 1560)])
+    layout = _page([("SUSAN", 217, 300), ("S", 310, 322), ("HARRIS", 393, 480), ("Social", 976, 1040),
+                    ("Security", 1050, 1140), ("number", 1150, 1230), ("XXX-XX-1047", 1400, 1560)])
     assert loose_name_lines(layout) == ["SUSAN S HARRIS"]
 
 
