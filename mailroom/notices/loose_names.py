@@ -15,6 +15,8 @@ words or more with one of three letters or more read at ``_SURE_CONF``; page ord
 
 from __future__ import annotations
 
+from itertools import groupby
+
 from mailroom.notices.address import DEBRIS_CONF, clean_token
 from mailroom.notices.layout import Chunk, PageLayout
 from mailroom.notices.names import is_not_a_name
@@ -26,10 +28,12 @@ _SURE_CONF = 80.0
 _STAMP_WORDS = {"RECEIVED", "RESOLUTION", "DEPT", "RESOL", "CLIENT", "SERVICES", "OFFICE", "MAIL", "ROOM", "SCAN"}
 
 
-def _name_words(chunk: Chunk) -> list[str] | None:
-    """The chunk's words as name tokens, or None when the chunk is not printed like a name (a lower-case word, a
-    digit-only or symbol-only word read surely, a word of the letter's or a stamp's vocabulary)."""
+def _name_words(chunk: Chunk) -> tuple[list[str], bool] | None:
+    """The chunk's words as name tokens and whether one of three letters or more was read surely, or None when the
+    chunk is not printed like a name (a lower-case word, a digit-only or symbol-only word read surely, a word of the
+    letter's or a stamp's vocabulary)."""
     words: list[str] = []
+    sure = False
     for word in chunk.words:
         cleaned = clean_token(word.text)
         if not cleaned:
@@ -39,9 +43,10 @@ def _name_words(chunk: Chunk) -> list[str] | None:
         if any(ch.islower() for ch in word.text) or cleaned in _STAMP_WORDS:
             return None
         words.append(cleaned)
+        sure = sure or (len(cleaned) >= 3 and word.conf >= _SURE_CONF)
     if not words or is_not_a_name(" ".join(words)):
         return None
-    return words
+    return words, sure
 
 
 # A city line whose ZIP was lost ("PORTLAND OR") ends with its state. A surname spelt as a state's code ("LI MA") is
@@ -50,24 +55,14 @@ _STATES = set("AL AK AZ AR CA CO CT DE DC FL GA HI ID IL IN IA KS KY LA ME MD MA
               "NC ND OH OK OR PA RI SC SD TN TX UT VT VA WA WV WI WY PR GU VI AS MP AA AE AP".split())
 
 
-def _sure(chunks: list[Chunk]) -> bool:
-    return any(len(clean_token(word.text)) >= 3 and word.conf >= _SURE_CONF
-               for chunk in chunks for word in chunk.words)  # fmt: skip
-
-
 def loose_name_lines(layout: PageLayout) -> list[str]:
     """Runs of name-like chunks on the page's lines, in page order (see the module's docstring)."""
     found: list[str] = []
     for line in layout.lines:
-        run: list[Chunk] = []
-        words: list[str] = []
-        for chunk in [*sorted(line.chunks, key=lambda chunk: chunk.x0), None]:
-            tokens = _name_words(chunk) if chunk is not None else None
-            if tokens is not None and chunk is not None:
-                run.append(chunk)
-                words += tokens
-                continue
-            if len(words) >= 2 and _sure(run) and words[-1] not in _STATES:
+        read = [_name_words(chunk) for chunk in sorted(line.chunks, key=lambda chunk: chunk.x0)]
+        for name_like, run in groupby(read, key=lambda chunk: chunk is not None):
+            chunks = [chunk for chunk in run if chunk is not None] if name_like else []
+            words = [word for tokens, _ in chunks for word in tokens]
+            if len(words) >= 2 and any(sure for _, sure in chunks) and words[-1] not in _STATES:
                 found.append(" ".join(words))
-            run, words = [], []
     return list(dict.fromkeys(found))[:MAX_LINES]

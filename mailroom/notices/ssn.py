@@ -61,13 +61,15 @@ _DASH_LIKE = re.compile(r"[~=_\u2014\u2013]")
 # only place some response forms repeat the taxpayer id.
 # The last 4 and the name control may come joined by a dash OCR read for the gap ("XXXXX6519-KOWA", seed 44917).
 # The tax period may come glued to the three-digit code after it ("202212131", dev seed 9191).
-_SCAN_LINE = re.compile(r"(?<![\w-])(?:[Xx×K*#]{5}|\d{5})(\d{4})(?:\s+|\s*[-\u2013\u2014]\s*)"
-                        r"[A-Za-z][A-Za-z&'-]{0,3}\s+\d{2}[.,:;']?\s?"
+_MASKED_ID = r"[Xx×K*#]{5}"  # the id masked to its last 4 (a full id prints its five digits instead)
+_NAME_CONTROL = r"[A-Za-z][A-Za-z&'-]{0,3}"
+_SCAN_LINE = re.compile(rf"(?<![\w-])(?:{_MASKED_ID}|\d{{5}})(\d{{4}})(?:\s+|\s*[-\u2013\u2014]\s*)"
+                        rf"{_NAME_CONTROL}\s+\d{{2}}[.,:;']?\s?"
                         r"0?[^\s]\s+(?:19|20)\d\d(?:0[1-9]|1[0-2])(?:\d{3}(?=\s))?(?!\d)")
 # The scan line's masked id and name control alone, the rest of the line garbled ("XXXXX6564 DINA 90. 0.262212",
 # seed 65537, spent). Unsure and below every other reading: a payer table may print a masked account number so.
 _SCAN_LINE_ID_CONFIDENCE = 0.8
-_SCAN_LINE_ID = re.compile(r"(?<![\w-])[Xx×K*#]{5}(\d{4})\s+[A-Za-z][A-Za-z&'-]{0,3}(?=\s)")
+_SCAN_LINE_ID = re.compile(rf"(?<![\w-]){_MASKED_ID}(\d{{4}})\s+{_NAME_CONTROL}(?=\s)")
 # Machine-printed in a fixed shape, but OCR'd digits with no check digit: unsure, yet above a mask read as letters
 # beside its label (0.85), which damage garbles ("SSN ERKA*KK= 3094" over the scan line's 3021, dev seed 4242).
 SCAN_LINE_CONFIDENCE = 0.86
