@@ -151,3 +151,22 @@ def derive_due_date(values: dict[str, Any], fields: dict[str, FieldProvenance]) 
     base = fields["notice_date"].confidence
     confidence = round(min(base * DERIVED_DUE_CONFIDENCE, 1.0), 3)
     fields["response_due_date"] = FieldProvenance(confidence=confidence, source=FieldSource.DERIVED)
+
+
+# The longest time an IRS letter gives to answer: 150 days to petition the Tax Court when the notice is addressed
+# outside the United States (IRC 6213(a)); 90 days at home, 30 to 37 days on the other letters.
+LONGEST_RESPONSE_DAYS = 150
+
+
+def drop_impossible_dates(values: dict[str, Any], fields: dict[str, FieldProvenance]) -> bool:
+    """Whether the notice and response dates contradict each other (the response date on or before the notice
+    date, or more than LONGEST_RESPONSE_DAYS after it): one of them was misread (a year's digit, another date of the
+    page). The less confident is dropped; equally sure, the response date: a deadline is never derived or kept from
+    dates that disagree, and a notice without one waits for a person (review.py)."""
+    notice_date, due_date = values.get("notice_date"), values.get("response_due_date")
+    if notice_date is None or due_date is None or 0 < (due_date - notice_date).days <= LONGEST_RESPONSE_DAYS:
+        return False
+    less_sure = ("notice_date" if fields["notice_date"].confidence < fields["response_due_date"].confidence
+                 else "response_due_date")  # fmt: skip
+    del values[less_sure], fields[less_sure]
+    return True

@@ -17,6 +17,7 @@ from typing import Generic, TypeVar
 from rapidfuzz.distance import Levenshtein
 
 from mailroom.notices.date_repairs import repaired_date_text
+from mailroom.notices.other_dates import is_other_date
 from mailroom.notices.model import LetterType
 
 T = TypeVar("T")
@@ -188,9 +189,11 @@ def find_notice_date(text: str) -> Found[date] | None:
     # A date another label or a deadline claims is never the letter's own, wherever else it shows: a box row read by
     # value type repeats ". form by Aug. 27, 2025" without the verb that made it a deadline (dev seed 9191, round 17).
     claimed = {value for offset, value in dates if offset in taken}
-    # nor a tax period's end (a box that prints "Tax year ending" over "December 31, 2024", its label lost to OCR)
+    # nor a tax period's end (a box that prints "Tax year ending" over "December 31, 2024", its label lost to OCR),
+    # nor a fax's, a stamp's or a sentence's date (other_dates.py)
     return next((Found(value, 0.55) for offset, value in dates
-                 if offset not in taken and value not in claimed and (value.month, value.day) != (12, 31)), None)
+                 if offset not in taken and value not in claimed and (value.month, value.day) != (12, 31)
+                 and not is_other_date(header, offset)), None)
 
 
 # Letters also say when to answer in a sentence: "Send us your response by ...", "If you don't pay $704.77 by ...",

@@ -1,0 +1,88 @@
+"""Round 23 (issue 10): the notice date, a field the response deadline is derived from.
+
+On the eleven tuned seeds' scans (4242, 5150, 3131, 9191 and the spent held-out seeds), 79 notice dates were read
+wrong, all unsure: a letter whose "Notice date" label OCR lost is dated by its header's first date, and there stood a
+fax machine's header line, a fax cover's date and time, a RECEIVED stamp, or a sentence dating something else ("We
+received your 2023 return on 4/4/2024"). Other wrong dates contradicted the letter's own response date (a year's
+digit misread: 2088 for 2024).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+from mailroom.notices import extract_notice
+from mailroom.notices.model import FieldProvenance, FieldSource, drop_impossible_dates
+from mailroom.notices.parse import find_notice_date
+from tests.unit.test_extraction import page_one, write_pdf
+
+_HEADER = "Department of the Treasury\nInternal Revenue Service\nAustin, TX 73301-0023\n"
+
+
+def test_a_fax_header_line_or_a_cover_sheets_time_does_not_date_the_letter() -> None:
+    fax_header = "FEB 15 2026 15:18 FROM: 55010 2233 TO: 5550102231 P.23\n"
+    assert find_notice_date(fax_header + _HEADER + "Feb. 9, 2026\n").value == date(2026, 2, 9)
+    cover = "Date: 01/17/2026 Time: 17.04\nRe: IRS letter\n"
+    assert find_notice_date(cover + _HEADER + "December 29, 2025\n").value == date(2025, 12, 29)
+    assert find_notice_date(fax_header + _HEADER) is None
+
+
+def test_a_received_stamp_beside_or_above_a_date_does_not_date_the_letter() -> None:
+    above = "Proposed changes to your 2022 Form 1040 RECE | VED\nAmount due: $797.22 MAY 09 2024\n"
+    assert find_notice_date(_HEADER + above) is None
+    beside = "RECEIVEO JAN 03 2026\n"
+    assert find_notice_date(_HEADER + beside + "TAX RESOLUTION DEPT\n12/23/2025\n").value == date(2025, 12, 23)
+
+
+def test_a_sentence_dating_something_else_does_not_date_the_letter() -> None:
+    returned = "We received your 2023 return on 4/4/2024.\n"
+    assert find_notice_date(_HEADER + returned) is None
+    computed = "Interest is computed to Dec. 27, 2023.\n"
+    assert find_notice_date(_HEADER + computed + "CP504 December 6, 2023 XXX-XX-3571\n").value == date(2023, 12, 6)
+    # split over two lines by OCR, the preposition still stands right before the date
+    assert find_notice_date(_HEADER + "We received your 2023 return\n / on 04/10/2024.\n") is None
+
+
+def test_a_plain_header_date_is_still_the_letters_own() -> None:
+    """Negative controls: an amount's cents on the line are no clock, a label's date under a stamp stays read."""
+    assert find_notice_date(_HEADER + "Amount due: $20.44 June 3, 2024\n").value == date(2024, 6, 3)
+    assert find_notice_date(_HEADER + "Penalties: 31.71 June 3, 2024\n").value == date(2024, 6, 3)
+    labelled = find_notice_date("Notice: CP2000 RECEIVED\nNotice Date: 6/16/2025 RESOLUTION DEP\n")
+    assert labelled.value == date(2025, 6, 16) and labelled.confidence > 0.9
+
+
+def _dates(notice: float, due: float) -> tuple[dict, dict]:
+    values = {"notice_date": date(2088, 5, 18), "response_due_date": date(2024, 6, 14)}
+    fields = {"notice_date": FieldProvenance(confidence=notice, source=FieldSource.OCR),
+              "response_due_date": FieldProvenance(confidence=due, source=FieldSource.OCR)}  # fmt: skip
+    return values, fields
+
+
+def test_dates_that_contradict_each_other_lose_the_less_sure_one() -> None:
+    values, fields = _dates(notice=0.495, due=0.837)
+    assert drop_impossible_dates(values, fields) and set(values) == set(fields) == {"response_due_date"}
+    values, fields = _dates(notice=0.9, due=0.8)
+    assert drop_impossible_dates(values, fields) and set(values) == {"notice_date"}
+    values, fields = _dates(notice=0.873, due=0.873)  # equally sure: no deadline is kept from dates that disagree
+    assert drop_impossible_dates(values, fields) and set(values) == {"notice_date"}
+
+
+def test_dates_within_the_longest_answer_time_are_kept() -> None:
+    for notice_date, due_date in ((date(2024, 5, 15), date(2024, 6, 14)), (date(2024, 1, 2), date(2024, 5, 31))):
+        values = {"notice_date": notice_date, "response_due_date": due_date}
+        fields = {name: FieldProvenance(confidence=0.5, source=FieldSource.OCR) for name in values}
+        assert not drop_impossible_dates(values, fields) and values["response_due_date"] == due_date
+    for gap_days in (0, -3, 151):  # the same day, before it, past 150 days
+        values = {"notice_date": date(2024, 5, 15), "response_due_date": date.fromordinal(
+            date(2024, 5, 15).toordinal() + gap_days)}
+        fields = {name: FieldProvenance(confidence=0.5, source=FieldSource.OCR) for name in values}
+        assert drop_impossible_dates(values, fields)
+
+
+def test_a_letter_whose_dates_disagree_gets_no_derived_deadline(tmp_path: Path) -> None:
+    """Its response date before its own notice date: a person sets the deadline (review), none is derived."""
+    lines = page_one(due="Respond by: September 13, 2025")
+    notice = extract_notice(write_pdf(tmp_path / "n.pdf", [lines]))
+    assert notice.notice_date == date(2025, 10, 14)
+    assert notice.response_due_date is None and not notice.response_due_derived
