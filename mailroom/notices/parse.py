@@ -150,9 +150,8 @@ def find_labelled_date(text: str, labels: tuple[str, ...], *, window: int = 60) 
         snippet = text[label.end() : label.end() + window]
         dates = _dates_in(snippet)
         confidence = 0.97
-        if not dates:
-            repaired = repaired_date_text(snippet)
-            dates, confidence = _dates_in(repaired), REPAIRED_DATE_CONFIDENCE
+        if not dates or dates[0][0] > 25:  # none beside the label: a later one in the window is another field's
+            dates, confidence = _dates_in(repaired_date_text(snippet)), REPAIRED_DATE_CONFIDENCE
         if not dates or dates[0][0] > 25:  # the value sits next to its label, not a sentence later
             continue
         if "\n" in snippet[: dates[0][0]] and not _alone_on_line(text, label):

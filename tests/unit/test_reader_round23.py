@@ -52,6 +52,12 @@ def test_a_plain_header_date_is_still_the_letters_own() -> None:
     assert labelled.value == date(2025, 6, 16) and labelled.confidence > 0.9
 
 
+def test_a_damaged_date_beside_its_label_is_repaired_though_another_date_follows_in_the_window() -> None:
+    """A response form's box (held-out seed 16180, spent): the year's 0 read as 8, the tax period's end below it."""
+    found = find_notice_date("Notice Date 7/17/2825\nTax year ending December 31, 2023\n")
+    assert found is not None and found.value == date(2025, 7, 17) and found.confidence < 0.9
+
+
 def _dates(notice: float, due: float) -> tuple[dict, dict]:
     values = {"notice_date": date(2088, 5, 18), "response_due_date": date(2024, 6, 14)}
     fields = {"notice_date": FieldProvenance(confidence=notice, source=FieldSource.OCR),
