@@ -59,6 +59,10 @@ _GARBLED_LABEL_CONFIDENCE = 0.85
 # the whole label nor the garbled one gave a value, only a value of a clean shape (no digit repaired), and unsure.
 _LABEL_TAIL = re.compile(r"(?<![^\W\d_])(?:n?t)?rol\W{0,2}(?:number|no)\b", re.I)
 _CLEAN_SHAPE = 0.97  # the confidence _value_after_label gives a control number none of whose characters it repaired
+# "AUR Cor N 6190857411", "AUR co Umber, 3877652470", "AUR contrat mumver 1553012524": both label words garbled,
+# "AUR" whole (spent seeds, round 23). The word names this number alone; read only where no rule above gave a value,
+# only a value of a clean shape right after at most 20 characters of the label's debris, and unsure.
+_AUR_WORD_THEN_DEBRIS = re.compile(r"\bAUR\b[^\d\n]{1,20}?(?=\d)")
 
 
 def find_aur_control_number(text: str) -> Found[str] | None:
@@ -71,6 +75,10 @@ def find_aur_control_number(text: str) -> Found[str] | None:
         if found is not None:
             return Found(found.value, min(found.confidence, _GARBLED_LABEL_CONFIDENCE))
     for label in _LABEL_TAIL.finditer(text):
+        found = _value_after_label(text[label.end() : label.end() + 40])
+        if found is not None and found.confidence >= _CLEAN_SHAPE:
+            return Found(found.value, _GARBLED_LABEL_CONFIDENCE)
+    for label in _AUR_WORD_THEN_DEBRIS.finditer(text):
         found = _value_after_label(text[label.end() : label.end() + 40])
         if found is not None and found.confidence >= _CLEAN_SHAPE:
             return Found(found.value, _GARBLED_LABEL_CONFIDENCE)

@@ -13,6 +13,7 @@ from datetime import date
 from pathlib import Path
 
 from mailroom.notices import extract_notice
+from mailroom.notices.aur import find_aur_control_number
 from mailroom.notices.model import FieldProvenance, FieldSource, drop_impossible_dates
 from mailroom.notices.parse import find_notice_date
 from tests.unit.test_extraction import page_one, write_pdf
@@ -56,6 +57,21 @@ def test_a_damaged_date_beside_its_label_is_repaired_though_another_date_follows
     """A response form's box (held-out seed 16180, spent): the year's 0 read as 8, the tax period's end below it."""
     found = find_notice_date("Notice Date 7/17/2825\nTax year ending December 31, 2023\n")
     assert found is not None and found.value == date(2025, 7, 17) and found.confidence < 0.9
+
+
+def test_a_control_number_after_aur_and_two_garbled_label_words_is_read_unsure() -> None:
+    for text, value in (("AUR Cor N 6190857411", "6190857411"), ("AUR Con lo. :. 4571653546.", "4571653546"),
+                        ("4904 MARTIN LUTHER KING JR BLVD AUR contrat mumver 1553012524", "1553012524")):
+        found = find_aur_control_number(text)
+        assert found is not None and found.value == value and found.confidence < 0.9
+
+
+def test_only_a_clean_value_right_after_aur_and_its_debris_is_taken() -> None:
+    assert find_aur_control_number("AUR Cor N 61908S7411") is None  # a repaired digit: no clean shape
+    assert find_aur_control_number("AUR cases: see the notice for details 6190857411") is None  # 20+ characters
+    assert find_aur_control_number("MUR Co ef No. 6190857411") is None  # the word that names this number is gone
+    clean = find_aur_control_number("AUR Cor N 6190857411\nAUR Control No. 6190857412")  # a whole label wins
+    assert clean.value == "6190857412" and clean.confidence > 0.9
 
 
 def _dates(notice: float, due: float) -> tuple[dict, dict]:
