@@ -56,32 +56,58 @@ _LIGHT_INK_SHARE = 0.1  # of the ink: less than this of a lighter tone is the ed
 _INK_TONES_APART = 30  # grey levels between the two inks' split and the paper's
 
 
-def _dark_ink_only(image: Image.Image, dpi: int) -> Prepared:
-    """Only the darkest ink, black on white: a stamp or pen in lighter ink than the letter's toner goes.
-
-    The band's paper is split from its ink, then the ink in two: a clerk's grey or red "RECEIVED" stamp is lighter
-    than print even where it crosses it (the print stays the darker), so the print is kept whole and the stamp's
-    letters, which OCR reads into the date and the control number they cross, are gone. A band of one ink (a fax's
-    black and white, a clean scan) comes back as it was: nothing to read again."""
+def _ink_levels(image: Image.Image) -> tuple[np.ndarray, int, int] | None:
+    """The band's pixels, the grey level splitting its two inks and the one splitting ink from paper; None for a
+    band of one ink (a fax's black and white, a clean scan)."""
     pixels = np.asarray(image)
     counts = np.bincount(pixels.ravel(), minlength=256).astype(float)
     paper = otsu_level(counts)
     split = None if paper is None else otsu_level(counts[: paper + 1])
     if paper is None or split is None or paper - split < _INK_TONES_APART:
-        return image, dpi
+        return None
     if counts[split + 1 : paper + 1].sum() < _LIGHT_INK_SHARE * counts[: paper + 1].sum():
+        return None
+    return pixels, split, paper
+
+
+def _dark_ink_only(image: Image.Image, dpi: int) -> Prepared:
+    """Only the darkest ink, black on white: a stamp or pen in lighter ink than the letter's toner goes.
+
+    The band's paper is split from its ink, then the ink in two: a clerk's grey or red "RECEIVED" stamp is lighter
+    than print even where it crosses it (the print stays the darker), so the print is kept whole and the stamp's
+    letters, which OCR reads into the date and the control number they cross, are gone. A band of one ink comes back
+    as it was: nothing to read again."""
+    levels = _ink_levels(image)
+    if levels is None:
         return image, dpi
+    pixels, split, _ = levels
     return Image.fromarray(((pixels > split) * 255).astype(np.uint8)), dpi
 
 
-CLEANUPS: tuple[Callable[[Image.Image, int], Prepared], ...] = (_without_rules, _median_binarised, _enlarged_binarised,
-                                                                 _dark_ink_only)
+def stamp_lifted(image: Image.Image, dpi: int) -> Prepared:
+    """Print under a stamp kept, the stamp on bare paper mostly gone: binarised halfway between the two inks'
+    split and the paper.
+
+    A stamp's ink over print is darker than the same ink on bare paper (the toner shows through it), and where the
+    print is faded or blurred the cut ``_dark_ink_only`` makes also takes the print the stamp crosses: the SSN in a
+    box a "RECEIVED" stamp lies on. Halfway up to the paper keeps it. What else this read gives is the stamp's
+    letters run into the text (names, dates), so it is looked at for the last 4 alone (closer_looks.py)."""
+    levels = _ink_levels(image)
+    if levels is None:
+        return image, dpi
+    pixels, split, paper = levels
+    return Image.fromarray(((pixels > (split + paper) // 2) * 255).astype(np.uint8)), dpi
 
 
-def second_looks(pages: Pages, first: int, last: int, wanted: Callable[[], bool]) -> Iterator[PageLayout]:
+Cleanup = Callable[[Image.Image, int], Prepared]
+CLEANUPS: tuple[Cleanup, ...] = (_without_rules, _median_binarised, _enlarged_binarised, _dark_ink_only)
+
+
+def second_looks(pages: Pages, first: int, last: int, wanted: Callable[[], bool],
+                 cleanups: tuple[Cleanup, ...] | None = None) -> Iterator[PageLayout]:
     """Each top band (a later page's head band) of pages ``first``..``last`` already read, read again each way in
-    ``CLEANUPS`` in turn, while ``wanted()`` says something is still missing."""
-    for clean in CLEANUPS:
+    ``cleanups`` (by default ``CLEANUPS``) in turn, while ``wanted()`` says something is still missing."""
+    for clean in CLEANUPS if cleanups is None else cleanups:
         for index, band in [key for key in pages.bands if key[1] in ("top", "head")]:
             if not wanted():
                 return

@@ -12,11 +12,17 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
-from mailroom.notices import extract_notice
+import numpy as np
+from PIL import Image
+
+from mailroom.notices import extract_notice, extract_notices
 from mailroom.notices.aur import find_aur_control_number
 from mailroom.notices.model import FieldProvenance, FieldSource, drop_impossible_dates
+from mailroom.notices.pages import Pages
 from mailroom.notices.parse import find_notice_date
-from tests.unit.test_extraction import page_one, write_pdf
+from mailroom.notices.second_looks import CLEANUPS, stamp_lifted
+from tests.unit.test_extraction import page_one, scanned_copy, write_pdf
+from tests.unit.test_letter_pages import first_page, write
 
 _HEADER = "Department of the Treasury\nInternal Revenue Service\nAustin, TX 73301-0023\n"
 
@@ -108,3 +114,48 @@ def test_a_letter_whose_dates_disagree_gets_no_derived_deadline(tmp_path: Path) 
     notice = extract_notice(write_pdf(tmp_path / "n.pdf", [lines]))
     assert notice.notice_date == date(2025, 10, 14)
     assert notice.response_due_date is None and not notice.response_due_derived
+
+
+def _stamped_band() -> Image.Image:
+    """Print, a stamp's ink on bare paper, and print under the stamp, lighter than the rest for blur: the grey levels
+    of a scanned box a red "RECEIVED" lies on (dev seed 3131, a band's split at 82 and paper at 170)."""
+    pixels = np.full((200, 600), 245.0)
+    pixels[20:160, 20:220] = 30  # print
+    pixels[70:110, 200:560] = 140  # the stamp on paper ...
+    pixels[70:110, 200:220] = 95  # ... over the print
+    noisy = pixels + np.random.default_rng(0).normal(0, 6, pixels.shape)
+    return Image.fromarray(np.clip(noisy, 0, 255).astype(np.uint8))
+
+
+def test_lifting_a_stamp_keeps_the_print_under_it_which_the_darkest_ink_look_loses() -> None:
+    band = _stamped_band()
+    lifted = np.asarray(stamp_lifted(band, 200)[0])
+    assert lifted[90, 100] == 0 and lifted[90, 210] == 0  # the print, with the part under the stamp
+    assert lifted[90, 400] == 255 and lifted[5, 5] == 255  # the stamp on paper, and the paper
+    darkest = np.asarray(CLEANUPS[-1](band, 200)[0])
+    assert darkest[90, 100] == 0 and darkest[90, 210] == 255
+
+
+def test_a_band_of_one_ink_is_not_lifted() -> None:
+    band = Image.new("L", (300, 100), 255)
+    band.paste(0, (20, 20, 200, 80))
+    assert stamp_lifted(band, 200)[0] is band
+
+
+def _lifts(tmp_path: Path, monkeypatch, lines: list[str]) -> int:
+    """How often a scan of a one-page letter of ``lines`` was read with a stamp lifted."""
+    lifted: list[int] = []
+    real = Pages.band_cleaned
+    with monkeypatch.context() as patch:
+        patch.setattr(Pages, "band_cleaned", lambda self, index, name, clean: (
+            lifted.append(index) if clean is stamp_lifted else None) or real(self, index, name, clean))  # fmt: skip
+        extract_notices(scanned_copy(write(tmp_path / "text.pdf", [(lines, "Page 1 of 1")]), tmp_path / "scan.pdf"))
+    return len(lifted)
+
+
+def test_only_a_letter_still_without_its_last_four_is_read_with_the_stamp_lifted(tmp_path, monkeypatch) -> None:
+    without_ssn = [line for line in first_page() if not line.startswith("Social Security")]
+    assert _lifts(tmp_path, monkeypatch, without_ssn) == 1
+    without_control_number = [line for line in first_page() if not line.startswith("AUR control")]
+    assert _lifts(tmp_path, monkeypatch, without_control_number) == 0  # other second looks are for that
+    assert _lifts(tmp_path, monkeypatch, first_page()) == 0
