@@ -315,8 +315,8 @@ def _notice(letter: Letter, part: int, page_count: int, ocr_pages: int, file_nam
     if part == 0:  # a clerk names the file after its first letter
         apply_file_name_hints(values, fields, file_name)
         apply_cover_sheet_names(values, fields, cover_text)
-    if not drop_impossible_dates(values, fields):
-        derive_due_date(values, fields)
+    drop_impossible_dates(values, fields)
+    derive_due_date(values, fields)
     evidence = list(letter.block.lines) if letter.block is not None else letter.loose_name_lines
     return Notice(**values, page_count=page_count, ocr_pages=ocr_pages, fields=fields, part=part,
                   first_page=letter.first + 1, last_page=letter.last + 1, name_evidence=evidence,

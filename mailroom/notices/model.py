@@ -158,15 +158,17 @@ def derive_due_date(values: dict[str, Any], fields: dict[str, FieldProvenance]) 
 LONGEST_RESPONSE_DAYS = 150
 
 
-def drop_impossible_dates(values: dict[str, Any], fields: dict[str, FieldProvenance]) -> bool:
-    """Whether the notice and response dates contradict each other (the response date on or before the notice
-    date, or more than LONGEST_RESPONSE_DAYS after it): one of them was misread (a year's digit, another date of the
-    page). The less confident is dropped; equally sure, the response date: a deadline is never derived or kept from
-    dates that disagree, and a notice without one waits for a person (review.py)."""
+def drop_impossible_dates(values: dict[str, Any], fields: dict[str, FieldProvenance]) -> None:
+    """Notice and response dates that contradict each other (the response date on or before the notice date, or
+    more than LONGEST_RESPONSE_DAYS after it): one of them was misread (a year's digit, another date of the page).
+    A notice date less sure than the response date (a header's unlabelled date) is dropped; otherwise both are,
+    since either may be the wrong one. The notice date goes either way, so no deadline is derived from dates that
+    disagree, and a notice left without one waits for a person (review.py)."""
     notice_date, due_date = values.get("notice_date"), values.get("response_due_date")
     if notice_date is None or due_date is None or 0 < (due_date - notice_date).days <= LONGEST_RESPONSE_DAYS:
-        return False
-    less_sure = ("notice_date" if fields["notice_date"].confidence < fields["response_due_date"].confidence
-                 else "response_due_date")  # fmt: skip
-    del values[less_sure], fields[less_sure]
-    return True
+        return
+    dropped = ["notice_date"]
+    if fields["notice_date"].confidence >= fields["response_due_date"].confidence:
+        dropped.append("response_due_date")
+    for name in dropped:
+        del values[name], fields[name]

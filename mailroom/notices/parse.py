@@ -17,8 +17,8 @@ from typing import Generic, TypeVar
 from rapidfuzz.distance import Levenshtein
 
 from mailroom.notices.date_repairs import repaired_date_text
-from mailroom.notices.other_dates import is_other_date
 from mailroom.notices.model import LetterType
+from mailroom.notices.other_dates import is_other_date
 
 T = TypeVar("T")
 
