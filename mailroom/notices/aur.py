@@ -74,14 +74,11 @@ def find_aur_control_number(text: str) -> Found[str] | None:
         found = _value_after_label(text[label.end() : label.end() + 40])
         if found is not None:
             return Found(found.value, min(found.confidence, _GARBLED_LABEL_CONFIDENCE))
-    for label in _LABEL_TAIL.finditer(text):
-        found = _value_after_label(text[label.end() : label.end() + 40])
-        if found is not None and found.confidence >= _CLEAN_SHAPE:
-            return Found(found.value, _GARBLED_LABEL_CONFIDENCE)
-    for label in _AUR_WORD_THEN_DEBRIS.finditer(text):
-        found = _value_after_label(text[label.end() : label.end() + 40])
-        if found is not None and found.confidence >= _CLEAN_SHAPE:
-            return Found(found.value, _GARBLED_LABEL_CONFIDENCE)
+    for remnant in (_LABEL_TAIL, _AUR_WORD_THEN_DEBRIS):  # what is left of a label: only a clean value, unsure
+        for label in remnant.finditer(text):
+            found = _value_after_label(text[label.end() : label.end() + 40])
+            if found is not None and found.confidence >= _CLEAN_SHAPE:
+                return Found(found.value, _GARBLED_LABEL_CONFIDENCE)
     return None
 
 

@@ -25,6 +25,7 @@ def is_other_date(text: str, offset: int) -> bool:
     line_start = text.rfind("\n", 0, offset) + 1
     line_end = text.find("\n", offset)
     line = text[line_start : line_end if line_end >= 0 else len(text)]
-    previous_line = text[text.rfind("\n", 0, max(line_start - 1, 0)) + 1 : max(line_start - 1, 0)]
+    previous_end = max(line_start - 1, 0)  # the newline ending the line above (none on the first line)
+    previous_line = text[text.rfind("\n", 0, previous_end) + 1 : previous_end]
     return bool(_CLOCK_TIME.search(line) or _RECEIVED_STAMP.search(line) or _RECEIVED_STAMP.search(previous_line)
                 or _SENTENCE_BEFORE.search(text[max(line_start, offset - 12) : offset]))  # fmt: skip
