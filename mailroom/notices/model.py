@@ -139,6 +139,9 @@ class ExtractionLimits(BaseModel):
 
 
 DERIVED_DUE_CONFIDENCE = 0.7
+# An OCR'd name below this came from an address block with a word OCR was unsure of (under 80 %); a clean OCR read is
+# 0.837, a text layer's higher.
+UNSURE_OCR_NAME_BELOW = 0.8
 
 
 def derive_due_date(values: dict[str, Any], fields: dict[str, FieldProvenance]) -> None:
