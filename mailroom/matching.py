@@ -298,9 +298,10 @@ def match_notice(
 def _match(notice: Notice, directory: CaseDirectory, *, threshold: float, margin: float) -> MatchResult:
     from mailroom.page_confirmation import (  # they use this module's rules
         confirm_clerks_name, confirm_guessed_last4, confirm_last4_elsewhere, confirm_lookalike_last4, confirm_on_page,
-        confirm_speck_before_surname)
+        confirm_other_letters_last4, confirm_speck_before_surname)
 
-    confirmed = confirm_on_page(notice, directory) or confirm_guessed_last4(notice, directory)
+    confirmed = (confirm_on_page(notice, directory) or confirm_guessed_last4(notice, directory)
+                 or confirm_other_letters_last4(notice, directory))
     if confirmed is not None:
         return confirmed
     if not notice.ssn_last4 or not notice.taxpayer_last_name:

@@ -300,6 +300,17 @@ def confirm_guessed_last4(notice: Notice, directory: CaseDirectory) -> MatchResu
                                       shared="match readings of a garbled SSN")  # fmt: skip
 
 
+def confirm_other_letters_last4(notice: Notice, directory: CaseDirectory) -> MatchResult | None:
+    """No last 4 read, but another letter in the same file prints one for the same taxpayer (notices/file_letters.py):
+    it is searched once with the page's surname, and a case is accepted on the same terms as a guess (active, its own
+    first and last name on the page, the last 4 on file). None when it does not apply or finds nothing."""
+    if notice.ssn_last4 or not notice.taxpayer_last_name or not notice.ssn_last4_other_letter:
+        return None
+    return _matched_on_searched_last4(notice, directory, [notice.ssn_last4_other_letter], ssn_on_file=True,
+                                      how="as another letter in this file printed it for the same name",
+                                      shared="match the SSN another letter of the file prints")  # fmt: skip
+
+
 def confirm_clerks_name(notice: Notice, directory: CaseDirectory) -> MatchResult | None:
     """The page's unsure surname and its last 4 found no case, and the file's name (a clerk's reading of the paper)
     gives another surname: that surname is searched once with the page's last 4, and a case is taken only if its

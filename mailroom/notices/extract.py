@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from mailroom.notices.closer_looks import look_closer
+from mailroom.notices.file_letters import with_other_letters_last4
 from mailroom.notices.filename_hints import apply_cover_sheet_names, apply_file_name_hints
 from mailroom.notices.first_pages import claim_first_pages, early_letter, labelled_first
 from mailroom.notices.layout import PageLayout
@@ -358,8 +359,8 @@ def extract_letters(path: Path, *, file_name: str | None, limits: ExtractionLimi
     _doubt_pages_before(pages, letters[0])
     letters[0].first = 0  # a cover sheet is filed with the first letter: no page of the file is lost
     letters[-1].last = count - 1
-    notices = [_notice(letter, part, count, len(pages.ocr_pages), file_name, cover_text)
-               for part, letter in enumerate(letters)]  # fmt: skip
+    notices = with_other_letters_last4([_notice(letter, part, count, len(pages.ocr_pages), file_name, cover_text)
+                                        for part, letter in enumerate(letters)])  # fmt: skip
     logger.debug("extracted %d letter(s): pages=%d ocr_pages=%d in %.2fs", len(notices), count,
                  len(pages.ocr_pages), time.monotonic() - started)  # fmt: skip
     return notices

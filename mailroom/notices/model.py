@@ -76,6 +76,10 @@ class Notice(BaseModel):
     # from ``ssn_last4``: one of the two reads is wrong, and the matcher searches with this one only when the other
     # finds no case (mailroom/page_confirmation.py).
     ssn_last4_elsewhere: str | None = Field(default=None, pattern=r"^\d{4}$")
+    # No last 4 read, but another letter in the same file names the same taxpayer (whole surname, first name) and
+    # prints one (notices/file_letters.py): never the notice's last 4, only one search the matcher makes beside the
+    # page's surname, taking a case that holds it and whose name is on this page (mailroom/page_confirmation.py).
+    ssn_last4_other_letter: str | None = Field(default=None, pattern=r"^\d{4}$")
     aur_control_number: str | None = None
     amount_due: Decimal | None = None
     page_count: int = 0  # pages of the whole file

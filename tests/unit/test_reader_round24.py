@@ -9,15 +9,58 @@ the last 4 the case holds (NO_MATCH: "SUANIB" for JUAN); a speck before a suffix
 
 from __future__ import annotations
 
-from mailroom.matching import MatchOutcome, match_notice
+from pathlib import Path
+
+from mailroom.matching import MatchOutcome, as_confirmed, match_notice
+from mailroom.notices import extract_notices
+from mailroom.notices.file_letters import same_taxpayer, with_other_letters_last4
 from mailroom.notices.model import FieldProvenance, FieldSource, Notice
 from mailroom_sandbox.logiqs.directory import InMemoryCaseDirectory
+from tests.unit.test_letter_pages import first_page, write
 from tests.unit.test_matching import ListDirectory, case
 from tests.unit.test_parse_round4 import _plain
 from tests.unit.test_reader_round19 import _block_taxpayer
 
 _OCR_UNSURE = FieldProvenance(confidence=0.657, source=FieldSource.OCR)
 _OCR_CLEAN = FieldProvenance(confidence=0.837, source=FieldSource.OCR)
+
+
+def _letter(part: int, first: str | None, last: str | None, last4: str | None) -> Notice:
+    return Notice(part=part, taxpayer_first_name=first, taxpayer_last_name=last, ssn_last4=last4,
+                  name_evidence=[f"{first or ''} {last or ''}".strip()])  # fmt: skip
+
+
+def test_a_letter_without_its_last_4_is_offered_the_last_4_its_files_other_letter_prints_for_the_same_person() -> None:
+    stamped, clear = _letter(0, "FATIMA", "MILLER", None), _letter(1, "FATIMAB", "MILLER", "9543")
+    lent = with_other_letters_last4([stamped, clear])
+    assert lent[0].ssn_last4_other_letter == "9543" and lent[0].ssn_last4 is None
+    assert lent[1] == clear  # a letter with its own last 4 is left as it was
+
+
+def test_no_last_4_is_offered_from_another_person_or_a_letter_without_one() -> None:
+    assert not same_taxpayer(_letter(0, "MARY", "SMITH", None), _letter(1, "JOHN", "SMITH", "1234"))  # household
+    assert not same_taxpayer(_letter(0, "MIGUEL", "EL AMIN", None), _letter(1, "MIGUEL", "FORTIER", "2208"))
+    assert not same_taxpayer(_letter(0, None, "SMITH", None), _letter(1, "JOHN", "SMITH", "1234"))
+    assert not same_taxpayer(_letter(0, "JOHN", "SMITH", None), _letter(1, "JOHNNY", "SMITH", "1234"))
+    assert same_taxpayer(_letter(0, "JOHN", "O'NEIL", None), _letter(1, "JOHN", "ONEIL", "1234"))
+    both_read = [_letter(0, "ANA", "GREEN", "1111"), _letter(1, "ANA", "GREEN", "2222")]
+    assert with_other_letters_last4(both_read) == both_read  # each letter's own read stands
+    two_missing = with_other_letters_last4([_letter(0, "ANA", "GREEN", None), _letter(1, "ANA", "GREEN", None)])
+    assert [notice.ssn_last4_other_letter for notice in two_missing] == [None, None]
+
+
+def test_the_other_letters_last_4_files_the_letter_only_where_the_crm_holds_it_for_the_person_on_the_page() -> None:
+    stamped = with_other_letters_last4([_letter(0, "FATIMA", "MILLER", None), _letter(1, "FATIMA", "MILLER", "9543")])
+    directory = ListDirectory([case(7, "Fatima", "Miller", "9543")])
+    result = match_notice(stamped[0], directory)
+    assert (result.outcome, result.case_id, result.confirmed_ssn_last4) == (MatchOutcome.MATCHED, 7, "9543")
+    assert directory.queries == [("MILLER", "9543", None)] and "MILLER" not in result.reason.upper()
+    assert as_confirmed(stamped[0], result).ssn_last4 == "9543"
+    # the right case absent: another Miller holding that last 4 is not this letter's person
+    assert match_notice(stamped[0], ListDirectory([case(8, "Mei", "Miller", "9543")])).outcome is (
+        MatchOutcome.INSUFFICIENT_DATA)
+    # and without the other letter, the letter gives nothing to search by
+    assert match_notice(_letter(0, "FATIMA", "MILLER", None), directory).outcome is MatchOutcome.INSUFFICIENT_DATA
 
 
 def _garbled(first: str, last: str = "KING-WRIGHT", read: FieldProvenance = _OCR_UNSURE) -> Notice:
@@ -50,3 +93,13 @@ def test_a_speck_read_as_an_apostrophe_before_a_suffix_does_not_glue_it_to_the_s
     assert _block_taxpayer(rows) == ("MIGUEL", "PENA")
     rows[0] = ([("CARLOS", 96), ("D", 90), ("\u2019ANGELO", 90)], 300, 170)
     assert _block_taxpayer(rows) == ("CARLOS", "D'ANGELO")  # an apostrophe inside a surname still joins it
+
+
+def test_a_file_of_two_letters_offers_the_stamped_ones_last_4_from_the_other(tmp_path: Path) -> None:
+    stamped = [line for line in first_page(name="JOHN SMITH") if not line.startswith("Social Security number")]
+    for other_name, offered in (("JOHN SMITH", "4321"), ("MARY SMITH", None)):
+        other = first_page(name=other_name, letter_type="CP504")
+        path = write(tmp_path / f"{other_name}.pdf", [(stamped, "Page 1 of 1"), (other, "Page 1 of 1")])
+        notices = extract_notices(path, file_name="scan.pdf")
+        assert [notice.ssn_last4 for notice in notices] == [None, "4321"]
+        assert notices[0].ssn_last4_other_letter == offered and notices[1].ssn_last4_other_letter is None
