@@ -40,6 +40,10 @@ _FULL = re.compile(r"(?<![\d-])(\d{3})([- ]?)(\d{2})([- ]?)(\d{4})(?![\d-])")
 _MASK_LIKE = re.compile(r"(?<![\w-])(\S{1,6}(?:[\s\-~=_.,:]{1,3}\S{1,6}){0,2})[\s\-~=_.,:]{0,3}(\d{4})(?![\d-])")
 _DIGITS_IN_A_MASK = 1
 _MASK_CHARS = set("Xx*#×KkHN%+")
+# What a stamp or a fax left of a mask: its last character or two, one of them a mask character, joined to the last
+# four by its hyphen ("9*-1610": held-out seed 46368, spent). Unsure (0.8), as a mask read as a word.
+_MASK_TAIL = re.compile(r"^\S?[Xx*#×KkHN%+]-$")
+_MASK_TAIL_CONFIDENCE = 0.8
 # Next to a label only: a mask OCR read as one short lower-case non-word ("wee 6732", "eet 8379"), the last four
 # ending the line. Labels and box words are printed capitalised, so a lower-case run of 2-4 letters there is the
 # mask's ink, unless it is one of the few words that can sit between a label and a number. Its last group's X's may
@@ -152,6 +156,8 @@ def _mangled_mask(snippet: str) -> Found[str] | None:
     if mask is None or mask.start() > 12:
         return None
     characters = mask.group(1)
+    if _MASK_TAIL.match(characters):
+        return Found(mask.group(2), _MASK_TAIL_CONFIDENCE)
     if sum(ch in _MASK_CHARS for ch in characters) < 2 or len(characters.replace(" ", "")) > 12:
         return None
     if sum(ch.isdigit() for ch in characters) > _DIGITS_IN_A_MASK or characters[-1].isdigit():

@@ -15,6 +15,8 @@ from mailroom.matching import MatchOutcome, as_confirmed, match_notice
 from mailroom.notices import extract_notices
 from mailroom.notices.file_letters import same_taxpayer, with_other_letters_last4
 from mailroom.notices.model import FieldProvenance, FieldSource, Notice
+from mailroom.notices.parse import Found
+from mailroom.notices.ssn import find_ssn_last4
 from mailroom_sandbox.logiqs.directory import InMemoryCaseDirectory
 from tests.unit.test_letter_pages import first_page, write
 from tests.unit.test_matching import ListDirectory, case
@@ -103,3 +105,11 @@ def test_a_file_of_two_letters_offers_the_stamped_ones_last_4_from_the_other(tmp
         notices = extract_notices(path, file_name="scan.pdf")
         assert [notice.ssn_last4 for notice in notices] == [None, "4321"]
         assert notices[0].ssn_last4_other_letter == offered and notices[1].ssn_last4_other_letter is None
+
+
+def test_what_a_stamp_left_of_a_mask_still_marks_the_last_4_unsure() -> None:
+    for text in ("Social Security number] 9*-1610", "Social Security number *-1610", "SSN X-1610"):
+        assert find_ssn_last4(text) == Found("1610", 0.8), text
+    # no mask character, more than two characters, no hyphen, a phone number: nothing
+    for text in ("SSN 9-1610", "SSN 99*-1610", "SSN 12*-1610", "SSN X 1610", "SSN 1-800-829-0922"):
+        assert find_ssn_last4(text) is None, text
