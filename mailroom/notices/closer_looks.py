@@ -4,7 +4,9 @@ far lost it: the inner pages' tops, the SSN's value read closer (``rereads.py``)
 
 from __future__ import annotations
 
+from mailroom.notices.layout import PageLayout
 from mailroom.notices.letter import Letter
+from mailroom.notices.loose_names import loose_name_lines
 from mailroom.notices.lost_name_line import find_lost_first_line
 from mailroom.notices.model import FieldSource
 from mailroom.notices.ocr import read_line
@@ -109,12 +111,26 @@ def _lift_stamp(pages: Pages, letter: Letter) -> None:
     """A letter still without its last 4 after every other look: its bands read once more with a stamp's ink on
     bare paper taken out but print under it kept (``second_looks.stamp_lifted``), for the last 4 alone. Eleven tuned
     seeds, round 23: as one more second look for every missing field it also read stamp letters into names (a
-    clerk's file-name reading replaced by "PASTE TIEN"; 2 true matches lost, 3 won); for the last 4 alone, none lost."""
-    for layout in second_looks(pages, letter.first, letter.last, lambda: "ssn_last4" not in letter.found,
+    clerk's file-name reading replaced by "PASTE TIEN"; 2 true matches lost, 3 won); for the last 4 alone, none lost.
+    A letter with no address block and no surname has its first page's top band read so as well, and the name-like
+    lines of that read become CRM evidence only (``Letter.lifted_name_lines``; round 24): never the notice's name,
+    only surnames to search with the last 4, a case taken only when its own name is among them."""
+    first = letter.first
+    if letter.block is None and "taxpayer_last_name" not in letter.found:
+        lifted = pages.band_cleaned(first, "top", stamp_lifted)
+        if lifted is not None:
+            letter.lifted_name_lines = loose_name_lines(lifted)
+            _take_last4(letter, lifted)
+            first += 1  # read already
+    for layout in second_looks(pages, first, letter.last, lambda: "ssn_last4" not in letter.found,
                                cleanups=(stamp_lifted,)):  # fmt: skip
-        found, _ = parse_layout(layout)
-        if "ssn_last4" in found:
-            letter.add({"ssn_last4": found["ssn_last4"]}, None, FieldSource.OCR)
+        _take_last4(letter, layout)
+
+
+def _take_last4(letter: Letter, layout: PageLayout) -> None:
+    found, _ = parse_layout(layout)
+    if "ssn_last4" in found and "ssn_last4" not in letter.found:
+        letter.add({"ssn_last4": found["ssn_last4"]}, None, FieldSource.OCR)
 
 
 def look_closer(pages: Pages, letter: Letter) -> None:

@@ -292,7 +292,7 @@ def _note_loose_name_lines(pages: Pages, letter: Letter) -> None:
     (``loose_names.py``); its name fields stay empty."""
     top = pages.bands.get((letter.first, "top"))
     if letter.block is None and "taxpayer_last_name" not in letter.found and top is not None:
-        letter.loose_name_lines = loose_name_lines(top)
+        letter.loose_name_lines = list(dict.fromkeys([*loose_name_lines(top), *letter.lifted_name_lines]))
 
 
 def _provenance(confidence: float, source: FieldSource) -> FieldProvenance:

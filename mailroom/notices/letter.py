@@ -26,6 +26,9 @@ class Letter:
         self.unvouched: list[tuple[int, dict[str, Found[Any]]]] = []
         # Name-like lines of the first page when it showed no address block and no surname (loose_names.py)
         self.loose_name_lines: list[str] = []
+        # Those of its first page read with a stamp lifted, for a letter with no address block and no surname
+        # (closer_looks._lift_stamp): more of the same evidence, after the plain read's
+        self.lifted_name_lines: list[str] = []
 
     def doubt_about(self, reason: str) -> None:
         self.doubt = self.doubt or reason

@@ -14,10 +14,15 @@ from pathlib import Path
 from mailroom.matching import MatchOutcome, as_confirmed, match_notice
 from mailroom.notices import extract_notices
 from mailroom.notices.file_letters import same_taxpayer, with_other_letters_last4
+from mailroom.notices.layout import PageLayout
 from mailroom.notices.model import FieldProvenance, FieldSource, Notice
+from mailroom.notices.pages import Pages
 from mailroom.notices.parse import Found
+from mailroom.notices.second_looks import stamp_lifted
 from mailroom.notices.ssn import find_ssn_last4
 from mailroom_sandbox.logiqs.directory import InMemoryCaseDirectory
+from tests.unit.ocr_lines import page_lines
+from tests.unit.test_extraction import scanned_copy
 from tests.unit.test_letter_pages import first_page, write
 from tests.unit.test_matching import ListDirectory, case
 from tests.unit.test_parse_round4 import _plain
@@ -113,3 +118,53 @@ def test_what_a_stamp_left_of_a_mask_still_marks_the_last_4_unsure() -> None:
     # no mask character, more than two characters, no hyphen, a phone number: nothing
     for text in ("SSN 9-1610", "SSN 99*-1610", "SSN 12*-1610", "SSN X 1610", "SSN 1-800-829-0922"):
         assert find_ssn_last4(text) is None, text
+
+
+def _read_with_lifts(tmp_path: Path, monkeypatch, lines: list[str],
+                     lifted_read: PageLayout | None = None) -> tuple[list[Notice], list[int]]:  # fmt: skip
+    """A scan of a one-page letter of ``lines``, and the pages read with a stamp lifted; ``lifted_read`` stands for
+    what OCR makes of the lifted band (a stamp over a name cannot be printed to order), else the real read."""
+    lifted: list[int] = []
+    real = Pages.band_cleaned
+
+    def band_cleaned(self, index, name, clean):
+        if clean is stamp_lifted:
+            lifted.append(index)
+            if lifted_read is not None:
+                return lifted_read
+        return real(self, index, name, clean)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(Pages, "band_cleaned", band_cleaned)
+        source = write(tmp_path / "text.pdf", [(lines, "Page 1 of 1")])
+        return extract_notices(scanned_copy(source, tmp_path / "scan.pdf")), lifted
+
+
+def _without(*starts: str) -> list[str]:
+    return [line for line in first_page(name="ANA GREEN") if not line.startswith(starts)]
+
+
+def test_a_letter_with_no_name_block_is_read_once_with_the_stamp_lifted(tmp_path, monkeypatch) -> None:
+    no_block = _without("ANA GREEN", "123 MAIN", "ANYTOWN")
+    assert _read_with_lifts(tmp_path, monkeypatch, no_block)[1] == [0]
+    # without its last 4 as well: the one lifted read serves both
+    assert _read_with_lifts(tmp_path, monkeypatch, _without("ANA GREEN", "123 MAIN", "ANYTOWN", "Social"))[1] == [0]
+    assert _read_with_lifts(tmp_path, monkeypatch, _without())[1] == []  # the block was read
+
+
+def test_names_the_lifted_read_shows_are_crm_evidence_never_the_notices_name(tmp_path, monkeypatch) -> None:
+    no_block = _without("ANA GREEN", "123 MAIN", "ANYTOWN")
+    notices, _ = _read_with_lifts(tmp_path, monkeypatch, no_block, page_lines("RECEIVED", "ANA GREEN"))
+    notice = notices[0]
+    assert notice.taxpayer_last_name is None and notice.name_evidence == ["ANA GREEN"]
+    directory = ListDirectory([case(3, "Ana", "Green", "4321")])
+    result = match_notice(notice, directory)
+    assert (result.outcome, result.case_id) == (MatchOutcome.MATCHED, 3)
+    assert match_notice(notice, ListDirectory([case(4, "Mei", "Green", "4321")])).outcome is not MatchOutcome.MATCHED
+
+
+def test_the_one_lifted_read_of_a_letter_without_name_and_last_4_gives_both(tmp_path, monkeypatch) -> None:
+    neither = _without("ANA GREEN", "123 MAIN", "ANYTOWN", "Social")
+    lifted = page_lines("Social Security number XXX-XX-9876", "ANA GREEN")
+    notices, reads = _read_with_lifts(tmp_path, monkeypatch, neither, lifted)
+    assert reads == [0] and notices[0].ssn_last4 == "9876" and notices[0].name_evidence == ["ANA GREEN"]
