@@ -32,7 +32,7 @@ from mailroom.notices.parse import Found
 from mailroom.notices.rereads import reread_ssn_last4
 from mailroom.notices.rows import header_row_pairs
 from mailroom.notices.ssn import find_ssn_last4
-from mailroom.notices.second_looks import CLEANUPS, second_looks
+from mailroom.notices.second_looks import CLEANUPS, second_looks, stamp_lifted
 from tests.unit.test_extraction import scanned_copy
 from tests.unit.test_letter_pages import FILLER, first_page, scanned, write
 from tests.unit.ocr_lines import name_chunk
@@ -80,17 +80,18 @@ def _unnamed_scan(tmp_path: Path) -> Path:
 
 
 def test_a_letter_without_its_surname_is_read_again_each_way_in_turn(tmp_path: Path, monkeypatch) -> None:
-    looks: list[tuple[int, str, int]] = []
+    looks: list[tuple[int, str, int | str]] = []
     real = Pages.band_cleaned
 
     def spy(self, index, name, clean):
-        looks.append((index, name, CLEANUPS.index(clean)))
+        looks.append((index, name, "stamp lifted" if clean is stamp_lifted else CLEANUPS.index(clean)))
         return real(self, index, name, clean)
 
     monkeypatch.setattr(Pages, "band_cleaned", spy)
     notice = extract_notices(_unnamed_scan(tmp_path))[0]
     assert notice.taxpayer_last_name is None and notice.ssn_last4 == "4321"
-    assert looks == [(0, "top", look) for look in range(len(CLEANUPS))]
+    # then, still without a name block, once with a stamp lifted for name lines to search the CRM with (round 24)
+    assert looks == [*((0, "top", look) for look in range(len(CLEANUPS))), (0, "top", "stamp lifted")]
 
 
 def test_the_looks_stop_once_nothing_is_missing(tmp_path: Path) -> None:
