@@ -149,7 +149,7 @@ def _first_name_garbled(notice: Notice) -> bool:
     disagreement counts as no first name, as if the reader had left the garbled word out (a notice with no first name
     is matched on surname and last 4 alone). A first name read cleanly still vetoes, and so does a garbled one that
     resembles the case's not at all: a surname OCR misread into a near-spelling distractor's comes with a first name
-    nothing like that person's. Held-out seed 46368 lost 2 true matches this way ("SUANIB" for JUAN, "BEO" for SEO)."""
+    nothing like that person's. Spent seed 46368 lost 2 true matches this way ("SUANIB" for JUAN, "BEO" for SEO)."""
     first = notice.fields.get("taxpayer_first_name")
     return first is not None and first.source is FieldSource.OCR and first.confidence < UNSURE_OCR_NAME_BELOW
 

@@ -126,7 +126,7 @@ def _rejoined(words: list[Word]) -> list[Word]:
 
 
 def _is_suffix(text: str) -> bool:
-    """A speck before a suffix reads as an apostrophe ("MIGUEL PENA ‘IV.", held-out seed 46368): "IV" is no part of
+    """A speck before a suffix reads as an apostrophe ("MIGUEL PENA ‘IV.", spent seed 46368): "IV" is no part of
     the surname to glue on (PENA'IV found no case), it is the suffix the name parser drops."""
     return text.strip(".,'-").upper() in SUFFIXES
 

@@ -2,7 +2,7 @@
 
 A client's envelope often holds two notices (two tax years, a CP2000 and its follow-up), and a clerk scans them as one
 file. When a stamp or the scan took one letter's SSN but the other letter prints it for the same taxpayer, that last
-4 is the matcher's best search for the first letter: it is offered as ``Notice.ssn_last4_other_letter`` and used only
+4 is the matcher's best search for that letter: it is offered as ``Notice.ssn_last4_other_letter`` and used only
 once the CRM confirms it (a case holding it whose name is on this letter's page). Round 24 (tuned): of the twelve
 tuned seeds' letters whose case is in the CRM, 4 had lost their last 4 so (INSUFFICIENT_DATA); 1 is now MATCHED, 3
 AMBIGUOUS naming the right case (their pages in doubt).
