@@ -91,7 +91,8 @@ def stamp_lifted(image: Image.Image, dpi: int) -> Prepared:
     A stamp's ink over print is darker than the same ink on bare paper (the toner shows through it), and where the
     print is faded or blurred the cut ``_dark_ink_only`` makes also takes the print the stamp crosses: the SSN in a
     box a "RECEIVED" stamp lies on. Halfway up to the paper keeps it. What else this read gives is the stamp's
-    letters run into the text (names, dates), so it is looked at for the last 4 alone (closer_looks.py)."""
+    letters run into the text (names, dates), so it is looked at for the last 4 alone, and for a nameless page's
+    name lines as CRM evidence only (closer_looks.py)."""
     levels = _ink_levels(image)
     if levels is None:
         return image, dpi

@@ -14,19 +14,16 @@ from pathlib import Path
 from mailroom.matching import MatchOutcome, as_confirmed, match_notice
 from mailroom.notices import extract_notices
 from mailroom.notices.file_letters import same_taxpayer, with_other_letters_last4
-from mailroom.notices.layout import PageLayout
 from mailroom.notices.model import FieldProvenance, FieldSource, Notice
-from mailroom.notices.pages import Pages
 from mailroom.notices.parse import Found
-from mailroom.notices.second_looks import stamp_lifted
 from mailroom.notices.ssn import find_ssn_last4
 from mailroom_sandbox.logiqs.directory import InMemoryCaseDirectory
 from tests.unit.ocr_lines import page_lines
-from tests.unit.test_extraction import scanned_copy
 from tests.unit.test_letter_pages import first_page, write
 from tests.unit.test_matching import ListDirectory, case
 from tests.unit.test_parse_round4 import _plain
 from tests.unit.test_reader_round19 import _block_taxpayer
+from tests.unit.test_reader_round23 import _read_with_lifts
 
 _OCR_UNSURE = FieldProvenance(confidence=0.657, source=FieldSource.OCR)
 _OCR_CLEAN = FieldProvenance(confidence=0.837, source=FieldSource.OCR)
@@ -118,26 +115,6 @@ def test_what_a_stamp_left_of_a_mask_still_marks_the_last_4_unsure() -> None:
     # no mask character, more than two characters, no hyphen, a phone number: nothing
     for text in ("SSN 9-1610", "SSN 99*-1610", "SSN 12*-1610", "SSN X 1610", "SSN 1-800-829-0922"):
         assert find_ssn_last4(text) is None, text
-
-
-def _read_with_lifts(tmp_path: Path, monkeypatch, lines: list[str],
-                     lifted_read: PageLayout | None = None) -> tuple[list[Notice], list[int]]:  # fmt: skip
-    """A scan of a one-page letter of ``lines``, and the pages read with a stamp lifted; ``lifted_read`` stands for
-    what OCR makes of the lifted band (a stamp over a name cannot be printed to order), else the real read."""
-    lifted: list[int] = []
-    real = Pages.band_cleaned
-
-    def band_cleaned(self, index, name, clean):
-        if clean is stamp_lifted:
-            lifted.append(index)
-            if lifted_read is not None:
-                return lifted_read
-        return real(self, index, name, clean)
-
-    with monkeypatch.context() as patch:
-        patch.setattr(Pages, "band_cleaned", band_cleaned)
-        source = write(tmp_path / "text.pdf", [(lines, "Page 1 of 1")])
-        return extract_notices(scanned_copy(source, tmp_path / "scan.pdf")), lifted
 
 
 def _without(*starts: str) -> list[str]:
