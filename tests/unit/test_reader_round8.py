@@ -149,7 +149,7 @@ def test_a_last_4_read_with_9_for_0_finds_the_case_whose_name_is_on_the_page():
     result = match_notice(notice, directory)
     assert (result.outcome, result.case_id, result.confirmed_ssn_last4) == (MatchOutcome.MATCHED, 7, "5303")
     assert "***-**-5303" in result.reason and "***-**-5393" in result.reason and "WANG" not in result.reason.upper()
-    assert [query[1] for query in directory.queries][-1] == "5303"
+    assert "5303" in [query[1] for query in directory.queries]
     assert as_confirmed(notice, result).ssn_last4 == "5303"
 
 
