@@ -285,8 +285,14 @@ def match_notice(
     threshold: float = DEFAULT_THRESHOLD,
     margin: float = DEFAULT_MARGIN,
 ) -> MatchResult:
+    from mailroom.pages_vouched import pages_show_the_taxpayer  # it uses this module's result
+
     result = _match(notice, directory, threshold=threshold, margin=margin)
     if notice.pages_in_doubt and result.outcome is MatchOutcome.MATCHED:
+        if pages_show_the_taxpayer(notice, result):
+            return result.model_copy(update=dict(reason=(
+                f"{result.reason}; its pages were in doubt ({notice.pages_in_doubt}), but each shows this "
+                "taxpayer's last 4 or name")))  # fmt: skip
         # A letter whose start the reader missed would put another taxpayer's page (with their full SSN) on this
         # case: the right case is not enough, the pages must be right too.
         return result.model_copy(update=dict(outcome=MatchOutcome.AMBIGUOUS, reason=(

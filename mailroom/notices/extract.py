@@ -41,6 +41,7 @@ from mailroom.notices.model import (
     FieldProvenance,
     FieldSource,
     Notice,
+    PageMarks,
     derive_due_date,
     drop_impossible_dates,
 )
@@ -51,6 +52,7 @@ from mailroom.notices.page_fields import (
     required,
     parse_layout,
 )
+from mailroom.notices.page_marks import marks_of_pages
 from mailroom.notices.pages import Pages
 from mailroom.notices.parse import Found
 from mailroom.notices.text_layer import open_document, read_checked_bytes, release_caches
@@ -300,7 +302,7 @@ def _provenance(confidence: float, source: FieldSource) -> FieldProvenance:
 
 
 def _notice(letter: Letter, part: int, page_count: int, ocr_pages: int, file_name: str | None,
-            cover_text: str = "") -> Notice:  # fmt: skip
+            cover_text: str = "", page_marks: list[PageMarks] | None = None) -> Notice:  # fmt: skip
     values: dict[str, Any] = {}
     fields: dict[str, FieldProvenance] = {}
     for name, result in letter.found.items():
@@ -321,7 +323,7 @@ def _notice(letter: Letter, part: int, page_count: int, ocr_pages: int, file_nam
     evidence = list(letter.block.lines) if letter.block is not None else letter.loose_name_lines
     return Notice(**values, page_count=page_count, ocr_pages=ocr_pages, fields=fields, part=part,
                   first_page=letter.first + 1, last_page=letter.last + 1, name_evidence=evidence,
-                  pages_in_doubt=letter.doubt)  # fmt: skip
+                  pages_in_doubt=letter.doubt, page_marks=page_marks or [])  # fmt: skip
 
 
 def extract_letters(path: Path, *, file_name: str | None, limits: ExtractionLimits,
@@ -359,7 +361,8 @@ def extract_letters(path: Path, *, file_name: str | None, limits: ExtractionLimi
     _doubt_pages_before(pages, letters[0])
     letters[0].first = 0  # a cover sheet is filed with the first letter: no page of the file is lost
     letters[-1].last = count - 1
-    notices = with_other_letters_last4([_notice(letter, part, count, len(pages.ocr_pages), file_name, cover_text)
+    notices = with_other_letters_last4([_notice(letter, part, count, len(pages.ocr_pages), file_name, cover_text,
+                                                marks_of_pages(pages, letter))
                                         for part, letter in enumerate(letters)])  # fmt: skip
     logger.debug("extracted %d letter(s): pages=%d ocr_pages=%d in %.2fs", len(notices), count,
                  len(pages.ocr_pages), time.monotonic() - started)  # fmt: skip

@@ -55,6 +55,28 @@ class FieldProvenance(BaseModel):
     source: FieldSource
 
 
+Last4 = Annotated[str, StringConstraints(pattern=r"^\d{4}$")]
+
+
+def _name_lines_only(lines: list[str]) -> list[str]:
+    return [re.sub(r"[^A-Za-z' &-]", "", line) for line in lines]
+
+
+class PageMarks(BaseModel):
+    """What one page of a letter in doubt shows of its taxpayer, from the bands already read (no OCR is spent on it):
+    the last 4s printed on it and its name lines. Where every page shows the matched taxpayer's, the doubt is lifted
+    (mailroom/pages_vouched.py)."""
+
+    page: int = Field(ge=1)  # 1-based, in the file
+    ssn_last4s: list[Last4] = Field(default_factory=list, max_length=8)
+    name_lines: list[str] = Field(default_factory=list, max_length=12, repr=False)
+
+    @field_validator("name_lines")
+    @classmethod
+    def _no_digits(cls, lines: list[str]) -> list[str]:
+        return _name_lines_only(lines)
+
+
 class Notice(BaseModel):
     """What mailroom knows about one notice. ``fields`` says where each non-empty field came from."""
 
@@ -70,8 +92,7 @@ class Notice(BaseModel):
     ssn_last4: str | None = Field(default=None, pattern=r"^\d{4}$")
     # No last 4 read, but readings of one OCR garbled (notices/ssn.py ``last4_guesses``): never the notice's last 4,
     # only what the matcher may search the CRM with, beside the page's surname (mailroom/page_confirmation.py).
-    ssn_last4_guesses: list[Annotated[str, StringConstraints(pattern=r"^\d{4}$")]] = Field(default_factory=list,
-                                                                                          max_length=3)
+    ssn_last4_guesses: list[Last4] = Field(default_factory=list, max_length=3)
     # The last 4 as another place on the letter's pages printed it (a response form's scan line), when it differs
     # from ``ssn_last4``: one of the two reads is wrong, and the matcher searches with this one only when the other
     # finds no case (mailroom/page_confirmation.py).
@@ -96,6 +117,9 @@ class Notice(BaseModel):
     # of an uncertain name (mailroom.matching); when the page has no address block and gives no surname, its
     # name-like lines (notices/loose_names.py), else empty.
     name_evidence: list[str] = Field(default_factory=list, repr=False)
+    # For a letter in doubt, what each of its pages shows of a taxpayer (notices/page_marks.py); empty when its pages
+    # are not in doubt or one of them shows another letter's marks.
+    page_marks: list[PageMarks] = Field(default_factory=list, repr=False)
     # The taxpayer as the file's name (a clerk's reading of the paper) gives them, where its surname differs from the
     # page's read and does not explain it (notices/filename_hints.py): never the notice's name, only a search the
     # matcher makes once when the page's unsure surname finds no case (page_confirmation.confirm_clerks_name).
@@ -114,7 +138,7 @@ class Notice(BaseModel):
     @field_validator("name_evidence")
     @classmethod
     def _no_digits(cls, lines: list[str]) -> list[str]:
-        return [re.sub(r"[^A-Za-z' &-]", "", line) for line in lines]
+        return _name_lines_only(lines)
 
     def confidence(self, field_name: str) -> float:
         provenance = self.fields.get(field_name)

@@ -1,0 +1,36 @@
+"""pages_vouched: a letter in doubt whose every page shows the matched taxpayer is filed without a person.
+
+A letter's pages are in doubt when the reader cannot tell each is the letter's; matching then names the right case
+but sends the letter to review (``matching.match_notice``), since a missed letter start would put another taxpayer's
+page on the case. The match itself is new evidence: the CRM has confirmed the page's name and last 4 as one person.
+A page showing that last 4, or that person's first name and whole surname on one name line, is that person's; a
+page showing neither (a body page, a page whose label and header OCR lost) leaves the doubt, and so does a page
+showing a last 4 that is neither the one read nor the case's. The extraction keeps no marks for a letter with a page
+showing another letter's code or AUR number (notices/page_marks.py).
+
+Tuned on thirteen seeds' saved OCR (round 25, docs/extraction.md): of the letters matched to their right case but
+held in doubt, those whose pages all showed the person; no letter whose pages held two letters was vouched for.
+"""
+
+from __future__ import annotations
+
+from mailroom.matching import MatchResult
+from mailroom.notices import Notice
+from mailroom.page_confirmation import name_on_page
+
+
+def pages_show_the_taxpayer(notice: Notice, result: MatchResult) -> bool:
+    """Every page of the notice (``first_page`` .. ``last_page``) shows the matched person's last 4 (as read, or as
+    the case holds it when a look-alike or a guess found the case) or their name, and none shows another last 4."""
+    pages = range(notice.first_page, (notice.last_page or notice.first_page) + 1)
+    if [marks.page for marks in notice.page_marks] != list(pages):
+        return False
+    last4s = {last4 for last4 in (notice.ssn_last4, result.confirmed_ssn_last4) if last4}
+    first, last = notice.taxpayer_first_name, result.confirmed_last_name or notice.taxpayer_last_name
+    for marks in notice.page_marks:
+        shown = set(marks.ssn_last4s)
+        if shown - last4s:
+            return False
+        if not (shown & last4s or name_on_page(first, last, marks.name_lines)):
+            return False
+    return True
