@@ -6,7 +6,7 @@ page on the case. The match itself is new evidence: the CRM has confirmed the pa
 A page showing that last 4, or that person's first name and whole surname on one name line, is that person's; a
 page showing neither (a body page, a page whose label and header OCR lost) leaves the doubt, and so does a page
 showing a last 4 that is neither the one read nor the case's. The extraction keeps no marks for a letter with a page
-showing another letter's code or AUR number (notices/page_marks.py).
+surely showing another letter's code, AUR number, last 4, tax year or notice date (notices/page_marks.py).
 
 Tuned on thirteen seeds' saved OCR (round 25, docs/extraction.md): of the letters matched to their right case but
 held in doubt, those whose pages all showed the person; no letter whose pages held two letters was vouched for.

@@ -7,9 +7,9 @@ on the case. Yet a page may still show who it belongs to: the name in its addres
 last 4 in its header. Once the CRM has confirmed that name and last 4 as one person (the match), a page showing
 either is that person's (mailroom/pages_vouched.py). Only what was read already is used: no OCR is spent here.
 
-Held-out seed 75025 (spent, round 25): 2-page CP2000s whose page 1 shows the name under a stamp over the box and
-page 2 the last 4 on its response form, both labels lost to speckle and fading, went to review as "none of the 2
-pages reads as the first page of a letter".
+Held-out seed 75025 (spent, round 25): 2-page letters whose page 1 showed the name (a stamp over the box) and page 2
+the last 4 in its header or on its response form, both labels lost to speckle and fading, went to review as "none of
+the 2 pages reads as the first page of a letter"; with six more on other seeds, 8 true matches (tuned).
 """
 
 from __future__ import annotations
