@@ -29,8 +29,8 @@ def _read_as(last4: str) -> Notice:
 @pytest.mark.parametrize("read, printed", [("8683", "5683"), ("6879", "6579"), ("4855", "3855"), ("3708", "3208")])
 def test_a_last_4_misread_as_ocr_most_often_misreads_finds_the_case_within_three_searches(read, printed):
     """Thirteen seeds' one-digit misreads, counted (tuned): a 5 read as 8 six times against a 0 read as 8 once, yet
-    the 8-for-0 came first and took the three searches "8683" has look-alikes for (held-out 75025: 8683 for 5683 twice,
-    6879 for 6579); a 3 read as 4 and a 2 read as 7 were not searched back at all."""
+    the 8-for-0 was tried before it and, with the 6-for-0, took the three searches "8683" gets (spent seed 75025: 8683
+    for 5683 twice, 6879 for 6579); a 3 read as 4 and a 2 read as 7 were not searched back at all."""
     directory = ListDirectory([case(41, "Jose", "Park", printed)])
     result = match_notice(_read_as(read), directory)
     assert (result.outcome, result.case_id, result.confirmed_ssn_last4) == (MatchOutcome.MATCHED, 41, printed)
