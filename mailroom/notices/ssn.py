@@ -97,8 +97,9 @@ _LABEL_WINDOW = 45
 _GARBLED_NUMBER_LABEL = re.compile(r"social[\s.,-]+security[\s.,-]+n\S{2,6}(?=\s)", re.I)
 
 
-# What the letter fonts' 0 is misread as, most often first (dev seeds 4242, 5150: 9 and 6; 3131: 8). The matcher
-# searches these back as 0 (page_confirmation.py); the page guard takes two last 4s so apart for one number.
+# What the letter fonts' 0 is misread as, most often first (dev seeds 4242, 5150: 9 and 6; 3131: 8): the page guard
+# takes two last 4s so apart for one number. The matcher's look-alike searches keep their own table, ordered by
+# every digit misread counted (page_confirmation.DIGIT_MISREADS, round 25).
 ZERO_LOOKALIKES = "968"
 
 
