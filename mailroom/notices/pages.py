@@ -19,8 +19,8 @@ from mailroom.notices import tesseract
 from mailroom.notices.layout import PageLayout, text_layer_layout
 from mailroom.notices.letter_marks import Label, page_label
 from mailroom.notices.model import ExtractionError, ExtractionFailure, ExtractionLimits, FieldSource
-from mailroom.notices.ocr import (PreparedPage, median3, ocr_image, otsu, prepare, read_line, shows_upright,
-                                  without_dark_edges)
+from mailroom.notices.ocr import (PreparedPage, faint_ink_darkened, median3, ocr_image, otsu, prepare, read_line,
+                                  shows_upright, without_dark_edges)
 from mailroom.notices.parse import normalize_text
 from mailroom.notices.text_layer import is_usable
 
@@ -185,6 +185,8 @@ class Pages:
                 label = self._read_label(median3(otsu(raw)), dpi)
             if label is None and (edgeless := without_dark_edges(strip)) is not strip:
                 label = self._read_label(edgeless, dpi)  # a scanner lid's dark edge hid a faded label (round 12)
+            if label is None and (darkened := faint_ink_darkened(strip)) is not strip:
+                label = self._read_label(median3(darkened), dpi)  # faint print under dust (round 26)
             self.closer_labels[index] = label
         return self.closer_labels[index]
 
