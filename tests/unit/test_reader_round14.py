@@ -46,7 +46,7 @@ def _stamped(tmp_path: Path, line: int, grey: int) -> Path:
 
 
 def _dark_ink_only(image: Image.Image) -> Image.Image:
-    return CLEANUPS[-1](image, DPI)[0]
+    return CLEANUPS[3](image, DPI)[0]  # the fourth look: the darkest ink only
 
 
 def test_the_last_look_keeps_the_dark_print_and_takes_out_lighter_ink_even_where_it_crosses_the_print() -> None:

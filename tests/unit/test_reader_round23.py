@@ -135,7 +135,7 @@ def test_lifting_a_stamp_keeps_the_print_under_it_which_the_darkest_ink_look_los
     lifted = np.asarray(stamp_lifted(band, 200)[0])
     assert lifted[90, 100] == 0 and lifted[90, 210] == 0  # the print, with the part under the stamp
     assert lifted[90, 400] == 255 and lifted[5, 5] == 255  # the stamp on paper, and the paper
-    darkest = np.asarray(CLEANUPS[-1](band, 200)[0])
+    darkest = np.asarray(CLEANUPS[3](band, 200)[0])  # the fourth look: the darkest ink only
     assert darkest[90, 100] == 0 and darkest[90, 210] == 255
 
 
