@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pymupdf
-from PIL import Image
+from PIL import Image, ImageDraw, ImageFont
 from reportlab.lib.pagesizes import letter
 from reportlab.pdfgen.canvas import Canvas
 
@@ -54,6 +54,8 @@ def _faded_footer_scan(tmp_path: Path, label: str) -> Path:
 def test_a_faded_label_under_speckle_is_read_closer_at_full_contrast(tmp_path: Path) -> None:
     """Held-out seed 121393, LOPEZ: "Page 3" a person reads at a glance; every read before gave nothing."""
     with pymupdf.open(_faded_footer_scan(tmp_path, "Page 3 of 4")) as document:
+        for _ in range(3):  # the letter's other pages
+            document.new_page()
         pages = Pages(document, ExtractionLimits(), time.monotonic() + 60)
         pages.band(0, "top")
         assert pages.label(0) is None
@@ -88,3 +90,23 @@ def test_a_faded_first_pages_missing_field_is_read_again_at_full_contrast(tmp_pa
     notice = extract_notices(scan, file_name="scan.pdf", limits=ExtractionLimits())[0]
     assert (notice.ssn_last4, notice.tax_year) == ("4321", 2023)
     assert notice.fields["tax_year"].confidence < 0.9  # a second look's value, from OCR
+
+
+def _footer_image(text: str) -> Image.Image:
+    image = Image.new("L", (900, 80), 255)
+    ImageDraw.Draw(image).text((40, 20), text, fill=0, font=ImageFont.load_default(size=36))
+    return image
+
+
+def test_a_closer_read_of_a_page_the_file_cannot_hold_is_no_label(tmp_path: Path) -> None:
+    """Dev-tuned seed 75025, Doc886: a closer read's "Page 40" (for "Page 4 of 4") in a file of 5 pages ended the
+    closer reads, and the page's own label, read the next way, was never looked at."""
+    with pymupdf.open() as document:
+        for _ in range(5):
+            document.new_page()
+        pages = Pages(document, ExtractionLimits(), time.monotonic() + 60)
+        assert pages._read_label(_footer_image("Page 4 of 4"), 200) == (4, 4)
+        assert pages._read_label(_footer_image("Page 5"), 200) == (5, None)
+        assert pages._read_label(_footer_image("Page 40"), 200) is None
+        assert pages._read_label(_footer_image("Page 6"), 200) is None
+        assert pages._read_label(_footer_image("Page 3 of 2"), 200) is None
