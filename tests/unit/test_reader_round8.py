@@ -102,7 +102,8 @@ def test_a_footer_the_enlarged_read_misses_is_read_binarised_and_cleaned(tmp_pat
     page = Image.new("L", (strip.width, strip.height * 10), 255)
     page.paste(strip, (0, page.height - strip.height))
     with pymupdf.open() as document:
-        document.new_page()
+        for _ in range(4):  # a letter of 4 pages ("2 of 4" on a file of one page is no label it could hold)
+            document.new_page()
         pages = Pages(document, ExtractionLimits(), time.monotonic() + 60)
         pages.images[0] = PreparedPage(image=page, dpi=200, speckled=True)
         footer = band_of(pages.images[0], "footer")
