@@ -130,11 +130,11 @@ def faint_ink_darkened(image: Image.Image) -> Image.Image:
 
     Faded print under speckle (a faded page scanned at 150 dpi with dust on the glass): the dark dots and a lid's
     dark edge are what Tesseract's binarisation splits off, the faint print (grey 175-200 on paper at 245) falls on
-    the paper's side, and every read of such a footer gave nothing: "Page 3" a person reads at a glance (held-out
-    seed 121393, LOPEZ). Of the true matches lost on fourteen seeds, 38 of 95 letters on faded, speckled 150-dpi
+    the paper's side, and every read of such a footer gave nothing: "Page 3" a person reads at a glance (spent
+    held-out seed 121393, LOPEZ). Of the true matches lost on fourteen seeds, 38 of 95 letters on faded, speckled 150-dpi
     scans (24 of them held in doubt by a footer no read gave); 7 of 338 on clean 150-dpi scans. Used for closer
-    reads only (``pages.label_read_closer``, ``second_looks``): done to every faded band before its first read, it
-    lost as many true matches as it won (round 26, docs/extraction.md)."""
+    reads only (``pages.label_read_closer``, ``second_looks``): done to every faded speckled band before its first
+    read, it won no true match and read fewer surnames and last 4s (round 26, docs/extraction.md)."""
     pixels = np.asarray(without_dark_edges(image))
     paper = float(np.median(pixels))
     marks = pixels[pixels < paper - 25]

@@ -192,7 +192,7 @@ class Pages:
 
     def _read_label(self, image: Image.Image, dpi: int) -> Label | None:
         """The label a closer read gives, if this file could hold such a page: a place past the file's last page or
-        past its own total is a misread ("Page 40" for "Page 4 of 4", dev-tuned seed 75025), and the next way of
+        past its own total is a misread ("Page 40" for "Page 4 of 4", spent seed 75025), and the next way of
         reading the footer is tried instead of stopping at it."""
         words = read_line(image, dpi, 6, "", self.remaining())
         self.remaining()
