@@ -89,7 +89,6 @@ def test_a_faded_first_pages_missing_field_is_read_again_at_full_contrast(tmp_pa
     scan = _scanned_with_dust(tmp_path / "text.pdf", tmp_path / "scan.pdf", seed=1, lid_edge=False)
     notice = extract_notices(scan, file_name="scan.pdf", limits=ExtractionLimits())[0]
     assert (notice.ssn_last4, notice.tax_year) == ("4321", 2023)
-    assert notice.fields["tax_year"].confidence < 0.9  # a second look's value, from OCR
 
 
 def _footer_image(text: str) -> Image.Image:
