@@ -1,4 +1,5 @@
-"""Round 26 (issue 10): a faded footer under speckle read closer with its faint print stretched to full contrast."""
+"""Round 26 (issue 10): faint print under dust read at full contrast (a footer read closer, a second look), and a
+closer read's label the file cannot hold."""
 
 from __future__ import annotations
 
