@@ -62,14 +62,19 @@ def shows_other_letter(found: dict[str, Found[Any]], letter: dict[str, Found[Any
     a 0 look-alike away from the letter's unsure one is the same number read two ways (dev seed 5150: page 1's mask
     read "XxX-Xxx-5393", unsure, pages 2 and 3 and the scan line 5303: the letter was cut after page 1)."""
     for name in ("ssn_last4", "letter_type", "aur_control_number"):
-        seen, own = found.get(name), letter.get(name)
-        confident = seen is not None and seen.confidence >= TRUSTED_CONFIDENCE
-        if confident and own is not None and seen.value != own.value:
+        if surely_differs(found, letter, name):
+            own = letter[name]
             misread = (name == "ssn_last4" and own.confidence < TRUSTED_CONFIDENCE
-                       and differ_by_a_misread_zero(seen.value, own.value))  # fmt: skip
+                       and differ_by_a_misread_zero(found[name].value, own.value))  # fmt: skip
             if not misread:
                 return True
     return False
+
+
+def surely_differs(found: dict[str, Found[Any]], letter: dict[str, Found[Any]], name: str) -> bool:
+    """The page confidently shows another value of ``name`` than the letter has."""
+    seen, own = found.get(name), letter.get(name)
+    return seen is not None and own is not None and seen.confidence >= TRUSTED_CONFIDENCE and seen.value != own.value
 
 
 # What shows a page is (part of) an IRS letter: any taxpayer id, letter code or AUR number, however unsure (a fax

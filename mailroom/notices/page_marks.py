@@ -18,10 +18,10 @@ from typing import Any
 
 from mailroom.notices.letter import Letter
 from mailroom.notices.layout import PageLayout
-from mailroom.notices.letter_marks import shows_other_letter
+from mailroom.notices.letter_marks import shows_other_letter, surely_differs
 from mailroom.notices.loose_names import loose_name_lines
 from mailroom.notices.model import PageMarks
-from mailroom.notices.page_fields import TRUSTED_CONFIDENCE, parse_layout
+from mailroom.notices.page_fields import parse_layout
 from mailroom.notices.parse import Found
 from mailroom.notices.pages import Pages
 
@@ -53,11 +53,7 @@ def marks_of_pages(pages: Pages, letter: Letter) -> list[PageMarks]:
 def _other_dates(found: dict[str, Found[Any]], letter: dict[str, Found[Any]]) -> bool:
     """The page surely prints another tax year or notice date than the letter's: the same taxpayer's other letter (a
     CP2000 for another year, its follow-up) shows their name and last 4 too, and would be filed inside this one."""
-    for name in ("tax_year", "notice_date"):
-        seen, own = found.get(name), letter.get(name)
-        if seen is not None and own is not None and seen.confidence >= TRUSTED_CONFIDENCE and seen.value != own.value:
-            return True
-    return False
+    return any(surely_differs(found, letter, name) for name in ("tax_year", "notice_date"))
 
 
 def _layouts_read(pages: Pages, index: int) -> list[PageLayout]:
