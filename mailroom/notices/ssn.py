@@ -20,6 +20,10 @@ _MASK3 = r"[X*x×#]{3}"
 _MASK2 = r"[X*x×#]{2}"
 # Masked forms: XXX-XX-1234, ***-**-1234, and OCR's spaced variants.
 _MASKED = re.compile(rf"(?<![\w-]){_MASK3}\s?-\s?{_MASK2}\s?-\s?(\d{{4}})(?![\d-])")
+# A mask whose first group lost a character to OCR ("xx-xx-8027" for "xxx-xx-8027"): no label needed, no other
+# number is shaped so; unsure (the name beside it must confirm the case).
+_MASKED_SHORT = re.compile(rf"(?<![\w-]){_MASK2}\s?-\s?{_MASK2}\s?-\s?(\d{{4}})(?![\d-])")
+_MASKED_SHORT_CONFIDENCE = 0.8
 # Next to a label only: an SSN-shaped value whose first five characters OCR damaged ("§92-73-1284"), or whose middle
 # group OCR gave an extra digit ("927-082-1819", held-out seed 65537, spent); its last four are still digits, and
 # they are all we keep (a mask's three-character middle group, "XXX-XXx-4010", is judged as a mask below). A phone
@@ -247,6 +251,8 @@ def find_ssn_last4(text: str) -> Found[str] | None:
     masked = _MASKED.search(text)
     if masked:
         return Found(masked.group(1), 0.85)
+    if (short := _MASKED_SHORT.search(text)) is not None:
+        return Found(short.group(1), _MASKED_SHORT_CONFIDENCE)
     scan_line_id = _SCAN_LINE_ID.search(text)
     if scan_line_id and scan_line_id.group(1) != "0000":
         return Found(scan_line_id.group(1), _SCAN_LINE_ID_CONFIDENCE)
