@@ -14,6 +14,7 @@ from mailroom.notices.page_fields import parse_layout, required, with_guesses
 from mailroom.notices.pages import Pages, band_of
 from mailroom.notices.parse import Found, normalize_text
 from mailroom.notices.rereads import REREAD_CONFIDENCE, reread_ssn_last4
+from mailroom.notices.scan_resolution import dark_ink_at_scan_resolution
 from mailroom.notices.second_looks import second_looks, stamp_lifted
 from mailroom.notices.ssn import SCAN_LINE_CONFIDENCE, scan_line_last4
 from mailroom.notices.table_cells import read_table
@@ -107,6 +108,18 @@ def _read_again(pages: Pages, letter: Letter) -> None:
         letter.add({name: value for name, value in found.items() if name not in letter.found}, block, FieldSource.OCR)
 
 
+def _read_at_scan_resolution(pages: Pages, letter: Letter) -> None:
+    """A letter still without its SSN or surname after the second looks: its first page's top band once more, a
+    stamp's lighter ink cut away at the scan's own resolution (``scan_resolution.py``; 300-dpi scans only, where
+    the print is still black). Fills fields still missing."""
+    if not _missing(letter, _FOUND_BY):
+        return
+    layout = dark_ink_at_scan_resolution(pages, letter.first)
+    if layout is not None:
+        found, block = parse_layout(layout)
+        letter.add({name: value for name, value in found.items() if name not in letter.found}, block, FieldSource.OCR)
+
+
 def _lift_stamp(pages: Pages, letter: Letter) -> None:
     """A letter still without its last 4 after every other look: its bands read once more with a stamp's ink on
     bare paper taken out but print under it kept (``second_looks.stamp_lifted``), for the last 4 alone. Eleven tuned
@@ -143,5 +156,6 @@ def look_closer(pages: Pages, letter: Letter) -> None:
     _reread_ssn(pages, letter)
     _read_again(pages, letter)
     _read_table(pages, letter)
+    _read_at_scan_resolution(pages, letter)
     _lift_stamp(pages, letter)
     find_lost_first_line(pages, letter)

@@ -287,6 +287,7 @@ class PreparedPage:
     image: Image.Image
     dpi: int
     speckled: bool
+    upside_down: bool = False  # the image was turned 180 degrees from the page as rendered
 
     def band(self, top: float, bottom: float, *, clean: bool = True) -> Image.Image:
         """The strip between two shares of the page's height, cleaned of speckle unless ``clean`` is False."""
@@ -294,7 +295,7 @@ class PreparedPage:
         return median3(strip) if self.speckled and clean else strip
 
     def turned(self) -> PreparedPage:
-        return replace(self, image=self.image.rotate(180))
+        return replace(self, image=self.image.rotate(180), upside_down=not self.upside_down)
 
 
 def sideways(page: pymupdf.Page) -> bool:

@@ -75,7 +75,7 @@ def _ink_levels(image: Image.Image) -> tuple[np.ndarray, int, int] | None:
     return pixels, split, paper
 
 
-def _dark_ink_only(image: Image.Image, dpi: int) -> Prepared:
+def dark_ink_only(image: Image.Image, dpi: int) -> Prepared:
     """Only the darkest ink, black on white: a stamp or pen in lighter ink than the letter's toner goes.
 
     The band's paper is split from its ink, then the ink in two: a clerk's grey or red "RECEIVED" stamp is lighter
@@ -94,7 +94,7 @@ def stamp_lifted(image: Image.Image, dpi: int) -> Prepared:
     split and the paper.
 
     A stamp's ink over print is darker than the same ink on bare paper (the toner shows through it), and where the
-    print is faded or blurred the cut ``_dark_ink_only`` makes also takes the print the stamp crosses: the SSN in a
+    print is faded or blurred the cut ``dark_ink_only`` makes also takes the print the stamp crosses: the SSN in a
     box a "RECEIVED" stamp lies on. Halfway up to the paper keeps it. What else this read gives is the stamp's
     letters run into the text (names, dates), so it is looked at for the last 4 alone, and for a nameless page's
     name lines as CRM evidence only (closer_looks.py)."""
@@ -113,7 +113,7 @@ def _faint_ink_darkened(image: Image.Image, dpi: int) -> Prepared:
 
 
 Cleanup = Callable[[Image.Image, int], Prepared]
-CLEANUPS: tuple[Cleanup, ...] = (_without_rules, _median_binarised, _enlarged_binarised, _dark_ink_only,
+CLEANUPS: tuple[Cleanup, ...] = (_without_rules, _median_binarised, _enlarged_binarised, dark_ink_only,
                                  _faint_ink_darkened)
 
 
