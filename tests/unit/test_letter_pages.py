@@ -37,6 +37,16 @@ def inner_page(*lines: str) -> list[str]:
     return [FILLER, FILLER, *lines]
 
 
+def draw_courier_first_page(canvas: Canvas, gray: float = 0.0) -> None:
+    """``first_page()``'s lines and its "Page 1 of 1" label in 10-point Courier (the papers corpus's letter font), in
+    ``gray``, on a page the caller shows and saves (a scan test draws a stamp before or dust after)."""
+    canvas.setFillGray(gray)
+    canvas.setFont("Courier", 10)
+    for row, line in enumerate(first_page()):
+        canvas.drawString(60, 740 - 15 * row, line)
+    canvas.drawString(480, 52, "Page 1 of 1")
+
+
 def write(path: Path, pages: list[tuple[list[str], str | None]], footer_x: float = 480) -> Path:
     """Pages of (body lines, footer label or None for a footer a stamp made unreadable)."""
     canvas = Canvas(str(path), pagesize=letter)

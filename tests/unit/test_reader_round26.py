@@ -16,7 +16,7 @@ from reportlab.pdfgen.canvas import Canvas
 from mailroom.notices import ExtractionLimits, extract_notices
 from mailroom.notices.ocr import faint_ink_darkened
 from mailroom.notices.pages import Pages
-from tests.unit.test_letter_pages import first_page
+from tests.unit.test_letter_pages import draw_courier_first_page
 
 
 def _scanned_with_dust(source: Path, target: Path, *, seed: int, lid_edge: bool) -> Path:
@@ -80,11 +80,7 @@ def test_faint_print_is_stretched_and_dark_print_is_left_as_it_is() -> None:
 def test_a_faded_first_pages_missing_field_is_read_again_at_full_contrast(tmp_path: Path) -> None:
     """Faint print under dust: the first read loses the tax year; the second look at full contrast reads it."""
     canvas = Canvas(str(tmp_path / "text.pdf"), pagesize=letter)
-    canvas.setFillGray(0.8)
-    canvas.setFont("Courier", 10)
-    for row, line in enumerate(first_page()):
-        canvas.drawString(60, 740 - 15 * row, line)
-    canvas.drawString(480, 52, "Page 1 of 1")
+    draw_courier_first_page(canvas, gray=0.8)
     canvas.showPage()
     canvas.save()
     scan = _scanned_with_dust(tmp_path / "text.pdf", tmp_path / "scan.pdf", seed=1, lid_edge=False)

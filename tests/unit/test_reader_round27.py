@@ -18,7 +18,7 @@ from mailroom.notices.pages import Pages
 from mailroom.notices.layout import PageLayout
 from mailroom.notices.scan_resolution import dark_ink_at_scan_resolution, scan_dpi
 from mailroom.notices.ssn import find_ssn_last4
-from tests.unit.test_letter_pages import first_page
+from tests.unit.test_letter_pages import draw_courier_first_page
 
 
 def test_a_mask_short_of_one_character_gives_the_last_4_unsure() -> None:
@@ -47,11 +47,7 @@ def _stamped_scan(tmp_path: Path, dpi: int, *, upside_down: bool = False) -> Pat
     canvas.setFont("Helvetica", 15)
     canvas.drawString(20, -18, "OCT 21 2025")
     canvas.restoreState()
-    canvas.setFillGray(0)
-    canvas.setFont("Courier", 10)
-    for row, line in enumerate(first_page()):
-        canvas.drawString(60, 740 - 15 * row, line)
-    canvas.drawString(480, 52, "Page 1 of 1")
+    draw_courier_first_page(canvas)
     canvas.showPage()
     canvas.save()
     with pymupdf.open(tmp_path / "text.pdf") as text, pymupdf.open() as scan:
