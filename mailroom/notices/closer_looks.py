@@ -96,6 +96,12 @@ def _missing(letter: Letter, names: tuple[str, ...] | None = None) -> bool:
     return any(name not in letter.found for name in (names or (*_FOUND_BY, *required(letter.found))))
 
 
+def _fill_missing(letter: Letter, layout: PageLayout) -> None:
+    """What a look's read gives for fields the letter still lacks (a look never overrules an earlier read)."""
+    found, block = parse_layout(layout)
+    letter.add({name: value for name, value in found.items() if name not in letter.found}, block, FieldSource.OCR)
+
+
 def _read_again(pages: Pages, letter: Letter) -> None:
     """A letter still without its SSN or surname, or without a field its letter type prints (the notice date, the
     control number): second looks at the bands that should have shown them; they only fill fields still missing
@@ -104,8 +110,7 @@ def _read_again(pages: Pages, letter: Letter) -> None:
     # the box that prints the date and the control number is on the letter's first page
     last = letter.last if _missing(letter, _FOUND_BY) else letter.first
     for layout in second_looks(pages, letter.first, last, lambda: _missing(letter)):
-        found, block = parse_layout(layout)
-        letter.add({name: value for name, value in found.items() if name not in letter.found}, block, FieldSource.OCR)
+        _fill_missing(letter, layout)
 
 
 def _read_at_scan_resolution(pages: Pages, letter: Letter) -> None:
@@ -116,8 +121,7 @@ def _read_at_scan_resolution(pages: Pages, letter: Letter) -> None:
         return
     layout = dark_ink_at_scan_resolution(pages, letter.first)
     if layout is not None:
-        found, block = parse_layout(layout)
-        letter.add({name: value for name, value in found.items() if name not in letter.found}, block, FieldSource.OCR)
+        _fill_missing(letter, layout)
 
 
 def _lift_stamp(pages: Pages, letter: Letter) -> None:

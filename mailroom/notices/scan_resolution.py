@@ -39,8 +39,8 @@ def scan_dpi(page: pymupdf.Page) -> int | None:
     return round((pixels / square_inches) ** 0.5) if pixels and square_inches > 0 else None
 
 
-def dark_ink_at_scan_resolution(pages: Pages, index: int, name: str = "top") -> PageLayout | None:
-    """The band ``name`` of page ``index`` read again with its lighter ink cut away at the scan's resolution; None
+def dark_ink_at_scan_resolution(pages: Pages, index: int) -> PageLayout | None:
+    """The top band of page ``index`` read again with its lighter ink cut away at the scan's resolution; None
     where the page was not read, is no finer scan, or shows one ink only."""
     prepared = pages.images.get(index)
     if prepared is None or not pages.scanned(index):
@@ -56,7 +56,7 @@ def dark_ink_at_scan_resolution(pages: Pages, index: int, name: str = "top") -> 
         image = image.rotate(90, expand=True)
     if prepared.upside_down:
         image = image.rotate(180)
-    top, bottom = BANDS[name]
+    top, bottom = BANDS["top"]
     band = image.crop((0, int(top * image.height), image.width, int(bottom * image.height)))
     if prepared.speckled:
         band = median3(band)
