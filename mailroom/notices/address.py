@@ -312,55 +312,79 @@ def _street_above(chunks: list[Chunk], city: Chunk, tolerance: float, height: fl
 
 
 def address_block_names(layout: PageLayout) -> BlockNames | None:
-    """The taxpayer (and spouse) of the first address block on the page that is not the IRS's own."""
+    """The taxpayer (and spouse) of the first address block on the page that is not the IRS's own; failing any, the
+    first block read past a stamp's marks (``lenient``), whose lines are evidence for the CRM only."""
     chunks = layout.chunks()
-    for anchor in chunks:
-        if not _city_line(anchor.text):
-            continue
-        height = max(anchor.y1 - anchor.y0, 1.0)
-        tolerance = 2.5 * height
-        street = _street_above(chunks, anchor, tolerance, height)
-        if street is None:
-            continue
-        cursor = street
-        for _ in range(3):  # "123 MAIN ST" above "APT 4B"; an in-care-of line above the street
-            upper = _above(chunks, cursor, tolerance, height)
-            if upper is None or not (_is_street(upper)
-                                     or _CARE_OF.match(upper.text.strip())):
-                break
-            cursor = upper
-        name_chunks: list[Chunk] = []
-        skipped = False
-        while len(name_chunks) < 2:
-            upper = _above(chunks, cursor, tolerance, height)
-            if upper is None and not name_chunks and not skipped:
-                # the line right above the street is lost or OCR moved it out of line (a pen stroke through the
-                # spouse's name read as "ZALEZ" far to the right, seed 44917): a name line one line higher is the
-                # block's, read past a lost line, so as unsure as past an unreadable one
-                upper = _above(chunks, cursor, tolerance, height, gap_limit=_LINE_GAP + 1.2)
-                skipped = upper is not None
-            if upper is None:
-                break
-            line, _, _ = clean_name_line(upper)
-            digits = sum(ch.isdigit() for ch in upper.text)
-            if digits > 2 or not _is_name_line(line):
-                if not name_chunks and not skipped and unreadable(upper):
-                    skipped, cursor = True, upper  # a name line under a pen stroke or stamp: look one line higher
-                    continue
-                break  # the scan line, a mail-sort line, a heading: the block ends here
-            name_chunks.insert(0, upper)
-            cursor = upper
-        if not name_chunks:
-            continue
-        cleaned = [clean_name_line(chunk) for chunk in name_chunks]
-        names = parse_name_lines([line for line, _, _ in cleaned])
-        # Past an unreadable line the name is a guess (the lost line may have been the taxpayer's): weakest
-        # confidence, so the CRM must confirm it (the case's own name found on these lines) before anything is filed.
-        weakest = 0.0 if skipped else min(conf for _, conf, _ in cleaned)
-        return BlockNames(names=names, min_conf=weakest,
-                          cleaned=any(stripped for _, _, stripped in cleaned),
-                          lines=tuple(line for line, _, _ in cleaned))  # fmt: skip
+    for lenient in (False, True):
+        for anchor in chunks:
+            block = _block_above(chunks, anchor, lenient=lenient) if _city_line(anchor.text) else None
+            if block is not None:
+                return block
     return None
+
+
+def _before_debris(chunk: Chunk) -> Chunk | None:
+    """A name line up to the first word holding a digit: a stamp's date read on after the name ("WEI H TORRES &
+    ADAEZE W HARKISY 14 5\u00b0 D", seed 196418: the taxpayer's name whole, the block lost for its digits)."""
+    cut = next((index for index, word in enumerate(chunk.words) if any(ch.isdigit() for ch in word.text)), 0)
+    return Chunk(chunk.words[:cut]) if cut else None
+
+
+def _block_above(chunks: list[Chunk], anchor: Chunk, *, lenient: bool) -> BlockNames | None:
+    """The names above a city line. ``lenient``: a stamp over the block may garble its street line ("Ske 3 BRompiaw
+    RECEIVED" for "8864 S BROADWAY", seed 196418, held out in round 26 and a dev seed since) or add its date after
+    the name; read past either, the lines are evidence for the CRM only (``BlockNames.names`` None)."""
+    height = max(anchor.y1 - anchor.y0, 1.0)
+    tolerance = 2.5 * height
+    street = _street_above(chunks, anchor, tolerance, height)
+    unsure = False
+    if street is None and lenient:
+        street = _above(chunks, anchor, tolerance, height)
+        if street is not None and not any(ch.isdigit() for ch in street.text):
+            street = None  # a street's number survives a stamp in part; a line of none is some other line
+        unsure = True
+    if street is None:
+        return None
+    cursor = street
+    for _ in range(3):  # "123 MAIN ST" above "APT 4B"; an in-care-of line above the street
+        upper = _above(chunks, cursor, tolerance, height)
+        if upper is None or not (_is_street(upper) or _CARE_OF.match(upper.text.strip())):
+            break
+        cursor = upper
+    name_chunks: list[Chunk] = []
+    skipped = False
+    while len(name_chunks) < 2:
+        upper = _above(chunks, cursor, tolerance, height)
+        if upper is None and not name_chunks and not skipped:
+            # the line right above the street is lost or OCR moved it out of line (a pen stroke through the
+            # spouse's name read as "ZALEZ" far to the right, seed 44917): a name line one line higher is the
+            # block's, read past a lost line, so as unsure as past an unreadable one
+            upper = _above(chunks, cursor, tolerance, height, gap_limit=_LINE_GAP + 1.2)
+            skipped = upper is not None
+        if upper is None:
+            break
+        line, _, _ = clean_name_line(upper)
+        digits = sum(ch.isdigit() for ch in upper.text)
+        if lenient and not name_chunks and digits > 2 and (cut := _before_debris(upper)) is not None:
+            upper, line, digits, unsure = cut, clean_name_line(cut)[0], 0, True
+        if digits > 2 or not _is_name_line(line):
+            if not name_chunks and not skipped and unreadable(upper):
+                skipped, cursor = True, upper  # a name line under a pen stroke or stamp: look one line higher
+                continue
+            break  # the scan line, a mail-sort line, a heading: the block ends here
+        name_chunks.insert(0, upper)
+        cursor = upper
+    if not name_chunks:
+        return None
+    cleaned = [clean_name_line(chunk) for chunk in name_chunks]
+    # read past a stamp's marks, the lines are evidence for the CRM only: a first name the stamp garbled
+    # ("HENBEREY H MACDONALD", dev seed 4242) cost a match the surname alone had made
+    names = None if unsure else parse_name_lines([line for line, _, _ in cleaned])
+    # Past an unreadable line the name is a guess (the lost line may have been the taxpayer's): weakest
+    # confidence, so the CRM must confirm it (the case's own name found on these lines) before anything is filed.
+    weakest = 0.0 if skipped or unsure else min(conf for _, conf, _ in cleaned)
+    return BlockNames(names=names, min_conf=weakest, cleaned=any(stripped for _, _, stripped in cleaned),
+                      lines=tuple(line for line, _, _ in cleaned))  # fmt: skip
 
 
 def names_found(block: BlockNames | None) -> Found[Names] | None:
