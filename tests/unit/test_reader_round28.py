@@ -1,20 +1,36 @@
-"""Round 28 (issue 10): an address block read past a stamp's marks.
+"""Round 28 (issue 10): an address block read past a stamp's marks; a page in doubt read closer for its marks.
 
 A RECEIVED stamp over the address block may leave the name line whole and still lose the block: its date read on
 after the name puts digits in the name line, or its text over the street line leaves no house number to know the
 street by. Such a block is read on a second pass only, and its lines are evidence for the CRM only: the matcher
 searches their surnames with the page's last 4 and files nothing unless the case's own name is on them.
+
+A letter held in doubt by a page that shows nothing of its taxpayer has that page's top band read again through the
+second looks' cleanups, so a faded header's last 4 can vouch for the page (mailroom/pages_vouched.py).
 """
 
 from __future__ import annotations
 
+import io
+from pathlib import Path
+
+import numpy as np
+import pymupdf
+from PIL import Image
+from reportlab.lib.pagesizes import letter
+from reportlab.pdfgen.canvas import Canvas
+
 from mailroom.crm import CaseCandidate
 from mailroom.matching import MatchOutcome, match_notice
+from mailroom.notices import ExtractionLimits, extract_notices
+from mailroom.notices import page_marks
 from mailroom.notices.address import address_block_names, names_found
 from mailroom.notices.layout import build_layout
-from mailroom.notices.model import Notice
+from mailroom.notices.model import ExtractionError, ExtractionFailure, Notice
 from mailroom.notices.page_fields import TRUSTED_CONFIDENCE
+from mailroom.notices.pages import Pages
 from mailroom_sandbox.logiqs.directory import InMemoryCaseDirectory
+from tests.unit.test_letter_pages import FILLER, directory, first_page
 from tests.unit.test_parse_round4 import _line, _plain
 
 
@@ -71,3 +87,70 @@ def test_the_lines_read_past_a_stamp_find_the_case_only_with_its_own_name_on_the
     assert (found.outcome, found.case_id) == (MatchOutcome.MATCHED, 7)
     other = match_notice(Notice(ssn_last4="0976", name_evidence=list(block.lines)), crm)  # DIANE is not on the page
     assert other.outcome is not MatchOutcome.MATCHED
+
+
+def _faded_second_page_scan(tmp_path: Path, header: str = "Social Security number XXX-XX-4321") -> Path:
+    """Two unlabelled pages scanned at 150 dpi with dust: ``first_page()`` in black, then a page whose header (notice
+    date, ``header``) and text are faded to grey 0.74 (seed 121393's DI NAPOLI-WASHINGTON: the band read saw nothing
+    on pages 2 and 3, a median and binarising read the last 4)."""
+    canvas = Canvas(str(tmp_path / "text.pdf"), pagesize=letter)
+    canvas.setFont("Courier", 10)
+    for row, line in enumerate(first_page()):
+        canvas.drawString(60, 740 - 15 * row, line)
+    canvas.showPage()
+    canvas.setFont("Courier", 10)
+    canvas.setFillGray(0.74)
+    canvas.drawString(330, 740, "Notice date Oct. 14, 2025")
+    canvas.drawString(330, 725, header)
+    for row in range(6):
+        canvas.drawString(60, 680 - 15 * row, FILLER)
+    canvas.showPage()
+    canvas.save()
+    random = np.random.default_rng(28)
+    with pymupdf.open(tmp_path / "text.pdf") as text, pymupdf.open() as scan:
+        for page in text:
+            pixmap = page.get_pixmap(dpi=150, colorspace=pymupdf.csGRAY)
+            pixels = np.frombuffer(pixmap.samples, dtype=np.uint8).reshape(pixmap.height, pixmap.width)
+            pixels = np.minimum(pixels.astype(np.int16), 245)  # grey paper
+            dust = random.random(pixels.shape) < 0.01
+            pixels[dust] = random.integers(20, 110, int(dust.sum()))
+            buffer = io.BytesIO()
+            Image.fromarray(pixels.astype(np.uint8)).save(buffer, format="PNG")
+            sheet = scan.new_page(width=page.rect.width, height=page.rect.height)
+            sheet.insert_image(sheet.rect, stream=buffer.getvalue())
+        scan.save(tmp_path / "scan.pdf")
+    return tmp_path / "scan.pdf"
+
+
+def test_a_faded_page_in_doubt_is_read_closer_and_its_last_4_vouches_for_it(tmp_path: Path) -> None:
+    (notice,) = extract_notices(_faded_second_page_scan(tmp_path), file_name="scan.pdf", limits=ExtractionLimits())
+    assert notice.pages_in_doubt == "page 2 has no readable page label and shows nothing of this letter"
+    assert [(marks.page, marks.ssn_last4s) for marks in notice.page_marks] == [(1, ["4321"]), (2, ["4321"])]
+    result = match_notice(notice, directory())
+    assert (result.outcome, result.case_id) == (MatchOutcome.MATCHED, 1)
+    assert "each shows this taxpayer's last 4 or name" in result.reason
+
+
+def test_a_page_read_closer_showing_another_last_4_keeps_the_letter_in_review(tmp_path: Path) -> None:
+    scan = _faded_second_page_scan(tmp_path, header="Social Security number XXX-XX-5555")
+    (notice,) = extract_notices(scan, file_name="scan.pdf", limits=ExtractionLimits())
+    assert notice.pages_in_doubt is not None
+    assert notice.page_marks == []  # a page surely showing another last 4: no page vouches for the letter
+    assert match_notice(notice, directory()).outcome is MatchOutcome.AMBIGUOUS
+
+
+def test_no_closer_read_once_the_letters_budget_is_spent(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setattr(page_marks, "CLOSER_READS", 0)
+    (notice,) = extract_notices(_faded_second_page_scan(tmp_path), file_name="scan.pdf", limits=ExtractionLimits())
+    assert [(marks.page, marks.ssn_last4s) for marks in notice.page_marks] == [(1, ["4321"]), (2, [])]
+    assert match_notice(notice, directory()).outcome is MatchOutcome.AMBIGUOUS
+
+
+def test_a_closer_read_that_runs_out_of_time_leaves_the_letter_in_doubt_not_the_file_failed(tmp_path: Path,
+                                                                                          monkeypatch) -> None:
+    def spent(*args, **kwargs):
+        raise ExtractionError(ExtractionFailure.TIMEOUT, "time budget of 60.0 s spent")
+
+    monkeypatch.setattr(Pages, "band_cleaned", spent)
+    (notice,) = extract_notices(_faded_second_page_scan(tmp_path), file_name="scan.pdf", limits=ExtractionLimits())
+    assert [(marks.page, marks.ssn_last4s) for marks in notice.page_marks] == [(1, ["4321"]), (2, [])]
