@@ -1,4 +1,5 @@
-"""Round 28 (issue 10): an address block read past a stamp's marks; a page in doubt read closer for its marks.
+"""Round 28 (issue 10): an address block read past a stamp's marks; a page in doubt read closer for its marks; an
+asterisk mask read again by its digits alone.
 
 A RECEIVED stamp over the address block may leave the name line whole and still lose the block: its date read on
 after the name puts digits in the name line, or its text over the street line leaves no house number to know the
@@ -16,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 import pymupdf
+import pytest
 from PIL import Image
 from reportlab.lib.pagesizes import letter
 from reportlab.pdfgen.canvas import Canvas
@@ -28,10 +30,14 @@ from mailroom.notices.address import address_block_names, names_found
 from mailroom.notices.layout import build_layout
 from mailroom.notices.model import ExtractionError, ExtractionFailure, Notice
 from mailroom.notices.page_fields import TRUSTED_CONFIDENCE
+from mailroom.notices.ocr import ocr_image, prepare, read_line
 from mailroom.notices.pages import Pages
+from mailroom.notices.rereads import reread_ssn_last4
 from mailroom_sandbox.logiqs.directory import InMemoryCaseDirectory
 from tests.unit.test_letter_pages import FILLER, directory, first_page
+from tests.unit.test_extraction import scanned_copy
 from tests.unit.test_parse_round4 import _line, _plain
+from tests.unit.test_reader_round6 import _box_line
 
 
 def _block(rows: list[tuple[str, float]]):
@@ -154,3 +160,46 @@ def test_a_closer_read_that_runs_out_of_time_leaves_the_letter_in_doubt_not_the_
     monkeypatch.setattr(Pages, "band_cleaned", spent)
     (notice,) = extract_notices(_faded_second_page_scan(tmp_path), file_name="scan.pdf", limits=ExtractionLimits())
     assert [(marks.page, marks.ssn_last4s) for marks in notice.page_marks] == [(1, ["4321"]), (2, [])]
+
+
+def _masked_box(tmp_path: Path, last4: str):
+    """A box's "Taxpayer ID number" in Courier beside its value right-aligned in 10-point Times bold, as the papers
+    corpus's second layout prints it, scanned at 200 dpi."""
+    path = tmp_path / "box.pdf"
+    canvas = Canvas(str(path), pagesize=letter)
+    canvas.setFont("Courier", 10)
+    canvas.drawString(330, 740, "Notice")
+    canvas.drawString(330, 725, "Taxpayer ID number")
+    canvas.setFont("Times-Bold", 10)
+    canvas.drawRightString(560, 740, "CP2000")
+    canvas.drawRightString(560, 725, f"***-**-{last4}")
+    canvas.showPage()
+    canvas.save()
+    with pymupdf.open(scanned_copy(path, tmp_path / "scan.pdf")) as document:
+        prepared = prepare(document[0], ExtractionLimits())
+    layout, _ = ocr_image(prepared.band(0.0, 0.2), prepared.dpi, ExtractionLimits(), 30)
+    return prepared, layout
+
+
+@pytest.mark.parametrize("last4", ["2891", "6594"])
+def test_an_asterisk_mask_read_closer_is_read_again_by_its_digits_alone(tmp_path: Path, last4: str) -> None:
+    # seed 196418, Doc489: "***-**-6594" in bold read "54", "54", "594" whole; its right half read "6594" every way
+    prepared, layout = _masked_box(tmp_path, last4)
+    reads: list[str] = []
+
+    def read(image, dpi, psm, allowed):
+        words = read_line(image, dpi, psm, allowed, 30)
+        reads.append(" ".join(words))
+        return words
+
+    closer = reread_ssn_last4(prepared.image, layout, dpi=prepared.dpi, speckled=False, read=read)
+    assert closer.last4 is not None and (closer.last4.value, closer.last4.confidence) == (last4, 0.85)
+    assert len(reads) == 6 and not any(read.endswith(last4) for read in reads[:3])  # the whole value's reads failed
+
+
+def test_no_second_three_reads_where_the_first_three_agree(tmp_path: Path) -> None:
+    prepared, layout = _box_line(tmp_path / "box.pdf", "Social security number        XXX-XX-5088")
+    answers = iter(["XXX-XX-5088", "XXX-XX-5088", "5089"])  # a fourth read would raise StopIteration
+    closer = reread_ssn_last4(prepared.image, layout, dpi=prepared.dpi, speckled=False,
+                              read=lambda image, dpi, psm, allowed: [next(answers)])  # fmt: skip
+    assert closer.last4 is not None and closer.last4.value == "5088"
