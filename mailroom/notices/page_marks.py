@@ -7,9 +7,9 @@ on the case. Yet a page may still show who it belongs to: the name in its addres
 last 4 in its header. Once the CRM has confirmed that name and last 4 as one person (the match), a page showing
 either is that person's (mailroom/pages_vouched.py). What was read already is used first; a scanned page that shows
 nothing in it has its top band read again through the second looks' cleanups (``second_looks.CLEANUPS``, in turn,
-until one shows the letter's own last 4 or surname; at most ``CLOSER_READS`` per letter): a faded header's last 4
-comes back under a median and binarising, or with its faint ink darkened (round 28, six dev seeds' OCR, tuned: 3
-true matches held in doubt were vouched for). Such reads cost OCR only for letters in doubt.
+until one shows the letter's own last 4, or its first name and surname; at most ``CLOSER_READS`` per letter): a
+faded header's last 4 comes back under a median and binarising, or with its faint ink darkened (round 28, six seeds'
+OCR, tuned: 3 true matches held in doubt were vouched for). Such reads cost OCR only for letters in doubt.
 
 Held-out seed 75025 (spent, round 25): 2-page letters whose page 1 showed the name (a stamp over the box) and page 2
 the last 4 in its header or on its response form, both labels lost to speckle and fading, went to review as "none of
