@@ -14,6 +14,9 @@ In a table (a header row of labels over a row of values) the value is under its 
 label's row holds other columns' labels and the next row starts a value under it, that cell is read the same way
 (round 15, ``_cell_below``).
 
+Where the three reads beside a label do not agree, the region's right half is read the same three ways and the votes
+pooled: a bold asterisk mask's raised stars throw Tesseract's line off, and its digits alone read right (round 28).
+
 Reads that do not agree are still readings ("*8824177" from one read, nothing from the others): never the notice's
 last 4, they become guesses the matcher searches the CRM with (page_confirmation.confirm_guessed_last4), as the band
 read's garbled last 4 does (round 13).
@@ -174,8 +177,8 @@ def _read_region(image: Image.Image, box: tuple[float, float, float, float], slo
 def reread_ssn_last4(image: Image.Image, layout: PageLayout, *, dpi: int, speckled: bool,
                      read: LineReader) -> CloserRead:  # fmt: skip
     """The last four of the TIN printed beside a label of ``layout`` (a band cut from ``image`` at its top, so the
-    boxes are the image's pixels), or under it in a table, when two of three enlarged reads agree, and what each read
-    made of it."""
+    boxes are the image's pixels), or under it in a table, when two of three enlarged reads agree (beside a label,
+    two of six with its right half's), and what each read made of it."""
     for number, line in enumerate(layout.lines):
         end = _label_end(line)
         if end is None:
