@@ -19,22 +19,23 @@ from mailroom.notices.pages import Pages
 from tests.unit.test_letter_pages import draw_courier_first_page
 
 
-def _scanned_with_dust(source: Path, target: Path, *, seed: int, lid_edge: bool) -> Path:
-    """A 150-dpi scan of ``source`` on grey paper, with dark dust on the glass (1 % of the pixels) and, with
-    ``lid_edge``, a scanner lid's dark edge along its right side."""
+def scanned_with_dust(source: Path, target: Path, *, seed: int, lid_edge: bool) -> Path:
+    """A 150-dpi scan of ``source``'s pages on grey paper, with dark dust on the glass (1 % of the pixels) and, with
+    ``lid_edge``, a scanner lid's dark edge along their right side."""
     random = np.random.default_rng(seed)
     with pymupdf.open(source) as text, pymupdf.open() as scan:
-        pixmap = text[0].get_pixmap(dpi=150, colorspace=pymupdf.csGRAY)
-        pixels = np.frombuffer(pixmap.samples, dtype=np.uint8).reshape(pixmap.height, pixmap.width).astype(np.int16)
-        pixels = np.minimum(pixels, 245)  # grey paper
-        dust = random.random(pixels.shape) < 0.01
-        pixels[dust] = random.integers(20, 110, int(dust.sum()))
-        if lid_edge:
-            pixels[:, -30:] = 40
-        buffer = io.BytesIO()
-        Image.fromarray(pixels.astype(np.uint8)).save(buffer, format="PNG")
-        page = scan.new_page(width=text[0].rect.width, height=text[0].rect.height)
-        page.insert_image(page.rect, stream=buffer.getvalue())
+        for sheet in text:
+            pixmap = sheet.get_pixmap(dpi=150, colorspace=pymupdf.csGRAY)
+            pixels = np.frombuffer(pixmap.samples, dtype=np.uint8).reshape(pixmap.height, pixmap.width)
+            pixels = np.minimum(pixels.astype(np.int16), 245)  # grey paper
+            dust = random.random(pixels.shape) < 0.01
+            pixels[dust] = random.integers(20, 110, int(dust.sum()))
+            if lid_edge:
+                pixels[:, -30:] = 40
+            buffer = io.BytesIO()
+            Image.fromarray(pixels.astype(np.uint8)).save(buffer, format="PNG")
+            page = scan.new_page(width=sheet.rect.width, height=sheet.rect.height)
+            page.insert_image(page.rect, stream=buffer.getvalue())
         scan.save(target)
     return target
 
@@ -49,7 +50,7 @@ def _faded_footer_scan(tmp_path: Path, label: str) -> Path:
     canvas.drawString(480, 52, label)
     canvas.showPage()
     canvas.save()
-    return _scanned_with_dust(tmp_path / "text.pdf", tmp_path / "scan.pdf", seed=26, lid_edge=True)
+    return scanned_with_dust(tmp_path / "text.pdf", tmp_path / "scan.pdf", seed=26, lid_edge=True)
 
 
 def test_a_faded_label_under_speckle_is_read_closer_at_full_contrast(tmp_path: Path) -> None:
@@ -83,7 +84,7 @@ def test_a_faded_first_pages_missing_field_is_read_again_at_full_contrast(tmp_pa
     draw_courier_first_page(canvas, gray=0.8)
     canvas.showPage()
     canvas.save()
-    scan = _scanned_with_dust(tmp_path / "text.pdf", tmp_path / "scan.pdf", seed=1, lid_edge=False)
+    scan = scanned_with_dust(tmp_path / "text.pdf", tmp_path / "scan.pdf", seed=1, lid_edge=False)
     notice = extract_notices(scan, file_name="scan.pdf", limits=ExtractionLimits())[0]
     assert (notice.ssn_last4, notice.tax_year) == ("4321", 2023)
 

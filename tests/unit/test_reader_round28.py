@@ -12,13 +12,10 @@ second looks' cleanups, so a faded header's last 4 can vouch for the page (mailr
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 
-import numpy as np
 import pymupdf
 import pytest
-from PIL import Image
 from reportlab.lib.pagesizes import letter
 from reportlab.pdfgen.canvas import Canvas
 
@@ -38,6 +35,7 @@ from tests.unit.test_letter_pages import FILLER, directory, first_page
 from tests.unit.test_extraction import scanned_copy
 from tests.unit.test_parse_round4 import _line, _plain
 from tests.unit.test_reader_round6 import _box_line
+from tests.unit.test_reader_round26 import scanned_with_dust
 
 
 def _block(rows: list[tuple[str, float]]):
@@ -112,20 +110,7 @@ def _faded_second_page_scan(tmp_path: Path, header: str = "Social Security numbe
         canvas.drawString(60, 680 - 15 * row, FILLER)
     canvas.showPage()
     canvas.save()
-    random = np.random.default_rng(28)
-    with pymupdf.open(tmp_path / "text.pdf") as text, pymupdf.open() as scan:
-        for page in text:
-            pixmap = page.get_pixmap(dpi=150, colorspace=pymupdf.csGRAY)
-            pixels = np.frombuffer(pixmap.samples, dtype=np.uint8).reshape(pixmap.height, pixmap.width)
-            pixels = np.minimum(pixels.astype(np.int16), 245)  # grey paper
-            dust = random.random(pixels.shape) < 0.01
-            pixels[dust] = random.integers(20, 110, int(dust.sum()))
-            buffer = io.BytesIO()
-            Image.fromarray(pixels.astype(np.uint8)).save(buffer, format="PNG")
-            sheet = scan.new_page(width=page.rect.width, height=page.rect.height)
-            sheet.insert_image(sheet.rect, stream=buffer.getvalue())
-        scan.save(tmp_path / "scan.pdf")
-    return tmp_path / "scan.pdf"
+    return scanned_with_dust(tmp_path / "text.pdf", tmp_path / "scan.pdf", seed=28, lid_edge=False)
 
 
 def test_a_faded_page_in_doubt_is_read_closer_and_its_last_4_vouches_for_it(tmp_path: Path) -> None:
