@@ -19,8 +19,8 @@ import pymupdf
 from PIL import Image
 
 from mailroom.notices.layout import PageLayout
-from mailroom.notices.ocr import median3, ocr_image, render_page, sideways
-from mailroom.notices.pages import BANDS, Pages
+from mailroom.notices.ocr import PreparedPage, ocr_image, render_page, sideways
+from mailroom.notices.pages import Pages, band_of
 from mailroom.notices.second_looks import dark_ink_only
 
 _FINER_BY = 1.2  # a scan this much finer than the read's resolution has detail the averaging loses
@@ -56,10 +56,7 @@ def dark_ink_at_scan_resolution(pages: Pages, index: int) -> PageLayout | None:
         image = image.rotate(90, expand=True)
     if prepared.upside_down:
         image = image.rotate(180)
-    top, bottom = BANDS["top"]
-    band = image.crop((0, int(top * image.height), image.width, int(bottom * image.height)))
-    if prepared.speckled:
-        band = median3(band)
+    band = band_of(PreparedPage(image, dpi, prepared.speckled), "top")  # cut and despeckled as the reader's bands
     cut, _ = dark_ink_only(band, dpi)
     if cut is band:
         return None  # one ink: nothing to take out
