@@ -20,15 +20,12 @@ from typing import Any
 from mailroom.notices.closer_looks import look_closer
 from mailroom.notices.file_letters import with_other_letters_last4
 from mailroom.notices.filename_hints import apply_cover_sheet_names, apply_file_name_hints
-from mailroom.notices.first_pages import claim_first_pages, early_letter, labelled_first
+from mailroom.notices.first_pages import claim_first_pages, early_letter, labelled_first, one_letter_in_file
 from mailroom.notices.layout import PageLayout
 from mailroom.notices.letter import Letter
 from mailroom.notices.letter_marks import (
     LETTERHEAD,
     letter_marks,
-    one_letter_by_first_label,
-    one_letter_by_labels,
-    one_letter_in_sequence,
     repeats_marks,
     shows_other_letter,
     starts_letter,
@@ -276,19 +273,6 @@ def _doubt_pages_before(pages: Pages, letter: Letter) -> None:
                            "sheet is not")  # fmt: skip
 
 
-def _one_letter(pages: Pages, count: int) -> bool:
-    """A file where no page reads as a letter's first page is one letter when its labels say so (letter_marks.py).
-    Labels the footers did not give may come from the footers read closer, but only to complete a sequence 1 .. N
-    that page 1's marks begin: a second letter would start again at 1 (dev seed 5150, tuned: "Page 1", "Page 2",
-    "Page 3" without totals, and page 4's label read only closer)."""
-    labels = [pages.label(index) for index in range(count)]
-    first_page = parse_layout(pages.band(0, "top"))[0]
-    if one_letter_by_labels(labels) or one_letter_by_first_label(labels, first_page):
-        return True
-    filled = [label or pages.label_read_closer(index) for index, label in enumerate(labels)]
-    return one_letter_in_sequence(filled, first_page)
-
-
 def _note_loose_name_lines(pages: Pages, letter: Letter) -> None:
     """A letter with no address block and no surname keeps its first page's name-like lines as CRM evidence
     (``loose_names.py``); its name fields stay empty."""
@@ -345,7 +329,7 @@ def extract_letters(path: Path, *, file_name: str | None, limits: ExtractionLimi
                 _read_page(pages, fallback, index, _WHOLE_PAGE)
             fallback.last = count - 1
             look_closer(pages, fallback)
-            if count > 1 and not _one_letter(pages, count):
+            if count > 1 and not one_letter_in_file(pages, count):
                 fallback.doubt_about(f"none of the {count} pages reads as the first page of a letter")
             letters = [fallback]
         for letter in letters:

@@ -11,7 +11,15 @@ from __future__ import annotations
 from typing import Any
 
 from mailroom.notices.letter import Letter
-from mailroom.notices.letter_marks import letter_marks, one_letter_in_sequence, repeats_marks, shows_other_letter
+from mailroom.notices.letter_marks import (
+    LETTERHEAD,
+    letter_marks,
+    one_letter_by_first_label,
+    one_letter_by_labels,
+    one_letter_in_sequence,
+    repeats_marks,
+    shows_other_letter,
+)
 from mailroom.notices.page_fields import parse_layout
 from mailroom.notices.pages import Pages
 from mailroom.notices.parse import Found
@@ -116,3 +124,31 @@ def _pages_before(pages: Pages, letter: Letter) -> bool:
         following = pages.label(letter.first + 1)
         return following is not None and following[0] >= 3
     return label is not None and label[0] >= 2
+
+
+def one_letter_in_file(pages: Pages, count: int) -> bool:
+    """A file where no page reads as a letter's first page is one letter when its labels say so (letter_marks.py).
+    Labels the footers did not give may come from the footers read closer, but only to complete a sequence 1 .. N
+    that page 1's marks begin: a second letter would start again at 1 (dev seed 5150, tuned: "Page 1", "Page 2",
+    "Page 3" without totals, and page 4's label read only closer). A first page that is a cover sheet
+    (``_cover_sheet``) is filed with the letter, as a cover before a letter found is (extract.py), and the pages after
+    it are judged alone; one page is one letter (round 29, dev seed 3131, tuned: a fax cover, then a one-page letter
+    whose stamped box started nothing, went to review although page 2 showed the taxpayer's name)."""
+    start = 1 if _cover_sheet(pages) else 0
+    if count - start == 1:
+        return True
+    labels = [pages.label(index) for index in range(start, count)]
+    first_page = parse_layout(pages.band(start, "top"))[0]
+    if one_letter_by_labels(labels) or one_letter_by_first_label(labels, first_page):
+        return True
+    filled = [label or pages.label_read_closer(index) for index, label in enumerate(labels, start=start)]
+    return one_letter_in_sequence(filled, first_page)
+
+
+def _cover_sheet(pages: Pages) -> bool:
+    """The file's first page shows nothing of an IRS letter: no page label, no letterhead, none of a letter's marks
+    (``letter_marks``: no SSN last 4, code or AUR number however unsure, no date, tax year or amount beside its label). A letter's page 1 whose every mark OCR
+    lost is taken for one too, and then filed with its own letter, which is where it belongs; another taxpayer's
+    page read as blank as that would be too, as before a letter found."""
+    top = pages.band(0, "top")
+    return pages.label(0) is None and not LETTERHEAD.search(top.text) and not letter_marks(parse_layout(top)[0])
