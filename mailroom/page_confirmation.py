@@ -89,9 +89,9 @@ def surname_tails(tokens: list[str]) -> set[str]:
             if not set(tokens[start - 1].split("-")) <= _PARTICLES}  # fmt: skip
 
 
-def name_on_page(first: str | None, last: str | None, lines: list[str]) -> bool:
+def name_on_page(first: str | None, last: str | None, lines: list[str], *, first_name_at_least: float = 90) -> bool:
     """The person's whole surname ends one of the page's names and their first name starts it (or starts the other
-    name of a joint line that shares the surname)."""
+    name of a joint line that shares the surname), scoring ``first_name_at_least`` (``matching.first_name_score``)."""
     wanted = surname_key(last)
     if not wanted or not first:
         return False
@@ -101,7 +101,7 @@ def name_on_page(first: str | None, last: str | None, lines: list[str]) -> bool:
             if wanted not in surname_tails(tokens):
                 continue
             givens = [tokens[0]] + ([people[index - 1][0]] if index and len(people[index - 1]) <= 2 else [])
-            if any(first_name_score(given, first)[0] >= 90 for given in givens):
+            if any(first_name_score(given, first)[0] >= first_name_at_least for given in givens):
                 return True
     return False
 
@@ -347,7 +347,9 @@ def _named_without_speck(case: CaseCandidate, notice: Notice) -> tuple[str, str]
     return None
 
 
-_ONE_WORD = re.compile(r"[A-Z]{3,}")
+# one word of 3 characters or more, an apostrophe inside it ("RO'MALLEY", a speck before O'MALLEY: dev seed 121393)
+# but not after its first letter (O'NEIL without its first letter is no surname)
+_ONE_WORD = re.compile(r"(?=.{3,}$)[A-Z][A-Z]+(?:'[A-Z]+)?")
 
 
 def confirm_speck_before_surname(notice: Notice, directory: CaseDirectory) -> MatchResult | None:
