@@ -31,6 +31,6 @@ def pages_show_the_taxpayer(notice: Notice, result: MatchResult) -> bool:
         shown = set(marks.ssn_last4s)
         if shown - last4s:
             return False
-        if not (shown & last4s or name_on_page(first, last, marks.name_lines)):
+        if not (shown & last4s or name_on_page(first, last, marks.name_lines, first_name_at_least=85)):
             return False
     return True
