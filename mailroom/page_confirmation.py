@@ -355,9 +355,10 @@ _ONE_WORD = re.compile(r"(?=.{3,}$)[A-Z][A-Z]+(?:'[A-Z]+)?")
 def confirm_speck_before_surname(notice: Notice, directory: CaseDirectory) -> MatchResult | None:
     """The page's unsure one-word surname and its last 4 found no case: a speck or pen stroke glued before the name
     reads as a letter ("JIN ENG" for JIN NG, "DAVID ALI" for LI, "EVA NMULLER" for MULLER; spent seeds 65537, 31415,
-    16180 and dev seed 5150, one letter each, tuned). The surname without its first letter is searched once with the
-    page's last 4, and a case is taken only if its whole surname is that, its first name the page's, and it holds
-    that last 4. Never for a surname read with 0.9 or more, nor a compound one (which must agree in full)."""
+    16180 and dev seed 5150, one letter each, tuned; "RO'MALLEY" for O'MALLEY, 121393, round 29: an apostrophe inside
+    the word keeps it one word). The surname without its first letter is searched once with the page's last 4, and a
+    case is taken only if its whole surname is that, its first name the page's, and it holds that last 4. Never for
+    a surname read with 0.9 or more, nor a compound one (which must agree in full)."""
     surname = notice.taxpayer_last_name or ""
     if not notice.taxpayer_first_name or not _ONE_WORD.fullmatch(surname):
         return None

@@ -3,9 +3,11 @@
 A letter's pages are in doubt when the reader cannot tell each is the letter's; matching then names the right case
 but sends the letter to review (``matching.match_notice``), since a missed letter start would put another taxpayer's
 page on the case. The match itself is new evidence: the CRM has confirmed the page's name and last 4 as one person.
-A page showing that last 4, or that person's first name and whole surname on one name line, is that person's; a
-page showing neither (a body page, a page whose label and header OCR lost) leaves the doubt, and so does a page
-showing a last 4 that is neither the one read nor the case's. The extraction keeps no marks for a letter with a page
+A page showing that last 4, or that person's first name and whole surname on one name line, is that person's
+(the first name may be one OCR letter off in a name of seven letters or more, "RIMBERLY ADAMS": the case is already
+matched, and finding one still wants the first name itself; round 29, dev seed 121393, tuned); a page showing
+neither (a body page, a page whose label and header OCR lost) leaves the doubt, and so does a page showing a last 4
+that is neither the one read nor the case's. The extraction keeps no marks for a letter with a page
 surely showing another letter's code, AUR number, last 4, tax year or notice date (notices/page_marks.py).
 
 Tuned on thirteen seeds' saved OCR (round 25, docs/extraction.md): of the letters matched to their right case but

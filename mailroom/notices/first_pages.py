@@ -3,7 +3,9 @@ a letter of their own whose start was missed, or a cover or separator sheet.
 
 Split from extract.py. A page before the first letter that shows a letter's marks was once joined to that letter and
 put it in doubt, so a clean letter went to review with the pages before it (dev seeds 5150 and 3131: a two-letter
-file whose first letter's box was lost sent both letters to review). See docs/extraction.md "Pages in doubt".
+file whose first letter's box was lost sent both letters to review). A file no page of which reads as a first page
+is one letter when its labels say so (``one_letter_in_file``), after a first page that is a cover sheet (round 29).
+See docs/extraction.md "Pages in doubt".
 """
 
 from __future__ import annotations
@@ -132,8 +134,8 @@ def one_letter_in_file(pages: Pages, count: int) -> bool:
     that page 1's marks begin: a second letter would start again at 1 (dev seed 5150, tuned: "Page 1", "Page 2",
     "Page 3" without totals, and page 4's label read only closer). A first page that is a cover sheet
     (``_cover_sheet``) is filed with the letter, as a cover before a letter found is (extract.py), and the pages after
-    it are judged alone; one page is one letter (round 29, dev seed 3131, tuned: a fax cover, then a one-page letter
-    whose stamped box started nothing, went to review although page 2 showed the taxpayer's name)."""
+    it are judged alone; one page is one letter (round 29, seeds 3131 and 121393, tuned: a fax cover, then a one-page
+    letter whose stamped box started nothing, went to review although page 2 showed the taxpayer's name)."""
     start = 1 if _cover_sheet(pages) else 0
     if count - start == 1:
         return True
@@ -147,8 +149,9 @@ def one_letter_in_file(pages: Pages, count: int) -> bool:
 
 def _cover_sheet(pages: Pages) -> bool:
     """The file's first page shows nothing of an IRS letter: no page label, no letterhead, none of a letter's marks
-    (``letter_marks``: no SSN last 4, code or AUR number however unsure, no date, tax year or amount beside its label). A letter's page 1 whose every mark OCR
-    lost is taken for one too, and then filed with its own letter, which is where it belongs; another taxpayer's
-    page read as blank as that would be too, as before a letter found."""
+    (``letter_marks``: no SSN last 4, code or AUR number however unsure; no date, tax year or amount by its label).
+    A letter's page 1 whose every mark OCR lost is taken for one too, and is then filed with its own letter, where it
+    belongs (three 2-page files of one letter, faded: spent seeds 514229 and 75025). Another
+    taxpayer's page read as blank as that would be filed with the letter too, as before a letter found."""
     top = pages.band(0, "top")
     return pages.label(0) is None and not LETTERHEAD.search(top.text) and not letter_marks(parse_layout(top)[0])
