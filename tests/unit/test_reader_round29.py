@@ -9,12 +9,20 @@ review; "RO'MALLEY" (a speck before O'MALLEY) was not searched without its first
 
 from __future__ import annotations
 
+import time
+
+import pymupdf
+
 from mailroom.matching import MatchOutcome, MatchResult, match_notice
-from mailroom.notices import extract_notices
+from mailroom.notices import ExtractionLimits, extract_notices
 from mailroom.notices.model import FieldProvenance, FieldSource, Notice, PageMarks
+from mailroom.notices.pages import Pages
+from mailroom.notices.second_looks import CLEANUPS
+from mailroom.notices.tesseract import add_ocr_hook, clear_ocr_hooks
 from mailroom.pages_vouched import pages_show_the_taxpayer
 from tests.unit.test_letter_pages import FILLER, directory, inner_page, write
 from tests.unit.test_matching import ListDirectory, case
+from tests.unit.test_reader_round13 import _unnamed_scan
 
 COVER = ["FAX COVER SHEET", "To: Tax Resolution Dept", "From: front desk", "Pages: 2 including this one"]
 # a letter's page showing its taxpayer and one mark (the SSN), none that starts a letter: no code, no date, no year
@@ -106,3 +114,24 @@ def test_the_apostrophe_after_the_first_letter_is_part_of_the_name_not_a_speck()
     directory = ListDirectory([case(72, "Edward", "Neil", "0156")])
     assert match_notice(_speck_read("O'NEIL"), directory).outcome is MatchOutcome.NO_MATCH
     assert all(query[0] != "'NEIL" for query in directory.queries)
+
+
+# ---- a second look is made once -----------------------------------------------------------------------------------
+
+
+def test_a_second_look_asked_for_twice_is_read_once_and_a_page_turned_since_is_read_anew(tmp_path) -> None:
+    median = CLEANUPS[1]
+    reads: list[str] = []
+    add_ocr_hook(lambda stage: reads.append(stage) if stage == "pixels" else None)
+    try:
+        with pymupdf.open(_unnamed_scan(tmp_path)) as document:
+            pages = Pages(document, ExtractionLimits(), deadline=time.monotonic() + 60)
+            pages.band(0, "top")
+            before = len(reads)
+            first = pages.band_cleaned(0, "top", median)
+            assert first is not None and len(reads) == before + 1
+            assert pages.band_cleaned(0, "top", median) is first and len(reads) == before + 1
+            pages.images[0] = pages.images[0].turned()  # what a band read later found: the page was upside down
+            assert pages.band_cleaned(0, "top", median) is not first and len(reads) == before + 2
+    finally:
+        clear_ocr_hooks()
