@@ -5,7 +5,7 @@ but sends the letter to review (``matching.match_notice``), since a missed lette
 page on the case. The match itself is new evidence: the CRM has confirmed the page's name and last 4 as one person.
 A page showing that last 4, or that person's first name and whole surname on one name line, is that person's
 (the first name may be one OCR letter off in a name of seven letters or more, "RIMBERLY ADAMS": the case is already
-matched, and finding one still wants the first name itself; round 29, dev seed 121393, tuned); a page showing
+matched, and finding one still wants the first name itself; round 29, spent seed 75025, tuned); a page showing
 neither (a body page, a page whose label and header OCR lost) leaves the doubt, and so does a page showing a last 4
 that is neither the one read nor the case's. The extraction keeps no marks for a letter with a page
 surely showing another letter's code, AUR number, last 4, tax year or notice date (notices/page_marks.py).
@@ -20,6 +20,10 @@ from mailroom.matching import MatchResult
 from mailroom.notices import Notice
 from mailroom.page_confirmation import name_on_page
 
+# a page's first name against the matched case's (``matching.first_name_score``): 85 takes one OCR letter off in a
+# name of seven letters or more ("RIMBERLY" for KIMBERLY, 87.5), not in a shorter one (JASON for MASON, 80)
+PAGE_FIRST_NAME_AT_LEAST = 85.0
+
 
 def pages_show_the_taxpayer(notice: Notice, result: MatchResult) -> bool:
     """Every page of the notice (``first_page`` .. ``last_page``) shows the matched person's last 4 (as read, or as
@@ -33,6 +37,7 @@ def pages_show_the_taxpayer(notice: Notice, result: MatchResult) -> bool:
         shown = set(marks.ssn_last4s)
         if shown - last4s:
             return False
-        if not (shown & last4s or name_on_page(first, last, marks.name_lines, first_name_at_least=85)):
+        if not shown & last4s and not name_on_page(first, last, marks.name_lines,
+                                                   first_name_at_least=PAGE_FIRST_NAME_AT_LEAST):
             return False
     return True

@@ -151,7 +151,7 @@ def _cover_sheet(pages: Pages) -> bool:
     """The file's first page shows nothing of an IRS letter: no page label, no letterhead, none of a letter's marks
     (``letter_marks``: no SSN last 4, code or AUR number however unsure; no date, tax year or amount by its label).
     A letter's page 1 whose every mark OCR lost is taken for one too, and is then filed with its own letter, where it
-    belongs (three 2-page files of one letter, faded: spent seeds 514229 and 75025). Another
-    taxpayer's page read as blank as that would be filed with the letter too, as before a letter found."""
+    belongs (three 2-page files of one letter, faded: spent seeds 514229 and 75025). Another taxpayer's page read as
+    blank as that would be filed with the letter too, as before a letter found."""
     top = pages.band(0, "top")
     return pages.label(0) is None and not LETTERHEAD.search(top.text) and not letter_marks(parse_layout(top)[0])
