@@ -229,7 +229,7 @@ def _read_letters(pages: Pages, count: int) -> list[Letter]:
                   or labelled_first(pages, letters, index, letter.found))  # fmt: skip
         if not starts:
             if letters:  # a page no letter claims, after the end the letter's label gave: it may be another letter's
-                letters[-1].last = index
+                letters[-1].last, letters[-1].past_its_end = index, True
                 letters[-1].doubt_about(f"page {index + 1} follows the end of letter {len(letters)} and starts none")
             else:
                 before.append(letter)

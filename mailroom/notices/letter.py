@@ -20,6 +20,9 @@ class Letter:
         # Why a page filed with this letter may belong to another letter (page numbers only), or None when every
         # page is known to be the letter's: a missed letter start must never put another taxpayer's page on a case.
         self.doubt: str | None = None
+        # Pages were joined after the end the letter's label gave ("1 of 1", then a page that starts nothing): another
+        # letter may start among them, the same taxpayer's too, so no page's marks vouch for them (page_marks.py)
+        self.past_its_end = False
         # Unlabelled inner pages that repeated none of the letter's marks known when they were read (page index, what
         # the page shows): judged again once the letter's other pages have given what they show
         # (``extract._judge_unvouched``).

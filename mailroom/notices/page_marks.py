@@ -34,8 +34,10 @@ CLOSER_READS = 8  # a 4-page letter's three unmarked pages, two or three cleanup
 def marks_of_pages(pages: Pages, letter: Letter) -> list[PageMarks]:
     """One ``PageMarks`` per page of the letter (``letter.first`` .. ``letter.last``) when it is in doubt; none when
     it is not, or when a page shows another letter's marks (another last 4, letter code, AUR number, tax year or
-    notice date, read surely): no name on the other pages can vouch for such a file."""
-    if letter.doubt is None:
+    notice date, read surely): no name on the other pages can vouch for such a file. None either for a letter whose
+    pages run past the end its label gave (``Letter.past_its_end``): the same taxpayer's next letter, its first page
+    faded, would show their name on its response form, and its deadline would be lost inside this letter."""
+    if letter.doubt is None or letter.past_its_end:
         return []
     marks: list[PageMarks] = []
     closer_reads = CLOSER_READS
