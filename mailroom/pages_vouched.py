@@ -27,17 +27,27 @@ PAGE_FIRST_NAME_AT_LEAST = 85.0
 
 def pages_show_the_taxpayer(notice: Notice, result: MatchResult) -> bool:
     """Every page of the notice (``first_page`` .. ``last_page``) shows the matched person's last 4 (as read, or as
-    the case holds it when a look-alike or a guess found the case) or their name, and none shows another last 4."""
+    the case holds it when a look-alike or a guess found the case) or their name, or sits alone between two that do
+    (``_between_shown_pages``); and none shows another last 4."""
     pages = range(notice.first_page, (notice.last_page or notice.first_page) + 1)
     if [marks.page for marks in notice.page_marks] != list(pages):
         return False
     last4s = {last4 for last4 in (notice.ssn_last4, result.confirmed_ssn_last4) if last4}
     first, last = notice.taxpayer_first_name, result.confirmed_last_name or notice.taxpayer_last_name
+    shown: list[bool] = []
     for marks in notice.page_marks:
-        shown = set(marks.ssn_last4s)
-        if shown - last4s:
+        if set(marks.ssn_last4s) - last4s:
             return False
-        if not shown & last4s and not name_on_page(first, last, marks.name_lines,
-                                                   first_name_at_least=PAGE_FIRST_NAME_AT_LEAST):
-            return False
-    return True
+        shown.append(bool(set(marks.ssn_last4s) & last4s) or name_on_page(
+            first, last, marks.name_lines, first_name_at_least=PAGE_FIRST_NAME_AT_LEAST))  # fmt: skip
+    return all(own or _between_shown_pages(shown, index) for index, own in enumerate(shown))
+
+
+def _between_shown_pages(shown: list[bool], index: int) -> bool:
+    """One page showing nothing (a payer table, a faded body page) between two pages that show the person is theirs,
+    by the argument ``notices.extract._between_own_pages`` makes for an unlabelled inner page: another taxpayer's page
+    could sit there only if it had been put inside the letter's paper and OCR had lost every mark on it. Not two such
+    pages in a row, where the same taxpayer's next letter, faded, may start. A letter whose pages run past its
+    label's end has no marks at all (``notices.page_marks``). Round 30, dev seed 3131 (tuned): scan_0108's payer
+    table between two name lines."""
+    return 0 < index < len(shown) - 1 and shown[index - 1] and shown[index + 1]
