@@ -135,4 +135,3 @@ def test_a_second_look_asked_for_twice_is_read_once_and_a_page_turned_since_is_r
             assert pages.band_cleaned(0, "top", median) is not first and len(reads) == before + 2
     finally:
         clear_ocr_hooks()
-
