@@ -6,9 +6,10 @@ page on the case. The match itself is new evidence: the CRM has confirmed the pa
 A page showing that last 4, or that person's first name and whole surname on one name line, is that person's
 (the first name may be one OCR letter off in a name of seven letters or more, "RIMBERLY ADAMS": the case is already
 matched, and finding one still wants the first name itself; round 29, spent seed 75025, tuned); a page showing
-neither (a body page, a page whose label and header OCR lost) leaves the doubt, and so does a page showing a last 4
-that is neither the one read nor the case's. The extraction keeps no marks for a letter with a page
-surely showing another letter's code, AUR number, last 4, tax year or notice date (notices/page_marks.py).
+neither (a body page, a page whose label and header OCR lost) leaves the doubt, unless it is a single inner page
+between two that show the person (round 30), and a page showing a last 4 that is neither the one read nor the
+case's always does. The extraction keeps no marks for a letter with a page surely showing another letter's code,
+AUR number, last 4, tax year or notice date, nor for one whose pages run past its label's end (notices/page_marks.py).
 
 Tuned on thirteen seeds' saved OCR (round 25, docs/extraction.md): of the letters matched to their right case but
 held in doubt, those whose pages all showed the person; no letter whose pages held two letters was vouched for.
@@ -34,11 +35,12 @@ def pages_show_the_taxpayer(notice: Notice, result: MatchResult) -> bool:
         return False
     last4s = {last4 for last4 in (notice.ssn_last4, result.confirmed_ssn_last4) if last4}
     first, last = notice.taxpayer_first_name, result.confirmed_last_name or notice.taxpayer_last_name
-    shown: list[bool] = []
+    shown: list[bool] = []  # per page: it shows the person
     for marks in notice.page_marks:
-        if set(marks.ssn_last4s) - last4s:
+        last4s_on_page = set(marks.ssn_last4s)
+        if last4s_on_page - last4s:
             return False
-        shown.append(bool(set(marks.ssn_last4s) & last4s) or name_on_page(
+        shown.append(bool(last4s_on_page & last4s) or name_on_page(
             first, last, marks.name_lines, first_name_at_least=PAGE_FIRST_NAME_AT_LEAST))  # fmt: skip
     return all(own or _between_shown_pages(shown, index) for index, own in enumerate(shown))
 

@@ -21,7 +21,8 @@ class Letter:
         # page is known to be the letter's: a missed letter start must never put another taxpayer's page on a case.
         self.doubt: str | None = None
         # Pages were joined after the end the letter's label gave ("1 of 1", then a page that starts nothing): another
-        # letter may start among them, the same taxpayer's too, so no page's marks vouch for them (page_marks.py)
+        # letter may start among them, the same taxpayer's too, so the letter gets no page marks to vouch with
+        # (page_marks.py)
         self.past_its_end = False
         # Unlabelled inner pages that repeated none of the letter's marks known when they were read (page index, what
         # the page shows): judged again once the letter's other pages have given what they show
