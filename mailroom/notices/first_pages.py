@@ -136,22 +136,23 @@ def one_letter_in_file(pages: Pages, count: int) -> bool:
     (``_cover_sheet``) is filed with the letter, as a cover before a letter found is (extract.py), and the pages after
     it are judged alone; one page is one letter (round 29, seeds 3131 and 121393, tuned: a fax cover, then a one-page
     letter whose stamped box started nothing, went to review although page 2 showed the taxpayer's name)."""
-    start = 1 if _cover_sheet(pages) else 0
+    first_page = parse_layout(pages.band(0, "top"))[0]
+    start = 1 if _cover_sheet(pages, first_page) else 0
     if count - start == 1:
         return True
     labels = [pages.label(index) for index in range(start, count)]
-    first_page = parse_layout(pages.band(start, "top"))[0]
+    if start:
+        first_page = parse_layout(pages.band(start, "top"))[0]
     if one_letter_by_labels(labels) or one_letter_by_first_label(labels, first_page):
         return True
     filled = [label or pages.label_read_closer(index) for index, label in enumerate(labels, start=start)]
     return one_letter_in_sequence(filled, first_page)
 
 
-def _cover_sheet(pages: Pages) -> bool:
+def _cover_sheet(pages: Pages, found: dict[str, Found[Any]]) -> bool:
     """The file's first page shows nothing of an IRS letter: no page label, no letterhead, none of a letter's marks
     (``letter_marks``: no SSN last 4, code or AUR number however unsure; no date, tax year or amount by its label).
     A letter's page 1 whose every mark OCR lost is taken for one too, and is then filed with its own letter, where it
     belongs (three 2-page files of one letter, faded: spent seeds 514229 and 75025). Another taxpayer's page read as
-    blank as that would be filed with the letter too, as before a letter found."""
-    top = pages.band(0, "top")
-    return pages.label(0) is None and not LETTERHEAD.search(top.text) and not letter_marks(parse_layout(top)[0])
+    blank as that would be filed with the letter too, as before a letter found. ``found``: what its top band shows."""
+    return pages.label(0) is None and not LETTERHEAD.search(pages.band(0, "top").text) and not letter_marks(found)
