@@ -15,8 +15,6 @@ words or more with one of three letters or more read at ``_SURE_CONF``; page ord
 
 from __future__ import annotations
 
-from itertools import groupby
-
 from mailroom.notices.address import DEBRIS_CONF, clean_token
 from mailroom.notices.layout import Chunk, PageLayout
 from mailroom.notices.names import is_not_a_name
@@ -28,25 +26,28 @@ _SURE_CONF = 80.0
 _STAMP_WORDS = {"RECEIVED", "RESOLUTION", "DEPT", "RESOL", "CLIENT", "SERVICES", "OFFICE", "MAIL", "ROOM", "SCAN"}
 
 
-def _name_words(chunk: Chunk) -> tuple[list[str], bool] | None:
-    """The chunk's words as name tokens and whether one of three letters or more was read surely, or None when the
-    chunk is not printed like a name (a lower-case word, a digit-only or symbol-only word read surely, a word of the
-    letter's or a stamp's vocabulary)."""
+def _name_words(chunk: Chunk) -> tuple[list[str], bool, bool]:
+    """The chunk's name tokens, whether one of three letters or more was read surely, and whether the name was cut
+    short in it: a digit or symbol word read surely after a name's words ends the name, and the rest of the chunk
+    is dropped (a stamp's date run into the name line: "WEI H TORRES & ADAEZE W HARKISY 14 5° D", spent seed
+    196418, round 31). No tokens when the chunk is not printed like a name: a lower-case word, a digit word read surely
+    before any name word ("1047 OAK STREET", "$35.00"), a word of the letter's or a stamp's vocabulary."""
     words: list[str] = []
-    sure = False
+    sure = cut = False
     for word in chunk.words:
         cleaned = clean_token(word.text)
         if not cleaned:
             if word.conf >= DEBRIS_CONF and any(ch.isalnum() for ch in word.text):
-                return None  # "1047", "$35.00": a sure word that is no name's
+                cut = True
+                break
             continue  # a speck
         if any(ch.islower() for ch in word.text) or cleaned in _STAMP_WORDS:
-            return None
+            return [], False, True
         words.append(cleaned)
         sure = sure or (len(cleaned) >= 3 and word.conf >= _SURE_CONF)
     if not words or is_not_a_name(" ".join(words)):
-        return None
-    return words, sure
+        return [], False, True
+    return words, sure, cut
 
 
 # A city line whose ZIP was lost ("PORTLAND OR") ends with its state. A surname spelt as a state's code ("LI MA") is
@@ -55,14 +56,25 @@ _STATES = set("AL AK AZ AR CA CO CT DE DC FL GA HI ID IL IN IA KS KY LA ME MD MA
               "NC ND OH OK OR PA RI SC SD TN TX UT VT VA WA WV WI WY PR GU VI AS MP AA AE AP".split())
 
 
+def _keep_run(run: list[tuple[list[str], bool]], found: list[str]) -> list[tuple[list[str], bool]]:
+    """A run of name-like chunks ended: it is a name line when it holds two words or more, one read surely, and does
+    not end with a state's code. Returns the next, empty run."""
+    words = [word for tokens, _ in run for word in tokens]
+    if len(words) >= 2 and any(sure for _, sure in run) and words[-1] not in _STATES:
+        found.append(" ".join(words))
+    return []
+
+
 def loose_name_lines(layout: PageLayout) -> list[str]:
     """Runs of name-like chunks on the page's lines, in page order (see the module's docstring)."""
     found: list[str] = []
     for line in layout.lines:
-        read = [_name_words(chunk) for chunk in sorted(line.chunks, key=lambda chunk: chunk.x0)]
-        for name_like, run in groupby(read, key=lambda chunk: chunk is not None):
-            chunks = [chunk for chunk in run if chunk is not None] if name_like else []
-            words = [word for tokens, _ in chunks for word in tokens]
-            if len(words) >= 2 and any(sure for _, sure in chunks) and words[-1] not in _STATES:
-                found.append(" ".join(words))
+        run: list[tuple[list[str], bool]] = []
+        for chunk in sorted(line.chunks, key=lambda chunk: chunk.x0):
+            words, sure, cut = _name_words(chunk)
+            if words:
+                run.append((words, sure))
+            if cut:
+                run = _keep_run(run, found)
+        _keep_run(run, found)
     return list(dict.fromkeys(found))[:MAX_LINES]
