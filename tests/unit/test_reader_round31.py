@@ -1,0 +1,63 @@
+"""Round 31 (issue 10): a name line with a stamp's debris in it is still the page's name evidence, up to the debris.
+
+Found looking at spent seeds' letters with a last 4 and no surname (tuned): OCR read "WEI H TORRES & ADAEZE W
+HARKISY 14 5° D" (196418) where a "RECEIVED" stamp crossed the address block, and the block was not found; round
+22's loose name lines dropped the whole line for one digit word read surely, so nothing was searched and the letter
+was INSUFFICIENT_DATA. Such a word now ends the name; the evidence rules are round 22's: searched with the page's
+last 4, a case taken only when its own first name and whole surname stand on one line.
+"""
+
+from __future__ import annotations
+
+from mailroom.matching import MatchOutcome, match_notice
+from mailroom.notices.layout import PageLayout, Word, build_layout
+from mailroom.notices.loose_names import loose_name_lines
+from mailroom.notices.model import LetterType, Notice
+from tests.unit.test_matching import ListDirectory, case
+
+
+def _line(*words: tuple[str, float]) -> PageLayout:
+    """One OCR line of single-spaced words (one chunk), as (text, confidence)."""
+    row, left = [], 200.0
+    for text, conf in words:
+        row.append(Word(text, conf, left, 100.0, left + 12 * len(text), 120.0))
+        left += 12 * len(text) + 10
+    return build_layout([row], 1700, 2200)
+
+
+def test_a_stamps_digits_after_a_name_end_it() -> None:
+    layout = _line(("WEI", 35), ("H", 35), ("TORRES", 93), ("&", 93), ("ADAEZE", 57), ("W", 33), ("HARKISY", 8),
+                   ("14", 69), ("5°", 31), ("D", 92))  # fmt: skip
+    assert loose_name_lines(layout) == ["WEI H TORRES & ADAEZE W HARKISY"]
+
+
+def test_a_lower_case_word_still_makes_a_chunk_no_name() -> None:
+    """Round 22's rule stands: lower case is a sentence's or a city's ("EL PASO Tx"), not the IRS's capitals; cutting
+    there measured city names and street fragments into the evidence for no match gained."""
+    assert loose_name_lines(_line(("EL", 95), ("PASO", 95), ("Tx", 60), ("79901", 95))) == []
+    assert loose_name_lines(_line(("'s", 40), ("whe", 45), ("CARLOS", 91), ("DA", 90), ("SILVA", 88))) == []
+
+
+def test_streets_sentences_and_stamps_stay_no_name_lines() -> None:
+    for words in ((("1047", 95), ("OAK", 95), ("STREET", 95)),  # a street line starts with its number
+                  (("Send", 95), ("us", 95), ("your", 95), ("response", 95), ("by", 95), ("MARCH", 95), ("20,", 95),
+                   ("2026", 95)),  # a sentence's capitals: one word
+                  (("We", 95), ("received", 95), ("your", 95), ("2024", 95), ("return", 95), ("on", 95),
+                   ("APRIL", 95), ("14,", 95)),  # a digit after the cut is a table row's, not a name's start
+                  (("TAX", 95), ("RESOLUTION", 95), ("DEPT", 95)),  # a clerk's stamp
+                  (("PORTLAND", 95), ("ME", 95), ("04101", 95))):  # a city line: a state before its ZIP
+        assert loose_name_lines(_line(*words)) == [], words
+
+
+def _nameless_notice(evidence: list[str]) -> Notice:
+    return Notice(letter_type=LetterType.CP2000, tax_year=2021, ssn_last4="8711", name_evidence=evidence)
+
+
+def test_the_name_before_the_debris_finds_its_case_and_only_its_own() -> None:
+    evidence = loose_name_lines(_line(("WEI", 35), ("H", 35), ("TORRES", 93), ("&", 93), ("ADAEZE", 57), ("W", 33),
+                                      ("HARKISY", 8), ("14", 69), ("5°", 31), ("D", 92)))  # fmt: skip
+    directory = ListDirectory([case(7, "WEI", "TORRES", "8711"), case(8, "MARIA", "TORRES", "2711")])
+    result = match_notice(_nameless_notice(evidence), directory)
+    assert (result.outcome, result.case_id) == (MatchOutcome.MATCHED, 7) and len(directory.queries) <= 3
+    other = ListDirectory([case(8, "MARIA", "TORRES", "8711")])  # the right case absent: same surname, last 4
+    assert match_notice(_nameless_notice(evidence), other).outcome is MatchOutcome.INSUFFICIENT_DATA
