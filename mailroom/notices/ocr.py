@@ -20,7 +20,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 import pymupdf
-from PIL import Image, ImageFilter
+from PIL import Image, ImageChops, ImageFilter
 
 from mailroom.notices import tesseract
 from mailroom.notices.layout import PageLayout, Word, build_layout
@@ -83,8 +83,12 @@ def _coloured(page: pymupdf.Page) -> bool:
 
 def _without_coloured_ink(image: Image.Image) -> Image.Image:
     """Grey from each pixel's brightest channel: black print is dark in every channel, a red or blue stamp or pen
-    is bright in its own, so it fades to a light grey that binarising drops (scanners call this colour dropout)."""
-    return Image.fromarray(np.asarray(image).max(axis=2))
+    is bright in its own, so it fades to a light grey that binarising drops (scanners call this colour dropout).
+    PIL's per-pixel maximum of the three bands gives the same pixels as numpy's ``max(axis=2)`` in an eighth of the
+    time (~0.1 s a 200-dpi page: a third of scans carry a coloured stamp or pen, and each render of such a page paid
+    it; round 31)."""
+    red, green, blue = image.split()
+    return ImageChops.lighter(ImageChops.lighter(red, green), blue)
 
 
 def _edge_depth(profile: np.ndarray, limit: float, cap: int) -> int:
