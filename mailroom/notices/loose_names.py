@@ -10,7 +10,9 @@ read as the taxpayer's name.
 
 A line here is a run of chunks, left to right on one OCR line, each printed in capitals and holding no word of the
 letter's own vocabulary (box labels, the letterhead, a clerk's "RECEIVED ... TAX RESOLUTION DEPT" stamp), of two
-words or more with one of three letters or more read at ``_SURE_CONF``; page order, at most ``MAX_LINES``.
+words or more with one of three letters or more read at ``_SURE_CONF``; page order, at most ``MAX_LINES``. A digit
+or symbol word read surely ends the run where it stands: after a name's words it is debris a stamp's date left on
+the line, and the name before it is kept (round 31); before them it is a street's number or a table's value.
 """
 
 from __future__ import annotations

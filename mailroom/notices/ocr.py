@@ -84,9 +84,8 @@ def _coloured(page: pymupdf.Page) -> bool:
 def _without_coloured_ink(image: Image.Image) -> Image.Image:
     """Grey from each pixel's brightest channel: black print is dark in every channel, a red or blue stamp or pen
     is bright in its own, so it fades to a light grey that binarising drops (scanners call this colour dropout).
-    PIL's per-pixel maximum of the three bands gives the same pixels as numpy's ``max(axis=2)`` in an eighth of the
-    time (~0.1 s a 200-dpi page: a third of scans carry a coloured stamp or pen, and each render of such a page paid
-    it; round 31)."""
+    PIL's per-pixel maximum of the three bands gives the same pixels as numpy's ``max(axis=2)``: 0.005 s against
+    0.09 s a 200-dpi page (round 31; 9 of dev seed 4242's first 100 scans have a coloured stamp or pen)."""
     red, green, blue = image.split()
     return ImageChops.lighter(ImageChops.lighter(red, green), blue)
 

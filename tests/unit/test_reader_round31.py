@@ -51,7 +51,7 @@ def test_streets_sentences_and_stamps_stay_no_name_lines() -> None:
                   (("Send", 95), ("us", 95), ("your", 95), ("response", 95), ("by", 95), ("MARCH", 95), ("20,", 95),
                    ("2026", 95)),  # a sentence's capitals: one word
                   (("We", 95), ("received", 95), ("your", 95), ("2024", 95), ("return", 95), ("on", 95),
-                   ("APRIL", 95), ("14,", 95)),  # a digit after the cut is a table row's, not a name's start
+                   ("APRIL", 95), ("14,", 95)),  # lower case: a sentence, whatever capitals follow
                   (("TAX", 95), ("RESOLUTION", 95), ("DEPT", 95)),  # a clerk's stamp
                   (("PORTLAND", 95), ("ME", 95), ("04101", 95))):  # a city line: a state before its ZIP
         assert loose_name_lines(_line(*words)) == [], words
