@@ -58,25 +58,24 @@ _STATES = set("AL AK AZ AR CA CO CT DE DC FL GA HI ID IL IN IA KS KY LA ME MD MA
               "NC ND OH OK OR PA RI SC SD TN TX UT VT VA WA WV WI WY PR GU VI AS MP AA AE AP".split())
 
 
-def _keep_run(run: list[tuple[list[str], bool]], found: list[str]) -> list[tuple[list[str], bool]]:
-    """A run of name-like chunks ended: it is a name line when it holds two words or more, one read surely, and does
-    not end with a state's code. Returns the next, empty run."""
+def _name_line(run: list[tuple[list[str], bool]]) -> str | None:
+    """A run of name-like chunks as a name line: two words or more, one read surely, not ending with a state's code."""
     words = [word for tokens, _ in run for word in tokens]
     if len(words) >= 2 and any(sure for _, sure in run) and words[-1] not in _STATES:
-        found.append(" ".join(words))
-    return []
+        return " ".join(words)
+    return None
 
 
 def loose_name_lines(layout: PageLayout) -> list[str]:
     """Runs of name-like chunks on the page's lines, in page order (see the module's docstring)."""
-    found: list[str] = []
+    runs: list[list[tuple[list[str], bool]]] = []
     for line in layout.lines:
-        run: list[tuple[list[str], bool]] = []
+        runs.append([])
         for chunk in sorted(line.chunks, key=lambda chunk: chunk.x0):
             words, sure, cut = _name_words(chunk)
             if words:
-                run.append((words, sure))
-            if cut:
-                run = _keep_run(run, found)
-        _keep_run(run, found)
+                runs[-1].append((words, sure))
+            if cut:  # debris, or a chunk that is no name: the run ends here
+                runs.append([])
+    found = [line for line in map(_name_line, runs) if line is not None]
     return list(dict.fromkeys(found))[:MAX_LINES]
