@@ -4,8 +4,9 @@ Why our own small core over ``http.server``: the faults we must inject live belo
 reset with no response, a hang past the client's read timeout, a response lost *after* the handler committed), and
 a threaded stdlib server lets us do exactly that with no dependency. Everything binds 127.0.0.1 only.
 
-Per API request the core applies, in order: scheduled/manual outage (503) -> token-bucket rate limit (the service's
-throttle answer + Retry-After) -> the seeded fault decision (faults.FaultInjector) -> the route handler. Requests
+Per API request the core applies, in order: a fault a test scripted for that very request (``fail_next``) ->
+scheduled/manual outage (503) -> token-bucket rate limit (the service's throttle answer + Retry-After) -> the seeded
+fault decision (faults.FaultInjector) -> the route handler. Requests
 under ``/_sandbox/`` are admin requests: never faulted, throttled or counted.
 
 How to build an emulator on http.core
@@ -140,6 +141,8 @@ class EmulatorServer:
         self._stats_providers: list[Callable[[], dict[str, Any]]] = []
         self._request_hooks: list[Callable[[Request], None]] = []
         self._response_hooks: list[Callable[[Request, Response], None]] = []
+        self._scripted: list[tuple[Callable[[Request], bool], list[FaultKind]]] = []
+        self._scripted_lock = threading.Lock()
         self._host, self._port = host, port
         self._httpd: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -174,6 +177,22 @@ class EmulatorServer:
         committed) and before the response is sent: a test acts here on a change the client has not heard of yet,
         e.g. kills the client between a committed Drive move and the bookkeeping that should follow it."""
         self._response_hooks.append(hook)
+
+    def fail_next(self, matching: Callable[[Request], bool], kinds: list[FaultKind]) -> None:
+        """Answer the next ``len(kinds)`` requests ``matching`` accepts with these faults, in order, ahead of every
+        other gate. The seeded faults follow arrival order, so which caller meets two in a row depends on how threads
+        interleave; a test that needs one chosen call to fail twice scripts it here instead."""
+        if any(kind.status is None for kind in kinds):
+            raise ValueError("only faults that answer with an HTTP status can be scripted")
+        with self._scripted_lock:
+            self._scripted.append((matching, list(kinds)))
+
+    def _scripted_fault(self, request: Request) -> FaultKind | None:
+        with self._scripted_lock:
+            for matching, kinds in self._scripted:
+                if kinds and matching(request):
+                    return kinds.pop(0)
+        return None
 
     def handled(self, request: Request, response: Response) -> None:
         for hook in self._response_hooks:
@@ -267,6 +286,12 @@ class EmulatorServer:
         for hook in self._request_hooks:
             hook(request)
         self.stats_collector.arrival()
+        scripted = self._scripted_fault(request)
+        if scripted is not None:
+            self.stats_collector.record_fault(request.endpoint, scripted.value)
+            throttled = scripted in (FaultKind.HTTP_429, FaultKind.THROTTLE)
+            wait = self.injector.config.for_endpoint(request.endpoint).retry_after_seconds if throttled else None
+            return self.error_response(scripted.value, scripted.status, wait, http_date=False)
         remaining = self.injector.outage_remaining(request.endpoint)
         if remaining is not None:
             self.stats_collector.record_fault(request.endpoint, "outage")

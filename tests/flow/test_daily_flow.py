@@ -66,11 +66,28 @@ def faulty_run(prefect_server, tmp_path_factory, request):
     workdir = tmp_path_factory.mktemp(f"faulty-run-{dialect}")
     with Sandbox(notices=NOTICES_BY_DIALECT[dialect], fault_rate=FAULT_RATE, ambiguous_rate=AMBIGUOUS_RATE, seed=11,
                  logiqs_dialect=dialect, **EMULATOR_RATES) as sandbox:
+        force_a_task_retry(sandbox)
         save_sandbox_blocks(SandboxProfile.of(sandbox), name=f"flowtest-{dialect}", state_dir=str(workdir / "state"),
                             report_dir=str(workdir / "reports"), **TEST_SETTINGS, **QUICK_RATES,
                             steps_as_task_runs_up_to=STEPS_AS_TASK_RUNS_UP_TO[dialect])
         state, runs = run_flow(f"flowtest-{dialect}")
         yield sandbox, state, runs
+
+
+def _forced_file(sandbox) -> str:
+    ids = _drive_ids(sandbox)
+    return next(ids[f.key] for f in sandbox.corpus.in_scope() if f.expected_outcome.value == Outcome.MATCHED.value)
+
+
+def force_a_task_retry(sandbox) -> None:
+    """Two faults in a row on one notice's download: the call-level retry meets the second, so the step is retried.
+    The seeded 10 % lands on whichever caller arrives next, so without this a run may need no step retry at all."""
+    from mailroom_sandbox.http.faults import FaultKind
+
+    chosen = _forced_file(sandbox)
+    sandbox.drive.server.fail_next(
+        lambda r: r.endpoint == "files.get" and r.query_value("alt") == "media" and r.path_params["fileId"] == chosen,
+        [FaultKind.HTTP_503, FaultKind.HTTP_503])
 
 
 def _drive_ids(sandbox) -> dict[str, str]:
@@ -214,7 +231,9 @@ def test_every_task_run_is_recorded_final_with_its_retries(faulty_run):
     by_task = Counter(run.task_key.rsplit("-", 1)[0] for run in runs)
     assert by_task["process_notice"] == summary.total
     inline = STEPS_AS_TASK_RUNS_UP_TO[sandbox.logiqs_dialect] < NOTICES
-    assert summary.task_retries > 0 and summary.call_retries > 0  # 10 % faults: both layers had work to do
+    assert summary.task_retries > 0 and summary.call_retries > 0  # both layers had work to do
+    forced = next(row for row in _rows(state)[1] if row.file_id == _forced_file(sandbox))
+    assert forced.task_retries >= 1 and forced.call_retries >= 1, forced  # force_a_task_retry's two faults
     with get_client(sync_client=True) as client:
         log_filter = LogFilter(flow_run_id=LogFilterFlowRunId(any_=[state.state_details.flow_run_id]))
         logs, page = [], None

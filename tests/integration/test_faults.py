@@ -175,6 +175,23 @@ def test_reset_and_hang_give_the_client_no_response(server):
     assert outcome(s, "GET", f"{server.url}/other") == "200"  # other endpoints keep the default (no faults)
 
 
+def test_scripted_faults_hit_only_the_matching_requests_in_order(server):
+    s = requests.Session()
+    server.set_faults(FaultConfig(default=EndpointFaults(retry_after_seconds=4)))
+    server.fail_next(lambda r: r.endpoint == "get" and r.path_params["item"] == "7",
+                     [FaultKind.HTTP_503, FaultKind.THROTTLE])
+    assert s.get(f"{server.url}/items/1").status_code == 200  # another item: not scripted
+    first = s.get(f"{server.url}/items/7")
+    assert first.status_code == 503 and "Retry-After" not in first.headers
+    second = s.get(f"{server.url}/items/7")
+    assert second.status_code == 403 and second.json()["error"]["errors"][0]["reason"] == "userRateLimitExceeded"
+    assert second.headers["Retry-After"] == "4"
+    assert s.get(f"{server.url}/items/7").status_code == 200  # the script is spent
+    assert server.stats()["faults"] == {"http_503": 1, "throttle": 1}
+    with pytest.raises(ValueError):
+        server.fail_next(lambda r: True, [FaultKind.RESET])  # no status to answer with
+
+
 @pytest.mark.parametrize("mode, observed", [("reset", "reset"), ("hang", "timeout"), ("503", "503")])
 def test_commit_then_lose_the_response_commits(server, mode, observed):
     server.set_faults(FaultConfig(endpoints={"create": EndpointFaults(ambiguous=1.0, ambiguous_modes=[mode],
