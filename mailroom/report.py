@@ -9,6 +9,7 @@ be written is named in ``ReportFiles.write_errors`` and the other one is still w
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import logging
 import re
@@ -16,7 +17,7 @@ from collections import Counter
 from datetime import date, datetime
 from enum import Enum
 from pathlib import Path
-from typing import Any, Iterable
+from typing import TYPE_CHECKING, Any, Iterable
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
@@ -28,6 +29,9 @@ from mailroom.outcomes import Outcome, SkipReason
 from mailroom.pii import scrub
 from mailroom.urgency import Urgency, urgency, urgency_key
 from mailroom.safe_text import from_spreadsheet_cell, printable, spreadsheet_cell
+
+if TYPE_CHECKING:
+    from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 logger = logging.getLogger(__name__)
 
@@ -117,11 +121,24 @@ def write_xlsx(rows: Iterable[ReportRow], path: Path) -> Path:
             header.append(cell)
         sheet.append(header)
         sheets[outcome] = sheet
-    for row in rows:
-        sheets[row.outcome].append([_cell(getattr(row, column)) for column in COLUMNS])
-    path.parent.mkdir(parents=True, exist_ok=True)
-    workbook.save(path)
+    try:
+        for row in rows:
+            sheets[row.outcome].append([_cell(getattr(row, column)) for column in COLUMNS])
+        path.parent.mkdir(parents=True, exist_ok=True)
+        workbook.save(path)
+    except BaseException:
+        _close_unsaved(sheets.values())
+        raise
     return path
+
+
+def _close_unsaved(sheets: Iterable[WriteOnlyWorksheet]) -> None:
+    """A workbook that was never saved leaves each sheet's row writer open on a temp file that openpyxl closes
+    first; the writer, collected later, then fails on the closed file in whatever code runs at that moment."""
+    for sheet in sheets:
+        if not sheet.closed:
+            with contextlib.suppress(Exception):
+                sheet.close()
 
 
 def write_csv(rows: Iterable[ReportRow], path: Path) -> Path:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import csv
+import gc
+import sys
 from pathlib import Path
 
 import pytest
@@ -73,9 +75,13 @@ def test_the_xlsx_holds_no_formula_and_the_csv_reads_back_the_rows(tmp_path: Pat
     assert [r.model_dump() for r in read_csv(files.csv)] == [r.model_dump() for r in rows]
 
 
-def test_a_report_that_cannot_be_written_is_named_and_the_other_file_still_written(tmp_path: Path):
+def test_a_report_that_cannot_be_written_is_named_and_the_other_file_still_written(tmp_path: Path, monkeypatch):
+    unraisable: list[str] = []
+    monkeypatch.setattr(sys, "unraisablehook", lambda u: unraisable.append(type(u.exc_value).__name__))
     (tmp_path / "blocked.xlsx").mkdir()  # the xlsx cannot be saved where a directory sits
     files = write_report(_rows(), tmp_path, "blocked")
+    gc.collect()
+    assert unraisable == []  # the unsaved workbook's sheet writers were closed, not left to fail when collected
 
     assert files.xlsx is None and files.csv == tmp_path / "blocked.csv" and files.csv.is_file()
     assert files.write_errors == ["xlsx report not written (IsADirectoryError)"]
