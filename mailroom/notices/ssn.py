@@ -36,6 +36,7 @@ _DAMAGED_SEPARATORS = re.compile(r"(?<![\w-])(\S{2,3})(?=\S{0,3}[._])[.\-_](\S{2
 # Next to a label only: a masked number whose X's OCR read as other letters ("NAN-NN-1272", "XXN-NX-1272",
 # "XXX -XX-1272", "XXXXX-1272" with a lost hyphen): no digit in the mask, four digits after it.
 _MASKED_OCR = re.compile(r"(?<![\w-])[A-Za-z*#×]{3}\s?-?\s?[A-Za-z*#×]{2}\s?-\s?(\d{4})(?![\d-])")
+_ONE_HYPHEN_LOST_CONFIDENCE = 0.85
 _FULL = re.compile(r"(?<![\d-])(\d{3})([- ]?)(\d{2})([- ]?)(\d{4})(?![\d-])")
 # Next to a label only: a mask OCR mangled beyond the shapes above ("ee #* 9261", "XXX~-XX~9014", "HRR_KK_7362",
 # "XXNX-NX-8625", "**e-** 9261"): up to 12 characters, at least two of them mask characters (X, *, #, K, H, N...),
@@ -126,7 +127,7 @@ def is_valid_tin(area: str, group: str, serial: str) -> bool:
 
 def _full_tin_last4(candidate: re.Match[str], *, labelled: bool) -> str | None:
     area, sep1, group, sep2, serial = candidate.groups()
-    if sep1 != sep2 or (sep1 == "" and not labelled):
+    if (sep1 != sep2 and not (labelled and _one_hyphen_lost(sep1, sep2))) or (sep1 == "" and not labelled):
         return None
     if is_valid_tin(area, group, serial):
         return serial
@@ -135,6 +136,13 @@ def _full_tin_last4(candidate: re.Match[str], *, labelled: bool) -> str | None:
     if labelled and area.startswith("9") and serial != "0000" and group != "00":
         return serial
     return None
+
+
+def _one_hyphen_lost(first: str, second: str) -> bool:
+    """A hyphen and a space between the three groups ("978-71 8323"): OCR lost one hyphen of a number printed with
+    two. Next to its label only, where the 3-2-4 shape is still the number's; a 5-4 control number has no third
+    group, so it cannot be read so."""
+    return {first, second} == {"-", " "}
 
 
 def _date_shaped(first: str, second: str, last4: str) -> bool:
@@ -194,8 +202,8 @@ def _labelled_value(snippet: str, window_start: int, excluded: list[tuple[int, i
     if full and full.start() <= 12:
         span = (window_start + full.start(), window_start + full.end())
         last4 = None if _overlaps(span, excluded) else _full_tin_last4(full, labelled=True)
-        if last4:
-            return Found(last4, 0.97)
+        if last4:  # a lost hyphen is one more OCR error in the number: unsure, the name must confirm the case
+            return Found(last4, 0.97 if full.group(2) == full.group(4) else _ONE_HYPHEN_LOST_CONFIDENCE)
     damaged = _DAMAGED.search(snippet)
     # a readable number at the same place was judged above (an invalid one stays rejected)
     if damaged and damaged.start() <= 12 and not (full and full.start() == damaged.start()):
