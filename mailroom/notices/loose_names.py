@@ -12,7 +12,9 @@ A line here is a run of chunks, left to right on one OCR line, each printed in c
 letter's own vocabulary (box labels, the letterhead, a clerk's "RECEIVED ... TAX RESOLUTION DEPT" stamp), of two
 words or more with one of three letters or more read at ``_SURE_CONF``; page order, at most ``MAX_LINES``. A digit
 or symbol word read surely ends the run where it stands: after a name's words it is debris a stamp's date left on
-the line, and the name before it is kept (round 31); before them it is a street's number or a table's value.
+the line, and the name before it is kept (round 31); before them it is a street's number or a table's value. A word
+in lower case ends the run too once two name words stand before it, one read surely (speckle OCR read as letters;
+round 32), unless it is a state's code, which makes the line a city's; before them it is a sentence's.
 """
 
 from __future__ import annotations
@@ -32,8 +34,10 @@ def _name_words(chunk: Chunk) -> tuple[list[str], bool, bool]:
     """The chunk's name tokens, whether one of three letters or more was read surely, and whether the name was cut
     short in it: a digit or symbol word read surely after a name's words ends the name, and the rest of the chunk
     is dropped (a stamp's date run into the name line: "WEI H TORRES & ADAEZE W HARKISY 14 5° D", spent seed
-    196418, round 31). No tokens when the chunk is not printed like a name: a lower-case word, a digit word read surely
-    before any name word ("1047 OAK STREET", "$35.00"), a word of the letter's or a stamp's vocabulary."""
+    196418, round 31); so does a word in lower case after two name words, one read surely, unless it is a state's code
+    (a city line, "EL PASO tx"; round 32). No tokens when the chunk is not printed like a name: a lower-case word
+    before that, a digit word read surely before any name word ("1047 OAK STREET", "$35.00"), a word of the letter's
+    or a stamp's vocabulary."""
     words: list[str] = []
     sure = cut = False
     for word in chunk.words:
@@ -43,7 +47,11 @@ def _name_words(chunk: Chunk) -> tuple[list[str], bool, bool]:
                 cut = True
                 break
             continue  # a speck
-        if any(ch.islower() for ch in word.text) or cleaned in _STAMP_WORDS:
+        lower = any(ch.islower() for ch in word.text)
+        if lower and len(words) >= 2 and sure and cleaned not in _STATES:
+            cut = True  # speckle read in lower case after a name ("CARLOS DA SILVA-VILLANUEVA POU: 4")
+            break
+        if lower or cleaned in _STAMP_WORDS:
             return [], False, True
         words.append(cleaned)
         sure = sure or (len(cleaned) >= 3 and word.conf >= _SURE_CONF)

@@ -40,8 +40,9 @@ def test_a_stamps_digits_after_a_name_end_it() -> None:
 
 
 def test_a_lower_case_word_still_makes_a_chunk_no_name() -> None:
-    """Round 22's rule stands: lower case is a sentence's or a city's ("EL PASO Tx"), not the IRS's capitals; cutting
-    there measured city names and street fragments into the evidence for no match gained."""
+    """Round 22's rule stands before a name: lower case there is a sentence's, not the IRS's capitals; cutting there
+    measured city names and street fragments into the evidence for no match gained. A state's code in lower case
+    after two words makes the line a city's (round 32 cuts after a name at other lower-case words)."""
     assert loose_name_lines(_line(("EL", 95), ("PASO", 95), ("Tx", 60), ("79901", 95))) == []
     assert loose_name_lines(_line(("'s", 40), ("whe", 45), ("CARLOS", 91), ("DA", 90), ("SILVA", 88))) == []
 
