@@ -17,24 +17,15 @@ from PIL import Image
 
 from mailroom.matching import MatchOutcome, match_notice
 from mailroom.notices import ExtractionLimits
-from mailroom.notices.layout import PageLayout, Word, build_layout
 from mailroom.notices.loose_names import loose_name_lines
 from mailroom.notices.model import LetterType, Notice
 from mailroom.notices.ocr import render_page
+from tests.unit.ocr_lines import word_line
 from tests.unit.test_matching import ListDirectory, case
 
 
-def _line(*words: tuple[str, float]) -> PageLayout:
-    """One OCR line of single-spaced words (one chunk), as (text, confidence)."""
-    row, left = [], 200.0
-    for text, conf in words:
-        row.append(Word(text, conf, left, 100.0, left + 12 * len(text), 120.0))
-        left += 12 * len(text) + 10
-    return build_layout([row], 1700, 2200)
-
-
 def test_a_stamps_digits_after_a_name_end_it() -> None:
-    layout = _line(("WEI", 35), ("H", 35), ("TORRES", 93), ("&", 93), ("ADAEZE", 57), ("W", 33), ("HARKISY", 8),
+    layout = word_line(("WEI", 35), ("H", 35), ("TORRES", 93), ("&", 93), ("ADAEZE", 57), ("W", 33), ("HARKISY", 8),
                    ("14", 69), ("5°", 31), ("D", 92))  # fmt: skip
     assert loose_name_lines(layout) == ["WEI H TORRES & ADAEZE W HARKISY"]
 
@@ -43,8 +34,8 @@ def test_a_lower_case_word_still_makes_a_chunk_no_name() -> None:
     """Round 22's rule stands before a name: lower case there is a sentence's, not the IRS's capitals; cutting there
     measured city names and street fragments into the evidence for no match gained. A state's code in lower case
     after two words makes the line a city's (round 32 cuts after a name at other lower-case words)."""
-    assert loose_name_lines(_line(("EL", 95), ("PASO", 95), ("Tx", 60), ("79901", 95))) == []
-    assert loose_name_lines(_line(("'s", 40), ("whe", 45), ("CARLOS", 91), ("DA", 90), ("SILVA", 88))) == []
+    assert loose_name_lines(word_line(("EL", 95), ("PASO", 95), ("Tx", 60), ("79901", 95))) == []
+    assert loose_name_lines(word_line(("'s", 40), ("whe", 45), ("CARLOS", 91), ("DA", 90), ("SILVA", 88))) == []
 
 
 def test_streets_sentences_and_stamps_stay_no_name_lines() -> None:
@@ -55,7 +46,7 @@ def test_streets_sentences_and_stamps_stay_no_name_lines() -> None:
                    ("APRIL", 95), ("14,", 95)),  # lower case: a sentence, whatever capitals follow
                   (("TAX", 95), ("RESOLUTION", 95), ("DEPT", 95)),  # a clerk's stamp
                   (("PORTLAND", 95), ("ME", 95), ("04101", 95))):  # a city line: a state before its ZIP
-        assert loose_name_lines(_line(*words)) == [], words
+        assert loose_name_lines(word_line(*words)) == [], words
 
 
 def _nameless_notice(evidence: list[str]) -> Notice:
@@ -63,7 +54,7 @@ def _nameless_notice(evidence: list[str]) -> Notice:
 
 
 def test_the_name_before_the_debris_finds_its_case_and_only_its_own() -> None:
-    evidence = loose_name_lines(_line(("WEI", 35), ("H", 35), ("TORRES", 93), ("&", 93), ("ADAEZE", 57), ("W", 33),
+    evidence = loose_name_lines(word_line(("WEI", 35), ("H", 35), ("TORRES", 93), ("&", 93), ("ADAEZE", 57), ("W", 33),
                                       ("HARKISY", 8), ("14", 69), ("5°", 31), ("D", 92)))  # fmt: skip
     directory = ListDirectory([case(7, "WEI", "TORRES", "8711"), case(8, "MARIA", "TORRES", "2711")])
     result = match_notice(_nameless_notice(evidence), directory)

@@ -10,54 +10,34 @@ because its two separators differed.
 from __future__ import annotations
 
 from mailroom.matching import MatchOutcome, match_notice
-from mailroom.notices.layout import PageLayout, Word, build_layout
 from mailroom.notices.loose_names import loose_name_lines
 from mailroom.notices.model import LetterType, Notice
 from mailroom.notices.ssn import find_ssn_last4
+from tests.unit.ocr_lines import word_chunks, word_line
 from tests.unit.test_matching import ListDirectory, case
 
 
-def _line(*words: tuple[str, float]) -> PageLayout:
-    """One OCR line of single-spaced words (one chunk), as (text, confidence)."""
-    row, left = [], 200.0
-    for text, conf in words:
-        row.append(Word(text, conf, left, 100.0, left + 12 * len(text), 120.0))
-        left += 12 * len(text) + 10
-    return build_layout([row], 1700, 2200)
-
-
 def test_lower_case_speckle_after_a_name_ends_the_line() -> None:
-    layout = _line(("CARLOS", 91), ("DA", 90), ("SILVA-VILLANUEVA", 88), ("Pou:", 30), ("4", 20))
+    layout = word_line(("CARLOS", 91), ("DA", 90), ("SILVA-VILLANUEVA", 88), ("Pou:", 30), ("4", 20))
     assert loose_name_lines(layout) == ["CARLOS DA SILVA-VILLANUEVA"]
 
 
-def _chunks(*chunks: list[tuple[str, float]]) -> PageLayout:
-    """One OCR line of chunks 100 pixels apart, each of single-spaced words (text, confidence)."""
-    row, left = [], 200.0
-    for chunk in chunks:
-        for text, conf in chunk:
-            row.append(Word(text, conf, left, 100.0, left + 12 * len(text), 120.0))
-            left += 12 * len(text) + 10
-        left += 100
-    return build_layout([row], 1700, 2200)
-
-
 def test_the_cut_wants_two_name_words_in_its_chunk_one_read_surely() -> None:
-    assert loose_name_lines(_line(("Please", 95), ("explain", 95), ("these", 95))) == []  # a sentence
+    assert loose_name_lines(word_line(("Please", 95), ("explain", 95), ("these", 95))) == []  # a sentence
     # one word before the lower case: the chunk is no name, and the name in the chunk before stands alone
-    assert loose_name_lines(_chunks([("MARIA", 95), ("JOSE", 95)], [("LIN", 95), ("we", 40)])) == ["MARIA JOSE"]
+    assert loose_name_lines(word_chunks([("MARIA", 95), ("JOSE", 95)], [("LIN", 95), ("we", 40)])) == ["MARIA JOSE"]
     # two words, none of them read surely: no name either, though the chunk before holds one
-    assert loose_name_lines(_chunks([("MARIA", 95), ("JOSE", 95)], [("JO", 60), ("LIAM", 60), ("we", 40)])) == [
+    assert loose_name_lines(word_chunks([("MARIA", 95), ("JOSE", 95)], [("JO", 60), ("LIAM", 60), ("we", 40)])) == [
         "MARIA JOSE"]
 
 
 def test_a_state_in_lower_case_makes_it_a_city_line() -> None:
-    assert loose_name_lines(_line(("EL", 95), ("PASO", 95), ("tx", 60), ("79936", 95))) == []
-    assert loose_name_lines(_line(("BOISE", 95), ("CITY", 95), ("id", 60))) == []
+    assert loose_name_lines(word_line(("EL", 95), ("PASO", 95), ("tx", 60), ("79936", 95))) == []
+    assert loose_name_lines(word_line(("BOISE", 95), ("CITY", 95), ("id", 60))) == []
 
 
 def test_the_name_found_so_finds_its_case_and_only_its_own() -> None:
-    evidence = loose_name_lines(_line(("CARLOS", 91), ("DA", 90), ("SILVA-VILLANUEVA", 88), ("Pou:", 30)))
+    evidence = loose_name_lines(word_line(("CARLOS", 91), ("DA", 90), ("SILVA-VILLANUEVA", 88), ("Pou:", 30)))
     notice = Notice(letter_type=LetterType.CP3219A, tax_year=2023, ssn_last4="3409", name_evidence=evidence)
     directory = ListDirectory([case(5, "CARLOS", "DA SILVA-VILLANUEVA", "3409"), case(6, "ANA", "SILVA", "1409")])
     result = match_notice(notice, directory)
