@@ -36,7 +36,6 @@ _DAMAGED_SEPARATORS = re.compile(r"(?<![\w-])(\S{2,3})(?=\S{0,3}[._])[.\-_](\S{2
 # Next to a label only: a masked number whose X's OCR read as other letters ("NAN-NN-1272", "XXN-NX-1272",
 # "XXX -XX-1272", "XXXXX-1272" with a lost hyphen): no digit in the mask, four digits after it.
 _MASKED_OCR = re.compile(r"(?<![\w-])[A-Za-z*#×]{3}\s?-?\s?[A-Za-z*#×]{2}\s?-\s?(\d{4})(?![\d-])")
-_ONE_HYPHEN_LOST_CONFIDENCE = 0.85
 _FULL = re.compile(r"(?<![\d-])(\d{3})([- ]?)(\d{2})([- ]?)(\d{4})(?![\d-])")
 # Next to a label only: a mask OCR mangled beyond the shapes above ("ee #* 9261", "XXX~-XX~9014", "HRR_KK_7362",
 # "XXNX-NX-8625", "**e-** 9261"): up to 12 characters, at least two of them mask characters (X, *, #, K, H, N...),
@@ -136,6 +135,11 @@ def _full_tin_last4(candidate: re.Match[str], *, labelled: bool) -> str | None:
     if labelled and area.startswith("9") and serial != "0000" and group != "00":
         return serial
     return None
+
+
+# A full number next to its label with one hyphen read as a space ("978-71 8323", round 32): one more OCR error in the
+# number, so unsure, and the name beside it must confirm the case.
+_ONE_HYPHEN_LOST_CONFIDENCE = 0.85
 
 
 def _one_hyphen_lost(first: str, second: str) -> bool:

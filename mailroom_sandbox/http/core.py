@@ -6,8 +6,8 @@ a threaded stdlib server lets us do exactly that with no dependency. Everything 
 
 Per API request the core applies, in order: a fault a test scripted for that very request (``fail_next``) ->
 scheduled/manual outage (503) -> token-bucket rate limit (the service's throttle answer + Retry-After) -> the seeded
-fault decision (faults.FaultInjector) -> the route handler. Requests
-under ``/_sandbox/`` are admin requests: never faulted, throttled or counted.
+fault decision (faults.FaultInjector) -> the route handler. Requests under ``/_sandbox/`` are admin requests: never
+faulted, throttled or counted.
 
 How to build an emulator on http.core
 -------------------------------------
