@@ -29,6 +29,12 @@ _SURE_CONF = 80.0
 # name lines it covers); with names.py's vocabulary of the letter itself.
 _STAMP_WORDS = {"RECEIVED", "RESOLUTION", "DEPT", "RESOL", "CLIENT", "SERVICES", "OFFICE", "MAIL", "ROOM", "SCAN"}
 
+# A city line whose ZIP was lost ("PORTLAND OR") ends with its state; one OCR read in lower case ("EL PASO tx") has
+# it where a name would be cut. A surname spelt as a state's code ("LI MA") is lost to this rule; such a letter stays
+# INSUFFICIENT_DATA, as it was before round 22.
+_STATES = set("AL AK AZ AR CA CO CT DE DC FL GA HI ID IL IN IA KS KY LA ME MD MA MI MN MS MO MT NE NV NH NJ NM NY "
+              "NC ND OH OK OR PA RI SC SD TN TX UT VT VA WA WV WI WY PR GU VI AS MP AA AE AP".split())
+
 
 def _name_words(chunk: Chunk) -> tuple[list[str], bool, bool]:
     """The chunk's name tokens, whether one of three letters or more was read surely, and whether the name was cut
@@ -58,12 +64,6 @@ def _name_words(chunk: Chunk) -> tuple[list[str], bool, bool]:
     if not words or is_not_a_name(" ".join(words)):
         return [], False, True
     return words, sure, cut
-
-
-# A city line whose ZIP was lost ("PORTLAND OR") ends with its state. A surname spelt as a state's code ("LI MA") is
-# lost to this rule; such a letter stays INSUFFICIENT_DATA, as it was before round 22.
-_STATES = set("AL AK AZ AR CA CO CT DE DC FL GA HI ID IL IN IA KS KY LA ME MD MA MI MN MS MO MT NE NV NH NJ NM NY "
-              "NC ND OH OK OR PA RI SC SD TN TX UT VT VA WA WV WI WY PR GU VI AS MP AA AE AP".split())
 
 
 def _name_line(run: list[tuple[list[str], bool]]) -> str | None:

@@ -126,7 +126,8 @@ def is_valid_tin(area: str, group: str, serial: str) -> bool:
 
 def _full_tin_last4(candidate: re.Match[str], *, labelled: bool) -> str | None:
     area, sep1, group, sep2, serial = candidate.groups()
-    if (sep1 != sep2 and not (labelled and _one_hyphen_lost(sep1, sep2))) or (sep1 == "" and not labelled):
+    separators_agree = sep1 == sep2 or (labelled and _one_hyphen_lost(sep1, sep2))
+    if not separators_agree or (sep1 == "" and not labelled):
         return None
     if is_valid_tin(area, group, serial):
         return serial
