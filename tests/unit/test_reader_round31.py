@@ -24,10 +24,13 @@ from tests.unit.ocr_lines import word_line
 from tests.unit.test_matching import ListDirectory, case
 
 
+# A name line a stamp's date ran into (spent seed 196418), as OCR read it: words and confidences.
+_NAME_THEN_STAMP_DIGITS = (("WEI", 35), ("H", 35), ("TORRES", 93), ("&", 93), ("ADAEZE", 57), ("W", 33),
+                           ("HARKISY", 8), ("14", 69), ("5°", 31), ("D", 92))
+
+
 def test_a_stamps_digits_after_a_name_end_it() -> None:
-    layout = word_line(("WEI", 35), ("H", 35), ("TORRES", 93), ("&", 93), ("ADAEZE", 57), ("W", 33), ("HARKISY", 8),
-                   ("14", 69), ("5°", 31), ("D", 92))  # fmt: skip
-    assert loose_name_lines(layout) == ["WEI H TORRES & ADAEZE W HARKISY"]
+    assert loose_name_lines(word_line(*_NAME_THEN_STAMP_DIGITS)) == ["WEI H TORRES & ADAEZE W HARKISY"]
 
 
 def test_a_lower_case_word_still_makes_a_chunk_no_name() -> None:
@@ -54,8 +57,7 @@ def _nameless_notice(evidence: list[str]) -> Notice:
 
 
 def test_the_name_before_the_debris_finds_its_case_and_only_its_own() -> None:
-    evidence = loose_name_lines(word_line(("WEI", 35), ("H", 35), ("TORRES", 93), ("&", 93), ("ADAEZE", 57), ("W", 33),
-                                      ("HARKISY", 8), ("14", 69), ("5°", 31), ("D", 92)))  # fmt: skip
+    evidence = loose_name_lines(word_line(*_NAME_THEN_STAMP_DIGITS))
     directory = ListDirectory([case(7, "WEI", "TORRES", "8711"), case(8, "MARIA", "TORRES", "2711")])
     result = match_notice(_nameless_notice(evidence), directory)
     assert (result.outcome, result.case_id) == (MatchOutcome.MATCHED, 7) and len(directory.queries) <= 3
